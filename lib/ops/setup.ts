@@ -490,18 +490,18 @@ export async function runSetup(opts: SetupOptions, deps: SetupDeps, io: SetupIO)
     io.print('Nothing was changed.');
     return 1;
   }
-  io.print('Plan:');
-  for (const line of formatPlan(plan)) io.print(line);
-  if (plan.problems.length > 0) {
-    io.print(`Nothing was changed: fix the ${plan.problems.length === 1 ? 'problem' : 'problems'} marked ✘ and re-run.`);
-    return 1;
-  }
-  if (opts.registerDevices === 'ask' && !opts.dryRun) {
+  if (opts.registerDevices === 'ask' && !opts.dryRun && plan.problems.length === 0) {
     for (const d of plan.devices) {
       if (d.action !== 'register') continue;
       const yes = io.confirm ? await io.confirm(`Register ${d.number} as device ${d.clientName}? [y/N] `) : false;
       if (!yes) d.action = 'skip';
     }
+  }
+  io.print('Plan:');
+  for (const line of formatPlan(plan)) io.print(line);
+  if (plan.problems.length > 0) {
+    io.print(`Nothing was changed: fix the ${plan.problems.length === 1 ? 'problem' : 'problems'} marked ✘ and re-run.`);
+    return 1;
   }
   if (planIsNoop(plan)) {
     io.print('Nothing to change: everything is already set up.');

@@ -1,0 +1,292 @@
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { credentialProblems } from '../../lib/ops/aws';
+import { planSetup, runSetup, type DevicePort, type SetupDeps, type SetupOptions } from '../../lib/ops/setup';
+import { twilioClientFactory } from '../../lib/ops/twilio-client';
+import { FakeTwilio } from './fake-twilio';
+import { awsFixture, outputsFor, RecordingIO, STACK, type AwsFixture } from './helpers';
+
+const API = 'https://abc123.execute-api.ap-northeast-1.amazonaws.com/prod';
+const outputs = outputsFor(API);
+const NUMBER = '+815031234567';
+
+let fake: FakeTwilio;
+let aws: AwsFixture;
+
+beforeEach(async () => {
+  fake = await new FakeTwilio().start();
+  aws = awsFixture(outputs);
+});
+afterEach(async () => {
+  await fake.stop();
+  aws.cfnMock.restore();
+  aws.smMock.restore();
+});
+
+function deps(extra: Partial<SetupDeps> = {}): SetupDeps {
+  return { cfn: aws.cfn, secrets: aws.secrets, twilio: twilioClientFactory({ apiBaseUrl: fake.url }), sleep: async () => {}, ...extra };
+}
+
+function options(extra: Partial<SetupOptions> = {}): SetupOptions {
+  return {
+    accountSid: fake.accountSid,
+    authToken: fake.authToken,
+    stackName: STACK,
+    numbers: [{ number: '+81-50-3123-4567' }],
+    registerDevices: false,
+    yes: true,
+    ...extra,
+  };
+}
+
+async function run(extra: Partial<SetupOptions> = {}, depsExtra: Partial<SetupDeps> = {}, io = new RecordingIO()) {
+  const code = await runSetup(options(extra), deps(depsExtra), io);
+  return { code, io, text: io.text };
+}
+
+function storedSecret(): Record<string, string> {
+  return JSON.parse(aws.secret.value ?? 'null') as Record<string, string>;
+}
+
+class MemoryDevices implements DevicePort {
+  records = new Map<string, { clientName: string }>();
+  added: string[] = [];
+  async findByNumber(n: string) {
+    return this.records.get(n);
+  }
+  async add(input: { number: string; clientName: string }) {
+    this.records.set(input.number, { clientName: input.clientName });
+    this.added.push(input.number);
+    return { secret: `device-secret-for-${input.number}`, generated: true };
+  }
+}
+
+describe('twilio:setup against a fake Twilio REST API', () => {
+  test('first run creates the API key and TwiML App, wires the number and writes the secret once', async () => {
+    const pn = fake.seedNumber(NUMBER);
+    const { code, text } = await run();
+    expect(code).toBe(0);
+
+    // Twilio: one key, one app, the number's voice URL
+    expect([...fake.keys.values()].map((k) => k.friendly_name)).toEqual(['twilio-softphone-aws']);
+    const [app] = [...fake.applications.values()];
+    expect(app).toMatchObject({
+      friendly_name: 'twilio-softphone-aws',
+      voice_url: outputs.OutgoingCallWebhookUrl,
+      voice_method: 'POST',
+    });
+    expect(fake.numberBySid(pn)).toMatchObject({ voice_url: outputs.IncomingCallWebhookUrl, voice_method: 'POST' });
+
+    // the requests were form-encoded as the real API expects
+    const appCreate = fake.writes().find((r) => r.path.endsWith('/Applications.json'))!;
+    expect(appCreate.form).toEqual({
+      FriendlyName: 'twilio-softphone-aws',
+      VoiceUrl: outputs.OutgoingCallWebhookUrl,
+      VoiceMethod: 'POST',
+    });
+    expect(fake.requests.every((r) => r.user !== '')).toBe(true);
+
+    // the secret: written exactly once, complete, with the new key's secret
+    expect(aws.puts()).toHaveLength(1);
+    const secret = storedSecret();
+    expect(credentialProblems(secret)).toEqual([]);
+    const [keySid] = [...fake.keys.keys()];
+    expect(secret).toEqual({
+      accountSid: fake.accountSid,
+      apiKeySid: keySid,
+      apiKeySecret: fake.keys.get(keySid)!.secret,
+      authToken: fake.authToken,
+      twimlAppSid: app.sid,
+    });
+
+    // the output lists exactly what changed
+    expect(text).toContain(`✔ created API key ${keySid}`);
+    expect(text).toContain(`✔ created TwiML App ${String(app.sid)}`);
+    expect(text).toContain(`✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl} (was POST https://demo.twilio.com/welcome/voice/)`);
+    expect(text).toContain('✔ wrote credentials to secret');
+    expect(text).toContain('Done: 4 changes.');
+  });
+
+  test('a second run changes nothing and says so', async () => {
+    fake.seedNumber(NUMBER);
+    expect((await run()).code).toBe(0);
+    const writesBefore = fake.writes().length;
+    const secretBefore = aws.secret.value;
+
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(fake.writes()).toHaveLength(writesBefore);
+    expect(aws.puts()).toHaveLength(1);
+    expect(aws.secret.value).toBe(secretBefore);
+    expect(second.text).toContain('Nothing to change: everything is already set up.');
+    expect(second.text).toMatch(/= API key SK[0-9a-f]{32}: exists, secret stored/);
+    expect(second.text).toContain(`= ${NUMBER} (`);
+    expect(second.text).not.toContain('✔');
+  });
+
+  test('--dry-run prints the plan and changes nothing', async () => {
+    fake.seedNumber(NUMBER);
+    const { code, text } = await run({ dryRun: true, yes: false });
+    expect(code).toBe(0);
+    expect(fake.writes()).toEqual([]);
+    expect(aws.smMock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(aws.secret.value).toBe('{}');
+    expect(text).toContain('+ create API key "twilio-softphone-aws"');
+    expect(text).toContain(`+ create TwiML App "twilio-softphone-aws" with voice URL POST ${outputs.OutgoingCallWebhookUrl}`);
+    expect(text).toContain(`~ update ${NUMBER}`);
+    expect(text).toContain('Dry run: nothing was changed.');
+  });
+
+  test('reuses a TwiML App by friendly name and fixes its voice URL; a known-name key without a secret is replaced, and it says so', async () => {
+    const staleKey = fake.seedKey('twilio-softphone-aws');
+    const appSid = fake.seedApplication('twilio-softphone-aws', 'https://old.example.com/voice', 'GET');
+    fake.seedNumber(NUMBER, { voice_url: outputs.IncomingCallWebhookUrl });
+
+    const { code, text } = await run();
+    expect(code).toBe(0);
+    expect(fake.applications.size).toBe(1);
+    expect(fake.applications.get(appSid)).toMatchObject({ voice_url: outputs.OutgoingCallWebhookUrl, voice_method: 'POST' });
+    expect(fake.keys.size).toBe(2);
+    expect(text).toContain(`API key "twilio-softphone-aws" exists (${staleKey}) but its secret is only shown when a key is created`);
+    expect(text).toContain(`${staleKey} are no longer used by this stack`);
+    expect(text).toContain(`✔ updated TwiML App ${appSid} voice URL to POST ${outputs.OutgoingCallWebhookUrl}`);
+    expect(text).toContain(`= ${NUMBER}`);
+    expect(storedSecret().twimlAppSid).toBe(appSid);
+    expect(fake.keys.has(storedSecret().apiKeySid)).toBe(true);
+    expect(storedSecret().apiKeySid).not.toBe(staleKey);
+  });
+
+  test('a number whose calls go to a TwiML App gets the voice URL and the app cleared', async () => {
+    const otherApp = fake.seedApplication('something else', 'https://other.example.com');
+    const pn = fake.seedNumber(NUMBER, { voice_application_sid: otherApp, voice_url: '' });
+    const { code, text } = await run();
+    expect(code).toBe(0);
+    expect(fake.numberBySid(pn)).toMatchObject({ voice_application_sid: null, voice_url: outputs.IncomingCallWebhookUrl });
+    expect(text).toContain(`(was TwiML App ${otherApp})`);
+  });
+
+  test('a failed step is reported, the secret is not touched and the new API key is deleted again; a re-run completes', async () => {
+    const pn = fake.seedNumber(NUMBER);
+    fake.fail('POST', new RegExp(`/IncomingPhoneNumbers/${pn}\\.json$`), 500, 1);
+    const first = await run();
+    expect(first.code).toBe(1);
+    expect(aws.smMock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(aws.secret.value).toBe('{}');
+    expect(fake.keys.size).toBe(0);
+    expect(first.text).toMatch(new RegExp(`✘ updating \\${NUMBER} \\(${pn}\\) failed: HTTP 500`));
+    expect(first.text).toContain('was not changed because a step failed');
+    expect(first.text).toMatch(/✔ deleted API key SK[0-9a-f]{32} again/);
+    expect(first.text).toContain('Setup failed: 1 step failed.');
+
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(fake.applications.size).toBe(1); // the app created by the failed run is reused
+    expect(second.text).toContain(`= TwiML App`);
+    expect(aws.puts()).toHaveLength(1);
+    expect(credentialProblems(storedSecret())).toEqual([]);
+  });
+
+  test('a failing secret write is reported and leaves the old secret and no orphan key', async () => {
+    fake.seedNumber(NUMBER);
+    aws.smMock.on(PutSecretValueCommand).rejects(new Error('AccessDeniedException: not authorized to perform secretsmanager:PutSecretValue'));
+    const { code, text } = await run();
+    expect(code).toBe(1);
+    expect(aws.secret.value).toBe('{}');
+    expect(fake.keys.size).toBe(0);
+    expect(text).toContain('✘ writing secret');
+    expect(text).toContain('PutSecretValue');
+  });
+
+  test('a number that is not in the account stops everything before any change', async () => {
+    const { code, text } = await run({ numbers: [{ number: '+14155550100' }] });
+    expect(code).toBe(1);
+    expect(fake.writes()).toEqual([]);
+    expect(aws.smMock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(text).toContain(`✘ +14155550100 is not a phone number of account ${fake.accountSid}`);
+    expect(text).toContain('Nothing was changed');
+  });
+
+  test('a wrong auth token or a missing stack output is reported and nothing changes', async () => {
+    const badToken = await run({ authToken: 'f'.repeat(32) });
+    expect(badToken.code).toBe(1);
+    expect(badToken.text).toContain(`Twilio rejected account ${fake.accountSid}`);
+    expect(fake.writes()).toEqual([]);
+
+    const { TwilioSecretName: _omit, ...partial } = outputs;
+    aws.cfnMock.on(DescribeStacksCommand).resolves({
+      Stacks: [{ StackName: STACK, CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: Object.entries(partial).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
+    });
+    const noOutput = await run();
+    expect(noOutput.code).toBe(1);
+    expect(noOutput.text).toContain('has no output TwilioSecretName');
+    expect(fake.writes()).toEqual([]);
+  });
+
+  test('a missing secret is a problem, not something setup creates', async () => {
+    aws.secret.value = undefined;
+    fake.seedNumber(NUMBER);
+    const { code, text } = await run();
+    expect(code).toBe(1);
+    expect(text).toContain('does not exist: redeploy the stack');
+    expect(fake.writes()).toEqual([]);
+  });
+
+  test('interactive: the plan is confirmed before anything changes', async () => {
+    fake.seedNumber(NUMBER);
+    const io = new RecordingIO();
+    io.answers = [false];
+    const { code } = await run({ yes: false }, {}, io);
+    expect(code).toBe(1);
+    expect(io.questions).toEqual(['Apply these changes? [y/N] ']);
+    expect(io.text).toContain('Aborted: nothing was changed.');
+    expect(fake.writes()).toEqual([]);
+  });
+
+  test('registers each number as a device once and prints the generated secret once', async () => {
+    fake.seedNumber(NUMBER);
+    const devices = new MemoryDevices();
+    const first = await run({ registerDevices: true, numbers: [{ number: NUMBER, clientName: 'alice' }] }, { devices: () => devices });
+    expect(first.code).toBe(0);
+    expect(devices.added).toEqual([NUMBER]);
+    expect(first.text).toContain(`✔ registered device ${NUMBER} as alice`);
+    expect(first.text.split(`device-secret-for-${NUMBER}`)).toHaveLength(2);
+
+    const second = await run({ registerDevices: true, numbers: [{ number: NUMBER, clientName: 'alice' }] }, { devices: () => devices });
+    expect(second.code).toBe(0);
+    expect(devices.added).toEqual([NUMBER]);
+    expect(second.text).toContain(`= device ${NUMBER}: registered as alice`);
+    expect(second.text).not.toContain('device-secret-for');
+  });
+
+  test('interactive device offer: declining registers nothing', async () => {
+    fake.seedNumber(NUMBER);
+    const devices = new MemoryDevices();
+    const io = new RecordingIO();
+    io.answers = [false, true];
+    const { code } = await run({ registerDevices: 'ask', yes: false }, { devices: () => devices }, io);
+    expect(code).toBe(0);
+    expect(io.questions[0]).toBe(`Register ${NUMBER} as device softphone-815031234567? [y/N] `);
+    expect(devices.added).toEqual([]);
+    expect(io.text).toContain(`- device ${NUMBER}: not registering`);
+  });
+
+  test('plan reuses the stored key only while it exists and authenticates', async () => {
+    fake.seedNumber(NUMBER);
+    await run();
+    const { apiKeySid } = storedSecret();
+    fake.keys.delete(apiKeySid);
+    const plan = await planSetup(options(), deps());
+    expect(plan.apiKey).toEqual({ action: 'create', reason: `the stored API key ${apiKeySid} no longer exists`, staleSids: [] });
+    expect(plan.twimlApp.action).toBe('ok');
+    expect(plan.secret.action).toBe('write');
+  });
+
+  test('lists are paged like the real API', async () => {
+    for (let i = 0; i < 120; i++) fake.seedKey(`other-${i}`);
+    fake.seedNumber(NUMBER);
+    const { code } = await run();
+    expect(code).toBe(0);
+    const keyListPages = fake.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/Keys.json'));
+    expect(keyListPages.length).toBeGreaterThan(1);
+  });
+});
