@@ -25,11 +25,14 @@ export function outputsFor(apiBase: string, softphoneUrl = 'https://d111111abcde
   };
 }
 
+const mockCfn = (c: CloudFormationClient) => mockClient(c);
+const mockSm = (c: SecretsManagerClient) => mockClient(c);
+
 export interface AwsFixture {
   cfn: CloudFormationClient;
   secrets: SecretsManagerClient;
-  cfnMock: ReturnType<typeof mockClient<CloudFormationClient>>;
-  smMock: ReturnType<typeof mockClient<SecretsManagerClient>>;
+  cfnMock: ReturnType<typeof mockCfn>;
+  smMock: ReturnType<typeof mockSm>;
   /** the secret's current value; undefined = the secret does not exist */
   secret: { value: string | undefined };
   puts(): string[];
@@ -38,8 +41,8 @@ export interface AwsFixture {
 export function awsFixture(outputs: Partial<StackOutputs>, initialSecret: string | undefined = '{}'): AwsFixture {
   const cfn = new CloudFormationClient({ region: 'us-east-1' });
   const secrets = new SecretsManagerClient({ region: 'us-east-1' });
-  const cfnMock = mockClient(cfn);
-  const smMock = mockClient(secrets);
+  const cfnMock = mockCfn(cfn);
+  const smMock = mockSm(secrets);
   const secret = { value: initialSecret };
   cfnMock.on(DescribeStacksCommand, { StackName: STACK }).resolves({
     Stacks: [
