@@ -1,0 +1,83 @@
+/**
+ * POST /twilio/retrieve_twiml/call_outgoing — a softphone calls an external number. The caller ID is the
+ * calling identity's own registered number (looked up here, never taken from the client), and the
+ * destination must pass the toll-fraud policy.
+ */
+import { describeError } from '../core/logger';
+import { checkDestination, countryOfNumber, isValidClientName, normalizePhoneNumber } from '../core/phone';
+import { dialNumberTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../core/twiml';
+import type { HandlerDeps } from './deps';
+import { isKnownFault } from './faults';
+import { verifiedWebhook } from './webhook-common';
+
+export type { HandlerDeps };
+
+export const OUTGOING_MESSAGES = {
+  unknownCaller: 'Sorry, this device is not allowed to make calls.',
+  callerIdRefused: 'Sorry, the caller ID is not the number of this device.',
+  noDestination: 'Sorry, no number to call was given.',
+  invalidDestination: 'Sorry, the number you dialled is not a valid phone number.',
+  premiumRate: 'Sorry, calls to premium rate numbers are not allowed.',
+  sharedCost: 'Sorry, calls to shared cost numbers are not allowed.',
+  countryNotAllowed: 'Sorry, calls to this country are not allowed.',
+} as const;
+
+export function createOutgoingCallHandler(deps: HandlerDeps): (event: unknown) => Promise<string> {
+  const { registry, config, logger } = deps;
+  return async (event: unknown): Promise<string> => {
+    try {
+      const { params } = await verifiedWebhook(event, deps, 'call_outgoing');
+      const from = params.From ?? '';
+      const identity = from.startsWith('client:') ? from.slice('client:'.length) : '';
+      if (!isValidClientName(identity)) {
+        logger.warn('call_outgoing: refused, From is not a client identity');
+        return sayAndHangupTwiml(OUTGOING_MESSAGES.unknownCaller);
+      }
+      const device = await registry.findByClientName(identity);
+      if (!device) {
+        logger.warn('call_outgoing: refused, unknown identity', { identity });
+        return sayAndHangupTwiml(OUTGOING_MESSAGES.unknownCaller);
+      }
+      const callerCountry = countryOfNumber(device.phoneNumber);
+
+      const claimed = (params.callerPhoneNumber ?? '').trim();
+      if (claimed !== '') {
+        let claimedE164: string | undefined;
+        try {
+          claimedE164 = normalizePhoneNumber(claimed, callerCountry);
+        } catch {
+          claimedE164 = undefined;
+        }
+        if (claimedE164 !== device.phoneNumber) {
+          logger.warn('call_outgoing: refused, caller ID is not the identity’s number', { identity });
+          return sayAndHangupTwiml(OUTGOING_MESSAGES.callerIdRefused);
+        }
+      }
+
+      const destination = (params.callOutgoingPhoneNumber ?? '').trim();
+      if (destination === '') return sayAndHangupTwiml(OUTGOING_MESSAGES.noDestination);
+      const decision = checkDestination(destination, callerCountry, config.allowedDestinationCountries);
+      if (!decision.ok) {
+        logger.warn('call_outgoing: refused destination', { identity, reason: decision.reason, country: decision.country });
+        switch (decision.reason) {
+          case 'premium-rate':
+            return sayAndHangupTwiml(OUTGOING_MESSAGES.premiumRate);
+          case 'shared-cost':
+            return sayAndHangupTwiml(OUTGOING_MESSAGES.sharedCost);
+          case 'country-not-allowed':
+            return sayAndHangupTwiml(OUTGOING_MESSAGES.countryNotAllowed);
+          default:
+            return sayAndHangupTwiml(OUTGOING_MESSAGES.invalidDestination);
+        }
+      }
+      logger.info('call_outgoing: dialling', { identity, callerId: device.phoneNumber, country: decision.country, callSid: params.CallSid });
+      return dialNumberTwiml(device.phoneNumber, decision.e164);
+    } catch (err) {
+      if (isKnownFault(err)) {
+        logger.error('call_outgoing: dependency failure', { error: describeError(err) });
+        return temporarilyUnavailableTwiml();
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * POST /twilio/retrieve_capability_token — `{twilioPhoneNumber, deviceSecret}` in, an Access Token out.
+ * Failures are thrown as `[status] {"success":false,"capabilityToken":null,"error":"…"}` (core/http-error).
+ */
+import { createVoiceAccessToken } from '../core/access-token';
+import { DEFAULT_SCRYPT_PARAMS, generateDeviceSecret, hashDeviceSecret, verifyDeviceSecret, type ScryptParams } from '../core/device-secret';
+import { tokenError } from '../core/http-error';
+import { describeError } from '../core/logger';
+import { blockedUntil, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../core/lockout';
+import { normalizePhoneNumber } from '../core/phone';
+import { isAttemptStore, type AttemptStore } from '../core/registry';
+import type { HandlerDeps, TokenSuccess } from './deps';
+import { isKnownFault } from './faults';
+
+export type { HandlerDeps, TokenSuccess };
+
+export const MAX_DEVICE_SECRET_LENGTH = 256;
+export const FORBIDDEN_MESSAGE = 'Unknown phone number or wrong device secret.';
+export const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable. Please try again in a moment.';
+
+export interface TokenHandlerOptions {
+  lockout?: LockoutPolicy;
+  /** Cost of the dummy hash verified for unknown numbers (equalises timing); default: the production cost. */
+  dummyScryptParams?: ScryptParams;
+}
+
+interface TokenRequest {
+  twilioPhoneNumber: string;
+  deviceSecret: string;
+}
+
+export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions = {}): (event: unknown) => Promise<TokenSuccess> {
+  const { registry, credentials, config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const attempts: AttemptStore | undefined = deps.attempts ?? (isAttemptStore(registry) ? registry : undefined);
+  const policy = opts.lockout ?? DEFAULT_LOCKOUT_POLICY;
+  let dummyHash: Promise<string> | undefined;
+  const dummyVerify = async (secret: string): Promise<void> => {
+    dummyHash ??= hashDeviceSecret(generateDeviceSecret(), opts.dummyScryptParams ?? DEFAULT_SCRYPT_PARAMS);
+    await verifyDeviceSecret(secret, await dummyHash);
+  };
+
+  return async (event: unknown): Promise<TokenSuccess> => {
+    const request = parseRequest(event);
+    let phoneNumber: string;
+    try {
+      phoneNumber = normalizePhoneNumber(request.twilioPhoneNumber);
+    } catch {
+      throw tokenError(400, 'twilioPhoneNumber is not a phone number; use international format, e.g. +81-50-3123-4567.');
+    }
+
+    try {
+      const nowSeconds = Math.floor(now().getTime() / 1000);
+      const previous = attempts ? await attempts.getAttempts(phoneNumber, nowSeconds) : undefined;
+      const until = blockedUntil(previous, nowSeconds, policy);
+      if (until !== undefined) {
+        const retryAfterSeconds = until - nowSeconds;
+        logger.warn('token refused: too many failed attempts', { phoneNumber, failures: previous?.failures, retryAfterSeconds });
+        throw tokenError(
+          429,
+          `Too many failed attempts for this number. Try again after ${new Date(until * 1000).toISOString()} (in ${retryAfterSeconds} seconds).`,
+          { retryAfterSeconds },
+        );
+      }
+
+      const device = await registry.findByNumber(phoneNumber);
+      let ok = false;
+      if (device) ok = await verifyDeviceSecret(request.deviceSecret, device.secretHash);
+      else await dummyVerify(request.deviceSecret);
+
+      if (!ok) {
+        const rec = attempts ? await attempts.recordFailure(phoneNumber, nowSeconds, policy.rememberSeconds) : undefined;
+        logger.warn('token refused: unknown number or wrong secret', { phoneNumber, failures: rec?.failures });
+        throw tokenError(403, FORBIDDEN_MESSAGE);
+      }
+      if (previous && attempts) await attempts.clearAttempts(phoneNumber);
+
+      const creds = await credentials();
+      const { token, expiresAt } = createVoiceAccessToken(creds, device!.clientName, config.tokenTtlSeconds);
+      logger.info('token issued', { phoneNumber, identity: device!.clientName, expiresAt: expiresAt.toISOString() });
+      return { success: true, capabilityToken: token, identity: device!.clientName, expiresAt: expiresAt.toISOString() };
+    } catch (err) {
+      if (isKnownFault(err)) {
+        logger.error('token: dependency failure', { error: describeError(err) });
+        throw tokenError(503, UNAVAILABLE_MESSAGE);
+      }
+      throw err;
+    }
+  };
+}
+
+function parseRequest(event: unknown): TokenRequest {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw tokenError(400, 'The request body must be a JSON object with twilioPhoneNumber and deviceSecret.');
+  }
+  const { twilioPhoneNumber, deviceSecret } = event as Record<string, unknown>;
+  if (typeof twilioPhoneNumber !== 'string' || twilioPhoneNumber.trim() === '') {
+    throw tokenError(400, 'twilioPhoneNumber is required and must be a string.');
+  }
+  if (typeof deviceSecret !== 'string' || deviceSecret === '') {
+    throw tokenError(400, 'deviceSecret is required and must be a string.');
+  }
+  if (deviceSecret.length > MAX_DEVICE_SECRET_LENGTH) {
+    throw tokenError(400, `deviceSecret must be at most ${MAX_DEVICE_SECRET_LENGTH} characters.`);
+  }
+  return { twilioPhoneNumber, deviceSecret };
+}
