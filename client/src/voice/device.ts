@@ -1,4 +1,79 @@
-import { Device } from '@twilio/voice-sdk';
-export function sdkVersion(): string {
-  return Device.version;
+/** Production adapter: the Twilio Voice SDK behind the small `VoiceDevice` interface. */
+import { Call, Device } from '@twilio/voice-sdk';
+import type { CreateVoiceDevice, VoiceCall, VoiceDevice, VoiceError } from './types';
+
+function toVoiceError(err: unknown): VoiceError {
+  const e = err as { code?: unknown; message?: unknown; description?: unknown } | undefined;
+  return {
+    code: typeof e?.code === 'number' ? e.code : undefined,
+    message: String(e?.message ?? e?.description ?? err),
+  };
 }
+
+function wrapCall(call: Call, direction: VoiceCall['direction'], remote: string): VoiceCall {
+  return {
+    direction,
+    remote,
+    accept: () => call.accept(),
+    reject: () => call.reject(),
+    disconnect: () => call.disconnect(),
+    mute: (muted) => call.mute(muted),
+    isMuted: () => call.isMuted(),
+    sendDigits: (digits) => call.sendDigits(digits),
+    on(event, listener) {
+      const fn = listener as (...args: unknown[]) => void;
+      if (event === 'error' || event === 'reconnecting') {
+        call.on(event, (err: unknown) => fn(toVoiceError(err)));
+      } else {
+        call.on(event, fn);
+      }
+    },
+  };
+}
+
+export const createVoiceDevice: CreateVoiceDevice = (token) => {
+  const device = new Device(token, {
+    closeProtection: 'A call is in progress. Leave the page and end it?',
+    codecPreferences: [Call.Codec.Opus, Call.Codec.PCMU],
+    appName: 'twilio-softphone-aws',
+    logLevel: 'warn',
+  });
+  const audio = () => device.audio;
+  // The page plays its own ringtone (`tones.ts`); the SDK keeps only its DTMF key sounds.
+  audio()?.incoming(false);
+  audio()?.outgoing(false);
+  audio()?.disconnect(false);
+  const adapter: VoiceDevice = {
+    get registered() {
+      return device.state === Device.State.Registered;
+    },
+    get audio() {
+      const helper = audio();
+      if (!helper) return null;
+      return {
+        outputSelectionSupported: helper.isOutputSelectionSupported,
+        setInputDevice: (id: string) => helper.setInputDevice(id),
+        setOutputDevice: (id: string) => helper.speakerDevices.set(id),
+      };
+    },
+    register: () => device.register(),
+    unregister: () => device.unregister(),
+    updateToken: (t) => device.updateToken(t),
+    async connect(params) {
+      const call = await device.connect({ params });
+      return wrapCall(call, 'outgoing', params.callOutgoingPhoneNumber ?? '');
+    },
+    destroy: () => device.destroy(),
+    on(event, listener) {
+      const fn = listener as (...args: unknown[]) => void;
+      if (event === 'incoming') {
+        device.on('incoming', (call: Call) => fn(wrapCall(call, 'incoming', call.parameters.From ?? '')));
+      } else if (event === 'error') {
+        device.on('error', (err: unknown) => fn(toVoiceError(err)));
+      } else {
+        device.on(event, fn);
+      }
+    },
+  };
+  return adapter;
+};

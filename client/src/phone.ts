@@ -1,0 +1,370 @@
+/**
+ * The phone controller: sign-in, registration, token refresh, recovery and the current call.
+ * No DOM here; the UI subscribes to snapshots. Dependencies (token fetch, device factory, timers) are
+ * injected so the logic is unit-tested with a test double Device.
+ */
+import { IDLE, connectedSeconds, isActive, reduceCall, type CallEvent, type CallState } from './call-state';
+import { describeVoiceError, isTokenExpiry } from './errors';
+import type { RecentCallsStore } from './recent-calls';
+import { TokenError, type Credentials, type TokenGrant } from './token-client';
+import type { CreateVoiceDevice, VoiceCall, VoiceDevice, VoiceError } from './voice/types';
+
+export type RegistrationState = 'signed-out' | 'signing-in' | 'registering' | 'ready' | 'offline' | 'error';
+
+export interface PhoneSnapshot {
+  registration: RegistrationState;
+  /** A sentence for the user about the registration (errors, recovery), if any. */
+  message?: string;
+  identity?: string;
+  call: CallState;
+  inputVolume: number;
+}
+
+export interface PhoneDeps {
+  fetchToken(creds: Credentials): Promise<TokenGrant>;
+  createDevice: CreateVoiceDevice;
+  recent?: RecentCallsStore;
+  now?: () => number;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (handle: unknown) => void;
+  /** Delays between recovery attempts; the last one repeats. */
+  retryDelaysMs?: readonly number[];
+}
+
+type Listener = (snapshot: PhoneSnapshot) => void;
+
+export class Phone {
+  private device?: VoiceDevice;
+  private creds?: Credentials;
+  private activeCall?: VoiceCall;
+  private listeners = new Set<Listener>();
+  private snapshot: PhoneSnapshot = { registration: 'signed-out', call: IDLE, inputVolume: 0 };
+  private retryTimer?: unknown;
+  private retryCount = 0;
+  private recovering = false;
+  private session = 0; // bumps on sign-in/out so late callbacks from an old device are ignored
+  private readonly now: () => number;
+  private readonly setTimer: (fn: () => void, ms: number) => unknown;
+  private readonly clearTimer: (handle: unknown) => void;
+  private readonly retryDelays: readonly number[];
+
+  constructor(private readonly deps: PhoneDeps) {
+    this.now = deps.now ?? (() => Date.now());
+    this.setTimer = deps.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+    this.clearTimer = deps.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>));
+    this.retryDelays = deps.retryDelaysMs ?? [1000, 3000, 10000, 30000];
+  }
+
+  get state(): PhoneSnapshot {
+    return this.snapshot;
+  }
+
+  get credentials(): Credentials | undefined {
+    return this.creds;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    listener(this.snapshot);
+    return () => this.listeners.delete(listener);
+  }
+
+  private update(patch: Partial<PhoneSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const l of this.listeners) l(this.snapshot);
+  }
+
+  private setRegistration(registration: RegistrationState, message?: string): void {
+    this.update({ registration, message });
+  }
+
+  /** Signs in: fetches a token, creates and registers the Device. Resolves true when registered. */
+  async signIn(creds: Credentials): Promise<boolean> {
+    await this.signOut();
+    const session = ++this.session;
+    this.creds = creds;
+    this.setRegistration('signing-in');
+    let grant: TokenGrant;
+    try {
+      grant = await this.deps.fetchToken(creds);
+    } catch (err) {
+      if (session !== this.session) return false;
+      this.creds = undefined;
+      this.setRegistration('error', err instanceof Error ? err.message : String(err));
+      return false;
+    }
+    if (session !== this.session) return false;
+    const device = this.deps.createDevice(grant.token);
+    this.device = device;
+    this.update({ identity: grant.identity });
+    this.wire(device, session);
+    this.setRegistration('registering');
+    try {
+      await device.register();
+    } catch (err) {
+      if (session !== this.session) return false;
+      this.onDeviceError(toVoiceError(err));
+      return false;
+    }
+    return session === this.session && this.snapshot.registration === 'ready';
+  }
+
+  async signOut(): Promise<void> {
+    this.session++;
+    this.cancelRetry();
+    const device = this.device;
+    this.device = undefined;
+    this.creds = undefined;
+    this.activeCall?.disconnect();
+    this.activeCall = undefined;
+    if (device) {
+      try {
+        if (device.registered) await device.unregister();
+      } catch {
+        // unregistering is best effort; destroy below drops the connection anyway
+      }
+      device.destroy();
+    }
+    this.snapshot = { registration: 'signed-out', call: IDLE, inputVolume: 0 };
+    this.update({});
+  }
+
+  private wire(device: VoiceDevice, session: number): void {
+    const live = () => session === this.session && this.device === device;
+    device.on('registering', () => live() && this.snapshot.registration !== 'offline' && this.setRegistration('registering'));
+    device.on('registered', () => {
+      if (!live()) return;
+      this.cancelRetry();
+      this.retryCount = 0;
+      this.setRegistration('ready');
+    });
+    device.on('unregistered', () => {
+      if (!live()) return;
+      this.setRegistration('offline', 'Connection to the phone service lost. Reconnecting…');
+      this.scheduleRecovery();
+    });
+    device.on('error', (err) => live() && this.onDeviceError(err));
+    device.on('tokenWillExpire', () => {
+      if (live()) void this.refreshToken(session);
+    });
+    device.on('incoming', (call) => live() && this.onIncoming(call));
+  }
+
+  private onDeviceError(err: VoiceError): void {
+    const friendly = describeVoiceError(err);
+    if (isTokenExpiry(err)) {
+      this.setRegistration('offline', friendly.message);
+      void this.recover();
+      return;
+    }
+    if (friendly.kind === 'network') {
+      this.setRegistration('offline', friendly.message);
+      this.scheduleRecovery();
+      return;
+    }
+    if (friendly.kind === 'token') {
+      this.setRegistration('error', friendly.message);
+      return;
+    }
+    // Errors during a call are shown with the call; others as a message without changing registration.
+    if (!isActive(this.snapshot.call)) this.update({ message: friendly.message });
+  }
+
+  /** Fetches a fresh token and hands it to the Device (on `tokenWillExpire`). */
+  private async refreshToken(session: number): Promise<boolean> {
+    const creds = this.creds;
+    const device = this.device;
+    if (!creds || !device) return false;
+    try {
+      const grant = await this.deps.fetchToken(creds);
+      if (session !== this.session || device !== this.device) return false;
+      device.updateToken(grant.token);
+      return true;
+    } catch (err) {
+      if (session !== this.session) return false;
+      if (err instanceof TokenError && !err.retryable) {
+        this.setRegistration('error', `${err.message} Sign in again.`);
+        return false;
+      }
+      this.scheduleRecovery(true);
+      return false;
+    }
+  }
+
+  /** Gets the Device back to registered: a fresh token, then register(). */
+  async recover(): Promise<void> {
+    if (this.recovering || !this.device || !this.creds) return;
+    this.cancelRetry();
+    this.recovering = true;
+    const session = this.session;
+    try {
+      if (!(await this.refreshToken(session))) return;
+      const device = this.device;
+      if (session !== this.session || !device || device.registered) return;
+      await device.register();
+    } catch (err) {
+      if (session === this.session) {
+        const friendly = describeVoiceError(toVoiceError(err));
+        if (friendly.kind === 'token') this.setRegistration('error', friendly.message);
+        else this.scheduleRecovery();
+      }
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private scheduleRecovery(force = false): void {
+    if (this.retryTimer !== undefined || !this.device) return;
+    if (!force && this.snapshot.registration === 'error') return;
+    const delay = this.retryDelays[Math.min(this.retryCount, this.retryDelays.length - 1)];
+    this.retryCount++;
+    this.retryTimer = this.setTimer(() => {
+      this.retryTimer = undefined;
+      void this.recover().then(() => {
+        if (this.device && !this.device.registered && this.snapshot.registration !== 'error') this.scheduleRecovery();
+      });
+    }, delay);
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer !== undefined) this.clearTimer(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** The browser says the network is back: try now instead of waiting for the backoff. */
+  networkOnline(): void {
+    if (this.device && this.snapshot.registration === 'offline') {
+      this.retryCount = 0;
+      void this.recover();
+    }
+  }
+
+  networkOffline(): void {
+    if (this.device && this.snapshot.registration === 'ready') {
+      this.setRegistration('offline', describeVoiceError({ code: 31005, message: '' }).message);
+    }
+  }
+
+  // ---- calls ----
+
+  private dispatch(event: CallEvent): void {
+    const before = this.snapshot.call;
+    const call = reduceCall(before, event);
+    if (call === before) return;
+    this.update({ call, inputVolume: call.phase === 'in-call' ? this.snapshot.inputVolume : 0 });
+    if (call.phase === 'ended' && before.phase !== 'ended') {
+      this.activeCall = undefined;
+      this.deps.recent?.add({
+        direction: call.direction ?? 'outgoing',
+        number: call.number ?? '',
+        at: new Date(call.startedAt ?? this.now()).toISOString(),
+        durationSeconds: connectedSeconds(call, this.now()),
+        outcome: call.outcome ?? 'failed',
+      });
+    }
+  }
+
+  private watch(call: VoiceCall): void {
+    const mine = () => this.activeCall === call;
+    let localEnd = false;
+    call.on('ringing', () => mine() && this.dispatch({ type: 'ringing' }));
+    call.on('accept', () => mine() && this.dispatch({ type: 'accepted', at: this.now() }));
+    call.on('disconnect', () => {
+      if (!mine()) return;
+      this.dispatch({ type: localEnd ? 'hangup' : 'remote-hangup', at: this.now() });
+    });
+    call.on('cancel', () => mine() && this.dispatch({ type: 'cancelled', at: this.now() }));
+    call.on('reject', () => mine() && this.dispatch({ type: 'reject', at: this.now() }));
+    call.on('error', (err) => mine() && this.dispatch({ type: 'failed', reason: describeVoiceError(err).message, at: this.now() }));
+    call.on('volume', (input) => mine() && this.update({ inputVolume: input }));
+    call.on('reconnecting', () => mine() && this.dispatch({ type: 'reconnecting' }));
+    call.on('reconnected', () => mine() && this.dispatch({ type: 'reconnected' }));
+    this.markLocalEnd = () => {
+      localEnd = true;
+    };
+  }
+
+  private markLocalEnd: () => void = () => undefined;
+
+  private onIncoming(call: VoiceCall): void {
+    if (isActive(this.snapshot.call)) {
+      // Busy: decline and remember it as missed.
+      call.reject();
+      this.deps.recent?.add({ direction: 'incoming', number: call.remote, at: new Date(this.now()).toISOString(), durationSeconds: 0, outcome: 'missed' });
+      return;
+    }
+    this.activeCall = call;
+    this.watch(call);
+    this.dispatch({ type: 'incoming', number: call.remote, at: this.now() });
+  }
+
+  /** Dials an E.164 number; the API's outgoing TwiML reads these custom parameters (walkthrough names). */
+  async dial(number: string): Promise<void> {
+    const device = this.device;
+    if (!device || !this.creds || isActive(this.snapshot.call)) return;
+    this.dispatch({ type: 'dial', number, at: this.now() });
+    try {
+      const call = await device.connect({ callOutgoingPhoneNumber: number, callerPhoneNumber: this.creds.twilioPhoneNumber });
+      if (this.snapshot.call.phase !== 'connecting' && this.snapshot.call.phase !== 'ringing') {
+        call.disconnect(); // hung up while connecting
+        return;
+      }
+      this.activeCall = call;
+      this.watch(call);
+    } catch (err) {
+      this.dispatch({ type: 'failed', reason: describeVoiceError(toVoiceError(err)).message, at: this.now() });
+    }
+  }
+
+  accept(): void {
+    if (this.snapshot.call.phase === 'incoming') this.activeCall?.accept();
+  }
+
+  reject(): void {
+    if (this.snapshot.call.phase !== 'incoming' || !this.activeCall) return;
+    const call = this.activeCall;
+    this.dispatch({ type: 'reject', at: this.now() });
+    call.reject();
+  }
+
+  hangUp(): void {
+    const call = this.activeCall;
+    if (this.snapshot.call.phase === 'incoming') return this.reject();
+    if (!isActive(this.snapshot.call)) return;
+    this.markLocalEnd();
+    if (call) call.disconnect();
+    // Cover the window where connect() has not resolved yet, and SDKs that emit nothing on local hang-up.
+    this.dispatch({ type: 'hangup', at: this.now() });
+  }
+
+  setMuted(muted: boolean): void {
+    if (this.snapshot.call.phase !== 'in-call' || !this.activeCall) return;
+    this.activeCall.mute(muted);
+    this.dispatch({ type: 'muted', muted: this.activeCall.isMuted() });
+  }
+
+  toggleMute(): void {
+    this.setMuted(!this.snapshot.call.muted);
+  }
+
+  /** DTMF during a call; returns whether the digits were sent. */
+  sendDigits(digits: string): boolean {
+    if (this.snapshot.call.phase !== 'in-call' || !this.activeCall || !/^[0-9*#wW]+$/.test(digits)) return false;
+    this.activeCall.sendDigits(digits);
+    return true;
+  }
+
+  /** Clears an ended call's summary. */
+  dismissEnded(): void {
+    this.dispatch({ type: 'reset' });
+  }
+
+  get audio() {
+    return this.device?.audio ?? null;
+  }
+}
+
+function toVoiceError(err: unknown): VoiceError {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  return { code: typeof e?.code === 'number' ? e.code : undefined, message: String(e?.message ?? err) };
+}

@@ -1,0 +1,89 @@
+/** The token API client: `POST ${apiBaseUrl}/twilio/retrieve_capability_token` (see docs/architecture.md). */
+
+export interface Credentials {
+  /** The user's Twilio number as typed, e.g. `+81-50-3123-4567`. */
+  twilioPhoneNumber: string;
+  deviceSecret: string;
+}
+
+export interface TokenGrant {
+  token: string;
+  identity: string;
+  expiresAt?: string;
+}
+
+export type TokenErrorKind = 'refused' | 'rate-limited' | 'bad-request' | 'unavailable' | 'network' | 'server';
+
+export class TokenError extends Error {
+  constructor(
+    readonly kind: TokenErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'TokenError';
+  }
+  /** Refusals and bad input will not get better by retrying; the rest might. */
+  get retryable(): boolean {
+    return this.kind === 'network' || this.kind === 'unavailable' || this.kind === 'server' || this.kind === 'rate-limited';
+  }
+}
+
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string }) => Promise<{
+  status: number;
+  ok: boolean;
+  text(): Promise<string>;
+}>;
+
+const DEFAULT_MESSAGES: Record<TokenErrorKind, string> = {
+  refused: 'Unknown phone number or wrong device secret.',
+  'rate-limited': 'Too many sign-in attempts. Wait a few minutes, then try again.',
+  'bad-request': 'The number or secret is not in the expected format.',
+  unavailable: 'The phone service is temporarily unavailable. Trying again shortly.',
+  network: 'Cannot reach the phone service. Check your network connection.',
+  server: 'The phone service had a problem. Try again in a moment.',
+};
+
+function kindFor(status: number): TokenErrorKind {
+  if (status === 401 || status === 403) return 'refused';
+  if (status === 429) return 'rate-limited';
+  if (status === 400 || status === 415) return 'bad-request';
+  if (status === 503) return 'unavailable';
+  return 'server';
+}
+
+export function tokenUrl(apiBaseUrl: string): string {
+  return `${apiBaseUrl.replace(/\/+$/, '')}/twilio/retrieve_capability_token`;
+}
+
+export async function fetchToken(apiBaseUrl: string, creds: Credentials, fetchFn: FetchLike): Promise<TokenGrant> {
+  let res: Awaited<ReturnType<FetchLike>>;
+  try {
+    res = await fetchFn(tokenUrl(apiBaseUrl), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ twilioPhoneNumber: creds.twilioPhoneNumber, deviceSecret: creds.deviceSecret }),
+    });
+  } catch {
+    throw new TokenError('network', DEFAULT_MESSAGES.network);
+  }
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(await res.text());
+    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+  } catch {
+    // not JSON: fall through to the status-based message
+  }
+  if (res.ok && body.success === true && typeof body.capabilityToken === 'string') {
+    return {
+      token: body.capabilityToken,
+      identity: typeof body.identity === 'string' ? body.identity : '',
+      expiresAt: typeof body.expiresAt === 'string' ? body.expiresAt : undefined,
+    };
+  }
+  const kind = res.ok ? 'server' : kindFor(res.status);
+  // The API's own sentence is shown for refusals and bad input; other failures get ours.
+  const serverMessage = typeof body.error === 'string' && body.error.trim() ? body.error.trim() : undefined;
+  const message = (kind === 'refused' || kind === 'bad-request' || kind === 'rate-limited') && serverMessage ? serverMessage : DEFAULT_MESSAGES[kind];
+  throw new TokenError(kind, message, res.status);
+}
