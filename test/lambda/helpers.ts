@@ -1,0 +1,165 @@
+/**
+ * Test helpers for the lambda tests: an in-process dynalite server (the real DynamoDB protocol on
+ * 127.0.0.1), obviously fake Twilio credentials, deps builders and log capture.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { loadConfig, type AppConfig } from '../../lambda/core/config';
+import { staticCredentials, type TwilioCredentials } from '../../lambda/core/credentials';
+import { hashDeviceSecret, type ScryptParams } from '../../lambda/core/device-secret';
+import { DynamoRegistry, type DeviceRecord } from '../../lambda/core/registry';
+import { createTableInputs } from '../../lambda/core/registry-schema';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import type { HandlerDeps } from '../../lambda/handlers/deps';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (opts: Record<string, unknown>) => Server;
+
+/** Cheap scrypt cost for tests only (production default is N=2^15). */
+export const TEST_SCRYPT: ScryptParams = { N: 16, r: 1, p: 1 };
+
+export const FAKE_CREDS: TwilioCredentials = {
+  accountSid: 'ACtest00000000000000000000000000',
+  apiKeySid: 'SKtest00000000000000000000000000',
+  apiKeySecret: 'test-api-key-secret-not-real',
+  authToken: 'test-auth-token-not-real',
+  twimlAppSid: 'APtest00000000000000000000000000',
+};
+
+export const DEVICE_NUMBER = '+815031234567';
+export const DEVICE_CLIENT = 'DeviceId_0001';
+export const DEVICE_SECRET = 'test-device-secret-0001';
+
+export interface Dynalite {
+  endpoint: string;
+  client: DynamoDBClient;
+  registry: DynamoRegistry;
+  devicesTable: string;
+  attemptsTable: string;
+  close(): Promise<void>;
+}
+
+let tableCounter = 0;
+
+/** Starts dynalite on 127.0.0.1:0 and creates fresh tables from `createTableInputs`. */
+export async function startDynalite(): Promise<Dynalite> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'test-secret-not-real' },
+    maxAttempts: 2,
+  });
+  const n = ++tableCounter;
+  const devicesTable = `devices-${n}`;
+  const attemptsTable = `attempts-${n}`;
+  for (const input of createTableInputs(devicesTable, attemptsTable)) {
+    await client.send(new CreateTableCommand(input));
+    for (let i = 0; i < 50; i++) {
+      const d = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+      if (d.Table?.TableStatus === 'ACTIVE') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const registry = new DynamoRegistry({ client, devicesTable, attemptsTable });
+  return {
+    endpoint,
+    client,
+    registry,
+    devicesTable,
+    attemptsTable,
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export async function registerDevice(
+  registry: DynamoRegistry,
+  opts: { phoneNumber?: string; clientName?: string; secret?: string; label?: string } = {},
+): Promise<DeviceRecord> {
+  const record: DeviceRecord = {
+    phoneNumber: opts.phoneNumber ?? DEVICE_NUMBER,
+    clientName: opts.clientName ?? DEVICE_CLIENT,
+    secretHash: await hashDeviceSecret(opts.secret ?? DEVICE_SECRET, TEST_SCRYPT),
+    createdAt: '2024-01-01T00:00:00.000Z',
+  };
+  if (opts.label !== undefined) record.label = opts.label;
+  await registry.put(record);
+  return record;
+}
+
+export function silentLogger(): Logger {
+  return new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+}
+
+export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return { ...loadConfig({}), ...overrides };
+}
+
+export function makeDeps(registry: HandlerDeps['registry'], overrides: Partial<HandlerDeps> = {}): HandlerDeps {
+  return {
+    registry,
+    credentials: staticCredentials(FAKE_CREDS),
+    config: testConfig(),
+    logger: silentLogger(),
+    ...overrides,
+  };
+}
+
+export const DOMAIN = 'abc123.execute-api.ap-northeast-1.amazonaws.com';
+export const INCOMING_RESOURCE = '/twilio/retrieve_twiml/call_incoming';
+export const OUTGOING_RESOURCE = '/twilio/retrieve_twiml/call_outgoing';
+
+/** A webhook event as the request template renders it, signed like Twilio does (with the fake auth token). */
+export function signedEvent(
+  resourcePath: string,
+  params: Record<string, string>,
+  opts: { authToken?: string; url?: string; signature?: string } = {},
+): { params: Record<string, string>; signature: string; domainName: string; path: string; resourcePath: string } {
+  const path = `/prod${resourcePath}`;
+  const url = opts.url ?? `https://${DOMAIN}${path}`;
+  const signature = opts.signature ?? getExpectedTwilioSignature(opts.authToken ?? FAKE_CREDS.authToken, url, params);
+  return { params, signature, domainName: DOMAIN, path, resourcePath };
+}
+
+/** Captures everything written to stdout/stderr (Powertools Logger output) while `fn` runs. */
+export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: T | undefined; error: unknown; output: string }> {
+  const chunks: string[] = [];
+  const spyOut = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  const spyErr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  try {
+    const result = await fn();
+    return { result, error: undefined, output: chunks.join('') };
+  } catch (error) {
+    return { result: undefined, error, output: chunks.join('') };
+  } finally {
+    spyOut.mockRestore();
+    spyErr.mockRestore();
+  }
+}
+
+/** Runs `fn`, expects it to throw an HttpError-style message, returns status and parsed body. */
+export async function expectThrown(fn: () => Promise<unknown>): Promise<{ status: number; body: string; message: string }> {
+  try {
+    await fn();
+  } catch (err) {
+    const message = (err as Error).message;
+    const m = /^\[(\d{3})\] ([\s\S]*)$/.exec(message);
+    if (!m) throw new Error(`unexpected error message: ${message}`);
+    return { status: Number(m[1]), body: m[2], message };
+  }
+  throw new Error('expected the handler to throw');
+}
