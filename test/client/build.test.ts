@@ -1,0 +1,46 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { buildClient } from '../../client/build';
+
+const MARKER = '__softphoneTest';
+const BUDGET_GZIP_BYTES = 200 * 1024;
+
+describe('client build', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'softphone-build-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes index.html, app.js and app.css; the production bundle holds no test code and fits the budget', async () => {
+    const out = path.join(dir, 'prod');
+    const { metafile } = await buildClient({ outdir: out });
+    const files = await readdir(out);
+    expect(files).toEqual(expect.arrayContaining(['index.html', 'app.js', 'app.css']));
+    const js = await readFile(path.join(out, 'app.js'), 'utf8');
+    expect(js).not.toContain(MARKER);
+    expect(js).not.toContain('fake-device');
+    expect(Object.keys(metafile.inputs).some((p) => p.includes('fake-device'))).toBe(false);
+    expect(Object.keys(metafile.inputs).some((p) => p.includes('@twilio/voice-sdk'))).toBe(true);
+    const html = await readFile(path.join(out, 'index.html'), 'utf8');
+    expect(html).not.toMatch(/src="https?:/); // everything from our own origin
+    const gzip = gzipSync(js).length + gzipSync(await readFile(path.join(out, 'app.css'))).length;
+    console.log(`softphone bundle: app.js ${js.length} B raw, JS+CSS ${gzip} B gzip`);
+    expect(gzip).toBeLessThan(BUDGET_GZIP_BYTES);
+  }, 60_000);
+
+  it('e2e builds swap only the Voice SDK adapter for the test double', async () => {
+    const out = path.join(dir, 'e2e');
+    const { metafile } = await buildClient({ outdir: out, e2e: true, minify: false });
+    const js = await readFile(path.join(out, 'app.js'), 'utf8');
+    expect(js).toContain(MARKER);
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs.some((p) => p.includes('fake-device'))).toBe(true);
+    expect(inputs.some((p) => p.endsWith('voice/device.ts'))).toBe(false);
+    expect(inputs.some((p) => p.includes('@twilio/voice-sdk'))).toBe(false);
+  }, 60_000);
+});

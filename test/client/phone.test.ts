@@ -1,0 +1,315 @@
+import { Phone } from '../../client/src/phone';
+import { RecentCallsStore, type KeyValueStorage } from '../../client/src/recent-calls';
+import { TokenError, type Credentials, type TokenGrant } from '../../client/src/token-client';
+import type { VoiceCall, VoiceCallEvents, VoiceDevice, VoiceDeviceEvents, VoiceError } from '../../client/src/voice/types';
+
+/** A test double for the Voice SDK Device behind the adapter interface. */
+class Emitter<T> {
+  handlers: { [K in keyof T]?: Array<T[K]> } = {};
+  on<E extends keyof T>(event: E, listener: T[E]): void {
+    (this.handlers[event] ??= []).push(listener);
+  }
+  emit<E extends keyof T>(event: E, ...args: unknown[]): void {
+    for (const h of this.handlers[event] ?? []) (h as unknown as (...a: unknown[]) => void)(...args);
+  }
+}
+
+class TestCall extends Emitter<VoiceCallEvents> implements VoiceCall {
+  muted = false;
+  digits = '';
+  accepted = false;
+  rejected = false;
+  disconnected = false;
+  constructor(readonly direction: VoiceCall['direction'], readonly remote: string) {
+    super();
+  }
+  accept() {
+    this.accepted = true;
+    this.emit('accept');
+  }
+  reject() {
+    this.rejected = true;
+  }
+  disconnect() {
+    this.disconnected = true;
+    this.emit('disconnect');
+  }
+  mute(m: boolean) {
+    this.muted = m;
+  }
+  isMuted() {
+    return this.muted;
+  }
+  sendDigits(d: string) {
+    this.digits += d;
+  }
+}
+
+class TestDevice extends Emitter<VoiceDeviceEvents> implements VoiceDevice {
+  registered = false;
+  tokens: string[] = [];
+  registerCalls = 0;
+  registerFails?: VoiceError;
+  destroyed = false;
+  connects: Array<Record<string, string>> = [];
+  lastCall?: TestCall;
+  audio = null;
+  constructor(token: string) {
+    super();
+    this.tokens.push(token);
+  }
+  async register() {
+    this.registerCalls++;
+    this.emit('registering');
+    if (this.registerFails) {
+      const err = this.registerFails;
+      this.registerFails = undefined;
+      throw Object.assign(new Error(err.message), { code: err.code });
+    }
+    this.registered = true;
+    this.emit('registered');
+  }
+  async unregister() {
+    this.registered = false;
+    this.emit('unregistered');
+  }
+  updateToken(token: string) {
+    this.tokens.push(token);
+  }
+  async connect(params: Record<string, string>) {
+    this.connects.push(params);
+    this.lastCall = new TestCall('outgoing', params.callOutgoingPhoneNumber);
+    return this.lastCall;
+  }
+  destroy() {
+    this.destroyed = true;
+    this.registered = false;
+  }
+}
+
+const creds: Credentials = { twilioPhoneNumber: '+815031234567', deviceSecret: 'secret' };
+const flush = () => new Promise((r) => setImmediate(r));
+
+function memoryStorage(): KeyValueStorage {
+  const data = new Map<string, string>();
+  return { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
+}
+
+function setup(tokenResults: Array<TokenGrant | Error> = []) {
+  let n = 0;
+  const fetchToken = jest.fn(async (): Promise<TokenGrant> => {
+    const next = tokenResults.shift();
+    if (next instanceof Error) throw next;
+    return next ?? { token: `token-${++n}`, identity: 'DeviceId_0001' };
+  });
+  const devices: TestDevice[] = [];
+  const timers: Array<{ fn: () => void; ms: number }> = [];
+  let clock = 1_000_000;
+  const recent = new RecentCallsStore(memoryStorage());
+  const phone = new Phone({
+    fetchToken,
+    createDevice: (token) => {
+      const d = new TestDevice(token);
+      devices.push(d);
+      return d;
+    },
+    recent,
+    now: () => clock,
+    setTimer: (fn, ms) => {
+      const t = { fn, ms };
+      timers.push(t);
+      return t;
+    },
+    clearTimer: (h) => {
+      const i = timers.indexOf(h as (typeof timers)[number]);
+      if (i >= 0) timers.splice(i, 1);
+    },
+    retryDelaysMs: [100, 500],
+  });
+  const runTimers = async () => {
+    const due = timers.splice(0);
+    due.forEach((t) => t.fn());
+    await flush();
+  };
+  return { phone, fetchToken, devices, timers, runTimers, recent, tick: (ms: number) => (clock += ms) };
+}
+
+describe('Phone: sign-in and registration', () => {
+  it('gets a token, creates the Device with it and registers', async () => {
+    const { phone, fetchToken, devices } = setup();
+    const states: string[] = [];
+    phone.subscribe((s) => states.push(s.registration));
+    await expect(phone.signIn(creds)).resolves.toBe(true);
+    expect(fetchToken).toHaveBeenCalledWith(creds);
+    expect(devices[0].tokens).toEqual(['token-1']);
+    expect(phone.state).toMatchObject({ registration: 'ready', identity: 'DeviceId_0001' });
+    expect(states).toEqual(expect.arrayContaining(['signed-out', 'signing-in', 'registering', 'ready']));
+  });
+
+  it('shows a wrong secret clearly and creates no Device', async () => {
+    const { phone, devices } = setup([new TokenError('refused', 'Unknown phone number or wrong device secret.', 403)]);
+    await expect(phone.signIn(creds)).resolves.toBe(false);
+    expect(phone.state).toMatchObject({ registration: 'error', message: 'Unknown phone number or wrong device secret.' });
+    expect(phone.credentials).toBeUndefined();
+    expect(devices).toHaveLength(0);
+  });
+
+  it('signs out: unregisters and destroys the Device', async () => {
+    const { phone, devices } = setup();
+    await phone.signIn(creds);
+    await phone.signOut();
+    expect(devices[0].destroyed).toBe(true);
+    expect(phone.state.registration).toBe('signed-out');
+    expect(phone.credentials).toBeUndefined();
+  });
+});
+
+describe('Phone: staying connected', () => {
+  it('refreshes the token on tokenWillExpire with updateToken', async () => {
+    const { phone, devices, fetchToken } = setup();
+    await phone.signIn(creds);
+    devices[0].emit('tokenWillExpire');
+    await flush();
+    expect(fetchToken).toHaveBeenCalledTimes(2);
+    expect(devices[0].tokens).toEqual(['token-1', 'token-2']);
+    expect(devices).toHaveLength(1); // no new Device, no reload
+    expect(phone.state.registration).toBe('ready');
+  });
+
+  it('retries a failed refresh with backoff and recovers', async () => {
+    const { phone, devices, timers, runTimers } = setup([{ token: 'token-1', identity: 'i' }, new TokenError('network', 'offline')]);
+    await phone.signIn(creds);
+    devices[0].emit('tokenWillExpire');
+    await flush();
+    expect(timers.map((t) => t.ms)).toEqual([100]);
+    await runTimers();
+    expect(devices[0].tokens.at(-1)).toMatch(/^token-/);
+    expect(devices[0].tokens).toHaveLength(2);
+  });
+
+  it('stops and asks to sign in again when the refresh is refused (secret rotated)', async () => {
+    const { phone, devices, timers } = setup([{ token: 'token-1', identity: 'i' }, new TokenError('refused', 'Unknown phone number or wrong device secret.', 403)]);
+    await phone.signIn(creds);
+    devices[0].emit('tokenWillExpire');
+    await flush();
+    expect(phone.state).toMatchObject({ registration: 'error', message: expect.stringMatching(/wrong device secret\. Sign in again\./) });
+    expect(timers).toHaveLength(0);
+  });
+
+  it('recovers from an expired token (20104) with a fresh token and register()', async () => {
+    const { phone, devices } = setup();
+    await phone.signIn(creds);
+    devices[0].registered = false;
+    devices[0].emit('error', { code: 20104, message: 'AccessTokenExpired' });
+    expect(phone.state.registration).toBe('offline');
+    await flush();
+    await flush();
+    expect(devices[0].tokens).toEqual(['token-1', 'token-2']);
+    expect(devices[0].registerCalls).toBe(2);
+    expect(phone.state.registration).toBe('ready');
+  });
+
+  it('recovers from a lost network: offline, then back when the browser is online', async () => {
+    const { phone, devices, timers, runTimers } = setup();
+    await phone.signIn(creds);
+    devices[0].registered = false;
+    devices[0].emit('unregistered');
+    expect(phone.state).toMatchObject({ registration: 'offline', message: expect.stringMatching(/Reconnecting/) });
+    expect(timers).toHaveLength(1);
+    // the fetch fails while offline …
+    devices[0].registerFails = { code: 31005, message: 'Connection error' };
+    await runTimers();
+    await flush();
+    expect(phone.state.registration).toBe('offline');
+    expect(timers.map((t) => t.ms)).toEqual([500]);
+    // … and the 'online' event retries at once
+    phone.networkOnline();
+    await flush();
+    await flush();
+    expect(phone.state.registration).toBe('ready');
+    expect(timers).toHaveLength(0);
+    expect(devices).toHaveLength(1);
+  });
+
+  it('reports a refused token (20101) as an error without retrying', async () => {
+    const { phone, devices, timers } = setup();
+    await phone.signIn(creds);
+    devices[0].emit('error', { code: 20101, message: 'Invalid token' });
+    expect(phone.state).toMatchObject({ registration: 'error', message: expect.stringMatching(/refused/) });
+    expect(timers).toHaveLength(0);
+  });
+});
+
+describe('Phone: calls', () => {
+  it('dials with the walkthrough\'s custom parameters, sends DTMF, mutes and hangs up', async () => {
+    const { phone, devices, recent, tick } = setup();
+    await phone.signIn(creds);
+    await phone.dial('+819059876543');
+    expect(devices[0].connects).toEqual([{ callOutgoingPhoneNumber: '+819059876543', callerPhoneNumber: '+815031234567' }]);
+    const call = devices[0].lastCall!;
+    expect(phone.sendDigits('1')).toBe(false); // not connected yet
+    call.emit('ringing');
+    expect(phone.state.call.phase).toBe('ringing');
+    call.emit('accept');
+    expect(phone.state.call.phase).toBe('in-call');
+    expect(phone.sendDigits('12#')).toBe(true);
+    expect(call.digits).toBe('12#');
+    phone.toggleMute();
+    expect(call.muted).toBe(true);
+    expect(phone.state.call.muted).toBe(true);
+    phone.toggleMute();
+    expect(call.muted).toBe(false);
+    tick(42_000);
+    phone.hangUp();
+    expect(call.disconnected).toBe(true);
+    expect(phone.state.call).toMatchObject({ phase: 'ended', endReason: 'You hung up' });
+    expect(recent.list()[0]).toMatchObject({ direction: 'outgoing', number: '+819059876543', durationSeconds: 42, outcome: 'answered' });
+  });
+
+  it('shows the other side hanging up and a failing call\'s reason', async () => {
+    const { phone, devices } = setup();
+    await phone.signIn(creds);
+    await phone.dial('+819059876543');
+    devices[0].lastCall!.emit('accept');
+    devices[0].lastCall!.emit('disconnect');
+    expect(phone.state.call.endReason).toBe('The other side hung up');
+    phone.dismissEnded();
+    await phone.dial('+12125550123');
+    devices[0].lastCall!.emit('error', { code: 13227, message: 'geo' });
+    expect(phone.state.call.endReason).toMatch(/^Call failed: .*calling policy/);
+  });
+
+  it('rings for incoming calls: accept, reject, and declines a second call while busy', async () => {
+    const { phone, devices, recent } = setup();
+    await phone.signIn(creds);
+    const first = new TestCall('incoming', '+819011112222');
+    devices[0].emit('incoming', first);
+    expect(phone.state.call).toMatchObject({ phase: 'incoming', number: '+819011112222' });
+    phone.accept();
+    expect(first.accepted).toBe(true);
+    expect(phone.state.call.phase).toBe('in-call');
+    const second = new TestCall('incoming', '+819033334444');
+    devices[0].emit('incoming', second);
+    expect(second.rejected).toBe(true);
+    expect(phone.state.call.number).toBe('+819011112222');
+    first.emit('disconnect');
+    expect(phone.state.call.endReason).toBe('The other side hung up');
+
+    phone.dismissEnded();
+    const third = new TestCall('incoming', '+819055556666');
+    devices[0].emit('incoming', third);
+    phone.reject();
+    expect(third.rejected).toBe(true);
+    expect(phone.state.call).toMatchObject({ phase: 'ended', endReason: 'Call rejected' });
+    expect(recent.list().map((r) => r.outcome)).toEqual(['rejected', 'answered', 'missed']);
+  });
+
+  it('marks a call the caller abandoned as missed', async () => {
+    const { phone, devices } = setup();
+    await phone.signIn(creds);
+    const call = new TestCall('incoming', '+819011112222');
+    devices[0].emit('incoming', call);
+    call.emit('cancel');
+    expect(phone.state.call).toMatchObject({ phase: 'ended', outcome: 'missed' });
+  });
+});
