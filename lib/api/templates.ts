@@ -25,6 +25,8 @@
  * - the signature is read from the request HEADERS only (never a query-string or path parameter of the same
  *   name, which `$input.params('X-Twilio-Signature')` would prefer), matching the header name without
  *   regard to case; `""` when absent.
+ * - Velocity 1.7 takes no arithmetic inside method arguments (hence `$valueAt`), and `$eq`, `$ne`, `$lt`,
+ *   … are operators, not variable names.
  * - separators are placed with a `$first` flag, not `$foreach.hasNext`, because skipped pairs would
  *   otherwise leave a dangling comma.
  */
@@ -40,17 +42,16 @@ export const FORM_TO_JSON_REQUEST_TEMPLATE = `#set($signature = "")
   "params": {
 #foreach($pair in $input.body.split("&"))
 #if($pair.length() > 0)
-#set($eq = $pair.indexOf("="))
-#if($eq < 0)
+#set($equalsAt = $pair.indexOf("="))
+#if($equalsAt < 0)
 #set($name = $util.urlDecode($pair))
 #set($value = "")
 #else
-#set($name = $util.urlDecode($pair.substring(0, $eq)))
-#set($value = $util.urlDecode($pair.substring($eq + 1)))
+#set($name = $util.urlDecode($pair.substring(0, $equalsAt)))
+#set($valueAt = $equalsAt + 1)
+#set($value = $util.urlDecode($pair.substring($valueAt)))
 #end
-#if(!$first),
-#end
-    "$util.escapeJavaScript($name).replaceAll("\\\\'","'")": "$util.escapeJavaScript($value).replaceAll("\\\\'","'")"
+    #if(!$first),#end"$util.escapeJavaScript($name).replaceAll("\\\\'","'")": "$util.escapeJavaScript($value).replaceAll("\\\\'","'")"
 #set($first = false)
 #end
 #end
