@@ -1,0 +1,204 @@
+/** The three handler factories end to end over a real dynalite registry; only the Twilio cloud is absent. */
+import jwt from 'jsonwebtoken';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
+import { createOutgoingCallHandler, OUTGOING_MESSAGES } from '../../lambda/handlers/outgoing-call';
+import { createTokenHandler, FORBIDDEN_MESSAGE } from '../../lambda/handlers/token';
+import {
+  captureOutput, DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, FAKE_CREDS, INCOMING_RESOURCE, makeDeps,
+  OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, testConfig, type Dynalite,
+} from './helpers';
+
+const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
+const hangup = (msg: string) => `${XML_DECL}<Response><Say language="en-US">${msg}</Say><Hangup/></Response>`;
+
+let db: Dynalite;
+beforeAll(async () => {
+  db = await startDynalite();
+  await registerDevice(db.registry); // +815031234567 → DeviceId_0001
+  await registerDevice(db.registry, { phoneNumber: '+14155550100', clientName: 'DeviceId_US', secret: 'us-secret' });
+});
+afterAll(async () => {
+  await db.close();
+});
+
+const tokenHandler = (overrides = {}) => createTokenHandler(makeDeps(db.registry, overrides), { dummyScryptParams: TEST_SCRYPT });
+
+describe('token API', () => {
+  test('walkthrough input (with its hyphenated number) plus the device secret → Access Token', async () => {
+    const res = await tokenHandler()({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET });
+    expect(res).toEqual({ success: true, capabilityToken: expect.any(String), identity: DEVICE_CLIENT, expiresAt: expect.any(String) });
+    const p = jwt.verify(res.capabilityToken, FAKE_CREDS.apiKeySecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    expect(p.grants.identity).toBe(DEVICE_CLIENT);
+    expect(p.grants.voice).toEqual({ incoming: { allow: true }, outgoing: { application_sid: FAKE_CREDS.twimlAppSid } });
+    expect(p.exp! - p.iat!).toBe(3600);
+    expect(new Date(res.expiresAt).getTime()).toBe(p.exp! * 1000);
+    expect(res.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  test.each(['+81 50 3123 4567', '+81 (50) 3123-4567', '+815031234567'])('accepts the number as %j', async (n) => {
+    await expect(tokenHandler()({ twilioPhoneNumber: n, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ identity: DEVICE_CLIENT });
+  });
+
+  test('TTL is configurable', async () => {
+    const res = await tokenHandler({ config: testConfig({ tokenTtlSeconds: 86400 }) })({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET });
+    const p = jwt.verify(res.capabilityToken, FAKE_CREDS.apiKeySecret) as jwt.JwtPayload;
+    expect(p.exp! - p.iat!).toBe(86400);
+  });
+
+  test('the walkthrough’s phone-number-only request is refused (400: a secret is required)', async () => {
+    const e = await expectThrown(() => tokenHandler()({ twilioPhoneNumber: '+81-50-3123-4567' }));
+    expect(e.status).toBe(400);
+    expect(JSON.parse(e.body)).toEqual({ success: false, capabilityToken: null, error: expect.stringMatching(/deviceSecret/) });
+  });
+
+  test.each([
+    ['not an object', 'hello'],
+    ['null', null],
+    ['array', []],
+    ['missing number', { deviceSecret: 'x' }],
+    ['number not a string', { twilioPhoneNumber: 815031234567, deviceSecret: 'x' }],
+    ['secret not a string', { twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 1 }],
+    ['unparsable number', { twilioPhoneNumber: 'call me', deviceSecret: 'x' }],
+    ['national number without country', { twilioPhoneNumber: '050-3123-4567', deviceSecret: 'x' }],
+    ['oversized secret', { twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'x'.repeat(10_000) }],
+  ])('400 for %s', async (_name, event) => {
+    const e = await expectThrown(() => tokenHandler()(event));
+    expect(e.status).toBe(400);
+    expect(JSON.parse(e.body)).toMatchObject({ success: false, capabilityToken: null, error: expect.any(String) });
+  });
+
+  test('403 with the same message for an unknown number and a wrong secret (no enumeration)', async () => {
+    const h = tokenHandler();
+    const unknown = await expectThrown(() => h({ twilioPhoneNumber: '+815099998888', deviceSecret: DEVICE_SECRET }));
+    const wrong = await expectThrown(() => h({ twilioPhoneNumber: '+14155550100', deviceSecret: 'not-the-secret' }));
+    expect(unknown.message).toBe(`[403] {"success":false,"capabilityToken":null,"error":"${FORBIDDEN_MESSAGE}"}`);
+    expect(wrong.message).toBe(unknown.message);
+    await db.registry.clearAttempts('+815099998888');
+    await db.registry.clearAttempts('+14155550100');
+  });
+
+  test('logs never contain the device secret, the token or credentials', async () => {
+    const { result, output } = await captureOutput(() => tokenHandler({ logger: new Logger({ serviceName: 't', logLevel: 'DEBUG' }) })({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }));
+    expect(output).toContain('token issued');
+    for (const s of [DEVICE_SECRET, (result as { capabilityToken: string }).capabilityToken, FAKE_CREDS.apiKeySecret, FAKE_CREDS.authToken]) expect(output).not.toContain(s);
+  });
+});
+
+describe('incoming call TwiML', () => {
+  const walkthroughParams = {
+    AccountSid: 'ACtest00000000000000000000000000', ApiVersion: '2010-04-01', Called: '+815031234567', CalledCountry: 'JP',
+    CalledVia: '815031234567', Caller: '+819059876543', CallerCountry: 'JP', CallSid: 'CAtest0000000000000000000000000000',
+    CallStatus: 'ringing', Direction: 'inbound', ForwardedFrom: '815031234567', From: '+819059876543', FromCountry: 'JP',
+    To: '+815031234567', ToCountry: 'JP',
+  };
+  const handler = (overrides = {}) => createIncomingCallHandler(makeDeps(db.registry, overrides));
+
+  test('walkthrough input → dial the client, with answerOnBridge', async () => {
+    await expect(handler()(signedEvent(INCOMING_RESOURCE, walkthroughParams))).resolves.toBe(
+      `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>`,
+    );
+  });
+
+  test('unknown number: said once, then Hangup (no loop="0")', async () => {
+    const out = await handler()(signedEvent(INCOMING_RESOURCE, { ...walkthroughParams, To: '+815099998888' }));
+    expect(out).toBe(hangup('An error occurred. Your Twilio phone number +815099998888 is invalid.'));
+  });
+
+  test('hostile To never becomes markup', async () => {
+    const out = await handler()(signedEvent(INCOMING_RESOURCE, { ...walkthroughParams, To: '+8190</Number><Number>+1900' }));
+    expect(out).toBe(hangup('An error occurred. The called Twilio phone number is invalid.'));
+  });
+
+  test('missing or wrong signature → [403] Forbidden, no TwiML', async () => {
+    const good = signedEvent(INCOMING_RESOURCE, walkthroughParams);
+    for (const ev of [
+      { ...good, signature: '' },
+      { ...good, signature: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' },
+      signedEvent(INCOMING_RESOURCE, walkthroughParams, { authToken: 'another-token' }),
+      { ...good, params: { ...good.params, To: '+14155550100' } }, // tampered parameters
+      { ...good, domainName: 'evil.example.com' }, // signed for another URL
+    ]) {
+      await expect(handler()(ev)).rejects.toThrow(/^\[403\] Forbidden$/);
+    }
+    await expect(handler()({ not: 'an event' })).rejects.toThrow(/^\[403\] Forbidden$/);
+  });
+
+  test('PUBLIC_BASE_URL: signed for the custom domain URL', async () => {
+    const config = testConfig({ publicBaseUrl: 'https://voice.example.com/prod' });
+    const ev = signedEvent(INCOMING_RESOURCE, walkthroughParams, { url: `https://voice.example.com/prod${INCOMING_RESOURCE}` });
+    await expect(handler({ config })(ev)).resolves.toContain('<Client>DeviceId_0001</Client>');
+    await expect(handler({ config })(signedEvent(INCOMING_RESOURCE, walkthroughParams))).rejects.toThrow('[403]');
+  });
+
+  test('local http scheme', async () => {
+    const config = testConfig({ webhookScheme: 'http' });
+    const ev = { ...signedEvent(INCOMING_RESOURCE, walkthroughParams, { url: `http://127.0.0.1:8080/prod${INCOMING_RESOURCE}` }), domainName: '127.0.0.1:8080' };
+    await expect(handler({ config })(ev)).resolves.toContain('<Client>DeviceId_0001</Client>');
+  });
+
+  test('validation can be switched off explicitly (and only then)', async () => {
+    const ev = { ...signedEvent(INCOMING_RESOURCE, walkthroughParams), signature: '' };
+    await expect(handler()(ev)).rejects.toThrow('[403]');
+    await expect(handler({ config: testConfig({ validateWebhookSignatures: false }) })(ev)).resolves.toContain('<Client>');
+  });
+});
+
+describe('outgoing call TwiML', () => {
+  const walkthroughParams = {
+    Direction: 'inbound', CallSid: 'CAtest0000000000000000000000000001', From: 'client:DeviceId_0001', Caller: 'client:DeviceId_0001',
+    ApiVersion: '2010-04-01', ApplicationSid: 'APtest00000000000000000000000000', AccountSid: 'ACtest00000000000000000000000000',
+    CallStatus: 'ringing', callerPhoneNumber: '+81-50-3123-4567', callOutgoingPhoneNumber: '+81-90-5987-6543',
+  };
+  const handler = (overrides = {}) => createOutgoingCallHandler(makeDeps(db.registry, overrides));
+  const call = (params: Record<string, string>, overrides = {}) => handler(overrides)(signedEvent(OUTGOING_RESOURCE, params));
+
+  test('walkthrough input → dial in E.164 with the identity’s own number as caller ID', async () => {
+    await expect(call(walkthroughParams)).resolves.toBe(
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567"><Number>+819059876543</Number></Dial></Response>`,
+    );
+  });
+
+  test('callerPhoneNumber is optional; national destinations are read in the caller’s country', async () => {
+    const { callerPhoneNumber: _omit, ...rest } = walkthroughParams;
+    void _omit;
+    await expect(call({ ...rest, callOutgoingPhoneNumber: '090-5987-6543' })).resolves.toContain('<Number>+819059876543</Number>');
+    await expect(call({ ...walkthroughParams, callerPhoneNumber: '050-3123-4567' })).resolves.toContain('callerId="+815031234567"');
+  });
+
+  test('caller-ID spoofing is refused', async () => {
+    await expect(call({ ...walkthroughParams, callerPhoneNumber: '+1 415 555 0100' })).resolves.toBe(hangup(OUTGOING_MESSAGES.callerIdRefused));
+    await expect(call({ ...walkthroughParams, callerPhoneNumber: 'garbage' })).resolves.toBe(hangup(OUTGOING_MESSAGES.callerIdRefused));
+  });
+
+  test('unknown or malformed identities are refused', async () => {
+    await expect(call({ ...walkthroughParams, From: 'client:Nobody' })).resolves.toBe(hangup(OUTGOING_MESSAGES.unknownCaller));
+    await expect(call({ ...walkthroughParams, From: '+819059876543' })).resolves.toBe(hangup(OUTGOING_MESSAGES.unknownCaller));
+    await expect(call({ ...walkthroughParams, From: 'client:<Dial>' })).resolves.toBe(hangup(OUTGOING_MESSAGES.unknownCaller));
+  });
+
+  test('toll fraud: premium-rate, shared-cost, invalid and foreign destinations are refused', async () => {
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+81 990 123 456' })).resolves.toBe(hangup(OUTGOING_MESSAGES.premiumRate));
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+1 900 555 0123' }, { config: testConfig({ allowedDestinationCountries: ['JP', 'US'] }) })).resolves.toBe(hangup(OUTGOING_MESSAGES.premiumRate));
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+33 810 12 34 56' }, { config: testConfig({ allowedDestinationCountries: ['FR'] }) })).resolves.toBe(hangup(OUTGOING_MESSAGES.sharedCost));
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+81 12' })).resolves.toBe(hangup(OUTGOING_MESSAGES.invalidDestination));
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+44 20 7946 0000' })).resolves.toBe(hangup(OUTGOING_MESSAGES.countryNotAllowed));
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '' })).resolves.toBe(hangup(OUTGOING_MESSAGES.noDestination));
+  });
+
+  test('allow-list: a US caller may call the US by default; JP+US configured lets JP call the US', async () => {
+    await expect(call({ ...walkthroughParams, From: 'client:DeviceId_US', callerPhoneNumber: '', callOutgoingPhoneNumber: '(415) 555-2671' })).resolves.toContain('callerId="+14155550100"><Number>+14155552671</Number>');
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+1 415 555 2671' }, { config: testConfig({ allowedDestinationCountries: ['JP', 'US'] }) })).resolves.toContain('<Number>+14155552671</Number>');
+  });
+
+  test('hostile input never becomes markup', async () => {
+    const out = await call({ ...walkthroughParams, callOutgoingPhoneNumber: '+8190</Number><Number>+1900', callerPhoneNumber: '+815031234567"><Number>+1900' });
+    expect(out).not.toContain('<Number>');
+    expect(out.match(/<Hangup\/>/g)).toHaveLength(1);
+  });
+
+  test('signature refused → [403] Forbidden', async () => {
+    await expect(handler()({ ...signedEvent(OUTGOING_RESOURCE, walkthroughParams), signature: '' })).rejects.toThrow(/^\[403\] Forbidden$/);
+    await expect(handler()(signedEvent(OUTGOING_RESOURCE, walkthroughParams, { authToken: 'wrong' }))).rejects.toThrow(/^\[403\] Forbidden$/);
+  });
+});

@@ -1,0 +1,71 @@
+/** The registry against a real dynalite server (DynamoDB protocol on 127.0.0.1). */
+import { DescribeTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DuplicateClientNameError, RegistryError, isAttemptStore } from '../../lambda/core/registry';
+import { ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, createTableInputs } from '../../lambda/core/registry-schema';
+import { registerDevice, startDynalite, type Dynalite } from './helpers';
+
+let db: Dynalite;
+beforeAll(async () => {
+  db = await startDynalite();
+});
+afterAll(async () => {
+  await db.close();
+});
+
+test('schema: devices keyed by phoneNumber with the clientName GSI; attempts keyed by phoneNumber', async () => {
+  const [devices, attempts] = createTableInputs('d', 'a');
+  expect(devices.KeySchema).toEqual([{ AttributeName: 'phoneNumber', KeyType: 'HASH' }]);
+  expect(devices.GlobalSecondaryIndexes?.[0].IndexName).toBe(CLIENT_NAME_INDEX);
+  expect(attempts.KeySchema).toEqual([{ AttributeName: 'phoneNumber', KeyType: 'HASH' }]);
+  const d = await db.client.send(new DescribeTableCommand({ TableName: db.devicesTable }));
+  expect(d.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['clientName-index']);
+});
+
+test('put, findByNumber, findByClientName, list, remove', async () => {
+  const rec = await registerDevice(db.registry, { label: 'desk' });
+  const other = await registerDevice(db.registry, { phoneNumber: '+14155552671', clientName: 'DeviceId_0002' });
+  await expect(db.registry.findByNumber('+815031234567')).resolves.toEqual(rec);
+  await expect(db.registry.findByNumber('+819999999999')).resolves.toBeUndefined();
+  await expect(db.registry.findByClientName('DeviceId_0001')).resolves.toEqual(rec);
+  await expect(db.registry.findByClientName('DeviceId_0002')).resolves.toEqual(other);
+  await expect(db.registry.findByClientName('nobody')).resolves.toBeUndefined();
+  await expect(db.registry.list()).resolves.toEqual([other, rec]);
+  // Stored: the hash, never a secret.
+  const raw = await db.client.send(new GetItemCommand({ TableName: db.devicesTable, Key: { phoneNumber: { S: '+815031234567' } } }));
+  expect(Object.keys(raw.Item ?? {}).sort()).toEqual(['clientName', 'createdAt', 'label', 'phoneNumber', 'secretHash']);
+  expect(raw.Item?.secretHash.S).toMatch(/^scrypt\$/);
+  await expect(db.registry.remove('+14155552671')).resolves.toBe(true);
+  await expect(db.registry.remove('+14155552671')).resolves.toBe(false);
+  await expect(db.registry.findByClientName('DeviceId_0002')).resolves.toBeUndefined();
+});
+
+test('client names are unique across numbers; re-putting the same number updates it', async () => {
+  await registerDevice(db.registry, { phoneNumber: '+815011112222', clientName: 'Unique_1' });
+  await expect(registerDevice(db.registry, { phoneNumber: '+815011113333', clientName: 'Unique_1' })).rejects.toBeInstanceOf(DuplicateClientNameError);
+  await registerDevice(db.registry, { phoneNumber: '+815011112222', clientName: 'Unique_1', label: 'renamed' });
+  await expect(db.registry.findByNumber('+815011112222')).resolves.toMatchObject({ label: 'renamed' });
+});
+
+test('attempts: atomic counting with a TTL attribute, expiry restarts, clear', async () => {
+  expect(isAttemptStore(db.registry)).toBe(true);
+  const key = '+815000000001';
+  const t = 1_700_000_000;
+  await expect(db.registry.getAttempts(key, t)).resolves.toBeUndefined();
+  const results = await Promise.all([1, 2, 3, 4, 5].map(() => db.registry.recordFailure(key, t, 100)));
+  expect(results.map((r) => r.failures).sort()).toEqual([1, 2, 3, 4, 5]); // atomic, no lost updates
+  await expect(db.registry.getAttempts(key, t + 1)).resolves.toEqual({ failures: 5, lastFailureAt: t, expiresAt: t + 100 });
+  const raw = await db.client.send(new GetItemCommand({ TableName: db.attemptsTable, Key: { phoneNumber: { S: key } } }));
+  expect(raw.Item?.[ATTEMPTS_TTL_ATTRIBUTE]).toEqual({ N: String(t + 100) });
+  // Past expiresAt (TTL deletion is lazy): read as absent, and counting starts again.
+  await expect(db.registry.getAttempts(key, t + 100)).resolves.toBeUndefined();
+  await expect(db.registry.recordFailure(key, t + 200, 100)).resolves.toEqual({ failures: 1, lastFailureAt: t + 200, expiresAt: t + 300 });
+  await db.registry.clearAttempts(key);
+  await expect(db.registry.getAttempts(key, t + 201)).resolves.toBeUndefined();
+});
+
+test('a missing table is a RegistryError (mapped to 503 / "temporarily unavailable")', async () => {
+  const { DynamoRegistry } = await import('../../lambda/core/registry');
+  const broken = new DynamoRegistry({ client: db.client, devicesTable: 'no-such-table', attemptsTable: 'no-such-table' });
+  await expect(broken.findByNumber('+815031234567')).rejects.toBeInstanceOf(RegistryError);
+  await expect(broken.recordFailure('+815031234567', 1, 1)).rejects.toBeInstanceOf(RegistryError);
+});
