@@ -1,0 +1,111 @@
+/** Brute-force lockout of the token API, with state in the attempts table of a real dynalite server. */
+import * as deviceSecret from '../../lambda/core/device-secret';
+import { blockedUntil, DEFAULT_LOCKOUT_POLICY, delayAfter } from '../../lambda/core/lockout';
+import { createTokenHandler } from '../../lambda/handlers/token';
+import { DEVICE_NUMBER, DEVICE_SECRET, expectThrown, makeDeps, registerDevice, startDynalite, TEST_SCRYPT, type Dynalite } from './helpers';
+
+let db: Dynalite;
+beforeAll(async () => {
+  db = await startDynalite();
+  await registerDevice(db.registry);
+});
+afterAll(async () => {
+  await db.close();
+});
+afterEach(() => jest.restoreAllMocks());
+
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+
+function clockedHandler() {
+  let now = T0;
+  const handler = createTokenHandler(makeDeps(db.registry, { now: () => new Date(now) }), { dummyScryptParams: TEST_SCRYPT });
+  return {
+    handler,
+    advance: (seconds: number) => {
+      now += seconds * 1000;
+    },
+    nowSeconds: () => Math.floor(now / 1000),
+  };
+}
+
+test('policy: free failures, growing back-off, then a 15-minute lockout', () => {
+  expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].map((n) => delayAfter(n))).toEqual([0, 0, 1, 2, 4, 8, 16, 32, 60, 900, 900]);
+  expect(blockedUntil({ failures: 10, lastFailureAt: 100, expiresAt: 100 + 86400 }, 999)).toBe(1000);
+  expect(blockedUntil({ failures: 10, lastFailureAt: 100, expiresAt: 100 + 86400 }, 1000)).toBeUndefined();
+  expect(blockedUntil(undefined, 0)).toBeUndefined();
+  expect(DEFAULT_LOCKOUT_POLICY.rememberSeconds).toBeGreaterThanOrEqual(DEFAULT_LOCKOUT_POLICY.lockoutSeconds);
+});
+
+async function bruteForce(number: string) {
+  const c = clockedHandler();
+  const statuses: number[] = [];
+  const bodies: string[] = [];
+  // Ten wrong secrets, each sent as soon as the previous window has passed.
+  for (let i = 1; i <= 10; i++) {
+    const e = await expectThrown(() => c.handler({ twilioPhoneNumber: number, deviceSecret: `wrong-${i}` }));
+    statuses.push(e.status);
+    bodies.push(e.body);
+    const wait = delayAfter(i);
+    if (i < 10 && wait > 0) {
+      // Inside the window: 429 without checking the secret, even the right one.
+      const verify = jest.spyOn(deviceSecret, 'verifyDeviceSecret');
+      const blocked = await expectThrown(() => c.handler({ twilioPhoneNumber: number, deviceSecret: DEVICE_SECRET }));
+      expect(blocked.status).toBe(429);
+      expect(JSON.parse(blocked.body)).toMatchObject({ success: false, capabilityToken: null, retryAfterSeconds: wait });
+      expect(verify).not.toHaveBeenCalled();
+      verify.mockRestore();
+      c.advance(wait);
+    }
+  }
+  const locked = await expectThrown(() => c.handler({ twilioPhoneNumber: number, deviceSecret: DEVICE_SECRET }));
+  return { c, statuses, bodies, locked };
+}
+
+test('a known number: slowed, then locked out for 15 minutes; success afterwards clears the counter', async () => {
+  const { c, statuses, locked } = await bruteForce(DEVICE_NUMBER);
+  expect(statuses).toEqual(Array(10).fill(403));
+  expect(locked.status).toBe(429);
+  const body = JSON.parse(locked.body);
+  expect(body).toEqual({
+    success: false,
+    capabilityToken: null,
+    error: `Too many failed attempts for this number. Try again after ${new Date((c.nowSeconds() + 900) * 1000).toISOString()} (in 900 seconds).`,
+    retryAfterSeconds: 900,
+  });
+  expect(locked.message.startsWith('[429] {')).toBe(true);
+
+  c.advance(899);
+  expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).status).toBe(429);
+  c.advance(1);
+  await expect(c.handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
+  await expect(db.registry.getAttempts(DEVICE_NUMBER, c.nowSeconds())).resolves.toBeUndefined();
+  // Cleared: the next wrong secrets are free again.
+  expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).status).toBe(403);
+  expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).status).toBe(403);
+  await db.registry.clearAttempts(DEVICE_NUMBER);
+});
+
+test('an unknown number gets exactly the same answers (nothing reveals whether it exists)', async () => {
+  const known = await bruteForce('+815031234567');
+  await db.registry.clearAttempts('+815031234567');
+  const unknown = await bruteForce('+815099990000');
+  expect(unknown.statuses).toEqual(known.statuses);
+  expect(unknown.bodies).toEqual(known.bodies);
+  expect(unknown.locked.body).toEqual(known.locked.body);
+});
+
+test('an unknown number still costs one scrypt verify (equal timing on the 403 path)', async () => {
+  const verify = jest.spyOn(deviceSecret, 'verifyDeviceSecret');
+  const c = clockedHandler();
+  await expectThrown(() => c.handler({ twilioPhoneNumber: '+815077776666', deviceSecret: 'guess' }));
+  expect(verify).toHaveBeenCalledTimes(1);
+  expect(verify.mock.calls[0][0]).toBe('guess');
+  expect(verify.mock.calls[0][1]).toMatch(/^scrypt\$16\$1\$1\$/); // the dummy hash, at the configured cost
+});
+
+test('the dummy hash defaults to the production cost', async () => {
+  const hash = jest.spyOn(deviceSecret, 'hashDeviceSecret');
+  const handler = createTokenHandler(makeDeps(db.registry));
+  await expectThrown(() => handler({ twilioPhoneNumber: '+815077775555', deviceSecret: 'guess' }));
+  expect(hash.mock.calls[0][1]).toEqual(deviceSecret.DEFAULT_SCRYPT_PARAMS);
+});
