@@ -251,7 +251,6 @@ export class Phone {
     const before = this.snapshot.call;
     const call = reduceCall(before, event);
     if (call === before) return;
-    this.update({ call, inputVolume: call.phase === 'in-call' ? this.snapshot.inputVolume : 0 });
     if (call.phase === 'ended' && before.phase !== 'ended') {
       this.activeCall = undefined;
       this.deps.recent?.add({
@@ -262,6 +261,7 @@ export class Phone {
         outcome: call.outcome ?? 'failed',
       });
     }
+    this.update({ call, inputVolume: call.phase === 'in-call' ? this.snapshot.inputVolume : 0 });
   }
 
   private watch(call: VoiceCall): void {
