@@ -1,0 +1,212 @@
+/**
+ * Fault injection: DynamoDB and Secrets Manager failing (aws-sdk-client-mock for the AWS clouds, and a
+ * silent 127.0.0.1 server for real timeouts). The token API answers 503 with the JSON error shape, the TwiML
+ * handlers answer valid TwiML ("temporarily unavailable", then Hangup), and the next request after
+ * recovery succeeds.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient, ProvisionedThroughputExceededException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, InternalServiceError, ResourceNotFoundException as SecretNotFound, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { awsClientConfig, AWS_MAX_ATTEMPTS, AWS_REQUEST_TIMEOUT_MS } from '../../lambda/core/aws-clients';
+import { credentialsFromEnv, secretsManagerCredentials, staticCredentials } from '../../lambda/core/credentials';
+import { hashDeviceSecret } from '../../lambda/core/device-secret';
+import { createDynamoClient, DynamoRegistry } from '../../lambda/core/registry';
+import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
+import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
+import { createTokenHandler, UNAVAILABLE_MESSAGE } from '../../lambda/handlers/token';
+import {
+  captureOutput, DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, FAKE_CREDS, INCOMING_RESOURCE, makeDeps,
+  OUTGOING_RESOURCE, signedEvent, silentLogger, TEST_SCRYPT,
+} from './helpers';
+import { Logger } from '@aws-lambda-powertools/logger';
+
+const UNAVAILABLE_TWIML = /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Say language="en-US">[^<]*temporarily unavailable[^<]*<\/Say><Hangup\/><\/Response>$/;
+const TOKEN_503 = `[503] {"success":false,"capabilityToken":null,"error":"${UNAVAILABLE_MESSAGE}"}`;
+
+const docMock = mockClient(DynamoDBDocumentClient);
+let deviceItem: Record<string, string>;
+
+beforeAll(async () => {
+  deviceItem = { phoneNumber: DEVICE_NUMBER, clientName: DEVICE_CLIENT, secretHash: await hashDeviceSecret(DEVICE_SECRET, TEST_SCRYPT), createdAt: '2024-01-01T00:00:00.000Z' };
+});
+beforeEach(() => {
+  docMock.reset();
+});
+afterAll(() => docMock.restore());
+
+const registry = () => new DynamoRegistry({ client: new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'fake' } }), devicesTable: 'devices', attemptsTable: 'attempts' });
+
+function healthyDynamo() {
+  docMock.reset();
+  docMock.on(GetCommand, { TableName: 'devices' }).resolves({ Item: deviceItem });
+  docMock.on(GetCommand, { TableName: 'attempts' }).resolves({});
+  docMock.on(QueryCommand).resolves({ Items: [deviceItem] });
+}
+
+const dynamoFaults: [string, () => Error][] = [
+  ['throttling', () => new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} })],
+  ['timeout', () => Object.assign(new Error('Connection timed out after 1500 ms'), { name: 'TimeoutError' })],
+  ['missing table', () => new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} })],
+  ['network error', () => Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+];
+
+describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
+  test('token → 503 JSON error; then recovers', async () => {
+    const handler = createTokenHandler(makeDeps(registry()), { dummyScryptParams: TEST_SCRYPT });
+    docMock.on(GetCommand).rejects(fault());
+    expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);
+    healthyDynamo();
+    await expect(handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true, identity: DEVICE_CLIENT });
+  });
+
+  test('incoming → "temporarily unavailable" TwiML; then recovers', async () => {
+    const handler = createIncomingCallHandler(makeDeps(registry()));
+    const event = signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER, From: '+819059876543' });
+    docMock.on(GetCommand).rejects(fault());
+    await expect(handler(event)).resolves.toMatch(UNAVAILABLE_TWIML);
+    healthyDynamo();
+    await expect(handler(event)).resolves.toContain('<Client>DeviceId_0001</Client>');
+  });
+
+  test('outgoing → "temporarily unavailable" TwiML; then recovers', async () => {
+    const handler = createOutgoingCallHandler(makeDeps(registry()));
+    const event = signedEvent(OUTGOING_RESOURCE, { From: `client:${DEVICE_CLIENT}`, callOutgoingPhoneNumber: '+81-90-5987-6543' });
+    docMock.on(QueryCommand).rejects(fault());
+    await expect(handler(event)).resolves.toMatch(UNAVAILABLE_TWIML);
+    healthyDynamo();
+    await expect(handler(event)).resolves.toContain('<Number>+819059876543</Number>');
+  });
+});
+
+test('the attempts table failing while recording a failure → 503, not a silent pass', async () => {
+  healthyDynamo();
+  const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+  docMock.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
+  const handler = createTokenHandler(makeDeps(registry()), { dummyScryptParams: TEST_SCRYPT });
+  expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).message).toBe(TOKEN_503);
+});
+
+describe('Secrets Manager', () => {
+  const smMock = mockClient(SecretsManagerClient);
+  afterAll(() => smMock.restore());
+  beforeEach(() => {
+    smMock.reset();
+    healthyDynamo();
+  });
+  const good = JSON.stringify(FAKE_CREDS);
+
+  test('fetched once per container and cached', async () => {
+    smMock.on(GetSecretValueCommand).resolves({ SecretString: good });
+    const credentials = secretsManagerCredentials('twilio/test');
+    const results = await Promise.all([credentials(), credentials(), credentials()]);
+    await credentials();
+    expect(results[0]).toEqual(FAKE_CREDS);
+    expect(smMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+    expect(smMock).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'twilio/test' });
+  });
+
+  test.each([
+    ['service error', () => smMock.on(GetSecretValueCommand).rejects(new InternalServiceError({ message: 'boom', $metadata: {} }))],
+    ['secret not found', () => smMock.on(GetSecretValueCommand).rejects(new SecretNotFound({ message: 'no such secret', $metadata: {} }))],
+    ['timeout', () => smMock.on(GetSecretValueCommand).rejects(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))],
+    ['missing fields', () => smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountSid: FAKE_CREDS.accountSid, authToken: FAKE_CREDS.authToken }) })],
+    ['not JSON', () => smMock.on(GetSecretValueCommand).resolves({ SecretString: 'accountSid=AC…' })],
+    ['binary secret', () => smMock.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2, 3]) })],
+  ])('%s: token 503, TwiML "temporarily unavailable", then recovery', async (_name, inject) => {
+    inject();
+    const credentials = secretsManagerCredentials('twilio/test');
+    const token = createTokenHandler(makeDeps(registry(), { credentials }), { dummyScryptParams: TEST_SCRYPT });
+    const incoming = createIncomingCallHandler(makeDeps(registry(), { credentials }));
+    const outgoing = createOutgoingCallHandler(makeDeps(registry(), { credentials }));
+    const inEvent = signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER });
+    const outEvent = signedEvent(OUTGOING_RESOURCE, { From: `client:${DEVICE_CLIENT}`, callOutgoingPhoneNumber: '090-5987-6543' });
+
+    expect((await expectThrown(() => token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);
+    await expect(incoming(inEvent)).resolves.toMatch(UNAVAILABLE_TWIML);
+    await expect(outgoing(outEvent)).resolves.toMatch(UNAVAILABLE_TWIML);
+
+    smMock.reset();
+    smMock.on(GetSecretValueCommand).resolves({ SecretString: good });
+    await expect(token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
+    await expect(incoming(inEvent)).resolves.toContain('<Client>DeviceId_0001</Client>');
+    await expect(outgoing(outEvent)).resolves.toContain('<Number>+819059876543</Number>');
+    expect(smMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1); // cached after recovery
+  });
+
+  test('a secret with missing fields gives a clear error naming them (and no values) in the log', async () => {
+    smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountSid: FAKE_CREDS.accountSid, apiKeySecret: FAKE_CREDS.apiKeySecret }) });
+    const credentials = secretsManagerCredentials('twilio/test');
+    await expect(credentials()).rejects.toThrow('The Twilio secret twilio/test is missing the field(s): apiKeySid, authToken, twimlAppSid');
+    const token = createTokenHandler(makeDeps(registry(), { credentials, logger: new Logger({ serviceName: 't' }) }), { dummyScryptParams: TEST_SCRYPT });
+    const { error, output } = await captureOutput(() => token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }));
+    expect((error as Error).message).toBe(TOKEN_503);
+    expect(output).toContain('missing the field(s): apiKeySid, authToken, twimlAppSid');
+    for (const s of [FAKE_CREDS.apiKeySecret, DEVICE_SECRET]) expect(output).not.toContain(s);
+  });
+});
+
+describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
+  let server: Server;
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  beforeAll(async () => {
+    // Accepts connections and never answers: a hung dependency.
+    server = createServer((s) => {
+      connections++;
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  test('the client config has explicit timeouts and bounded attempts', () => {
+    const cfg = awsClientConfig();
+    expect(cfg.maxAttempts).toBe(AWS_MAX_ATTEMPTS);
+    expect(AWS_MAX_ATTEMPTS).toBeLessThanOrEqual(3);
+    expect(cfg.requestHandler).toMatchObject({ connectionTimeout: expect.any(Number), requestTimeout: expect.any(Number), throwOnRequestTimeout: true });
+  });
+
+  test('a hung DynamoDB is answered 503 within the production timeouts, after a bounded number of attempts', async () => {
+    docMock.restore();
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = createDynamoClient({
+        endpoint: `http://127.0.0.1:${port}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'fake' },
+      });
+      const reg = new DynamoRegistry({ client, devicesTable: 'devices', attemptsTable: 'attempts' });
+      const handler = createTokenHandler(makeDeps(reg, { logger: silentLogger() }), { dummyScryptParams: TEST_SCRYPT });
+      connections = 0;
+      const started = Date.now();
+      expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);
+      expect(Date.now() - started).toBeLessThan(AWS_MAX_ATTEMPTS * AWS_REQUEST_TIMEOUT_MS + 2000);
+      expect(connections).toBeGreaterThanOrEqual(1);
+      expect(connections).toBeLessThanOrEqual(AWS_MAX_ATTEMPTS);
+      client.destroy();
+    } finally {
+      mockClient(DynamoDBDocumentClient);
+    }
+  });
+});
+
+describe('environment credentials (local use)', () => {
+  test('all set → credentials; none → undefined; some → clear error naming the missing ones', () => {
+    const env = {
+      TWILIO_ACCOUNT_SID: FAKE_CREDS.accountSid, TWILIO_API_KEY_SID: FAKE_CREDS.apiKeySid, TWILIO_API_KEY_SECRET: FAKE_CREDS.apiKeySecret,
+      TWILIO_AUTH_TOKEN: FAKE_CREDS.authToken, TWILIO_TWIML_APP_SID: FAKE_CREDS.twimlAppSid,
+    };
+    expect(credentialsFromEnv(env)).toEqual(FAKE_CREDS);
+    expect(credentialsFromEnv({})).toBeUndefined();
+    expect(() => credentialsFromEnv({ TWILIO_ACCOUNT_SID: 'ACtest' })).toThrow(/TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET, TWILIO_AUTH_TOKEN, TWILIO_TWIML_APP_SID/);
+    expect(() => staticCredentials({ ...FAKE_CREDS, authToken: '' })).toThrow(/authToken/);
+  });
+});
