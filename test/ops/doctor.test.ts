@@ -5,7 +5,8 @@ import { configJsonUrl, isTwimlDocument, runDoctor, type DoctorDeps } from '../.
 import { runSetup } from '../../lib/ops/setup';
 import { twilioClientFactory } from '../../lib/ops/twilio-client';
 import { FakeTwilio } from './fake-twilio';
-import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, type AwsFixture } from './helpers';
+import { DynamoRegistry } from '../../lambda/core/registry';
+import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, startDynalite, type AwsFixture } from './helpers';
 
 const NUMBER = '+815031234567';
 
@@ -218,6 +219,27 @@ describe('doctor', () => {
     const r = await doctor();
     expect(r.code).toBe(1);
     expect(r.text).toMatch(/✘ softphone http:\/\/127\.0\.0\.1:\d+\/ serves the page — /);
+  });
+});
+
+describe('doctor with the real registry (DynamoRegistry over dynalite)', () => {
+  test('registered numbers are read from the devices table and checked at Twilio', async () => {
+    const db = await startDynalite();
+    try {
+      const registry = new DynamoRegistry({ client: db.client, devicesTable: db.devicesTable, attemptsTable: db.attemptsTable });
+      await setUp();
+      await registry.put({ phoneNumber: NUMBER, clientName: 'alice', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });
+      await registry.put({ phoneNumber: '+14155550100', clientName: 'bob', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });
+      const io = new RecordingIO();
+      const code = await runDoctor({ stackName: STACK }, { ...deps(), registry: () => registry }, io);
+      expect(code).toBe(1);
+      expect(io.text).toContain('✔ device registry TwilioSoftphoneStack-Devices is readable — 2 device(s)');
+      expect(io.text).toContain(`✔ ${NUMBER} voice URL points at this stack`);
+      expect(io.text).toContain(`✘ +14155550100 belongs to account ${fake.accountSid} — not a phone number of this account`);
+      expect(io.text).toContain('fix: buy or port +14155550100 in the Twilio console, or remove the device');
+    } finally {
+      await db.close();
+    }
   });
 });
 
