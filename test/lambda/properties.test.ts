@@ -1,0 +1,147 @@
+/**
+ * Property-based tests (fast-check): whatever Twilio or a browser sends, the TwiML handlers answer well-formed
+ * TwiML of a known shape (or the 403 path) and the token handler answers 400/403/429 with the JSON error body.
+ */
+import fc from 'fast-check';
+import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
+import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
+import { createTokenHandler } from '../../lambda/handlers/token';
+import { DEVICE_CLIENT, DEVICE_NUMBER, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, type Dynalite } from './helpers';
+
+let db: Dynalite;
+beforeAll(async () => {
+  db = await startDynalite();
+  await registerDevice(db.registry);
+});
+afterAll(async () => {
+  await db.close();
+});
+
+const RUNS = { numRuns: 150 };
+const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
+const TEXT = '(?:[^<&]|&(?:amp|lt|gt|quot|apos);)*';
+const SHAPES = [
+  new RegExp(`^${escape(DECL)}<Response><Dial timeout="60" answerOnBridge="true"><Client>[A-Za-z0-9_.-]+</Client></Dial></Response>$`),
+  new RegExp(`^${escape(DECL)}<Response><Dial timeout="60" callerId="\\+[1-9]\\d{6,14}"><Number>\\+[1-9]\\d{6,14}</Number></Dial></Response>$`),
+  new RegExp(`^${escape(DECL)}<Response><Say language="en-US">${TEXT}</Say><Hangup/></Response>$`),
+];
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A small strict XML well-formedness check: one root, balanced tags, quoted attributes, known entities only. */
+function isWellFormedXml(xml: string): boolean {
+  let rest = xml.startsWith('<?xml') ? xml.slice(xml.indexOf('?>') + 2) : xml;
+  const stack: string[] = [];
+  let roots = 0;
+  const token = /^(?:<([A-Za-z][\w.-]*)((?:\s+[A-Za-z][\w.-]*="[^"<&]*(?:&(?:amp|lt|gt|quot|apos);[^"<&]*)*")*)\s*(\/?)>|<\/([A-Za-z][\w.-]*)>|((?:[^<&]|&(?:amp|lt|gt|quot|apos);)+))/;
+  while (rest.length > 0) {
+    const m = token.exec(rest);
+    if (!m) return false;
+    if (m[1]) {
+      if (stack.length === 0) roots++;
+      if (m[3] !== '/') stack.push(m[1]);
+    } else if (m[4]) {
+      if (stack.pop() !== m[4]) return false;
+    } else if (stack.length === 0) {
+      return false; // text outside the root
+    }
+    rest = rest.slice(m[0].length);
+  }
+  return stack.length === 0 && roots === 1;
+}
+
+function expectTwiml(out: unknown): void {
+  expect(typeof out).toBe('string');
+  const xml = out as string;
+  expect(isWellFormedXml(xml)).toBe(true);
+  expect(SHAPES.some((re) => re.test(xml))).toBe(true);
+}
+
+const anyText = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }));
+const phoneish = fc.oneof(
+  fc.constantFrom(DEVICE_NUMBER, '+81-50-3123-4567', '090-5987-6543', '+81 90 5987 6543', '+1 900 555 0123', '+81 990 123 456', '+33 810 12 34 56', '+8190</Number><Number>+1900', ''),
+  fc.stringMatching(/^\+?[0-9 ()-]{0,20}$/),
+  anyText,
+);
+const params = fc.dictionary(fc.string({ maxLength: 12 }), anyText, { maxKeys: 8 });
+
+test('the XML checker itself rejects malformed documents', () => {
+  expect(isWellFormedXml('<a><b/></a>')).toBe(true);
+  for (const bad of ['<a><b></a>', '<a>x</a><a/>', '<a>1 < 2</a>', '<a x="1"y="2"/>', '<a>&foo;</a>', 'text']) expect(isWellFormedXml(bad)).toBe(false);
+});
+
+test('incoming: any signed parameters → well-formed TwiML of a known shape', async () => {
+  const handler = createIncomingCallHandler(makeDeps(db.registry));
+  await fc.assert(
+    fc.asyncProperty(params, phoneish, async (p, to) => {
+      const out = await handler(signedEvent(INCOMING_RESOURCE, { ...p, To: to }));
+      expectTwiml(out);
+      if (out.includes('<Client>')) expect(out).toContain(`<Client>${DEVICE_CLIENT}</Client>`);
+    }),
+    RUNS,
+  );
+});
+
+test('outgoing: any signed parameters → well-formed TwiML; a Dial always uses the identity’s own number', async () => {
+  const handler = createOutgoingCallHandler(makeDeps(db.registry));
+  const from = fc.oneof(fc.constant(`client:${DEVICE_CLIENT}`), anyText.map((s) => `client:${s}`), anyText);
+  await fc.assert(
+    fc.asyncProperty(params, from, phoneish, phoneish, async (p, f, caller, dest) => {
+      const out = await handler(signedEvent(OUTGOING_RESOURCE, { ...p, From: f, callerPhoneNumber: caller, callOutgoingPhoneNumber: dest }));
+      expectTwiml(out);
+      if (out.includes('<Dial')) {
+        expect(out).toContain(`callerId="${DEVICE_NUMBER}"`);
+        expect(out).toMatch(/<Number>\+81\d+<\/Number>/); // default allow-list: the caller's country (JP)
+      }
+    }),
+    RUNS,
+  );
+});
+
+test('TwiML handlers: any event at all → TwiML or exactly [403] Forbidden, never another error', async () => {
+  const incoming = createIncomingCallHandler(makeDeps(db.registry));
+  const outgoing = createOutgoingCallHandler(makeDeps(db.registry));
+  const event = fc.oneof(
+    fc.anything(),
+    fc.record({ params, signature: anyText, domainName: anyText, path: anyText, resourcePath: anyText }, { requiredKeys: [] }),
+  );
+  await fc.assert(
+    fc.asyncProperty(event, async (ev) => {
+      for (const h of [incoming, outgoing]) {
+        try {
+          expectTwiml(await h(ev));
+        } catch (err) {
+          expect((err as Error).message).toBe('[403] Forbidden');
+        }
+      }
+    }),
+    RUNS,
+  );
+});
+
+test('token: any JSON → 400/403/429 with the JSON error body, never a token or another error', async () => {
+  const handler = createTokenHandler(makeDeps(db.registry), { dummyScryptParams: TEST_SCRYPT });
+  const body = fc.oneof(
+    fc.jsonValue(),
+    fc.record({ twilioPhoneNumber: fc.oneof(phoneish, fc.jsonValue()), deviceSecret: fc.oneof(anyText, fc.jsonValue()) }, { requiredKeys: [] }),
+    fc.record({ twilioPhoneNumber: fc.constantFrom(DEVICE_NUMBER, '+81-50-3123-4567'), deviceSecret: anyText }),
+  );
+  await fc.assert(
+    fc.asyncProperty(body, async (ev) => {
+      let message: string | undefined;
+      try {
+        await handler(ev);
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toBeDefined();
+      const m = /^\[(400|403|429)\] (\{.*\})$/s.exec(message!);
+      expect(m).not.toBeNull();
+      const parsed = JSON.parse(m![2]);
+      expect(parsed).toMatchObject({ success: false, capabilityToken: null, error: expect.any(String) });
+      expect(m![2].substring(0)).toBe(message!.substring(6));
+    }),
+    RUNS,
+  );
+});
