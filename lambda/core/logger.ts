@@ -6,8 +6,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 
 export type { Logger };
 
+/** POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL (set by the stack) win over the default service name. */
 export function createLogger(serviceName = 'twilio-softphone'): Logger {
-  return new Logger({ serviceName });
+  return new Logger(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName });
 }
 
 /** A short, secret-free description of an error for the log (name, message, AWS error code). */
