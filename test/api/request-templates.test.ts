@@ -48,7 +48,9 @@ function renderForm(body: string, headers: Record<string, string> = {}, extra: P
   return JSON.parse(out) as TwimlEvent;
 }
 
-const decoded = (body: string): Record<string, string> => Object.fromEntries(new URLSearchParams(body));
+/** The oracle: WHATWG form decoding (a leading "?" is protected: the URLSearchParams constructor strips one). */
+const decoded = (body: string): Record<string, string> =>
+  Object.fromEntries(new URLSearchParams(body.startsWith('?') ? `?${body}` : body));
 
 describe('the form → JSON request template of the TwiML routes', () => {
   it('is the request template of both TwiML routes, for application/x-www-form-urlencoded', () => {
@@ -111,6 +113,7 @@ describe('the form → JSON request template of the TwiML routes', () => {
     ['Velocity syntax in data', 'Body=%24input.body+%23set(%24x+%3D+1)+%24util&%24name=%23end'],
     ['JSON syntax in data', 'Body=%7B%22a%22%3A1%7D%2C%5D'],
     ['names like object prototype keys', '__proto__=x&constructor=y&toString=z&hasOwnProperty=w'],
+    ['a leading ?', '?a=1&%3F=q'],
     ['an empty body', ''],
     ['only an &', '&'],
     ['a long value', `Body=${'x%20'.repeat(2000)}`],
