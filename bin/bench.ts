@@ -1,0 +1,62 @@
+/**
+ * `npm run bench [-- --json] [--quick] [--only lambdas,softphone,local] [--no-variants]`
+ *
+ * Measures the Lambda bundles (size, cold init beside the walkthrough-style reference, warm latency), the
+ * softphone (bytes, time to ready-to-sign-in in headless Chromium) and the local app under load (127.0.0.1).
+ * Progress goes to stderr; stdout gets the human report, or with `--json` exactly one JSON object.
+ * Exit code 1 when a measurement could not be taken (budgets are reported, not enforced).
+ */
+import { formatReport } from '../lib/bench/report';
+import { ALL_PARTS, runBench, type BenchPart } from '../lib/bench/run';
+
+interface CliOptions {
+  json: boolean;
+  quick: boolean;
+  parts: BenchPart[];
+  variants?: boolean;
+}
+
+const USAGE = 'usage: npm run bench -- [--json] [--quick] [--only lambdas,softphone,local] [--no-variants]';
+
+export function parseBenchArgs(argv: readonly string[]): CliOptions {
+  const opts: CliOptions = { json: false, quick: false, parts: [...ALL_PARTS] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') opts.json = true;
+    else if (arg === '--quick') opts.quick = true;
+    else if (arg === '--no-variants') opts.variants = false;
+    else if (arg === '--variants') opts.variants = true;
+    else if (arg === '--only' || arg.startsWith('--only=')) {
+      const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
+      const parts = (value ?? '').split(',').filter(Boolean);
+      const unknown = parts.filter((p) => !(ALL_PARTS as readonly string[]).includes(p));
+      if (parts.length === 0 || unknown.length > 0) throw new Error(`--only takes ${ALL_PARTS.join(',')}; got ${value ?? 'nothing'}\n${USAGE}`);
+      opts.parts = parts as BenchPart[];
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else throw new Error(`unknown argument: ${arg}\n${USAGE}`);
+  }
+  return opts;
+}
+
+async function main(): Promise<void> {
+  const opts = parseBenchArgs(process.argv.slice(2));
+  const started = Date.now();
+  const report = await runBench({
+    quick: opts.quick,
+    parts: opts.parts,
+    variants: opts.variants,
+    progress: (line) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`),
+  });
+  process.stdout.write(opts.json ? `${JSON.stringify(report.json)}\n` : `${formatReport(report)}\n`);
+  if (opts.json) process.stderr.write(`${formatReport(report)}\n`);
+  process.exitCode = report.details.errors.length > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

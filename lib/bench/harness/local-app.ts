@@ -1,0 +1,45 @@
+/**
+ * Runs the local app in its own process for the load and browser measurements (so the load generator in
+ * the benchmark process does not share an event loop with the server). Started with `node --import tsx`.
+ *
+ * argv[2]: JSON { registryPath, clientDir?, credentials, device: { number, clientName, secret } }
+ * IPC out: { url, apiBaseUrl } once listening (or { error }); IPC in: 'close' → stops and exits.
+ */
+import { addDevice } from '../../devices/device-admin';
+import { startLocalApp } from '../../local/app';
+import type { TwilioCredentials } from '../../../lambda/core/credentials';
+
+interface Options {
+  registryPath: string;
+  clientDir?: string;
+  credentials: TwilioCredentials;
+  device: { number: string; clientName: string; secret: string };
+  env: NodeJS.ProcessEnv;
+}
+
+async function main(): Promise<void> {
+  const opts = JSON.parse(process.argv[2]) as Options;
+  const app = await startLocalApp({
+    port: 0,
+    host: '127.0.0.1',
+    registryPath: opts.registryPath,
+    credentials: opts.credentials,
+    clientDir: opts.clientDir,
+    env: opts.env,
+    log: () => undefined,
+  });
+  await addDevice(app.registry, { number: opts.device.number, clientName: opts.device.clientName, secret: opts.device.secret, label: 'bench' });
+  process.on('message', (m) => {
+    if (m === 'close') {
+      app.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    }
+  });
+  process.send!({ url: app.url, apiBaseUrl: app.apiBaseUrl });
+}
+
+main().catch((err: unknown) => {
+  process.send!({ error: err instanceof Error ? err.stack ?? err.message : String(err) }, () => process.exit(1));
+});

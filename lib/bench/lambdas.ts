@@ -1,0 +1,266 @@
+/**
+ * Lambda measurements: bundle size, cold init (fresh `node` processes, beside the walkthrough-style
+ * reference in the same run) and warm handler latency (in-process invocations, AWS clients mocked).
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { AWS_SDK_BUNDLED, lambdaEsbuildOptions, type LambdaEsbuildOverrides } from '../lambda-bundling';
+import { median, quantile } from './stats';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const HARNESS_DIR = path.join(__dirname, 'harness');
+
+export type LambdaKind = 'token' | 'incoming' | 'outgoing';
+
+export interface LambdaEntry {
+  name: string;
+  kind: LambdaKind;
+  /** Relative to the repo root, as in `lib/api/routes.ts`. */
+  entry: string;
+}
+
+/** The three Lambda entry points (docs/architecture.md). */
+export const LAMBDA_ENTRIES: readonly LambdaEntry[] = [
+  { name: 'retrieve-capability-token', kind: 'token', entry: 'lambda/retrieve-capability-token.ts' },
+  { name: 'call-incoming', kind: 'incoming', entry: 'lambda/call-incoming.ts' },
+  { name: 'call-outgoing', kind: 'outgoing', entry: 'lambda/call-outgoing.ts' },
+];
+
+/** The fixed test data every measurement uses (fake credentials: nothing leaves the machine). */
+export const FIXTURE = {
+  phoneNumber: '+815031234567',
+  humanPhoneNumber: '+81-50-3123-4567',
+  clientName: 'DeviceId_0001',
+  deviceSecret: 'bench-device-secret-0123456789abcdef',
+  destination: '090-5987-6543',
+  domainName: 'abcdef1234.execute-api.ap-northeast-1.amazonaws.com',
+  credentials: {
+    accountSid: 'AC00000000000000000000000000000000',
+    apiKeySid: 'SK00000000000000000000000000000000',
+    apiKeySecret: 'bench-api-key-secret-0000000000000',
+    authToken: '0123456789abcdef0123456789abcdef',
+    twimlAppSid: 'AP00000000000000000000000000000000',
+  },
+} as const;
+
+/**
+ * The environment the stack gives the functions, plus what makes a local `node` behave like the Lambda
+ * runtime: NODE_PATH pointing at node_modules (the runtime's own AWS SDK lives on its NODE_PATH) and no
+ * Node-version warning from the SDK (Lambda runs Node 24; this machine may run an older Node).
+ */
+export function lambdaEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+    NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
+    AWS_REGION: 'ap-northeast-1',
+    AWS_DEFAULT_REGION: 'ap-northeast-1',
+    AWS_ACCESS_KEY_ID: 'AKIDBENCHMARK000000',
+    AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
+    DEVICES_TABLE: 'bench-devices',
+    ATTEMPTS_TABLE: 'bench-attempts',
+    TWILIO_SECRET_ID: 'bench/twilio',
+    TOKEN_TTL_SECONDS: '3600',
+    WEBHOOK_SIGNATURE_VALIDATION: 'on',
+    ALLOWED_DESTINATION_COUNTRIES: 'JP',
+    POWERTOOLS_SERVICE_NAME: 'twilio-softphone-bench',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    ...extra,
+  };
+}
+
+export interface BuiltBundle {
+  file: string;
+  bytes: number;
+  metafile: Metafile;
+}
+
+/**
+ * Bundles one entry with the stack's settings into `outdir`. `overrides` and `plugins` are for experiments
+ * (variants and what-ifs); without them the output is what the CDK deploys.
+ */
+export async function buildLambdaBundle(entry: string, outdir: string, overrides: LambdaEsbuildOverrides = {}, plugins: Plugin[] = []): Promise<BuiltBundle> {
+  await mkdir(outdir, { recursive: true });
+  const file = path.join(outdir, 'index.js');
+  const result = await build({
+    ...lambdaEsbuildOptions(path.resolve(REPO_ROOT, entry), file, { ...overrides, metafile: true }),
+    absWorkingDir: REPO_ROOT,
+    plugins,
+  });
+  const { size } = await stat(file);
+  return { file, bytes: size, metafile: result.metafile! };
+}
+
+/** Bundles the device-secret helpers (for the warm probe's fixture) with the stack's settings. */
+export async function buildHelpersBundle(outdir: string): Promise<string> {
+  await mkdir(outdir, { recursive: true });
+  const file = path.join(outdir, 'helpers.js');
+  await build({
+    ...lambdaEsbuildOptions('unused', file, { externalAwsSdk: true }),
+    entryPoints: undefined,
+    stdin: {
+      contents: "export { hashDeviceSecret, verifyDeviceSecret } from './lambda/core/device-secret';",
+      resolveDir: REPO_ROOT,
+      loader: 'ts',
+      sourcefile: 'bench-helpers.ts',
+    },
+    absWorkingDir: REPO_ROOT,
+  });
+  return file;
+}
+
+/** One package's (or our own directory's) share of a bundle, from the esbuild metafile. */
+export interface BundleShare {
+  module: string;
+  bytes: number;
+}
+
+/** Groups a bundle's bytes by npm package (or by top-level directory for our own code), largest first. */
+export function bundleComposition(metafile: Metafile): BundleShare[] {
+  const totals = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const key = moduleOf(input);
+      totals.set(key, (totals.get(key) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...totals.entries()].map(([module, bytes]) => ({ module, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+/** `node_modules/@scope/pkg/dist/x.js` → `@scope/pkg`; `node_modules/twilio/lib/jwt/x.js` → `twilio/lib/jwt`; `lambda/core/x.ts` → `lambda/core`. */
+export function moduleOf(input: string): string {
+  const parts = input.split('/');
+  const nm = parts.lastIndexOf('node_modules');
+  if (nm >= 0) {
+    const name = parts[nm + 1]?.startsWith('@') ? parts.slice(nm + 1, nm + 3).join('/') : parts[nm + 1];
+    // The Twilio library is one big package; its sub-directories say more.
+    if (name === 'twilio') return parts.slice(nm + 1, nm + 4).join('/');
+    return name;
+  }
+  return parts.length > 1 ? parts.slice(0, -1).join('/') : input;
+}
+
+/** Spawns the cold-init probe once for `moduleFile`; resolves to the module's load time in ms. */
+export function coldInitOnce(moduleFile: string, env: NodeJS.ProcessEnv = lambdaEnv()): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(HARNESS_DIR, 'cold-init.cjs'), moduleFile], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolve((JSON.parse(line) as { ms: number }).ms);
+      } catch (e) {
+        reject(new Error(`cold init of ${moduleFile} failed (${(e as Error).message}): ${err.trim() || out.trim()}`));
+      }
+    });
+  });
+}
+
+export interface ColdTarget {
+  id: string;
+  file: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Cold init of every target, `runs` times each, interleaved (ref, a, b, …, ref, a, b, …) so that load on
+ * a shared machine hits all targets alike. Returns the median per target id.
+ */
+export async function measureColdInit(targets: readonly ColdTarget[], runs: number, progress?: (line: string) => void): Promise<Map<string, number>> {
+  const samples = new Map<string, number[]>(targets.map((t) => [t.id, []]));
+  // One unmeasured round first: fills the OS file cache as a Lambda host's would be.
+  for (const t of targets) await coldInitOnce(t.file, t.env);
+  for (let run = 0; run < runs; run++) {
+    progress?.(`cold init run ${run + 1}/${runs}`);
+    for (const t of targets) samples.get(t.id)!.push(await coldInitOnce(t.file, t.env));
+  }
+  return new Map([...samples.entries()].map(([id, s]) => [id, median(s)]));
+}
+
+export interface WarmResult {
+  /** The container's first invocation (lazy deps, secret fetch from the mock, first JIT), whole. */
+  firstUs: number;
+  p50Us: number;
+  p99Us: number;
+  /** Whole invocation including any scrypt. */
+  totalP50Us: number;
+  totalP99Us: number;
+  /** The device-secret hash's own cost (token handler), if any. */
+  scryptP50Us?: number;
+  scryptP99Us?: number;
+  secretFetches: number;
+  secretFetchesAfterWarmup: number;
+}
+
+interface WarmMessage {
+  ok: boolean;
+  error?: string;
+  firstUs: number;
+  totalUs: number[];
+  netUs: number[];
+  scryptUs: number[];
+  secretFetches: number;
+  secretFetchesAfterWarmup: number;
+}
+
+/**
+ * Runs the warm probe on a bundle built with the AWS SDK external (so the mocks reach it). With
+ * `memoizeScrypt` the device-secret hash is served from a memo after its first computation (the handler's
+ * own cost without the hash's idle wait); otherwise every hash runs for real and its time is subtracted.
+ */
+export function measureWarm(
+  bundleFile: string,
+  helpersFile: string,
+  kind: LambdaKind,
+  iterations: number,
+  warmup: number,
+  opts: { memoizeScrypt?: boolean } = {},
+): Promise<WarmResult> {
+  return new Promise((resolve, reject) => {
+    const args = JSON.stringify({ bundle: bundleFile, helpers: helpersFile, kind, iterations, warmup, memoizeScrypt: !!opts.memoizeScrypt, fixture: FIXTURE });
+    const child = spawn(process.execPath, [path.join(HARNESS_DIR, 'warm.cjs'), args], {
+      env: lambdaEnv(),
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let err = '';
+    let message: WarmMessage | undefined;
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('message', (m) => (message = m as WarmMessage));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (!message) return reject(new Error(`warm probe (${kind}) exited ${code} without a result: ${err.trim()}`));
+      if (!message.ok) return reject(new Error(`warm probe (${kind}) failed: ${message.error}`));
+      const hasScrypt = message.scryptUs.length > 0;
+      resolve({
+        firstUs: message.firstUs,
+        p50Us: quantile(message.netUs, 0.5),
+        p99Us: quantile(message.netUs, 0.99),
+        totalP50Us: quantile(message.totalUs, 0.5),
+        totalP99Us: quantile(message.totalUs, 0.99),
+        scryptP50Us: hasScrypt ? quantile(message.scryptUs, 0.5) : undefined,
+        scryptP99Us: hasScrypt ? quantile(message.scryptUs, 0.99) : undefined,
+        secretFetches: message.secretFetches,
+        secretFetchesAfterWarmup: message.secretFetchesAfterWarmup,
+      });
+    });
+  });
+}
+
+/** Human label of the deployed AWS SDK choice. */
+export function sdkChoiceLabel(bundled = AWS_SDK_BUNDLED): string {
+  return bundled ? 'AWS SDK bundled' : 'AWS SDK external (Lambda runtime)';
+}

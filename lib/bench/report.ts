@@ -1,0 +1,205 @@
+/**
+ * The benchmark's human output: tables, budgets (PASS/FAIL) and, for what fails, where the bytes are.
+ */
+import type { BundleShare } from './lambdas';
+import type { BenchReport } from './run';
+
+/** Budgets of issue 6 (KB = 1000 bytes). Reported, never asserted in tests. */
+export const BUDGETS = {
+  coldInitMaxRatio: 1 / 3,
+  bundleMaxBytes: 300_000,
+  twimlWarmP99MaxUs: 1000,
+  tokenWarmP99MaxUs: 2000,
+  softphoneJsGzipMaxBytes: 200_000,
+} as const;
+
+export interface BudgetResult {
+  budget: string;
+  subject: string;
+  actual: string;
+  limit: string;
+  pass: boolean | null; // null: not measured
+}
+
+export function evaluateBudgets(report: BenchReport): BudgetResult[] {
+  const out: BudgetResult[] = [];
+  for (const l of report.json.lambdas) {
+    const ratio = l.coldInitMs !== null && l.referenceColdInitMs ? l.coldInitMs / l.referenceColdInitMs : null;
+    out.push({
+      budget: 'cold init ≤ 1/3 of reference',
+      subject: l.name,
+      actual: ratio === null ? 'n/a' : `${fmt(l.coldInitMs)} ms = ${(ratio * 100).toFixed(0)}% of ${fmt(l.referenceColdInitMs)} ms`,
+      limit: '≤ 33%',
+      pass: ratio === null ? null : ratio <= BUDGETS.coldInitMaxRatio,
+    });
+    out.push({
+      budget: 'bundle ≤ 300 KB minified',
+      subject: l.name,
+      actual: l.bundleBytes === null ? 'n/a' : kb(l.bundleBytes),
+      limit: kb(BUDGETS.bundleMaxBytes),
+      pass: l.bundleBytes === null ? null : l.bundleBytes <= BUDGETS.bundleMaxBytes,
+    });
+    const token = l.name === 'retrieve-capability-token';
+    const max = token ? BUDGETS.tokenWarmP99MaxUs : BUDGETS.twimlWarmP99MaxUs;
+    out.push({
+      budget: token ? 'token warm p99 < 2 ms on top of the hash' : 'TwiML warm p99 < 1 ms',
+      subject: l.name,
+      actual: l.warmP99Us === null ? 'n/a' : `${fmt(l.warmP99Us)} µs`,
+      limit: `< ${max} µs`,
+      pass: l.warmP99Us === null ? null : l.warmP99Us < max,
+    });
+  }
+  const gz = report.json.softphone.jsGzipBytes;
+  out.push({
+    budget: 'softphone JS < 200 KB gzip',
+    subject: 'app.js',
+    actual: gz === null ? 'n/a' : kb(gz),
+    limit: `< ${kb(BUDGETS.softphoneJsGzipMaxBytes)}`,
+    pass: gz === null ? null : gz < BUDGETS.softphoneJsGzipMaxBytes,
+  });
+  return out;
+}
+
+export function formatReport(report: BenchReport): string {
+  const { json, details } = report;
+  const lines: string[] = [];
+  lines.push(`npm run bench — node ${details.node}${details.quick ? ' — QUICK MODE (figures meaningless)' : ''}`);
+  lines.push(
+    `settings: cold init median of ${details.settings.coldRuns} fresh processes; warm ${details.settings.warmIterations.token} token / ${details.settings.warmIterations.twiml} TwiML invocations; ` +
+      `load ${details.settings.connections} connections × ${details.settings.loadSeconds} s; ${details.settings.browserRuns} browser navigations; AWS SDK ${details.sdkChoice}`,
+  );
+  lines.push('');
+  lines.push('Lambdas');
+  lines.push(
+    table(
+      ['function', 'bundle', 'cold init', 'reference', 'ratio', 'warm p50', 'warm p99'],
+      json.lambdas.map((l) => [
+        l.name,
+        l.bundleBytes === null ? 'n/a' : kb(l.bundleBytes),
+        ms(l.coldInitMs),
+        ms(l.referenceColdInitMs),
+        l.coldInitMs !== null && l.referenceColdInitMs ? `${((l.coldInitMs / l.referenceColdInitMs) * 100).toFixed(0)}%` : 'n/a',
+        us(l.warmP50Us),
+        us(l.warmP99Us),
+      ]),
+    ),
+  );
+  const tokenWarm = details.warm['retrieve-capability-token'];
+  if (tokenWarm?.scryptP50Us !== undefined) {
+    lines.push(
+      `device-secret hash (scrypt, on its own): p50 ${(tokenWarm.scryptP50Us / 1000).toFixed(1)} ms, p99 ${((tokenWarm.scryptP99Us ?? NaN) / 1000).toFixed(1)} ms per token request` +
+        ` — the token row's warm figures exclude it (whole request: p50 ${(tokenWarm.totalP50Us / 1000).toFixed(1)} ms, p99 ${(tokenWarm.totalP99Us / 1000).toFixed(1)} ms)`,
+    );
+  }
+  for (const [name, w] of Object.entries(details.warm)) {
+    if (w.secretFetchesAfterWarmup !== 0) lines.push(`WARNING: ${name} fetched the Twilio secret ${w.secretFetchesAfterWarmup} times after warm-up (expected once per container)`);
+  }
+  lines.push('reference = the walkthrough’s way: require("twilio") (package root) + the AWS SDK v3 clients from node_modules, unbundled');
+  if (details.referenceDeepColdInitMs !== undefined) {
+    lines.push(`reference with deep Twilio imports only (still unbundled): ${ms(details.referenceDeepColdInitMs)}`);
+  }
+  for (const l of json.lambdas) {
+    const w = details.warm[l.name];
+    if (w) lines.push(`first invocation of a new container (${l.name}; lazy deps, secret fetch from the mock${w.scryptP50Us !== undefined ? ', one hash' : ''}): ${(w.firstUs / 1000).toFixed(1)} ms`);
+  }
+
+  if (details.variants.length > 0) {
+    const deployed = new Map(json.lambdas.map((l) => [l.name, l]));
+    const rows = (group: 'choice' | 'what-if') =>
+      details.variants
+        .filter((v) => v.group === group)
+        .map((v) => {
+          const base = deployed.get(v.base);
+          const dBytes = base?.bundleBytes != null && v.bytes !== undefined ? v.bytes - base.bundleBytes : NaN;
+          const dMs = base?.coldInitMs != null ? v.coldInitMs - base.coldInitMs : NaN;
+          const ratio = json.lambdas[0]?.referenceColdInitMs ? `${((v.coldInitMs / json.lambdas[0].referenceColdInitMs) * 100).toFixed(0)}%` : 'n/a';
+          return [v.label, v.bytes === undefined ? '' : kb(v.bytes), signed(dBytes / 1000, ' KB'), ms(v.coldInitMs), signed(dMs, ' ms'), ratio];
+        });
+    const head = ['variant', 'bundle', 'Δ bundle', 'cold init', 'Δ cold init', 'of ref.'];
+    lines.push('');
+    lines.push('What each deployed bundling choice buys: the alternative, measured in the same run (Δ = alternative − deployed)');
+    lines.push(table(head, rows('choice')));
+    lines.push('');
+    lines.push('What-ifs: recommended code changes simulated at bundle time (not deployed; Δ vs the deployed bundle)');
+    lines.push(table(head, rows('what-if')));
+  }
+  if (details.tokenMemoized) {
+    const a = details.tokenMemoized;
+    const b = details.tokenMemoizedCryptoJwt;
+    lines.push(
+      `token handler's own cost with the hash memoized (no idle wait before it): p50 ${a.p50Us.toFixed(0)} µs, p99 ${a.p99Us.toFixed(0)} µs` +
+        (b ? `; with the JWT signed by node:crypto: p50 ${b.p50Us.toFixed(0)} µs, p99 ${b.p99Us.toFixed(0)} µs` : ''),
+    );
+  }
+
+  lines.push('');
+  lines.push('Softphone');
+  const sp = details.softphone;
+  lines.push(
+    table(
+      ['asset', 'raw', 'gzip'],
+      [
+        ['app.js', json.softphone.jsBytes === null ? 'n/a' : kb(json.softphone.jsBytes), json.softphone.jsGzipBytes === null ? 'n/a' : kb(json.softphone.jsGzipBytes)],
+        ['app.css', sp ? kb(sp.cssBytes) : 'n/a', sp ? kb(sp.cssGzipBytes) : 'n/a'],
+      ],
+    ),
+  );
+  lines.push(`navigation → ready to sign in (headless Chromium, median): ${ms(json.softphone.readyMs)}${sp?.readySamples.length ? `  [${sp.readySamples.join(', ')}]` : ''}`);
+
+  lines.push('');
+  lines.push(`Local app (127.0.0.1, ${details.settings.connections} connections, ${details.settings.loadSeconds} s each)`);
+  lines.push(
+    table(
+      ['endpoint', 'req/s', 'p50', 'p99', 'requests', 'non-2xx', 'errors'],
+      Object.entries(details.load).map(([id, r]) => [id, r.requestsPerSecond.toFixed(0), `${r.p50Ms.toFixed(1)} ms`, `${r.p99Ms.toFixed(1)} ms`, String(r.requests), String(r.non2xx), String(r.errors + r.timeouts)]),
+    ),
+  );
+  lines.push('(the token endpoint runs one scrypt per request by design: its throughput is the hash’s)');
+
+  lines.push('');
+  lines.push('Budgets');
+  const budgets = evaluateBudgets(report);
+  lines.push(table(['', 'budget', 'subject', 'actual', 'limit'], budgets.map((b) => [b.pass === null ? 'N/A' : b.pass ? 'PASS' : 'FAIL', b.budget, b.subject, b.actual, b.limit])));
+
+  lines.push('');
+  lines.push('Where the bytes are (esbuild metafile, bytes in the minified output)');
+  for (const [name, shares] of Object.entries(details.composition)) lines.push(`  ${name}: ${topShares(shares, 7)}`);
+  if (sp?.composition.length) lines.push(`  softphone app.js: ${topShares(sp.composition, 7)}`);
+
+  if (details.errors.length > 0) {
+    lines.push('');
+    lines.push('ERRORS');
+    for (const e of details.errors) lines.push(`  ${e}`);
+  }
+  return lines.join('\n');
+}
+
+function topShares(shares: readonly BundleShare[], n: number): string {
+  return shares
+    .slice(0, n)
+    .map((s) => `${s.module} ${kb(s.bytes)}`)
+    .join(', ');
+}
+
+export function kb(bytes: number): string {
+  return `${(bytes / 1000).toFixed(1)} KB`;
+}
+function signed(v: number, unit: string): string {
+  return Number.isNaN(v) ? '' : `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}${unit}`;
+}
+function fmt(v: number | null): string {
+  return v === null ? 'n/a' : String(v);
+}
+function ms(v: number | null | undefined): string {
+  return v === null || v === undefined || Number.isNaN(v) ? 'n/a' : `${v.toFixed(1)} ms`;
+}
+function us(v: number | null): string {
+  return v === null ? 'n/a' : `${v.toFixed(0)} µs`;
+}
+
+/** A plain text table with aligned columns. */
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,324 @@
+/**
+ * `npm run bench`: orchestrates the measurements and returns the report (JSON shape of issue 6 + details).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Plugin } from 'esbuild';
+import { AWS_SDK_BUNDLED, type LambdaEsbuildOverrides } from '../lambda-bundling';
+import {
+  LAMBDA_ENTRIES,
+  REPO_ROOT,
+  buildHelpersBundle,
+  buildLambdaBundle,
+  bundleComposition,
+  lambdaEnv,
+  measureColdInit,
+  measureWarm,
+  type BuiltBundle,
+  type BundleShare,
+  type ColdTarget,
+  type LambdaEntry,
+  type WarmResult,
+} from './lambdas';
+import { benchRequests, loadTest, startBenchLocalApp, type LoadResult, type RunningLocalApp } from './local-server';
+import { buildSoftphone, measureReady, type SoftphoneBuild } from './softphone';
+import { round } from './stats';
+import { envOnlyAwsCredentials, minPhoneMetadata, nodeCryptoJwt } from './what-if';
+
+export type BenchPart = 'lambdas' | 'softphone' | 'local';
+export const ALL_PARTS: readonly BenchPart[] = ['lambdas', 'softphone', 'local'];
+
+export interface BenchOptions {
+  /** A tiny run (seconds): checks that every piece works; figures are meaningless. */
+  quick: boolean;
+  parts: readonly BenchPart[];
+  /** Compare bundling variants (SDK bundled vs external, minify, mainFields, source maps). Default: !quick. */
+  variants?: boolean;
+  progress?: (line: string) => void;
+}
+
+/** The JSON object `npm run bench -- --json` prints (issue 6), exactly this shape. */
+export interface BenchJson {
+  lambdas: {
+    name: string;
+    bundleBytes: number | null;
+    coldInitMs: number | null;
+    referenceColdInitMs: number | null;
+    warmP50Us: number | null;
+    warmP99Us: number | null;
+  }[];
+  softphone: { jsBytes: number | null; jsGzipBytes: number | null; readyMs: number | null };
+  localServer: { requestsPerSecond: number | null; p99Ms: number | null };
+}
+
+export interface VariantFigure {
+  id: string;
+  label: string;
+  group: 'choice' | 'what-if';
+  /** The deployed bundle this is a variant of. */
+  base: string;
+  bytes?: number;
+  coldInitMs: number;
+}
+
+export interface BenchDetails {
+  node: string;
+  quick: boolean;
+  settings: { coldRuns: number; warmIterations: Record<string, number>; loadSeconds: number; connections: number; browserRuns: number };
+  sdkChoice: 'bundled' | 'external';
+  referenceDeepColdInitMs?: number;
+  warm: Record<string, WarmResult>;
+  /** Token handler with the hash memoized: its own cost, deployed bundle and with the node:crypto JWT what-if. */
+  tokenMemoized?: WarmResult;
+  tokenMemoizedCryptoJwt?: WarmResult;
+  composition: Record<string, BundleShare[]>;
+  variants: VariantFigure[];
+  softphone?: SoftphoneBuild & { readySamples: number[]; composition: BundleShare[] };
+  load: Record<string, LoadResult>;
+  errors: string[];
+}
+
+export interface BenchReport {
+  json: BenchJson;
+  details: BenchDetails;
+}
+
+const CONNECTIONS = 50;
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const progress = opts.progress ?? (() => undefined);
+  const variants = opts.variants ?? !opts.quick;
+  const settings = {
+    coldRuns: opts.quick ? 1 : 9,
+    warmIterations: opts.quick ? { token: 3, twiml: 30 } : { token: 300, twiml: 5000 },
+    loadSeconds: opts.quick ? 1 : 4,
+    connections: CONNECTIONS,
+    browserRuns: opts.quick ? 1 : 7,
+  };
+  const work = await mkdtemp(path.join(os.tmpdir(), 'twilio-softphone-bench-'));
+  const json: BenchJson = {
+    lambdas: LAMBDA_ENTRIES.map((e) => ({ name: e.name, bundleBytes: null, coldInitMs: null, referenceColdInitMs: null, warmP50Us: null, warmP99Us: null })),
+    softphone: { jsBytes: null, jsGzipBytes: null, readyMs: null },
+    localServer: { requestsPerSecond: null, p99Ms: null },
+  };
+  const details: BenchDetails = {
+    node: process.version,
+    quick: opts.quick,
+    settings: { ...settings, warmIterations: { ...settings.warmIterations } },
+    sdkChoice: AWS_SDK_BUNDLED ? 'bundled' : 'external',
+    warm: {},
+    composition: {},
+    variants: [],
+    load: {},
+    errors: [],
+  };
+  const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (err) {
+      const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+      details.errors.push(message);
+      progress(`ERROR ${message}`);
+    }
+  };
+
+  try {
+    if (opts.parts.includes('lambdas')) await attempt('lambdas', () => benchLambdas(work, json, details, settings, variants, progress));
+    let app: RunningLocalApp | undefined;
+    let softphoneDir: string | undefined;
+    try {
+      if (opts.parts.includes('softphone')) {
+        await attempt('softphone build', async () => {
+          progress('building the softphone (production)');
+          const built = await buildSoftphone(path.join(work, 'softphone'));
+          softphoneDir = built.dir;
+          json.softphone.jsBytes = built.jsBytes;
+          json.softphone.jsGzipBytes = built.jsGzipBytes;
+          details.softphone = { ...built, metafile: undefined, readySamples: [], composition: built.metafile ? bundleComposition(built.metafile).filter((s) => s.module !== 'client') : [] };
+        });
+      }
+      if (opts.parts.includes('local') || (opts.parts.includes('softphone') && softphoneDir)) {
+        await attempt('local app', async () => {
+          progress('starting the local app');
+          app = await startBenchLocalApp({ registryPath: path.join(work, 'registry'), clientDir: softphoneDir });
+        });
+      }
+      if (app && softphoneDir && opts.parts.includes('softphone')) {
+        const running = app;
+        await attempt('softphone ready', async () => {
+          progress(`headless Chromium: ${settings.browserRuns} navigation(s) to ready-to-sign-in`);
+          const ready = await measureReady(`${running.url}/`, settings.browserRuns);
+          json.softphone.readyMs = round(ready.readyMs, 1);
+          if (details.softphone) details.softphone.readySamples = ready.samples.map((s) => round(s, 1));
+        });
+      }
+      if (app && opts.parts.includes('local')) {
+        const running = app;
+        await attempt('local load', () => benchLocal(running, json, details, settings, progress));
+      }
+    } finally {
+      if (app) await app.close();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return { json, details };
+}
+
+interface VariantSpec {
+  id: string;
+  label: string;
+  group: 'choice' | 'what-if';
+  entry: LambdaEntry;
+  overrides?: LambdaEsbuildOverrides;
+  plugins?: Plugin[];
+  env?: NodeJS.ProcessEnv;
+  /** Measure the deployed bundle itself (with `env`) instead of building one. */
+  deployedBundle?: boolean;
+}
+
+/** What each bundling choice buys (alternatives of the deployed settings) and what recommended code changes would buy. */
+function variantSpecs(): VariantSpec[] {
+  const [token, incoming] = LAMBDA_ENTRIES;
+  const sdkAlt = AWS_SDK_BUNDLED ? 'external (runtime’s)' : 'bundled';
+  const specs: VariantSpec[] = LAMBDA_ENTRIES.map((e) => ({
+    id: `${e.name}:sdk-alt`,
+    label: `${e.name}: AWS SDK ${sdkAlt}`,
+    group: 'choice',
+    entry: e,
+    overrides: { externalAwsSdk: AWS_SDK_BUNDLED },
+  }));
+  specs.push(
+    { id: `${token.name}:unminified`, label: `${token.name}: not minified`, group: 'choice', entry: token, overrides: { minify: false } },
+    { id: `${token.name}:main-first`, label: `${token.name}: CDK default mainFields (CJS builds)`, group: 'choice', entry: token, overrides: { mainFields: ['main', 'module'] } },
+    {
+      id: `${token.name}:enable-source-maps`,
+      label: `${token.name}: NODE_OPTIONS=--enable-source-maps`,
+      group: 'choice',
+      entry: token,
+      deployedBundle: true,
+      env: lambdaEnv({ NODE_OPTIONS: '--enable-source-maps' }),
+    },
+  );
+  for (const e of [token, incoming]) {
+    specs.push({ id: `${e.name}:min-metadata`, label: `${e.name}: libphonenumber-js min metadata`, group: 'what-if', entry: e, plugins: [minPhoneMetadata()] });
+  }
+  for (const e of LAMBDA_ENTRIES) {
+    specs.push({ id: `${e.name}:env-credentials`, label: `${e.name}: env-only AWS credentials`, group: 'what-if', entry: e, plugins: [envOnlyAwsCredentials()] });
+  }
+  specs.push({ id: `${token.name}:crypto-jwt`, label: `${token.name}: JWT signed with node:crypto`, group: 'what-if', entry: token, plugins: [nodeCryptoJwt()] });
+  for (const e of LAMBDA_ENTRIES) specs.push({ id: `${e.name}:all-what-ifs`, label: `${e.name}: all of the above`, group: 'what-if', entry: e, plugins: whatIfPlugins(e) });
+  return specs;
+}
+
+/** Every recommended change that applies to an entry (outgoing needs the `max` metadata and signs no JWT). */
+function whatIfPlugins(e: LambdaEntry): Plugin[] {
+  if (e.kind === 'token') return [minPhoneMetadata(), envOnlyAwsCredentials(), nodeCryptoJwt()];
+  if (e.kind === 'incoming') return [minPhoneMetadata(), envOnlyAwsCredentials()];
+  return [envOnlyAwsCredentials()];
+}
+
+async function benchLambdas(
+  work: string,
+  json: BenchJson,
+  details: BenchDetails,
+  settings: { coldRuns: number; warmIterations: { token: number; twiml: number } },
+  variants: boolean,
+  progress: (line: string) => void,
+): Promise<void> {
+  progress('bundling the Lambda entries (the stack’s esbuild settings)');
+  const bundles = new Map<string, BuiltBundle>();
+  for (const e of LAMBDA_ENTRIES) {
+    const built = await buildLambdaBundle(e.entry, path.join(work, 'lambda', e.name));
+    bundles.set(e.name, built);
+    details.composition[e.name] = bundleComposition(built.metafile);
+    json.lambdas.find((l) => l.name === e.name)!.bundleBytes = built.bytes;
+  }
+
+  const targets: ColdTarget[] = [
+    { id: 'reference', file: path.join(__dirname, 'harness', 'reference.cjs') },
+    ...LAMBDA_ENTRIES.map((e) => ({ id: e.name, file: bundles.get(e.name)!.file })),
+  ];
+  const variantInfo: Omit<VariantFigure, 'coldInitMs'>[] = [];
+  if (variants) {
+    progress('bundling the variants and what-ifs');
+    targets.push({ id: 'reference-deep', file: path.join(__dirname, 'harness', 'reference-deep.cjs') });
+    for (const v of variantSpecs()) {
+      const deployed = bundles.get(v.entry.name)!;
+      const built = v.deployedBundle ? deployed : await buildLambdaBundle(v.entry.entry, path.join(work, 'variants', v.id.replace(/[^a-z0-9-]/gi, '_')), v.overrides, v.plugins);
+      targets.push({ id: v.id, file: built.file, env: v.env });
+      variantInfo.push({ id: v.id, label: v.label, group: v.group, base: v.entry.name, bytes: built.bytes });
+    }
+  }
+
+  progress(`cold init: ${targets.length} targets × ${settings.coldRuns} fresh node processes, interleaved`);
+  const cold = await measureColdInit(targets, settings.coldRuns, progress);
+  const reference = cold.get('reference')!;
+  for (const row of json.lambdas) {
+    row.coldInitMs = round(cold.get(row.name)!, 1);
+    row.referenceColdInitMs = round(reference, 1);
+  }
+  if (cold.has('reference-deep')) details.referenceDeepColdInitMs = round(cold.get('reference-deep')!, 1);
+  details.variants = variantInfo.map((v) => ({ ...v, coldInitMs: round(cold.get(v.id)!, 1) }));
+
+  // Warm: bundles with the AWS SDK external, so aws-sdk-client-mock stubs the clients they use.
+  const helpers = await buildHelpersBundle(path.join(work, 'helpers'));
+  const warmBundles = new Map<string, string>();
+  for (const e of LAMBDA_ENTRIES) {
+    const warmBundle = AWS_SDK_BUNDLED ? (await buildLambdaBundle(e.entry, path.join(work, 'warm', e.name), { externalAwsSdk: true })).file : bundles.get(e.name)!.file;
+    warmBundles.set(e.name, warmBundle);
+    const iterations = e.kind === 'token' ? settings.warmIterations.token : settings.warmIterations.twiml;
+    const warmup = Math.max(1, Math.round(iterations / 10));
+    progress(`warm: ${e.name}, ${warmup} warm-up + ${iterations} timed invocations`);
+    await attemptInto(details, progress, async () => {
+      const warm = await measureWarm(warmBundle, helpers, e.kind, iterations, warmup);
+      details.warm[e.name] = warm;
+      const row = json.lambdas.find((l) => l.name === e.name)!;
+      row.warmP50Us = round(warm.p50Us, 1);
+      row.warmP99Us = round(warm.p99Us, 1);
+    });
+  }
+  if (variants) {
+    // The token handler's own cost with the hash memoized (no idle wait before it), deployed vs the JWT what-if.
+    const token = LAMBDA_ENTRIES[0];
+    const iterations = settings.warmIterations.twiml;
+    progress(`warm: ${token.name} with the hash memoized, deployed and with the node:crypto JWT, ${iterations} invocations each`);
+    await attemptInto(details, progress, async () => {
+      details.tokenMemoized = await measureWarm(warmBundles.get(token.name)!, helpers, 'token', iterations, iterations / 10, { memoizeScrypt: true });
+      const jwtBundle = await buildLambdaBundle(token.entry, path.join(work, 'warm', 'token-crypto-jwt'), { externalAwsSdk: true }, [nodeCryptoJwt()]);
+      details.tokenMemoizedCryptoJwt = await measureWarm(jwtBundle.file, helpers, 'token', iterations, iterations / 10, { memoizeScrypt: true });
+    });
+  }
+}
+
+async function attemptInto(details: BenchDetails, progress: (line: string) => void, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    details.errors.push(message);
+    progress(`ERROR ${message}`);
+  }
+}
+
+async function benchLocal(
+  app: RunningLocalApp,
+  json: BenchJson,
+  details: BenchDetails,
+  settings: { loadSeconds: number; connections: number },
+  progress: (line: string) => void,
+): Promise<void> {
+  const requests = benchRequests(app.apiBaseUrl);
+  for (const [id, request] of Object.entries(requests)) {
+    progress(`load: ${id}, ${settings.connections} connections, ${settings.loadSeconds} s`);
+    details.load[id] = await loadTest(app.url, [request], { connections: settings.connections, durationSeconds: settings.loadSeconds });
+  }
+  progress(`load: all three endpoints mixed, ${settings.connections} connections, ${settings.loadSeconds} s`);
+  const mixed = await loadTest(app.url, Object.values(requests), { connections: settings.connections, durationSeconds: settings.loadSeconds });
+  details.load.mixed = mixed;
+  json.localServer.requestsPerSecond = round(mixed.requestsPerSecond, 1);
+  json.localServer.p99Ms = round(mixed.p99Ms, 1);
+}
+
+export { REPO_ROOT };

@@ -1,0 +1,102 @@
+/**
+ * The softphone: bytes of a production `buildClient` build (raw and gzip), and the time from navigation to
+ * "ready to sign in" in headless Chromium (Debian's /usr/bin/chromium through playwright-core; never a
+ * downloaded browser) against the local app.
+ */
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { Metafile } from 'esbuild';
+import { buildClient } from '../../client/build';
+import { median } from './stats';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export interface SoftphoneBuild {
+  dir: string;
+  jsBytes: number;
+  jsGzipBytes: number;
+  cssBytes: number;
+  cssGzipBytes: number;
+  metafile?: Metafile;
+}
+
+/** A production build (minified, the real Voice SDK adapter) into `outdir`, measured. */
+export async function buildSoftphone(outdir: string): Promise<SoftphoneBuild> {
+  const result = (await buildClient({ outdir, minify: true, e2e: false })) as { metafile?: Metafile } | void;
+  const js = await readFile(path.join(outdir, 'app.js'));
+  const css = await readFile(path.join(outdir, 'app.css'));
+  return {
+    dir: outdir,
+    jsBytes: js.length,
+    jsGzipBytes: gzipSync(js, { level: 9 }).length,
+    cssBytes: css.length,
+    cssGzipBytes: gzipSync(css, { level: 9 }).length,
+    metafile: result ? result.metafile : undefined,
+  };
+}
+
+/**
+ * "Ready to sign in": the page shows an enabled, visible "Sign in" button and an enabled input. Installed
+ * before any page script (init script): a MutationObserver re-checks on every DOM change and records the
+ * page's own `performance.now()` the first time it holds, i.e. milliseconds since navigation start.
+ */
+function installReadyProbe(): void {
+  const w = window as unknown as { __benchReadyAt?: number };
+  const ready = (): boolean => {
+    const signIn = Array.from(document.querySelectorAll('button')).find((b) => /^\s*sign in\s*$/i.test(b.textContent ?? ''));
+    if (!signIn || signIn.disabled || !(signIn.offsetWidth || signIn.offsetHeight)) return false;
+    return Array.from(document.querySelectorAll('input')).some((i) => !i.disabled && i.type !== 'hidden' && (i.offsetWidth || i.offsetHeight));
+  };
+  const check = (): void => {
+    if (w.__benchReadyAt === undefined && ready()) {
+      w.__benchReadyAt = performance.now();
+      observer.disconnect();
+    }
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  document.addEventListener('DOMContentLoaded', check);
+  window.addEventListener('load', check);
+}
+
+/** Median time from navigation to ready-to-sign-in over `runs` fresh browser contexts (cold cache each). */
+export async function measureReady(url: string, runs: number): Promise<{ readyMs: number; samples: number[] }> {
+  const { hostname } = new URL(url);
+  if (hostname !== '127.0.0.1') throw new Error(`refusing to browse ${hostname}: the benchmark targets 127.0.0.1 only`);
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  try {
+    // One unmeasured navigation: warms the server and the OS caches, not the page's HTTP cache.
+    const samples: number[] = [];
+    for (let run = -1; run < runs; run++) {
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.addInitScript(installReadyProbe);
+        await page.goto(url, { waitUntil: 'commit' });
+        const handle = await page.waitForFunction(() => (window as unknown as { __benchReadyAt?: number }).__benchReadyAt ?? false, undefined, { timeout: 15000 }).catch((e: Error) => {
+          throw new Error(`the softphone never became ready to sign in (${e.message.split('\n')[0]}); page errors: ${errors.join('; ') || 'none'}`);
+        });
+        const ms = (await handle.jsonValue()) as number;
+        if (run >= 0) samples.push(ms);
+      } finally {
+        await context.close();
+      }
+    }
+    return { readyMs: median(samples), samples };
+  } finally {
+    await browser.close();
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The ONE definition of how the Lambda entry points are bundled.
+ *
+ * The CDK functions construct passes `lambdaBundlingOptions` to `NodejsFunction`; `npm run bench` builds
+ * with `lambdaEsbuildOptions()`. Both are derived from the same constants below, so what the benchmark
+ * measures is what the stack deploys (the CDK runs `esbuild --bundle <entry> --target=… --platform=node
+ * --format=cjs --minify --sourcemap --external:…` from exactly these values).
+ *
+ * Decisions (figures from `npm run bench`, see the README's performance section):
+ * - minified, CommonJS, `platform: node`, target `node24` (the `NODEJS_24_X` runtime);
+ * - `mainFields: ['module', 'main']`: packages without an `exports` map (the AWS SDK v3) resolve to their
+ *   ES module builds, which esbuild can tree-shake;
+ * - the AWS SDK v3 is BUNDLED (`AWS_SDK_BUNDLED`), not left external to the copy the Node.js Lambda runtime
+ *   provides: measured both ways, loading the tree-shaken, minified client from the one bundle file is
+ *   faster than resolving and loading the runtime's unbundled `@aws-sdk/*` and `@smithy/*` packages, and it
+ *   pins the SDK version we test with;
+ * - an external source map without the sources' text (small asset; stack traces are mapped only when the
+ *   function sets `NODE_OPTIONS=--enable-source-maps`).
+ */
+import type { BuildOptions } from 'esbuild';
+import { OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** esbuild target: the Node.js major version of the Lambda runtime (`Runtime.NODEJS_24_X`). */
+export const LAMBDA_NODE_TARGET = 'node24';
+
+/** Whether the AWS SDK v3 goes into the bundle (true) or is taken from the Lambda runtime (false). */
+export const AWS_SDK_BUNDLED = true;
+
+/** What "external AWS SDK" means: every package of the v3 SDK and its Smithy runtime. */
+export const AWS_SDK_EXTERNALS: readonly string[] = ['@aws-sdk/*', '@smithy/*'];
+
+/** Modules left out of the bundle. */
+export const LAMBDA_EXTERNAL_MODULES: readonly string[] = AWS_SDK_BUNDLED ? [] : AWS_SDK_EXTERNALS;
+
+/** Resolution order of package.json entry fields (for packages without an `exports` map). */
+export const LAMBDA_MAIN_FIELDS: readonly string[] = ['module', 'main'];
+
+/** Shared knobs, the single source of both option shapes below. */
+export const LAMBDA_BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  target: LAMBDA_NODE_TARGET,
+  platform: 'node',
+  format: 'cjs',
+  externalModules: LAMBDA_EXTERNAL_MODULES,
+  mainFields: LAMBDA_MAIN_FIELDS,
+} as const;
+
+/** For `new NodejsFunction(scope, id, { entry, runtime: Runtime.NODEJS_24_X, bundling: lambdaBundlingOptions })`. */
+export const lambdaBundlingOptions: BundlingOptions = {
+  minify: LAMBDA_BUNDLING.minify,
+  sourceMap: LAMBDA_BUNDLING.sourceMap,
+  sourceMapMode: SourceMapMode.DEFAULT,
+  sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+  target: LAMBDA_BUNDLING.target,
+  format: OutputFormat.CJS,
+  // An explicit list (even an empty one) overrides the CDK default of `@aws-sdk/*` external.
+  externalModules: [...LAMBDA_BUNDLING.externalModules],
+  bundleAwsSDK: AWS_SDK_BUNDLED,
+  mainFields: [...LAMBDA_BUNDLING.mainFields],
+};
+
+/** Overrides for experiments (the benchmark compares variants); the deployed settings take none. */
+export interface LambdaEsbuildOverrides {
+  minify?: boolean;
+  /** Leave the AWS SDK to the runtime (true) or bundle it (false); default: `!AWS_SDK_BUNDLED`. */
+  externalAwsSdk?: boolean;
+  mainFields?: readonly string[];
+  metafile?: boolean;
+}
+
+/**
+ * The same settings as plain esbuild options: `esbuild.build(lambdaEsbuildOptions(entry, outfile))`
+ * produces the file the CDK puts in the function's asset as `index.js` (plus `index.js.map`).
+ */
+export function lambdaEsbuildOptions(entry: string, outfile: string, overrides: LambdaEsbuildOverrides = {}): BuildOptions {
+  const external = overrides.externalAwsSdk === undefined ? LAMBDA_BUNDLING.externalModules : overrides.externalAwsSdk ? AWS_SDK_EXTERNALS : [];
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: LAMBDA_BUNDLING.platform,
+    target: LAMBDA_BUNDLING.target,
+    format: LAMBDA_BUNDLING.format,
+    minify: overrides.minify ?? LAMBDA_BUNDLING.minify,
+    sourcemap: LAMBDA_BUNDLING.sourceMap,
+    sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+    external: [...external],
+    mainFields: [...(overrides.mainFields ?? LAMBDA_BUNDLING.mainFields)],
+    metafile: overrides.metafile ?? false,
+    logLevel: 'warning',
+  };
+}
