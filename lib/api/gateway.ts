@@ -1,0 +1,70 @@
+/**
+ * API Gateway's request/response pipeline for one route, built from `routes.ts` and the `lib/vtl` renderer:
+ * what the local app (and tests) need to play the gateway without re-deciding any of its rules.
+ *
+ * - content type → request template (no `Content-Type` counts as `application/json`, as on API Gateway;
+ *   no template for it → `UNSUPPORTED_MEDIA_TYPE` 415, passthrough NEVER);
+ * - the request model (body validator) → `BAD_REQUEST_BODY` 400;
+ * - the Lambda's result or thrown error → the integration response its selection pattern picks, rendered.
+ */
+import { bodyModelErrors } from './model-validation';
+import { corsHeaders, gatewayResponse, selectIntegrationResponse } from './routes';
+import type { GatewayResponseType, RouteSpec } from './routes';
+import { lambdaErrorPayload, lambdaResultPayload, renderRequestTemplate, renderResponseTemplate } from '../vtl';
+import type { GatewayRequest } from '../vtl';
+
+export interface HttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The media type API Gateway selects templates by: lower-case, without parameters; none → application/json. */
+export function requestMediaType(headers: Record<string, string>): string {
+  const name = Object.keys(headers).find((h) => h.toLowerCase() === 'content-type');
+  const value = name === undefined ? '' : headers[name].split(';')[0].trim().toLowerCase();
+  return value === '' ? 'application/json' : value;
+}
+
+/** A gateway response (BAD_REQUEST_BODY, …) as an HTTP response, with the CORS header when an origin is given. */
+export function gatewayErrorResponse(type: GatewayResponseType, allowedOrigin?: string): HttpResponse {
+  const spec = gatewayResponse(type);
+  return {
+    statusCode: Number(spec.statusCode),
+    headers: { 'Content-Type': spec.contentType, ...(allowedOrigin === undefined ? {} : corsHeaders(allowedOrigin)) },
+    body: spec.template,
+  };
+}
+
+export type IntegrationRequestResult = { ok: true; payload: string } | { ok: false; response: HttpResponse };
+
+/**
+ * The integration request for a method request: the rendered request template (the Lambda event as JSON
+ * text), or the gateway's refusal (415 for another content type, 400 for a body the model refuses).
+ * A template that fails to render throws `VtlRenderError` (API Gateway: 500).
+ */
+export function integrationRequest(route: RouteSpec, request: GatewayRequest, allowedOrigin?: string): IntegrationRequestResult {
+  if (requestMediaType(request.headers) !== route.requestContentType) {
+    return { ok: false, response: gatewayErrorResponse('UNSUPPORTED_MEDIA_TYPE', allowedOrigin) };
+  }
+  if (route.requestModel && bodyModelErrors(route.requestModel, request.body).length > 0) {
+    return { ok: false, response: gatewayErrorResponse('BAD_REQUEST_BODY', allowedOrigin) };
+  }
+  return { ok: true, payload: renderRequestTemplate(route.requestTemplate, request) };
+}
+
+/** What the Lambda did: returned a value, or threw. */
+export type LambdaOutcome = { result: unknown } | { error: unknown };
+
+/** The method response for the Lambda's outcome: selection pattern → status, template → body, static headers. */
+export function integrationResponse(route: RouteSpec, outcome: LambdaOutcome, request: GatewayRequest, allowedOrigin?: string): HttpResponse {
+  const failed = 'error' in outcome;
+  const message = failed ? (outcome.error instanceof Error ? outcome.error.message : String(outcome.error)) : undefined;
+  const spec = selectIntegrationResponse(route.integrationResponses, message);
+  const payload = failed ? lambdaErrorPayload(outcome.error) : lambdaResultPayload(outcome.result);
+  return {
+    statusCode: Number(spec.statusCode),
+    headers: { ...spec.headers, ...(allowedOrigin === undefined ? {} : corsHeaders(allowedOrigin)) },
+    body: renderResponseTemplate(spec.template, payload, request),
+  };
+}
