@@ -8,7 +8,7 @@ import { tokenError } from '../core/http-error';
 import { describeError } from '../core/logger';
 import { blockedUntil, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../core/lockout';
 import { normalizePhoneNumber } from '../core/phone';
-import { isAttemptStore, type AttemptStore } from '../core/registry';
+import { isAttemptStore, type AttemptRecord, type AttemptStore } from '../core/registry';
 import type { HandlerDeps, TokenSuccess } from './deps';
 import { isKnownFault } from './faults';
 
@@ -40,6 +40,19 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
     await verifyDeviceSecret(secret, await dummyHash);
   };
 
+  /** Throws 429 while the number's failures keep it in a back-off or lockout window. */
+  const refuseWhileBlocked = (phoneNumber: string, record: AttemptRecord | undefined, nowSeconds: number): void => {
+    const until = blockedUntil(record, nowSeconds, policy);
+    if (until === undefined) return;
+    const retryAfterSeconds = until - nowSeconds;
+    logger.warn('token refused: too many failed attempts', { phoneNumber, failures: record?.failures, retryAfterSeconds });
+    throw tokenError(
+      429,
+      `Too many failed attempts for this number. Try again after ${new Date(until * 1000).toISOString()} (in ${retryAfterSeconds} seconds).`,
+      { retryAfterSeconds },
+    );
+  };
+
   return async (event: unknown): Promise<TokenSuccess> => {
     const request = parseRequest(event);
     let phoneNumber: string;
@@ -52,15 +65,15 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
     try {
       const nowSeconds = Math.floor(now().getTime() / 1000);
       const previous = attempts ? await attempts.getAttempts(phoneNumber, nowSeconds) : undefined;
-      const until = blockedUntil(previous, nowSeconds, policy);
-      if (until !== undefined) {
-        const retryAfterSeconds = until - nowSeconds;
-        logger.warn('token refused: too many failed attempts', { phoneNumber, failures: previous?.failures, retryAfterSeconds });
-        throw tokenError(
-          429,
-          `Too many failed attempts for this number. Try again after ${new Date(until * 1000).toISOString()} (in ${retryAfterSeconds} seconds).`,
-          { retryAfterSeconds },
-        );
+      refuseWhileBlocked(phoneNumber, previous, nowSeconds);
+      if (attempts) {
+        // Count this attempt as a failure *before* checking the secret, atomically, so parallel guesses cannot
+        // all slip past the check above: an attempt whose count jumped past what it read raced with others and
+        // is judged as if those had failed first.
+        const reserved = await attempts.recordFailure(phoneNumber, nowSeconds, policy.rememberSeconds);
+        if (reserved.failures > (previous?.failures ?? 0) + 1) {
+          refuseWhileBlocked(phoneNumber, { ...reserved, failures: reserved.failures - 1, lastFailureAt: nowSeconds }, nowSeconds);
+        }
       }
 
       const device = await registry.findByNumber(phoneNumber);
@@ -69,11 +82,10 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
       else await dummyVerify(request.deviceSecret);
 
       if (!ok) {
-        const rec = attempts ? await attempts.recordFailure(phoneNumber, nowSeconds, policy.rememberSeconds) : undefined;
-        logger.warn('token refused: unknown number or wrong secret', { phoneNumber, failures: rec?.failures });
+        logger.warn('token refused: unknown number or wrong secret', { phoneNumber });
         throw tokenError(403, FORBIDDEN_MESSAGE);
       }
-      if (previous && attempts) await attempts.clearAttempts(phoneNumber);
+      if (attempts) await attempts.clearAttempts(phoneNumber);
 
       const creds = await credentials();
       const { token, expiresAt } = createVoiceAccessToken(creds, device!.clientName, config.tokenTtlSeconds);

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, ProvisionedThroughputExceededException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, InternalServiceError, ResourceNotFoundException as SecretNotFound, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awsClientConfig, AWS_MAX_ATTEMPTS, AWS_REQUEST_TIMEOUT_MS } from '../../lambda/core/aws-clients';
@@ -45,6 +45,8 @@ function healthyDynamo() {
   docMock.on(GetCommand, { TableName: 'devices' }).resolves({ Item: deviceItem });
   docMock.on(GetCommand, { TableName: 'attempts' }).resolves({});
   docMock.on(QueryCommand).resolves({ Items: [deviceItem] });
+  docMock.on(UpdateCommand).resolves({ Attributes: { failures: 1, lastFailureAt: 0, expiresAt: 4102444800 } });
+  docMock.on(DeleteCommand).resolves({});
 }
 
 const dynamoFaults: [string, () => Error][] = [
@@ -84,7 +86,6 @@ describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
 
 test('the attempts table failing while recording a failure → 503, not a silent pass', async () => {
   healthyDynamo();
-  const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
   docMock.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
   const handler = createTokenHandler(makeDeps(registry()), { dummyScryptParams: TEST_SCRYPT });
   expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).message).toBe(TOKEN_503);

@@ -109,3 +109,24 @@ test('the dummy hash defaults to the production cost', async () => {
   await expectThrown(() => handler({ twilioPhoneNumber: '+815077775555', deviceSecret: 'guess' }));
   expect(hash.mock.calls[0][1]).toEqual(deviceSecret.DEFAULT_SCRYPT_PARAMS);
 });
+
+test('parallel guesses cannot slip past the lockout: each is counted before its secret is checked', async () => {
+  const number = '+815031239999';
+  const c = clockedHandler();
+  const verify = jest.spyOn(deviceSecret, 'verifyDeviceSecret');
+  // Twenty wrong secrets at once, all reading "no failures yet" before any of them is checked.
+  const results = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => expectThrown(() => c.handler({ twilioPhoneNumber: number, deviceSecret: `parallel-${i}` }))),
+  );
+  const statuses = results.map((e) => e.status).sort();
+  // Only the attempts a sequential attacker would get (the free failures) reach the secret check.
+  expect(verify.mock.calls.length).toBeLessThanOrEqual(DEFAULT_LOCKOUT_POLICY.freeFailures);
+  expect(statuses.filter((s) => s === 403).length).toBe(verify.mock.calls.length);
+  expect(statuses.filter((s) => s === 429).length).toBe(20 - verify.mock.calls.length);
+  // Every attempt that got past the first check was counted (those refused there never touched the secret),
+  // so the number is now in a back-off window.
+  const rec = await db.registry.getAttempts(number, c.nowSeconds());
+  expect(rec!.failures).toBeGreaterThan(DEFAULT_LOCKOUT_POLICY.freeFailures);
+  expect((await expectThrown(() => c.handler({ twilioPhoneNumber: number, deviceSecret: 'late' }))).status).toBe(429);
+  await db.registry.clearAttempts(number);
+});
