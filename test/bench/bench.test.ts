@@ -1,0 +1,124 @@
+/**
+ * The benchmark's pieces work: one bundling definition for CDK and esbuild, bundles load as handlers, the
+ * JSON output has the documented shape (a `--quick` run of the Lambda part), the report prints budgets.
+ * Shapes only: timings are the benchmark's business, not the tests'.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { parseBenchArgs } from '../../bin/bench';
+import {
+  AWS_SDK_BUNDLED,
+  AWS_SDK_EXTERNALS,
+  LAMBDA_NODE_TARGET,
+  lambdaBundlingOptions,
+  lambdaEsbuildOptions,
+} from '../../lib/lambda-bundling';
+import { LAMBDA_ENTRIES, buildLambdaBundle, bundleComposition, coldInitOnce, moduleOf } from '../../lib/bench/lambdas';
+import { evaluateBudgets, formatReport } from '../../lib/bench/report';
+import { runBench, type BenchReport } from '../../lib/bench/run';
+import { median, quantile } from '../../lib/bench/stats';
+
+jest.setTimeout(30_000);
+
+describe('lib/lambda-bundling: one definition for the CDK and the benchmark', () => {
+  it('gives the CDK and esbuild the same settings', () => {
+    const es = lambdaEsbuildOptions('lambda/call-incoming.ts', '/tmp/out/index.js');
+    expect(LAMBDA_NODE_TARGET).toBe('node24');
+    expect(lambdaBundlingOptions.target).toBe(es.target);
+    expect(lambdaBundlingOptions.minify).toBe(true);
+    expect(es.minify).toBe(true);
+    expect(lambdaBundlingOptions.sourceMap).toBe(true);
+    expect(es.sourcemap).toBe(true);
+    expect(lambdaBundlingOptions.sourcesContent).toBe(es.sourcesContent);
+    expect(lambdaBundlingOptions.format).toBe(OutputFormat.CJS);
+    expect(es.format).toBe('cjs');
+    expect(es.platform).toBe('node');
+    expect(es.bundle).toBe(true);
+    expect(lambdaBundlingOptions.mainFields).toEqual(es.mainFields);
+    expect(lambdaBundlingOptions.externalModules).toEqual(es.external);
+    expect(lambdaBundlingOptions.bundleAwsSDK).toBe(AWS_SDK_BUNDLED);
+    expect(es.external).toEqual(AWS_SDK_BUNDLED ? [] : AWS_SDK_EXTERNALS);
+  });
+
+  it('lets experiments flip the AWS SDK choice without touching the deployed settings', () => {
+    expect(lambdaEsbuildOptions('e.ts', 'o.js', { externalAwsSdk: true }).external).toEqual(AWS_SDK_EXTERNALS);
+    expect(lambdaEsbuildOptions('e.ts', 'o.js', { externalAwsSdk: false }).external).toEqual([]);
+    expect(lambdaEsbuildOptions('e.ts', 'o.js').metafile).toBe(false);
+  });
+});
+
+describe('benchmark pieces', () => {
+  let work: string;
+  beforeAll(async () => {
+    work = await mkdtemp(path.join(os.tmpdir(), 'bench-test-'));
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('bundles an entry into one file that loads in a fresh node process and exports a handler', async () => {
+    const entry = LAMBDA_ENTRIES.find((e) => e.kind === 'incoming')!;
+    const built = await buildLambdaBundle(entry.entry, path.join(work, 'incoming'));
+    expect(built.bytes).toBeGreaterThan(1000);
+    const shares = bundleComposition(built.metafile);
+    expect(shares.length).toBeGreaterThan(1);
+    expect(shares.some((s) => s.module.startsWith('lambda/'))).toBe(true);
+    const ms = await coldInitOnce(built.file);
+    expect(typeof ms).toBe('number');
+    expect(ms).toBeGreaterThan(0);
+  });
+
+  it('the quick run prints exactly the documented JSON shape', async () => {
+    const report = await runBench({ quick: true, parts: ['lambdas'], variants: false });
+    expect(report.details.errors).toEqual([]);
+    const json = JSON.parse(JSON.stringify(report.json)) as BenchReport['json'];
+    expect(Object.keys(json).sort()).toEqual(['lambdas', 'localServer', 'softphone']);
+    expect(json.lambdas.map((l) => l.name)).toEqual(LAMBDA_ENTRIES.map((e) => e.name));
+    for (const l of json.lambdas) {
+      expect(Object.keys(l).sort()).toEqual(['bundleBytes', 'coldInitMs', 'name', 'referenceColdInitMs', 'warmP50Us', 'warmP99Us']);
+      for (const key of ['bundleBytes', 'coldInitMs', 'referenceColdInitMs', 'warmP50Us', 'warmP99Us'] as const) expect(typeof l[key]).toBe('number');
+    }
+    expect(Object.keys(json.softphone).sort()).toEqual(['jsBytes', 'jsGzipBytes', 'readyMs']);
+    expect(Object.keys(json.localServer).sort()).toEqual(['p99Ms', 'requestsPerSecond']);
+    // Parts not run are null, not missing.
+    expect(json.softphone.jsBytes).toBeNull();
+    expect(json.localServer.requestsPerSecond).toBeNull();
+    // The token handler's hash is reported on its own.
+    expect(report.details.warm['retrieve-capability-token'].scryptP50Us).toEqual(expect.any(Number));
+    expect(report.details.warm['retrieve-capability-token'].secretFetchesAfterWarmup).toBe(0);
+
+    const text = formatReport(report);
+    expect(text).toContain('device-secret hash (scrypt, on its own)');
+    expect(text).toMatch(/PASS|FAIL/);
+    const budgets = evaluateBudgets(report);
+    expect(budgets.filter((b) => b.subject === 'app.js').every((b) => b.pass === null)).toBe(true);
+    expect(budgets.filter((b) => b.subject === 'call-incoming').every((b) => typeof b.pass === 'boolean')).toBe(true);
+  });
+});
+
+describe('helpers', () => {
+  it('parses the CLI flags', () => {
+    expect(parseBenchArgs(['--json', '--quick', '--only', 'lambdas,local'])).toEqual({ json: true, quick: true, parts: ['lambdas', 'local'] });
+    expect(parseBenchArgs([]).parts).toEqual(['lambdas', 'softphone', 'local']);
+    expect(() => parseBenchArgs(['--only', 'nope'])).toThrow(/--only/);
+    expect(() => parseBenchArgs(['--bogus'])).toThrow(/unknown argument/);
+  });
+
+  it('computes medians and nearest-rank quantiles', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(quantile(hundred, 0.5)).toBe(50);
+    expect(quantile(hundred, 0.99)).toBe(99);
+    expect(Number.isNaN(quantile([], 0.5))).toBe(true);
+  });
+
+  it('attributes bundle inputs to packages', () => {
+    expect(moduleOf('node_modules/@aws-sdk/client-dynamodb/dist-es/index.js')).toBe('@aws-sdk/client-dynamodb');
+    expect(moduleOf('node_modules/twilio/lib/jwt/AccessToken.js')).toBe('twilio/lib/jwt');
+    expect(moduleOf('node_modules/a/node_modules/semver/index.js')).toBe('semver');
+    expect(moduleOf('lambda/core/phone.ts')).toBe('lambda/core');
+  });
+});
