@@ -121,16 +121,22 @@ export interface BundleShare {
   bytes: number;
 }
 
-/** Groups a bundle's bytes by npm package (or by top-level directory for our own code), largest first. */
-export function bundleComposition(metafile: Metafile): BundleShare[] {
+/** Groups a bundle's bytes (JavaScript outputs by default) by npm package (or by top-level directory for our own code), largest first. */
+export function bundleComposition(metafile: Metafile, outputFilter: (outputPath: string) => boolean = (p) => p.endsWith('.js')): BundleShare[] {
   const totals = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
+  for (const [outputPath, output] of Object.entries(metafile.outputs)) {
+    if (!outputFilter(outputPath)) continue;
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const key = moduleOf(input);
       totals.set(key, (totals.get(key) ?? 0) + bytesInOutput);
     }
   }
   return [...totals.entries()].map(([module, bytes]) => ({ module, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+/** The AWS SDK v3's share of a bundle: `@aws-sdk/*`, `@smithy/*` and their `@aws/*`, `@aws-crypto/*` helpers. */
+export function awsSdkBytes(shares: readonly BundleShare[]): number {
+  return shares.filter((s) => /^@(aws-sdk|smithy|aws|aws-crypto)\//.test(s.module)).reduce((sum, s) => sum + s.bytes, 0);
 }
 
 /** `node_modules/@scope/pkg/dist/x.js` → `@scope/pkg`; `node_modules/twilio/lib/jwt/x.js` → `twilio/lib/jwt`; `lambda/core/x.ts` → `lambda/core`. */

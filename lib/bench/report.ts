@@ -1,7 +1,7 @@
 /**
  * The benchmark's human output: tables, budgets (PASS/FAIL) and, for what fails, where the bytes are.
  */
-import type { BundleShare } from './lambdas';
+import { awsSdkBytes, type BundleShare } from './lambdas';
 import type { BenchReport } from './run';
 
 /** Budgets of issue 6 (KB = 1000 bytes). Reported, never asserted in tests. */
@@ -72,10 +72,11 @@ export function formatReport(report: BenchReport): string {
   lines.push('Lambdas');
   lines.push(
     table(
-      ['function', 'bundle', 'cold init', 'reference', 'ratio', 'warm p50', 'warm p99'],
+      ['function', 'bundle', 'of which AWS SDK', 'cold init', 'reference', 'ratio', 'warm p50', 'warm p99'],
       json.lambdas.map((l) => [
         l.name,
         l.bundleBytes === null ? 'n/a' : kb(l.bundleBytes),
+        details.composition[l.name] ? kb(awsSdkBytes(details.composition[l.name])) : 'n/a',
         ms(l.coldInitMs),
         ms(l.referenceColdInitMs),
         l.coldInitMs !== null && l.referenceColdInitMs ? `${((l.coldInitMs / l.referenceColdInitMs) * 100).toFixed(0)}%` : 'n/a',

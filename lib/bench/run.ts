@@ -135,7 +135,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
           softphoneDir = built.dir;
           json.softphone.jsBytes = built.jsBytes;
           json.softphone.jsGzipBytes = built.jsGzipBytes;
-          details.softphone = { ...built, metafile: undefined, readySamples: [], composition: built.metafile ? bundleComposition(built.metafile).filter((s) => s.module !== 'client') : [] };
+          details.softphone = { ...built, metafile: undefined, readySamples: [], composition: built.metafile ? bundleComposition(built.metafile) : [] };
         });
       }
       if (opts.parts.includes('local') || (opts.parts.includes('softphone') && softphoneDir)) {

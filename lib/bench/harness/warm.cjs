@@ -74,7 +74,11 @@ async function main() {
     if (input.KeyConditionExpression || input.IndexName) {
       return devices ? { Items: [wrap(record)], Count: 1, ScannedCount: 1 } : { Items: [], Count: 0, ScannedCount: 0 };
     }
-    if (input.UpdateExpression) return { Attributes: {} };
+    if (input.UpdateExpression) {
+      // The attempts counter (token lockout): one attempt counted, as for a first try.
+      const now = Math.floor(Date.now() / 1000);
+      return { Attributes: wrap({ ...input.Key, failures: 1, lastFailureAt: now, expiresAt: now + 3600 }) };
+    }
     if (input.Key) return devices ? { Item: wrap(record) } : {};
     if (input.TableName === undefined && input.RequestItems) return { Responses: {} };
     return devices && !input.Item ? { Items: [wrap(record)], Count: 1, ScannedCount: 1 } : {};
