@@ -3,8 +3,8 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoRegistry } from '../lambda/core/registry';
-import { addDevice } from '../lib/devices/device-admin';
 import { confirm, parseSetupArgs, promptHidden, promptLine, SETUP_USAGE } from '../lib/ops/cli';
+import { registryDevicePort } from '../lib/ops/devices';
 import { runSetup } from '../lib/ops/setup';
 import { twilioClientFactory } from '../lib/ops/twilio-client';
 
@@ -49,16 +49,10 @@ async function main(): Promise<number> {
       cfn: new CloudFormationClient(region),
       secrets: new SecretsManagerClient(region),
       twilio: twilioClientFactory(),
-      devices: (outputs) => {
-        const registry = new DynamoRegistry({ client: dynamo, devicesTable: outputs.DevicesTableName, attemptsTable: outputs.AttemptsTableName });
-        return {
-          findByNumber: (n) => registry.findByNumber(n),
-          add: async ({ number, clientName }) => {
-            const { secret, generated } = await addDevice(registry, { number, clientName });
-            return { secret, generated };
-          },
-        };
-      },
+      devices: (outputs) =>
+        registryDevicePort(
+          new DynamoRegistry({ client: dynamo, devicesTable: outputs.DevicesTableName, attemptsTable: outputs.AttemptsTableName }),
+        ),
     },
     { print: (line) => console.log(line), confirm: interactive ? confirm : undefined },
   );

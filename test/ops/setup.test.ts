@@ -1,10 +1,13 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { verifyDeviceSecret } from '../../lambda/core/device-secret';
+import { DynamoRegistry } from '../../lambda/core/registry';
 import { credentialProblems } from '../../lib/ops/aws';
+import { registryDevicePort } from '../../lib/ops/devices';
 import { planSetup, runSetup, type DevicePort, type SetupDeps, type SetupOptions } from '../../lib/ops/setup';
 import { twilioClientFactory } from '../../lib/ops/twilio-client';
 import { FakeTwilio } from './fake-twilio';
-import { awsFixture, outputsFor, RecordingIO, STACK, type AwsFixture } from './helpers';
+import { awsFixture, outputsFor, RecordingIO, STACK, startDynalite, type AwsFixture } from './helpers';
 
 const API = 'https://abc123.execute-api.ap-northeast-1.amazonaws.com/prod';
 const outputs = outputsFor(API);
@@ -268,6 +271,27 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(io.questions[0]).toBe(`Register ${NUMBER} as device softphone-815031234567? [y/N] `);
     expect(devices.added).toEqual([]);
     expect(io.text).toContain(`- device ${NUMBER}: not registering`);
+  });
+
+  test('registration through the real registry (dynalite) and addDevice: the printed secret verifies', async () => {
+    const db = await startDynalite();
+    try {
+      const registry = new DynamoRegistry({ client: db.client, devicesTable: db.devicesTable, attemptsTable: db.attemptsTable });
+      fake.seedNumber(NUMBER);
+      const first = await run({ registerDevices: true }, { devices: () => registryDevicePort(registry) });
+      expect(first.code).toBe(0);
+      const secretLine = first.io.lines.find((l) => l.startsWith(`Device secret for ${NUMBER}`))!;
+      const printed = secretLine.split(': ').pop()!;
+      const record = await registry.findByNumber(NUMBER);
+      expect(record?.clientName).toBe('softphone-815031234567');
+      expect(await verifyDeviceSecret(printed, record!.secretHash)).toBe(true);
+
+      const second = await run({ registerDevices: true }, { devices: () => registryDevicePort(registry) });
+      expect(second.text).toContain('Nothing to change');
+      expect(second.text).not.toContain('Device secret for');
+    } finally {
+      await db.close();
+    }
   });
 
   test('plan reuses the stored key only while it exists and authenticates', async () => {
