@@ -1,0 +1,28 @@
+/**
+ * The CDK app: `npx cdk synth` / `npx cdk deploy` (cdk.json runs this file with tsx).
+ *
+ * Context keys (`-c key=value` or cdk.json "context"):
+ *   stackName                    stack name                                   default TwilioSoftphoneStack
+ *   allowedOrigin                Access-Control-Allow-Origin of the API       default the softphone's CloudFront URL
+ *                                ("*" allows any origin: only when asked)
+ *   twilioSecretName             use this existing Secrets Manager secret     default: the stack creates an empty one
+ *   tokenTtlSeconds              capability token lifetime, 60..86400         default 3600
+ *   allowedDestinationCountries  outgoing-call countries, e.g. JP,US          default the caller's own country
+ *   publicBaseUrl                base URL Twilio calls when a custom domain   default the execute-api URL
+ *                                fronts the API, e.g. https://voice.example.com/prod
+ *   throttleRateLimit            stage steady-state requests per second       default 10
+ *   throttleBurstLimit           stage burst                                  default 20
+ *
+ * The stack is environment-agnostic: synth needs no AWS account, credentials or network. cdk-nag's
+ * AwsSolutions pack runs as a policy-validation plugin, so synth fails on any unacknowledged finding.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { TwilioSoftphoneStack } from '../lib/softphone-stack';
+import { stackPropsFromContext } from '../lib/constructs/context';
+
+const app = new App();
+const { stackName, ...props } = stackPropsFromContext((key) => app.node.tryGetContext(key));
+new TwilioSoftphoneStack(app, stackName, { stackName, ...props });
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+app.synth();
