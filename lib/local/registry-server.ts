@@ -1,0 +1,259 @@
+/**
+ * The local device registry: an embedded dynalite server (the real DynamoDB protocol on LevelDB) persisted at
+ * `SOFTPHONE_REGISTRY` (default `.local/registry`), reached with the handlers' own `DynamoRegistry`.
+ *
+ * LevelDB is single-process: whoever opens the directory holds an OS lock on `<registry>/LOCK` until it closes
+ * or dies. So exactly one process embeds dynalite at a time, and the others talk to it over HTTP:
+ *
+ * - the owner (the local app, or the device CLI when the app is not running) writes an endpoint file
+ *   `<registry>.endpoint.json` = `{pid, endpoint, owner, startedAt}` once its dynalite listens, and removes it
+ *   when it closes;
+ * - `openLocalRegistry` (the device CLI) first reads that file; when the pid is alive AND the endpoint answers
+ *   a DynamoDB `ListTables` it uses that server; otherwise it embeds dynalite itself.
+ *
+ * The file is only a discovery hint, validated by a live request; the LevelDB lock is the real mutual
+ * exclusion and the OS releases it when a process dies, so a stale file (kill -9) costs nothing. Opening a
+ * registry that another process holds is retried for a few seconds (a CLI command holds it for well under a
+ * second) and then refused with a clear `RegistryInUseError`.
+ */
+import { CreateTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { createDynamoClient, DynamoRegistry } from '../../lambda/core/registry';
+import { createTableInputs } from '../../lambda/core/registry-schema';
+
+/** Table names inside the local registry. */
+export const LOCAL_DEVICES_TABLE = 'softphone-devices';
+export const LOCAL_ATTEMPTS_TABLE = 'softphone-sign-in-attempts';
+export const DEFAULT_REGISTRY_PATH = path.join('.local', 'registry');
+
+/** `SOFTPHONE_REGISTRY` (absolute, resolved against the working directory), default `.local/registry`. */
+export function registryPathFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const value = env.SOFTPHONE_REGISTRY?.trim();
+  return path.resolve(cwd, value ? value : DEFAULT_REGISTRY_PATH);
+}
+
+/** `<registry>.endpoint.json`: where a running owner's dynalite listens. */
+export function endpointFilePath(registryPath: string): string {
+  return `${path.resolve(registryPath)}.endpoint.json`;
+}
+
+export interface EndpointInfo {
+  pid: number;
+  endpoint: string;
+  owner: string;
+  startedAt: string;
+}
+
+/** The registry directory cannot be created, read or opened (permissions, a file in the way, corruption). */
+export class RegistryUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RegistryUnavailableError';
+  }
+}
+
+/** Another process holds the registry's LevelDB lock. */
+export class RegistryInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RegistryInUseError';
+  }
+}
+
+export interface LocalRegistry {
+  registry: DynamoRegistry;
+  client: DynamoDBClient;
+  /** `http://127.0.0.1:<port>` of the dynalite server in use. */
+  endpoint: string;
+  /** 'embedded': this process owns dynalite; 'shared': another process (e.g. the running local app) does. */
+  mode: 'embedded' | 'shared';
+  /** For 'shared': who owns it. */
+  owner?: EndpointInfo;
+  close(): Promise<void>;
+}
+
+/** A DynamoDB client for a local dynalite endpoint (dummy credentials; the handlers' timeouts, a little more room). */
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return createDynamoClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+  });
+}
+
+function registryFor(client: DynamoDBClient): DynamoRegistry {
+  return new DynamoRegistry({ client, devicesTable: LOCAL_DEVICES_TABLE, attemptsTable: LOCAL_ATTEMPTS_TABLE });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function readEndpointFile(registryPath: string): Promise<EndpointInfo | undefined> {
+  try {
+    const info = JSON.parse(await readFile(endpointFilePath(registryPath), 'utf8')) as Partial<EndpointInfo>;
+    if (typeof info.pid !== 'number' || typeof info.endpoint !== 'string' || !/^http:\/\/127\.0\.0\.1:\d+$/.test(info.endpoint)) return undefined;
+    return { pid: info.pid, endpoint: info.endpoint, owner: String(info.owner ?? 'unknown'), startedAt: String(info.startedAt ?? '') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The running owner's endpoint when its pid is alive and it answers ListTables; undefined otherwise. */
+export async function findRunningRegistry(registryPath: string): Promise<EndpointInfo | undefined> {
+  const info = await readEndpointFile(registryPath);
+  if (!info || !pidAlive(info.pid)) return undefined;
+  const client = localDynamoClient(info.endpoint);
+  try {
+    await client.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(2000) });
+    return info;
+  } catch {
+    return undefined;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function ensureDirectory(registryPath: string): Promise<void> {
+  try {
+    await mkdir(registryPath, { recursive: true });
+    const st = await stat(registryPath);
+    if (!st.isDirectory()) throw new Error('not a directory');
+  } catch (err) {
+    throw new RegistryUnavailableError(
+      `The registry at ${registryPath} cannot be created or read (${(err as Error).message}). ` +
+        'Check SOFTPHONE_REGISTRY and the directory permissions.',
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Opens the LevelDB store once by itself to turn lock and corruption errors into clear errors (dynalite
+ * would otherwise fail later with an uncaught "Database is not open"). Retries a held lock for `waitMs`.
+ */
+async function probeLevel(registryPath: string, waitMs: number): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Level } = require('level') as { Level: new (p: string, o: object) => { open(): Promise<void>; close(): Promise<void> } };
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const db = new Level(registryPath, { valueEncoding: 'json' });
+    try {
+      await db.open();
+      await db.close();
+      return;
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code === 'LEVEL_LOCKED') {
+        if (Date.now() < deadline) {
+          await sleep(150);
+          continue;
+        }
+        const holder = await readEndpointFile(registryPath);
+        throw new RegistryInUseError(
+          `The registry at ${registryPath} is in use by another process` +
+            (holder && pidAlive(holder.pid) ? ` (${holder.owner}, pid ${holder.pid})` : '') +
+            '. Stop it, or point SOFTPHONE_REGISTRY at another directory.',
+        );
+      }
+      throw new RegistryUnavailableError(
+        `The registry at ${registryPath} cannot be opened: ${cause?.message ?? (err as Error).message}. ` +
+          'Check the directory permissions, or move it away to start with an empty registry.',
+        { cause: err },
+      );
+    }
+  }
+}
+
+/** Creates the devices and attempts tables when they are missing (CreateTable inputs from registry-schema). */
+export async function ensureTables(client: DynamoDBClient): Promise<void> {
+  const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
+  for (const input of createTableInputs(LOCAL_DEVICES_TABLE, LOCAL_ATTEMPTS_TABLE)) {
+    if (!existing.has(input.TableName!)) await client.send(new CreateTableCommand(input));
+  }
+}
+
+export interface EmbeddedRegistryOptions {
+  /** Written to the endpoint file, e.g. 'local app' or 'device CLI'. */
+  owner: string;
+  /** How long to wait for a lock held by another process; default 3 s. */
+  lockWaitMs?: number;
+}
+
+/** Embeds dynalite on `registryPath` (this process becomes the owner) and writes the endpoint file. */
+export async function startEmbeddedRegistry(registryPath: string, opts: EmbeddedRegistryOptions): Promise<LocalRegistry> {
+  const dir = path.resolve(registryPath);
+  await ensureDirectory(dir);
+  await probeLevel(dir, opts.lockWaitMs ?? 3000);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (o: object) => Server;
+  const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = localDynamoClient(endpoint);
+  const stopServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  try {
+    await ensureTables(client);
+  } catch (err) {
+    client.destroy();
+    await stopServer();
+    throw new RegistryUnavailableError(`The registry at ${dir} could not be prepared: ${(err as Error).message}`, { cause: err });
+  }
+  const info: EndpointInfo = { pid: process.pid, endpoint, owner: opts.owner, startedAt: new Date().toISOString() };
+  const endpointFile = endpointFilePath(dir);
+  await writeFile(endpointFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 }).catch(() => undefined);
+  let closed: Promise<void> | undefined;
+  return {
+    registry: registryFor(client),
+    client,
+    endpoint,
+    mode: 'embedded',
+    close: () =>
+      (closed ??= (async () => {
+        const current = await readEndpointFile(dir);
+        if (current && current.pid === process.pid && current.endpoint === endpoint) await rm(endpointFile, { force: true });
+        client.destroy();
+        // Idle keep-alive sockets would hold server.close() open; dynalite then closes LevelDB (releasing the lock).
+        (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+        await stopServer();
+      })()),
+  };
+}
+
+/**
+ * The registry for a command-line tool: the running owner's dynalite when there is one (e.g. `npm start` is
+ * running), else an embedded one for the duration of the command.
+ */
+export async function openLocalRegistry(registryPath: string, owner = 'device CLI'): Promise<LocalRegistry> {
+  const running = await findRunningRegistry(registryPath);
+  if (running) {
+    const client = localDynamoClient(running.endpoint);
+    return {
+      registry: registryFor(client),
+      client,
+      endpoint: running.endpoint,
+      mode: 'shared',
+      owner: running,
+      close: async () => client.destroy(),
+    };
+  }
+  return startEmbeddedRegistry(registryPath, { owner });
+}
