@@ -35,6 +35,13 @@ export const LAMBDA_EXTERNAL_MODULES: readonly string[] = AWS_SDK_BUNDLED ? [] :
 /** Resolution order of package.json entry fields (for packages without an `exports` map). */
 export const LAMBDA_MAIN_FIELDS: readonly string[] = ['module', 'main'];
 
+/**
+ * Import aliases (package → path relative to the repo root), e.g. to replace a dependency the Lambda
+ * runtime makes unnecessary. Empty today; see the benchmark's what-ifs before adding one. Passed to the
+ * CDK as `--alias:<package>=<path>` and to esbuild as `alias`; both resolve the path from the repo root.
+ */
+export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {};
+
 /** Shared knobs, the single source of both option shapes below. */
 export const LAMBDA_BUNDLING = {
   minify: true,
@@ -45,6 +52,7 @@ export const LAMBDA_BUNDLING = {
   format: 'cjs',
   externalModules: LAMBDA_EXTERNAL_MODULES,
   mainFields: LAMBDA_MAIN_FIELDS,
+  alias: LAMBDA_ALIASES,
 } as const;
 
 /** For `new NodejsFunction(scope, id, { entry, runtime: Runtime.NODEJS_24_X, bundling: lambdaBundlingOptions })`. */
@@ -59,6 +67,9 @@ export const lambdaBundlingOptions: BundlingOptions = {
   externalModules: [...LAMBDA_BUNDLING.externalModules],
   bundleAwsSDK: AWS_SDK_BUNDLED,
   mainFields: [...LAMBDA_BUNDLING.mainFields],
+  ...(Object.keys(LAMBDA_BUNDLING.alias).length > 0
+    ? { esbuildArgs: { '--alias': Object.entries(LAMBDA_BUNDLING.alias).map(([from, to]) => `${from}=${to}`) } }
+    : {}),
 };
 
 /** Overrides for experiments (the benchmark compares variants); the deployed settings take none. */
@@ -88,6 +99,7 @@ export function lambdaEsbuildOptions(entry: string, outfile: string, overrides: 
     sourcesContent: LAMBDA_BUNDLING.sourcesContent,
     external: [...external],
     mainFields: [...(overrides.mainFields ?? LAMBDA_BUNDLING.mainFields)],
+    alias: { ...LAMBDA_BUNDLING.alias },
     metafile: overrides.metafile ?? false,
     logLevel: 'warning',
   };

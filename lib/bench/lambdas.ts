@@ -70,7 +70,7 @@ export function lambdaEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     WEBHOOK_SIGNATURE_VALIDATION: 'on',
     ALLOWED_DESTINATION_COUNTRIES: 'JP',
     POWERTOOLS_SERVICE_NAME: 'twilio-softphone-bench',
-    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_LOG_LEVEL: 'INFO', // as the stack sets it (lib/constructs/softphone-functions.ts)
     ...extra,
   };
 }

@@ -20,11 +20,11 @@ export function startBenchLocalApp(opts: { registryPath: string; clientDir?: str
     clientDir: opts.clientDir,
     credentials: FIXTURE.credentials,
     device: { number: FIXTURE.phoneNumber, clientName: FIXTURE.clientName, secret: FIXTURE.deviceSecret },
-    env: { ALLOWED_DESTINATION_COUNTRIES: 'JP', TOKEN_TTL_SECONDS: '3600', POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_SERVICE_NAME: 'twilio-softphone-bench' },
+    env: { ALLOWED_DESTINATION_COUNTRIES: 'JP', TOKEN_TTL_SECONDS: '3600', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_SERVICE_NAME: 'twilio-softphone-bench' },
   });
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'harness', 'local-app.ts'), args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'INFO' },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   let stderr = '';

@@ -46,28 +46,33 @@ export async function buildSoftphone(outdir: string): Promise<SoftphoneBuild> {
 }
 
 /**
- * "Ready to sign in": the page shows an enabled, visible "Sign in" button and an enabled input. Installed
- * before any page script (init script): a MutationObserver re-checks on every DOM change and records the
- * page's own `performance.now()` the first time it holds, i.e. milliseconds since navigation start.
+ * "Ready to sign in": the page's script has run and read `config.json` — the softphone then puts the focus in
+ * the "Your Twilio number" field — and the "Sign in" button is visible and enabled. (The form itself is static
+ * HTML, visible before any script runs, so its mere presence proves nothing.) Installed before any page script
+ * (init script, plain JavaScript: a transpiled function could carry helpers the page lacks): re-checked on every DOM mutation and focus change, recording the page's own
+ * `performance.now()` the first time it holds, i.e. milliseconds since navigation start.
  */
-function installReadyProbe(): void {
-  const w = window as unknown as { __benchReadyAt?: number };
-  const ready = (): boolean => {
-    const signIn = Array.from(document.querySelectorAll('button')).find((b) => /^\s*sign in\s*$/i.test(b.textContent ?? ''));
-    if (!signIn || signIn.disabled || !(signIn.offsetWidth || signIn.offsetHeight)) return false;
-    return Array.from(document.querySelectorAll('input')).some((i) => !i.disabled && i.type !== 'hidden' && (i.offsetWidth || i.offsetHeight));
+export const READY_PROBE = `(() => {
+  const visible = (e) => !!(e.offsetWidth || e.offsetHeight);
+  const ready = () => {
+    const signIn = Array.from(document.querySelectorAll('button')).find((b) => /^\\s*sign in\\s*$/i.test(b.textContent || ''));
+    if (!signIn || signIn.disabled || !visible(signIn)) return false;
+    const active = document.activeElement;
+    if (!(active instanceof HTMLInputElement) || active.disabled || !visible(active)) return false;
+    return Array.from(active.labels || []).some((l) => /your twilio number/i.test(l.textContent || ''));
   };
-  const check = (): void => {
-    if (w.__benchReadyAt === undefined && ready()) {
-      w.__benchReadyAt = performance.now();
+  const check = () => {
+    if (window.__benchReadyAt === undefined && ready()) {
+      window.__benchReadyAt = performance.now();
       observer.disconnect();
     }
   };
   const observer = new MutationObserver(check);
   observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  document.addEventListener('focusin', check, true);
   document.addEventListener('DOMContentLoaded', check);
   window.addEventListener('load', check);
-}
+})();`;
 
 /** Median time from navigation to ready-to-sign-in over `runs` fresh browser contexts (cold cache each). */
 export async function measureReady(url: string, runs: number): Promise<{ readyMs: number; samples: number[] }> {
@@ -84,9 +89,9 @@ export async function measureReady(url: string, runs: number): Promise<{ readyMs
         const page = await context.newPage();
         const errors: string[] = [];
         page.on('pageerror', (e) => errors.push(e.message));
-        await page.addInitScript(installReadyProbe);
+        await page.addInitScript({ content: READY_PROBE });
         await page.goto(url, { waitUntil: 'commit' });
-        const handle = await page.waitForFunction(() => (window as unknown as { __benchReadyAt?: number }).__benchReadyAt ?? false, undefined, { timeout: 15000 }).catch((e: Error) => {
+        const handle = await page.waitForFunction('window.__benchReadyAt ?? false', undefined, { timeout: 15000 }).catch((e: Error) => {
           throw new Error(`the softphone never became ready to sign in (${e.message.split('\n')[0]}); page errors: ${errors.join('; ') || 'none'}`);
         });
         const ms = (await handle.jsonValue()) as number;

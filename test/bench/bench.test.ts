@@ -11,6 +11,7 @@ import { parseBenchArgs } from '../../bin/bench';
 import {
   AWS_SDK_BUNDLED,
   AWS_SDK_EXTERNALS,
+  LAMBDA_ALIASES,
   LAMBDA_NODE_TARGET,
   lambdaBundlingOptions,
   lambdaEsbuildOptions,
@@ -40,6 +41,9 @@ describe('lib/lambda-bundling: one definition for the CDK and the benchmark', ()
     expect(lambdaBundlingOptions.externalModules).toEqual(es.external);
     expect(lambdaBundlingOptions.bundleAwsSDK).toBe(AWS_SDK_BUNDLED);
     expect(es.external).toEqual(AWS_SDK_BUNDLED ? [] : AWS_SDK_EXTERNALS);
+    const cdkAliases = (lambdaBundlingOptions.esbuildArgs?.['--alias'] as string[] | undefined) ?? [];
+    expect(cdkAliases).toEqual(Object.entries(es.alias ?? {}).map(([from, to]) => `${from}=${to}`));
+    expect(Object.keys(es.alias ?? {})).toEqual(Object.keys(LAMBDA_ALIASES));
   });
 
   it('lets experiments flip the AWS SDK choice without touching the deployed settings', () => {
