@@ -86,6 +86,9 @@ export class SoftphoneApi extends Construct {
       },
     });
 
+    // The stack declares its own outputs (docs/architecture.md); drop the L2's default `Endpoint` output.
+    this.restApi.node.tryRemoveChild('Endpoint');
+
     const cors = corsHeaders(props.allowedOrigin);
     for (const route of props.routes) this.addRoute(route, props.functionFor(route.id), props.allowedOrigin, cors);
     for (const spec of props.gatewayResponses) {

@@ -74,10 +74,6 @@ export class SoftphoneSite extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       autoDeleteObjects: true,
     });
-    Validations.of(logs).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access-log bucket of the site bucket and the distribution; logging it into itself would loop.',
-    });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -202,7 +198,7 @@ function acknowledgeDeploymentHandler(scope: SoftphoneSite, deployment: s3deploy
     reason: 'cloudfront:CreateInvalidation/GetInvalidation after a deployment; CloudFront invalidation actions take no narrower resource in this CDK handler.',
   });
   for (const child of stack.node.children) {
-    if (child.node.id.startsWith('Custom::CDKBucketDeployment') || child.node.id.startsWith('Custom::S3AutoDeleteObjects')) {
+    if (child.node.id.startsWith('Custom::CDKBucketDeployment')) {
       Validations.of(child).acknowledge({
         id: 'AwsSolutions-L1',
         reason: 'A CDK-provided custom resource handler; its runtime is chosen and updated by aws-cdk-lib.',

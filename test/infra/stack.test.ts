@@ -1,0 +1,391 @@
+/**
+ * The synthesized TwilioSoftphoneStack, point by point of issue 3 (one in-process synth, bundling skipped:
+ * the bundles are checked by cli-synth.test.ts).
+ */
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  API_NAME,
+  CORS_ALLOW_HEADERS,
+  CORS_ALLOW_METHODS,
+  GATEWAY_RESPONSES,
+  ROUTES,
+  STAGE_NAME,
+  TOKEN_REQUEST_MODEL,
+  TOKEN_REQUEST_MODEL_NAME,
+  routeById,
+} from '../../lib/api/routes';
+import { ATTEMPTS_KEY, ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, DEVICE_KEY } from '../../lambda/core/registry-schema';
+import { flatten, resourcesOf, synthesize, type CfnResource, type Synthesized } from './synth';
+
+let s: Synthesized;
+beforeAll(() => {
+  s = synthesize();
+});
+
+const SITE_ORIGIN = '<SiteDistribution390DED28.DomainName>';
+const findOne = (type: string, pred: (r: CfnResource) => boolean = () => true): [string, CfnResource] => {
+  const found = resourcesOf(s.json, type).filter(([, r]) => pred(r));
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+const tableWithKey = (attr: string, withGsi: boolean) =>
+  findOne('AWS::DynamoDB::Table', (r) => r.Properties?.KeySchema?.[0]?.AttributeName === attr && Boolean(r.Properties?.GlobalSecondaryIndexes) === withGsi);
+const fnByDescription = (functionName: string): [string, CfnResource] =>
+  findOne('AWS::Lambda::Function', (r) => String(r.Properties?.Description ?? '').startsWith(`${functionName}:`));
+const methodFor = (path: string, httpMethod: string): CfnResource => {
+  const resourceId = resourceIdFor(path);
+  return findOne('AWS::ApiGateway::Method', (r) => r.Properties?.HttpMethod === httpMethod && r.Properties?.ResourceId?.Ref === resourceId)[1];
+};
+/** The logical id of the API Gateway resource at a path, walking PathPart/ParentId. */
+function resourceIdFor(path: string): string {
+  const resources = resourcesOf(s.json, 'AWS::ApiGateway::Resource');
+  const pathOf = (id: string): string => {
+    const r = s.json.Resources[id];
+    if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
+    const parent = r.Properties!.ParentId;
+    return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties!.PathPart}`;
+  };
+  const hit = resources.find(([id]) => pathOf(id) === path);
+  if (!hit) throw new Error(`no resource at ${path}`);
+  return hit[0];
+}
+
+describe('registry tables', () => {
+  it('devices: pk phoneNumber, GSI clientName-index, on-demand, PITR, retained', () => {
+    const [, t] = tableWithKey(DEVICE_KEY, true);
+    expect(t.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: DEVICE_KEY, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      GlobalSecondaryIndexes: [
+        { IndexName: CLIENT_NAME_INDEX, KeySchema: [{ AttributeName: 'clientName', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+      ],
+    });
+    expect(t.DeletionPolicy).toBe('Retain');
+    expect(t.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('sign-in attempts: pk phoneNumber, TTL expiresAt, on-demand, PITR, retained', () => {
+    const [, t] = tableWithKey(ATTEMPTS_KEY, false);
+    expect(t.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: ATTEMPTS_KEY, KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: ATTEMPTS_TTL_ATTRIBUTE, Enabled: true },
+    });
+    expect(t.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('Twilio credentials secret', () => {
+  it('is created empty: no SecretString, no GenerateSecretString, retained', () => {
+    const [, secret] = findOne('AWS::SecretsManager::Secret');
+    expect(secret.Properties).not.toHaveProperty('SecretString');
+    expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+    expect(secret.DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('functions', () => {
+  it('one NodejsFunction per route: Node.js 24, ARM64, short timeout, log group with retention', () => {
+    for (const route of ROUTES) {
+      const [, fn] = fnByDescription(route.functionName);
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
+      expect(fn.Properties!.Timeout).toBeLessThanOrEqual(15);
+      const logGroupId = fn.Properties!.LoggingConfig.LogGroup.Ref as string;
+      expect(s.json.Resources[logGroupId].Properties!.RetentionInDays).toBeGreaterThan(0);
+    }
+    const ours = resourcesOf(s.json, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('Functions'));
+    expect(ours).toHaveLength(ROUTES.length);
+  });
+
+  it('environment per the contract, source maps enabled, signature validation on', () => {
+    for (const route of ROUTES) {
+      const env = fnByDescription(route.functionName)[1].Properties!.Environment.Variables as Record<string, unknown>;
+      expect(Object.keys(env).sort()).toEqual(
+        [
+          'ATTEMPTS_TABLE',
+          'DEVICES_TABLE',
+          'NODE_OPTIONS',
+          'POWERTOOLS_LOG_LEVEL',
+          'POWERTOOLS_SERVICE_NAME',
+          'TOKEN_TTL_SECONDS',
+          'TWILIO_SECRET_ID',
+          'WEBHOOK_SIGNATURE_VALIDATION',
+        ].sort(),
+      );
+      expect(env).toMatchObject({ TOKEN_TTL_SECONDS: '3600', WEBHOOK_SIGNATURE_VALIDATION: 'on', NODE_OPTIONS: '--enable-source-maps' });
+      expect(env.DEVICES_TABLE).toEqual({ Ref: tableWithKey(DEVICE_KEY, true)[0] });
+      expect(env.ATTEMPTS_TABLE).toEqual({ Ref: tableWithKey(ATTEMPTS_KEY, false)[0] });
+      expect(env.TWILIO_SECRET_ID).toEqual({ Ref: findOne('AWS::SecretsManager::Secret')[0] });
+    }
+  });
+
+  it('least privilege: each role holds only its log group, its registry actions and the one secret', () => {
+    const devices = tableWithKey(DEVICE_KEY, true)[0];
+    const attempts = tableWithKey(ATTEMPTS_KEY, false)[0];
+    const secret = findOne('AWS::SecretsManager::Secret')[0];
+    const expected: Record<string, Record<string, string[]>> = {
+      TwilioRetrieveCapabilityToken: {
+        [`<${devices}.Arn>`]: ['dynamodb:GetItem'],
+        [`<${attempts}.Arn>`]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      },
+      TwilioRetrieveTwimlCallIncoming: { [`<${devices}.Arn>`]: ['dynamodb:GetItem'] },
+      TwilioRetrieveTwimlCallOutgoing: { [`<${devices}.Arn>/index/${CLIENT_NAME_INDEX}`]: ['dynamodb:Query'] },
+    };
+    for (const route of ROUTES) {
+      const [, fn] = fnByDescription(route.functionName);
+      const roleId = fn.Properties!.Role['Fn::GetAtt'][0] as string;
+      expect(s.json.Resources[roleId].Properties!.ManagedPolicyArns).toBeUndefined();
+      const [, policy] = findOne('AWS::IAM::Policy', (p) => p.Properties!.Roles.some((r: { Ref: string }) => r.Ref === roleId));
+      const grants: Record<string, string[]> = {};
+      for (const st of policy.Properties!.PolicyDocument.Statement as { Effect: string; Action: string | string[]; Resource: unknown }[]) {
+        expect(st.Effect).toBe('Allow');
+        const actions = [st.Action].flat();
+        for (const a of actions) expect(a).not.toContain('*');
+        grants[flatten(st.Resource)] = [...(grants[flatten(st.Resource)] ?? []), ...actions].sort();
+      }
+      const logGroup = fn.Properties!.LoggingConfig.LogGroup.Ref as string;
+      expect(grants).toEqual({
+        [`<${logGroup}.Arn>`]: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        [`<${secret}>`]: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        ...expected[route.functionName],
+      });
+    }
+  });
+
+  it('each function may be invoked by its own API method only', () => {
+    const perms = resourcesOf(s.json, 'AWS::Lambda::Permission');
+    expect(perms).toHaveLength(ROUTES.length);
+    for (const [, p] of perms) {
+      expect(p.Properties!.Principal).toBe('apigateway.amazonaws.com');
+      expect(flatten(p.Properties!.SourceArn)).toMatch(/:<ApiRestApi\w+>\/<ApiRestApiDeploymentStageprod\w+>\/POST\/twilio\//);
+    }
+    expect(perms.map(([, p]) => flatten(p.Properties!.SourceArn).replace(/^.*\/POST/, '')).sort()).toEqual(ROUTES.map((r) => r.path).sort());
+  });
+});
+
+describe('API Gateway', () => {
+  it(`REST API ${API_NAME}, stage ${STAGE_NAME} with throttling, access logs and no data trace`, () => {
+    expect(findOne('AWS::ApiGateway::RestApi')[1].Properties!.Name).toBe(API_NAME);
+    const [, stage] = findOne('AWS::ApiGateway::Stage');
+    expect(stage.Properties).toMatchObject({
+      StageName: STAGE_NAME,
+      AccessLogSetting: { DestinationArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'] }, Format: expect.stringContaining('$context.requestId') },
+      MethodSettings: [
+        { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false },
+      ],
+    });
+  });
+
+  it.each(ROUTES.map((r) => [r.path, r] as const))('%s: POST, non-proxy Lambda, request template from ROUTES, passthrough NEVER', (_p, route) => {
+    const method = methodFor(route.path, 'POST');
+    const [fnId] = fnByDescription(route.functionName);
+    expect(method.Properties!.AuthorizationType).toBe('NONE');
+    expect(method.Properties!.Integration).toMatchObject({
+      Type: 'AWS',
+      IntegrationHttpMethod: 'POST',
+      PassthroughBehavior: 'NEVER',
+      RequestTemplates: { [route.requestContentType]: route.requestTemplate },
+    });
+    expect(Object.keys(method.Properties!.Integration.RequestTemplates)).toEqual([route.requestContentType]);
+    expect(flatten(method.Properties!.Integration.Uri)).toContain(`<${fnId}.Arn>/invocations`);
+  });
+
+  it.each(ROUTES.map((r) => [r.path, r] as const))('%s: integration + method responses from ROUTES, each with the CORS origin', (_p, route) => {
+    const method = methodFor(route.path, 'POST');
+    const responses = method.Properties!.Integration.IntegrationResponses as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(responses).toHaveLength(route.integrationResponses.length);
+    route.integrationResponses.forEach((spec, i) => {
+      const r = responses[i];
+      expect(r.StatusCode).toBe(spec.statusCode);
+      expect(r.SelectionPattern).toBe(spec.selectionPattern);
+      expect(r.ResponseTemplates).toEqual({ [spec.contentType]: spec.template });
+      const params = Object.fromEntries(Object.entries(r.ResponseParameters as Record<string, unknown>).map(([k, v]) => [k, flatten(v)]));
+      expect(params).toEqual({
+        ...Object.fromEntries(Object.entries(spec.headers).map(([k, v]) => [`method.response.header.${k}`, `'${v}'`])),
+        'method.response.header.Access-Control-Allow-Origin': `'https://${SITE_ORIGIN}'`,
+      });
+    });
+    const methodResponses = method.Properties!.MethodResponses as { StatusCode: string; ResponseParameters: Record<string, boolean> }[];
+    expect(methodResponses.map((m) => m.StatusCode)).toEqual(route.integrationResponses.map((r) => r.statusCode));
+    for (const m of methodResponses) expect(m.ResponseParameters['method.response.header.Access-Control-Allow-Origin']).toBe(true);
+  });
+
+  it('TwiML routes answer text/xml; the token route application/json with 400/403/429/503/500 mapped', () => {
+    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+      const statuses = (methodFor(routeById(id).path, 'POST').Properties!.Integration.IntegrationResponses as { StatusCode: string; ResponseParameters: Record<string, string> }[]);
+      expect(statuses.map((r) => r.StatusCode)).toEqual(['200', '403', '500']);
+      for (const r of statuses) expect(r.ResponseParameters['method.response.header.Content-Type']).toBe("'text/xml'");
+    }
+    const token = methodFor(routeById('token').path, 'POST').Properties!.Integration.IntegrationResponses as { StatusCode: string }[];
+    expect(token.map((r) => r.StatusCode)).toEqual(['200', '400', '403', '429', '503', '500']);
+  });
+
+  it('token route: JSON Schema request model + body validator', () => {
+    const method = methodFor(routeById('token').path, 'POST');
+    const [modelId, model] = findOne('AWS::ApiGateway::Model');
+    const [validatorId, validator] = findOne('AWS::ApiGateway::RequestValidator');
+    expect(method.Properties!.RequestModels).toEqual({ 'application/json': { Ref: modelId } });
+    expect(method.Properties!.RequestValidatorId).toEqual({ Ref: validatorId });
+    expect(validator.Properties).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: false });
+    expect(model.Properties).toMatchObject({ Name: TOKEN_REQUEST_MODEL_NAME, ContentType: 'application/json', Schema: TOKEN_REQUEST_MODEL });
+    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+      expect(methodFor(routeById(id).path, 'POST').Properties!.RequestValidatorId).toBeUndefined();
+    }
+  });
+
+  it.each(ROUTES.map((r) => [r.path] as const))('%s: OPTIONS preflight with the allowed origin, methods and headers', (path) => {
+    const method = methodFor(path, 'OPTIONS');
+    expect(method.Properties!.Integration.Type).toBe('MOCK');
+    const [response] = method.Properties!.Integration.IntegrationResponses as { StatusCode: string; ResponseParameters: Record<string, unknown> }[];
+    expect(response.StatusCode).toBe('204');
+    const params = Object.fromEntries(Object.entries(response.ResponseParameters).map(([k, v]) => [k, flatten(v)]));
+    expect(params).toEqual({
+      'method.response.header.Access-Control-Allow-Origin': `'https://${SITE_ORIGIN}'`,
+      'method.response.header.Access-Control-Allow-Methods': `'${CORS_ALLOW_METHODS.join(', ')}'`,
+      'method.response.header.Access-Control-Allow-Headers': `'${CORS_ALLOW_HEADERS.join(', ')}'`,
+    });
+    expect(method.Properties!.MethodResponses[0].StatusCode).toBe('204');
+  });
+
+  it('gateway responses from GATEWAY_RESPONSES, each with the CORS origin', () => {
+    const found = resourcesOf(s.json, 'AWS::ApiGateway::GatewayResponse');
+    expect(found).toHaveLength(GATEWAY_RESPONSES.length);
+    for (const spec of GATEWAY_RESPONSES) {
+      const [, r] = findOne('AWS::ApiGateway::GatewayResponse', (g) => g.Properties!.ResponseType === spec.type);
+      expect(r.Properties!.StatusCode).toBe(spec.overrideStatus ? spec.statusCode : undefined);
+      expect(r.Properties!.ResponseTemplates).toEqual({ [spec.contentType]: spec.template });
+      expect(flatten(r.Properties!.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin'])).toBe(`'https://${SITE_ORIGIN}'`);
+    }
+    expect(GATEWAY_RESPONSES.map((g) => g.type)).toEqual(expect.arrayContaining(['DEFAULT_4XX', 'DEFAULT_5XX', 'BAD_REQUEST_BODY']));
+  });
+});
+
+describe('softphone site', () => {
+  it('private S3 bucket: public access blocked, encrypted, TLS enforced, access-logged', () => {
+    const [bucketId, bucket] = findOne('AWS::S3::Bucket', (b) => Boolean(b.Properties?.LoggingConfiguration));
+    expect(bucket.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+    expect(bucket.Properties!.WebsiteConfiguration).toBeUndefined();
+    const [, policy] = findOne('AWS::S3::BucketPolicy', (p) => p.Properties!.Bucket.Ref === bucketId);
+    const statements = policy.Properties!.PolicyDocument.Statement as { Effect: string; Condition?: unknown; Principal: unknown }[];
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    // The only reader: CloudFront, for this distribution (origin access control).
+    const allows = statements.filter((st) => st.Effect === 'Allow');
+    expect(allows.length).toBeGreaterThan(0);
+    for (const st of allows) expect(JSON.stringify(st.Principal)).toMatch(/cloudfront\.amazonaws\.com|CustomResourceProvider/);
+  });
+
+  it('CloudFront: origin access control, HTTPS only (HTTP redirects), index.html, security headers policy', () => {
+    const [, oac] = findOne('AWS::CloudFront::OriginAccessControl');
+    expect(oac.Properties!.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    const [, dist] = findOne('AWS::CloudFront::Distribution');
+    const config = dist.Properties!.DistributionConfig;
+    expect(config.DefaultRootObject).toBe('index.html');
+    expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+    expect(config.Origins[0].OriginAccessControlId).toBeDefined();
+    expect(config.Origins[0].S3OriginConfig.OriginAccessIdentity).toBe('');
+    const [rhpId] = findOne('AWS::CloudFront::ResponseHeadersPolicy');
+    expect(config.DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: rhpId });
+  });
+
+  it('security headers: HSTS, nosniff, DENY framing, referrer policy, CSP allowing the API origin and Twilio voice', () => {
+    const [, rhp] = findOne('AWS::CloudFront::ResponseHeadersPolicy');
+    const sec = rhp.Properties!.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    expect(sec.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Override: true });
+    expect(sec.ContentTypeOptions).toEqual({ Override: true });
+    expect(sec.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
+    expect(sec.ReferrerPolicy.ReferrerPolicy).toBe('strict-origin-when-cross-origin');
+    const csp = flatten(sec.ContentSecurityPolicy.ContentSecurityPolicy);
+    const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    expect(directives['default-src']).toEqual(["'none'"]);
+    expect(directives['script-src']).toEqual(["'self'"]);
+    expect(directives['connect-src']).toEqual([
+      "'self'",
+      expect.stringMatching(/^https:\/\/<ApiRestApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>$/),
+      'https://*.twilio.com',
+      'wss://*.twilio.com',
+    ]);
+    expect(directives['frame-ancestors']).toEqual(["'none'"]);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    const custom = rhp.Properties!.ResponseHeadersPolicyConfig.CustomHeadersConfig.Items as { Header: string; Value: string }[];
+    expect(custom).toContainEqual(expect.objectContaining({ Header: 'Permissions-Policy', Value: expect.stringContaining('microphone=(self)') }));
+  });
+
+  it('BucketDeployment of the built client plus config.json {apiBaseUrl} (API URL without trailing slash), invalidating /*', () => {
+    const [, deployment] = findOne('Custom::CDKBucketDeployment');
+    const p = deployment.Properties!;
+    expect(p.SourceBucketNames).toHaveLength(2);
+    expect(p.DistributionPaths).toEqual(['/*']);
+    // Source.jsonData with tokens: the values are filled in at deploy time from SourceMarkers.
+    const markers = JSON.stringify(p.SourceMarkers);
+    expect(p.SourceMarkers[1]).toEqual({
+      '<<marker:0xbaba:0>>': { Ref: findOne('AWS::ApiGateway::RestApi')[0] },
+      '<<marker:0xbaba:1>>': { Ref: 'AWS::Region' },
+      '<<marker:0xbaba:2>>': { Ref: 'AWS::URLSuffix' },
+    });
+    expect(markers).not.toContain('Stage');
+    const apiBase = flatten(s.json.Outputs.ApiUrl.Value);
+    expect(apiBase).toMatch(/^https:\/\/<ApiRestApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/prod$/);
+  });
+});
+
+describe('outputs', () => {
+  it('exactly the contract ids, with the route URLs', () => {
+    expect(Object.keys(s.json.Outputs).sort()).toEqual(
+      ['ApiUrl', 'TokenUrl', 'IncomingCallWebhookUrl', 'OutgoingCallWebhookUrl', 'SoftphoneUrl', 'DevicesTableName', 'AttemptsTableName', 'TwilioSecretName'].sort(),
+    );
+    const out = (id: string) => flatten(s.json.Outputs[id].Value);
+    const base = out('ApiUrl');
+    expect(out('TokenUrl')).toBe(`${base}/twilio/retrieve_capability_token`);
+    expect(out('IncomingCallWebhookUrl')).toBe(`${base}/twilio/retrieve_twiml/call_incoming`);
+    expect(out('OutgoingCallWebhookUrl')).toBe(`${base}/twilio/retrieve_twiml/call_outgoing`);
+    expect(out('SoftphoneUrl')).toBe(`https://${SITE_ORIGIN}`);
+    expect(s.json.Outputs.DevicesTableName.Value).toEqual({ Ref: tableWithKey(DEVICE_KEY, true)[0] });
+    expect(s.json.Outputs.AttemptsTableName.Value).toEqual({ Ref: tableWithKey(ATTEMPTS_KEY, false)[0] });
+    expect(JSON.stringify(s.json.Outputs.TwilioSecretName.Value)).toContain(findOne('AWS::SecretsManager::Secret')[0]);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('the app synthesized with the plugin registered (an unacknowledged error would have thrown)', () => {
+    expect(s.json.Resources).toBeDefined();
+  });
+
+  it('reports no unacknowledged error, and no CDK error annotation', () => {
+    const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(s.stack);
+    const errors = report.violations.filter((v) => v.severity === 'error' || v.severity === 'fatal');
+    expect(errors.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath ?? r.resourceLogicalId).join(', ')}`)).toEqual([]);
+    expect(Annotations.fromStack(s.stack).findError('*', Match.anyValue())).toEqual([]);
+    // Warnings (CFR1/CFR2 geo restriction and WAF, APIG3 WAF) are acknowledged too, so synth output stays clean.
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('every acknowledgement in the stack carries a reason', () => {
+    const acks = s.stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data));
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks as Record<string, unknown>[]) {
+      for (const [id, reason] of Object.entries(ack)) {
+        expect(id.replace(/^\w+::/, '')).toMatch(/^AwsSolutions-[A-Z]+\d+/);
+        expect(typeof reason === 'string' && reason.length >= 40).toBe(true);
+      }
+    }
+  });
+
+  it('a new finding fails synthesis (the plugin is wired as in bin/)', () => {
+    const app = new App({ outdir: s.outdir + '-nag-negative' });
+    const stack = new Stack(app, 'Negative');
+    new s3.Bucket(stack, 'Careless', { enforceSSL: false });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1|AwsSolutions-S10/);
+  });
+});
