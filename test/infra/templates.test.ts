@@ -1,0 +1,198 @@
+/**
+ * The mapping templates AS DEPLOYED: read from the synthesized CloudFormation template (not from
+ * lib/api/routes.ts) and rendered by the API Gateway VTL renderer (lib/vtl) against the walkthrough's curl
+ * bodies and hostile ones. Every result must parse as JSON and equal the decoded parameters.
+ */
+import { createGatewayContext, lambdaErrorPayload, lambdaResultPayload, renderRequestTemplate, renderResponseTemplate } from '../../lib/vtl';
+import type { GatewayRequest } from '../../lib/vtl';
+import { ROUTES, routeById, type RouteId } from '../../lib/api/routes';
+import { resourcesOf, synthesize, type CfnResource, type CfnTemplate } from './synth';
+
+interface DeployedResponse {
+  StatusCode: string;
+  SelectionPattern?: string;
+  ResponseTemplates: Record<string, string>;
+}
+interface Deployed {
+  requestTemplates: Record<string, string>;
+  responses: DeployedResponse[];
+}
+
+let json: CfnTemplate;
+const deployed = {} as Record<RouteId, Deployed>;
+let gatewayTemplates: { type: string; template: string }[];
+
+beforeAll(() => {
+  json = synthesize().json;
+  const methods = resourcesOf(json, 'AWS::ApiGateway::Method').filter(([, m]) => m.Properties!.HttpMethod === 'POST');
+  const pathPartOf = (m: CfnResource): string => json.Resources[m.Properties!.ResourceId.Ref as string].Properties!.PathPart as string;
+  for (const route of ROUTES) {
+    const last = route.path.split('/').pop()!;
+    const [, method] = methods.find(([, m]) => pathPartOf(m) === last)!;
+    deployed[route.id] = {
+      requestTemplates: method.Properties!.Integration.RequestTemplates,
+      responses: method.Properties!.Integration.IntegrationResponses,
+    };
+  }
+  gatewayTemplates = resourcesOf(json, 'AWS::ApiGateway::GatewayResponse').map(([, g]) => ({
+    type: g.Properties!.ResponseType as string,
+    template: g.Properties!.ResponseTemplates['application/json'] as string,
+  }));
+});
+
+/** The walkthrough's curl bodies (section 2-8), verbatim. */
+const WALKTHROUGH = {
+  token: '{"twilioPhoneNumber": "+81-50-3123-4567"}',
+  callIncoming:
+    'ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&ApiVersion=2010-04-01&Called=&Caller=%2B819059876543&CallStatus=ringing&CallSid=CCA86nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&To=%2B815031234567&From=%2B819059876543&Direction=inbound&AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+  callOutgoing:
+    'AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx&ApiVersion=2010-04-01&ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&Called=&Caller=client%3ADeviceId_0001&CallSid=CA06nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&CallStatus=ringing&Direction=inbound&From=client%3ADeviceId_0001&To=&callerPhoneNumber=%2B81-50-3123-4567&callOutgoingPhoneNumber=%2B81-90-5987-6543',
+};
+
+/** Hostile but legal form bodies: what a Twilio parameter (or an attacker) can carry. */
+const enc = encodeURIComponent;
+const HOSTILE_FORMS: Record<string, string> = {
+  'encoded = and &': `To=${enc('a=b&c=d')}&From=${enc('==&&')}`,
+  'quotes, apostrophes, backslashes': `Caller=${enc(`"'\\"\\\\'`)}&To=${enc("O'Brien \"x\" \\ y")}`,
+  'newlines, tabs, control characters': `Body=${enc('line1\nline2\r\n\tx\u0001\u001f')}&To=1`,
+  'non-ASCII and emoji': `CallerName=${enc('山田 太郎 — Ünïcødé 📞👩🏽‍💻')}&To=%2B815031234567`,
+  '+ as space, %2B as plus': `Caller=John+Smith&To=%2B81+50`,
+  'empty values kept': 'Called=&To=&From=&Caller=',
+  'repeated name: last wins': 'To=first&To=second&To=last',
+  'VTL and JSON injection': `Caller=${enc('$input.body #set($x = 1) ${x} "}, "evil": "')}&To=${enc('</Client><Dial>+1900</Dial>')}`,
+  'JSON-looking value': `Caller=${enc('{"To":"+1900"}')}`,
+  'lone name without =': 'Flag&To=1',
+};
+
+const decoded = (body: string): Record<string, string> => Object.fromEntries(new URLSearchParams(body));
+
+function request(routeId: RouteId, body: string, headers: Record<string, string>): GatewayRequest {
+  const route = routeById(routeId);
+  return {
+    body,
+    headers,
+    context: createGatewayContext({
+      domainName: 'abc123.execute-api.ap-northeast-1.amazonaws.com',
+      path: `/prod${route.path}`,
+      resourcePath: route.path,
+    }),
+  };
+}
+
+function renderForm(routeId: 'callIncoming' | 'callOutgoing', body: string, signature?: string) {
+  const template = deployed[routeId].requestTemplates['application/x-www-form-urlencoded'];
+  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8' };
+  if (signature !== undefined) headers['X-Twilio-Signature'] = signature;
+  const out = renderRequestTemplate(template, request(routeId, body, headers));
+  return JSON.parse(out) as { params: Record<string, string>; signature: string; domainName: string; path: string; resourcePath: string };
+}
+
+describe('request templates from the synthesized template', () => {
+  it('each route has exactly its one content type', () => {
+    expect(Object.keys(deployed.token.requestTemplates)).toEqual(['application/json']);
+    expect(Object.keys(deployed.callIncoming.requestTemplates)).toEqual(['application/x-www-form-urlencoded']);
+    expect(Object.keys(deployed.callOutgoing.requestTemplates)).toEqual(['application/x-www-form-urlencoded']);
+  });
+
+  it.each(['callIncoming', 'callOutgoing'] as const)('%s: the walkthrough curl body → the decoded params + signature + URL parts', (id) => {
+    const event = renderForm(id, WALKTHROUGH[id], 'sig+/=');
+    expect(event.params).toEqual(decoded(WALKTHROUGH[id]));
+    expect(event.params.Called).toBe('');
+    expect(event.signature).toBe('sig+/=');
+    expect(event.domainName).toBe('abc123.execute-api.ap-northeast-1.amazonaws.com');
+    expect(event.path).toBe(`/prod${routeById(id).path}`);
+    expect(event.resourcePath).toBe(routeById(id).path);
+  });
+
+  it('the walkthrough outgoing body keeps To= and decodes client:/+ values', () => {
+    const event = renderForm('callOutgoing', WALKTHROUGH.callOutgoing, '');
+    expect(event.params).toMatchObject({ To: '', Caller: 'client:DeviceId_0001', callerPhoneNumber: '+81-50-3123-4567' });
+  });
+
+  it.each(Object.entries(HOSTILE_FORMS))('hostile body (%s): valid JSON equal to the decoded params, on both routes', (_name, body) => {
+    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+      expect(renderForm(id, body, 'x').params).toEqual(decoded(body));
+    }
+  });
+
+  it('a missing X-Twilio-Signature arrives as ""; a hostile one arrives intact', () => {
+    expect(renderForm('callIncoming', 'To=1').signature).toBe('');
+    expect(renderForm('callIncoming', 'To=1', `a"b'c\\d`).signature).toBe(`a"b'c\\d`);
+  });
+
+  it('token: the walkthrough body and a hostile one reach the Lambda as the same JSON object', () => {
+    const template = deployed.token.requestTemplates['application/json'];
+    for (const body of [WALKTHROUGH.token, JSON.stringify({ twilioPhoneNumber: '+81 50"\'\\\n📞', deviceSecret: '$input #set' })]) {
+      const out = renderRequestTemplate(template, request('token', body, { 'Content-Type': 'application/json' }));
+      expect(JSON.parse(out)).toEqual(JSON.parse(body));
+    }
+  });
+});
+
+/** API Gateway matches a selection pattern against the WHOLE error message (Java `matches`). */
+function select(responses: DeployedResponse[], errorMessage: string | undefined): DeployedResponse {
+  const fallback = responses.find((r) => r.SelectionPattern === undefined)!;
+  if (errorMessage === undefined) return fallback;
+  return responses.find((r) => r.SelectionPattern !== undefined && new RegExp(`^(?:${r.SelectionPattern})$`).test(errorMessage)) ?? fallback;
+}
+
+describe('integration responses from the synthesized template', () => {
+  const req = (id: RouteId) => request(id, '', {});
+
+  it('TwiML success: the handler string comes back raw (no quotes, no escaping) as XML', () => {
+    const twiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60"><Client>DeviceId_0001</Client></Dial></Response>';
+    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+      const r = select(deployed[id].responses, undefined);
+      expect(r.StatusCode).toBe('200');
+      expect(renderResponseTemplate(r.ResponseTemplates['application/xml'], lambdaResultPayload(twiml), req(id))).toBe(twiml);
+    }
+  });
+
+  it('TwiML: [403] → 403 with an empty body; any other error (multi-line too) → 500 with well-formed TwiML', () => {
+    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+      const forbidden = select(deployed[id].responses, '[403] Forbidden');
+      expect(forbidden.StatusCode).toBe('403');
+      expect(renderResponseTemplate(forbidden.ResponseTemplates['application/xml'], lambdaErrorPayload(new Error('[403] Forbidden')), req(id)).trim()).toBe('');
+      for (const message of ['Task timed out after 10.01 seconds', 'boom\nat x', '[500] nope', '[4031] x']) {
+        const r = select(deployed[id].responses, message);
+        expect(r.StatusCode).toBe('500');
+        const body = renderResponseTemplate(r.ResponseTemplates['application/xml'], lambdaErrorPayload(new Error(message)), req(id));
+        expect(body).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?>\s*<Response>[\s\S]*<\/Response>\s*$/);
+        expect(body).not.toContain(message);
+      }
+    }
+  });
+
+  it('token: success passes the handler object through; [400]/[403]/[429]/[503] map to their status with the JSON body', () => {
+    const responses = deployed.token.responses;
+    const success = { success: true, capabilityToken: 'eyJ.x.y', identity: 'DeviceId_0001', expiresAt: '2030-01-01T00:00:00.000Z' };
+    const ok = select(responses, undefined);
+    expect(ok.StatusCode).toBe('200');
+    expect(JSON.parse(renderResponseTemplate(ok.ResponseTemplates['application/json'], lambdaResultPayload(success), req('token')))).toEqual(success);
+    for (const status of ['400', '403', '429', '503']) {
+      const body = { success: false, capabilityToken: null, error: `Nope "quoted" \\ 'single' 日本 ${status}` };
+      const message = `[${status}] ${JSON.stringify(body)}`;
+      const r = select(responses, message);
+      expect(r.StatusCode).toBe(status);
+      expect(JSON.parse(renderResponseTemplate(r.ResponseTemplates['application/json'], lambdaErrorPayload(new Error(message)), req('token')))).toEqual(body);
+    }
+  });
+
+  it('token: a crash or timeout → 500 with a fixed JSON error body that reveals nothing', () => {
+    for (const message of ['Cannot read properties of undefined', 'Task timed out after 10.00 seconds', 'secret=hunter2\nstack']) {
+      const r = select(deployed.token.responses, message);
+      expect(r.StatusCode).toBe('500');
+      const out = renderResponseTemplate(r.ResponseTemplates['application/json'], lambdaErrorPayload(new Error(message)), req('token'));
+      expect(JSON.parse(out)).toMatchObject({ success: false });
+      expect(out).not.toContain('hunter2');
+    }
+  });
+
+  it('gateway responses: every template is a JSON error body', () => {
+    expect(gatewayTemplates.length).toBeGreaterThanOrEqual(4);
+    for (const g of gatewayTemplates) {
+      const out = renderResponseTemplate(g.template, '{}', req('token'));
+      expect(JSON.parse(out)).toMatchObject({ success: false });
+    }
+  });
+});
