@@ -1,0 +1,52 @@
+/**
+ * `npm run sign -- <url> <form-body>`: prints the X-Twilio-Signature Twilio would send for that body posted to
+ * that URL, keyed by the configured Auth Token: TWILIO_AUTH_TOKEN (environment or .env), else the local app's
+ * development credentials next to SOFTPHONE_REGISTRY (created if missing, so the app will use the same).
+ */
+import { loadDotEnv, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
+import { resolveLocalCredentials } from '../lib/local/credentials';
+import { registryPathFromEnv } from '../lib/local/registry-server';
+import { signWebhook } from '../lib/local/sign';
+
+const USAGE = `Usage: npm run sign -- <url> <form-body>
+
+Prints the X-Twilio-Signature header value for <form-body> (application/x-www-form-urlencoded, as sent)
+posted to <url> (the exact public URL Twilio calls), keyed by the Auth Token:
+TWILIO_AUTH_TOKEN from the environment or .env, else the local app's development credentials.
+
+Example:
+  npm run sign -- http://127.0.0.1:3000/prod/twilio/retrieve_twiml/call_incoming 'To=%2B815031234567&From=%2B819059876543'
+`;
+
+async function main(): Promise<number> {
+  silenceSdkNodeVersionWarning();
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args.length !== 2) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const [url, body] = args;
+  try {
+    new URL(url);
+  } catch {
+    process.stderr.write(`sign: "${url}" is not an absolute URL\n`);
+    return 2;
+  }
+  loadDotEnv();
+  const token = process.env.TWILIO_AUTH_TOKEN?.trim();
+  const authToken = token || (await resolveLocalCredentials({}, registryPathFromEnv(process.env))).credentials.authToken;
+  process.stdout.write(`${signWebhook(authToken, url, body)}\n`);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`sign: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
