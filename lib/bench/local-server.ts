@@ -7,6 +7,16 @@ import * as path from 'node:path';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { FIXTURE, REPO_ROOT } from './lambdas';
 
+/**
+ * Distinct registered numbers for the token endpoint under load: 50 users signing in at once, not one number
+ * hammered 50-fold in parallel (which the sign-in lockout refuses by design, as it should).
+ */
+export const TOKEN_LOAD_DEVICES = 64;
+
+export function extraBenchDevices(count = TOKEN_LOAD_DEVICES): { number: string; clientName: string }[] {
+  return Array.from({ length: count }, (_, i) => ({ number: `+81503123${4000 + i}`, clientName: `BenchDevice_${String(i).padStart(3, '0')}` }));
+}
+
 export interface RunningLocalApp {
   url: string;
   apiBaseUrl: string;
@@ -20,6 +30,7 @@ export function startBenchLocalApp(opts: { registryPath: string; clientDir?: str
     clientDir: opts.clientDir,
     credentials: FIXTURE.credentials,
     device: { number: FIXTURE.phoneNumber, clientName: FIXTURE.clientName, secret: FIXTURE.deviceSecret },
+    extraDevices: extraBenchDevices(),
     env: { ALLOWED_DESTINATION_COUNTRIES: 'JP', TOKEN_TTL_SECONDS: '3600', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_SERVICE_NAME: 'twilio-softphone-bench' },
   });
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'harness', 'local-app.ts'), args], {
@@ -59,6 +70,8 @@ export interface LoadRequest {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** Rewrites the request before each send (autocannon's setupRequest). */
+  setupRequest?: (req: { body?: string }) => { body?: string };
 }
 
 /** The three API requests, as a browser and Twilio send them (webhooks signed with the fixture's Auth Token). */
@@ -82,12 +95,17 @@ export function benchRequests(apiBaseUrl: string): Record<'token' | 'callIncomin
     CallStatus: 'ringing',
     Direction: 'inbound',
   };
+  const tokenBody = (number: string) => JSON.stringify({ twilioPhoneNumber: number, deviceSecret: FIXTURE.deviceSecret });
+  const numbers = extraBenchDevices().map((d) => d.number);
+  let next = 0;
   return {
     token: {
       method: 'POST',
       path: `${stagePath}/twilio/retrieve_capability_token`,
       headers: { 'content-type': 'application/json', origin: base.origin },
-      body: JSON.stringify({ twilioPhoneNumber: FIXTURE.humanPhoneNumber, deviceSecret: FIXTURE.deviceSecret }),
+      body: tokenBody(FIXTURE.humanPhoneNumber),
+      // Round robin over the registered numbers: the requests in flight are for distinct numbers.
+      setupRequest: (req) => ({ ...req, body: tokenBody(numbers[next++ % numbers.length]) }),
     },
     callIncoming: webhook('/twilio/retrieve_twiml/call_incoming', {
       ...common,
@@ -117,6 +135,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** HTTP status → count. */
+  statusCodes: Record<string, number>;
 }
 
 interface AutocannonResult {
@@ -124,6 +144,7 @@ interface AutocannonResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  statusCodeStats: Record<string, { count: number }>;
   latency: { p50: number; p99: number };
   requests: { total: number };
 }
@@ -131,6 +152,24 @@ type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 // autocannon ships no type declarations; this is the slice of its API used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
+
+/**
+ * Waits until the app answers `probe` quickly twice in a row: a load run leaves work behind (the token
+ * endpoint's queued hashes occupy libuv's thread pool, which the embedded registry's disk I/O also needs),
+ * and the next run must not inherit it.
+ */
+export async function waitForIdle(url: string, probe: LoadRequest, opts: { fastMs?: number; timeoutMs?: number } = {}): Promise<void> {
+  const fastMs = opts.fastMs ?? 100;
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  let fast = 0;
+  while (fast < 2 && Date.now() < deadline) {
+    const t0 = performance.now();
+    const res = await fetch(new URL(probe.path, url), { method: probe.method, headers: probe.headers, body: probe.body });
+    await res.arrayBuffer();
+    fast = performance.now() - t0 < fastMs ? fast + 1 : 0;
+    if (fast < 2) await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** One bounded autocannon run against 127.0.0.1 (the URL is checked), cycling through `requests`. */
 export async function loadTest(url: string, requests: readonly LoadRequest[], opts: { connections: number; durationSeconds: number }): Promise<LoadResult> {
@@ -141,7 +180,7 @@ export async function loadTest(url: string, requests: readonly LoadRequest[], op
     connections: opts.connections,
     duration: opts.durationSeconds,
     timeout: 30,
-    requests: requests.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body })),
+    requests: requests.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body, ...(r.setupRequest ? { setupRequest: r.setupRequest } : {}) })),
   });
   return {
     requestsPerSecond: result.requests.total / Math.max(result.duration, 0.001),
@@ -151,5 +190,6 @@ export async function loadTest(url: string, requests: readonly LoadRequest[], op
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])),
   };
 }

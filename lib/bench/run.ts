@@ -21,7 +21,7 @@ import {
   type LambdaEntry,
   type WarmResult,
 } from './lambdas';
-import { benchRequests, loadTest, startBenchLocalApp, type LoadResult, type RunningLocalApp } from './local-server';
+import { benchRequests, loadTest, startBenchLocalApp, waitForIdle, type LoadResult, type RunningLocalApp } from './local-server';
 import { buildSoftphone, measureReady, type SoftphoneBuild } from './softphone';
 import { round } from './stats';
 import { envOnlyAwsCredentials, minPhoneMetadata, nodeCryptoJwt } from './what-if';
@@ -92,7 +92,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const settings = {
     coldRuns: opts.quick ? 1 : 9,
     warmIterations: opts.quick ? { token: 3, twiml: 30 } : { token: 300, twiml: 5000 },
-    loadSeconds: opts.quick ? 1 : 4,
+    loadSeconds: opts.quick ? 2 : 5,
     connections: CONNECTIONS,
     browserRuns: opts.quick ? 1 : 7,
   };
@@ -310,12 +310,14 @@ async function benchLocal(
   progress: (line: string) => void,
 ): Promise<void> {
   const requests = benchRequests(app.apiBaseUrl);
-  for (const [id, request] of Object.entries(requests)) {
+  for (const id of ['callIncoming', 'callOutgoing', 'token'] as const) {
+    await waitForIdle(app.url, requests.callIncoming);
     progress(`load: ${id}, ${settings.connections} connections, ${settings.loadSeconds} s`);
-    details.load[id] = await loadTest(app.url, [request], { connections: settings.connections, durationSeconds: settings.loadSeconds });
+    details.load[id] = await loadTest(app.url, [requests[id]], { connections: settings.connections, durationSeconds: settings.loadSeconds });
   }
+  await waitForIdle(app.url, requests.callIncoming);
   progress(`load: all three endpoints mixed, ${settings.connections} connections, ${settings.loadSeconds} s`);
-  const mixed = await loadTest(app.url, Object.values(requests), { connections: settings.connections, durationSeconds: settings.loadSeconds });
+  const mixed = await loadTest(app.url, [requests.token, requests.callIncoming, requests.callOutgoing], { connections: settings.connections, durationSeconds: settings.loadSeconds });
   details.load.mixed = mixed;
   json.localServer.requestsPerSecond = round(mixed.requestsPerSecond, 1);
   json.localServer.p99Ms = round(mixed.p99Ms, 1);

@@ -2,10 +2,11 @@
  * Runs the local app in its own process for the load and browser measurements (so the load generator in
  * the benchmark process does not share an event loop with the server). Started with `node --import tsx`.
  *
- * argv[2]: JSON { registryPath, clientDir?, credentials, device: { number, clientName, secret } }
+ * argv[2]: JSON { registryPath, clientDir?, credentials, device: { number, clientName, secret }, extraDevices, env }
  * IPC out: { url, apiBaseUrl } once listening (or { error }); IPC in: 'close' → stops and exits.
  */
 import { addDevice } from '../../devices/device-admin';
+import type { Registry } from '../../../lambda/core/registry';
 import { startLocalApp } from '../../local/app';
 import type { TwilioCredentials } from '../../../lambda/core/credentials';
 
@@ -14,6 +15,8 @@ interface Options {
   clientDir?: string;
   credentials: TwilioCredentials;
   device: { number: string; clientName: string; secret: string };
+  /** More devices sharing the first one's secret (and hash), for concurrent sign-ins from distinct numbers. */
+  extraDevices: { number: string; clientName: string }[];
   env: NodeJS.ProcessEnv;
 }
 
@@ -28,7 +31,8 @@ async function main(): Promise<void> {
     env: opts.env,
     log: () => undefined,
   });
-  await addDevice(app.registry, { number: opts.device.number, clientName: opts.device.clientName, secret: opts.device.secret, label: 'bench' });
+  const { record } = await addDevice(app.registry, { number: opts.device.number, clientName: opts.device.clientName, secret: opts.device.secret, label: 'bench' });
+  await putSameSecret(app.registry, record.secretHash, opts.extraDevices);
   process.on('message', (m) => {
     if (m === 'close') {
       app.close().then(
@@ -38,6 +42,12 @@ async function main(): Promise<void> {
     }
   });
   process.send!({ url: app.url, apiBaseUrl: app.apiBaseUrl });
+}
+
+/** One slow hash is enough: the extra devices reuse it (same secret), straight through the registry. */
+async function putSameSecret(registry: Registry, secretHash: string, devices: Options['extraDevices']): Promise<void> {
+  const createdAt = new Date().toISOString();
+  for (const d of devices) await registry.put({ phoneNumber: d.number, clientName: d.clientName, secretHash, label: 'bench', createdAt });
 }
 
 main().catch((err: unknown) => {
