@@ -39,16 +39,9 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): Twilio
   if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) throw new Error(`Context stackName is not a valid stack name: "${stackName}"`);
 
   const allowedOrigin = str('allowedOrigin');
-  if (allowedOrigin !== undefined && allowedOrigin !== '*') {
-    let url: URL | undefined;
-    try {
-      url = new URL(allowedOrigin);
-    } catch {
-      url = undefined;
-    }
-    if (!url || url.origin !== allowedOrigin || !/^https?:$/.test(url.protocol)) {
-      throw new Error(`Context allowedOrigin must be "*" or an origin like https://phone.example.com (no path), got "${allowedOrigin}"`);
-    }
+  // An origin is scheme://host[:port]; it goes into single-quoted API Gateway header mappings, so nothing else.
+  if (allowedOrigin !== undefined && allowedOrigin !== '*' && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(allowedOrigin)) {
+    throw new Error(`Context allowedOrigin must be "*" or an origin like https://phone.example.com (no path), got "${allowedOrigin}"`);
   }
 
   const publicBaseUrl = str('publicBaseUrl')?.replace(/\/+$/, '');
