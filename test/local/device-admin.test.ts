@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { verifyDeviceSecret } from '../../lambda/core/device-secret';
 import { addDevice, DeviceAdminError, listDevices, removeDevice, rotateDeviceSecret } from '../../lib/devices/device-admin';
-import { endpointFilePath, openLocalRegistry, readEndpointFile, startEmbeddedRegistry, type LocalRegistry } from '../../lib/local/registry-server';
+import { endpointFilePath, openLocalRegistry, readEndpointFile, RegistryInUseError, startEmbeddedRegistry, type LocalRegistry } from '../../lib/local/registry-server';
 
 let dir: string;
 let local: LocalRegistry;
@@ -80,4 +80,10 @@ test('while the registry is embedded here, openLocalRegistry shares it through t
     await shared.close();
   }
   expect(endpointFilePath(path.join(dir, 'registry'))).toBe(path.join(dir, 'registry.endpoint.json'));
+});
+
+test('a registry held by another embedded owner is refused clearly after the lock wait', async () => {
+  const err = await startEmbeddedRegistry(path.join(dir, 'registry'), { owner: 'second', lockWaitMs: 200 }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RegistryInUseError);
+  expect((err as Error).message).toMatch(/in use by another process \(test, pid \d+\)/);
 });
