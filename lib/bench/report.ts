@@ -43,7 +43,7 @@ export function evaluateBudgets(report: BenchReport): BudgetResult[] {
     const token = l.name === 'retrieve-capability-token';
     const max = token ? BUDGETS.tokenWarmP99MaxUs : BUDGETS.twimlWarmP99MaxUs;
     out.push({
-      budget: token ? 'token warm p99 < 2 ms on top of the hash' : 'TwiML warm p99 < 1 ms',
+      budget: token ? 'token warm p99 < 2 ms on top of the hash (hash memoized)' : 'TwiML warm p99 < 1 ms',
       subject: l.name,
       actual: l.warmP99Us === null ? 'n/a' : `${fmt(l.warmP99Us)} µs`,
       limit: `< ${max} µs`,
@@ -86,12 +86,20 @@ export function formatReport(report: BenchReport): string {
       ]),
     ),
   );
-  const tokenWarm = details.warm['retrieve-capability-token'];
-  if (tokenWarm?.scryptP50Us !== undefined) {
+  const real = details.tokenRealHash;
+  if (real?.scryptP50Us !== undefined) {
     lines.push(
-      `device-secret hash (scrypt, on its own): p50 ${(tokenWarm.scryptP50Us / 1000).toFixed(1)} ms, p99 ${((tokenWarm.scryptP99Us ?? NaN) / 1000).toFixed(1)} ms per token request` +
-        ` — the token row's warm figures exclude it (whole request: p50 ${(tokenWarm.totalP50Us / 1000).toFixed(1)} ms, p99 ${(tokenWarm.totalP99Us / 1000).toFixed(1)} ms)`,
+      `device-secret hash (scrypt, on its own, ${details.settings.warmIterations.token} real hashes): p50 ${(real.scryptP50Us / 1000).toFixed(1)} ms, p99 ${((real.scryptP99Us ?? NaN) / 1000).toFixed(1)} ms per token request;` +
+        ` whole request p50 ${(real.totalP50Us / 1000).toFixed(1)} ms, p99 ${(real.totalP99Us / 1000).toFixed(1)} ms`,
     );
+    lines.push(
+      `token warm figures above: the handler's own cost with the hash memoized. With the real hash's time subtracted per request instead: p50 ${real.p50Us.toFixed(0)} µs, p99 ${real.p99Us.toFixed(0)} µs` +
+        ' (the difference is waking up after the ~80 ms wait, not handler code)',
+    );
+  }
+  if (details.tokenMemoizedCryptoJwt) {
+    const b = details.tokenMemoizedCryptoJwt;
+    lines.push(`what-if, token handler with the JWT signed by node:crypto (hash memoized): p50 ${b.p50Us.toFixed(0)} µs, p99 ${b.p99Us.toFixed(0)} µs`);
   }
   for (const [name, w] of Object.entries(details.warm)) {
     if (w.secretFetchesAfterWarmup !== 0) lines.push(`WARNING: ${name} fetched the Twilio secret ${w.secretFetchesAfterWarmup} times after warm-up (expected once per container)`);
@@ -102,7 +110,7 @@ export function formatReport(report: BenchReport): string {
   }
   for (const l of json.lambdas) {
     const w = details.warm[l.name];
-    if (w) lines.push(`first invocation of a new container (${l.name}; lazy deps, secret fetch from the mock${w.scryptP50Us !== undefined ? ', one hash' : ''}): ${(w.firstUs / 1000).toFixed(1)} ms`);
+    if (w) lines.push(`first invocation of a new container (${l.name}; lazy deps, secret fetch from the mock${l.name === 'retrieve-capability-token' ? ', hash excluded' : ''}): ${(w.firstUs / 1000).toFixed(1)} ms`);
   }
 
   if (details.variants.length > 0) {
@@ -125,15 +133,6 @@ export function formatReport(report: BenchReport): string {
     lines.push('What-ifs: recommended code changes simulated at bundle time (not deployed; Δ vs the deployed bundle)');
     lines.push(table(head, rows('what-if')));
   }
-  if (details.tokenMemoized) {
-    const a = details.tokenMemoized;
-    const b = details.tokenMemoizedCryptoJwt;
-    lines.push(
-      `token handler's own cost with the hash memoized (no idle wait before it): p50 ${a.p50Us.toFixed(0)} µs, p99 ${a.p99Us.toFixed(0)} µs` +
-        (b ? `; with the JWT signed by node:crypto: p50 ${b.p50Us.toFixed(0)} µs, p99 ${b.p99Us.toFixed(0)} µs` : ''),
-    );
-  }
-
   lines.push('');
   lines.push('Softphone');
   const sp = details.softphone;
