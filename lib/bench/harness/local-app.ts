@@ -33,14 +33,15 @@ async function main(): Promise<void> {
   });
   const { record } = await addDevice(app.registry, { number: opts.device.number, clientName: opts.device.clientName, secret: opts.device.secret, label: 'bench' });
   await putSameSecret(app.registry, record.secretHash, opts.extraDevices);
-  process.on('message', (m) => {
-    if (m === 'close') {
-      app.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    }
-  });
+  const stop = (): void => {
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('message', (m) => m === 'close' && stop());
+  // The benchmark died without saying 'close': do not outlive it.
+  process.on('disconnect', stop);
   process.send!({ url: app.url, apiBaseUrl: app.apiBaseUrl });
 }
 
