@@ -5,6 +5,19 @@
  * softphone (bytes, time to ready-to-sign-in in headless Chromium) and the local app under load (127.0.0.1).
  * Progress goes to stderr; stdout gets the human report, or with `--json` exactly one JSON object.
  * Exit code 1 when a measurement could not be taken (budgets are reported, not enforced).
+ *
+ * Method, in short (details beside each measurement in lib/bench/):
+ * - bundles: `lib/lambda-bundling.ts`, the settings the CDK deploys (byte-identical output);
+ * - cold init: `require()` of the bundle in a fresh `node`, median of 9, interleaved with the reference (the
+ *   `twilio` package root + the AWS SDK clients, unbundled from node_modules) so machine noise hits both;
+ * - warm: thousands of sequential invocations in one process, AWS clients stubbed by aws-sdk-client-mock,
+ *   the secret cached after the first call; the token row is the handler's own cost with the device-secret
+ *   hash memoized, the hash itself (every call real) is reported on its own line;
+ * - softphone: a production `buildClient` build, gzip -9 sizes, navigation → ready to sign in (config read,
+ *   number field focused) in /usr/bin/chromium, median of 7 fresh contexts;
+ * - local app: autocannon, 50 connections, 5 s per endpoint against 127.0.0.1, webhooks signed; the JSON's
+ *   localServer is the mixed run (each connection cycles token → incoming → outgoing).
+ * `--quick` runs every piece once or a few times: it checks that they work, its figures mean nothing.
  */
 import { formatReport } from '../lib/bench/report';
 import { ALL_PARTS, runBench, type BenchPart } from '../lib/bench/run';
