@@ -8,7 +8,7 @@
  *
  * Method, in short (details beside each measurement in lib/bench/):
  * - bundles: `lib/lambda-bundling.ts`, the settings the CDK deploys (byte-identical output);
- * - cold init: `require()` of the bundle in a fresh `node`, median of 9, interleaved with the reference (the
+ * - cold init: `require()` of the bundle in a fresh `node`, median of 11, interleaved with the reference (the
  *   `twilio` package root + the AWS SDK clients, unbundled from node_modules) so machine noise hits both;
  * - warm: thousands of sequential invocations in one process, AWS clients stubbed by aws-sdk-client-mock,
  *   the secret cached after the first call; the token row is the handler's own cost with the device-secret

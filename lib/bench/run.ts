@@ -91,7 +91,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const progress = opts.progress ?? (() => undefined);
   const variants = opts.variants ?? !opts.quick;
   const settings = {
-    coldRuns: opts.quick ? 1 : 9,
+    coldRuns: opts.quick ? 1 : 11,
     warmIterations: opts.quick ? { token: 3, twiml: 30 } : { token: 200, twiml: 5000 },
     loadSeconds: opts.quick ? 2 : 5,
     connections: CONNECTIONS,
