@@ -74,7 +74,7 @@ describe('routes', () => {
 });
 
 describe('the token request model (JSON Schema draft 4)', () => {
-  // ajv-draft-04 is installed without its `ajv` peer, so the model is checked with lib/api/model-validation.
+  // lib/api/model-validation checks the model with ajv-draft-04, as the local app's gateway does.
   const validate = (body: unknown): boolean => modelErrors(TOKEN_REQUEST_MODEL, body).length === 0;
 
   it('is a draft-4 schema on the token route', () => {
