@@ -14,8 +14,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createDynamoClient, DynamoRegistry, type Registry } from '../lambda/core/registry';
-import { addDevice, DeviceAdminError, listDevices, removeDevice, rotateDeviceSecret } from '../lib/devices/device-admin';
-import { loadDotEnv, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
+import { addDevice, listDevices, removeDevice, rotateDeviceSecret } from '../lib/devices/device-admin';
+import { errorText, loadDotEnv, runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
 import { openLocalRegistry, registryPathFromEnv, RegistryInUseError, RegistryUnavailableError } from '../lib/local/registry-server';
 
 const COMMON = `Registry options:
@@ -180,22 +180,11 @@ async function run(argv: string[]): Promise<number> {
 
 silenceSdkNodeVersionWarning();
 loadDotEnv();
-run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    if (err instanceof RegistryInUseError || err instanceof RegistryUnavailableError) {
-      process.stderr.write(`device: ${err.message}\n`);
-      process.exit(4);
-    }
-    if (err instanceof DeviceAdminError) {
-      process.stderr.write(`device: ${err.message}\n`);
-      process.exit(1);
-    }
-    process.stderr.write(`device: ${(err as Error)?.message ?? String(err)}\n`);
-    process.exit(1);
+runCli(() => run(process.argv.slice(2)), {
+  exit: true,
+  onError: (err) => {
+    if (err instanceof UsageError) return { message: err.message, exitCode: 2 };
+    if (err instanceof RegistryInUseError || err instanceof RegistryUnavailableError) return { message: `device: ${err.message}`, exitCode: 4 };
+    return { message: `device: ${errorText(err)}`, exitCode: 1 }; // DeviceAdminError (a refusal) and anything else
   },
-);
+});

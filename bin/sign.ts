@@ -3,7 +3,7 @@
  * that URL, keyed by the configured Auth Token: TWILIO_AUTH_TOKEN (environment or .env), else the local app's
  * development credentials next to SOFTPHONE_REGISTRY (created if missing, so the app will use the same).
  */
-import { loadDotEnv, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
+import { errorText, loadDotEnv, runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
 import { resolveLocalCredentials } from '../lib/local/credentials';
 import { registryPathFromEnv } from '../lib/local/registry-server';
 import { signWebhook } from '../lib/local/sign';
@@ -43,10 +43,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`sign: ${(err as Error)?.message ?? String(err)}\n`);
-    process.exit(1);
-  },
-);
+runCli(main, { exit: true, onError: (err) => ({ message: `sign: ${errorText(err)}`, exitCode: 1 }) });

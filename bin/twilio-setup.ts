@@ -3,6 +3,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoRegistry } from '../lambda/core/registry';
+import { runCli } from '../lib/local/cli-support';
 import { confirm, parseSetupArgs, promptHidden, promptLine, SETUP_USAGE } from '../lib/ops/cli';
 import { registryDevicePort } from '../lib/ops/devices';
 import { runSetup } from '../lib/ops/setup';
@@ -58,12 +59,4 @@ async function main(): Promise<number> {
   );
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(`✘ ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 2;
-  },
-);
+runCli(main);

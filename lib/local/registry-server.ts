@@ -16,7 +16,7 @@
  * registry that another process holds is retried for a few seconds (a CLI command holds it for well under a
  * second) and then refused with a clear `RegistryInUseError`.
  */
-import { CreateTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -177,12 +177,52 @@ async function probeLevel(registryPath: string, waitMs: number): Promise<void> {
   }
 }
 
-/** Creates the devices and attempts tables when they are missing (CreateTable inputs from registry-schema). */
-export async function ensureTables(client: DynamoDBClient): Promise<void> {
+/**
+ * Creates the devices and attempts tables (CreateTable inputs from registry-schema) that do not exist yet, and
+ * waits until each is ACTIVE. The one table set-up for dynalite: the local app, the device CLI and the tests.
+ * (Here, not in `lambda/`, so the Lambda bundles do not carry it.)
+ */
+export async function createRegistryTables(client: DynamoDBClient, devicesTable: string, attemptsTable: string): Promise<void> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
-  for (const input of createTableInputs(LOCAL_DEVICES_TABLE, LOCAL_ATTEMPTS_TABLE)) {
-    if (!existing.has(input.TableName!)) await client.send(new CreateTableCommand(input));
+  for (const input of createTableInputs(devicesTable, attemptsTable)) {
+    const name = input.TableName!;
+    if (!existing.has(name)) await client.send(new CreateTableCommand(input));
+    for (let attempt = 0; ; attempt++) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+      if (Table?.TableStatus === 'ACTIVE') break;
+      if (attempt >= 50) throw new Error(`Table ${name} is still ${Table?.TableStatus ?? 'missing'} after creation`);
+      await sleep(20);
+    }
   }
+}
+
+/** A dynalite server listening on 127.0.0.1 (any free port), in memory or persisted at `path`. */
+export interface DynaliteServer {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite on 127.0.0.1:0 with instant table creation; rejects when it cannot listen. */
+export async function listenDynalite(opts: { path?: string } = {}): Promise<DynaliteServer> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (o: object) => Server;
+  const server = dynalite({ ...(opts.path ? { path: opts.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      // Idle keep-alive sockets would hold server.close() open; dynalite then closes LevelDB (releasing the lock).
+      (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 export interface EmbeddedRegistryOptions {
@@ -197,24 +237,14 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
   const dir = path.resolve(registryPath);
   await ensureDirectory(dir);
   await probeLevel(dir, opts.lockWaitMs ?? 3000);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (o: object) => Server;
-  const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listenDynalite({ path: dir });
+  const endpoint = server.endpoint;
   const client = localDynamoClient(endpoint);
-  const stopServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
   try {
-    await ensureTables(client);
+    await createRegistryTables(client, LOCAL_DEVICES_TABLE, LOCAL_ATTEMPTS_TABLE);
   } catch (err) {
     client.destroy();
-    await stopServer();
+    await server.close();
     throw new RegistryUnavailableError(`The registry at ${dir} could not be prepared: ${(err as Error).message}`, { cause: err });
   }
   const info: EndpointInfo = { pid: process.pid, endpoint, owner: opts.owner, startedAt: new Date().toISOString() };
@@ -231,9 +261,7 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
         const current = await readEndpointFile(dir);
         if (current && current.pid === process.pid && current.endpoint === endpoint) await rm(endpointFile, { force: true });
         client.destroy();
-        // Idle keep-alive sockets would hold server.close() open; dynalite then closes LevelDB (releasing the lock).
-        (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-        await stopServer();
+        await server.close();
       })()),
   };
 }

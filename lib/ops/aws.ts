@@ -9,6 +9,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { CREDENTIAL_FIELDS, type TwilioCredentials } from '../../lambda/core/credentials';
 
 export const DEFAULT_STACK_NAME = 'TwilioSoftphoneStack';
 
@@ -66,23 +67,7 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
   return found as StackOutputs;
 }
 
-/** The secret's JSON shape (lambda/core/credentials.ts `TwilioCredentials`). */
-export interface TwilioCredentials {
-  accountSid: string;
-  apiKeySid: string;
-  apiKeySecret: string;
-  authToken: string;
-  twimlAppSid: string;
-}
-
-export const CREDENTIAL_FIELDS: readonly (keyof TwilioCredentials)[] = [
-  'accountSid',
-  'apiKeySid',
-  'apiKeySecret',
-  'authToken',
-  'twimlAppSid',
-];
-
+/** The secret's JSON shape is `TwilioCredentials` (lambda/core/credentials.ts); each field's expected form: */
 const FIELD_PATTERNS: Record<keyof TwilioCredentials, RegExp> = {
   accountSid: /^AC[0-9a-f]{32}$/,
   apiKeySid: /^SK[0-9a-f]{32}$/,

@@ -1,5 +1,5 @@
 /** Argument parsing, prompts and AWS client wiring shared by bin/twilio-setup.ts and bin/doctor.ts. */
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_STACK_NAME } from './aws';
 import { DEFAULT_FRIENDLY_NAME } from './setup';
 
@@ -35,15 +35,29 @@ Options:
   -h, --help         this text
 `;
 
-export interface SetupArgs {
-  help: boolean;
-  stackName: string;
-  region?: string;
+export interface SetupArgs extends DeploymentArgs {
   numbers: { number: string; clientName?: string }[];
   registerDevices: boolean;
   friendlyName: string;
   dryRun: boolean;
   yes: boolean;
+}
+
+/** The options every ops command takes: which deployed stack, where, and help. */
+const DEPLOYMENT_OPTIONS = {
+  help: { type: 'boolean', short: 'h', default: false },
+  stack: { type: 'string', default: DEFAULT_STACK_NAME },
+  region: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface DeploymentArgs {
+  help: boolean;
+  stackName: string;
+  region?: string;
+}
+
+function deploymentArgs(values: { help?: boolean; stack?: string; region?: string }): DeploymentArgs {
+  return { help: values.help ?? false, stackName: values.stack ?? DEFAULT_STACK_NAME, region: values.region };
 }
 
 export function parseSetupArgs(argv: string[]): SetupArgs {
@@ -52,9 +66,7 @@ export function parseSetupArgs(argv: string[]): SetupArgs {
     strict: true,
     allowPositionals: false,
     options: {
-      help: { type: 'boolean', short: 'h', default: false },
-      stack: { type: 'string', default: DEFAULT_STACK_NAME },
-      region: { type: 'string' },
+      ...DEPLOYMENT_OPTIONS,
       number: { type: 'string', multiple: true, default: [] },
       'register-devices': { type: 'boolean', default: false },
       'friendly-name': { type: 'string', default: DEFAULT_FRIENDLY_NAME },
@@ -67,9 +79,7 @@ export function parseSetupArgs(argv: string[]): SetupArgs {
     return i < 0 ? { number: spec } : { number: spec.slice(0, i), clientName: spec.slice(i + 1) };
   });
   return {
-    help: values.help ?? false,
-    stackName: values.stack ?? DEFAULT_STACK_NAME,
-    region: values.region,
+    ...deploymentArgs(values),
     numbers,
     registerDevices: values['register-devices'] ?? false,
     friendlyName: values['friendly-name'] ?? DEFAULT_FRIENDLY_NAME,
@@ -78,18 +88,9 @@ export function parseSetupArgs(argv: string[]): SetupArgs {
   };
 }
 
-export function parseDoctorArgs(argv: string[]): { help: boolean; stackName: string; region?: string } {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      help: { type: 'boolean', short: 'h', default: false },
-      stack: { type: 'string', default: DEFAULT_STACK_NAME },
-      region: { type: 'string' },
-    },
-  });
-  return { help: values.help ?? false, stackName: values.stack ?? DEFAULT_STACK_NAME, region: values.region };
+export function parseDoctorArgs(argv: string[]): DeploymentArgs {
+  const { values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: DEPLOYMENT_OPTIONS });
+  return deploymentArgs(values);
 }
 
 /** Reads one line from a terminal without echoing it (for the auth token). */

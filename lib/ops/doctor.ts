@@ -7,7 +7,8 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import { CREDENTIAL_FIELDS, credentialProblems, readSecret, readStackOutputs, type StackOutputs, type TwilioCredentials } from './aws';
+import { CREDENTIAL_FIELDS, type TwilioCredentials } from '../../lambda/core/credentials';
+import { credentialProblems, readSecret, readStackOutputs, type StackOutputs } from './aws';
 import { errorMessage, errorStatus, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
 export interface Check {

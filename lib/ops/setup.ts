@@ -15,18 +15,17 @@
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import {
-  credentialProblems,
-  readSecret,
-  readStackOutputs,
-  writeSecret,
-  type StackOutputs,
-  type TwilioCredentials,
-} from './aws';
-import { defaultClientName, toE164 } from './phone';
+import type { TwilioCredentials } from '../../lambda/core/credentials';
+import { normalizeDeviceNumber } from '../devices/device-admin';
+import { credentialProblems, readSecret, readStackOutputs, writeSecret, type StackOutputs } from './aws';
 import { errorMessage, errorStatus, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
 export const DEFAULT_FRIENDLY_NAME = 'twilio-softphone-aws';
+
+/** The default Twilio Client identity for a number registered by `twilio:setup`: `softphone-<digits>`. */
+export function defaultClientName(e164: string): string {
+  return `softphone-${e164.replace(/\D/g, '')}`;
+}
 
 /** What setup needs of the device registry (built by the caller from `DynamoRegistry` + `addDevice`). */
 export interface DevicePort {
@@ -243,7 +242,7 @@ export async function planSetup(opts: SetupOptions, deps: SetupDeps): Promise<Se
   for (const spec of opts.numbers) {
     let number: string;
     try {
-      number = toE164(spec.number);
+      number = normalizeDeviceNumber(spec.number);
     } catch (err) {
       problems.push(errorMessage(err));
       continue;

@@ -2,20 +2,15 @@
  * Test helpers for the lambda tests: an in-process dynalite server (the real DynamoDB protocol on
  * 127.0.0.1), obviously fake Twilio credentials, deps builders and log capture.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConfig, type AppConfig } from '../../lambda/core/config';
 import { staticCredentials, type TwilioCredentials } from '../../lambda/core/credentials';
 import { hashDeviceSecret, type ScryptParams } from '../../lambda/core/device-secret';
 import { DynamoRegistry, type DeviceRecord } from '../../lambda/core/registry';
-import { createTableInputs } from '../../lambda/core/registry-schema';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import type { HandlerDeps } from '../../lambda/handlers/deps';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (opts: Record<string, unknown>) => Server;
+import { createRegistryTables, listenDynalite } from '../../lib/local/registry-server';
 
 /** Cheap scrypt cost for tests only (production default is N=2^15). */
 export const TEST_SCRYPT: ScryptParams = { N: 16, r: 1, p: 1 };
@@ -43,12 +38,13 @@ export interface Dynalite {
 
 let tableCounter = 0;
 
-/** Starts dynalite on 127.0.0.1:0 and creates fresh tables from `createTableInputs`. */
+/**
+ * Starts dynalite on 127.0.0.1:0 and creates fresh registry tables (`createRegistryTables`, the local app's own
+ * set-up). The one dynalite fixture of the tests: the ops tests use it too.
+ */
 export async function startDynalite(): Promise<Dynalite> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const server = await listenDynalite();
+  const { endpoint } = server;
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -58,14 +54,7 @@ export async function startDynalite(): Promise<Dynalite> {
   const n = ++tableCounter;
   const devicesTable = `devices-${n}`;
   const attemptsTable = `attempts-${n}`;
-  for (const input of createTableInputs(devicesTable, attemptsTable)) {
-    await client.send(new CreateTableCommand(input));
-    for (let i = 0; i < 50; i++) {
-      const d = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
-      if (d.Table?.TableStatus === 'ACTIVE') break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  await createRegistryTables(client, devicesTable, attemptsTable);
   const registry = new DynamoRegistry({ client, devicesTable, attemptsTable });
   return {
     endpoint,
@@ -75,7 +64,7 @@ export async function startDynalite(): Promise<Dynalite> {
     attemptsTable,
     close: async () => {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { parseDoctorArgs, parseSetupArgs } from '../../lib/ops/cli';
-import { defaultClientName, toE164 } from '../../lib/ops/phone';
+import { normalizeDeviceNumber } from '../../lib/devices/device-admin';
+import { defaultClientName } from '../../lib/ops/setup';
 
 describe('ops CLI arguments', () => {
   test('twilio:setup defaults', () => {
@@ -38,9 +39,9 @@ describe('ops CLI arguments', () => {
   });
 
   test('phone numbers', () => {
-    expect(toE164('+81-50-3123-4567')).toBe('+815031234567');
-    expect(toE164(' +1 (415) 555-0100 ')).toBe('+14155550100');
-    expect(() => toE164('050-3123-4567')).toThrow(/international format/);
+    expect(normalizeDeviceNumber('+81-50-3123-4567')).toBe('+815031234567');
+    expect(normalizeDeviceNumber(' +1 (415) 555-0100 ')).toBe('+14155550100');
+    expect(() => normalizeDeviceNumber('050-3123-4567')).toThrow(/international format/);
     expect(defaultClientName('+815031234567')).toBe('softphone-815031234567');
   });
 });

@@ -6,11 +6,7 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createTableInputs } from '../../lambda/core/registry-schema';
 import type { StackOutputs } from '../../lib/ops/aws';
 
 export const STACK = 'TwilioSoftphoneStack';
@@ -98,34 +94,4 @@ export class RecordingIO {
 }
 
 /** An in-process dynalite server on 127.0.0.1 (the real DynamoDB protocol) with fresh registry tables. */
-export async function startDynalite(): Promise<{ client: DynamoDBClient; devicesTable: string; attemptsTable: string; close(): Promise<void> }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (opts: Record<string, unknown>) => Server;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDOPSTEST', secretAccessKey: 'not-a-real-secret' },
-    maxAttempts: 1,
-  });
-  const devicesTable = 'ops-devices';
-  const attemptsTable = 'ops-attempts';
-  for (const input of createTableInputs(devicesTable, attemptsTable)) {
-    await client.send(new CreateTableCommand(input));
-    for (let i = 0; i < 50; i++) {
-      const d = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
-      if (d.Table?.TableStatus === 'ACTIVE') break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  return {
-    client,
-    devicesTable,
-    attemptsTable,
-    close: async () => {
-      client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+export { startDynalite } from '../lambda/helpers';
