@@ -1,6 +1,13 @@
 import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
+import { buildClient } from '../../client/build';
+import type { TwilioCredentials } from '../../lambda/core/credentials';
+import { addDevice } from '../../lib/devices/device-admin';
+import { startLocalApp, type LocalApp } from '../../lib/local/app';
 import { configJsonUrl, isTwimlDocument, runDoctor, type DoctorDeps } from '../../lib/ops/doctor';
 import { runSetup } from '../../lib/ops/setup';
 import { twilioClientFactory } from '../../lib/ops/twilio-client';
@@ -10,14 +17,17 @@ import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, startDynalite,
 
 const NUMBER = '+815031234567';
 
-/** A minimal stand-in for the deployed API and site on 127.0.0.1, with switches to misbehave. */
-class FakeDeployment {
+/**
+ * A stand-in for a deployment broken in ways the real local app cannot be, used only by the tests that need
+ * exactly that: a site whose config.json points at another API (the local app derives config.json from the
+ * address it is reached at), and webhooks answering 502 (API Gateway's bad gateway; the local app answers a
+ * crash with 500 and TwiML). Everything else runs against the real local app (`startLocalApp`).
+ */
+class StandInDeployment {
   url = '';
   authToken = () => '';
-  acceptUnsigned = false;
   webhookStatus = 200;
   configApiBaseUrl: string | undefined;
-  requests: { path: string; signature: string; form: Record<string, string> }[] = [];
   private server?: http.Server;
 
   get apiBase(): string {
@@ -33,9 +43,7 @@ class FakeDeployment {
         if (req.method === 'POST' && /^\/prod\/twilio\/retrieve_twiml\/call_(incoming|outgoing)$/.test(path)) {
           const form = Object.fromEntries(new URLSearchParams(body));
           const signature = String(req.headers['x-twilio-signature'] ?? '');
-          this.requests.push({ path, signature, form });
-          const valid = validateRequest(this.authToken(), signature, `${this.url}${path}`, form);
-          if (!valid && !this.acceptUnsigned) {
+          if (!validateRequest(this.authToken(), signature, `${this.url}${path}`, form)) {
             res.writeHead(403, { 'Content-Type': 'application/json' });
             res.end();
             return;
@@ -68,44 +76,99 @@ class FakeDeployment {
   }
 }
 
+/** The real softphone, built once for every app of this file. */
+let siteDir: string;
+beforeAll(async () => {
+  siteDir = await mkdtemp(path.join(tmpdir(), 'doctor-site-'));
+  await buildClient({ outdir: siteDir });
+});
+afterAll(async () => {
+  await rm(siteDir, { recursive: true, force: true });
+});
+
 let fake: FakeTwilio;
-let site: FakeDeployment;
-let aws: AwsFixture;
-let devices: { phoneNumber: string; clientName: string }[];
+let app: LocalApp;
+let standIn: StandInDeployment | undefined;
+let aws: AwsFixture | undefined;
+let workDir: string;
+/** The doctor's POSTs, observed on their way out (the real app answers them). */
+let posts: { path: string; signature: string; form: Record<string, string> }[];
 
 beforeEach(async () => {
   fake = await new FakeTwilio().start();
-  site = await new FakeDeployment().start();
-  site.authToken = () => fake.authToken;
-  aws = awsFixture(outputsFor(site.apiBase, `${site.url}/`));
-  devices = [];
+  workDir = await mkdtemp(path.join(tmpdir(), 'doctor-'));
+  posts = [];
 });
 afterEach(async () => {
   await fake.stop();
-  await site.stop();
-  aws.cfnMock.restore();
-  aws.smMock.restore();
+  await app?.close();
+  await standIn?.stop();
+  standIn = undefined;
+  aws?.cfnMock.restore();
+  aws?.smMock.restore();
+  aws = undefined;
+  await rm(workDir, { recursive: true, force: true });
 });
+
+/** The account's credentials as the deployed functions get them: the webhooks check signatures with `authToken`. */
+function appCredentials(authToken: string): TwilioCredentials {
+  return {
+    accountSid: fake.accountSid,
+    apiKeySid: `SK${'1'.repeat(32)}`,
+    apiKeySecret: 'doctor-test-api-key-secret',
+    authToken,
+    twimlAppSid: `AP${'2'.repeat(32)}`,
+  };
+}
+
+/**
+ * Deploys the real local app (port 0, its own registry, the real softphone) and stack outputs pointing at it:
+ * the API at `app.apiBaseUrl`, the site at `app.url`, unless a test points either at a stand-in.
+ */
+async function deploy(opts: { authToken?: string; env?: NodeJS.ProcessEnv; apiBase?: string; siteUrl?: string } = {}): Promise<void> {
+  app = await startLocalApp({
+    port: 0,
+    registryPath: path.join(workDir, 'registry'),
+    clientDir: siteDir,
+    credentials: appCredentials(opts.authToken ?? fake.authToken),
+    env: opts.env ?? {},
+    log: () => {},
+  });
+  aws = awsFixture(outputsFor(opts.apiBase ?? app.apiBaseUrl, opts.siteUrl ?? `${app.url}/`));
+}
+
+const recordingFetch: typeof fetch = async (input, init) => {
+  if (init?.method === 'POST') {
+    posts.push({
+      path: new URL(String(input)).pathname,
+      signature: new Headers(init.headers).get('x-twilio-signature') ?? '',
+      form: Object.fromEntries(new URLSearchParams(String(init.body))),
+    });
+  }
+  return fetch(input, init);
+};
 
 function deps(): DoctorDeps {
   return {
-    cfn: aws.cfn,
-    secrets: aws.secrets,
+    cfn: aws!.cfn,
+    secrets: aws!.secrets,
     twilio: twilioClientFactory({ apiBaseUrl: fake.url }),
-    registry: () => ({ list: async () => devices }),
+    registry: () => app.registry,
+    fetch: recordingFetch,
     timeoutMs: 5000,
   };
 }
 
+/** `twilio:setup` for NUMBER, and NUMBER registered as a device in the app's registry. */
 async function setUp(): Promise<void> {
   fake.seedNumber(NUMBER);
   const code = await runSetup(
     { accountSid: fake.accountSid, authToken: fake.authToken, stackName: STACK, numbers: [{ number: NUMBER }], registerDevices: false, yes: true },
-    { cfn: aws.cfn, secrets: aws.secrets, twilio: twilioClientFactory({ apiBaseUrl: fake.url }), sleep: async () => {} },
+    { cfn: aws!.cfn, secrets: aws!.secrets, twilio: twilioClientFactory({ apiBaseUrl: fake.url }), sleep: async () => {} },
     new RecordingIO(),
   );
   expect(code).toBe(0);
-  devices.push({ phoneNumber: NUMBER, clientName: 'alice' });
+  await addDevice(app.registry, { number: NUMBER, clientName: 'alice' });
 }
 
 async function doctor() {
@@ -114,8 +177,9 @@ async function doctor() {
   return { code, lines: io.lines, text: io.text };
 }
 
-describe('doctor', () => {
+describe('doctor against the real local app', () => {
   test('a healthy deployment: every check passes, one line each, exit 0', async () => {
+    await deploy();
     await setUp();
     const { code, lines, text } = await doctor();
     expect(code).toBe(0);
@@ -135,40 +199,42 @@ describe('doctor', () => {
       '✔ call_incoming: an unsigned request is refused with 403',
       '✔ call_outgoing: a signed request for an unregistered client (doctor-probe-unregistered) answers with TwiML',
       '✔ call_outgoing: an unsigned request is refused with 403',
-      `✔ softphone ${site.url}/ serves the page`,
+      `✔ softphone ${app.url}/ serves the page`,
       '✔ softphone config.json points at this API',
     ]);
     expect(text).toContain('All 15 checks passed.');
     expect(text).not.toContain('fix:');
 
-    // the probes were signed for exactly the stack's webhook URLs, and doctor changed nothing at Twilio
-    const signed = site.requests.filter((r) => r.signature !== '');
+    // the probes were signed for exactly the stack's webhook URLs (the app accepted them), and doctor changed nothing at Twilio
+    const signed = posts.filter((r) => r.signature !== '');
     expect(signed.map((r) => r.path)).toEqual(['/prod/twilio/retrieve_twiml/call_incoming', '/prod/twilio/retrieve_twiml/call_outgoing']);
     expect(signed[0].form).toMatchObject({ AccountSid: fake.accountSid, To: '+15005550006', Called: '+15005550006' });
   });
 
   test('a broken deployment: each failure is a ✘ line with a fix, exit 1', async () => {
+    // the site is the stand-in: its config.json points at another API
+    standIn = await new StandInDeployment().start();
+    standIn.configApiBaseUrl = 'https://other.execute-api.us-east-1.amazonaws.com/prod';
+    // the API is the real app, deployed with signature validation off
+    await deploy({ env: { WEBHOOK_SIGNATURE_VALIDATION: 'off' }, siteUrl: `${standIn.url}/` });
     await setUp();
-    const secret = JSON.parse(aws.secret.value!) as Record<string, string>;
+    const secret = JSON.parse(aws!.secret.value!) as Record<string, string>;
     // break things at Twilio
     fake.applications.get(secret.twimlAppSid)!.voice_url = 'https://old.example.com/voice';
     const pn = [...fake.numbers.values()][0];
     pn.voice_url = 'https://demo.twilio.com/welcome/voice/';
-    devices.push({ phoneNumber: '+14155550100', clientName: 'bob' });
-    // and at the deployment
-    site.acceptUnsigned = true;
-    site.configApiBaseUrl = 'https://other.execute-api.us-east-1.amazonaws.com/prod';
+    await addDevice(app.registry, { number: '+14155550100', clientName: 'bob' });
 
     const { code, text, lines } = await doctor();
     expect(code).toBe(1);
     expect(text).toContain(
-      `✘ TwiML App voice URL points at this stack — is POST https://old.example.com/voice, expected POST ${site.apiBase}/twilio/retrieve_twiml/call_outgoing`,
+      `✘ TwiML App voice URL points at this stack — is POST https://old.example.com/voice, expected POST ${app.apiBaseUrl}/twilio/retrieve_twiml/call_outgoing`,
     );
     expect(text).toContain(`✘ ${NUMBER} voice URL points at this stack — is POST https://demo.twilio.com/welcome/voice/`);
     expect(text).toContain(`    fix: run \`npm run twilio:setup -- --number ${NUMBER}\``);
     expect(text).toContain(`✘ +14155550100 belongs to account ${fake.accountSid} — not a phone number of this account`);
     expect(text).toContain('✘ call_incoming: an unsigned request is refused with 403 — answered HTTP 200: anyone can call this webhook');
-    expect(text).toContain(`✘ softphone config.json points at this API — apiBaseUrl is https://other.execute-api.us-east-1.amazonaws.com/prod, expected ${site.apiBase}`);
+    expect(text).toContain(`✘ softphone config.json points at this API — apiBaseUrl is https://other.execute-api.us-east-1.amazonaws.com/prod, expected ${app.apiBaseUrl}`);
     // every ✘ line is followed by its fix
     lines.forEach((l, i) => {
       if (l.startsWith('✘ ')) expect(lines[i + 1]).toMatch(/^ {4}fix: /);
@@ -176,21 +242,29 @@ describe('doctor', () => {
     expect(text).toMatch(/6 of 16 checks failed\./);
   });
 
-  test('a deleted API key, a secret missing a field, a rejected signature and a failing webhook are reported', async () => {
+  test('a deleted API key and a rejected signature are reported', async () => {
+    // the app checks signatures with another auth token than the one in the secret
+    await deploy({ authToken: 'another-token-0000000000000000000' });
     await setUp();
-    const secret = JSON.parse(aws.secret.value!) as Record<string, string>;
+    const secret = JSON.parse(aws!.secret.value!) as Record<string, string>;
     fake.keys.delete(secret.apiKeySid);
-    site.authToken = () => 'another-token-0000000000000000000';
-    let r = await doctor();
+    const r = await doctor();
     expect(r.code).toBe(1);
     expect(r.text).toContain(`✘ API key ${secret.apiKeySid} exists and its secret is accepted — the key does not exist (deleted?)`);
     expect(r.text).toContain('✘ call_incoming: a signed request for an unregistered number (+15005550006) answers with TwiML — 403');
+  });
 
-    site.authToken = () => fake.authToken;
-    site.webhookStatus = 502;
+  test('a secret missing a field and a failing webhook are reported', async () => {
+    // the API and site are the stand-in, whose webhooks answer 502; the device registry is the app's
+    standIn = await new StandInDeployment().start();
+    standIn.authToken = () => fake.authToken;
+    standIn.webhookStatus = 502;
+    await deploy({ apiBase: standIn.apiBase, siteUrl: `${standIn.url}/` });
+    await setUp();
+    const secret = JSON.parse(aws!.secret.value!) as Record<string, string>;
     const { twimlAppSid: _drop, ...partial } = secret;
-    aws.secret.value = JSON.stringify(partial);
-    r = await doctor();
+    aws!.secret.value = JSON.stringify(partial);
+    const r = await doctor();
     expect(r.code).toBe(1);
     expect(r.text).toContain('✘ secret TwilioSoftphoneStack-TwilioSecret-abc123 exists and has every field — twimlAppSid is missing');
     expect(r.text).toContain('    fix: run `npm run twilio:setup`');
@@ -198,14 +272,15 @@ describe('doctor', () => {
   });
 
   test('no secret, no stack', async () => {
-    aws.secret.value = undefined;
+    await deploy();
+    aws!.secret.value = undefined;
     let r = await doctor();
     expect(r.code).toBe(1);
     expect(r.text).toContain('exists and has every field — the secret does not exist');
     expect(r.text).toContain('✘ Twilio checks — skipped');
 
-    aws.cfnMock.reset();
-    aws.cfnMock.rejects(new Error('Stack with id TwilioSoftphoneStack does not exist'));
+    aws!.cfnMock.reset();
+    aws!.cfnMock.rejects(new Error('Stack with id TwilioSoftphoneStack does not exist'));
     r = await doctor();
     expect(r.code).toBe(1);
     expect(r.lines.filter((l) => /^[✔✘]/.test(l))).toEqual([
@@ -214,8 +289,9 @@ describe('doctor', () => {
   });
 
   test('an unreachable site is a failure, not a crash', async () => {
+    await deploy();
     await setUp();
-    await site.stop();
+    await app.close();
     const r = await doctor();
     expect(r.code).toBe(1);
     expect(r.text).toMatch(/✘ softphone http:\/\/127\.0\.0\.1:\d+\/ serves the page — /);
@@ -227,6 +303,7 @@ describe('doctor with the real registry (DynamoRegistry over dynalite)', () => {
     const db = await startDynalite();
     try {
       const registry = new DynamoRegistry({ client: db.client, devicesTable: db.devicesTable, attemptsTable: db.attemptsTable });
+      await deploy();
       await setUp();
       await registry.put({ phoneNumber: NUMBER, clientName: 'alice', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });
       await registry.put({ phoneNumber: '+14155550100', clientName: 'bob', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });
