@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     '',
     'Add a device:   npm run device -- add --number +81-50-3123-4567 --client DeviceId_0001',
     'Sign a webhook: npm run sign -- <url> <form-body>',
-    'Twilio cannot reach 127.0.0.1: to take real calls, deploy (npm run cdk deploy) or expose this port through a tunnel and set PUBLIC_BASE_URL.',
+    'Twilio cannot reach 127.0.0.1: to take real calls, deploy (npx cdk deploy) or expose this port through a tunnel and set PUBLIC_BASE_URL.',
     'Stop with Ctrl-C.',
     '',
   ];

@@ -152,6 +152,7 @@ test('npm start (bin/local.ts): prints the URLs, stops on SIGINT; a port in use 
   });
   expect(out).toContain('DEVELOPMENT credentials');
   expect(out).toMatch(/incoming webhook: POST http:\/\/127\.0\.0\.1:\d+\/prod\/twilio\/retrieve_twiml\/call_incoming/);
+  expect(out).toContain('deploy (npx cdk deploy)'); // the README's deploy command
   expect(await (await fetch(`${softphoneUrl}/config.json`)).json()).toEqual({ apiBaseUrl: `${softphoneUrl}/prod` });
   const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
   child.kill('SIGINT');
