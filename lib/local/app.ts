@@ -40,7 +40,7 @@ export interface LocalAppOptions {
   registryPath: string;
   /** Default: `TWILIO_*` from `env`, else development credentials kept next to the registry. */
   credentials?: TwilioCredentials;
-  /** `Access-Control-Allow-Origin`; default `SOFTPHONE_ALLOWED_ORIGIN` from `env`, else `*`. */
+  /** `Access-Control-Allow-Origin`; default `SOFTPHONE_ALLOWED_ORIGIN` from `env`, else the app's own origin (`url`). */
   allowedOrigin?: string;
   /** Static files of the softphone; default: `buildClient` into `<registry's directory>/client` at start. */
   clientDir?: string;
@@ -194,7 +194,8 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 3000;
   const registryPath = path.resolve(opts.registryPath);
-  const allowedOrigin = opts.allowedOrigin ?? (env.SOFTPHONE_ALLOWED_ORIGIN?.trim() || '*');
+  // CORS: the app's own origin unless told otherwise (known once listening), like the stack's CloudFront default.
+  let allowedOrigin = opts.allowedOrigin ?? (env.SOFTPHONE_ALLOWED_ORIGIN?.trim() || '');
 
   let config: AppConfig;
   try {
@@ -424,6 +425,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${urlHost}:${address.port}`;
+  allowedOrigin ||= baseUrl;
   const apiBaseUrl = `${baseUrl}${stagePrefix}`;
   const routeUrls = Object.fromEntries(ROUTES.map((r) => [r.id, `${apiBaseUrl}${r.path}`])) as Record<RouteId, string>;
 

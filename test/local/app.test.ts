@@ -186,6 +186,25 @@ describe('API Gateway behaviour from ROUTES', () => {
     }
   });
 
+  test('CORS defaults to the app\'s own origin, never *; SOFTPHONE_ALLOWED_ORIGIN overrides it', async () => {
+    const own = await startLocalApp(options({ allowedOrigin: undefined, registryPath: path.join(dir, 'registry-cors') }));
+    try {
+      const res = await fetch(own.routeUrls.token, { method: 'OPTIONS', headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } });
+      expect(res.headers.get('access-control-allow-origin')).toBe(own.url);
+    } finally {
+      await own.close();
+    }
+    const configured = await startLocalApp(
+      options({ allowedOrigin: undefined, env: { SOFTPHONE_ALLOWED_ORIGIN: 'https://phone.example' }, registryPath: path.join(dir, 'registry-cors') }),
+    );
+    try {
+      const res = await post(configured.routeUrls.token, '{}', { 'Content-Type': 'application/json' });
+      expect(res.headers.get('access-control-allow-origin')).toBe('https://phone.example');
+    } finally {
+      await configured.close();
+    }
+  });
+
   test('unknown resources and methods → 403 like API Gateway (DEFAULT_4XX, CORS)', async () => {
     for (const [method, url] of [
       ['GET', `${app.apiBaseUrl}/twilio/nope`],
