@@ -8,6 +8,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['ts-jest', {}] },
+  setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 30000,
   // CDK synthesis and browser tests are heavy; two workers fit the 2-core CI machine.
   maxWorkers: 2,

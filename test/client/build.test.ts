@@ -29,7 +29,6 @@ describe('client build', () => {
     const html = await readFile(path.join(out, 'index.html'), 'utf8');
     expect(html).not.toMatch(/src="https?:/); // everything from our own origin
     const gzip = gzipSync(js).length + gzipSync(await readFile(path.join(out, 'app.css'))).length;
-    console.log(`softphone bundle: app.js ${js.length} B raw, JS+CSS ${gzip} B gzip`);
     expect(gzip).toBeLessThan(BUDGET_GZIP_BYTES);
   }, 60_000);
 
