@@ -29,8 +29,8 @@ export function evaluateBudgets(report: BenchReport): BudgetResult[] {
     out.push({
       budget: 'cold init ≤ 1/3 of reference',
       subject: l.name,
-      actual: ratio === null ? 'n/a' : `${fmt(l.coldInitMs)} ms = ${(ratio * 100).toFixed(0)}% of ${fmt(l.referenceColdInitMs)} ms`,
-      limit: '≤ 33%',
+      actual: ratio === null ? 'n/a' : `${fmt(l.coldInitMs)} ms = ${(ratio * 100).toFixed(1)}% of ${fmt(l.referenceColdInitMs)} ms`,
+      limit: "≤ 33.3%",
       pass: ratio === null ? null : ratio <= BUDGETS.coldInitMaxRatio,
     });
     out.push({
@@ -80,7 +80,7 @@ export function formatReport(report: BenchReport): string {
         details.composition[l.name] ? kb(awsSdkBytes(details.composition[l.name])) : 'n/a',
         ms(l.coldInitMs),
         ms(l.referenceColdInitMs),
-        l.coldInitMs !== null && l.referenceColdInitMs ? `${((l.coldInitMs / l.referenceColdInitMs) * 100).toFixed(0)}%` : 'n/a',
+        l.coldInitMs !== null && l.referenceColdInitMs ? `${((l.coldInitMs / l.referenceColdInitMs) * 100).toFixed(1)}%` : 'n/a',
         us(l.warmP50Us),
         us(l.warmP99Us),
       ]),
@@ -122,7 +122,7 @@ export function formatReport(report: BenchReport): string {
           const base = deployed.get(v.base);
           const dBytes = base?.bundleBytes != null && v.bytes !== undefined ? v.bytes - base.bundleBytes : NaN;
           const dMs = base?.coldInitMs != null ? v.coldInitMs - base.coldInitMs : NaN;
-          const ratio = json.lambdas[0]?.referenceColdInitMs ? `${((v.coldInitMs / json.lambdas[0].referenceColdInitMs) * 100).toFixed(0)}%` : 'n/a';
+          const ratio = json.lambdas[0]?.referenceColdInitMs ? `${((v.coldInitMs / json.lambdas[0].referenceColdInitMs) * 100).toFixed(1)}%` : 'n/a';
           return [v.label, v.bytes === undefined ? '' : kb(v.bytes), signed(dBytes / 1000, ' KB'), ms(v.coldInitMs), signed(dMs, ' ms'), ratio];
         });
     const head = ['variant', 'bundle', 'Δ bundle', 'cold init', 'Δ cold init', 'of ref.'];
