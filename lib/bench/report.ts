@@ -30,7 +30,7 @@ export function evaluateBudgets(report: BenchReport): BudgetResult[] {
       budget: 'cold init ≤ 1/3 of reference',
       subject: l.name,
       actual: ratio === null ? 'n/a' : `${fmt(l.coldInitMs)} ms = ${(ratio * 100).toFixed(1)}% of ${fmt(l.referenceColdInitMs)} ms`,
-      limit: "≤ 33.3%",
+      limit: '≤ 33.3%',
       pass: ratio === null ? null : ratio <= BUDGETS.coldInitMaxRatio,
     });
     out.push({
