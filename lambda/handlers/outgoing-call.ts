@@ -4,7 +4,8 @@
  * destination must pass the toll-fraud policy.
  */
 import { describeError } from '../core/logger';
-import { checkDestination, countryOfNumber, isValidClientName, normalizePhoneNumber } from '../core/phone';
+import { checkDestination, phoneRulesWithTypes } from '../core/destination-policy';
+import { isValidClientName } from '../core/phone-rules';
 import { dialNumberTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../core/twiml';
 import type { HandlerDeps } from './deps';
 import { isKnownFault } from './faults';
@@ -38,13 +39,13 @@ export function createOutgoingCallHandler(deps: HandlerDeps): (event: unknown) =
         logger.warn('call_outgoing: refused, unknown identity', { identity });
         return sayAndHangupTwiml(OUTGOING_MESSAGES.unknownCaller);
       }
-      const callerCountry = countryOfNumber(device.phoneNumber);
+      const callerCountry = phoneRulesWithTypes.countryOf(device.phoneNumber);
 
       const claimed = (params.callerPhoneNumber ?? '').trim();
       if (claimed !== '') {
         let claimedE164: string | undefined;
         try {
-          claimedE164 = normalizePhoneNumber(claimed, callerCountry);
+          claimedE164 = phoneRulesWithTypes.normalize(claimed, callerCountry);
         } catch {
           claimedE164 = undefined;
         }

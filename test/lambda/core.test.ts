@@ -3,7 +3,9 @@ import { createVoiceAccessToken } from '../../lambda/core/access-token';
 import { loadConfig } from '../../lambda/core/config';
 import { DEFAULT_SCRYPT_PARAMS, generateDeviceSecret, hashDeviceSecret, hashParams, verifyDeviceSecret } from '../../lambda/core/device-secret';
 import { forbidden, parseHttpErrorMessage, tokenError } from '../../lambda/core/http-error';
-import { checkDestination, countryOfNumber, isValidClientName, normalizePhoneNumber } from '../../lambda/core/phone';
+import fc from 'fast-check';
+import { checkDestination, phoneRulesWithTypes } from '../../lambda/core/destination-policy';
+import { countryOfNumber, isValidClientName, normalizePhoneNumber } from '../../lambda/core/phone';
 import { dialClientTwiml, dialNumberTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../../lambda/core/twiml';
 import { isValidTwilioSignature, parseWebhookEvent, publicWebhookUrl } from '../../lambda/core/webhook';
 import { FAKE_CREDS, TEST_SCRYPT } from './helpers';
@@ -38,6 +40,28 @@ describe('phone', () => {
       expect(() => normalizePhoneNumber(input)).toThrow();
     },
   );
+
+  test('min metadata (token, incoming, registry) and max metadata (outgoing) normalise every number alike', () => {
+    // Registry keys are written with `min`; the outgoing path compares against them with `max`.
+    const samples = [
+      ['+81-50-3123-4567'], ['090-5987-6543', 'JP'], ['+1 (415) 555-2671'], ['(415) 555-2671', 'US'], ['+44 20 7946 0000'],
+      ['020 7946 0000', 'GB'], ['+33 1 23 45 67 89'], ['+49 30 123456'], ['+61 2 9374 4000'], ['+55 11 91234-5678'],
+      ['+86 10 1234 5678'], ['+91 98765 43210'], ['+1 900 555 0123'], ['+81 990 123 456'], ['+48 801 234 567'],
+    ] as const;
+    for (const [input, country] of samples) {
+      expect([input, phoneRulesWithTypes.normalize(input, country)]).toEqual([input, normalizePhoneNumber(input, country)]);
+      expect(phoneRulesWithTypes.countryOf(normalizePhoneNumber(input, country))).toBe(countryOfNumber(normalizePhoneNumber(input, country)));
+    }
+    fc.assert(
+      fc.property(fc.stringMatching(/^\+[1-9][0-9]{6,14}$/), (e164) => {
+        let min: string | Error, max: string | Error;
+        try { min = normalizePhoneNumber(e164); } catch (e) { min = e as Error; }
+        try { max = phoneRulesWithTypes.normalize(e164); } catch (e) { max = e as Error; }
+        expect(typeof min === 'string' ? min : 'refused').toBe(typeof max === 'string' ? max : 'refused');
+      }),
+      { numRuns: 500 },
+    );
+  });
 
   test('countryOfNumber', () => {
     expect(countryOfNumber('+815031234567')).toBe('JP');
