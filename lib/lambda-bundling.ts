@@ -36,11 +36,15 @@ export const LAMBDA_EXTERNAL_MODULES: readonly string[] = AWS_SDK_BUNDLED ? [] :
 export const LAMBDA_MAIN_FIELDS: readonly string[] = ['module', 'main'];
 
 /**
- * Import aliases (package → path relative to the repo root), e.g. to replace a dependency the Lambda
- * runtime makes unnecessary. Empty today; see the benchmark's what-ifs before adding one. Passed to the
- * CDK as `--alias:<package>=<path>` and to esbuild as `alias`; both resolve the path from the repo root.
+ * Import aliases (package → path relative to the repo root), to replace a dependency the Lambda runtime
+ * makes unnecessary. Passed to the CDK as `--alias:<package>=<path>` and to esbuild as `alias`; both resolve
+ * the path from the repo root.
+ * - the SDK's default credential chain → environment credentials only (the Lambda runtime always sets them):
+ *   see `lambda/core/env-credential-provider.ts` for what it saves.
  */
-export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {};
+export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': './lambda/core/env-credential-provider.ts',
+};
 
 /** Shared knobs, the single source of both option shapes below. */
 export const LAMBDA_BUNDLING = {

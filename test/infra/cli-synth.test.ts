@@ -67,6 +67,10 @@ describe('npx cdk synth (real CLI, offline, no AWS credentials)', () => {
       expect(js).toContain('sourceMappingURL=index.js.map');
       // Minified: few, long lines.
       expect(js.length / js.split('\n').length).toBeGreaterThan(500);
+      // Bundled with lib/lambda-bundling.ts's alias: environment credentials, not the SDK's whole default chain.
+      const sources: string[] = JSON.parse(readFileSync(path.join(dir, 'index.js.map'), 'utf8')).sources;
+      expect(sources.some((s) => s.endsWith('lambda/core/env-credential-provider.ts'))).toBe(true);
+      expect(sources.filter((s) => /credential-provider-(node|ini|sso)\//.test(s))).toEqual([]);
     }
   });
 

@@ -1,0 +1,123 @@
+/**
+ * The deployed artifacts: each entry bundled with the stack's own settings (`lib/lambda-bundling.ts`, the
+ * same options the CDK passes to esbuild), then loaded in a fresh Node.js process the way the Lambda runtime
+ * loads it: credentials only from the environment (as Lambda provides them), DynamoDB on dynalite, and
+ * Secrets Manager on a local fake of its JSON API (an AWS cloud endpoint, so faked).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { build, type Metafile } from 'esbuild';
+import { lambdaEsbuildOptions } from '../../lib/lambda-bundling';
+import { DEVICE_SECRET, FAKE_CREDS, INCOMING_RESOURCE, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, type Dynalite } from './helpers';
+
+const ROOT = path.resolve(__dirname, '../..');
+const ENTRIES = { token: 'lambda/retrieve-capability-token.ts', incoming: 'lambda/call-incoming.ts', outgoing: 'lambda/call-outgoing.ts' } as const;
+const run = promisify(execFile);
+
+let db: Dynalite;
+let dir: string;
+let secretsManager: Server;
+let secretsEndpoint: string;
+const secretRequests: { target?: string; authorization?: string; body: string }[] = [];
+const bundles: Record<string, { file: string; metafile: Metafile }> = {};
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+beforeAll(async () => {
+  db = await startDynalite();
+  await registerDevice(db.registry);
+  dir = await mkdtemp(path.join(tmpdir(), 'softphone-bundles-'));
+  secretsManager = createServer(async (req, res) => {
+    const body = await readBody(req);
+    secretRequests.push({ target: req.headers['x-amz-target'] as string, authorization: req.headers.authorization, body });
+    res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1' });
+    res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio-AbCdEf', Name: 'twilio', VersionId: 'v1', SecretString: JSON.stringify(FAKE_CREDS) }));
+  });
+  await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
+  secretsEndpoint = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;
+  for (const [name, entry] of Object.entries(ENTRIES)) {
+    const file = path.join(dir, name, 'index.js');
+    const result = await build({ ...lambdaEsbuildOptions(path.join(ROOT, entry), file), absWorkingDir: ROOT, metafile: true, logLevel: 'silent' });
+    bundles[name] = { file, metafile: result.metafile! };
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await new Promise((resolve) => secretsManager?.close(resolve));
+  await db?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/** Loads a bundle in a fresh process, as the Lambda runtime would, and invokes its handler once. */
+async function invoke(name: keyof typeof ENTRIES, event: unknown): Promise<{ result?: unknown; error?: string }> {
+  const script = `require(${JSON.stringify(bundles[name].file)}).handler(JSON.parse(process.argv[1])).then(
+    (result) => process.stdout.write(JSON.stringify({ result })),
+    (err) => process.stdout.write(JSON.stringify({ error: err.message })))`;
+  const { stdout } = await run(process.execPath, ['-e', script, JSON.stringify(event)], {
+    env: {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIDBUNDLETEST',
+      AWS_SECRET_ACCESS_KEY: 'bundle-test-secret-not-real',
+      AWS_SESSION_TOKEN: 'bundle-test-session',
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
+      // No shared config or credentials files: the environment is the only source, as in Lambda.
+      AWS_CONFIG_FILE: path.join(dir, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'),
+      DEVICES_TABLE: db.devicesTable,
+      ATTEMPTS_TABLE: db.attemptsTable,
+      TWILIO_SECRET_ID: 'twilio',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    },
+  });
+  return JSON.parse(stdout);
+}
+
+test('the SDK default credential chain is replaced by environment credentials in every bundle', () => {
+  for (const { metafile } of Object.values(bundles)) {
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs.some((i) => i.endsWith('lambda/core/env-credential-provider.ts'))).toBe(true);
+    expect(inputs.filter((i) => /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity)|nested-clients)\//.test(i))).toEqual([]);
+  }
+});
+
+test('only the outgoing-call bundle carries the full phone metadata (number types)', () => {
+  const metadataOf = (name: string) => Object.keys(bundles[name].metafile.inputs).filter((i) => /libphonenumber-js\/metadata\.\w+\.json/.test(i));
+  expect(metadataOf('token')).toEqual([expect.stringMatching(/metadata\.min\.json/)]);
+  expect(metadataOf('incoming')).toEqual([expect.stringMatching(/metadata\.min\.json/)]);
+  expect(metadataOf('outgoing')).toEqual([expect.stringMatching(/metadata\.max\.json/)]);
+});
+
+test('the bundled token handler signs in with environment credentials only', async () => {
+  const { result, error } = await invoke('token', { twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET });
+  expect(error).toBeUndefined();
+  expect(result).toMatchObject({ success: true, identity: 'DeviceId_0001' });
+  const fetch = secretRequests.at(-1)!;
+  expect(fetch.target).toBe('secretsmanager.GetSecretValue');
+  expect(JSON.parse(fetch.body)).toMatchObject({ SecretId: 'twilio' });
+  expect(fetch.authorization).toContain('Credential=AKIDBUNDLETEST/'); // signed with the environment's key
+});
+
+test('the bundled TwiML handlers answer signed webhooks and refuse unsigned ones', async () => {
+  const incoming = await invoke('incoming', signedEvent(INCOMING_RESOURCE, { To: '+815031234567', From: '+819059876543' }));
+  expect(incoming.result).toBe(
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>',
+  );
+  const outgoing = await invoke('outgoing', signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81-90-5987-6543' }));
+  expect(outgoing.result).toBe(
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+815031234567"><Number>+819059876543</Number></Dial></Response>',
+  );
+  const premium = await invoke('outgoing', signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81 990 123 456' }));
+  expect(premium.result).toMatch(/<Say[^>]*>.+<\/Say><Hangup\/><\/Response>$/);
+  expect(await invoke('incoming', { params: { To: '+815031234567' }, signature: '' })).toEqual({ error: '[403] Forbidden' });
+});
