@@ -123,8 +123,8 @@ export function formatReport(report: BenchReport): string {
           const dBytes = base?.bundleBytes != null && v.bytes !== undefined ? v.bytes - base.bundleBytes : NaN;
           const dMs = base?.coldInitMs != null ? v.coldInitMs - base.coldInitMs : NaN;
           const ratio = json.lambdas[0]?.referenceColdInitMs ? `${((v.coldInitMs / json.lambdas[0].referenceColdInitMs) * 100).toFixed(1)}%` : 'n/a';
-          // A what-if that changes no byte is already in the deployed code.
-          const label = group === 'what-if' && dBytes === 0 ? `${v.label} (already deployed: same bytes)` : v.label;
+          // A what-if that changes (almost) no byte is already in the deployed code.
+          const label = group === 'what-if' && Math.abs(dBytes) < 1000 ? `${v.label} (already deployed)` : v.label;
           return [label, v.bytes === undefined ? '' : kb(v.bytes), signed(dBytes / 1000, ' KB'), ms(v.coldInitMs), signed(dMs, ' ms'), ratio];
         });
     const head = ['variant', 'bundle', 'Δ bundle', 'cold init', 'Δ cold init', 'of ref.'];
