@@ -2,7 +2,7 @@
  * POST /twilio/retrieve_twiml/call_incoming — a call to a registered Twilio number rings its softphone.
  */
 import { describeError } from '../core/logger';
-import { normalizePhoneNumber } from '../core/phone';
+import { isE164 } from '../core/e164';
 import { dialClientTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../core/twiml';
 import type { HandlerDeps } from './deps';
 import { isKnownFault } from './faults';
@@ -15,11 +15,9 @@ export function createIncomingCallHandler(deps: HandlerDeps): (event: unknown) =
   return async (event: unknown): Promise<string> => {
     try {
       const { params } = await verifiedWebhook(event, deps, 'call_incoming');
-      let to: string;
-      try {
-        to = normalizePhoneNumber(params.To ?? '');
-      } catch {
-        logger.warn('call_incoming: To is not a phone number');
+      const to = params.To;
+      if (!isE164(to)) {
+        logger.warn('call_incoming: To is not an E.164 phone number');
         return sayAndHangupTwiml('An error occurred. The called Twilio phone number is invalid.');
       }
       const device = await registry.findByNumber(to);

@@ -91,10 +91,11 @@ test('the SDK default credential chain is replaced by environment credentials in
   }
 });
 
-test('only the outgoing-call bundle carries the full phone metadata (number types)', () => {
+test('phone metadata: none on the incoming path, min for sign-in, max (number types) only for outgoing calls', () => {
   const metadataOf = (name: string) => Object.keys(bundles[name].metafile.inputs).filter((i) => /libphonenumber-js\/metadata\.\w+\.json/.test(i));
+  const libphonenumberIn = (name: string) => Object.keys(bundles[name].metafile.inputs).some((i) => i.includes('node_modules/libphonenumber-js/'));
+  expect(libphonenumberIn('incoming')).toBe(false);
   expect(metadataOf('token')).toEqual([expect.stringMatching(/metadata\.min\.json/)]);
-  expect(metadataOf('incoming')).toEqual([expect.stringMatching(/metadata\.min\.json/)]);
   expect(metadataOf('outgoing')).toEqual([expect.stringMatching(/metadata\.max\.json/)]);
 });
 

@@ -105,6 +105,13 @@ describe('incoming call TwiML', () => {
     expect(out).toBe(hangup('An error occurred. Your Twilio phone number +815099998888 is invalid.'));
   });
 
+  test('To must be E.164, as Twilio sends it (a SIP address or a formatted number is not looked up)', async () => {
+    for (const To of ['sip:alice@example.com', '+81-50-3123-4567', '815031234567', '']) {
+      const out = await handler()(signedEvent(INCOMING_RESOURCE, { ...walkthroughParams, To }));
+      expect([To, out]).toEqual([To, hangup('An error occurred. The called Twilio phone number is invalid.')]);
+    }
+  });
+
   test('hostile To never becomes markup', async () => {
     const out = await handler()(signedEvent(INCOMING_RESOURCE, { ...walkthroughParams, To: '+8190</Number><Number>+1900' }));
     expect(out).toBe(hangup('An error occurred. The called Twilio phone number is invalid.'));
