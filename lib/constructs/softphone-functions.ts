@@ -52,6 +52,13 @@ const REGISTRY_ACCESS: Readonly<Record<RouteId, { devices: readonly string[]; cl
   callOutgoing: { devices: [], clientNameIndex: ['dynamodb:Query'], attempts: [] },
 };
 
+/**
+ * Memory (and with it CPU: Lambda allots CPU in proportion) per route. The token function runs the
+ * device-secret scrypt hash (~80 ms of one full core, 32 MiB), so it gets a larger share of a vCPU to keep
+ * sign-in quick; the TwiML functions do little work per request.
+ */
+const MEMORY_MB: Readonly<Record<RouteId, number>> = { token: 1024, callIncoming: 512, callOutgoing: 512 };
+
 /** The clientName index's ARN (`<table ARN>/index/clientName-index`). */
 function indexArn(table: dynamodb.ITable, indexName: string): string {
   return `${table.tableArn}/index/${indexName}`;
@@ -121,7 +128,7 @@ export class SoftphoneFunctions extends Construct {
         depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
-        memorySize: 512,
+        memorySize: MEMORY_MB[route.id],
         timeout: Duration.seconds(10),
         role,
         logGroup,

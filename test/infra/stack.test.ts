@@ -95,6 +95,8 @@ describe('functions', () => {
       const [, fn] = fnByDescription(route.functionName);
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect(fn.Properties!.Timeout).toBeLessThanOrEqual(15);
+      // The token function hashes device secrets (scrypt), so it gets more memory and with it more CPU.
+      expect(fn.Properties!.MemorySize).toBe(route.id === 'token' ? 1024 : 512);
       const logGroupId = fn.Properties!.LoggingConfig.LogGroup.Ref as string;
       expect(s.json.Resources[logGroupId].Properties!.RetentionInDays).toBeGreaterThan(0);
     }
