@@ -44,12 +44,14 @@ export interface SoftphoneFunctionsProps {
  * - token: `findByNumber` (GetItem on devices) and the sign-in lockout on the attempts table
  *   (GetItem, UpdateItem for failures, DeleteItem when a sign-in succeeds);
  * - callIncoming: `findByNumber` (GetItem on devices);
- * - callOutgoing: `findByClientName` (Query on devices' `clientName-index`).
+ * - callOutgoing: `findByClientName` (Query on devices' `clientName-index`, then GetItem on devices to confirm
+ *   the eventually consistent index against the table).
+ * `test/infra/least-privilege.test.ts` records what each handler really calls and holds these grants to it.
  */
 const REGISTRY_ACCESS: Readonly<Record<RouteId, { devices: readonly string[]; clientNameIndex: readonly string[]; attempts: readonly string[] }>> = {
   token: { devices: ['dynamodb:GetItem'], clientNameIndex: [], attempts: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] },
   callIncoming: { devices: ['dynamodb:GetItem'], clientNameIndex: [], attempts: [] },
-  callOutgoing: { devices: [], clientNameIndex: ['dynamodb:Query'], attempts: [] },
+  callOutgoing: { devices: ['dynamodb:GetItem'], clientNameIndex: ['dynamodb:Query'], attempts: [] },
 };
 
 /**

@@ -136,7 +136,10 @@ describe('functions', () => {
         [`<${attempts}.Arn>`]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
       },
       TwilioRetrieveTwimlCallIncoming: { [`<${devices}.Arn>`]: ['dynamodb:GetItem'] },
-      TwilioRetrieveTwimlCallOutgoing: { [`<${devices}.Arn>/index/${CLIENT_NAME_INDEX}`]: ['dynamodb:Query'] },
+      TwilioRetrieveTwimlCallOutgoing: {
+        [`<${devices}.Arn>`]: ['dynamodb:GetItem'],
+        [`<${devices}.Arn>/index/${CLIENT_NAME_INDEX}`]: ['dynamodb:Query'],
+      },
     };
     for (const route of ROUTES) {
       const [, fn] = fnByDescription(route.functionName);

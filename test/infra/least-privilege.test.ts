@@ -1,0 +1,87 @@
+/**
+ * Least privilege, both ways: every DynamoDB call each handler really makes (recorded on a real dynalite
+ * registry, over each handler's success and refusal paths) is granted to its function's role in the
+ * synthesized template, and nothing else on the registry is. A grant that misses a call would only show in
+ * AWS (dynalite enforces no IAM); a grant that nothing calls is needless privilege.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ROUTES, type RouteId } from '../../lib/api/routes';
+import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
+import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
+import { createTokenHandler } from '../../lambda/handlers/token';
+import { DEVICE_SECRET, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, type Dynalite } from '../lambda/helpers';
+import { flatten, resourcesOf, synthesize, type Synthesized } from './synth';
+
+let s: Synthesized;
+let db: Dynalite;
+const calls: { action: string; table: string; index?: string }[] = [];
+
+/** Records each low-level DynamoDB operation as the IAM action it needs and the table (and index) it touches. */
+function recordCalls(client: DynamoDBClient): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { TableName?: string; IndexName?: string };
+      calls.push({ action: `dynamodb:${String(context.commandName).replace(/Command$/, '')}`, table: input.TableName ?? '?', index: input.IndexName });
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordIamActions' },
+  );
+}
+
+beforeAll(async () => {
+  s = synthesize();
+  db = await startDynalite();
+  await registerDevice(db.registry);
+  recordCalls(db.client);
+}, 60_000);
+afterAll(async () => {
+  await db?.close();
+});
+
+/** Runs a route's handler over its success and refusal paths; returns the registry calls it made. */
+async function exercise(route: RouteId): Promise<Set<string>> {
+  calls.length = 0;
+  const deps = makeDeps(db.registry);
+  if (route === 'token') {
+    const handler = createTokenHandler(deps, { dummyScryptParams: TEST_SCRYPT });
+    await handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET });
+    await handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: 'wrong' }).catch(() => undefined);
+    await handler({ twilioPhoneNumber: '+81-50-9999-0000', deviceSecret: 'wrong' }).catch(() => undefined);
+  } else if (route === 'callIncoming') {
+    const handler = createIncomingCallHandler(deps);
+    await handler(signedEvent(INCOMING_RESOURCE, { To: '+815031234567', From: '+819059876543' }));
+    await handler(signedEvent(INCOMING_RESOURCE, { To: '+815099990000', From: '+819059876543' }));
+  } else {
+    const handler = createOutgoingCallHandler(deps);
+    const dial = await handler(signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81-90-5987-6543' }));
+    expect(dial).toContain('<Number>+819059876543</Number>'); // the path really reached the registry and dialled
+    await handler(signedEvent(OUTGOING_RESOURCE, { From: 'client:Nobody', callOutgoingPhoneNumber: '+81-90-5987-6543' }));
+  }
+  const kind = (c: (typeof calls)[number]) =>
+    c.table === db.devicesTable ? (c.index ? `devices/index/${c.index}` : 'devices') : c.table === db.attemptsTable ? 'attempts' : `unknown table ${c.table}`;
+  return new Set(calls.map((c) => `${c.action} on ${kind(c)}`));
+}
+
+/** The registry grants of a function's role in the synthesized template, in the same words. */
+function grantedRegistryAccess(functionName: string): Set<string> {
+  const tableIds = Object.fromEntries(
+    resourcesOf(s.json, 'AWS::DynamoDB::Table').map(([id, r]) => [id, r.Properties!.GlobalSecondaryIndexes ? 'devices' : 'attempts']),
+  );
+  const [, fn] = resourcesOf(s.json, 'AWS::Lambda::Function').find(([, r]) => String(r.Properties?.Description ?? '').startsWith(`${functionName}:`))!;
+  const roleId = fn.Properties!.Role['Fn::GetAtt'][0] as string;
+  const [, policy] = resourcesOf(s.json, 'AWS::IAM::Policy').find(([, p]) => p.Properties!.Roles.some((r: { Ref: string }) => r.Ref === roleId))!;
+  const granted = new Set<string>();
+  for (const st of policy.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]) {
+    for (const action of [st.Action].flat().filter((a) => a.startsWith('dynamodb:'))) {
+      const resource = flatten(st.Resource).replace(/<(\w+)\.Arn>/, (_, id: string) => tableIds[id] ?? `unknown ${id}`);
+      granted.add(`${action} on ${resource}`);
+    }
+  }
+  return granted;
+}
+
+test.each(ROUTES.map((r) => [r.functionName, r.id] as const))('%s: granted exactly the registry calls its handler makes', async (functionName, id) => {
+  const used = await exercise(id);
+  expect(used.size).toBeGreaterThan(0);
+  expect([...grantedRegistryAccess(functionName)].sort()).toEqual([...used].sort());
+});
