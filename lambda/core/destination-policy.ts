@@ -11,15 +11,24 @@ export const phoneRulesWithTypes = createPhoneRules(maxMetadata);
 
 export type DestinationDecision =
   | { ok: true; e164: string; country: CountryCode }
-  | { ok: false; reason: 'unparsable' | 'invalid' | 'premium-rate' | 'shared-cost' | 'country-not-allowed'; country?: CountryCode };
+  | {
+      ok: false;
+      reason: 'unparsable' | 'invalid' | 'premium-rate' | 'shared-cost' | 'number-type' | 'country-not-allowed';
+      country?: CountryCode;
+    };
 
-/** Number types that are always refused as destinations (toll fraud). */
-export const REFUSED_NUMBER_TYPES: readonly NumberType[] = ['PREMIUM_RATE', 'SHARED_COST'];
+/**
+ * The number types a softphone may call: an allow-list, so a type that toll fraud favours and this list does
+ * not name (personal numbers such as UK 070, pagers, voicemail access, or a number whose type the metadata
+ * cannot tell) is refused. VOIP stays allowed (Japan's 050 numbers, the walkthrough's own, are VOIP), and so
+ * do UANs (e.g. UK 03, charged as geographic calls).
+ */
+export const ALLOWED_NUMBER_TYPES: readonly NumberType[] = ['FIXED_LINE', 'MOBILE', 'FIXED_LINE_OR_MOBILE', 'TOLL_FREE', 'VOIP', 'UAN'];
 
 /**
  * The toll-fraud policy for an outgoing call's destination: the number must parse (national format read in
- * `callerCountry`), be valid, not be premium-rate or shared-cost, and be in one of `allowedCountries`
- * (default: the caller's own country).
+ * `callerCountry`), be valid, be of an allowed type (premium-rate and shared-cost numbers get their own
+ * reasons), and be in one of `allowedCountries` (default: the caller's own country).
  */
 export function checkDestination(input: string, callerCountry: CountryCode | undefined, allowedCountries?: readonly string[]): DestinationDecision {
   let parsed;
@@ -32,6 +41,7 @@ export function checkDestination(input: string, callerCountry: CountryCode | und
   const type = parsed.getType();
   if (type === 'PREMIUM_RATE') return { ok: false, reason: 'premium-rate' };
   if (type === 'SHARED_COST') return { ok: false, reason: 'shared-cost' };
+  if (!type || !ALLOWED_NUMBER_TYPES.includes(type)) return { ok: false, reason: 'number-type' };
   const country = parsed.country;
   const allowed = allowedCountries ?? (callerCountry ? [callerCountry] : []);
   if (!country || !allowed.includes(country)) return { ok: false, reason: 'country-not-allowed', ...(country ? { country } : {}) };

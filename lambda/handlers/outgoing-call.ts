@@ -20,6 +20,7 @@ export const OUTGOING_MESSAGES = {
   invalidDestination: 'Sorry, the number you dialled is not a valid phone number.',
   premiumRate: 'Sorry, calls to premium rate numbers are not allowed.',
   sharedCost: 'Sorry, calls to shared cost numbers are not allowed.',
+  numberType: 'Sorry, calls to this kind of number are not allowed.',
   countryNotAllowed: 'Sorry, calls to this country are not allowed.',
 } as const;
 
@@ -65,6 +66,8 @@ export function createOutgoingCallHandler(deps: HandlerDeps): (event: unknown) =
             return sayAndHangupTwiml(OUTGOING_MESSAGES.premiumRate);
           case 'shared-cost':
             return sayAndHangupTwiml(OUTGOING_MESSAGES.sharedCost);
+          case 'number-type':
+            return sayAndHangupTwiml(OUTGOING_MESSAGES.numberType);
           case 'country-not-allowed':
             return sayAndHangupTwiml(OUTGOING_MESSAGES.countryNotAllowed);
           default:

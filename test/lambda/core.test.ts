@@ -80,6 +80,14 @@ describe('phone', () => {
       expect(checkDestination('+81-90-5987-6543', 'JP')).toEqual({ ok: true, e164: '+819059876543', country: 'JP' });
       expect(checkDestination('090-5987-6543', 'JP')).toEqual({ ok: true, e164: '+819059876543', country: 'JP' });
     });
+    test('number types are an allow-list: personal numbers and pagers refused; VOIP (JP 050) and UAN (UK 03) allowed', () => {
+      expect(checkDestination('+44 7012 345678', 'GB')).toMatchObject({ ok: false, reason: 'number-type' }); // PERSONAL_NUMBER
+      expect(checkDestination('+44 7640 123456', 'GB')).toMatchObject({ ok: false, reason: 'number-type' }); // PAGER
+      expect(checkDestination('050-3123-4567', 'JP')).toEqual({ ok: true, e164: '+815031234567', country: 'JP' }); // VOIP
+      expect(checkDestination('0300 123 4567', 'GB')).toMatchObject({ ok: true, country: 'GB' }); // UAN
+      expect(checkDestination('0120-123-456', 'JP')).toMatchObject({ ok: true }); // TOLL_FREE
+      expect(checkDestination('+1 415 555 2671', 'US')).toMatchObject({ ok: true }); // FIXED_LINE_OR_MOBILE
+    });
     test('premium-rate numbers are refused even in allowed countries', () => {
       expect(checkDestination('+1 900 555 0123', 'US')).toMatchObject({ ok: false, reason: 'premium-rate' });
       expect(checkDestination('+81 990 123 456', 'JP')).toMatchObject({ ok: false, reason: 'premium-rate' });

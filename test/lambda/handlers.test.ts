@@ -189,6 +189,7 @@ describe('outgoing call TwiML', () => {
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+1 900 555 0123' }, { config: testConfig({ allowedDestinationCountries: ['JP', 'US'] }) })).resolves.toBe(hangup(OUTGOING_MESSAGES.premiumRate));
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+33 810 12 34 56' }, { config: testConfig({ allowedDestinationCountries: ['FR'] }) })).resolves.toBe(hangup(OUTGOING_MESSAGES.sharedCost));
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+81 12' })).resolves.toBe(hangup(OUTGOING_MESSAGES.invalidDestination));
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+44 7012 345678' }, { config: testConfig({ allowedDestinationCountries: ['GB'] }) })).resolves.toBe(hangup(OUTGOING_MESSAGES.numberType));
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+44 20 7946 0000' })).resolves.toBe(hangup(OUTGOING_MESSAGES.countryNotAllowed));
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '' })).resolves.toBe(hangup(OUTGOING_MESSAGES.noDestination));
   });
