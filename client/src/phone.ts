@@ -42,6 +42,8 @@ export class Phone {
   private retryTimer?: unknown;
   private retryCount = 0;
   private recovering = false;
+  /** The Device's token expired or a refresh failed, so recovery must hand it a fresh one even if it is registered. */
+  private tokenStale = false;
   private session = 0; // bumps on sign-in/out so late callbacks from an old device are ignored
   private readonly now: () => number;
   private readonly setTimer: (fn: () => void, ms: number) => unknown;
@@ -112,6 +114,7 @@ export class Phone {
   async signOut(): Promise<void> {
     this.session++;
     this.cancelRetry();
+    this.tokenStale = false;
     const device = this.device;
     this.device = undefined;
     this.creds = undefined;
@@ -132,12 +135,7 @@ export class Phone {
   private wire(device: VoiceDevice, session: number): void {
     const live = () => session === this.session && this.device === device;
     device.on('registering', () => live() && this.snapshot.registration !== 'offline' && this.setRegistration('registering'));
-    device.on('registered', () => {
-      if (!live()) return;
-      this.cancelRetry();
-      this.retryCount = 0;
-      this.setRegistration('ready');
-    });
+    device.on('registered', () => live() && this.markReady());
     device.on('unregistered', () => {
       if (!live()) return;
       this.setRegistration('offline', 'Connection to the phone service lost. Reconnecting…');
@@ -150,9 +148,17 @@ export class Phone {
     device.on('incoming', (call) => live() && this.onIncoming(call));
   }
 
+  /** The Device is registered: stop any recovery and show the phone as ready. */
+  private markReady(): void {
+    this.cancelRetry();
+    this.retryCount = 0;
+    this.setRegistration('ready');
+  }
+
   private onDeviceError(err: VoiceError): void {
     const friendly = describeVoiceError(err);
     if (isTokenExpiry(err)) {
+      this.tokenStale = true;
       this.setRegistration('offline', friendly.message);
       void this.recover();
       return;
@@ -179,6 +185,7 @@ export class Phone {
       const grant = await this.deps.fetchToken(creds);
       if (session !== this.session || device !== this.device) return false;
       device.updateToken(grant.token);
+      this.tokenStale = false;
       return true;
     } catch (err) {
       if (session !== this.session) return false;
@@ -186,21 +193,32 @@ export class Phone {
         this.setRegistration('error', `${err.message} Sign in again.`);
         return false;
       }
+      this.tokenStale = true;
       this.scheduleRecovery(true);
       return false;
     }
   }
 
-  /** Gets the Device back to registered: a fresh token, then register(). */
+  /**
+   * Gets the Device back to registered: a fresh token, then register(). A Device that is still registered
+   * (its websocket survived a network blip) only needs the state put back to `ready`: the Voice SDK emits
+   * `registered` on a state change only, so nothing else would ever clear `offline`.
+   */
   async recover(): Promise<void> {
     if (this.recovering || !this.device || !this.creds) return;
     this.cancelRetry();
+    if (this.device.registered && !this.tokenStale) {
+      this.markReady();
+      return;
+    }
     this.recovering = true;
     const session = this.session;
     try {
       if (!(await this.refreshToken(session))) return;
       const device = this.device;
-      if (session !== this.session || !device || device.registered) return;
+      if (session !== this.session || !device) return;
+      // Registered all along: the new token reaches it via updateToken, and again no `registered` follows.
+      if (device.registered) return this.markReady();
       await device.register();
     } catch (err) {
       if (session === this.session) {
@@ -239,6 +257,12 @@ export class Phone {
     }
   }
 
+  /**
+   * The browser says the network is gone: show it at once (calls would fail) instead of waiting for the
+   * Voice SDK to notice. This only changes what the page shows; the Device stays as it is, and either it
+   * reports `unregistered` (recovery with backoff) or `networkOnline()` finds it still registered and
+   * returns to `ready`.
+   */
   networkOffline(): void {
     if (this.device && this.snapshot.registration === 'ready') {
       this.setRegistration('offline', describeVoiceError({ code: 31005, message: '' }).message);

@@ -231,6 +231,84 @@ describe('Phone: staying connected', () => {
     expect(devices).toHaveLength(1);
   });
 
+  it('comes back to ready after a browser offline/online blip the Device stayed registered through', async () => {
+    const { phone, devices, fetchToken, timers } = setup();
+    await phone.signIn(creds);
+    const states: string[] = [];
+    phone.subscribe((s) => states.push(s.registration));
+    // Wi-Fi roam or VPN toggle: the browser fires 'offline', the Voice SDK's websocket survives.
+    phone.networkOffline();
+    expect(phone.state).toMatchObject({ registration: 'offline', message: expect.stringMatching(/No connection to the phone service/) });
+    expect(devices[0].registered).toBe(true);
+    // The SDK's periodic re-register emits nothing (no state change), so only 'online' can bring it back.
+    phone.networkOnline();
+    await flush();
+    expect(phone.state.registration).toBe('ready');
+    expect(phone.state.message).toBeUndefined();
+    expect(states).toEqual(['ready', 'offline', 'ready']);
+    // Nothing redone: no token fetched, no register(), no new Device, no retry left behind.
+    expect(fetchToken).toHaveBeenCalledTimes(1);
+    expect(devices[0].tokens).toEqual(['token-1']);
+    expect(devices[0].registerCalls).toBe(1);
+    expect(devices).toHaveLength(1);
+    expect(timers).toHaveLength(0);
+    // Call works again (main.ts enables it for registration 'ready' with no active call).
+    expect(phone.state.call.phase).toBe('idle');
+    await phone.dial('+819059876543');
+    expect(devices[0].connects).toEqual([{ callOutgoingPhoneNumber: '+819059876543', callerPhoneNumber: '+815031234567' }]);
+    expect(phone.state.call.phase).toBe('connecting');
+  });
+
+  it('re-registers with a fresh token when the Device did unregister during the blip', async () => {
+    const { phone, devices, fetchToken, timers } = setup();
+    await phone.signIn(creds);
+    phone.networkOffline();
+    expect(phone.state.registration).toBe('offline');
+    devices[0].registered = false;
+    devices[0].emit('unregistered');
+    expect(phone.state).toMatchObject({ registration: 'offline', message: expect.stringMatching(/Reconnecting/) });
+    expect(timers).toHaveLength(1);
+    phone.networkOnline();
+    await flush();
+    await flush();
+    expect(fetchToken).toHaveBeenCalledTimes(2);
+    expect(devices[0].tokens).toEqual(['token-1', 'token-2']);
+    expect(devices[0].registerCalls).toBe(2);
+    expect(devices[0].registered).toBe(true);
+    expect(phone.state.registration).toBe('ready');
+    expect(timers).toHaveLength(0);
+    expect(devices).toHaveLength(1);
+  });
+
+  it('returns to ready after an expired token (20104) is replaced on a Device that stayed registered', async () => {
+    const { phone, devices, timers } = setup();
+    await phone.signIn(creds);
+    devices[0].emit('error', { code: 20104, message: 'AccessTokenExpired' });
+    expect(phone.state.registration).toBe('offline');
+    await flush();
+    await flush();
+    expect(devices[0].tokens).toEqual(['token-1', 'token-2']); // the expired token is still replaced …
+    expect(devices[0].registerCalls).toBe(1); // … but a registered Device is not registered again
+    expect(phone.state.registration).toBe('ready');
+    expect(timers).toHaveLength(0);
+  });
+
+  it('keeps a failed refresh owed across an offline/online blip: the fresh token is still fetched', async () => {
+    const { phone, devices, fetchToken, timers } = setup([{ token: 'token-1', identity: 'i' }, new TokenError('network', 'offline')]);
+    await phone.signIn(creds);
+    devices[0].emit('tokenWillExpire');
+    await flush();
+    expect(timers.map((t) => t.ms)).toEqual([100]);
+    phone.networkOffline();
+    phone.networkOnline();
+    await flush();
+    expect(fetchToken).toHaveBeenCalledTimes(3);
+    expect(devices[0].tokens).toHaveLength(2);
+    expect(devices[0].registerCalls).toBe(1);
+    expect(phone.state.registration).toBe('ready');
+    expect(timers).toHaveLength(0);
+  });
+
   it('reports a refused token (20101) as an error without retrying', async () => {
     const { phone, devices, timers } = setup();
     await phone.signIn(creds);
