@@ -1,7 +1,7 @@
 /** Brute-force lockout of the token API, with state in the attempts table of a real dynalite server. */
 import * as deviceSecret from '../../lambda/core/device-secret';
 import { blockedUntil, DEFAULT_LOCKOUT_POLICY, delayAfter } from '../../lambda/core/lockout';
-import { createTokenHandler } from '../../lambda/handlers/token';
+import { createTokenHandler, DUMMY_SECRET_HASH } from '../../lambda/handlers/token';
 import { DEVICE_NUMBER, DEVICE_SECRET, expectThrown, makeDeps, registerDevice, startDynalite, TEST_SCRYPT, type Dynalite } from './helpers';
 
 let db: Dynalite;
@@ -103,11 +103,16 @@ test('an unknown number still costs one scrypt verify (equal timing on the 403 p
   expect(verify.mock.calls[0][1]).toMatch(/^scrypt\$16\$1\$1\$/); // the dummy hash, at the configured cost
 });
 
-test('the dummy hash defaults to the production cost', async () => {
+test('the dummy hash is precomputed at the production cost: the first unknown number costs one verify, no hash', async () => {
+  const { N, r, p } = deviceSecret.DEFAULT_SCRYPT_PARAMS;
+  expect(DUMMY_SECRET_HASH.startsWith(`scrypt$${N}$${r}$${p}$`)).toBe(true);
   const hash = jest.spyOn(deviceSecret, 'hashDeviceSecret');
+  const verify = jest.spyOn(deviceSecret, 'verifyDeviceSecret');
   const handler = createTokenHandler(makeDeps(db.registry));
   await expectThrown(() => handler({ twilioPhoneNumber: '+815077775555', deviceSecret: 'guess' }));
-  expect(hash.mock.calls[0][1]).toEqual(deviceSecret.DEFAULT_SCRYPT_PARAMS);
+  expect(hash).not.toHaveBeenCalled();
+  expect(verify.mock.calls).toEqual([['guess', DUMMY_SECRET_HASH]]);
+  await db.registry.clearAttempts('+815077775555');
 });
 
 test('parallel guesses cannot slip past the lockout: each is counted before its secret is checked', async () => {
