@@ -12,7 +12,23 @@ export interface TwilioCredentials {
   authToken: string;
   twimlAppSid: string;
 }
-export type CredentialsProvider = () => Promise<TwilioCredentials>;
+/**
+ * Returns the current credentials. `refresh`, when the source can change under a running container (Secrets
+ * Manager), re-reads it now, bypassing the cache: the webhooks call it when a signature does not match the cached
+ * Auth Token (it may just have been rotated). It is rate-limited per provider and resolves to `undefined` when it
+ * did not fetch (rate limit reached, or the fetch failed); it never rejects.
+ */
+export interface CredentialsProvider {
+  (): Promise<TwilioCredentials>;
+  refresh?: () => Promise<TwilioCredentials | undefined>;
+}
+
+/** How long a warm container reuses the secret before reading it again (a rotated key is picked up within this). */
+export const CREDENTIALS_MAX_AGE_SECONDS = 300;
+/** At most one forced re-read (signature mismatch) per this many seconds per container: no denial of wallet. */
+export const CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS = 60;
+/** After a failed re-read of an expired secret, the stale value is used and the next read waits this long. */
+export const CREDENTIALS_RETRY_AFTER_FAILURE_SECONDS = 30;
 
 export const CREDENTIAL_FIELDS: readonly (keyof TwilioCredentials)[] = [
   'accountSid',
@@ -59,21 +75,38 @@ export function parseCredentials(value: unknown, source: string): TwilioCredenti
 export interface SecretsManagerCredentialsOptions {
   /** A ready client (tests inject one wrapped by aws-sdk-client-mock); default: a client with timeouts and bounded retries. */
   client?: SecretsManagerClient;
+  /** Default CREDENTIALS_MAX_AGE_SECONDS. */
+  maxAgeSeconds?: number;
+  /** Default CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS. */
+  forcedRefreshIntervalSeconds?: number;
+  /** Clock in epoch milliseconds (tests); default Date.now. */
+  now?: () => number;
 }
 
 /**
- * Fetches the secret once per container and caches it. A failed fetch is not cached, so the next request
- * after Secrets Manager recovers succeeds. Concurrent first calls share one fetch.
+ * Reads the secret on first use and caches it for `maxAgeSeconds` (default 5 minutes), so warm invocations make no
+ * Secrets Manager call and a rotated Auth Token or API key is picked up within that period without a redeploy.
+ * Concurrent callers share one fetch. A failed first fetch is not cached (the next request retries); a failed
+ * re-read of an expired value keeps serving the stale value and retries after CREDENTIALS_RETRY_AFTER_FAILURE_SECONDS,
+ * so a Secrets Manager outage does not take down warm containers. `refresh()` forces a re-read at most once per
+ * `forcedRefreshIntervalSeconds`.
  */
 export function secretsManagerCredentials(secretId: string, opts: SecretsManagerCredentialsOptions = {}): CredentialsProvider {
+  const now = opts.now ?? Date.now;
+  const maxAgeMs = (opts.maxAgeSeconds ?? CREDENTIALS_MAX_AGE_SECONDS) * 1000;
+  const forcedIntervalMs = (opts.forcedRefreshIntervalSeconds ?? CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS) * 1000;
+  const retryAfterFailureMs = CREDENTIALS_RETRY_AFTER_FAILURE_SECONDS * 1000;
   let provider: SecretsProvider | undefined;
-  let cached: TwilioCredentials | undefined;
+  /** The newest value read, when its read started, and when it must be read again. */
+  let cached: { creds: TwilioCredentials; fetchedAt: number; expiresAt: number } | undefined;
   let inflight: Promise<TwilioCredentials> | undefined;
-  const fetchOnce = async (): Promise<TwilioCredentials> => {
+  let lastForcedAt: number | undefined;
+
+  const fetchSecret = async (): Promise<TwilioCredentials> => {
     provider ??= opts.client ? new SecretsProvider({ awsSdkV3Client: opts.client }) : new SecretsProvider({ clientConfig: awsClientConfig() });
     let raw: unknown;
     try {
-      // Our own cache holds the value for the container's life; Powertools' cache is bypassed.
+      // Our own cache (below) decides when to read; Powertools' cache is bypassed.
       raw = await provider.get(secretId, { forceFetch: true });
     } catch (err) {
       throw new CredentialsError(`Could not read the Twilio secret ${secretId}: ${errorName(err)}`, { cause: err });
@@ -87,21 +120,51 @@ export function secretsManagerCredentials(secretId: string, opts: SecretsManager
     }
     return parseCredentials(parsed, secretId);
   };
-  return async () => {
-    if (cached) return cached;
-    inflight ??= fetchOnce().then(
+
+  /** Starts a read; every caller until it settles shares it. */
+  const load = (): Promise<TwilioCredentials> => {
+    const startedAt = now();
+    const p: Promise<TwilioCredentials> = fetchSecret().then(
       (creds) => {
-        cached = creds;
-        inflight = undefined;
-        return creds;
+        // An older read finishing after a newer one must not overwrite it.
+        if (!cached || startedAt >= cached.fetchedAt) cached = { creds, fetchedAt: startedAt, expiresAt: now() + maxAgeMs };
+        return cached.creds;
       },
       (err: unknown) => {
-        inflight = undefined;
+        if (cached) {
+          // Keep the last good value rather than failing every request while Secrets Manager is unavailable.
+          cached.expiresAt = Math.max(cached.expiresAt, now() + retryAfterFailureMs);
+          return cached.creds;
+        }
         throw err;
       },
     );
-    return inflight;
+    const tracked = p.finally(() => {
+      if (inflight === tracked) inflight = undefined;
+    });
+    inflight = tracked;
+    return tracked;
   };
+
+  const get = (async () => {
+    if (cached && now() < cached.expiresAt) return cached.creds;
+    return inflight ?? load();
+  }) as CredentialsProvider;
+
+  get.refresh = async () => {
+    const t = now();
+    if (lastForcedAt !== undefined && t - lastForcedAt < forcedIntervalMs) return undefined;
+    lastForcedAt = t;
+    const before = cached;
+    try {
+      const creds = await load();
+      // load() falls back to the stale value on failure: report "not refreshed" then.
+      return cached !== before || !before ? creds : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return get;
 }
 
 export function staticCredentials(creds: TwilioCredentials): CredentialsProvider {

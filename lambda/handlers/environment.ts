@@ -1,7 +1,8 @@
 /**
  * Builds HandlerDeps from the Lambda environment: DEVICES_TABLE, ATTEMPTS_TABLE, TWILIO_SECRET_ID,
  * TOKEN_TTL_SECONDS, PUBLIC_BASE_URL, ALLOWED_DESTINATION_COUNTRIES, WEBHOOK_SIGNATURE_VALIDATION.
- * Cheap: SDK clients are created here but connect only on first use; the secret is fetched once, on demand.
+ * Cheap: SDK clients are created here but connect only on first use; the secret is fetched on demand and cached
+ * for CREDENTIALS_MAX_AGE_SECONDS (5 minutes), with a rate-limited re-read on a webhook signature mismatch.
  */
 import { loadConfig } from '../core/config';
 import { secretsManagerCredentials } from '../core/credentials';

@@ -5,7 +5,8 @@ import type { HandlerDeps } from './deps';
 
 /**
  * Returns the verified event. Throws `[403] Forbidden` for a malformed event or a missing/wrong signature;
- * lets CredentialsError through (the caller answers "temporarily unavailable").
+ * lets CredentialsError through (the caller answers "temporarily unavailable"). A present but wrong signature
+ * triggers one rate-limited re-read of the secret first (see `matchesRefreshedAuthToken`).
  */
 export async function verifiedWebhook(event: unknown, deps: HandlerDeps, route: string): Promise<WebhookEvent> {
   const parsed = parseWebhookEvent(event);
@@ -16,9 +17,22 @@ export async function verifiedWebhook(event: unknown, deps: HandlerDeps, route: 
   if (!deps.config.validateWebhookSignatures) return parsed;
   const { authToken } = await deps.credentials();
   const url = publicWebhookUrl(parsed, deps.config);
-  if (!isValidTwilioSignature(authToken, parsed.signature, url, parsed.params)) {
-    deps.logger.warn(`${route}: missing or wrong X-Twilio-Signature`, { url, hasSignature: parsed.signature !== '' });
-    throw forbidden();
+  if (isValidTwilioSignature(authToken, parsed.signature, url, parsed.params)) return parsed;
+  if (parsed.signature !== '' && (await matchesRefreshedAuthToken(parsed, url, authToken, deps))) {
+    deps.logger.info(`${route}: signature matched the re-read Twilio secret (Auth Token rotated)`);
+    return parsed;
   }
-  return parsed;
+  deps.logger.warn(`${route}: missing or wrong X-Twilio-Signature`, { url, hasSignature: parsed.signature !== '' });
+  throw forbidden();
+}
+
+/**
+ * A signed request that does not match the cached Auth Token may follow a rotation: re-read the secret (the
+ * provider allows this at most once per interval per container, so unsigned or forged floods cost no more
+ * Secrets Manager calls) and check again with the new Auth Token, if it changed.
+ */
+async function matchesRefreshedAuthToken(parsed: WebhookEvent, url: string, cachedToken: string, deps: HandlerDeps): Promise<boolean> {
+  const fresh = await deps.credentials.refresh?.();
+  if (!fresh || fresh.authToken === cachedToken) return false;
+  return isValidTwilioSignature(fresh.authToken, parsed.signature, url, parsed.params);
 }

@@ -1,0 +1,193 @@
+/**
+ * Twilio secret rotation: the cached secret has a bounded age, a signed webhook that does not match the cached
+ * Auth Token forces one (rate-limited) re-read, and unsigned or forged floods cost no extra Secrets Manager calls.
+ */
+import { GetSecretValueCommand, InternalServiceError, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import jwt from 'jsonwebtoken';
+import {
+  CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENTIALS_MAX_AGE_SECONDS, CREDENTIALS_RETRY_AFTER_FAILURE_SECONDS,
+  secretsManagerCredentials, type TwilioCredentials,
+} from '../../lambda/core/credentials';
+import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
+import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
+import { createTokenHandler } from '../../lambda/handlers/token';
+import {
+  DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, FAKE_CREDS, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice,
+  signedEvent, startDynalite, TEST_SCRYPT, testConfig, type Dynalite,
+} from './helpers';
+
+const V1: TwilioCredentials = FAKE_CREDS;
+const V2: TwilioCredentials = {
+  ...FAKE_CREDS,
+  apiKeySid: 'SKtest11111111111111111111111111',
+  apiKeySecret: 'rotated-api-key-secret-not-real',
+  authToken: 'rotated-auth-token-not-real',
+};
+const FORBIDDEN = /^\[403\] Forbidden$/;
+// The periods the tests expect (checked against the exported constants below).
+const MAX_AGE_MS = 5 * 60_000;
+const FORCED_MS = 60_000;
+const RETRY_AFTER_FAILURE_MS = 30_000;
+
+const smMock = mockClient(SecretsManagerClient);
+let secret: TwilioCredentials;
+let db: Dynalite;
+let clock: number;
+const now = () => clock;
+const fetches = () => smMock.commandCalls(GetSecretValueCommand).length;
+
+beforeAll(async () => {
+  db = await startDynalite();
+  await registerDevice(db.registry);
+});
+afterAll(async () => {
+  smMock.restore();
+  await db.close();
+});
+beforeEach(() => {
+  clock = Date.UTC(2024, 0, 1);
+  secret = V1;
+  smMock.reset();
+  smMock.on(GetSecretValueCommand).callsFake(() => ({ SecretString: JSON.stringify(secret) }));
+});
+
+function handlers() {
+  const credentials = secretsManagerCredentials('twilio/test', { now });
+  const deps = makeDeps(db.registry, { credentials, now: () => new Date(clock) });
+  return {
+    credentials,
+    incoming: createIncomingCallHandler(deps),
+    outgoing: createOutgoingCallHandler(deps),
+    token: createTokenHandler(deps, { dummyScryptParams: TEST_SCRYPT }),
+  };
+}
+const incomingEvent = (authToken: string) => signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER }, { authToken });
+const outgoingEvent = (authToken: string) =>
+  signedEvent(OUTGOING_RESOURCE, { From: `client:${DEVICE_CLIENT}`, callOutgoingPhoneNumber: '090-5987-6543' }, { authToken });
+const forged = () => signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER }, { signature: 'bm90LWEtcmVhbC1zaWduYXR1cmU=' });
+const unsigned = () => signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER }, { signature: '' });
+
+describe('cache age', () => {
+  test('fetched once and reused for warm invocations within the cache period (5 minutes)', async () => {
+    expect([CREDENTIALS_MAX_AGE_SECONDS * 1000, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS * 1000, CREDENTIALS_RETRY_AFTER_FAILURE_SECONDS * 1000])
+      .toEqual([MAX_AGE_MS, FORCED_MS, RETRY_AFTER_FAILURE_MS]);
+    const credentials = secretsManagerCredentials('twilio/test', { now });
+    await expect(Promise.all([credentials(), credentials(), credentials()])).resolves.toEqual([V1, V1, V1]);
+    secret = V2;
+    clock += MAX_AGE_MS - 1;
+    await expect(credentials()).resolves.toEqual(V1);
+    expect(fetches()).toBe(1);
+    clock += 1;
+    await expect(Promise.all([credentials(), credentials()])).resolves.toEqual([V2, V2]);
+    expect(fetches()).toBe(2); // concurrent callers after expiry share one re-read
+    await expect(credentials()).resolves.toEqual(V2);
+    expect(fetches()).toBe(2);
+  });
+
+  test('tokens issued after the cache period are signed with the rotated API key', async () => {
+    const { token } = handlers();
+    const before = await token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET });
+    expect(jwt.verify(before.capabilityToken, V1.apiKeySecret)).toMatchObject({ iss: V1.apiKeySid });
+
+    secret = V2; // put-secret-value after revoking the old key
+    clock += MAX_AGE_MS;
+    const after = await token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET });
+    expect(jwt.verify(after.capabilityToken, V2.apiKeySecret)).toMatchObject({ iss: V2.apiKeySid });
+    expect(() => jwt.verify(after.capabilityToken, V1.apiKeySecret)).toThrow();
+    expect(fetches()).toBe(2);
+  });
+
+  test('Secrets Manager down when the cache expires: the last good value is kept and retried later, not on every request', async () => {
+    const credentials = secretsManagerCredentials('twilio/test', { now });
+    await expect(credentials()).resolves.toEqual(V1);
+    smMock.reset();
+    smMock.on(GetSecretValueCommand).rejects(new InternalServiceError({ message: 'boom', $metadata: {} }));
+    clock += MAX_AGE_MS;
+    await expect(credentials()).resolves.toEqual(V1);
+    await expect(credentials()).resolves.toEqual(V1);
+    expect(fetches()).toBe(1);
+    clock += RETRY_AFTER_FAILURE_MS;
+    smMock.reset();
+    smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(V2) });
+    await expect(credentials()).resolves.toEqual(V2);
+    expect(fetches()).toBe(1);
+  });
+});
+
+describe('Auth Token rotation and webhook signatures', () => {
+  test.each([
+    ['incoming', 'incoming', incomingEvent, '<Client>DeviceId_0001</Client>'],
+    ['outgoing', 'outgoing', outgoingEvent, '<Number>+819059876543</Number>'],
+  ] as const)('%s: a webhook signed with the rotated Auth Token is accepted on the first try', async (_n, which, event, twiml) => {
+    const h = handlers();
+    await expect(h[which](event(V1.authToken))).resolves.toContain(twiml);
+    expect(fetches()).toBe(1);
+
+    secret = V2; // rotated in Twilio and put-secret-value; the container still caches V1
+    clock += 1000;
+    await expect(h[which](event(V2.authToken))).resolves.toContain(twiml);
+    expect(fetches()).toBe(2); // one forced re-read
+    await expect(h[which](event(V2.authToken))).resolves.toContain(twiml);
+    expect(fetches()).toBe(2); // then cached
+    // the old token no longer passes, and re-checking it costs nothing within the interval
+    await expect(h[which](event(V1.authToken))).rejects.toThrow(FORBIDDEN);
+    expect(fetches()).toBe(2);
+  });
+
+  test('a burst of 50 wrongly signed requests triggers at most one forced re-read', async () => {
+    const { incoming } = handlers();
+    await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Response>');
+    expect(fetches()).toBe(1);
+
+    const burst = Array.from({ length: 25 }, () => incoming(forged()));
+    for (const r of await Promise.allSettled(burst)) expect(r).toMatchObject({ status: 'rejected', reason: { message: '[403] Forbidden' } });
+    for (let i = 0; i < 25; i++) {
+      clock += 1000; // spread over 25 s, still within the interval
+      await expect(incoming(forged())).rejects.toThrow(FORBIDDEN);
+    }
+    expect(fetches()).toBe(2);
+    // valid requests still pass meanwhile, from the cache
+    await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Client>DeviceId_0001</Client>');
+    expect(fetches()).toBe(2);
+
+    // one more re-read is allowed once the interval has passed
+    clock += FORCED_MS;
+    await expect(incoming(forged())).rejects.toThrow(FORBIDDEN);
+    await expect(incoming(forged())).rejects.toThrow(FORBIDDEN);
+    expect(fetches()).toBe(3);
+  });
+
+  test('unsigned requests trigger no re-read', async () => {
+    const { incoming, outgoing } = handlers();
+    await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Response>');
+    secret = V2;
+    for (let i = 0; i < 50; i++) {
+      await expect(incoming(unsigned())).rejects.toThrow(FORBIDDEN);
+      await expect(outgoing({ ...outgoingEvent(V1.authToken), signature: '' })).rejects.toThrow(FORBIDDEN);
+    }
+    expect(fetches()).toBe(1);
+    // the forced re-read is still available to the first real (signed) mismatch
+    await expect(incoming(incomingEvent(V2.authToken))).resolves.toContain('<Client>DeviceId_0001</Client>');
+    expect(fetches()).toBe(2);
+  });
+
+  test('Secrets Manager failing on the forced re-read: 403, and the failure counts toward the rate limit', async () => {
+    const { incoming } = handlers();
+    await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Response>');
+    smMock.reset();
+    smMock.on(GetSecretValueCommand).rejects(new InternalServiceError({ message: 'boom', $metadata: {} }));
+    for (let i = 0; i < 10; i++) await expect(incoming(incomingEvent(V2.authToken))).rejects.toThrow(FORBIDDEN);
+    expect(fetches()).toBe(1);
+    // the cached token keeps working
+    await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Client>DeviceId_0001</Client>');
+  });
+
+  test('with signature validation off, nothing is read for signatures', async () => {
+    const credentials = secretsManagerCredentials('twilio/test', { now });
+    const incoming = createIncomingCallHandler(makeDeps(db.registry, { credentials, config: testConfig({ validateWebhookSignatures: false }) }));
+    await expect(incoming(forged())).resolves.toContain('<Client>DeviceId_0001</Client>');
+    expect(fetches()).toBe(0);
+  });
+});
