@@ -7,7 +7,9 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import { CREDENTIAL_FIELDS, type TwilioCredentials } from '../../lambda/core/credentials';
+import {
+  CREDENTIAL_FIELDS, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENTIALS_MAX_AGE_SECONDS, type TwilioCredentials,
+} from '../../lambda/core/credentials';
 import { credentialProblems, readSecret, readStackOutputs, type StackOutputs } from './aws';
 import { errorMessage, errorStatus, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
@@ -216,7 +218,7 @@ export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onC
         const res = await post({ 'X-Twilio-Signature': getExpectedTwilioSignature(creds.authToken, hook.url, hook.params) });
         const text = await res.text();
         const type = res.headers.get('content-type') ?? '';
-        if (res.status === 403) add(fail(name, `403 at ${hook.url}: the stack does not accept the stored auth token`, `the Lambda caches the secret per container: ${SETUP}, then redeploy or wait for new containers`));
+        if (res.status === 403) add(fail(name, `403 at ${hook.url}: the stack does not accept the stored auth token`, `check the authToken in the secret (${SETUP} to rewrite it); warm functions pick up a changed secret within ${CREDENTIALS_MAX_AGE_SECONDS / 60} minutes (their cache period) or immediately on the next signature mismatch (one re-read per ${CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS} s), no redeploy needed`));
         else if (res.status !== 200) add(fail(name, `HTTP ${res.status} at ${hook.url}`, 'check the function logs in CloudWatch (`TwilioRetrieveTwiml…`)'));
         else if (!/xml/i.test(type) || !isTwimlDocument(text)) add(fail(name, `200 but not TwiML (Content-Type ${type || 'none'}): ${text.slice(0, 80)}`, 'redeploy the stack (`npx cdk deploy`)'));
         else add(pass(name, `200 ${type}`));
