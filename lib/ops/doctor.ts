@@ -7,6 +7,7 @@
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import { TEMPORARILY_UNAVAILABLE_MESSAGE } from '../../lambda/core/twiml';
 import {
   CREDENTIAL_FIELDS, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENTIALS_MAX_AGE_SECONDS, type TwilioCredentials,
 } from '../../lambda/core/credentials';
@@ -188,7 +189,7 @@ export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onC
   const registeredNumbers = new Set(registered.map((d) => d.phoneNumber));
   const probe = PROBE_NUMBERS.find((p) => !registeredNumbers.has(p)) ?? PROBE_NUMBERS[0];
   const accountSid = creds.accountSid ?? 'AC' + '0'.repeat(32);
-  const webhooks: { label: string; url: string; what: string; params: Record<string, string> }[] = [
+  const webhooks: { label: string; url: string; what: string; params: Record<string, string>; expect?: RegExp }[] = [
     {
       label: 'call_incoming',
       url: outputs.IncomingCallWebhookUrl,
@@ -202,6 +203,28 @@ export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onC
       params: { AccountSid: accountSid, ApiVersion: '2010-04-01', ApplicationSid: creds.twimlAppSid ?? '', CallSid: FAKE_CALL_SID, CallStatus: 'ringing', Direction: 'inbound', From: `client:${PROBE_CLIENT}`, Caller: `client:${PROBE_CLIENT}`, To: probe },
     },
   ];
+  // A registered device exercises the whole path (registry lookups with the functions' own IAM grants):
+  // its number must ring its client, and its client must dial out with its own number as caller ID. Doctor
+  // only reads the TwiML; no call is placed.
+  const device = registered[0];
+  if (device) {
+    webhooks.push(
+      {
+        label: 'call_incoming',
+        url: outputs.IncomingCallWebhookUrl,
+        what: `a registered number (${device.phoneNumber})`,
+        params: { AccountSid: accountSid, ApiVersion: '2010-04-01', CallSid: FAKE_CALL_SID, CallStatus: 'ringing', Direction: 'inbound', From: '+15005550001', Caller: '+15005550001', To: device.phoneNumber, Called: device.phoneNumber },
+        expect: new RegExp(`<Client>${escapeRegExp(device.clientName)}</Client>`),
+      },
+      {
+        label: 'call_outgoing',
+        url: outputs.OutgoingCallWebhookUrl,
+        what: `a registered client (${device.clientName}) calling its own number`,
+        params: { AccountSid: accountSid, ApiVersion: '2010-04-01', ApplicationSid: creds.twimlAppSid ?? '', CallSid: FAKE_CALL_SID, CallStatus: 'ringing', Direction: 'inbound', From: `client:${device.clientName}`, Caller: `client:${device.clientName}`, To: '', callOutgoingPhoneNumber: device.phoneNumber },
+        expect: new RegExp(`callerId="${escapeRegExp(device.phoneNumber)}"`),
+      },
+    );
+  }
   for (const hook of webhooks) {
     const body = new URLSearchParams(hook.params).toString();
     const post = (headers: Record<string, string>) =>
@@ -221,11 +244,14 @@ export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onC
         if (res.status === 403) add(fail(name, `403 at ${hook.url}: the stack does not accept the stored auth token`, `check the authToken in the secret (${SETUP} to rewrite it); warm functions pick up a changed secret within ${CREDENTIALS_MAX_AGE_SECONDS / 60} minutes (their cache period) or immediately on the next signature mismatch (one re-read per ${CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS} s), no redeploy needed`));
         else if (res.status !== 200) add(fail(name, `HTTP ${res.status} at ${hook.url}`, 'check the function logs in CloudWatch (`TwilioRetrieveTwiml…`)'));
         else if (!/xml/i.test(type) || !isTwimlDocument(text)) add(fail(name, `200 but not TwiML (Content-Type ${type || 'none'}): ${text.slice(0, 80)}`, 'redeploy the stack (`npx cdk deploy`)'));
+        else if (text.includes(TEMPORARILY_UNAVAILABLE_MESSAGE)) add(fail(name, 'the function answered "temporarily unavailable": it cannot read the registry or the secret', 'check the function logs in CloudWatch (`TwilioRetrieveTwiml…`): the error names the failing call'));
+        else if (hook.expect && !hook.expect.test(text)) add(fail(name, `unexpected TwiML: ${text.slice(0, 160)}`, 'check the device registration (`npm run device -- list --table …`) and the function logs'));
         else add(pass(name, `200 ${type}`));
       } catch (err) {
         add(fail(name, `${hook.url}: ${errorMessage(err)}`, 'check that the API is deployed and reachable'));
       }
     }
+    if (hook.expect) continue; // each webhook's unsigned check is made once, with the unregistered probe
     const unsigned = `${hook.label}: an unsigned request is refused with 403`;
     try {
       const res = await post({});
@@ -282,4 +308,8 @@ export async function runDoctor(opts: DoctorOptions, deps: DoctorDeps, io: { pri
   const failed = checks.filter((c) => !c.ok).length;
   io.print(failed === 0 ? `All ${checks.length} checks passed.` : `${failed} of ${checks.length} checks failed.`);
   return failed === 0 ? 0 : 1;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

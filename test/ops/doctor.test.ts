@@ -7,6 +7,7 @@ import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import { buildClient } from '../../client/build';
 import type { TwilioCredentials } from '../../lambda/core/credentials';
 import { addDevice } from '../../lib/devices/device-admin';
+import { temporarilyUnavailableTwiml } from '../../lambda/core/twiml';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
 import { configJsonUrl, isTwimlDocument, runDoctor, type DoctorDeps } from '../../lib/ops/doctor';
 import { runSetup } from '../../lib/ops/setup';
@@ -27,6 +28,7 @@ class StandInDeployment {
   url = '';
   authToken = () => '';
   webhookStatus = 200;
+  webhookTwiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US">Sorry, this number cannot take calls.</Say><Hangup/></Response>';
   configApiBaseUrl: string | undefined;
   private server?: http.Server;
 
@@ -49,7 +51,7 @@ class StandInDeployment {
             return;
           }
           res.writeHead(this.webhookStatus, { 'Content-Type': 'text/xml' });
-          res.end('<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US">Sorry, this number cannot take calls.</Say><Hangup/></Response>');
+          res.end(this.webhookTwiml);
           return;
         }
         if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
@@ -199,16 +201,26 @@ describe('doctor against the real local app', () => {
       '✔ call_incoming: an unsigned request is refused with 403',
       '✔ call_outgoing: a signed request for an unregistered client (doctor-probe-unregistered) answers with TwiML',
       '✔ call_outgoing: an unsigned request is refused with 403',
+      `✔ call_incoming: a signed request for a registered number (${NUMBER}) answers with TwiML`,
+      '✔ call_outgoing: a signed request for a registered client (alice) calling its own number answers with TwiML',
       `✔ softphone ${app.url}/ serves the page`,
       '✔ softphone config.json points at this API',
     ]);
-    expect(text).toContain('All 15 checks passed.');
+    expect(text).toContain('All 17 checks passed.');
     expect(text).not.toContain('fix:');
 
     // the probes were signed for exactly the stack's webhook URLs (the app accepted them), and doctor changed nothing at Twilio
     const signed = posts.filter((r) => r.signature !== '');
-    expect(signed.map((r) => r.path)).toEqual(['/prod/twilio/retrieve_twiml/call_incoming', '/prod/twilio/retrieve_twiml/call_outgoing']);
+    expect(signed.map((r) => r.path)).toEqual([
+      '/prod/twilio/retrieve_twiml/call_incoming',
+      '/prod/twilio/retrieve_twiml/call_outgoing',
+      '/prod/twilio/retrieve_twiml/call_incoming',
+      '/prod/twilio/retrieve_twiml/call_outgoing',
+    ]);
     expect(signed[0].form).toMatchObject({ AccountSid: fake.accountSid, To: '+15005550006', Called: '+15005550006' });
+    // the registered device's probes ring its client and dial out with its own caller ID (no call is placed)
+    expect(signed[2].form).toMatchObject({ To: NUMBER, Called: NUMBER });
+    expect(signed[3].form).toMatchObject({ From: 'client:alice', callOutgoingPhoneNumber: NUMBER });
   });
 
   test('a broken deployment: each failure is a ✘ line with a fix, exit 1', async () => {
@@ -239,7 +251,7 @@ describe('doctor against the real local app', () => {
     lines.forEach((l, i) => {
       if (l.startsWith('✘ ')) expect(lines[i + 1]).toMatch(/^ {4}fix: /);
     });
-    expect(text).toMatch(/6 of 16 checks failed\./);
+    expect(text).toMatch(/6 of 18 checks failed\./);
   });
 
   test('a deleted API key and a rejected signature are reported', async () => {
@@ -269,6 +281,21 @@ describe('doctor against the real local app', () => {
     expect(r.text).toContain('✘ secret TwilioSoftphoneStack-TwilioSecret-abc123 exists and has every field — twimlAppSid is missing');
     expect(r.text).toContain('    fix: run `npm run twilio:setup`');
     expect(r.text).toContain('✘ call_outgoing: a signed request for an unregistered client (doctor-probe-unregistered) answers with TwiML — HTTP 502');
+  });
+
+  test('webhooks answering "temporarily unavailable" fail (e.g. functions that may not read the registry)', async () => {
+    // the stand-in plays a deployment whose functions lack a registry grant: the real app cannot (no IAM locally)
+    standIn = await new StandInDeployment().start();
+    standIn.authToken = () => fake.authToken;
+    standIn.webhookTwiml = temporarilyUnavailableTwiml();
+    await deploy({ apiBase: standIn.apiBase, siteUrl: `${standIn.url}/` });
+    await setUp();
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.text).toContain(
+      '✘ call_outgoing: a signed request for a registered client (alice) calling its own number answers with TwiML — the function answered "temporarily unavailable": it cannot read the registry or the secret',
+    );
+    expect(r.text).toContain('    fix: check the function logs in CloudWatch');
   });
 
   test('no secret, no stack', async () => {
