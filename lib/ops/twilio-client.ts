@@ -1,17 +1,18 @@
 /**
  * Building the Twilio REST client for the ops commands.
  *
- * The full helper library is fine here (a CLI, not a Lambda). `apiBaseUrl` points every request at another
+ * The REST client comes by its deep path like every other Twilio import (the package root would also load
+ * the JWT, TwiML and webhook modules this CLI does not use). `apiBaseUrl` points every request at another
  * origin through the library's supported hook, the `httpClient` client option: a `RequestClient` whose
  * `request()` rewrites `https://<product>.twilio.com/...` to `<apiBaseUrl>/...` and otherwise behaves exactly
  * like the stock client (Basic auth, form-encoded bodies, query strings, paging). The tests use it to talk to a
  * local fake of the REST API on 127.0.0.1.
  */
-import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import Response from 'twilio/lib/http/response';
+import Twilio from 'twilio/lib/rest/Twilio';
 
-export type TwilioClient = twilio.Twilio;
+export type TwilioClient = Twilio;
 
 export interface TwilioAuth {
   /** `AC…` with the auth token, or `SK…` with the API key secret */
@@ -40,7 +41,7 @@ export class RedirectingRequestClient extends RequestClient {
 
 export function twilioClientFactory(opts: { apiBaseUrl?: string } = {}): TwilioClientFactory {
   return ({ username, password, accountSid }) =>
-    twilio(username, password, {
+    new Twilio(username, password, {
       accountSid,
       ...(opts.apiBaseUrl ? { httpClient: new RedirectingRequestClient(opts.apiBaseUrl) } : {}),
     });
