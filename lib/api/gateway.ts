@@ -26,11 +26,15 @@ export function requestMediaType(headers: Record<string, string>): string {
   return value === '' ? 'application/json' : value;
 }
 
-/** A gateway response (BAD_REQUEST_BODY, …) as an HTTP response, with the CORS header when an origin is given. */
-export function gatewayErrorResponse(type: GatewayResponseType, allowedOrigin?: string): HttpResponse {
+/**
+ * A gateway response (BAD_REQUEST_BODY, …) as an HTTP response, with the CORS header when an origin is given.
+ * `status` is what the gateway answered (e.g. 403 or 413 under DEFAULT_4XX); a response that overrides the
+ * status (`overrideStatus`) answers its own.
+ */
+export function gatewayErrorResponse(type: GatewayResponseType, allowedOrigin?: string, status?: number): HttpResponse {
   const spec = gatewayResponse(type);
   return {
-    statusCode: Number(spec.statusCode),
+    statusCode: spec.overrideStatus || status === undefined ? Number(spec.statusCode) : status,
     headers: { 'Content-Type': spec.contentType, ...(allowedOrigin === undefined ? {} : corsHeaders(allowedOrigin)) },
     body: spec.template,
   };

@@ -25,8 +25,8 @@ import type { HandlerDeps } from '../../lambda/handlers/deps';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler } from '../../lambda/handlers/token';
-import { integrationRequest, integrationResponse, type HttpResponse, type LambdaOutcome } from '../api/gateway';
-import { corsHeaders, gatewayResponse, preflightHeaders, ROUTE_METHOD, ROUTES, STAGE_NAME, type GatewayResponseType, type RouteId, type RouteSpec } from '../api/routes';
+import { gatewayErrorResponse, integrationRequest, integrationResponse, type HttpResponse, type LambdaOutcome } from '../api/gateway';
+import { preflightHeaders, ROUTE_METHOD, ROUTES, STAGE_NAME, type RouteId, type RouteSpec } from '../api/routes';
 import { createGatewayContext, type GatewayRequest } from '../vtl';
 import { resolveLocalCredentials, type CredentialsSource } from './credentials';
 import { RegistryInUseError, RegistryUnavailableError, startEmbeddedRegistry, type LocalRegistry } from './registry-server';
@@ -126,16 +126,6 @@ async function invokeLikeLambda(handler: Handler, event: unknown): Promise<Lambd
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A gateway response with the status API Gateway would give it (its own when `overrideStatus`). */
-function gatewayError(type: GatewayResponseType, status: number, allowedOrigin: string): HttpResponse {
-  const spec = gatewayResponse(type);
-  return {
-    statusCode: spec.overrideStatus ? Number(spec.statusCode) : status,
-    headers: { 'Content-Type': spec.contentType, ...corsHeaders(allowedOrigin) },
-    body: spec.template,
-  };
 }
 
 class BodyTooLargeError extends Error {}
@@ -256,17 +246,17 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     const resourcePath = pathname.slice(stagePrefix.length) || '/';
     const route: RouteSpec | undefined = ROUTES.find((r) => r.path === resourcePath);
     // API Gateway answers an unknown resource or method with 403 "Missing Authentication Token" (DEFAULT_4XX here).
-    if (!route) return gatewayError('DEFAULT_4XX', 403, allowedOrigin);
+    if (!route) return gatewayErrorResponse('DEFAULT_4XX', allowedOrigin, 403);
     if (req.method === 'OPTIONS') {
       return { statusCode: 204, headers: { 'Content-Type': 'application/json', ...preflightHeaders(allowedOrigin) }, body: '' };
     }
-    if (req.method !== ROUTE_METHOD) return gatewayError('DEFAULT_4XX', 403, allowedOrigin);
+    if (req.method !== ROUTE_METHOD) return gatewayErrorResponse('DEFAULT_4XX', allowedOrigin, 403);
 
     let body: string;
     try {
       body = await readBody(req);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) return gatewayError('DEFAULT_4XX', 413, allowedOrigin);
+      if (err instanceof BodyTooLargeError) return gatewayErrorResponse('DEFAULT_4XX', allowedOrigin, 413);
       throw err;
     }
     const headers = rawHeaders(req);
@@ -298,7 +288,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
       payload = integration.payload;
     } catch (err) {
       log(`${requestId} request template failed: ${(err as Error).message}`);
-      return gatewayError('DEFAULT_5XX', 500, allowedOrigin);
+      return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
     }
     let event: unknown;
     try {
@@ -306,14 +296,14 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     } catch {
       // Lambda refuses a payload that is not JSON (InvalidRequestContentException): API Gateway answers 500.
       log(`${requestId} the rendered request template is not JSON`);
-      return gatewayError('DEFAULT_5XX', 500, allowedOrigin);
+      return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
     }
     const outcome = await invokeLikeLambda(handlers[route.id], event);
     try {
       return integrationResponse(route, outcome, request, allowedOrigin);
     } catch (err) {
       log(`${requestId} response template failed: ${(err as Error).message}`);
-      return gatewayError('DEFAULT_5XX', 500, allowedOrigin);
+      return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
     }
   }
 
@@ -396,7 +386,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
       : staticFile(req, res, pathname);
     work.then(finish, (err: unknown) => {
       log(`${requestId} internal error: ${(err as Error)?.stack ?? String(err)}`);
-      if (!res.headersSent) send(res, isApi ? gatewayError('DEFAULT_5XX', 500, allowedOrigin) : { statusCode: 500, headers: { 'Content-Type': 'text/plain' }, body: 'Internal Server Error\n' });
+      if (!res.headersSent) send(res, isApi ? gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500) : { statusCode: 500, headers: { 'Content-Type': 'text/plain' }, body: 'Internal Server Error\n' });
       else res.destroy();
       finish(500);
     });
