@@ -1,0 +1,908 @@
+/**
+ * An HTTP stand-in for the three AWS services the ops commands call (CloudFormation, Secrets Manager,
+ * DynamoDB), on ONE port, answering on the wire the way the real services do, so the real AWS SDK v3 clients
+ * (and `npm run twilio:setup` / `npm run doctor` in a child process, through `AWS_ENDPOINT_URL`) can be
+ * driven against it:
+ *
+ * - Secrets Manager speaks awsJson1_1 (`POST /`, `X-Amz-Target: secretsmanager.<Op>`); CloudFormation speaks
+ *   awsQuery (`POST /`, form-encoded `Action=…&Version=2010-05-15`, XML answers); DynamoDB speaks awsJson1_0
+ *   (`X-Amz-Target: DynamoDB_20120810.<Op>`) and is forwarded as-is to an in-memory dynalite.
+ * - Every request must carry a SigV4 `Authorization` header for the stand-in's one access key, scoped to its
+ *   region and to the service, and its signature is recomputed with `@smithy/signature-v4` and compared.
+ * - Errors have the real codes, HTTP statuses and (where known) the real messages, so the SDK turns them into
+ *   the same exception classes as in production.
+ *
+ * Sources for the rules are cited next to each one. Where a rule's wording could not be checked against AWS
+ * documentation it says so.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRegistryTables as createTables, listenDynalite, type DynaliteServer } from '../../lib/local/registry-server';
+
+export type AwsService = 'cloudformation' | 'secretsmanager' | 'dynamodb';
+
+export interface AwsErrorSpec {
+  /** the error code, e.g. `ThrottlingException`, `AccessDeniedException` */
+  code: string;
+  message: string;
+  /** HTTP status, e.g. 400 */
+  status: number;
+}
+
+export interface RecordedAwsRequest {
+  service: AwsService;
+  /** the operation: `GetSecretValue`, `DescribeStacks`, `PutItem`, … (or what the request named, when unknown) */
+  action: string;
+  /** the HTTP status of the answer */
+  status: number;
+}
+
+/** A stack output: its value, or its value with a description / export name. */
+export type StackOutputSpec = string | { value: string; description?: string; exportName?: string };
+
+export interface AwsStandInOptions {
+  region?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /**
+   * A DynamoDB-protocol server to forward DynamoDB requests to (e.g. the local app's registry, so the
+   * "deployed" tables are the ones its handlers use); default: an in-memory dynalite of the stand-in's own.
+   */
+  dynamoUpstream?: string;
+}
+
+/** The 12-digit account every ARN of the stand-in is in. */
+export const STAND_IN_ACCOUNT = '123456789012';
+
+const CFN_XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+const AWSCURRENT = 'AWSCURRENT';
+const AWSPREVIOUS = 'AWSPREVIOUS';
+
+/* ------------------------------------------------------------------------------------------------------------
+ * Operations each service answers; anything else is the service's "unknown operation" error.
+ * ------------------------------------------------------------------------------------------------------------ */
+
+const SECRETS_MANAGER_OPERATIONS = new Set(['GetSecretValue', 'DescribeSecret', 'PutSecretValue']);
+const CLOUDFORMATION_OPERATIONS = new Set(['DescribeStacks']);
+/** DynamoDB operations are validated by dynalite itself (it answers UnknownOperationException). */
+
+/** A service error, answered in the protocol of the service that raised it. */
+class AwsFault extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+interface SecretVersion {
+  id: string;
+  string?: string;
+  binary?: string;
+  created: Date;
+  stages: Set<string>;
+}
+
+interface StoredSecret {
+  name: string;
+  arn: string;
+  created: Date;
+  lastChanged: Date;
+  deleted?: Date;
+  versions: SecretVersion[];
+}
+
+interface StoredStack {
+  name: string;
+  id: string;
+  status: string;
+  created: Date;
+  updated?: Date;
+  outputs: { key: string; value: string; description?: string; exportName?: string }[];
+}
+
+interface Route {
+  service: AwsService;
+  action: string;
+  /** parsed awsJson body (Secrets Manager) */
+  json?: Record<string, unknown>;
+  /** parsed awsQuery parameters (CloudFormation) */
+  params?: URLSearchParams;
+}
+
+/**
+ * A `HashConstructor` for `@smithy/signature-v4` on node:crypto: SHA-256, or HMAC-SHA256 when given a secret.
+ * (The SDK's own hash packages are not direct dependencies of this project.)
+ */
+class NodeSha256 {
+  private readonly hash: Hash | Hmac;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView, encoding?: 'utf8' | 'ascii' | 'latin1'): void {
+    if (typeof data === 'string') this.hash.update(data, encoding ?? 'utf8');
+    else this.hash.update(toBuffer(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.hash.digest()));
+  }
+}
+
+function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+function xml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/** awsJson timestamps are epoch seconds (fractional) numbers. */
+function epochSeconds(date: Date): number {
+  return date.getTime() / 1000;
+}
+
+/** `20240102T030405Z` (SigV4 "basic format") → Date; undefined when malformed. */
+function parseAmzDate(value: string): Date | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!m) return undefined;
+  const date = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function amzDate(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+function randomSuffix(length = 6): string {
+  return Array.from(randomBytes(length), (b) => SUFFIX_ALPHABET[b % SUFFIX_ALPHABET.length]).join('');
+}
+
+export class AwsStandIn {
+  readonly url: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly dynamoEndpoint: string;
+  readonly requests: RecordedAwsRequest[] = [];
+
+  private readonly stacks = new Map<string, StoredStack>();
+  private readonly secrets = new Map<string, StoredSecret>();
+  private readonly failures: { service: AwsService; action: string; error: AwsErrorSpec; remaining: number }[] = [];
+  private readonly upstreamAgent = new http.Agent({ keepAlive: true });
+  private readonly signer: SignatureV4;
+  private stopped?: Promise<void>;
+
+  private constructor(
+    private readonly server: http.Server,
+    private readonly dynalite: DynaliteServer,
+    opts: Required<Omit<AwsStandInOptions, 'dynamoUpstream'>>,
+  ) {
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.region = opts.region;
+    this.accessKeyId = opts.accessKeyId;
+    this.secretAccessKey = opts.secretAccessKey;
+    this.dynamoEndpoint = dynalite.endpoint;
+    this.signer = new SignatureV4({
+      service: 'placeholder', // every verification passes signingService explicitly
+      region: this.region,
+      credentials: { accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey },
+      sha256: NodeSha256,
+      applyChecksum: false, // re-sign exactly the headers the client signed, adding none
+    });
+  }
+
+  /** Starts dynalite and the stand-in, both on 127.0.0.1 (any free port). */
+  static async start(opts: AwsStandInOptions = {}): Promise<AwsStandIn> {
+    const resolved: Required<Omit<AwsStandInOptions, 'dynamoUpstream'>> = {
+      region: opts.region ?? 'ap-northeast-1',
+      // Same shape as real access keys (AKIA + 16 upper-case alphanumerics; 40-character secret).
+      accessKeyId: opts.accessKeyId ?? `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+      secretAccessKey: opts.secretAccessKey ?? randomBytes(30).toString('base64'),
+    };
+    const upstream = opts.dynamoUpstream;
+    const dynalite: DynaliteServer = upstream ? { endpoint: upstream, close: async () => undefined } : await listenDynalite();
+    let standIn: AwsStandIn | undefined;
+    const server = http.createServer((req, res) => {
+      if (!standIn) {
+        res.writeHead(503).end();
+        return;
+      }
+      standIn.handle(req, res).catch((err: unknown) => {
+        // Only reached when the stand-in itself is broken; answer as AWS does for its own faults.
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+        res.end(`stand-in failure: ${err instanceof Error ? err.stack : String(err)}`);
+      });
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      await dynalite.close();
+      throw err;
+    }
+    standIn = new AwsStandIn(server, dynalite, resolved);
+    return standIn;
+  }
+
+  /**
+   * The environment for a child process: the SDK's standard endpoint variable (all three services), the region
+   * and the stand-in's key pair. Also switches off the EC2 metadata lookup and points the shared config and
+   * credentials files at a path that does not exist, so nothing can be resolved from the real machine setup.
+   * Merge it over a base from which the other AWS_* variables were removed: see `childEnv`.
+   */
+  env(): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL: this.url,
+      AWS_REGION: this.region,
+      AWS_ACCESS_KEY_ID: this.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: this.secretAccessKey,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: '/nonexistent/aws-stand-in/config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-stand-in/credentials',
+    };
+  }
+
+  /**
+   * `base` (default `process.env`) without any AWS_* variable (AWS_PROFILE would make the SDK skip the
+   * environment credentials; AWS_SESSION_TOKEN or a service-specific AWS_ENDPOINT_URL_* would override ours),
+   * plus `env()` and `extra`.
+   */
+  childEnv(extra: Record<string, string> = {}, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(base)) {
+      if (value !== undefined && !/^AWS_/i.test(key)) env[key] = value;
+    }
+    return { ...env, ...this.env(), ...extra };
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* CloudFormation state                                                                                       */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /**
+   * Creates or replaces the stack `name` with these outputs and status (default CREATE_COMPLETE). A stack
+   * with status DELETE_COMPLETE is found only by its stack ID, as in CloudFormation.
+   */
+  putStack<T extends { [K in keyof T]: StackOutputSpec }>(name: string, outputs: T, status = 'CREATE_COMPLETE'): string {
+    const existing = this.stacks.get(name);
+    const keep = existing && existing.status !== 'DELETE_COMPLETE';
+    const now = new Date();
+    const stack: StoredStack = {
+      name,
+      id: keep ? existing.id : `arn:aws:cloudformation:${this.region}:${STAND_IN_ACCOUNT}:stack/${name}/${randomUUID()}`,
+      status,
+      created: keep ? existing.created : now,
+      updated: keep ? now : undefined,
+      outputs: (Object.entries(outputs) as [string, StackOutputSpec][]).map(([key, spec]) =>
+        typeof spec === 'string' ? { key, value: spec } : { key, value: spec.value, description: spec.description, exportName: spec.exportName },
+      ),
+    };
+    this.stacks.set(name, stack);
+    return stack.id;
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* Secrets Manager state                                                                                      */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /**
+   * Creates the secret `name` and returns its ARN. With a value, the secret gets a first version labelled
+   * AWSCURRENT; without one it has no version at all, which is what CloudFormation leaves after creating an
+   * AWS::SecretsManager::Secret with neither SecretString nor GenerateSecretString (the project's first-run
+   * state): "If you include SecretString or SecretBinary then Secrets Manager creates an initial secret version
+   * and automatically attaches the staging label AWSCURRENT to it."
+   * (https://docs.aws.amazon.com/cli/latest/reference/secretsmanager/create-secret.html)
+   */
+  createSecret(name: string, value?: string): string {
+    if (this.secrets.has(name)) throw new Error(`aws-stand-in: secret ${name} already exists`);
+    // "The ARN includes the name of the secret followed by six random characters."
+    // (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/secretsmanager/aws.sdk.kotlin.services.secretsmanager.model/-create-secret-response/arn.html)
+    const arn = `arn:aws:secretsmanager:${this.region}:${STAND_IN_ACCOUNT}:secret:${name}-${randomSuffix()}`;
+    const now = new Date();
+    const secret: StoredSecret = { name, arn, created: now, lastChanged: now, versions: [] };
+    if (value !== undefined) secret.versions.push({ id: randomUUID(), string: value, created: now, stages: new Set([AWSCURRENT]) });
+    this.secrets.set(name, secret);
+    return arn;
+  }
+
+  /** Schedules the secret for deletion (sets DeletedDate), as DeleteSecret with a recovery window does. */
+  deleteSecret(nameOrArn: string): void {
+    this.requireSecret(nameOrArn).deleted = new Date();
+  }
+
+  /** The AWSCURRENT version's SecretString; undefined when there is no current version. Throws for an unknown secret. */
+  secretValue(nameOrArn: string): string | undefined {
+    return this.requireSecret(nameOrArn).versions.find((v) => v.stages.has(AWSCURRENT))?.string;
+  }
+
+  /** How many versions the secret has (including deprecated ones without a staging label). */
+  secretVersions(nameOrArn: string): number {
+    return this.requireSecret(nameOrArn).versions.length;
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* DynamoDB                                                                                                   */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /** Creates the registry's two tables in the embedded dynalite (directly, not through the stand-in). */
+  async createRegistryTables(devicesTable: string, attemptsTable: string): Promise<void> {
+    const client = new DynamoDBClient({
+      endpoint: this.dynamoEndpoint,
+      region: this.region,
+      credentials: { accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey },
+    });
+    try {
+      await createTables(client, devicesTable, attemptsTable);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* Fault injection and lifecycle                                                                              */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /**
+   * The next `times` (default 1) authenticated requests of `action` on `service` fail with `error`, in that
+   * service's error format. (The SDK retries throttling and 5xx errors by itself: count its attempts.)
+   */
+  fail(service: AwsService, action: string, error: AwsErrorSpec, times = 1): void {
+    this.failures.push({ service, action, error, remaining: times });
+  }
+
+  /** Closes the stand-in and dynalite (idle keep-alive connections included). */
+  stop(): Promise<void> {
+    return (this.stopped ??= (async () => {
+      this.server.closeAllConnections();
+      await new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.upstreamAgent.destroy();
+      await this.dynalite.close();
+    })());
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* Request handling                                                                                           */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+
+    const route = this.classify(req, body);
+    if (!route) {
+      // Not addressed to any of the three services (no X-Amz-Target, not a form post): what dynalite, like
+      // DynamoDB's front end, answers to a request it cannot route.
+      res.writeHead(404, { 'Content-Type': 'text/xml' }).end('<UnknownOperationException/>\n');
+      return;
+    }
+    try {
+      if (route.service === 'secretsmanager' && !route.json) {
+        // awsJson services reject a body that is not JSON (dynalite mirrors DynamoDB: SerializationException).
+        throw new AwsFault('SerializationException', '');
+      }
+      this.checkOperation(route);
+      await this.authenticate(req, body, route.service);
+      const failure = this.failures.find((f) => f.service === route.service && f.action === route.action && f.remaining > 0);
+      if (failure) {
+        failure.remaining--;
+        throw new AwsFault(failure.error.code, failure.error.message, failure.error.status);
+      }
+      if (route.service === 'dynamodb') {
+        await this.proxyToDynalite(req, body, res, route);
+        return;
+      }
+      if (route.service === 'secretsmanager') {
+        this.answerJson(res, route, 200, this.secretsManager(route.action, route.json ?? {}));
+      } else {
+        this.answerXml(res, route, 200, this.cloudFormation(route.action, route.params ?? new URLSearchParams()));
+      }
+    } catch (err) {
+      if (!(err instanceof AwsFault)) throw err;
+      this.answerError(res, route, err);
+    }
+  }
+
+  /** Which service and operation a request is for, from its X-Amz-Target header or its form-encoded Action. */
+  private classify(req: http.IncomingMessage, body: Buffer): Route | undefined {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (req.method === 'POST' && target) {
+      const dot = target.indexOf('.');
+      const prefix = dot < 0 ? target : target.slice(0, dot);
+      const action = dot < 0 ? '' : target.slice(dot + 1);
+      if (prefix.startsWith('DynamoDB_')) return { service: 'dynamodb', action };
+      if (prefix === 'secretsmanager') {
+        let json: Record<string, unknown> | undefined;
+        try {
+          const parsed: unknown = body.length ? JSON.parse(body.toString('utf8')) : {};
+          if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+        } catch {
+          json = undefined;
+        }
+        return { service: 'secretsmanager', action, json };
+      }
+      return undefined;
+    }
+    if (req.method === 'POST' && contentType === 'application/x-www-form-urlencoded') {
+      const params = new URLSearchParams(body.toString('utf8'));
+      return { service: 'cloudformation', action: params.get('Action') ?? '', params };
+    }
+    return undefined;
+  }
+
+  private checkOperation(route: Route): void {
+    if (route.service === 'secretsmanager' && !SECRETS_MANAGER_OPERATIONS.has(route.action)) {
+      // awsJson services answer an unknown X-Amz-Target with UnknownOperationException (HTTP 400), before they
+      // look at the signature — the order dynalite recorded from DynamoDB (node_modules/dynalite/index.js).
+      throw new AwsFault('UnknownOperationException', '');
+    }
+    if (route.service === 'cloudformation') {
+      if (!route.action) {
+        // "MissingAction: The request is missing an action or a required parameter. HTTP Status Code: 400"
+        // (https://docs.aws.amazon.com/cloudsearch/latest/developerguide/CommonErrors.md, the common errors of awsQuery services)
+        throw new AwsFault('MissingAction', 'Missing Action');
+      }
+      if (!CLOUDFORMATION_OPERATIONS.has(route.action)) {
+        // "InvalidAction: The action or operation requested is invalid. Verify that the action is typed
+        // correctly. HTTP Status Code: 400" (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/CommonErrors.html)
+        // The message is the wording AWS query services use; not checked against CloudFormation itself.
+        throw new AwsFault('InvalidAction', `Could not find operation ${route.action} for version ${route.params?.get('Version') ?? ''}`);
+      }
+    }
+  }
+
+  /**
+   * SigV4 checks, in the order and with the messages DynamoDB answers (recorded from the real service in
+   * dynalite's source, node_modules/dynalite/index.js, github.com/architect/dynalite); the codes per protocol
+   * come from the common errors of each service:
+   * - awsJson (Secrets Manager, DynamoDB): MissingAuthenticationTokenException / IncompleteSignatureException /
+   *   InvalidSignatureException / UnrecognizedClientException, all HTTP 400
+   *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ErrorHandling.html);
+   * - awsQuery (CloudFormation): MissingAuthenticationToken 403, IncompleteSignature 400, InvalidClientTokenId
+   *   403 (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/CommonErrors.html) and
+   *   SignatureDoesNotMatch 403 ("you might receive HTTP 403 SignatureDoesNotMatch from AWS services",
+   *   https://docs.aws.amazon.com/general/latest/gr/signature-v4-troubleshooting.html).
+   * Header format: `AWS4-HMAC-SHA256 Credential=<AKID>/<yyyymmdd>/<region>/<service>/aws4_request,
+   * SignedHeaders=…, Signature=…` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-authentication-methods.html).
+   */
+  private async authenticate(req: http.IncomingMessage, body: Buffer, service: AwsService): Promise<void> {
+    const query = service === 'cloudformation';
+    const missing = (m: string) => (query ? new AwsFault('MissingAuthenticationToken', m, 403) : new AwsFault('MissingAuthenticationTokenException', m));
+    const incomplete = (m: string) => new AwsFault(query ? 'IncompleteSignature' : 'IncompleteSignatureException', m);
+    const invalid = (m: string) => (query ? new AwsFault('SignatureDoesNotMatch', m, 403) : new AwsFault('InvalidSignatureException', m));
+    const unknownKey = () =>
+      query
+        ? new AwsFault('InvalidClientTokenId', 'The security token included in the request is invalid.', 403)
+        : new AwsFault('UnrecognizedClientException', 'The security token included in the request is invalid.');
+
+    const header = req.headers.authorization;
+    if (!header || !header.trim().startsWith('AWS4-')) throw missing('Request is missing Authentication Token');
+    const space = header.trim().indexOf(' ');
+    const algorithm = space < 0 ? header.trim() : header.trim().slice(0, space);
+    const fields: Record<string, string> = {};
+    for (const part of (space < 0 ? '' : header.trim().slice(space + 1)).split(',')) {
+      const eq = part.indexOf('=');
+      if (eq > 0) fields[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    }
+    let msg = '';
+    for (const param of ['Credential', 'Signature', 'SignedHeaders']) {
+      if (!fields[param]) msg += `Authorization header requires '${param}' parameter. `;
+    }
+    const dateHeader = req.headers['x-amz-date'];
+    if (typeof dateHeader !== 'string') msg += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
+    if (msg) throw incomplete(`${msg}Authorization=${header}`);
+    const requestDate = parseAmzDate(dateHeader as string);
+    if (!requestDate) throw incomplete(`Date must be in ISO-8601 'basic format'. Got '${dateHeader}'. See http://en.wikipedia.org/wiki/ISO_8601`);
+    const now = new Date();
+    const skew = 15 * 60_000;
+    if (requestDate.getTime() < now.getTime() - skew) {
+      throw invalid(`Signature expired: ${dateHeader} is now earlier than ${amzDate(new Date(now.getTime() - skew))} (${amzDate(now)} - 15 min.)`);
+    }
+    if (requestDate.getTime() > now.getTime() + skew) {
+      throw invalid(`Signature not yet current: ${dateHeader} is still later than ${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + 15 min.)`);
+    }
+    const signedHeaders = fields.SignedHeaders.split(';').map((h) => h.trim().toLowerCase()).filter(Boolean);
+    if (!signedHeaders.includes('host')) throw invalid("'Host' must be a 'SignedHeader' in the AWS Authorization.");
+    if (algorithm !== 'AWS4-HMAC-SHA256') throw incomplete(`Unsupported AWS 'algorithm': '${algorithm}' (only AWS4-HMAC-SHA256 for now). `);
+    const scope = fields.Credential.replace(/\/+$/, '').split('/');
+    if (scope.length !== 5) {
+      throw incomplete(`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${fields.Credential}'`);
+    }
+    const [keyId, scopeDate, scopeRegion, scopeService, terminator] = scope;
+    msg = '';
+    if (scopeRegion !== this.region) msg += `Credential should be scoped to a valid region, not '${scopeRegion}'. `;
+    if (scopeService !== service) msg += `Credential should be scoped to correct service: '${service}'. `;
+    if (terminator !== 'aws4_request') msg += `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'. `;
+    const httpDate = (dateHeader as string).slice(0, 8);
+    if (scopeDate !== httpDate) {
+      msg += `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${httpDate}', from '${dateHeader}'.`;
+    }
+    if (msg) throw invalid(msg.trim());
+    if (keyId !== this.accessKeyId) throw unknownKey();
+
+    // Recompute the signature over exactly the headers the client signed, with the stand-in's secret key.
+    const headers: Record<string, string> = {};
+    for (const name of signedHeaders) {
+      const value = req.headers[name];
+      if (value === undefined) throw invalid(SIGNATURE_MISMATCH);
+      headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    const queryParams: Record<string, string | string[]> = {};
+    for (const [key, value] of url.searchParams) {
+      const prev = queryParams[key];
+      queryParams[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    }
+    const signed = await this.signer.sign(
+      {
+        method: req.method ?? 'POST',
+        protocol: 'http:',
+        hostname: String(req.headers.host ?? '').replace(/:\d+$/, ''),
+        path: url.pathname,
+        query: queryParams,
+        headers,
+        body,
+      },
+      { signingDate: requestDate, signingRegion: this.region, signingService: service, signableHeaders: new Set(signedHeaders) },
+    );
+    const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1] ?? '';
+    const given = fields.Signature;
+    const ok = expected.length === given.length && timingSafeEqual(Buffer.from(expected), Buffer.from(given));
+    if (!ok) throw invalid(SIGNATURE_MISMATCH);
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* Answers                                                                                                    */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  private record(route: Route, status: number): void {
+    this.requests.push({ service: route.service, action: route.action, status });
+  }
+
+  private answerJson(res: http.ServerResponse, route: Route, status: number, body: unknown): void {
+    this.record(route, status);
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'Content-Type': route.service === 'dynamodb' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1',
+      'Content-Length': Buffer.byteLength(text),
+      'x-amzn-RequestId': randomUUID(),
+      Date: new Date().toUTCString(),
+    });
+    res.end(text);
+  }
+
+  private answerXml(res: http.ServerResponse, route: Route, status: number, body: string): void {
+    this.record(route, status);
+    res.writeHead(status, {
+      'Content-Type': 'text/xml',
+      'Content-Length': Buffer.byteLength(body),
+      'x-amzn-RequestId': randomUUID(),
+      Date: new Date().toUTCString(),
+    });
+    res.end(body);
+  }
+
+  /**
+   * An error in the service's protocol:
+   * - awsJson: HTTP 4xx/5xx with `{"__type": "<Code>", "message": "…"}`; the SDK takes the part of `__type`
+   *   after a `#` as the code (DynamoDB's own example is
+   *   `{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found…"}`,
+   *   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ErrorHandling.html; Secrets Manager
+   *   sends the bare shape name, e.g. `ResourceNotFoundException`).
+   * - awsQuery: `<ErrorResponse xmlns=…><Error><Type>Sender</Type><Code>…</Code><Message>…</Message></Error>
+   *   <RequestId>…</RequestId></ErrorResponse>` — "If a request is unsuccessful, … returns the main response
+   *   element ErrorResponse. This element contains an Error element and a RequestId element", Type "specifies
+   *   whether the error is a receiver or sender error"
+   *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-responses.html);
+   *   CloudFormation's own form, e.g. `<Code>ValidationError</Code><Message>Stack: foobar does not exist</Message>`,
+   *   is the recorded response in https://docs.rs/crate/rusoto_cloudformation/0.32.0/source/test_resources/generated/error/cloudformation-cancel-update-stack.xml
+   */
+  private answerError(res: http.ServerResponse, route: Route, fault: AwsFault): void {
+    if (route.service === 'cloudformation') {
+      const type = fault.status >= 500 ? 'Receiver' : 'Sender';
+      this.answerXml(
+        res,
+        route,
+        fault.status,
+        `<ErrorResponse xmlns="${CFN_XMLNS}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${xml(fault.code)}</Code>\n` +
+          `    <Message>${xml(fault.message)}</Message>\n  </Error>\n  <RequestId>${randomUUID()}</RequestId>\n</ErrorResponse>\n`,
+      );
+      return;
+    }
+    const coral = ['UnknownOperationException', 'SerializationException', 'MissingAuthenticationTokenException', 'IncompleteSignatureException', 'InvalidSignatureException', 'UnrecognizedClientException'];
+    const type =
+      route.service === 'dynamodb'
+        ? `${coral.includes(fault.code) ? 'com.amazon.coral.service' : 'com.amazonaws.dynamodb.v20120810'}#${fault.code}`
+        : fault.code;
+    this.answerJson(res, route, fault.status, fault.message ? { __type: type, message: fault.message } : { __type: type });
+  }
+
+  /** Forwards the request to dynalite and pipes its answer (status, headers, body) back. */
+  private proxyToDynalite(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, route: Route): Promise<void> {
+    const upstreamUrl = new URL(this.dynamoEndpoint);
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name) && value !== undefined) headers[name] = value;
+    }
+    headers['content-length'] = body.length;
+    return new Promise<void>((resolve, reject) => {
+      const upstream = http.request(
+        { host: upstreamUrl.hostname, port: upstreamUrl.port, method: req.method, path: req.url, headers, agent: this.upstreamAgent },
+        (answer) => {
+          const status = answer.statusCode ?? 502;
+          this.record(route, status);
+          const out: http.OutgoingHttpHeaders = {};
+          for (const [name, value] of Object.entries(answer.headers)) {
+            if (!['connection', 'keep-alive', 'transfer-encoding'].includes(name) && value !== undefined) out[name] = value;
+          }
+          res.writeHead(status, out);
+          answer.pipe(res);
+          answer.on('end', resolve);
+          answer.on('error', reject);
+        },
+      );
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* CloudFormation                                                                                             */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /**
+   * DescribeStacks (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html):
+   * "If the stack doesn't exist, a ValidationError is returned"; running stacks are found by name or stack ID,
+   * deleted ones only by stack ID; without StackName, every stack that is not deleted. The answer is the
+   * awsQuery envelope `<DescribeStacksResponse><DescribeStacksResult>…</DescribeStacksResult><ResponseMetadata>
+   * <RequestId>…</RequestId></ResponseMetadata></DescribeStacksResponse>` (`<Action>Response` / `<Action>Result`
+   * / ResponseMetadata, https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-responses.html),
+   * lists as `<member>` elements.
+   */
+  private cloudFormation(action: string, params: URLSearchParams): string {
+    // Only DescribeStacks passes checkOperation.
+    void action;
+    const requested = params.get('StackName');
+    let stacks: StoredStack[];
+    if (requested) {
+      const found = [...this.stacks.values()].find((s) => s.id === requested || (s.name === requested && s.status !== 'DELETE_COMPLETE'));
+      // The message CloudFormation sends for DescribeStacks on an unknown stack (as the AWS CLI prints it:
+      // "An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id x does not exist").
+      if (!found) throw new AwsFault('ValidationError', `Stack with id ${requested} does not exist`);
+      stacks = [found];
+    } else {
+      stacks = [...this.stacks.values()].filter((s) => s.status !== 'DELETE_COMPLETE');
+    }
+    const members = stacks.map((s) => {
+      const outputs = s.outputs.length
+        ? `        <Outputs>\n${s.outputs
+            .map(
+              (o) =>
+                `          <member>\n            <OutputKey>${xml(o.key)}</OutputKey>\n            <OutputValue>${xml(o.value)}</OutputValue>\n` +
+                (o.description !== undefined ? `            <Description>${xml(o.description)}</Description>\n` : '') +
+                (o.exportName !== undefined ? `            <ExportName>${xml(o.exportName)}</ExportName>\n` : '') +
+                '          </member>\n',
+            )
+            .join('')}        </Outputs>\n`
+        : '';
+      return (
+        '      <member>\n' +
+        `        <StackId>${xml(s.id)}</StackId>\n` +
+        `        <StackName>${xml(s.name)}</StackName>\n` +
+        `        <CreationTime>${s.created.toISOString()}</CreationTime>\n` +
+        (s.updated ? `        <LastUpdatedTime>${s.updated.toISOString()}</LastUpdatedTime>\n` : '') +
+        `        <StackStatus>${xml(s.status)}</StackStatus>\n` +
+        '        <DisableRollback>false</DisableRollback>\n' +
+        '        <NotificationARNs/>\n' +
+        '        <Capabilities>\n          <member>CAPABILITY_IAM</member>\n        </Capabilities>\n' +
+        outputs +
+        '        <Tags/>\n' +
+        '        <EnableTerminationProtection>false</EnableTerminationProtection>\n' +
+        '        <DriftInformation>\n          <StackDriftStatus>NOT_CHECKED</StackDriftStatus>\n        </DriftInformation>\n' +
+        '      </member>\n'
+      );
+    });
+    return (
+      `<DescribeStacksResponse xmlns="${CFN_XMLNS}">\n  <DescribeStacksResult>\n    <Stacks>\n${members.join('')}    </Stacks>\n` +
+      `  </DescribeStacksResult>\n  <ResponseMetadata>\n    <RequestId>${randomUUID()}</RequestId>\n  </ResponseMetadata>\n</DescribeStacksResponse>\n`
+    );
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* Secrets Manager                                                                                            */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /**
+   * A secret by name, by full ARN, or by partial ARN (the ARN without the random suffix). SecretId is "the ARN
+   * or name of the secret"; "If you specify an incomplete ARN without the random suffix, and instead provide the
+   * 'friendly name', you must not include the random suffix" (GetSecretValueRequest.SecretId,
+   * https://docs.amazonaws.cn/sdkforruby/api/Aws/SecretsManager/Types/GetSecretValueRequest.html).
+   */
+  private findSecret(secretId: string): StoredSecret | undefined {
+    const byName = this.secrets.get(secretId);
+    if (byName) return byName;
+    for (const secret of this.secrets.values()) {
+      if (secret.arn === secretId) return secret;
+      const partial = secret.arn.slice(0, secret.arn.length - 7); // without "-XXXXXX"
+      if (partial === secretId) return secret;
+    }
+    return undefined;
+  }
+
+  private requireSecret(nameOrArn: string): StoredSecret {
+    const secret = this.findSecret(nameOrArn);
+    if (!secret) throw new Error(`aws-stand-in: no secret ${nameOrArn}`);
+    return secret;
+  }
+
+  private secretsManager(action: string, input: Record<string, unknown>): unknown {
+    const secretId = input.SecretId;
+    if (typeof secretId !== 'string' || secretId === '') {
+      // The coral framework's answer to a missing required member (format as in dynalite's recorded
+      // ValidationException messages); the SDK does not validate required members itself.
+      throw new AwsFault('ValidationException', "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null");
+    }
+    // GetSecretValue / DescribeSecret / PutSecretValue on an unknown secret: ResourceNotFoundException, "Secrets
+    // Manager can't find the resource that you asked for."
+    // (https://docs.aws.amazon.com/botocore/latest/reference/services/secretsmanager/client/exceptions/ResourceNotFoundException.html);
+    // the message the service sends is "Secrets Manager can't find the specified secret."
+    const secret = this.findSecret(secretId);
+    if (!secret) throw new AwsFault('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    switch (action) {
+      case 'GetSecretValue':
+        return this.getSecretValue(secret, input);
+      case 'DescribeSecret':
+        return this.describeSecret(secret);
+      default:
+        return this.putSecretValue(secret, input);
+    }
+  }
+
+  /**
+   * InvalidRequestException, "A parameter value is not valid for the current state of the resource. Possible
+   * causes: The secret is scheduled for deletion. …"
+   * (https://docs.aws.amazon.com/botocore/latest/reference/services/secretsmanager/client/exceptions/InvalidRequestException.html)
+   */
+  private refuseDeleted(secret: StoredSecret): void {
+    if (secret.deleted) {
+      throw new AwsFault('InvalidRequestException', "You can't perform this operation on the secret because it was marked for deletion.");
+    }
+  }
+
+  /**
+   * GetSecretValue: the version asked for by VersionId and/or VersionStage, else "Secrets Manager returns the
+   * AWSCURRENT version" (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/secretsmanager/aws.sdk.kotlin.services.secretsmanager.model/-get-secret-value-request/version-stage.html).
+   * A secret without that version answers ResourceNotFoundException "Secrets Manager can't find the specified
+   * secret value for staging label: AWSCURRENT" (the service's wording; the ops code matches "staging label").
+   * Response: ARN, Name, VersionId, SecretString|SecretBinary, VersionStages, CreatedDate
+   * (https://rubydoc.info/gems/aws-sdk-secretsmanager/Aws/SecretsManager/Types/GetSecretValueResponse).
+   */
+  private getSecretValue(secret: StoredSecret, input: Record<string, unknown>): unknown {
+    this.refuseDeleted(secret);
+    const versionId = typeof input.VersionId === 'string' ? input.VersionId : undefined;
+    const stage = typeof input.VersionStage === 'string' ? input.VersionStage : undefined;
+    let version: SecretVersion | undefined;
+    if (versionId !== undefined) {
+      version = secret.versions.find((v) => v.id === versionId && (stage === undefined || v.stages.has(stage)));
+      if (!version) throw new AwsFault('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+    } else {
+      const label = stage ?? AWSCURRENT;
+      version = secret.versions.find((v) => v.stages.has(label));
+      if (!version) throw new AwsFault('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${label}`);
+    }
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.id,
+      ...(version.string !== undefined ? { SecretString: version.string } : { SecretBinary: version.binary }),
+      VersionStages: [...version.stages],
+      CreatedDate: epochSeconds(version.created),
+    };
+  }
+
+  /**
+   * DescribeSecret: metadata only. VersionIdsToStages lists the versions that carry a staging label ("Versions
+   * without a staging label are considered deprecated and not included in the list", CreateSecret,
+   * https://www.powershellgallery.com/packages/AWS.Tools.SecretsManager/4.1.4.0/Content/AWS.Tools.SecretsManager.dll-Help.xml),
+   * so it is absent for a secret with no version; DeletedDate "exists if the secret is scheduled for deletion"
+   * (https://docs.rs/rusoto_secretsmanager/0.46.0/rusoto_secretsmanager/struct.DescribeSecretResponse.html).
+   * DescribeSecret still answers for a secret scheduled for deletion (that is how DeletedDate is read).
+   */
+  private describeSecret(secret: StoredSecret): unknown {
+    const stages: Record<string, string[]> = {};
+    for (const v of secret.versions) if (v.stages.size > 0) stages[v.id] = [...v.stages];
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      LastChangedDate: epochSeconds(secret.lastChanged),
+      ...(secret.deleted ? { DeletedDate: epochSeconds(secret.deleted) } : {}),
+      ...(Object.keys(stages).length > 0 ? { VersionIdsToStages: stages } : {}),
+      CreatedDate: epochSeconds(secret.created),
+    };
+  }
+
+  /**
+   * PutSecretValue (https://dev.materialize.com/api/rust/aws_sdk_secretsmanager/operation/put_secret_value/builders/struct.PutSecretValueFluentBuilder.html):
+   * "If you don't include VersionStages, then Secrets Manager automatically moves the staging label AWSCURRENT
+   * to this version. If this operation creates the first version for the secret, then Secrets Manager
+   * automatically attaches the staging label AWSCURRENT to it. If this operation moves the staging label
+   * AWSCURRENT from another version to this version, then Secrets Manager also automatically moves the staging
+   * label AWSPREVIOUS to the version that AWSCURRENT was removed from."
+   * ClientRequestToken (the SDK generates one; it "becomes the VersionId of the new version"): "If a version with
+   * this value already exists and that version's SecretString or SecretBinary values are the same as those in
+   * the request then the request is ignored. The operation is idempotent. If a version with this value already
+   * exists and the version of the SecretString and SecretBinary values are different from those in the request,
+   * then the request fails because you can't modify a secret version."
+   * (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/secretsmanager/aws.sdk.kotlin.services.secretsmanager.model/-put-secret-value-request/client-request-token.html)
+   * — that failure is ResourceExistsException, "A resource with the ID you requested already exists"
+   * (https://docs.aws.amazon.com/botocore/latest/reference/services/secretsmanager/client/exceptions/ResourceExistsException.html).
+   * Response: ARN, Name, VersionId, VersionStages.
+   */
+  private putSecretValue(secret: StoredSecret, input: Record<string, unknown>): unknown {
+    this.refuseDeleted(secret);
+    const value = typeof input.SecretString === 'string' ? input.SecretString : undefined;
+    const binary = typeof input.SecretBinary === 'string' ? input.SecretBinary : undefined;
+    // "You must include SecretBinary or SecretString, but not both."
+    // (https://docs.aws.amazon.com/sdk-for-kotlin/api/latest/secretsmanager/aws.sdk.kotlin.services.secretsmanager.model/-put-secret-value-request/secret-string.html)
+    // The code/message of the refusal are not documented; InvalidParameterException is "The parameter name or
+    // value is invalid" (https://docs.aws.amazon.com/secretsmanager/latest/apireference/CommonErrors.html).
+    if ((value === undefined) === (binary === undefined)) {
+      throw new AwsFault('InvalidParameterException', 'You must provide either SecretString or SecretBinary, but not both.');
+    }
+    const token = typeof input.ClientRequestToken === 'string' ? input.ClientRequestToken : randomUUID();
+    // ClientRequestToken: "Length Constraints: Minimum length of 32. Maximum length of 64." (as VersionId,
+    // https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_SecretVersionsListEntry.html)
+    if (token.length < 32 || token.length > 64) {
+      throw new AwsFault(
+        'ValidationException',
+        `1 validation error detected: Value '${token}' at 'clientRequestToken' failed to satisfy constraint: Member must have length ${token.length < 32 ? 'greater than or equal to 32' : 'less than or equal to 64'}`,
+      );
+    }
+    const existing = secret.versions.find((v) => v.id === token);
+    if (existing) {
+      if (existing.string === value && existing.binary === binary) {
+        return { ARN: secret.arn, Name: secret.name, VersionId: existing.id, VersionStages: [...existing.stages] };
+      }
+      throw new AwsFault('ResourceExistsException', "You can't modify an existing version, you can only create new versions.");
+    }
+    const labels = Array.isArray(input.VersionStages) && input.VersionStages.length > 0 ? input.VersionStages.map(String) : [AWSCURRENT];
+    const now = new Date();
+    const version: SecretVersion = { id: token, string: value, binary, created: now, stages: new Set() };
+    for (const label of labels) {
+      const holder = secret.versions.find((v) => v.stages.has(label));
+      if (holder) {
+        holder.stages.delete(label);
+        if (label === AWSCURRENT) {
+          for (const v of secret.versions) v.stages.delete(AWSPREVIOUS);
+          holder.stages.add(AWSPREVIOUS);
+        }
+      }
+      version.stages.add(label);
+    }
+    secret.versions.push(version);
+    secret.lastChanged = now;
+    return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
+  }
+}
+
+/**
+ * The signature-mismatch message AWS services send ("The request signature we calculated does not match the
+ * signature you provided", https://docs.aws.amazon.com/general/latest/gr/signature-v4-troubleshooting.html;
+ * the full sentence as dynalite recorded it from DynamoDB, without the canonical-request dump that follows it).
+ */
+const SIGNATURE_MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
