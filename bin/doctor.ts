@@ -1,32 +1,23 @@
 /** `npm run doctor -- [--stack <name>] [--region <region>]`: see lib/ops/doctor.ts. */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoRegistry } from '../lambda/core/registry';
-import { runCli } from '../lib/local/cli-support';
+import { runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
 import { DOCTOR_USAGE, parseDoctorArgs } from '../lib/ops/cli';
+import { opsClients } from '../lib/ops/clients';
 import { runDoctor } from '../lib/ops/doctor';
-import { twilioClientFactory } from '../lib/ops/twilio-client';
 
 async function main(): Promise<number> {
+  silenceSdkNodeVersionWarning();
   const args = parseDoctorArgs(process.argv.slice(2));
   if (args.help) {
     process.stdout.write(DOCTOR_USAGE);
     return 0;
   }
-  const region = args.region ? { region: args.region } : {};
-  const dynamo = new DynamoDBClient(region);
-  return runDoctor(
-    { stackName: args.stackName },
-    {
-      cfn: new CloudFormationClient(region),
-      secrets: new SecretsManagerClient(region),
-      twilio: twilioClientFactory(),
-      registry: (outputs) =>
-        new DynamoRegistry({ client: dynamo, devicesTable: outputs.DevicesTableName, attemptsTable: outputs.AttemptsTableName }),
-    },
-    { print: (line) => console.log(line) },
-  );
+  const clients = opsClients(args);
+  if (clients.twilioApiBaseUrl) console.error(`Twilio REST API: ${clients.twilioApiBaseUrl} (TWILIO_API_BASE_URL)`);
+  try {
+    return await runDoctor({ stackName: args.stackName, region: await clients.region() }, clients, { print: (line) => console.log(line) });
+  } finally {
+    clients.destroy();
+  }
 }
 
 runCli(main);

@@ -1,25 +1,24 @@
 /** `npm run twilio:setup -- [options]`: see lib/ops/setup.ts and `--help`. */
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoRegistry } from '../lambda/core/registry';
-import { runCli } from '../lib/local/cli-support';
+import { runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
 import { confirm, parseSetupArgs, promptHidden, promptLine, SETUP_USAGE } from '../lib/ops/cli';
+import { opsClients } from '../lib/ops/clients';
 import { registryDevicePort } from '../lib/ops/devices';
 import { runSetup } from '../lib/ops/setup';
-import { twilioClientFactory } from '../lib/ops/twilio-client';
 
 async function main(): Promise<number> {
+  silenceSdkNodeVersionWarning();
   const args = parseSetupArgs(process.argv.slice(2));
   if (args.help) {
     process.stdout.write(SETUP_USAGE);
     return 0;
   }
-  const interactive = Boolean(process.stdin.isTTY) && !args.yes;
+  // A terminal can be asked for credentials; --yes only skips the confirmations.
+  const terminal = Boolean(process.stdin.isTTY);
+  const interactive = terminal && !args.yes;
   let accountSid = process.env.TWILIO_ACCOUNT_SID?.trim();
   let authToken = process.env.TWILIO_AUTH_TOKEN?.trim();
-  if ((!accountSid || !authToken) && !interactive) {
-    console.error('✘ Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or run in a terminal without --yes to be asked).');
+  if ((!accountSid || !authToken) && !terminal) {
+    console.error('✘ Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or run in a terminal to be asked).');
     return 2;
   }
   if (!accountSid) accountSid = await promptLine('Twilio account SID (AC…): ');
@@ -33,30 +32,26 @@ async function main(): Promise<number> {
     return 2;
   }
 
-  const region = args.region ? { region: args.region } : {};
-  const dynamo = new DynamoDBClient(region);
-  return runSetup(
-    {
-      accountSid,
-      authToken,
-      stackName: args.stackName,
-      numbers: args.numbers,
-      friendlyName: args.friendlyName,
-      registerDevices: args.registerDevices ? true : interactive ? 'ask' : false,
-      dryRun: args.dryRun,
-      yes: args.yes,
-    },
-    {
-      cfn: new CloudFormationClient(region),
-      secrets: new SecretsManagerClient(region),
-      twilio: twilioClientFactory(),
-      devices: (outputs) =>
-        registryDevicePort(
-          new DynamoRegistry({ client: dynamo, devicesTable: outputs.DevicesTableName, attemptsTable: outputs.AttemptsTableName }),
-        ),
-    },
-    { print: (line) => console.log(line), confirm: interactive ? confirm : undefined },
-  );
+  const clients = opsClients(args);
+  if (clients.twilioApiBaseUrl) console.error(`Twilio REST API: ${clients.twilioApiBaseUrl} (TWILIO_API_BASE_URL)`);
+  try {
+    return await runSetup(
+      {
+        accountSid,
+        authToken,
+        stackName: args.stackName,
+        numbers: args.numbers,
+        friendlyName: args.friendlyName,
+        registerDevices: args.registerDevices ? true : interactive ? 'ask' : false,
+        dryRun: args.dryRun,
+        yes: args.yes,
+      },
+      { ...clients, devices: (outputs) => registryDevicePort(clients.registry(outputs)) },
+      { print: (line) => console.log(line), confirm: interactive ? confirm : undefined },
+    );
+  } finally {
+    clients.destroy();
+  }
 }
 
 runCli(main);

@@ -27,8 +27,9 @@ import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler } from '../../lambda/handlers/token';
 import { gatewayErrorResponse, integrationRequest, integrationResponse, type HttpResponse, type LambdaOutcome } from '../api/gateway';
 import { preflightHeaders, ROUTE_METHOD, ROUTES, STAGE_NAME, type RouteId, type RouteSpec } from '../api/routes';
+import { cacheControlFor } from '../site/cache-control';
 import { createGatewayContext, type GatewayRequest } from '../vtl';
-import { resolveLocalCredentials, type CredentialsSource } from './credentials';
+import { authTokenFingerprint, resolveLocalCredentials, type CredentialsSource } from './credentials';
 import { RegistryInUseError, RegistryUnavailableError, startEmbeddedRegistry, type LocalRegistry } from './registry-server';
 
 export interface LocalAppOptions {
@@ -42,7 +43,7 @@ export interface LocalAppOptions {
   credentials?: TwilioCredentials;
   /** `Access-Control-Allow-Origin`; default `SOFTPHONE_ALLOWED_ORIGIN` from `env`, else the app's own origin (`url`). */
   allowedOrigin?: string;
-  /** Static files of the softphone; default: `buildClient` into `<registry's directory>/client` at start. */
+  /** Static files of the softphone; default: `buildClient` into `<registry>/softphone` at start. */
   clientDir?: string;
   /** Default `process.env` (TOKEN_TTL_SECONDS, PUBLIC_BASE_URL, ALLOWED_DESTINATION_COUNTRIES, …). */
   env?: NodeJS.ProcessEnv;
@@ -56,6 +57,8 @@ export interface LocalApp {
   /** url + '/prod' */
   apiBaseUrl: string;
   registry: Registry;
+  /** The embedded registry's DynamoDB endpoint (`http://127.0.0.1:<port>`, dynalite). */
+  registryEndpoint: string;
   /** Where the credentials came from ('development' = throwaway, Twilio refuses them). */
   credentialsSource: CredentialsSource;
   /** The full URL of each API route. */
@@ -165,7 +168,8 @@ function send(res: ServerResponse, response: HttpResponse, head = false): void {
 
 async function prepareClientDir(opts: LocalAppOptions, registryPath: string, log: (line: string) => void): Promise<string> {
   if (opts.clientDir) return path.resolve(opts.clientDir);
-  const outdir = path.join(path.dirname(registryPath), 'client');
+  // Inside the registry's own directory: the app never writes next to it (that may be the source tree).
+  const outdir = path.join(registryPath, 'softphone');
   try {
     // Imported lazily: esbuild is only needed when the app builds the client itself.
     const { buildClient } = await import('../../client/build');
@@ -317,7 +321,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     if (pathname === '/config.json') {
       const hostHeader = req.headers.host;
       const origin = hostHeader && HOST_HEADER.test(hostHeader) ? `http://${hostHeader}` : baseUrl;
-      send(res, { statusCode: 200, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, body: JSON.stringify({ apiBaseUrl: `${origin}${stagePrefix}` }) }, head);
+      send(res, { statusCode: 200, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': cacheControlFor(pathname) }, body: JSON.stringify({ apiBaseUrl: `${origin}${stagePrefix}` }) }, head);
       return 200;
     }
     let decoded: string;
@@ -340,7 +344,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
       res.writeHead(200, {
         'Content-Type': contentTypeFor(file),
         'Content-Length': String(st.size),
-        'Cache-Control': 'no-cache',
+        'Cache-Control': cacheControlFor(decoded),
         'X-Content-Type-Options': 'nosniff',
       });
       if (head) {
@@ -418,12 +422,20 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   allowedOrigin ||= baseUrl;
   const apiBaseUrl = `${baseUrl}${stagePrefix}`;
   const routeUrls = Object.fromEntries(ROUTES.map((r) => [r.id, `${apiBaseUrl}${r.path}`])) as Record<RouteId, string>;
+  // Tells `npm run sign` which URLs this app checks signatures for, and with whose Auth Token.
+  await local.announce?.({
+    url: baseUrl,
+    ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
+    credentials: resolved.source,
+    authTokenFingerprint: authTokenFingerprint(resolved.credentials.authToken),
+  }).catch(() => undefined);
 
   let closing: Promise<void> | undefined;
   return {
     url: baseUrl,
     apiBaseUrl,
     registry: local.registry,
+    registryEndpoint: local.endpoint,
     credentialsSource: resolved.source,
     routeUrls,
     close: () =>

@@ -2,12 +2,12 @@
  * The AWS side of the ops commands: the deployed stack's outputs (CloudFormation DescribeStacks) and the
  * Twilio credentials secret (Secrets Manager). Clients are passed in so tests can mock them.
  */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
-  ResourceNotFoundException,
-  SecretsManagerClient,
+  type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { CREDENTIAL_FIELDS, type TwilioCredentials } from '../../lambda/core/credentials';
 
@@ -37,9 +37,50 @@ export const OUTPUT_IDS: readonly (keyof StackOutputs)[] = [
 ];
 
 /**
+ * Stack states whose outputs are those of a finished deployment (CloudFormation `StackStatus`): created, updated
+ * or imported (a failed update rolled back to the previous deployment counts), cleanup included.
+ */
+const SETTLED_STACK_STATUS = /^(CREATE_COMPLETE|(UPDATE|UPDATE_ROLLBACK|IMPORT|IMPORT_ROLLBACK)_COMPLETE(_CLEANUP_IN_PROGRESS)?)$/;
+
+/**
+ * What to do about an AWS error, by its class: credentials missing or refused, permission missing, region
+ * missing, or AWS unreachable. `permission` names the IAM action the call needed. Never suggests a redeploy,
+ * which cannot fix any of these.
+ */
+export function awsErrorAdvice(err: unknown, permission: string): string {
+  const name = (err as { name?: string } | null)?.name ?? '';
+  const message = err instanceof Error ? err.message : String(err);
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return 'no AWS credentials found: configure them (`aws configure`, AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+  }
+  if (/^(UnrecognizedClient|InvalidClientTokenId|ExpiredToken|InvalidSignature|SignatureDoesNotMatch)/.test(name)) {
+    return `AWS refused your credentials (${name}): refresh them (\`aws sso login\`, new access keys) and re-run`;
+  }
+  if (/AccessDenied|NotAuthorized/i.test(name) || /not authorized/i.test(message)) {
+    return `your AWS credentials are not allowed ${permission}: use credentials that are`;
+  }
+  if (/Region is missing/i.test(message)) return 'no AWS region set: pass --region or set AWS_REGION';
+  return `AWS could not be reached (${name || 'Error'}: ${message}): check your network and the region, then re-run`;
+}
+
+/** The stack's outputs could not be read: `problem` says what is wrong, `fix` what to do (both in `message`). */
+export class StackOutputsError extends Error {
+  constructor(
+    readonly problem: string,
+    readonly fix: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${problem}: ${fix}.`, options);
+    this.name = 'StackOutputsError';
+  }
+}
+
+const DEPLOY_OR_POINT = 'deploy it with `npx cdk deploy`, or pass the right --stack/--region';
+
+/**
  * Reads the outputs of `stackName`. An output key matches its id exactly or with the 8-hex-digit suffix CDK
- * adds to CfnOutputs declared inside a construct. Throws an Error that says what to do when the stack or an
- * output is missing.
+ * adds to CfnOutputs declared inside a construct. Throws a StackOutputsError that says what to do when the
+ * stack or an output is missing, the stack is mid-deployment, or AWS refuses the call.
  */
 export async function readStackOutputs(cfn: CloudFormationClient, stackName: string): Promise<StackOutputs> {
   let stack;
@@ -48,12 +89,20 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
     stack = res.Stacks?.[0];
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (/does not exist/i.test(message)) {
-      throw new Error(`Stack ${stackName} not found in this account/region. Deploy it with \`npx cdk deploy\` or pass --stack/--region.`);
+    // CloudFormation answers an unknown stack with ValidationError "Stack with id <name> does not exist".
+    if ((err as { name?: string }).name === 'ValidationError' && /does not exist/i.test(message)) {
+      throw new StackOutputsError(`Stack ${stackName} not found in this account/region`, DEPLOY_OR_POINT, { cause: err });
     }
-    throw new Error(`Could not read stack ${stackName}: ${message}`);
+    throw new StackOutputsError(`Could not read stack ${stackName}`, awsErrorAdvice(err, 'cloudformation:DescribeStacks on it'), { cause: err });
   }
-  if (!stack) throw new Error(`Stack ${stackName} not found. Deploy it with \`npx cdk deploy\` or pass --stack/--region.`);
+  if (!stack) throw new StackOutputsError(`Stack ${stackName} not found in this account/region`, DEPLOY_OR_POINT);
+  const status = stack.StackStatus ?? '';
+  if (!SETTLED_STACK_STATUS.test(status)) {
+    const advice = status.endsWith('_IN_PROGRESS')
+      ? 'wait for the deployment to finish, then re-run'
+      : 'see the stack events in the CloudFormation console, fix the cause and deploy again with `npx cdk deploy`';
+    throw new StackOutputsError(`Stack ${stackName} is ${status}`, advice);
+  }
   const found: Partial<StackOutputs> = {};
   for (const output of stack.Outputs ?? []) {
     const key = output.OutputKey ?? '';
@@ -62,7 +111,10 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
   }
   const missing = OUTPUT_IDS.filter((id) => !found[id]);
   if (missing.length > 0) {
-    throw new Error(`Stack ${stackName} has no output ${missing.join(', ')}; redeploy it with \`npx cdk deploy\`.`);
+    throw new StackOutputsError(
+      `Stack ${stackName} has no output ${missing.join(', ')}`,
+      'it was deployed from another version of this app; deploy this one with `npx cdk deploy`',
+    );
   }
   return found as StackOutputs;
 }
@@ -90,35 +142,62 @@ export function credentialProblems(value: unknown): string[] {
 }
 
 export type SecretState =
+  /** no secret by that name (or ARN) */
   | { status: 'missing' }
-  | { status: 'unreadable'; error: string }
+  /** the secret exists but has no value yet: CloudFormation creates it so, and twilio:setup fills it */
+  | { status: 'empty' }
+  /** scheduled for deletion: unusable until restored */
+  | { status: 'deleted' }
+  | { status: 'unreadable'; error: string; advice: string }
   | { status: 'present'; raw: string; parsed: Partial<Record<keyof TwilioCredentials, string>> | undefined };
 
-/** Reads the secret; a value that is not a JSON object (e.g. a deploy-time placeholder) parses as `undefined`. */
+const errorName = (err: unknown): string => (err as { name?: string } | null)?.name ?? '';
+
+/**
+ * Reads the secret. Secrets Manager answers GetSecretValue with ResourceNotFoundException both for a secret that
+ * does not exist and for one that has no value yet ("can't find the specified secret value for staging label:
+ * AWSCURRENT"), the state a fresh `cdk deploy` leaves; DescribeSecret tells them apart. A deleted secret
+ * answers InvalidRequestException. A value that is not a JSON object (e.g. a placeholder) parses as `undefined`.
+ */
 export async function readSecret(sm: SecretsManagerClient, secretId: string): Promise<SecretState> {
+  let raw: string;
   try {
     const res = await sm.send(new GetSecretValueCommand({ SecretId: secretId }));
-    const raw = res.SecretString ?? '';
-    let parsed: Partial<Record<keyof TwilioCredentials, string>> | undefined;
-    try {
-      const json: unknown = JSON.parse(raw);
-      if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
-        parsed = {};
-        for (const field of CREDENTIAL_FIELDS) {
-          const v = (json as Record<string, unknown>)[field];
-          if (typeof v === 'string') parsed[field] = v;
-        }
-      }
-    } catch {
-      parsed = undefined;
-    }
-    return { status: 'present', raw, parsed };
+    raw = res.SecretString ?? '';
   } catch (err) {
-    if (err instanceof ResourceNotFoundException || (err as { name?: string }).name === 'ResourceNotFoundException') {
-      return { status: 'missing' };
-    }
-    return { status: 'unreadable', error: err instanceof Error ? err.message : String(err) };
+    if (errorName(err) === 'ResourceNotFoundException') return describeSecretState(sm, secretId, err);
+    if (errorName(err) === 'InvalidRequestException' && /marked for deletion/i.test((err as Error).message)) return { status: 'deleted' };
+    return { status: 'unreadable', error: `${errorName(err) || 'Error'}: ${(err as Error)?.message ?? String(err)}`, advice: awsErrorAdvice(err, 'secretsmanager:GetSecretValue on it') };
   }
+  return { status: 'present', raw, parsed: parseSecretFields(raw) };
+}
+
+/** After a ResourceNotFoundException: does the secret exist (with no value yet), or not at all? */
+async function describeSecretState(sm: SecretsManagerClient, secretId: string, getError: unknown): Promise<SecretState> {
+  try {
+    const described = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+    return described.DeletedDate ? { status: 'deleted' } : { status: 'empty' };
+  } catch (err) {
+    if (errorName(err) === 'ResourceNotFoundException') return { status: 'missing' };
+    // Without secretsmanager:DescribeSecret, GetSecretValue's own message still tells the first-run state.
+    return /staging label/i.test((getError as Error).message) ? { status: 'empty' } : { status: 'missing' };
+  }
+}
+
+function parseSecretFields(raw: string): Partial<Record<keyof TwilioCredentials, string>> | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const parsed: Partial<Record<keyof TwilioCredentials, string>> = {};
+  for (const field of CREDENTIAL_FIELDS) {
+    const v = (json as Record<string, unknown>)[field];
+    if (typeof v === 'string') parsed[field] = v;
+  }
+  return parsed;
 }
 
 /** Writes the credentials as the secret's new current version, after validating them. */

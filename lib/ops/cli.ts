@@ -10,7 +10,9 @@ Configures Twilio for a deployed stack: creates or reuses an API key and a TwiML
 credentials into the stack's secret (last, only when everything else succeeded) and offers to register
 each number as a device. Running it again changes nothing.
 
-Credentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or asked for interactively (the token is not echoed).
+Credentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or asked for in a terminal (the token is not echoed).
+TWILIO_API_BASE_URL sends every Twilio REST call elsewhere (for mocks and tests); the AWS SDK's variables
+(AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, …) apply as to any AWS tool.
 
 Options:
   --stack <name>            deployed stack (default ${DEFAULT_STACK_NAME})
@@ -20,14 +22,15 @@ Options:
   --register-devices        register each --number as a device without asking (prints each secret once)
   --friendly-name <name>    friendly name of the API key and TwiML App (default ${DEFAULT_FRIENDLY_NAME})
   --dry-run                 print the plan and change nothing
-  -y, --yes                 non-interactive: apply without asking (devices only with --register-devices)
+  -y, --yes                 apply without asking for confirmation (devices only with --register-devices)
   -h, --help                this text
 `;
 
 export const DOCTOR_USAGE = `Usage: npm run doctor -- [options]
 
 Checks a deployment end to end and prints one line per check (✔/✘), with a fix under each failure.
-Exits non-zero when any check fails.
+Exits non-zero when any check fails. TWILIO_API_BASE_URL and the AWS SDK's variables apply as for
+twilio:setup.
 
 Options:
   --stack <name>     deployed stack (default ${DEFAULT_STACK_NAME})

@@ -1,8 +1,11 @@
 /**
  * `npm run doctor`: checks a deployment end to end, one line per check, a fix for each failure.
  *
- * runDoctorChecks() yields Check objects (testable); runDoctor() prints them and returns the exit code
- * (non-zero when any check fails). Dependencies are injected like in setup.ts; HTTP checks use `fetch`.
+ * One function per concern (stack, secret, Twilio account, API key, TwiML App, registry, numbers, webhooks,
+ * site), run in that order by runDoctorChecks(), each adding Check objects and passing on what later checks
+ * need; runDoctor() prints them and returns the exit code (non-zero when any check fails). Every command a fix
+ * names runs as shown (with this run's --stack and --region). Dependencies are injected like in setup.ts; HTTP
+ * checks use `fetch`.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -11,8 +14,8 @@ import { TEMPORARILY_UNAVAILABLE_MESSAGE } from '../../lambda/core/twiml';
 import {
   CREDENTIAL_FIELDS, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENTIALS_MAX_AGE_SECONDS, type TwilioCredentials,
 } from '../../lambda/core/credentials';
-import { credentialProblems, readSecret, readStackOutputs, type StackOutputs } from './aws';
-import { errorMessage, errorStatus, type TwilioClient, type TwilioClientFactory } from './twilio-client';
+import { awsErrorAdvice, credentialProblems, DEFAULT_STACK_NAME, readSecret, readStackOutputs, StackOutputsError, type StackOutputs } from './aws';
+import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
 export interface Check {
   ok: boolean;
@@ -39,13 +42,15 @@ export interface DoctorDeps {
 
 export interface DoctorOptions {
   stackName: string;
+  /** The AWS region checked; the fix commands name it so they run as shown. */
+  region?: string;
 }
 
-const SETUP = 'run `npm run twilio:setup`';
 const FAKE_CALL_SID = 'CA' + '0'.repeat(32);
 /** Twilio's magic test numbers: never a real subscriber, so never a registered device. */
 const PROBE_NUMBERS = ['+15005550006', '+15005550007', '+15005550008', '+15005550009'];
 const PROBE_CLIENT = 'doctor-probe-unregistered';
+const DEPLOY = 'deploy again (`npx cdk deploy`)';
 
 const pass = (name: string, detail?: string): Check => ({ ok: true, name, detail });
 const fail = (name: string, detail: string, fix: string): Check => ({ ok: false, name, detail, fix });
@@ -74,6 +79,20 @@ export function configJsonUrl(softphoneUrl: string): string {
   return new URL('config.json', base).href;
 }
 
+/** `--stack`/`--region` as this run was given them, for commands printed as fixes. */
+function deploymentFlags(opts: DoctorOptions): string {
+  return `${opts.stackName !== DEFAULT_STACK_NAME ? ` --stack ${opts.stackName}` : ''}${opts.region ? ` --region ${opts.region}` : ''}`;
+}
+
+/**
+ * The `npm run twilio:setup` command line that fixes this deployment (optionally for one number). `--yes`: the
+ * user asked for the fix, and it then runs as shown with TWILIO_* set, in a terminal or not; setup still prints
+ * its plan first, and asks for the credentials in a terminal when they are not set.
+ */
+export function setupCommand(opts: DoctorOptions, number?: string): string {
+  return `run \`npm run twilio:setup --${number ? ` --number ${number}` : ''}${deploymentFlags(opts)} --yes\``;
+}
+
 function voiceCheck(name: string, current: { voiceUrl?: string | null; voiceMethod?: string | null; voiceApplicationSid?: string | null }, expected: string, fix: string): Check {
   if (current.voiceApplicationSid) return fail(name, `calls go to TwiML App ${current.voiceApplicationSid}, not to ${expected}`, fix);
   if (current.voiceUrl !== expected || (current.voiceMethod ?? '').toUpperCase() !== 'POST') {
@@ -82,150 +101,204 @@ function voiceCheck(name: string, current: { voiceUrl?: string | null; voiceMeth
   return pass(name, `POST ${expected}`);
 }
 
-/** Runs every check in order, calling `onCheck` as each completes. */
-export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onCheck: (c: Check) => void = () => {}): Promise<Check[]> {
-  const checks: Check[] = [];
-  const add = (c: Check): Check => {
-    checks.push(c);
-    onCheck(c);
-    return c;
-  };
-  const doFetch = deps.fetch ?? fetch;
-  const timeoutMs = deps.timeoutMs ?? 10_000;
+const TWILIO_UNREACHABLE_FIX = "check your network (and TWILIO_API_BASE_URL if set) and Twilio's status, then re-run";
 
-  // 1. The stack.
-  let outputs: StackOutputs;
+/** A failed check for a failed Twilio call: refused credentials (`refusedFix`), or Twilio not reached (no verdict). */
+function twilioFail(name: string, err: unknown, refusedFix: string): Check {
+  if (isRefusal(err)) return fail(name, errorMessage(err), refusedFix);
+  return fail(name, `Twilio could not be reached: ${errorMessage(err)}`, TWILIO_UNREACHABLE_FIX);
+}
+
+type Add = (c: Check) => void;
+
+interface Context {
+  opts: DoctorOptions;
+  deps: DoctorDeps;
+  add: Add;
+  outputs: StackOutputs;
+  creds: Partial<TwilioCredentials>;
+  /** the account's client (Auth Token), once Twilio accepted it */
+  client?: TwilioClient;
+  registered: { phoneNumber: string; clientName: string }[];
+}
+
+async function checkStack(opts: DoctorOptions, deps: DoctorDeps, add: Add): Promise<StackOutputs | undefined> {
+  const name = `stack ${opts.stackName} has every output`;
   try {
-    outputs = await readStackOutputs(deps.cfn, opts.stackName);
-    add(pass(`stack ${opts.stackName} has every output`));
+    const outputs = await readStackOutputs(deps.cfn, opts.stackName);
+    add(pass(name));
+    return outputs;
   } catch (err) {
-    add(fail(`stack ${opts.stackName} has every output`, errorMessage(err), 'deploy with `npx cdk deploy`, or pass the right --stack/--region'));
-    return checks;
+    if (err instanceof StackOutputsError) add(fail(name, err.problem, err.fix));
+    else add(fail(name, errorMessage(err), 'check your network and AWS configuration, then re-run'));
+    return undefined;
   }
+}
 
-  // 2. The secret.
-  const secretName = `secret ${outputs.TwilioSecretName} exists and has every field`;
-  const state = await readSecret(deps.secrets, outputs.TwilioSecretName);
-  let creds: Partial<TwilioCredentials> = {};
-  if (state.status === 'missing') add(fail(secretName, 'the secret does not exist', `redeploy the stack (\`npx cdk deploy\`), then ${SETUP}`));
-  else if (state.status === 'unreadable') add(fail(secretName, state.error, 'use AWS credentials allowed secretsmanager:GetSecretValue on it'));
-  else {
-    creds = state.parsed ?? {};
-    const problems = state.parsed ? credentialProblems(state.parsed) : ['not a JSON object'];
-    if (problems.length > 0) add(fail(secretName, problems.join('; '), SETUP));
-    else add(pass(secretName, CREDENTIAL_FIELDS.join(', ')));
+async function checkSecret(ctx: Context): Promise<void> {
+  const { outputs, opts, add } = ctx;
+  const secretId = outputs.TwilioSecretName;
+  const name = `secret ${secretId} exists and has every field`;
+  const state = await readSecret(ctx.deps.secrets, secretId);
+  switch (state.status) {
+    case 'missing':
+      add(fail(name, 'the secret does not exist', `create it (\`aws secretsmanager create-secret --name ${secretId}${opts.region ? ` --region ${opts.region}` : ''}\`), then ${setupCommand(opts)}`));
+      return;
+    case 'empty':
+      add(fail(name, 'the secret has no value yet (a fresh deployment)', setupCommand(opts)));
+      return;
+    case 'deleted':
+      add(fail(name, 'the secret is scheduled for deletion', `restore it (\`aws secretsmanager restore-secret --secret-id ${secretId}${opts.region ? ` --region ${opts.region}` : ''}\`)`));
+      return;
+    case 'unreadable':
+      add(fail(name, state.error, state.advice));
+      return;
+    default: {
+      ctx.creds = state.parsed ?? {};
+      const problems = state.parsed ? credentialProblems(state.parsed) : ['not a JSON object'];
+      add(problems.length > 0 ? fail(name, problems.join('; '), setupCommand(opts)) : pass(name, CREDENTIAL_FIELDS.join(', ')));
+    }
   }
+}
 
-  // 3. Twilio resources.
-  let client: TwilioClient | undefined;
-  if (creds.accountSid?.startsWith('AC') && creds.authToken) {
-    client = deps.twilio({ username: creds.accountSid, password: creds.authToken, accountSid: creds.accountSid });
+async function checkTwilioAccount(ctx: Context): Promise<void> {
+  const { creds, opts, add } = ctx;
+  if (!creds.accountSid?.startsWith('AC') || !creds.authToken) {
+    add(fail('Twilio checks', 'skipped: the secret holds no account SID and auth token', 'fix the secret (above) first'));
+    return;
+  }
+  const name = `Twilio accepts account ${creds.accountSid} with the stored auth token`;
+  const client = ctx.deps.twilio({ username: creds.accountSid, password: creds.authToken, accountSid: creds.accountSid });
+  try {
+    await client.api.v2010.accounts(creds.accountSid).fetch();
+    add(pass(name));
+    ctx.client = client;
+  } catch (err) {
+    add(twilioFail(name, err, `the auth token may have been rotated: ${setupCommand(opts)} with the current one`));
+  }
+}
+
+async function checkApiKeyAccepted(ctx: Context): Promise<void> {
+  const { client, creds, opts, add } = ctx;
+  if (!client || !creds.accountSid || !creds.apiKeySid) return;
+  const name = `API key ${creds.apiKeySid} exists and its secret is accepted`;
+  const newKey = `${setupCommand(opts)} (it creates a new key)`;
+  try {
+    await client.keys(creds.apiKeySid).fetch();
+  } catch (err) {
+    if (errorStatus(err) === 404) add(fail(name, 'the key does not exist (deleted?)', newKey));
+    else add(twilioFail(name, err, newKey));
+    return;
+  }
+  try {
+    const verdict = await checkApiKey(ctx.deps.twilio, { accountSid: creds.accountSid, apiKeySid: creds.apiKeySid, apiKeySecret: creds.apiKeySecret ?? '', twimlAppSid: creds.twimlAppSid });
+    if (verdict === 'accepted') add(pass(name));
+    else add(fail(name, 'the key exists but Twilio refuses the stored secret (HTTP 401)', newKey));
+  } catch (err) {
+    add(fail(name, errorMessage(err), TWILIO_UNREACHABLE_FIX));
+  }
+}
+
+async function checkTwimlApp(ctx: Context): Promise<void> {
+  const { client, creds, opts, outputs, add } = ctx;
+  if (!client || !creds.twimlAppSid) return;
+  const name = `TwiML App ${creds.twimlAppSid} exists`;
+  try {
+    const app = await client.applications(creds.twimlAppSid).fetch();
+    add(pass(name, app.friendlyName));
+    add(voiceCheck('TwiML App voice URL points at this stack', app, outputs.OutgoingCallWebhookUrl, setupCommand(opts)));
+  } catch (err) {
+    if (errorStatus(err) === 404) add(fail(name, 'the app does not exist (deleted?)', setupCommand(opts)));
+    else add(twilioFail(name, err, setupCommand(opts)));
+  }
+}
+
+async function checkRegistry(ctx: Context): Promise<void> {
+  const { outputs, add } = ctx;
+  const name = `device registry ${outputs.DevicesTableName} is readable`;
+  try {
+    ctx.registered = await ctx.deps.registry(outputs).list();
+    add(pass(name, ctx.registered.length === 0 ? 'no devices registered yet (`npm run device -- add …`)' : `${ctx.registered.length} device(s)`));
+  } catch (err) {
+    add(fail(name, errorMessage(err), awsErrorAdvice((err as { cause?: unknown }).cause ?? err, 'dynamodb:Scan on the devices table')));
+  }
+}
+
+async function checkNumbers(ctx: Context): Promise<void> {
+  const { client, creds, opts, outputs, add } = ctx;
+  if (!client || !creds.accountSid) return;
+  for (const device of ctx.registered) {
+    const n = device.phoneNumber;
+    const name = `${n} belongs to account ${creds.accountSid}`;
+    let found: Awaited<ReturnType<TwilioClient['incomingPhoneNumbers']['list']>>[number] | undefined;
     try {
-      await client.api.v2010.accounts(creds.accountSid).fetch();
-      add(pass(`Twilio accepts account ${creds.accountSid} with the stored auth token`));
+      found = (await client.incomingPhoneNumbers.list({ phoneNumber: n, limit: 20 })).find((x) => x.phoneNumber === n);
     } catch (err) {
-      add(fail(`Twilio accepts account ${creds.accountSid} with the stored auth token`, errorMessage(err), `the auth token may have been rotated: ${SETUP} with the current one`));
-      client = undefined;
+      add(twilioFail(name, err, setupCommand(opts)));
+      continue;
     }
-  } else {
-    add(fail('Twilio checks', 'skipped: the secret holds no account SID and auth token', SETUP));
+    if (!found) {
+      const remove = `npm run device -- remove --number ${n} --table ${outputs.DevicesTableName}${opts.region ? ` --region ${opts.region}` : ''}`;
+      add(fail(name, 'not a phone number of this account', `buy or port ${n} in the Twilio console, or remove the device (\`${remove}\`)`));
+      continue;
+    }
+    add(pass(name, found.sid));
+    add(voiceCheck(`${n} voice URL points at this stack`, found, outputs.IncomingCallWebhookUrl, setupCommand(opts, n)));
   }
+}
 
-  if (client && creds.accountSid) {
-    const accountSid = creds.accountSid;
-    if (creds.apiKeySid) {
-      const name = `API key ${creds.apiKeySid} exists and its secret is accepted`;
-      try {
-        await client.keys(creds.apiKeySid).fetch();
-        try {
-          await deps.twilio({ username: creds.apiKeySid, password: creds.apiKeySecret ?? '', accountSid }).api.v2010.accounts(accountSid).fetch();
-          add(pass(name));
-        } catch (err) {
-          add(fail(name, `the key exists but Twilio rejects the stored secret (${errorMessage(err)})`, `${SETUP} (it creates a new key)`));
-        }
-      } catch (err) {
-        add(fail(name, errorStatus(err) === 404 ? 'the key does not exist (deleted?)' : errorMessage(err), `${SETUP} (it creates a new key)`));
-      }
-    }
-    if (creds.twimlAppSid) {
-      try {
-        const app = await client.applications(creds.twimlAppSid).fetch();
-        add(pass(`TwiML App ${creds.twimlAppSid} exists`, app.friendlyName));
-        add(voiceCheck(`TwiML App voice URL points at this stack`, app, outputs.OutgoingCallWebhookUrl, SETUP));
-      } catch (err) {
-        add(fail(`TwiML App ${creds.twimlAppSid} exists`, errorStatus(err) === 404 ? 'the app does not exist (deleted?)' : errorMessage(err), SETUP));
-      }
-    }
-  }
+interface WebhookProbe {
+  label: string;
+  url: string;
+  what: string;
+  params: Record<string, string>;
+  /** what the TwiML must contain (registered-device probes) */
+  expect?: RegExp;
+}
 
-  // 4. Registered numbers.
-  let registered: { phoneNumber: string; clientName: string }[] = [];
-  try {
-    registered = await deps.registry(outputs).list();
-    add(pass(`device registry ${outputs.DevicesTableName} is readable`, registered.length === 0 ? 'no devices registered yet (`npm run device -- add …`)' : `${registered.length} device(s)`));
-  } catch (err) {
-    add(fail(`device registry ${outputs.DevicesTableName} is readable`, errorMessage(err), 'use AWS credentials allowed dynamodb:Scan on the devices table'));
-  }
-  if (client && creds.accountSid) {
-    for (const device of registered) {
-      const n = device.phoneNumber;
-      let found: Awaited<ReturnType<TwilioClient['incomingPhoneNumbers']['list']>>[number] | undefined;
-      try {
-        found = (await client.incomingPhoneNumbers.list({ phoneNumber: n, limit: 20 })).find((x) => x.phoneNumber === n);
-      } catch (err) {
-        add(fail(`${n} belongs to account ${creds.accountSid}`, errorMessage(err), 'check Twilio status and retry'));
-        continue;
-      }
-      if (!found) {
-        add(fail(`${n} belongs to account ${creds.accountSid}`, 'not a phone number of this account', `buy or port ${n} in the Twilio console, or remove the device (\`npm run device -- remove ${n}\`)`));
-        continue;
-      }
-      add(pass(`${n} belongs to account ${creds.accountSid}`, found.sid));
-      add(voiceCheck(`${n} voice URL points at this stack`, found, outputs.IncomingCallWebhookUrl, `run \`npm run twilio:setup -- --number ${n}\``));
-    }
-  }
-
-  // 5. Webhooks: a signed request gets TwiML, an unsigned one 403.
-  const registeredNumbers = new Set(registered.map((d) => d.phoneNumber));
+/** The probes: an unregistered number and client, and, with a device registered, its whole path. */
+function webhookProbes(ctx: Context): WebhookProbe[] {
+  const { creds, outputs } = ctx;
+  const registeredNumbers = new Set(ctx.registered.map((d) => d.phoneNumber));
   const probe = PROBE_NUMBERS.find((p) => !registeredNumbers.has(p)) ?? PROBE_NUMBERS[0];
-  const accountSid = creds.accountSid ?? 'AC' + '0'.repeat(32);
-  const webhooks: { label: string; url: string; what: string; params: Record<string, string>; expect?: RegExp }[] = [
-    {
-      label: 'call_incoming',
-      url: outputs.IncomingCallWebhookUrl,
-      what: `an unregistered number (${probe})`,
-      params: { AccountSid: accountSid, ApiVersion: '2010-04-01', CallSid: FAKE_CALL_SID, CallStatus: 'ringing', Direction: 'inbound', From: '+15005550001', Caller: '+15005550001', To: probe, Called: probe },
-    },
-    {
-      label: 'call_outgoing',
-      url: outputs.OutgoingCallWebhookUrl,
-      what: `an unregistered client (${PROBE_CLIENT})`,
-      params: { AccountSid: accountSid, ApiVersion: '2010-04-01', ApplicationSid: creds.twimlAppSid ?? '', CallSid: FAKE_CALL_SID, CallStatus: 'ringing', Direction: 'inbound', From: `client:${PROBE_CLIENT}`, Caller: `client:${PROBE_CLIENT}`, To: probe },
-    },
+  const common = { AccountSid: creds.accountSid ?? 'AC' + '0'.repeat(32), ApiVersion: '2010-04-01', CallSid: FAKE_CALL_SID, CallStatus: 'ringing', Direction: 'inbound' };
+  const incoming = (to: string) => ({ ...common, From: '+15005550001', Caller: '+15005550001', To: to, Called: to });
+  const outgoing = (client: string) => ({ ...common, ApplicationSid: creds.twimlAppSid ?? '', From: `client:${client}`, Caller: `client:${client}` });
+  const probes: WebhookProbe[] = [
+    { label: 'call_incoming', url: outputs.IncomingCallWebhookUrl, what: `an unregistered number (${probe})`, params: incoming(probe) },
+    { label: 'call_outgoing', url: outputs.OutgoingCallWebhookUrl, what: `an unregistered client (${PROBE_CLIENT})`, params: { ...outgoing(PROBE_CLIENT), To: probe } },
   ];
-  // A registered device exercises the whole path (registry lookups with the functions' own IAM grants):
-  // its number must ring its client, and its client must dial out with its own number as caller ID. Doctor
-  // only reads the TwiML; no call is placed.
-  const device = registered[0];
+  // A registered device exercises the whole path (registry lookups with the functions' own IAM grants): its
+  // number must ring its client, and its client must dial out with its own number as caller ID. Doctor only
+  // reads the TwiML; no call is placed.
+  const device = ctx.registered[0];
   if (device) {
-    webhooks.push(
+    probes.push(
       {
         label: 'call_incoming',
         url: outputs.IncomingCallWebhookUrl,
         what: `a registered number (${device.phoneNumber})`,
-        params: { AccountSid: accountSid, ApiVersion: '2010-04-01', CallSid: FAKE_CALL_SID, CallStatus: 'ringing', Direction: 'inbound', From: '+15005550001', Caller: '+15005550001', To: device.phoneNumber, Called: device.phoneNumber },
+        params: incoming(device.phoneNumber),
         expect: new RegExp(`<Client>${escapeRegExp(device.clientName)}</Client>`),
       },
       {
         label: 'call_outgoing',
         url: outputs.OutgoingCallWebhookUrl,
         what: `a registered client (${device.clientName}) calling its own number`,
-        params: { AccountSid: accountSid, ApiVersion: '2010-04-01', ApplicationSid: creds.twimlAppSid ?? '', CallSid: FAKE_CALL_SID, CallStatus: 'ringing', Direction: 'inbound', From: `client:${device.clientName}`, Caller: `client:${device.clientName}`, To: '', callOutgoingPhoneNumber: device.phoneNumber },
+        params: { ...outgoing(device.clientName), To: '', callOutgoingPhoneNumber: device.phoneNumber },
         expect: new RegExp(`callerId="${escapeRegExp(device.phoneNumber)}"`),
       },
     );
   }
-  for (const hook of webhooks) {
+  return probes;
+}
+
+async function checkWebhooks(ctx: Context): Promise<void> {
+  const { creds, opts, add } = ctx;
+  const doFetch = ctx.deps.fetch ?? fetch;
+  const timeoutMs = ctx.deps.timeoutMs ?? 10_000;
+  const unreachable = 'check that the API is deployed and reachable';
+  for (const hook of webhookProbes(ctx)) {
     const body = new URLSearchParams(hook.params).toString();
     const post = (headers: Record<string, string>) =>
       doFetch(hook.url, {
@@ -237,18 +310,20 @@ export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onC
       });
     if (creds.authToken) {
       const name = `${hook.label}: a signed request for ${hook.what} answers with TwiML`;
+      const logs = 'check the function logs in CloudWatch (`TwilioRetrieveTwiml…`)';
       try {
         const res = await post({ 'X-Twilio-Signature': getExpectedTwilioSignature(creds.authToken, hook.url, hook.params) });
         const text = await res.text();
         const type = res.headers.get('content-type') ?? '';
-        if (res.status === 403) add(fail(name, `403 at ${hook.url}: the stack does not accept the stored auth token`, `check the authToken in the secret (${SETUP} to rewrite it); warm functions pick up a changed secret within ${CREDENTIALS_MAX_AGE_SECONDS / 60} minutes (their cache period) or immediately on the next signature mismatch (one re-read per ${CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS} s), no redeploy needed`));
-        else if (res.status !== 200) add(fail(name, `HTTP ${res.status} at ${hook.url}`, 'check the function logs in CloudWatch (`TwilioRetrieveTwiml…`)'));
-        else if (!/xml/i.test(type) || !isTwimlDocument(text)) add(fail(name, `200 but not TwiML (Content-Type ${type || 'none'}): ${text.slice(0, 80)}`, 'redeploy the stack (`npx cdk deploy`)'));
-        else if (text.includes(TEMPORARILY_UNAVAILABLE_MESSAGE)) add(fail(name, 'the function answered "temporarily unavailable": it cannot read the registry or the secret', 'check the function logs in CloudWatch (`TwilioRetrieveTwiml…`): the error names the failing call'));
-        else if (hook.expect && !hook.expect.test(text)) add(fail(name, `unexpected TwiML: ${text.slice(0, 160)}`, 'check the device registration (`npm run device -- list --table …`) and the function logs'));
+        if (res.status === 403) {
+          add(fail(name, `403 at ${hook.url}: the stack does not accept the stored auth token`, `check the authToken in the secret (${setupCommand(opts)} to rewrite it); warm functions pick up a changed secret within ${CREDENTIALS_MAX_AGE_SECONDS / 60} minutes (their cache period) or immediately on the next signature mismatch (one re-read per ${CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS} s), no redeploy needed`));
+        } else if (res.status !== 200) add(fail(name, `HTTP ${res.status} at ${hook.url}`, logs));
+        else if (!/xml/i.test(type) || !isTwimlDocument(text)) add(fail(name, `200 but not TwiML (Content-Type ${type || 'none'}): ${text.slice(0, 80)}`, `the API does not run this app's mapping templates: ${DEPLOY}`));
+        else if (text.includes(TEMPORARILY_UNAVAILABLE_MESSAGE)) add(fail(name, 'the function answered "temporarily unavailable": it cannot read the registry or the secret', `${logs}: the error names the failing call`));
+        else if (hook.expect && !hook.expect.test(text)) add(fail(name, `unexpected TwiML: ${text.slice(0, 160)}`, `check the device registration (\`npm run device -- list --table ${ctx.outputs.DevicesTableName}${opts.region ? ` --region ${opts.region}` : ''}\`) and the function logs`));
         else add(pass(name, `200 ${type}`));
       } catch (err) {
-        add(fail(name, `${hook.url}: ${errorMessage(err)}`, 'check that the API is deployed and reachable'));
+        add(fail(name, `${hook.url}: ${errorMessage(err)}`, unreachable));
       }
     }
     if (hook.expect) continue; // each webhook's unsigned check is made once, with the unregistered probe
@@ -257,27 +332,31 @@ export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onC
       const res = await post({});
       await res.text();
       if (res.status === 403) add(pass(unsigned));
-      else add(fail(unsigned, `answered HTTP ${res.status}: anyone can call this webhook`, 'unset WEBHOOK_SIGNATURE_VALIDATION=off and redeploy (`npx cdk deploy`)'));
+      else add(fail(unsigned, `answered HTTP ${res.status}: anyone can call this webhook`, `the functions run with WEBHOOK_SIGNATURE_VALIDATION=off: remove it from their environment and ${DEPLOY}`));
     } catch (err) {
-      add(fail(unsigned, `${hook.url}: ${errorMessage(err)}`, 'check that the API is deployed and reachable'));
+      add(fail(unsigned, `${hook.url}: ${errorMessage(err)}`, unreachable));
     }
   }
+}
 
-  // 6. The softphone site.
+async function checkSite(ctx: Context): Promise<void> {
+  const { outputs, add } = ctx;
+  const doFetch = ctx.deps.fetch ?? fetch;
+  const signal = () => AbortSignal.timeout(ctx.deps.timeoutMs ?? 10_000);
   const pageName = `softphone ${outputs.SoftphoneUrl} serves the page`;
   try {
-    const res = await doFetch(outputs.SoftphoneUrl, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await doFetch(outputs.SoftphoneUrl, { signal: signal() });
     const text = await res.text();
-    if (res.status !== 200) add(fail(pageName, `HTTP ${res.status}`, 'redeploy the stack (`npx cdk deploy`); a new CloudFront distribution can take a few minutes'));
-    else if (!/<html/i.test(text)) add(fail(pageName, `200 but not an HTML page (${res.headers.get('content-type') ?? 'no Content-Type'})`, 'redeploy the stack (`npx cdk deploy`)'));
+    if (res.status !== 200) add(fail(pageName, `HTTP ${res.status}`, `${DEPLOY}; a new CloudFront distribution can take a few minutes`));
+    else if (!/<html/i.test(text)) add(fail(pageName, `200 but not an HTML page (${res.headers.get('content-type') ?? 'no Content-Type'})`, DEPLOY));
     else add(pass(pageName));
   } catch (err) {
     add(fail(pageName, errorMessage(err), 'check the SoftphoneUrl output and that the site is deployed'));
   }
   const configUrl = configJsonUrl(outputs.SoftphoneUrl);
-  const configName = `softphone config.json points at this API`;
+  const configName = 'softphone config.json points at this API';
   try {
-    const res = await doFetch(configUrl, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await doFetch(configUrl, { signal: signal() });
     const text = await res.text();
     let apiBaseUrl: unknown;
     try {
@@ -285,13 +364,27 @@ export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onC
     } catch {
       apiBaseUrl = undefined;
     }
-    if (res.status !== 200) add(fail(configName, `${configUrl}: HTTP ${res.status}`, 'redeploy the stack (`npx cdk deploy`)'));
-    else if (typeof apiBaseUrl !== 'string') add(fail(configName, `${configUrl} has no apiBaseUrl`, 'redeploy the stack (`npx cdk deploy`)'));
-    else if (trimSlash(apiBaseUrl) !== trimSlash(outputs.ApiUrl)) {
-      add(fail(configName, `apiBaseUrl is ${apiBaseUrl}, expected ${outputs.ApiUrl}`, 'redeploy the stack (`npx cdk deploy`), then invalidate the CloudFront cache for /config.json'));
-    } else add(pass(configName, apiBaseUrl));
+    if (res.status !== 200) add(fail(configName, `${configUrl}: HTTP ${res.status}`, DEPLOY));
+    else if (typeof apiBaseUrl !== 'string') add(fail(configName, `${configUrl} has no apiBaseUrl`, DEPLOY));
+    else if (trimSlash(apiBaseUrl) !== trimSlash(outputs.ApiUrl)) add(fail(configName, `apiBaseUrl is ${apiBaseUrl}, expected ${outputs.ApiUrl}`, DEPLOY));
+    else add(pass(configName, apiBaseUrl));
   } catch (err) {
     add(fail(configName, `${configUrl}: ${errorMessage(err)}`, 'check that the site is deployed'));
+  }
+}
+
+/** Runs every check in order, calling `onCheck` as each completes. */
+export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onCheck: (c: Check) => void = () => {}): Promise<Check[]> {
+  const checks: Check[] = [];
+  const add: Add = (c) => {
+    checks.push(c);
+    onCheck(c);
+  };
+  const outputs = await checkStack(opts, deps, add);
+  if (!outputs) return checks;
+  const ctx: Context = { opts, deps, add, outputs, creds: {}, registered: [] };
+  for (const check of [checkSecret, checkTwilioAccount, checkApiKeyAccepted, checkTwimlApp, checkRegistry, checkNumbers, checkWebhooks, checkSite]) {
+    await check(ctx);
   }
   return checks;
 }
@@ -303,7 +396,7 @@ export function formatCheck(c: Check): string[] {
 
 /** Prints one line per check (plus a fix line under each failure); returns the exit code. */
 export async function runDoctor(opts: DoctorOptions, deps: DoctorDeps, io: { print(line: string): void }): Promise<number> {
-  io.print(`doctor for stack ${opts.stackName}`);
+  io.print(`doctor for stack ${opts.stackName}${opts.region ? ` in ${opts.region}` : ''}`);
   const checks = await runDoctorChecks(opts, deps, (c) => formatCheck(c).forEach((l) => io.print(l)));
   const failed = checks.filter((c) => !c.ok).length;
   io.print(failed === 0 ? `All ${checks.length} checks passed.` : `${failed} of ${checks.length} checks failed.`);

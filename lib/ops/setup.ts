@@ -18,7 +18,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { TwilioCredentials } from '../../lambda/core/credentials';
 import { normalizeDeviceNumber } from '../devices/device-admin';
 import { credentialProblems, readSecret, readStackOutputs, writeSecret, type StackOutputs } from './aws';
-import { errorMessage, errorStatus, type TwilioClient, type TwilioClientFactory } from './twilio-client';
+import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
 export const DEFAULT_FRIENDLY_NAME = 'twilio-softphone-aws';
 
@@ -134,23 +134,19 @@ async function findApiKey(client: TwilioClient, sid: string): Promise<boolean> {
   }
 }
 
-/** Does Twilio accept this key for the account? Retries a few times for a key created moments ago. */
-async function keyAuthenticates(
+/**
+ * Does Twilio accept the API key? `checkApiKey` asks with a request a Standard key may make. A key created
+ * moments ago is asked up to `attempts` times, a second apart, before it counts as refused.
+ */
+async function keyAccepted(
   factory: TwilioClientFactory,
-  accountSid: string,
-  sid: string,
-  secret: string,
+  key: { accountSid: string; apiKeySid: string; apiKeySecret: string; twimlAppSid?: string },
   attempts = 1,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
 ): Promise<boolean> {
   for (let i = 0; i < attempts; i++) {
-    try {
-      await factory({ username: sid, password: secret, accountSid }).api.v2010.accounts(accountSid).fetch();
-      return true;
-    } catch (err) {
-      if (errorStatus(err) !== 401 && errorStatus(err) !== 403) throw err;
-      if (i + 1 < attempts) await sleep(1000);
-    }
+    if ((await checkApiKey(factory, key)) === 'accepted') return true;
+    if (i + 1 < attempts) await sleep(1000);
   }
   return false;
 }
@@ -167,20 +163,23 @@ export async function planSetup(opts: SetupOptions, deps: SetupDeps): Promise<Se
   try {
     await client.api.v2010.accounts(opts.accountSid).fetch();
   } catch (err) {
-    const status = errorStatus(err);
-    if (status === 401 || status === 403 || status === 404) {
+    if (isRefusal(err) || errorStatus(err) === 404) {
       throw new Error(`Twilio rejected account ${opts.accountSid} with this auth token (${errorMessage(err)}). Check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`);
     }
     throw new Error(`Could not reach Twilio's REST API: ${errorMessage(err)}`);
   }
 
-  // The secret: read now, written last.
+  // The secret: read now, written last. A fresh deployment's secret exists with no value yet: setup fills it.
   const secretState = await readSecret(deps.secrets, secretId);
   let stored: Partial<TwilioCredentials> | undefined;
   if (secretState.status === 'missing') {
-    problems.push(`Secret ${secretId} does not exist: redeploy the stack (\`npx cdk deploy\`), then re-run.`);
+    problems.push(`Secret ${secretId} does not exist. Create it (\`aws secretsmanager create-secret --name ${secretId}\`) or deploy with \`npx cdk deploy\` without -c twilioSecretName, then re-run.`);
+  } else if (secretState.status === 'deleted') {
+    problems.push(`Secret ${secretId} is scheduled for deletion. Restore it (\`aws secretsmanager restore-secret --secret-id ${secretId}\`), then re-run.`);
   } else if (secretState.status === 'unreadable') {
-    problems.push(`Cannot read secret ${secretId}: ${secretState.error}. Check your AWS credentials' secretsmanager:GetSecretValue permission.`);
+    problems.push(`Cannot read secret ${secretId}: ${secretState.advice}.`);
+  } else if (secretState.status === 'empty') {
+    notes.push(`Secret ${secretId} has no value yet (a fresh deployment): setup writes it.`);
   } else {
     stored = secretState.parsed;
   }
@@ -194,7 +193,7 @@ export async function planSetup(opts: SetupOptions, deps: SetupDeps): Promise<Se
   if (sameAccount && stored?.apiKeySid && stored.apiKeySecret) {
     if (!(await findApiKey(client, stored.apiKeySid))) {
       apiKey = { action: 'create', reason: `the stored API key ${stored.apiKeySid} no longer exists`, staleSids: [] };
-    } else if (!(await keyAuthenticates(deps.twilio, opts.accountSid, stored.apiKeySid, stored.apiKeySecret))) {
+    } else if (!(await keyAccepted(deps.twilio, { accountSid: opts.accountSid, apiKeySid: stored.apiKeySid, apiKeySecret: stored.apiKeySecret, twimlAppSid: stored.twimlAppSid }))) {
       apiKey = { action: 'create', reason: `Twilio rejects the stored secret of API key ${stored.apiKeySid}`, staleSids: [stored.apiKeySid] };
     } else {
       apiKey = { action: 'reuse', sid: stored.apiKeySid, secret: stored.apiKeySecret };
@@ -430,8 +429,8 @@ export async function applySetup(plan: SetupPlan, deps: SetupDeps): Promise<Setu
     const problems = credentialProblems(creds);
     try {
       if (problems.length > 0) throw new Error(`the new credentials are invalid: ${problems.join('; ')}`);
-      if (!(await keyAuthenticates(deps.twilio, accountSid, apiKeySid, apiKeySecret, createdKey ? 3 : 1, deps.sleep))) {
-        throw new Error(`Twilio does not accept API key ${apiKeySid}`);
+      if (!(await keyAccepted(deps.twilio, creds, createdKey ? 3 : 1, deps.sleep))) {
+        throw new Error(`Twilio refuses API key ${apiKeySid} (HTTP 401/403 when fetching TwiML App ${twimlAppSid} with it)`);
       }
       const current = plan.storedSecret;
       const unchanged = current && (Object.keys(creds) as (keyof TwilioCredentials)[]).every((f) => current[f] === creds[f]);

@@ -34,9 +34,28 @@ export class RedirectingRequestClient extends RequestClient {
 
   override request<TData>(opts: RequestClient.RequestOptions<TData>): Promise<Response<TData>> {
     const original = new URL(opts.uri);
-    const target = new URL(original.pathname + original.search, this.base);
+    const target = new URL(this.base.href);
+    target.pathname = this.base.pathname.replace(/\/+$/, '') + original.pathname;
+    target.search = original.search;
     return super.request({ ...opts, uri: target.href });
   }
+}
+
+/**
+ * `TWILIO_API_BASE_URL`: where every Twilio REST call of the ops commands goes instead of Twilio (for mocks and
+ * tests). Undefined when unset; throws when it is not an http(s) URL.
+ */
+export function twilioApiBaseUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = env.TWILIO_API_BASE_URL?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`TWILIO_API_BASE_URL must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`TWILIO_API_BASE_URL must be an http(s) URL, got "${raw}"`);
+  return raw;
 }
 
 export function twilioClientFactory(opts: { apiBaseUrl?: string } = {}): TwilioClientFactory {
@@ -61,4 +80,41 @@ export function errorMessage(err: unknown): string {
     return prefix + err.message;
   }
   return String(err);
+}
+
+/** Twilio could not be asked (network failure, time-out, or a 5xx/429 answer): no verdict on the credentials. */
+export class TwilioUnreachableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TwilioUnreachableError';
+  }
+}
+
+/** 401/403: Twilio refused these credentials for this request. */
+export function isRefusal(err: unknown): boolean {
+  const status = errorStatus(err);
+  return status === 401 || status === 403;
+}
+
+/**
+ * Does Twilio accept this API key (SID + secret)? Asked with a request a Standard key may make: fetching the
+ * TwiML App it will be used with (or, before there is one, listing applications). Standard keys may not read
+ * the Account resource nor manage Keys (HTTP 401, error 20003; twilio/twilio-python#259, twilio/twilio-cli#146),
+ * so those requests would refuse every correct key. A 404 for the app still proves the key authenticated.
+ * Resolves 'accepted' or 'refused' (401/403); throws TwilioUnreachableError when Twilio gave no verdict.
+ */
+export async function checkApiKey(
+  factory: TwilioClientFactory,
+  key: { accountSid: string; apiKeySid: string; apiKeySecret: string; twimlAppSid?: string },
+): Promise<'accepted' | 'refused'> {
+  const client = factory({ username: key.apiKeySid, password: key.apiKeySecret, accountSid: key.accountSid });
+  try {
+    if (key.twimlAppSid) await client.applications(key.twimlAppSid).fetch();
+    else await client.applications.list({ limit: 1 });
+    return 'accepted';
+  } catch (err) {
+    if (isRefusal(err)) return 'refused';
+    if (errorStatus(err) === 404) return 'accepted';
+    throw new TwilioUnreachableError(`could not ask Twilio about API key ${key.apiKeySid}: ${errorMessage(err)}`, { cause: err });
+  }
 }

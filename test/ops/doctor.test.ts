@@ -12,7 +12,7 @@ import { startLocalApp, type LocalApp } from '../../lib/local/app';
 import { configJsonUrl, isTwimlDocument, runDoctor, type DoctorDeps } from '../../lib/ops/doctor';
 import { runSetup } from '../../lib/ops/setup';
 import { twilioClientFactory } from '../../lib/ops/twilio-client';
-import { FakeTwilio } from './fake-twilio';
+import { FakeTwilio } from '../support/fake-twilio';
 import { DynamoRegistry } from '../../lambda/core/registry';
 import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, startDynalite, type AwsFixture } from './helpers';
 
@@ -102,12 +102,12 @@ beforeEach(async () => {
   posts = [];
 });
 afterEach(async () => {
+  expect(fake.contractViolations).toEqual([]);
   await fake.stop();
   await app?.close();
   await standIn?.stop();
   standIn = undefined;
-  aws?.cfnMock.restore();
-  aws?.smMock.restore();
+  await aws?.close();
   aws = undefined;
   await rm(workDir, { recursive: true, force: true });
 });
@@ -136,7 +136,7 @@ async function deploy(opts: { authToken?: string; env?: NodeJS.ProcessEnv; apiBa
     env: opts.env ?? {},
     log: () => {},
   });
-  aws = awsFixture(outputsFor(opts.apiBase ?? app.apiBaseUrl, opts.siteUrl ?? `${app.url}/`));
+  aws = await awsFixture(outputsFor(opts.apiBase ?? app.apiBaseUrl, opts.siteUrl ?? `${app.url}/`));
 }
 
 const recordingFetch: typeof fetch = async (input, init) => {
@@ -173,9 +173,9 @@ async function setUp(): Promise<void> {
   await addDevice(app.registry, { number: NUMBER, clientName: 'alice' });
 }
 
-async function doctor() {
+async function doctor(opts: { stackName?: string } = {}) {
   const io = new RecordingIO();
-  const code = await runDoctor({ stackName: STACK }, deps(), io);
+  const code = await runDoctor({ stackName: opts.stackName ?? STACK, region: aws!.standIn.region }, deps(), io);
   return { code, lines: io.lines, text: io.text };
 }
 
@@ -230,7 +230,7 @@ describe('doctor against the real local app', () => {
     // the API is the real app, deployed with signature validation off
     await deploy({ env: { WEBHOOK_SIGNATURE_VALIDATION: 'off' }, siteUrl: `${standIn.url}/` });
     await setUp();
-    const secret = JSON.parse(aws!.secret.value!) as Record<string, string>;
+    const secret = JSON.parse(aws!.secretValue()!) as Record<string, string>;
     // break things at Twilio
     fake.applications.get(secret.twimlAppSid)!.voice_url = 'https://old.example.com/voice';
     const pn = [...fake.numbers.values()][0];
@@ -243,7 +243,7 @@ describe('doctor against the real local app', () => {
       `✘ TwiML App voice URL points at this stack — is POST https://old.example.com/voice, expected POST ${app.apiBaseUrl}/twilio/retrieve_twiml/call_outgoing`,
     );
     expect(text).toContain(`✘ ${NUMBER} voice URL points at this stack — is POST https://demo.twilio.com/welcome/voice/`);
-    expect(text).toContain(`    fix: run \`npm run twilio:setup -- --number ${NUMBER}\``);
+    expect(text).toContain(`    fix: run \`npm run twilio:setup -- --number ${NUMBER} --region ap-northeast-1 --yes\``);
     expect(text).toContain(`✘ +14155550100 belongs to account ${fake.accountSid} — not a phone number of this account`);
     expect(text).toContain('✘ call_incoming: an unsigned request is refused with 403 — answered HTTP 200: anyone can call this webhook');
     expect(text).toContain(`✘ softphone config.json points at this API — apiBaseUrl is https://other.execute-api.us-east-1.amazonaws.com/prod, expected ${app.apiBaseUrl}`);
@@ -258,7 +258,7 @@ describe('doctor against the real local app', () => {
     // the app checks signatures with another auth token than the one in the secret
     await deploy({ authToken: 'another-token-0000000000000000000' });
     await setUp();
-    const secret = JSON.parse(aws!.secret.value!) as Record<string, string>;
+    const secret = JSON.parse(aws!.secretValue()!) as Record<string, string>;
     fake.keys.delete(secret.apiKeySid);
     const r = await doctor();
     expect(r.code).toBe(1);
@@ -273,13 +273,13 @@ describe('doctor against the real local app', () => {
     standIn.webhookStatus = 502;
     await deploy({ apiBase: standIn.apiBase, siteUrl: `${standIn.url}/` });
     await setUp();
-    const secret = JSON.parse(aws!.secret.value!) as Record<string, string>;
+    const secret = JSON.parse(aws!.secretValue()!) as Record<string, string>;
     const { twimlAppSid: _drop, ...partial } = secret;
-    aws!.secret.value = JSON.stringify(partial);
+    await aws!.putSecret(JSON.stringify(partial));
     const r = await doctor();
     expect(r.code).toBe(1);
     expect(r.text).toContain('✘ secret TwilioSoftphoneStack-TwilioSecret-abc123 exists and has every field — twimlAppSid is missing');
-    expect(r.text).toContain('    fix: run `npm run twilio:setup`');
+    expect(r.text).toContain('    fix: run `npm run twilio:setup -- --region ap-northeast-1 --yes`');
     expect(r.text).toContain('✘ call_outgoing: a signed request for an unregistered client (doctor-probe-unregistered) answers with TwiML — HTTP 502');
   });
 
@@ -298,21 +298,50 @@ describe('doctor against the real local app', () => {
     expect(r.text).toContain('    fix: check the function logs in CloudWatch');
   });
 
-  test('no secret, no stack', async () => {
+  test('a fresh deployment (secret with no value yet): doctor says to run setup, with the stack and region to run it for', async () => {
     await deploy();
-    aws!.secret.value = undefined;
-    let r = await doctor();
+    const r = await doctor();
     expect(r.code).toBe(1);
-    expect(r.text).toContain('exists and has every field — the secret does not exist');
+    expect(r.text).toContain(`✘ secret ${SECRET_NAME} exists and has every field — the secret has no value yet (a fresh deployment)`);
+    expect(r.text).toContain('    fix: run `npm run twilio:setup -- --region ap-northeast-1 --yes`');
     expect(r.text).toContain('✘ Twilio checks — skipped');
+    expect(r.text).not.toMatch(/redeploy|cdk deploy/);
+  });
 
-    aws!.cfnMock.reset();
-    aws!.cfnMock.rejects(new Error('Stack with id TwilioSoftphoneStack does not exist'));
-    r = await doctor();
+  test('no stack: deploy or point at the right one; AWS refusing the credentials is not answered with "deploy"', async () => {
+    await deploy();
+    let r = await doctor({ stackName: 'NoSuchStack' });
     expect(r.code).toBe(1);
-    expect(r.lines.filter((l) => /^[✔✘]/.test(l))).toEqual([
-      `✘ stack ${STACK} has every output — Stack ${STACK} not found in this account/region. Deploy it with \`npx cdk deploy\` or pass --stack/--region.`,
-    ]);
+    expect(r.lines.filter((l) => /^[✔✘]/.test(l))).toEqual(['✘ stack NoSuchStack has every output — Stack NoSuchStack not found in this account/region']);
+    expect(r.text).toContain('    fix: deploy it with `npx cdk deploy`, or pass the right --stack/--region');
+
+    aws!.standIn.fail('cloudformation', 'DescribeStacks', { code: 'ExpiredToken', message: 'The security token included in the request is expired', status: 403 });
+    r = await doctor();
+    expect(r.text).toContain(`✘ stack ${STACK} has every output — Could not read stack ${STACK}`);
+    expect(r.text).toContain('    fix: AWS refused your credentials (ExpiredToken)');
+    expect(r.text).not.toContain('cdk deploy');
+  });
+
+  test('a Standard API key is checked with a request Standard keys may make, and a refused key is told apart from Twilio being unreachable', async () => {
+    await deploy();
+    await setUp();
+    const secret = JSON.parse(aws!.secretValue()!) as Record<string, string>;
+    let r = await doctor();
+    expect(r.code).toBe(0);
+    // the key itself only ever fetched the TwiML App (Twilio refuses Standard keys the Account and Keys resources)
+    expect(fake.requests.filter((q) => q.user === secret.apiKeySid).map((q) => `${q.method} ${q.path} ${q.status}`)).toEqual(
+      expect.arrayContaining([`GET /2010-04-01/Accounts/${fake.accountSid}/Applications/${secret.twimlAppSid}.json 200`]),
+    );
+
+    fake.fail('GET', /\/Applications\/AP[0-9a-f]{32}\.json$/, 503, 1);
+    r = await doctor();
+    expect(r.text).toContain(`✘ API key ${secret.apiKeySid} exists and its secret is accepted — could not ask Twilio about API key ${secret.apiKeySid}: HTTP 503`);
+    expect(r.text).toContain("    fix: check your network (and TWILIO_API_BASE_URL if set) and Twilio's status, then re-run");
+
+    await aws!.putSecret(JSON.stringify({ ...secret, apiKeySecret: 'not-the-secret-of-this-key' }));
+    r = await doctor();
+    expect(r.text).toContain(`✘ API key ${secret.apiKeySid} exists and its secret is accepted — the key exists but Twilio refuses the stored secret (HTTP 401)`);
+    expect(r.text).toContain('    fix: run `npm run twilio:setup -- --region ap-northeast-1 --yes` (it creates a new key)');
   });
 
   test('an unreachable site is a failure, not a crash', async () => {
@@ -335,12 +364,12 @@ describe('doctor with the real registry (DynamoRegistry over dynalite)', () => {
       await registry.put({ phoneNumber: NUMBER, clientName: 'alice', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });
       await registry.put({ phoneNumber: '+14155550100', clientName: 'bob', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });
       const io = new RecordingIO();
-      const code = await runDoctor({ stackName: STACK }, { ...deps(), registry: () => registry }, io);
+      const code = await runDoctor({ stackName: STACK, region: aws!.standIn.region }, { ...deps(), registry: () => registry }, io);
       expect(code).toBe(1);
       expect(io.text).toContain('✔ device registry TwilioSoftphoneStack-Devices is readable — 2 device(s)');
       expect(io.text).toContain(`✔ ${NUMBER} voice URL points at this stack`);
       expect(io.text).toContain(`✘ +14155550100 belongs to account ${fake.accountSid} — not a phone number of this account`);
-      expect(io.text).toContain('fix: buy or port +14155550100 in the Twilio console, or remove the device');
+      expect(io.text).toContain('fix: buy or port +14155550100 in the Twilio console, or remove the device (`npm run device -- remove --number +14155550100 --table TwilioSoftphoneStack-Devices --region ap-northeast-1`)');
     } finally {
       await db.close();
     }

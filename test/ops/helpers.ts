@@ -1,13 +1,12 @@
-/** Shared fixtures for the ops tests: mocked CloudFormation / Secrets Manager and a recording IO. */
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import {
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+/**
+ * Shared fixtures for the ops tests: the AWS side of a deployment played by the HTTP stand-in
+ * (test/support/aws-stand-in.ts: CloudFormation, Secrets Manager and DynamoDB as the real services answer,
+ * reached by the real SDK clients) and a recording IO.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { StackOutputs } from '../../lib/ops/aws';
+import { AwsStandIn } from '../support/aws-stand-in';
 
 export const STACK = 'TwilioSoftphoneStack';
 export const SECRET_NAME = 'TwilioSoftphoneStack-TwilioSecret-abc123';
@@ -25,55 +24,50 @@ export function outputsFor(apiBase: string, softphoneUrl = 'https://d111111abcde
   };
 }
 
-const mockCfn = (c: CloudFormationClient) => mockClient(c);
-const mockSm = (c: SecretsManagerClient) => mockClient(c);
-
 export interface AwsFixture {
+  standIn: AwsStandIn;
   cfn: CloudFormationClient;
   secrets: SecretsManagerClient;
-  cfnMock: ReturnType<typeof mockCfn>;
-  smMock: ReturnType<typeof mockSm>;
-  /** the secret's current value; undefined = the secret does not exist */
-  secret: { value: string | undefined };
-  puts(): string[];
+  /** The secret's AWSCURRENT value; undefined while it has none. */
+  secretValue(): string | undefined;
+  /** Puts a value as its owner would (PutSecretValue through the SDK); not counted by `puts()`. */
+  putSecret(value: string): Promise<void>;
+  /** PutSecretValue calls the code under test made that succeeded. */
+  puts(): number;
+  close(): Promise<void>;
 }
 
-export function awsFixture(outputs: Partial<StackOutputs>, initialSecret: string | undefined = '{}'): AwsFixture {
-  const cfn = new CloudFormationClient({ region: 'us-east-1' });
-  const secrets = new SecretsManagerClient({ region: 'us-east-1' });
-  const cfnMock = mockCfn(cfn);
-  const smMock = mockSm(secrets);
-  const secret = { value: initialSecret };
-  cfnMock.on(DescribeStacksCommand, { StackName: STACK }).resolves({
-    Stacks: [
-      {
-        StackName: STACK,
-        CreationTime: new Date(),
-        StackStatus: 'UPDATE_COMPLETE',
-        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-      },
-    ],
-  });
-  smMock.on(GetSecretValueCommand).callsFake(async (input: { SecretId: string }) => {
-    if (input.SecretId !== SECRET_NAME || secret.value === undefined) {
-      throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
-    }
-    return { Name: SECRET_NAME, SecretString: secret.value };
-  });
-  smMock.on(PutSecretValueCommand).callsFake(async (input: { SecretId: string; SecretString: string }) => {
-    if (input.SecretId !== SECRET_NAME || secret.value === undefined) {
-      throw new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} });
-    }
-    secret.value = input.SecretString;
-    return { Name: SECRET_NAME, VersionId: 'v' };
-  });
+/**
+ * A deployed stack with these outputs. The secret starts as a fresh `cdk deploy` leaves it: existing, with no
+ * value (`'first-run'`, the default); or with a value; or `'missing'` (a twilioSecretName that does not exist).
+ */
+export async function awsFixture(outputs: Partial<StackOutputs>, secret: 'first-run' | 'missing' | { value: string } = 'first-run'): Promise<AwsFixture> {
+  const standIn = await AwsStandIn.start();
+  standIn.putStack(STACK, outputs);
+  if (secret !== 'missing') standIn.createSecret(SECRET_NAME, secret === 'first-run' ? undefined : secret.value);
+  const config = {
+    endpoint: standIn.url,
+    region: standIn.region,
+    credentials: { accessKeyId: standIn.accessKeyId, secretAccessKey: standIn.secretAccessKey },
+  };
+  const cfn = new CloudFormationClient(config);
+  const secrets = new SecretsManagerClient(config);
+  let ownPuts = 0;
   return {
+    standIn,
     cfn,
     secrets,
-    cfnMock,
-    smMock,
-    secret,
-    puts: () => smMock.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input.SecretString ?? ''),
+    secretValue: () => standIn.secretValue(SECRET_NAME),
+    putSecret: async (value) => {
+      await secrets.send(new PutSecretValueCommand({ SecretId: SECRET_NAME, SecretString: value }));
+      ownPuts += 1;
+    },
+    puts: () => standIn.requests.filter((r) => r.service === 'secretsmanager' && r.action === 'PutSecretValue' && r.status === 200).length - ownPuts,
+    close: async () => {
+      cfn.destroy();
+      secrets.destroy();
+      await standIn.stop();
+    },
   };
 }
 

@@ -1,13 +1,11 @@
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { verifyDeviceSecret } from '../../lambda/core/device-secret';
 import { DynamoRegistry } from '../../lambda/core/registry';
 import { credentialProblems } from '../../lib/ops/aws';
 import { registryDevicePort } from '../../lib/ops/devices';
 import { planSetup, runSetup, type DevicePort, type SetupDeps, type SetupOptions } from '../../lib/ops/setup';
 import { twilioClientFactory } from '../../lib/ops/twilio-client';
-import { FakeTwilio } from './fake-twilio';
-import { awsFixture, outputsFor, RecordingIO, STACK, startDynalite, type AwsFixture } from './helpers';
+import { FakeTwilio } from '../support/fake-twilio';
+import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, startDynalite, type AwsFixture } from './helpers';
 
 const API = 'https://abc123.execute-api.ap-northeast-1.amazonaws.com/prod';
 const outputs = outputsFor(API);
@@ -18,12 +16,13 @@ let aws: AwsFixture;
 
 beforeEach(async () => {
   fake = await new FakeTwilio().start();
-  aws = awsFixture(outputs);
+  aws = await awsFixture(outputs);
 });
 afterEach(async () => {
+  // every request setup sent was one Twilio's OpenAPI description allows
+  expect(fake.contractViolations).toEqual([]);
   await fake.stop();
-  aws.cfnMock.restore();
-  aws.smMock.restore();
+  await aws.close();
 });
 
 function deps(extra: Partial<SetupDeps> = {}): SetupDeps {
@@ -48,7 +47,7 @@ async function run(extra: Partial<SetupOptions> = {}, depsExtra: Partial<SetupDe
 }
 
 function storedSecret(): Record<string, string> {
-  return JSON.parse(aws.secret.value ?? 'null') as Record<string, string>;
+  return JSON.parse(aws.secretValue() ?? 'null') as Record<string, string>;
 }
 
 class MemoryDevices implements DevicePort {
@@ -65,10 +64,12 @@ class MemoryDevices implements DevicePort {
 }
 
 describe('twilio:setup against a fake Twilio REST API', () => {
-  test('first run creates the API key and TwiML App, wires the number and writes the secret once', async () => {
+  test('first run, on the secret a fresh deployment leaves (no value yet): creates the API key and TwiML App, wires the number and writes the secret once', async () => {
     const pn = fake.seedNumber(NUMBER);
+    expect(aws.secretValue()).toBeUndefined();
     const { code, text } = await run();
     expect(code).toBe(0);
+    expect(text).toContain(`! Secret ${SECRET_NAME} has no value yet (a fresh deployment): setup writes it.`);
 
     // Twilio: one key, one app, the number's voice URL
     expect([...fake.keys.values()].map((k) => k.friendly_name)).toEqual(['twilio-softphone-aws']);
@@ -90,7 +91,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(fake.requests.every((r) => r.user !== '')).toBe(true);
 
     // the secret: written exactly once, complete, with the new key's secret
-    expect(aws.puts()).toHaveLength(1);
+    expect(aws.puts()).toBe(1);
     const secret = storedSecret();
     expect(credentialProblems(secret)).toEqual([]);
     const [keySid] = [...fake.keys.keys()];
@@ -114,13 +115,13 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     fake.seedNumber(NUMBER);
     expect((await run()).code).toBe(0);
     const writesBefore = fake.writes().length;
-    const secretBefore = aws.secret.value;
+    const secretBefore = aws.secretValue();
 
     const second = await run();
     expect(second.code).toBe(0);
     expect(fake.writes()).toHaveLength(writesBefore);
-    expect(aws.puts()).toHaveLength(1);
-    expect(aws.secret.value).toBe(secretBefore);
+    expect(aws.puts()).toBe(1);
+    expect(aws.secretValue()).toBe(secretBefore);
     expect(second.text).toContain('Nothing to change: everything is already set up.');
     expect(second.text).toMatch(/= API key SK[0-9a-f]{32}: exists, secret stored/);
     expect(second.text).toContain(`= ${NUMBER} (`);
@@ -132,8 +133,8 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     const { code, text } = await run({ dryRun: true, yes: false });
     expect(code).toBe(0);
     expect(fake.writes()).toEqual([]);
-    expect(aws.smMock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    expect(aws.secret.value).toBe('{}');
+    expect(aws.puts()).toBe(0);
+    expect(aws.secretValue()).toBeUndefined();
     expect(text).toContain('+ create API key "twilio-softphone-aws"');
     expect(text).toContain(`+ create TwiML App "twilio-softphone-aws" with voice URL POST ${outputs.OutgoingCallWebhookUrl}`);
     expect(text).toContain(`~ update ${NUMBER}`);
@@ -173,8 +174,8 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     fake.fail('POST', new RegExp(`/IncomingPhoneNumbers/${pn}\\.json$`), 500, 1);
     const first = await run();
     expect(first.code).toBe(1);
-    expect(aws.smMock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
-    expect(aws.secret.value).toBe('{}');
+    expect(aws.puts()).toBe(0);
+    expect(aws.secretValue()).toBeUndefined();
     expect(fake.keys.size).toBe(0);
     expect(first.text).toMatch(new RegExp(`✘ updating \\${NUMBER} \\(${pn}\\) failed: HTTP 500`));
     expect(first.text).toContain('was not changed because a step failed');
@@ -185,16 +186,20 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(second.code).toBe(0);
     expect(fake.applications.size).toBe(1); // the app created by the failed run is reused
     expect(second.text).toContain(`= TwiML App`);
-    expect(aws.puts()).toHaveLength(1);
+    expect(aws.puts()).toBe(1);
     expect(credentialProblems(storedSecret())).toEqual([]);
   });
 
   test('a failing secret write is reported and leaves the old secret and no orphan key', async () => {
     fake.seedNumber(NUMBER);
-    aws.smMock.on(PutSecretValueCommand).rejects(new Error('AccessDeniedException: not authorized to perform secretsmanager:PutSecretValue'));
+    aws.standIn.fail('secretsmanager', 'PutSecretValue', {
+      code: 'AccessDeniedException',
+      message: 'User: arn:aws:iam::123456789012:user/dev is not authorized to perform: secretsmanager:PutSecretValue',
+      status: 400,
+    });
     const { code, text } = await run();
     expect(code).toBe(1);
-    expect(aws.secret.value).toBe('{}');
+    expect(aws.secretValue()).toBeUndefined();
     expect(fake.keys.size).toBe(0);
     expect(text).toContain('✘ writing secret');
     expect(text).toContain('PutSecretValue');
@@ -204,7 +209,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     const { code, text } = await run({ numbers: [{ number: '+14155550100' }] });
     expect(code).toBe(1);
     expect(fake.writes()).toEqual([]);
-    expect(aws.smMock.commandCalls(PutSecretValueCommand)).toHaveLength(0);
+    expect(aws.puts()).toBe(0);
     expect(text).toContain(`✘ +14155550100 is not a phone number of account ${fake.accountSid}`);
     expect(text).toContain('Nothing was changed');
   });
@@ -216,22 +221,76 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(fake.writes()).toEqual([]);
 
     const { TwilioSecretName: _omit, ...partial } = outputs;
-    aws.cfnMock.on(DescribeStacksCommand).resolves({
-      Stacks: [{ StackName: STACK, CreationTime: new Date(), StackStatus: 'CREATE_COMPLETE', Outputs: Object.entries(partial).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
-    });
+    aws.standIn.putStack(STACK, partial);
     const noOutput = await run();
     expect(noOutput.code).toBe(1);
     expect(noOutput.text).toContain('has no output TwilioSecretName');
     expect(fake.writes()).toEqual([]);
   });
 
-  test('a missing secret is a problem, not something setup creates', async () => {
-    aws.secret.value = undefined;
+  test('a stack still deploying, or one that does not exist, stops before any change with what to do', async () => {
+    aws.standIn.putStack(STACK, outputs, 'UPDATE_IN_PROGRESS');
+    const deploying = await run();
+    expect(deploying.code).toBe(1);
+    expect(deploying.text).toContain(`✘ Stack ${STACK} is UPDATE_IN_PROGRESS: wait for the deployment to finish, then re-run.`);
+    const missing = await run({ stackName: 'NoSuchStack' });
+    expect(missing.code).toBe(1);
+    expect(missing.text).toContain('✘ Stack NoSuchStack not found in this account/region: deploy it with `npx cdk deploy`, or pass the right --stack/--region.');
+    expect(fake.requests).toEqual([]);
+  });
+
+  test('a missing secret (a twilioSecretName that does not exist) is a problem with the command that creates it; a deleted one, with the one that restores it', async () => {
+    await aws.close();
+    aws = await awsFixture(outputs, 'missing');
     fake.seedNumber(NUMBER);
-    const { code, text } = await run();
-    expect(code).toBe(1);
-    expect(text).toContain('does not exist: redeploy the stack');
+    const missing = await run();
+    expect(missing.code).toBe(1);
+    expect(missing.text).toContain(`✘ Secret ${SECRET_NAME} does not exist. Create it (\`aws secretsmanager create-secret --name ${SECRET_NAME}\`)`);
     expect(fake.writes()).toEqual([]);
+
+    aws.standIn.createSecret(SECRET_NAME);
+    aws.standIn.deleteSecret(SECRET_NAME);
+    const deleted = await run();
+    expect(deleted.code).toBe(1);
+    expect(deleted.text).toContain(`✘ Secret ${SECRET_NAME} is scheduled for deletion. Restore it (\`aws secretsmanager restore-secret --secret-id ${SECRET_NAME}\`)`);
+    expect(fake.writes()).toEqual([]);
+  });
+
+  test('AWS refusing the credentials is not answered with "redeploy"', async () => {
+    aws.cfn.destroy();
+    const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
+    const wrong = new CloudFormationClient({ endpoint: aws.standIn.url, region: aws.standIn.region, credentials: { accessKeyId: 'AKIAWRONGWRONGWRONG1', secretAccessKey: 'x'.repeat(40) } });
+    const { code, text } = await run({}, { cfn: wrong });
+    wrong.destroy();
+    expect(code).toBe(1);
+    expect(text).toContain(`✘ Could not read stack ${STACK}: AWS refused your credentials (InvalidClientTokenId)`);
+    expect(text).not.toMatch(/redeploy|cdk deploy/);
+  });
+
+  test('a Standard API key is checked with a request Standard keys may make (Twilio refuses them the Account resource)', async () => {
+    fake.seedNumber(NUMBER);
+    expect((await run()).code).toBe(0);
+    const { apiKeySid, apiKeySecret } = storedSecret();
+    const keyRequests = fake.requests.filter((r) => r.user === apiKeySid);
+    expect(keyRequests.length).toBeGreaterThan(0);
+    expect(keyRequests.every((r) => r.status === 200)).toBe(true);
+    expect(keyRequests.every((r) => /\/Applications(\/AP[0-9a-f]{32})?\.json$/.test(r.path))).toBe(true);
+    // the fake holds Twilio's rule: the same key may not read the Account
+    const account = await twilioClientFactory({ apiBaseUrl: fake.url })({ username: apiKeySid, password: apiKeySecret, accountSid: fake.accountSid })
+      .api.v2010.accounts(fake.accountSid).fetch().catch((e: { status?: number; code?: number }) => e);
+    expect(account).toMatchObject({ status: 401, code: 20003 });
+  });
+
+  test('Twilio unreachable while checking the stored key: nothing changes, and it is not called a refused key', async () => {
+    fake.seedNumber(NUMBER);
+    expect((await run()).code).toBe(0);
+    const before = aws.secretValue();
+    fake.fail('GET', /\/Applications\/AP[0-9a-f]{32}\.json$/, 503);
+    const second = await run();
+    expect(second.code).toBe(1);
+    expect(second.text).toMatch(/✘ could not ask Twilio about API key SK[0-9a-f]{32}: HTTP 503/);
+    expect(second.text).not.toContain('refuses');
+    expect(aws.secretValue()).toBe(before);
   });
 
   test('interactive: the plan is confirmed before anything changes', async () => {

@@ -1,0 +1,54 @@
+/**
+ * The clients the ops commands (`twilio:setup`, `doctor`) talk through, wired in one place.
+ *
+ * AWS: SDK v3 clients with the SDK's own configuration chain, so the standard variables apply as they do to any
+ * AWS tool: AWS_REGION/AWS_PROFILE, credentials, and the endpoint variables AWS_ENDPOINT_URL and
+ * AWS_ENDPOINT_URL_<SERVICE> (SECRETS_MANAGER, CLOUDFORMATION, DYNAMODB) that point a service at a stand-in.
+ * Twilio: the REST client, sent to TWILIO_API_BASE_URL instead of Twilio when that is set (mocks and tests).
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoRegistry } from '../../lambda/core/registry';
+import type { StackOutputs } from './aws';
+import { twilioApiBaseUrl, twilioClientFactory, type TwilioClientFactory } from './twilio-client';
+
+export interface OpsClients {
+  cfn: CloudFormationClient;
+  secrets: SecretsManagerClient;
+  twilio: TwilioClientFactory;
+  /** The deployed registry named by the stack outputs. */
+  registry: (outputs: StackOutputs) => DynamoRegistry;
+  /** TWILIO_API_BASE_URL when set. */
+  twilioApiBaseUrl?: string;
+  /** The region the clients use (`--region`, else the SDK's chain); undefined when none is configured. */
+  region(): Promise<string | undefined>;
+  destroy(): void;
+}
+
+export function opsClients(opts: { region?: string }, env: NodeJS.ProcessEnv = process.env): OpsClients {
+  const config = opts.region ? { region: opts.region } : {};
+  const cfn = new CloudFormationClient(config);
+  const secrets = new SecretsManagerClient(config);
+  const dynamo = new DynamoDBClient(config);
+  const apiBaseUrl = twilioApiBaseUrl(env);
+  return {
+    cfn,
+    secrets,
+    twilio: twilioClientFactory({ apiBaseUrl }),
+    registry: (outputs) => new DynamoRegistry({ client: dynamo, devicesTable: outputs.DevicesTableName, attemptsTable: outputs.AttemptsTableName }),
+    twilioApiBaseUrl: apiBaseUrl,
+    region: async () => {
+      try {
+        return await cfn.config.region();
+      } catch {
+        return undefined;
+      }
+    },
+    destroy: () => {
+      cfn.destroy();
+      secrets.destroy();
+      dynamo.destroy();
+    },
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * `npm run twilio:setup` and `npm run doctor` as a user runs them, spawned through npm, against stand-ins that
+ * hold the real services' contracts on 127.0.0.1: Twilio's REST API (test/support/fake-twilio.ts: Standard
+ * keys refused the Account and Keys resources, every request checked against Twilio's OpenAPI description) and
+ * AWS (test/support/aws-stand-in.ts: a stack as deployed, its secret with no value yet, SigV4 checked), reached
+ * only through TWILIO_API_BASE_URL and AWS_ENDPOINT_URL. The webhooks and the site are the real local app.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as secretsManager from '@aws-sdk/client-secrets-manager';
+import { buildClient } from '../../client/build';
+import { startLocalApp, type LocalApp } from '../../lib/local/app';
+import { LOCAL_ATTEMPTS_TABLE, LOCAL_DEVICES_TABLE } from '../../lib/local/registry-server';
+import { credentialProblems } from '../../lib/ops/aws';
+import { AwsStandIn } from '../support/aws-stand-in';
+import { FakeTwilio } from '../support/fake-twilio';
+import { outputsFor, SECRET_NAME, STACK } from './helpers';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const NUMBER = '+815031234567';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let dir: string;
+let fake: FakeTwilio;
+let aws: AwsStandIn;
+let app: LocalApp;
+
+/** The user's environment: Twilio credentials, both stand-ins, nothing inherited that names Twilio or AWS. */
+function userEnv(): Record<string, string> {
+  const base: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(TWILIO_|SOFTPHONE_|npm_)/.test(k)) base[k] = v;
+  return aws.childEnv({ TWILIO_ACCOUNT_SID: fake.accountSid, TWILIO_AUTH_TOKEN: fake.authToken, TWILIO_API_BASE_URL: fake.url }, base);
+}
+
+/** Runs a command line exactly as printed (`npm run doctor -- …`), from the repository, as the user. */
+function runCommand(commandLine: string): Promise<Run> {
+  const [command, ...args] = commandLine.split(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const SETUP = 'npm run twilio:setup -- --number +81-50-3123-4567 --yes';
+const DOCTOR = 'npm run doctor';
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'ops-commands-'));
+  await buildClient({ outdir: path.join(dir, 'site') });
+}, 60_000);
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  fake = await new FakeTwilio().start();
+  fake.seedNumber(NUMBER);
+  // the deployment's webhooks and site: the real local app, checking signatures with the account's Auth Token
+  app = await startLocalApp({
+    port: 0,
+    registryPath: await mkdtemp(path.join(dir, 'registry-')),
+    clientDir: path.join(dir, 'site'),
+    credentials: { accountSid: fake.accountSid, apiKeySid: `SK${'1'.repeat(32)}`, apiKeySecret: 'not-used-by-webhooks', authToken: fake.authToken, twimlAppSid: `AP${'2'.repeat(32)}` },
+    env: {},
+    log: () => {},
+  });
+  // AWS: a stack as `cdk deploy` leaves it (outputs, and a secret with no value yet); its registry tables are
+  // the app's own, so what the device CLI writes through AWS_ENDPOINT_URL is what the webhooks read
+  aws = await AwsStandIn.start({ dynamoUpstream: app.registryEndpoint });
+  aws.putStack(STACK, deployedOutputs());
+  aws.createSecret(SECRET_NAME);
+});
+
+function deployedOutputs() {
+  return { ...outputsFor(app.apiBaseUrl, `${app.url}/`), DevicesTableName: LOCAL_DEVICES_TABLE, AttemptsTableName: LOCAL_ATTEMPTS_TABLE };
+}
+afterEach(async () => {
+  expect(fake.contractViolations).toEqual([]);
+  await app.close();
+  await fake.stop();
+  await aws.stop();
+});
+
+test('setup on a fresh deployment exits 0 and wires everything; a second run changes nothing; doctor then exits 0', async () => {
+  const first = await runCommand(SETUP);
+  expect([first.code, first.stderr]).toEqual([0, expect.stringContaining(`Twilio REST API: ${fake.url} (TWILIO_API_BASE_URL)`)]);
+  // all five secret fields, well formed, with the key and app that now exist at Twilio
+  const secret = JSON.parse(aws.secretValue(SECRET_NAME)!) as Record<string, string>;
+  expect(credentialProblems(secret)).toEqual([]);
+  expect(Object.keys(secret).sort()).toEqual(['accountSid', 'apiKeySecret', 'apiKeySid', 'authToken', 'twimlAppSid']);
+  expect(secret).toMatchObject({ accountSid: fake.accountSid, authToken: fake.authToken });
+  expect(fake.keys.get(secret.apiKeySid)?.secret).toBe(secret.apiKeySecret);
+  // the number and the TwiML App point at the stack's webhook outputs
+  expect(fake.applications.get(secret.twimlAppSid)).toMatchObject({ voice_url: app.routeUrls.callOutgoing, voice_method: 'POST' });
+  expect([...fake.numbers.values()][0]).toMatchObject({ phone_number: NUMBER, voice_url: app.routeUrls.callIncoming, voice_method: 'POST' });
+  // the new Standard key was checked the way Twilio lets Standard keys be used
+  expect(fake.requests.filter((r) => r.user === secret.apiKeySid).every((r) => r.status === 200 && r.path.includes('/Applications'))).toBe(true);
+
+  const writes = fake.writes().length;
+  const versions = aws.secretVersions(SECRET_NAME);
+  const second = await runCommand(SETUP);
+  expect(second.code).toBe(0);
+  expect(second.stdout).toContain('Nothing to change: everything is already set up.');
+  expect(fake.writes()).toHaveLength(writes);
+  expect(aws.secretVersions(SECRET_NAME)).toBe(versions);
+
+  const doctor = await runCommand(DOCTOR);
+  expect([doctor.code, doctor.stdout]).toEqual([0, expect.stringMatching(/All \d+ checks passed\./)]);
+}, 120_000);
+
+/** The commands in a doctor output's `fix:` lines, as printed between backticks, each once. */
+function fixCommands(stdout: string): string[] {
+  const commands = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('    fix: '))
+    .flatMap((l) => [...l.matchAll(/`([^`]+)`/g)].map((m) => m[1]))
+    .filter((c) => /^(npm|npx|aws) /.test(c));
+  return [...new Set(commands)];
+}
+
+/**
+ * An `aws <service> <operation> --flag value …` line is checked against the AWS SDK's own model of the operation
+ * (the CLI is not installed here): the operation exists, every flag is a member of its request (or `--region`),
+ * and the request's required members are given.
+ */
+function checkAwsCliCommand(commandLine: string): void {
+  const [, service, operation, ...rest] = commandLine.split(' ');
+  expect(service).toBe('secretsmanager');
+  const pascal = (kebab: string) => kebab.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+  const schema = (secretsManager as unknown as Record<string, unknown>)[`${pascal(operation)}Request$`] as [number, string, string, number, string[], unknown, number] | undefined;
+  expect(schema).toBeDefined();
+  const members = schema![4];
+  const required = members.slice(0, schema![6]);
+  const flags: string[] = [];
+  for (let i = 0; i < rest.length; i += 2) {
+    expect(rest[i]).toMatch(/^--[a-z-]+$/);
+    expect(rest[i + 1]).toBeDefined();
+    flags.push(rest[i]);
+  }
+  for (const flag of flags) if (flag !== '--region') expect(members).toContain(pascal(flag.slice(2)));
+  for (const member of required) expect(flags).toContain(`--${member.replace(/[A-Z]/g, (c, i: number) => (i ? '-' : '') + c.toLowerCase())}`);
+}
+
+test('every command doctor prints as a fix runs as shown, and after them doctor exits 0', async () => {
+  const seen = new Set<string>();
+  const doctorFixes = async () => {
+    const r = await runCommand(DOCTOR);
+    const commands = fixCommands(r.stdout);
+    commands.forEach((c) => seen.add(c));
+    return { ...r, commands };
+  };
+
+  // a fresh deployment: the fix is setup (for this region)
+  let d = await doctorFixes();
+  expect(d.code).toBe(1);
+  expect(d.commands).toEqual([`npm run twilio:setup -- --region ${aws.region} --yes`]);
+  for (const c of d.commands) expect((await runCommand(c)).code).toBe(0);
+
+  // devices registered in the deployed table: the account's number, and one whose number is not the account's;
+  // and the number's voice URL changed in the Twilio console
+  const table = `--table ${LOCAL_DEVICES_TABLE} --region ${aws.region}`;
+  for (const add of [`--number ${NUMBER} --client alice`, '--number +14155550100 --client bob']) {
+    expect((await runCommand(`npm run device -- add ${add} ${table}`)).code).toBe(0);
+  }
+  [...fake.numbers.values()][0].voice_url = 'https://demo.twilio.com/welcome/voice/';
+  d = await doctorFixes();
+  expect(d.code).toBe(1);
+  expect(d.commands.sort()).toEqual(
+    [`npm run device -- remove --number +14155550100 ${table}`, `npm run twilio:setup -- --number ${NUMBER} --region ${aws.region} --yes`].sort(),
+  );
+  for (const c of d.commands) expect([c, (await runCommand(c)).code]).toEqual([c, 0]);
+
+  d = await doctorFixes();
+  expect([d.code, d.stdout]).toEqual([0, expect.stringMatching(/All \d+ checks passed\./)]);
+
+  // the remaining fixes, where running them needs what is not here (an AWS account, the AWS CLI)
+  aws.deleteSecret(SECRET_NAME);
+  d = await doctorFixes();
+  expect(d.commands).toEqual([`aws secretsmanager restore-secret --secret-id ${SECRET_NAME} --region ${aws.region}`]);
+  const other = await runCommand(`${DOCTOR} -- --stack OtherStack`);
+  fixCommands(other.stdout).forEach((c) => seen.add(c));
+  expect(fixCommands(other.stdout)).toEqual(['npx cdk deploy']);
+  aws.putStack('NamedSecretStack', { ...deployedOutputs(), TwilioSecretName: 'team-phone/twilio' });
+  const named = await runCommand(`${DOCTOR} -- --stack NamedSecretStack`);
+  fixCommands(named.stdout).forEach((c) => seen.add(c));
+  const namedSetup = `npm run twilio:setup -- --stack NamedSecretStack --region ${aws.region} --yes`;
+  expect(fixCommands(named.stdout)).toEqual([`aws secretsmanager create-secret --name team-phone/twilio --region ${aws.region}`, namedSetup]);
+  aws.createSecret('team-phone/twilio'); // what that create-secret does
+  expect((await runCommand(namedSetup)).code).toBe(0);
+
+  for (const c of seen) {
+    if (c.startsWith('aws ')) checkAwsCliCommand(c);
+    else if (c.startsWith('npx cdk ')) expect(c).toBe('npx cdk deploy'); // the README's deploy command
+  }
+  expect([...seen].filter((c) => c.startsWith('aws ')).length).toBe(2);
+  expect([...seen].filter((c) => c.startsWith('npm run ')).length).toBe(4);
+}, 240_000);
