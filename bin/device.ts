@@ -7,7 +7,8 @@
  *   rotate-secret --number <phone>
  *
  * Local registry at SOFTPHONE_REGISTRY (default .local/registry), whether or not `npm start` is running (when it
- * is, the command talks to its embedded dynalite, found through `<registry>.endpoint.json`); or the deployed
+ * is, the command talks to its embedded dynalite, found through `<registry>/endpoint.json`; with no registry there it
+ * stops and says so); or the deployed
  * table with `--table <name> [--region <r>]` (AWS SDK v3, the usual credential chain).
  *
  * Exit codes: 0 done, 1 refused or failed, 2 usage error, 4 local registry unavailable.
@@ -16,11 +17,11 @@ import { parseArgs } from 'node:util';
 import { createDynamoClient, DynamoRegistry, type Registry } from '../lambda/core/registry';
 import { addDevice, listDevices, removeDevice, rotateDeviceSecret } from '../lib/devices/device-admin';
 import { errorText, loadDotEnv, runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
-import { openLocalRegistry, registryPathFromEnv, RegistryInUseError, RegistryUnavailableError } from '../lib/local/registry-server';
+import { openLocalRegistry, registryPathFromEnv, RegistryInUseError, RegistryNotFoundError, RegistryUnavailableError } from '../lib/local/registry-server';
 
 const COMMON = `Registry options:
-  (default)            the local registry at SOFTPHONE_REGISTRY (default .local/registry); works whether or
-                       not npm start is running
+  (default)            the local registry at SOFTPHONE_REGISTRY (default .local/registry), created by
+                       npm start; works whether or not npm start is running
   --table <name>       the deployed devices table (stack output DevicesTableName) instead
   --region <region>    its region (default: AWS_REGION / your AWS profile)
 `;
@@ -184,7 +185,7 @@ runCli(() => run(process.argv.slice(2)), {
   exit: true,
   onError: (err) => {
     if (err instanceof UsageError) return { message: err.message, exitCode: 2 };
-    if (err instanceof RegistryInUseError || err instanceof RegistryUnavailableError) return { message: `device: ${err.message}`, exitCode: 4 };
+    if (err instanceof RegistryInUseError || err instanceof RegistryUnavailableError || err instanceof RegistryNotFoundError) return { message: `device: ${err.message}`, exitCode: 4 };
     return { message: `device: ${errorText(err)}`, exitCode: 1 }; // DeviceAdminError (a refusal) and anything else
   },
 });

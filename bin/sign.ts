@@ -1,18 +1,19 @@
 /**
  * `npm run sign -- <url> <form-body>`: prints the X-Twilio-Signature Twilio would send for that body posted to
- * that URL, keyed by the configured Auth Token: TWILIO_AUTH_TOKEN (environment or .env), else the local app's
- * development credentials next to SOFTPHONE_REGISTRY (created if missing, so the app will use the same).
+ * that URL, keyed by the Auth Token the app behind the URL checks: the running local app's (on SOFTPHONE_REGISTRY),
+ * else TWILIO_AUTH_TOKEN (environment or .env). It never makes up credentials (see `signingAuthToken`).
  */
 import { errorText, loadDotEnv, runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
-import { resolveLocalCredentials } from '../lib/local/credentials';
+import { signingAuthToken } from '../lib/local/credentials';
 import { registryPathFromEnv } from '../lib/local/registry-server';
 import { signWebhook } from '../lib/local/sign';
 
 const USAGE = `Usage: npm run sign -- <url> <form-body>
 
 Prints the X-Twilio-Signature header value for <form-body> (application/x-www-form-urlencoded, as sent)
-posted to <url> (the exact public URL Twilio calls), keyed by the Auth Token:
-TWILIO_AUTH_TOKEN from the environment or .env, else the local app's development credentials.
+posted to <url> (the exact public URL Twilio calls), keyed by the Auth Token that URL's app checks:
+for the running local app (npm start, on SOFTPHONE_REGISTRY), the credentials it runs with; for any
+other URL (the deployed API), TWILIO_AUTH_TOKEN from the environment or .env.
 
 Example:
   npm run sign -- http://127.0.0.1:3000/prod/twilio/retrieve_twiml/call_incoming 'To=%2B815031234567&From=%2B819059876543'
@@ -37,8 +38,7 @@ async function main(): Promise<number> {
     return 2;
   }
   loadDotEnv();
-  const token = process.env.TWILIO_AUTH_TOKEN?.trim();
-  const authToken = token || (await resolveLocalCredentials({}, registryPathFromEnv(process.env))).credentials.authToken;
+  const authToken = await signingAuthToken(url, process.env, registryPathFromEnv(process.env));
   process.stdout.write(`${signWebhook(authToken, url, body)}\n`);
   return 0;
 }

@@ -1,14 +1,15 @@
 /**
  * Twilio credentials for the local app and the signer: the `TWILIO_*` variables when set (a `.env` file is
  * loaded into the environment by the bin scripts), otherwise throwaway development credentials generated once
- * and kept in `dev-credentials.json` next to the registry (default `.local/dev-credentials.json`, mode 0600),
- * so `npm start` and `npm run sign` agree across restarts. Development credentials have well-formed SIDs and
+ * and kept in `dev-credentials.json` inside the registry's directory (default `.local/registry/dev-credentials.json`,
+ * mode 0600), so `npm start` and `npm run sign` agree across restarts. Development credentials have well-formed SIDs and
  * random secrets: tokens are well formed but Twilio refuses them.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { credentialsFromEnv, parseCredentials, type TwilioCredentials } from '../../lambda/core/credentials';
+import { findRunningRegistry } from './registry-server';
 
 export type CredentialsSource = 'options' | 'environment' | 'development';
 
@@ -19,9 +20,27 @@ export interface ResolvedCredentials {
   file?: string;
 }
 
-/** `<dir of the registry>/dev-credentials.json`. */
+/** `<registry>/dev-credentials.json`. */
 export function devCredentialsPath(registryPath: string): string {
-  return path.join(path.dirname(path.resolve(registryPath)), 'dev-credentials.json');
+  return path.join(path.resolve(registryPath), 'dev-credentials.json');
+}
+
+/** First 16 hex digits of SHA-256 of an Auth Token: tells tokens apart without revealing one. */
+export function authTokenFingerprint(authToken: string): string {
+  return createHash('sha256').update(authToken).digest('hex').slice(0, 16);
+}
+
+/** The development credentials kept for this registry, or undefined when there are none (never creates them). */
+export async function readDevCredentials(registryPath: string): Promise<TwilioCredentials | undefined> {
+  const file = devCredentialsPath(registryPath);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseCredentials(JSON.parse(text) as unknown, file);
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
@@ -65,4 +84,55 @@ export async function resolveLocalCredentials(env: NodeJS.ProcessEnv, registryPa
   if (fromEnv) return { credentials: fromEnv, source: 'environment' };
   const dev = await loadOrCreateDevCredentials(registryPath);
   return { credentials: dev.credentials, source: 'development', file: dev.file };
+}
+
+/** `npm run sign` cannot tell which Auth Token signs this URL; the message says what to do. */
+export class SigningTokenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SigningTokenError';
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The Auth Token that signs a webhook for `url`, as the app behind that URL will check it. A URL of the local
+ * app running on `registryPath` (its own address or its PUBLIC_BASE_URL): that app's token — its development
+ * credentials in the registry, or TWILIO_AUTH_TOKEN when it runs with TWILIO_* credentials (refused when the
+ * fingerprints differ). Any other URL: TWILIO_AUTH_TOKEN (the deployed API checks the secret's authToken).
+ * Never creates credentials: with no running app for a local URL it throws a SigningTokenError.
+ */
+export async function signingAuthToken(url: string, env: NodeJS.ProcessEnv, registryPath: string): Promise<string> {
+  const fromEnv = env.TWILIO_AUTH_TOKEN?.trim() || undefined;
+  const target = new URL(url);
+  const running = await findRunningRegistry(registryPath);
+  const app = running?.app;
+  const servedBy = app && [app.url, app.publicBaseUrl].some((base) => base && (url === base || url.startsWith(`${base.replace(/\/+$/, '')}/`)));
+  if (app && servedBy) {
+    if (app.credentials === 'development') {
+      const dev = await readDevCredentials(registryPath);
+      if (dev && authTokenFingerprint(dev.authToken) === app.authTokenFingerprint) return dev.authToken;
+      throw new SigningTokenError(`The development credentials of the local app at ${app.url} are missing from ${devCredentialsPath(registryPath)}; restart it (\`npm start\`).`);
+    }
+    if (!fromEnv) {
+      throw new SigningTokenError(
+        `The local app at ${app.url} checks signatures with the TWILIO_AUTH_TOKEN of its own environment: set the same TWILIO_AUTH_TOKEN here (or run from the directory of its .env).`,
+      );
+    }
+    if (authTokenFingerprint(fromEnv) !== app.authTokenFingerprint) {
+      throw new SigningTokenError(`TWILIO_AUTH_TOKEN is not the Auth Token the local app at ${app.url} uses: set the one it runs with.`);
+    }
+    return fromEnv;
+  }
+  if (LOOPBACK_HOSTS.has(target.hostname) && !fromEnv) {
+    const where = app ? ` (the app of registry ${registryPath} listens at ${app.url})` : '';
+    throw new SigningTokenError(
+      `No local app is running at ${target.origin} for the registry ${registryPath}${where}. Start it (\`npm start\`), set SOFTPHONE_REGISTRY to the registry of the app you run, or set TWILIO_AUTH_TOKEN.`,
+    );
+  }
+  if (!fromEnv) {
+    throw new SigningTokenError(`Set TWILIO_AUTH_TOKEN to the Auth Token of the account whose webhook ${target.origin} checks (for the deployed API: the secret's authToken).`);
+  }
+  return fromEnv;
 }

@@ -6,8 +6,9 @@
  * or dies. So exactly one process embeds dynalite at a time, and the others talk to it over HTTP:
  *
  * - the owner (the local app, or the device CLI when the app is not running) writes an endpoint file
- *   `<registry>.endpoint.json` = `{pid, endpoint, owner, startedAt}` once its dynalite listens, and removes it
- *   when it closes;
+ *   `<registry>/endpoint.json` = `{pid, endpoint, owner, startedAt}` once its dynalite listens (the local app
+ *   adds its own URL and where its Twilio credentials come from, for `npm run sign`), and removes it when it
+ *   closes;
  * - `openLocalRegistry` (the device CLI) first reads that file; when the pid is alive AND the endpoint answers
  *   a DynamoDB `ListTables` it uses that server; otherwise it embeds dynalite itself.
  *
@@ -15,6 +16,10 @@
  * exclusion and the OS releases it when a process dies, so a stale file (kill -9) costs nothing. Opening a
  * registry that another process holds is retried for a few seconds (a CLI command holds it for well under a
  * second) and then refused with a clear `RegistryInUseError`.
+ *
+ * Everything the local app generates lives inside the registry's own directory, beside LevelDB's files (which
+ * LevelDB leaves alone): `endpoint.json`, `dev-credentials.json` and the softphone build `softphone/`. Nothing
+ * is written next to it, so a registry anywhere never writes into the source tree.
  */
 import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -35,9 +40,21 @@ export function registryPathFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = 
   return path.resolve(cwd, value ? value : DEFAULT_REGISTRY_PATH);
 }
 
-/** `<registry>.endpoint.json`: where a running owner's dynalite listens. */
+/** `<registry>/endpoint.json`: where a running owner's dynalite listens. */
 export function endpointFilePath(registryPath: string): string {
-  return `${path.resolve(registryPath)}.endpoint.json`;
+  return path.join(path.resolve(registryPath), 'endpoint.json');
+}
+
+/** Where the running local app (when it is the owner) serves, and whose Twilio credentials it uses. */
+export interface AppAnnouncement {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** PUBLIC_BASE_URL when set: the URL Twilio calls (a tunnel), signed like `url` */
+  publicBaseUrl?: string;
+  /** 'development': `dev-credentials.json` in the registry; otherwise TWILIO_* of the app's environment */
+  credentials: 'development' | 'environment' | 'options';
+  /** first 16 hex digits of SHA-256 of its Auth Token: lets `npm run sign` tell a different token apart */
+  authTokenFingerprint: string;
 }
 
 export interface EndpointInfo {
@@ -45,6 +62,15 @@ export interface EndpointInfo {
   endpoint: string;
   owner: string;
   startedAt: string;
+  app?: AppAnnouncement;
+}
+
+/** True when a registry (LevelDB's CURRENT file) exists at the path: some owner created it before. */
+export async function registryExists(registryPath: string): Promise<boolean> {
+  return stat(path.join(path.resolve(registryPath), 'CURRENT')).then(
+    (st) => st.isFile(),
+    () => false,
+  );
 }
 
 /** The registry directory cannot be created, read or opened (permissions, a file in the way, corruption). */
@@ -72,6 +98,8 @@ export interface LocalRegistry {
   mode: 'embedded' | 'shared';
   /** For 'shared': who owns it. */
   owner?: EndpointInfo;
+  /** For 'embedded': adds the local app's URL and credentials source to the endpoint file. */
+  announce?(app: AppAnnouncement): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,7 +133,8 @@ export async function readEndpointFile(registryPath: string): Promise<EndpointIn
   try {
     const info = JSON.parse(await readFile(endpointFilePath(registryPath), 'utf8')) as Partial<EndpointInfo>;
     if (typeof info.pid !== 'number' || typeof info.endpoint !== 'string' || !/^http:\/\/127\.0\.0\.1:\d+$/.test(info.endpoint)) return undefined;
-    return { pid: info.pid, endpoint: info.endpoint, owner: String(info.owner ?? 'unknown'), startedAt: String(info.startedAt ?? '') };
+    const app = info.app && typeof info.app.url === 'string' && typeof info.app.authTokenFingerprint === 'string' ? info.app : undefined;
+    return { pid: info.pid, endpoint: info.endpoint, owner: String(info.owner ?? 'unknown'), startedAt: String(info.startedAt ?? ''), ...(app ? { app } : {}) };
   } catch {
     return undefined;
   }
@@ -256,6 +285,7 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
     client,
     endpoint,
     mode: 'embedded',
+    announce: (app) => writeFile(endpointFile, `${JSON.stringify({ ...info, app }, null, 2)}\n`, { mode: 0o600 }),
     close: () =>
       (closed ??= (async () => {
         const current = await readEndpointFile(dir);
@@ -266,9 +296,21 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
   };
 }
 
+/** No registry exists at the path: nothing to open (a command-line tool does not start a new, empty one). */
+export class RegistryNotFoundError extends Error {
+  constructor(registryPath: string) {
+    super(
+      `No local registry at ${registryPath}. Start the local app first (\`npm start\`), or set SOFTPHONE_REGISTRY to the ` +
+        'registry of the app you run; for the deployed registry pass --table <DevicesTableName>.',
+    );
+    this.name = 'RegistryNotFoundError';
+  }
+}
+
 /**
  * The registry for a command-line tool: the running owner's dynalite when there is one (e.g. `npm start` is
- * running), else an embedded one for the duration of the command.
+ * running), else an embedded one for the duration of the command. Throws RegistryNotFoundError when no registry
+ * exists there yet (a mistyped SOFTPHONE_REGISTRY must not silently start an empty one).
  */
 export async function openLocalRegistry(registryPath: string, owner = 'device CLI'): Promise<LocalRegistry> {
   const running = await findRunningRegistry(registryPath);
@@ -283,5 +325,6 @@ export async function openLocalRegistry(registryPath: string, owner = 'device CL
       close: async () => client.destroy(),
     };
   }
+  if (!(await registryExists(registryPath))) throw new RegistryNotFoundError(path.resolve(registryPath));
   return startEmbeddedRegistry(registryPath, { owner });
 }

@@ -234,10 +234,15 @@ describe('static softphone', () => {
     expect(index.status).toBe(200);
     expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await index.text()).toContain('softphone');
-    expect((await fetch(`${app.url}/app.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect((await fetch(`${app.url}/app.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    const js = await fetch(`${app.url}/assets/app-TEST0001.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect((await fetch(`${app.url}/assets/app-TEST0002.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
     const config = await fetch(`${app.url}/config.json`);
     expect(await config.json()).toEqual({ apiBaseUrl: app.apiBaseUrl });
+    // as on the deployed site: hashed assets are immutable, the page and config.json are revalidated on every load
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    expect(config.headers.get('cache-control')).toBe('no-cache');
     expect((await fetch(`${app.url}/missing.js`)).status).toBe(404);
     expect((await fetch(`${app.url}/`, { method: 'POST' })).status).toBe(405);
   });

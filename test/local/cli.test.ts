@@ -3,7 +3,7 @@
  * `npm start`, against a local app using development credentials and a temp registry.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -73,7 +73,7 @@ test('device CLI adds a device while the app runs; the printed secret gets a tok
   // The signer reads the same development credentials the app generated.
   const sig = await run('sign.ts', [app.routeUrls.callIncoming, INCOMING_BODY]);
   expect(sig.code).toBe(0);
-  const dev = JSON.parse(await readFile(path.join(dir, 'dev-credentials.json'), 'utf8')) as { authToken: string; note: string };
+  const dev = JSON.parse(await readFile(path.join(registryPath, 'dev-credentials.json'), 'utf8')) as { authToken: string; note: string };
   expect(dev.note).toMatch(/Twilio refuses them/);
   const hook = await fetch(app.routeUrls.callIncoming, { method: 'POST', headers: { 'Content-Type': FORM, 'X-Twilio-Signature': sig.stdout.trim() }, body: INCOMING_BODY });
   expect(hook.status).toBe(200);
@@ -111,6 +111,82 @@ test('device CLI works on the registry when the app is not running; rotate-secre
   const empty = await run('device.ts', ['list', '--json']);
   expect(JSON.parse(empty.stdout)).toEqual([]);
 });
+
+test('sign never makes up credentials: a local URL with no app running there, or another URL without TWILIO_AUTH_TOKEN, stops with what to do', async () => {
+  const elsewhere = path.join(dir, 'elsewhere');
+  const local = await run('sign.ts', ['http://127.0.0.1:3999/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY], { SOFTPHONE_REGISTRY: elsewhere });
+  expect(local.code).toBe(1);
+  expect(local.stderr).toContain(`No local app is running at http://127.0.0.1:3999 for the registry ${elsewhere}`);
+  const deployed = await run('sign.ts', ['https://abc.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY], { SOFTPHONE_REGISTRY: elsewhere });
+  expect(deployed.code).toBe(1);
+  expect(deployed.stderr).toContain('Set TWILIO_AUTH_TOKEN');
+  await expect(readdir(dir)).resolves.not.toContain('elsewhere');
+  // with the token given, any URL is signed with it
+  const given = await run('sign.ts', ['https://abc.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY], { TWILIO_AUTH_TOKEN: '0123456789abcdef0123456789abcdef' });
+  expect(given.code).toBe(0);
+  expect(given.stdout.trim()).toMatch(/^[A-Za-z0-9+/]{27}=$/);
+});
+
+test('sign and the app agree when the app runs with TWILIO_* credentials; a different or missing token is refused', async () => {
+  const envCreds = {
+    TWILIO_ACCOUNT_SID: 'AC3e0123456789abcdef0123456789abcd',
+    TWILIO_API_KEY_SID: 'SK0123456789abcdef0123456789abcdef',
+    TWILIO_API_KEY_SECRET: 'test-api-key-secret-0123456789',
+    TWILIO_AUTH_TOKEN: 'fedcba9876543210fedcba9876543210',
+    TWILIO_TWIML_APP_SID: 'AP750123456789abcdef0123456789abcd',
+  };
+  const envRegistry = path.join(dir, 'env-registry');
+  const envApp = await startLocalApp({ port: 0, registryPath: envRegistry, clientDir: path.join(dir, 'site'), env: envCreds, log: () => undefined });
+  try {
+    const url = envApp.routeUrls.callIncoming;
+    const missing = await run('sign.ts', [url, INCOMING_BODY], { SOFTPHONE_REGISTRY: envRegistry });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('checks signatures with the TWILIO_AUTH_TOKEN of its own environment');
+    const wrong = await run('sign.ts', [url, INCOMING_BODY], { SOFTPHONE_REGISTRY: envRegistry, TWILIO_AUTH_TOKEN: '0'.repeat(32) });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('is not the Auth Token the local app');
+    const right = await run('sign.ts', [url, INCOMING_BODY], { SOFTPHONE_REGISTRY: envRegistry, TWILIO_AUTH_TOKEN: envCreds.TWILIO_AUTH_TOKEN });
+    expect(right.code).toBe(0);
+    const hook = await fetch(url, { method: 'POST', headers: { 'Content-Type': FORM, 'X-Twilio-Signature': right.stdout.trim() }, body: INCOMING_BODY });
+    expect(hook.status).toBe(200);
+    await expect(readdir(envRegistry)).resolves.not.toContain('dev-credentials.json');
+  } finally {
+    await envApp.close();
+  }
+});
+
+test('the device CLI stops with a clear message where no registry exists', async () => {
+  const r = await run('device.ts', ['list'], { SOFTPHONE_REGISTRY: path.join(dir, 'typo') });
+  expect(r.code).toBe(4);
+  expect(r.stderr).toContain(`No local registry at ${path.join(dir, 'typo')}. Start the local app first`);
+  await expect(readdir(dir)).resolves.not.toContain('typo');
+});
+
+test('npm start with a registry elsewhere writes only inside that registry: no build in client/, no credentials beside it', async () => {
+  const work = path.join(dir, 'work');
+  await mkdir(work);
+  // a relative SOFTPHONE_REGISTRY in the working directory (as at the repository root), and no prebuilt client
+  const child = spawn(TSX, [path.join(ROOT, 'bin', 'local.ts')], { cwd: work, env: cleanEnv({ PORT: '0', SOFTPHONE_REGISTRY: 'state' }) });
+  let out = '';
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Softphone:\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (m && out.includes('Stop with Ctrl-C.')) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+  });
+  expect((await fetch(`${url}/`)).status).toBe(200);
+  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+  child.kill('SIGINT');
+  expect(await exit).toBe(0);
+  expect(await readdir(work)).toEqual(['state']);
+  expect(await readdir(path.join(work, 'state'))).toEqual(expect.arrayContaining(['CURRENT', 'dev-credentials.json', 'softphone']));
+}, 90_000);
 
 test('usage errors and --help', async () => {
   const help = await run('device.ts', ['add', '--help']);

@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { verifyDeviceSecret } from '../../lambda/core/device-secret';
 import { addDevice, DeviceAdminError, listDevices, removeDevice, rotateDeviceSecret } from '../../lib/devices/device-admin';
-import { endpointFilePath, openLocalRegistry, readEndpointFile, RegistryInUseError, startEmbeddedRegistry, type LocalRegistry } from '../../lib/local/registry-server';
+import { endpointFilePath, openLocalRegistry, readEndpointFile, RegistryInUseError, RegistryNotFoundError, startEmbeddedRegistry, type LocalRegistry } from '../../lib/local/registry-server';
 
 let dir: string;
 let local: LocalRegistry;
@@ -79,11 +79,19 @@ test('while the registry is embedded here, openLocalRegistry shares it through t
   } finally {
     await shared.close();
   }
-  expect(endpointFilePath(path.join(dir, 'registry'))).toBe(path.join(dir, 'registry.endpoint.json'));
+  expect(endpointFilePath(path.join(dir, 'registry'))).toBe(path.join(dir, 'registry', 'endpoint.json'));
 });
 
 test('a registry held by another embedded owner is refused clearly after the lock wait', async () => {
   const err = await startEmbeddedRegistry(path.join(dir, 'registry'), { owner: 'second', lockWaitMs: 200 }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(RegistryInUseError);
   expect((err as Error).message).toMatch(/in use by another process \(test, pid \d+\)/);
+});
+
+test('a command-line tool never starts a new, empty registry where none exists (a mistyped SOFTPHONE_REGISTRY)', async () => {
+  const nowhere = path.join(dir, 'no-such-registry');
+  const err = await openLocalRegistry(nowhere).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RegistryNotFoundError);
+  expect((err as Error).message).toContain(`No local registry at ${nowhere}. Start the local app first (\`npm start\`)`);
+  await expect(readdir(dir)).resolves.not.toContain('no-such-registry');
 });

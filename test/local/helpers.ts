@@ -32,9 +32,10 @@ export const FORM = 'application/x-www-form-urlencoded; charset=UTF-8';
 /** A minimal static site (the real client build is exercised by the CLI test and the e2e test). */
 export async function writeSite(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>softphone</title><script src="app.js"></script>');
-  await writeFile(path.join(dir, 'app.js'), 'console.log("softphone");');
-  await writeFile(path.join(dir, 'app.css'), 'body{margin:0}');
+  await mkdir(path.join(dir, 'assets'), { recursive: true });
+  await writeFile(path.join(dir, 'index.html'), '<!doctype html><title>softphone</title><script src="assets/app-TEST0001.js"></script>');
+  await writeFile(path.join(dir, 'assets', 'app-TEST0001.js'), 'console.log("softphone");');
+  await writeFile(path.join(dir, 'assets', 'app-TEST0002.css'), 'body{margin:0}');
 }
 
 export function decodeJwtPayload(jwt: string): Record<string, unknown> {
