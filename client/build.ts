@@ -3,15 +3,21 @@
  *
  *   npx tsx client/build.ts [--outdir <dir>] [--e2e] [--no-minify]
  *
- * Writes `index.html`, `app.js` (+ `app.js.map`) and `app.css` into `outdir` (default `client/dist`).
- * `@twilio/voice-sdk` and `libphonenumber-js` are bundled from node_modules: the page loads nothing from a CDN.
+ * Writes `index.html` and, under `assets/`, `app-<hash>.js` and `app-<hash>.css` (+ source maps and licences)
+ * into `outdir` (default `client/dist`). The content hash in the names lets the site serve every asset as
+ * immutable for a year while `index.html` (no-cache) names the current ones, so a deployment reaches every
+ * browser at once. `@twilio/voice-sdk` and `libphonenumber-js` are bundled from node_modules: the page loads
+ * nothing from a CDN.
  *
  * `e2e: true` swaps exactly one module, the Voice SDK adapter `src/voice/device.ts`, for the test double
  * `src/voice/fake-device.ts`. Nothing else differs; a production build contains no test code.
  */
 import * as esbuild from 'esbuild';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { ASSETS_DIR } from './build-layout';
+
+export { ASSETS_DIR };
 
 export interface BuildClientOptions {
   outdir: string;
@@ -21,7 +27,10 @@ export interface BuildClientOptions {
 
 export interface BuildClientResult {
   metafile: esbuild.Metafile;
+  /** The hashed asset paths `index.html` names, relative to `outdir`: `assets/app-<hash>.js` / `.css`. */
+  assets: { js: string; css: string };
 }
+
 
 const CLIENT_DIR = __dirname;
 const ADAPTER = path.join(CLIENT_DIR, 'src', 'voice', 'device.ts');
@@ -51,6 +60,7 @@ export async function buildClient(opts: BuildClientOptions): Promise<BuildClient
       { in: path.join(CLIENT_DIR, 'styles.css'), out: 'app' },
     ],
     outdir,
+    entryNames: `${ASSETS_DIR}/[name]-[hash]`,
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -66,8 +76,18 @@ export async function buildClient(opts: BuildClientOptions): Promise<BuildClient
     },
     plugins: opts.e2e ? [fakeDevicePlugin()] : [],
   });
-  await copyFile(path.join(CLIENT_DIR, 'index.html'), path.join(outdir, 'index.html'));
-  return { metafile: result.metafile };
+  const outputs = Object.keys(result.metafile.outputs).map((o) => path.relative(outdir, path.resolve(CLIENT_DIR, o)).split(path.sep).join('/'));
+  const find = (ext: string) => {
+    const found = outputs.find((o) => o.startsWith(`${ASSETS_DIR}/app-`) && o.endsWith(ext));
+    if (!found) throw new Error(`esbuild wrote no ${ASSETS_DIR}/app-<hash>${ext}`);
+    return found;
+  };
+  const assets = { js: find('.js'), css: find('.css') };
+  const html = await readFile(path.join(CLIENT_DIR, 'index.html'), 'utf8');
+  const linked = html.replace('href="app.css"', `href="${assets.css}"`).replace('src="app.js"', `src="${assets.js}"`);
+  if (!linked.includes(assets.css) || !linked.includes(assets.js)) throw new Error('client/index.html must link app.css and app.js');
+  await writeFile(path.join(outdir, 'index.html'), linked);
+  return { metafile: result.metafile, assets };
 }
 
 function parseArgs(argv: string[]): BuildClientOptions {

@@ -32,16 +32,16 @@ export interface SoftphoneBuild {
 
 /** A production build (minified, the real Voice SDK adapter) into `outdir`, measured. */
 export async function buildSoftphone(outdir: string): Promise<SoftphoneBuild> {
-  const result = (await buildClient({ outdir, minify: true, e2e: false })) as { metafile?: Metafile } | void;
-  const js = await readFile(path.join(outdir, 'app.js'));
-  const css = await readFile(path.join(outdir, 'app.css'));
+  const result = await buildClient({ outdir, minify: true, e2e: false });
+  const js = await readFile(path.join(outdir, result.assets.js));
+  const css = await readFile(path.join(outdir, result.assets.css));
   return {
     dir: outdir,
     jsBytes: js.length,
     jsGzipBytes: gzipSync(js, { level: 9 }).length,
     cssBytes: css.length,
     cssGzipBytes: gzipSync(css, { level: 9 }).length,
-    metafile: result ? result.metafile : undefined,
+    metafile: result.metafile,
   };
 }
 

@@ -6,9 +6,12 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { ASSETS_DIR } from '../../client/build-layout';
+import { IMMUTABLE_CACHE_CONTROL, REVALIDATE_CACHE_CONTROL } from '../site/cache-control';
 
 /** The repository root (the client sources are in `client/`). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
 
 /** Twilio Voice SDK endpoints: signalling (wss), sounds and insights (https). */
 export const TWILIO_VOICE_SOURCES: readonly string[] = ['https://*.twilio.com', 'wss://*.twilio.com'];
@@ -54,7 +57,8 @@ export function contentSecurityPolicy(apiOrigins: readonly string[]): string {
  * - CloudFront with origin access control (the only reader of the bucket), HTTPS only (HTTP redirects), and a
  *   response headers policy with HSTS, a Content-Security-Policy, nosniff, frame denial, a referrer policy and a
  *   Permissions-Policy that grants the microphone to this origin only;
- * - a `BucketDeployment` of the client built at synth time plus `config.json` = `{"apiBaseUrl": …}`.
+ * - the client built at synth time: its content-hashed `assets/` immutable for a year; `index.html` and
+ *   `config.json` = `{"apiBaseUrl": …}` with `no-cache` and invalidated on every deployment.
  */
 export class SoftphoneSite extends Construct {
   public readonly bucket: s3.Bucket;
@@ -143,13 +147,29 @@ export class SoftphoneSite extends Construct {
         local: { tryBundle: (outputDir) => buildClient(outputDir) },
       },
     });
-    const deployment = new s3deploy.BucketDeployment(this, 'Deployment', {
-      sources: [client, s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiBaseUrl })],
+    // Content-hashed assets (`assets/app-<hash>.js`): cached for a year, never revalidated. Old ones stay
+    // (prune off) so a page loaded just before a deployment still gets its files.
+    const assets = new s3deploy.BucketDeployment(this, 'Assets', {
+      sources: [client],
+      exclude: ['*'],
+      include: [`${ASSETS_DIR}/*`],
       destinationBucket: this.bucket,
-      distribution: this.distribution,
-      distributionPaths: ['/*'],
+      cacheControl: [s3deploy.CacheControl.fromString(IMMUTABLE_CACHE_CONTROL)],
+      prune: false,
       memoryLimit: 512,
     });
+    // index.html and config.json: revalidated on every load (and invalidated at CloudFront), so a
+    // redeployment reaches every browser at once.
+    const deployment = new s3deploy.BucketDeployment(this, 'Deployment', {
+      sources: [client, s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiBaseUrl })],
+      exclude: [`${ASSETS_DIR}/*`],
+      destinationBucket: this.bucket,
+      cacheControl: [s3deploy.CacheControl.fromString(REVALIDATE_CACHE_CONTROL)],
+      distribution: this.distribution,
+      distributionPaths: ['/', '/index.html', '/config.json'],
+      memoryLimit: 512,
+    });
+    deployment.node.addDependency(assets);
     acknowledgeDeploymentHandler(this, deployment);
   }
 }

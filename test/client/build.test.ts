@@ -16,30 +16,42 @@ describe('client build', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes index.html, app.js and app.css; the production bundle holds no test code and fits the budget', async () => {
+  it('writes index.html naming content-hashed assets/app-<hash>.js and .css; the bundle holds no test code and fits the budget', async () => {
     const out = path.join(dir, 'prod');
-    const { metafile } = await buildClient({ outdir: out });
-    const files = await readdir(out);
-    expect(files).toEqual(expect.arrayContaining(['index.html', 'app.js', 'app.css']));
-    const js = await readFile(path.join(out, 'app.js'), 'utf8');
+    const { metafile, assets } = await buildClient({ outdir: out });
+    expect(assets.js).toMatch(/^assets\/app-[A-Z0-9]{8}\.js$/);
+    expect(assets.css).toMatch(/^assets\/app-[A-Z0-9]{8}\.css$/);
+    expect(await readdir(out)).toEqual(expect.arrayContaining(['index.html', 'assets']));
+    expect(await readdir(path.join(out, 'assets'))).toEqual(expect.arrayContaining([path.basename(assets.js), path.basename(assets.css)]));
+    const js = await readFile(path.join(out, assets.js), 'utf8');
     expect(js).not.toContain(MARKER);
     expect(js).not.toContain('fake-device');
     expect(Object.keys(metafile.inputs).some((p) => p.includes('fake-device'))).toBe(false);
     expect(Object.keys(metafile.inputs).some((p) => p.includes('@twilio/voice-sdk'))).toBe(true);
     const html = await readFile(path.join(out, 'index.html'), 'utf8');
+    expect(html).toContain(`<script defer src="${assets.js}"></script>`);
+    expect(html).toContain(`<link rel="stylesheet" href="${assets.css}">`);
     expect(html).not.toMatch(/src="https?:/); // everything from our own origin
-    const gzip = gzipSync(js).length + gzipSync(await readFile(path.join(out, 'app.css'))).length;
+    const gzip = gzipSync(js).length + gzipSync(await readFile(path.join(out, assets.css))).length;
     expect(gzip).toBeLessThan(BUDGET_GZIP_BYTES);
   }, 60_000);
 
   it('e2e builds swap only the Voice SDK adapter for the test double', async () => {
     const out = path.join(dir, 'e2e');
-    const { metafile } = await buildClient({ outdir: out, e2e: true, minify: false });
-    const js = await readFile(path.join(out, 'app.js'), 'utf8');
+    const { metafile, assets } = await buildClient({ outdir: out, e2e: true, minify: false });
+    const js = await readFile(path.join(out, assets.js), 'utf8');
     expect(js).toContain(MARKER);
     const inputs = Object.keys(metafile.inputs);
     expect(inputs.some((p) => p.includes('fake-device'))).toBe(true);
     expect(inputs.some((p) => p.endsWith('voice/device.ts'))).toBe(false);
     expect(inputs.some((p) => p.includes('@twilio/voice-sdk'))).toBe(false);
+  }, 60_000);
+
+  it('a changed source changes the asset names; the same source builds the same names', async () => {
+    const a = await buildClient({ outdir: path.join(dir, 'a') });
+    const b = await buildClient({ outdir: path.join(dir, 'b') });
+    const e2e = await buildClient({ outdir: path.join(dir, 'c'), e2e: true });
+    expect(b.assets).toEqual(a.assets);
+    expect(e2e.assets.js).not.toBe(a.assets.js);
   }, 60_000);
 });

@@ -74,11 +74,14 @@ describe('npx cdk synth (real CLI, offline, no AWS credentials)', () => {
     }
   });
 
-  it('bundles the softphone client (index.html, app.js, app.css) into the site asset', () => {
+  it('bundles the softphone client (index.html and the hashed assets it names) into the site assets', () => {
     const dirs = readdirSync(outdir).map((n) => path.join(outdir, n)).filter((p) => statSync(p).isDirectory());
-    const client = dirs.find((d) => existsSync(path.join(d, 'index.html')));
-    expect(client).toBeDefined();
-    for (const f of ['index.html', 'app.js', 'app.css']) expect(existsSync(path.join(client!, f))).toBe(true);
+    const page = dirs.find((d) => existsSync(path.join(d, 'index.html')));
+    expect(page).toBeDefined();
+    const named = [...readFileSync(path.join(page!, 'index.html'), 'utf8').matchAll(/(?:src|href)="(assets\/app-[A-Z0-9]+\.(?:js|css))"/g)].map((m) => m[1]);
+    expect(named).toHaveLength(2);
+    // each named asset is in the asset that the immutable deployment uploads
+    for (const asset of named) expect(dirs.some((d) => existsSync(path.join(d, asset)))).toBe(true);
   });
 });
 

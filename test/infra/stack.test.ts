@@ -324,11 +324,25 @@ describe('softphone site', () => {
     expect(custom).toContainEqual(expect.objectContaining({ Header: 'Permissions-Policy', Value: expect.stringContaining('microphone=(self)') }));
   });
 
-  it('BucketDeployment of the built client plus config.json {apiBaseUrl} (API URL without trailing slash), invalidating /*', () => {
-    const [, deployment] = findOne('Custom::CDKBucketDeployment');
-    const p = deployment.Properties!;
+  it('hashed assets deploy immutable (old ones kept); then index.html and config.json {apiBaseUrl} deploy no-cache and are invalidated', () => {
+    const deployments = resourcesOf(s.json, 'Custom::CDKBucketDeployment');
+    expect(deployments).toHaveLength(2);
+    const [assetsId, assets] = deployments.find(([, r]) => r.Properties!.Include)!;
+    const [, pages] = deployments.find(([, r]) => !r.Properties!.Include)!;
+    expect(assets.Properties).toMatchObject({
+      Exclude: ['*'],
+      Include: ['assets/*'],
+      Prune: false,
+      SystemMetadata: { 'cache-control': 'public, max-age=31536000, immutable' },
+    });
+    expect(assets.Properties!.DistributionPaths).toBeUndefined();
+    const p = pages.Properties!;
+    expect(p).toMatchObject({ Exclude: ['assets/*'], SystemMetadata: { 'cache-control': 'no-cache' } });
+    expect(p.Prune).not.toBe(false); // old root files go; excluded assets/ is left alone
+    expect(p.DistributionPaths).toEqual(['/', '/index.html', '/config.json']);
+    // the page names assets that must already be there
+    expect(pages.DependsOn).toEqual(expect.arrayContaining([assetsId]));
     expect(p.SourceBucketNames).toHaveLength(2);
-    expect(p.DistributionPaths).toEqual(['/*']);
     // Source.jsonData with tokens: the values are filled in at deploy time from SourceMarkers.
     const markers = JSON.stringify(p.SourceMarkers);
     expect(p.SourceMarkers[1]).toEqual({
