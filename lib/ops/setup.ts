@@ -1,10 +1,13 @@
 /**
  * `npm run twilio:setup`: configure Twilio for a deployed stack in one command.
  *
- * planSetup() only reads (stack outputs, the secret, Twilio resources) and decides what to do;
- * applySetup() performs exactly that plan; runSetup() ties them together with printing and confirmation.
- * The AWS clients, the Twilio client factory and the device registry are injected, so tests run the same
- * code against aws-sdk-client-mock and a local fake of Twilio's REST API.
+ * Each resource kind setup manages (API key, TwiML App, phone numbers, the secret, devices) is one `SetupStep`
+ * object: it plans its items (reads and decides, changes nothing), describes each item as one plan line, says
+ * whether an item is a change, and applies its items. planSetup() prepares what every step reads (stack outputs,
+ * the stored secret, Twilio as the account) and plans the steps in order; applySetup() applies them in the same
+ * order; runSetup() ties them together with printing and confirmation. A new kind of Twilio resource is a new
+ * step in SETUP_STEPS, placed before the secret step. The AWS clients, the Twilio client factory and the device
+ * registry are injected, so tests run the same code against the AWS stand-in and a local fake of Twilio's API.
  *
  * Safety rules:
  * - nothing is changed when planning finds a problem (unknown number, wrong credentials, missing secret);
@@ -15,9 +18,10 @@
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { TwilioCredentials } from '../../lambda/core/credentials';
+import type { StackOutputs } from '../../lambda/core/settings';
+import type { TwilioCredentials } from '../../lambda/ports';
 import { normalizeDeviceNumber } from '../devices/device-admin';
-import { credentialProblems, readSecret, readStackOutputs, writeSecret, type StackOutputs } from './aws';
+import { credentialProblems, readSecret, readStackOutputs, writeSecret } from './aws';
 import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
 export const DEFAULT_FRIENDLY_NAME = 'twilio-softphone-aws';
@@ -63,34 +67,11 @@ export interface SetupIO {
   confirm?: (question: string) => Promise<boolean>;
 }
 
-interface VoiceConfig {
-  voiceUrl: string;
-  voiceMethod: string;
-}
+// ---------------------------------------------------------------------------------------------------------------
+// The step interface, and the contexts steps plan and apply in
 
-export type ApiKeyStep =
-  | { action: 'reuse'; sid: string; secret: string }
-  | { action: 'create'; reason: string; staleSids: string[] };
-
-export type TwimlAppStep =
-  | { action: 'ok'; sid: string }
-  | { action: 'update'; sid: string; from: VoiceConfig }
-  | { action: 'create' };
-
-export interface NumberStep {
-  number: string;
-  sid: string;
-  action: 'ok' | 'update';
-  from: VoiceConfig & { voiceApplicationSid: string };
-}
-
-export interface DeviceStep {
-  number: string;
-  clientName: string;
-  action: 'ok' | 'register' | 'skip';
-}
-
-export interface SetupPlan {
+/** What a plan is for; every step's lines and changes are about this. */
+export interface SetupTarget {
   accountSid: string;
   authToken: string;
   stackName: string;
@@ -98,11 +79,74 @@ export interface SetupPlan {
   secretId: string;
   friendlyName: string;
   storedSecret: Partial<TwilioCredentials> | undefined;
-  apiKey: ApiKeyStep;
-  twimlApp: TwimlAppStep;
-  numbers: NumberStep[];
-  secret: { action: 'ok' | 'write'; reason: string };
-  devices: DeviceStep[];
+}
+
+/** The secret's fields each Twilio step owns; undefined until known (while planning: created on apply). */
+export type CredentialDraft = Partial<Pick<TwilioCredentials, 'apiKeySid' | 'apiKeySecret' | 'twimlAppSid'>>;
+
+/** A number given with --number: normalized to E.164 with its client name, or why it could not be. */
+export type RequestedNumber = { number: string; clientName: string } | { invalid: string };
+
+export interface PlanContext extends SetupTarget {
+  options: SetupOptions;
+  deps: SetupDeps;
+  /** Twilio as the account (auth token) */
+  client: TwilioClient;
+  /** the stored secret is this account's, so the API key and TwiML App it names may be reused */
+  sameAccount: boolean;
+  requestedNumbers: RequestedNumber[];
+  /** the secret's next content as far as planning knows it; the secret step compares it with the stored one */
+  credentials: CredentialDraft;
+  /** blocking: applySetup refuses a plan with problems */
+  problems: string[];
+  notes: string[];
+}
+
+export interface ApplyContext {
+  target: SetupTarget;
+  deps: SetupDeps;
+  client: TwilioClient;
+  /** filled by the Twilio steps as they succeed; the secret step writes it */
+  credentials: CredentialDraft;
+  /** Twilio may take a moment to accept a key created moments ago: its validation is retried */
+  keyJustCreated: boolean;
+  /** undoes what this run created, for when the secret (the only thing that would point to it) is not written */
+  undoOnFailure: (() => Promise<void>)[];
+  changes: string[];
+  failures: string[];
+  notes: string[];
+  secretWritten: boolean;
+  deviceSecrets: SetupResult['deviceSecrets'];
+}
+
+/**
+ * One kind of resource setup manages. `plan` reads and decides, never changes anything; `describe` gives one plan
+ * line per item (`  + …` create, `  ~ …` update, `  = …` unchanged, `  - …` skipped); `apply` performs the items
+ * in order, recording changes and failures in the context, and never throws for a failed item.
+ */
+export interface SetupStep<Item> {
+  kind: string;
+  plan(ctx: PlanContext): Promise<Item[]>;
+  describe(item: Item, target: SetupTarget): string;
+  isChange(item: Item): boolean;
+  apply(items: Item[], ctx: ApplyContext): Promise<void>;
+  /** interactive questions after planning, before the plan is printed; may turn items into skips */
+  ask?(items: Item[], io: SetupIO, options: SetupOptions): Promise<void>;
+}
+
+/** A step bound to the items it planned, so one list holds the steps of every kind. */
+export interface PlannedStep {
+  readonly kind: string;
+  readonly items: readonly unknown[];
+  lines(target: SetupTarget): string[];
+  hasChanges(): boolean;
+  apply(ctx: ApplyContext): Promise<void>;
+  ask(io: SetupIO, options: SetupOptions): Promise<void>;
+}
+
+export interface SetupPlan extends SetupTarget {
+  /** in the order they are printed and applied */
+  steps: PlannedStep[];
   /** blocking: applySetup refuses a plan with problems */
   problems: string[];
   notes: string[];
@@ -118,20 +162,23 @@ export interface SetupResult {
   deviceSecrets: { number: string; clientName: string; secret: string }[];
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Shared helpers
+
+interface VoiceConfig {
+  voiceUrl: string;
+  voiceMethod: string;
+}
+
 const POST = 'POST';
 
 function sameVoice(current: VoiceConfig, url: string): boolean {
   return current.voiceUrl === url && (current.voiceMethod ?? '').toUpperCase() === POST;
 }
 
-async function findApiKey(client: TwilioClient, sid: string): Promise<boolean> {
-  try {
-    await client.keys(sid).fetch();
-    return true;
-  } catch (err) {
-    if (errorStatus(err) === 404) return false;
-    throw err;
-  }
+function voiceText(v: VoiceConfig & { voiceApplicationSid?: string }): string {
+  if (v.voiceApplicationSid) return `TwiML App ${v.voiceApplicationSid}`;
+  return v.voiceUrl ? `${(v.voiceMethod || POST).toUpperCase()} ${v.voiceUrl}` : 'no voice URL';
 }
 
 /**
@@ -151,330 +198,524 @@ async function keyAccepted(
   return false;
 }
 
-/** Reads everything and decides; changes nothing. Throws only when it cannot even look (stack, credentials). */
-export async function planSetup(opts: SetupOptions, deps: SetupDeps): Promise<SetupPlan> {
-  const friendlyName = opts.friendlyName ?? DEFAULT_FRIENDLY_NAME;
-  const problems: string[] = [];
-  const notes: string[] = [];
-  const outputs = await readStackOutputs(deps.cfn, opts.stackName);
-  const secretId = outputs.TwilioSecretName;
+/** The secret's full content once every Twilio step has filled in its fields; undefined while one is missing. */
+function completeCredentials(target: SetupTarget, draft: CredentialDraft): TwilioCredentials | undefined {
+  const { apiKeySid, apiKeySecret, twimlAppSid } = draft;
+  if (!apiKeySid || !apiKeySecret || !twimlAppSid) return undefined;
+  return { accountSid: target.accountSid, apiKeySid, apiKeySecret, authToken: target.authToken, twimlAppSid };
+}
 
-  const client = deps.twilio({ username: opts.accountSid, password: opts.authToken, accountSid: opts.accountSid });
+function changedFields(stored: Partial<TwilioCredentials> | undefined, desired: TwilioCredentials): (keyof TwilioCredentials)[] {
+  return (Object.keys(desired) as (keyof TwilioCredentials)[]).filter((f) => stored?.[f] !== desired[f]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// API key: reuse the stored one while it exists and authenticates; otherwise create one
+
+export type ApiKeyAction =
+  | { action: 'reuse'; sid: string; secret: string }
+  | { action: 'create'; reason: string; staleSids: string[] };
+
+async function apiKeyExists(client: TwilioClient, sid: string): Promise<boolean> {
   try {
-    await client.api.v2010.accounts(opts.accountSid).fetch();
+    await client.keys(sid).fetch();
+    return true;
   } catch (err) {
-    if (isRefusal(err) || errorStatus(err) === 404) {
-      throw new Error(`Twilio rejected account ${opts.accountSid} with this auth token (${errorMessage(err)}). Check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`);
+    if (errorStatus(err) === 404) return false;
+    throw err;
+  }
+}
+
+/** The stored key's fate; undefined when the secret holds no key of this account. */
+async function planStoredApiKey(ctx: PlanContext): Promise<ApiKeyAction | undefined> {
+  const stored = ctx.storedSecret;
+  if (!ctx.sameAccount || !stored?.apiKeySid || !stored.apiKeySecret) return undefined;
+  const { apiKeySid, apiKeySecret, twimlAppSid } = stored;
+  if (!(await apiKeyExists(ctx.client, apiKeySid))) {
+    return { action: 'create', reason: `the stored API key ${apiKeySid} no longer exists`, staleSids: [] };
+  }
+  if (!(await keyAccepted(ctx.deps.twilio, { accountSid: ctx.accountSid, apiKeySid, apiKeySecret, twimlAppSid }))) {
+    return { action: 'create', reason: `Twilio rejects the stored secret of API key ${apiKeySid}`, staleSids: [apiKeySid] };
+  }
+  return { action: 'reuse', sid: apiKeySid, secret: apiKeySecret };
+}
+
+/** A key's secret is only shown when it is created: a key with our name but no stored secret is replaced. */
+async function planNewApiKey(ctx: PlanContext): Promise<ApiKeyAction> {
+  const { friendlyName } = ctx;
+  const named = (await ctx.client.keys.list()).filter((k) => k.friendlyName === friendlyName).map((k) => k.sid);
+  if (named.length === 0) return { action: 'create', reason: `no API key named "${friendlyName}"`, staleSids: [] };
+  return {
+    action: 'create',
+    reason: `API key "${friendlyName}" exists (${named.join(', ')}) but its secret is only shown when a key is created and is not in the secret, so a new key is needed`,
+    staleSids: named,
+  };
+}
+
+async function createApiKey(ctx: ApplyContext, staleSids: string[]): Promise<void> {
+  const { friendlyName } = ctx.target;
+  try {
+    const key = await ctx.client.newKeys.create({ friendlyName });
+    ctx.credentials.apiKeySid = key.sid;
+    ctx.credentials.apiKeySecret = key.secret;
+    ctx.keyJustCreated = true;
+    ctx.undoOnFailure.push(() => deleteUnusedApiKey(ctx, key.sid));
+    ctx.changes.push(`created API key ${key.sid} ("${friendlyName}")`);
+    if (staleSids.length > 0) {
+      ctx.notes.push(`API key(s) ${staleSids.join(', ')} are no longer used by this stack; delete them in the Twilio console once nothing else uses them.`);
     }
-    throw new Error(`Could not reach Twilio's REST API: ${errorMessage(err)}`);
+  } catch (err) {
+    ctx.failures.push(`creating API key "${friendlyName}" failed: ${errorMessage(err)}`);
   }
+}
 
-  // The secret: read now, written last. A fresh deployment's secret exists with no value yet: setup fills it.
-  const secretState = await readSecret(deps.secrets, secretId);
-  let stored: Partial<TwilioCredentials> | undefined;
-  if (secretState.status === 'missing') {
-    problems.push(`Secret ${secretId} does not exist. Create it (\`aws secretsmanager create-secret --name ${secretId}\`) or deploy with \`npx cdk deploy\` without -c twilioSecretName, then re-run.`);
-  } else if (secretState.status === 'deleted') {
-    problems.push(`Secret ${secretId} is scheduled for deletion. Restore it (\`aws secretsmanager restore-secret --secret-id ${secretId}\`), then re-run.`);
-  } else if (secretState.status === 'unreadable') {
-    problems.push(`Cannot read secret ${secretId}: ${secretState.advice}.`);
-  } else if (secretState.status === 'empty') {
-    notes.push(`Secret ${secretId} has no value yet (a fresh deployment): setup writes it.`);
-  } else {
-    stored = secretState.parsed;
+async function deleteUnusedApiKey(ctx: ApplyContext, sid: string): Promise<void> {
+  try {
+    await ctx.client.keys(sid).remove();
+    ctx.changes.push(`deleted API key ${sid} again (created by this run; its secret was never stored)`);
+  } catch (err) {
+    ctx.failures.push(`deleting the unused new API key ${sid} failed: ${errorMessage(err)}; delete it in the Twilio console`);
   }
-  const sameAccount = stored?.accountSid === opts.accountSid;
-  if (stored?.accountSid && !sameAccount) {
-    notes.push(`The secret holds credentials of another account (${stored.accountSid}); they will be replaced.`);
-  }
+}
 
-  // API key: reuse the stored one when it still exists and authenticates; otherwise create one.
-  let apiKey: ApiKeyStep | undefined;
-  if (sameAccount && stored?.apiKeySid && stored.apiKeySecret) {
-    if (!(await findApiKey(client, stored.apiKeySid))) {
-      apiKey = { action: 'create', reason: `the stored API key ${stored.apiKeySid} no longer exists`, staleSids: [] };
-    } else if (!(await keyAccepted(deps.twilio, { accountSid: opts.accountSid, apiKeySid: stored.apiKeySid, apiKeySecret: stored.apiKeySecret, twimlAppSid: stored.twimlAppSid }))) {
-      apiKey = { action: 'create', reason: `Twilio rejects the stored secret of API key ${stored.apiKeySid}`, staleSids: [stored.apiKeySid] };
-    } else {
-      apiKey = { action: 'reuse', sid: stored.apiKeySid, secret: stored.apiKeySecret };
+export const apiKeyStep: SetupStep<ApiKeyAction> = {
+  kind: 'API key',
+  async plan(ctx) {
+    const key = (await planStoredApiKey(ctx)) ?? (await planNewApiKey(ctx));
+    if (key.action === 'reuse') Object.assign(ctx.credentials, { apiKeySid: key.sid, apiKeySecret: key.secret });
+    return [key];
+  },
+  describe: (key, { friendlyName }) =>
+    key.action === 'reuse' ? `  = API key ${key.sid}: exists, secret stored` : `  + create API key "${friendlyName}" (${key.reason})`,
+  isChange: (key) => key.action !== 'reuse',
+  async apply(keys, ctx) {
+    for (const key of keys) {
+      if (key.action === 'reuse') Object.assign(ctx.credentials, { apiKeySid: key.sid, apiKeySecret: key.secret });
+      else await createApiKey(ctx, key.staleSids);
     }
-  }
-  if (!apiKey) {
-    const named = (await client.keys.list()).filter((k) => k.friendlyName === friendlyName).map((k) => k.sid);
-    apiKey =
-      named.length > 0
-        ? {
-            action: 'create',
-            reason: `API key "${friendlyName}" exists (${named.join(', ')}) but its secret is only shown when a key is created and is not in the secret, so a new key is needed`,
-            staleSids: named,
-          }
-        : { action: 'create', reason: `no API key named "${friendlyName}"`, staleSids: [] };
-  }
+  },
+};
 
-  // TwiML App: the stored one, else one with our friendly name, else a new one.
-  const outgoingUrl = outputs.OutgoingCallWebhookUrl;
-  let app: { sid: string; voiceUrl: string; voiceMethod: string } | undefined;
-  if (sameAccount && stored?.twimlAppSid) {
+// ---------------------------------------------------------------------------------------------------------------
+// TwiML App: the stored one, else one with our friendly name, else a new one; its voice URL is the outgoing webhook
+
+export type TwimlAppAction =
+  | { action: 'ok'; sid: string }
+  | { action: 'update'; sid: string; from: VoiceConfig }
+  | { action: 'create' };
+
+type TwimlApp = { sid: string } & VoiceConfig;
+
+async function findTwimlApp(ctx: PlanContext): Promise<TwimlApp | undefined> {
+  const storedSid = ctx.sameAccount ? ctx.storedSecret?.twimlAppSid : undefined;
+  if (storedSid) {
     try {
-      app = await client.applications(stored.twimlAppSid).fetch();
+      return await ctx.client.applications(storedSid).fetch();
     } catch (err) {
       if (errorStatus(err) !== 404) throw err;
-      notes.push(`The stored TwiML App ${stored.twimlAppSid} no longer exists.`);
+      ctx.notes.push(`The stored TwiML App ${storedSid} no longer exists.`);
     }
   }
-  if (!app) {
-    const named = await client.applications.list({ friendlyName });
-    if (named.length > 1) {
-      notes.push(`${named.length} TwiML Apps are named "${friendlyName}" (${named.map((a) => a.sid).join(', ')}); using ${named[0].sid}.`);
-    }
-    app = named[0];
+  const named = await ctx.client.applications.list({ friendlyName: ctx.friendlyName });
+  if (named.length > 1) {
+    ctx.notes.push(`${named.length} TwiML Apps are named "${ctx.friendlyName}" (${named.map((a) => a.sid).join(', ')}); using ${named[0].sid}.`);
   }
-  const twimlApp: TwimlAppStep = !app
-    ? { action: 'create' }
-    : sameVoice(app, outgoingUrl)
-      ? { action: 'ok', sid: app.sid }
-      : { action: 'update', sid: app.sid, from: { voiceUrl: app.voiceUrl, voiceMethod: app.voiceMethod } };
+  return named[0];
+}
 
-  // Phone numbers: each must belong to the account; its voice URL goes to the incoming-call webhook.
-  const numbers: NumberStep[] = [];
-  const wanted: { number: string; clientName: string }[] = [];
-  for (const spec of opts.numbers) {
+async function applyTwimlApp(app: TwimlAppAction, ctx: ApplyContext): Promise<void> {
+  const { friendlyName, outputs } = ctx.target;
+  const voice = { voiceUrl: outputs.OutgoingCallWebhookUrl, voiceMethod: POST } as const;
+  if (app.action === 'ok') {
+    ctx.credentials.twimlAppSid = app.sid;
+  } else if (app.action === 'update') {
+    try {
+      await ctx.client.applications(app.sid).update(voice);
+      ctx.credentials.twimlAppSid = app.sid;
+      ctx.changes.push(`updated TwiML App ${app.sid} voice URL to POST ${voice.voiceUrl}`);
+    } catch (err) {
+      ctx.failures.push(`updating TwiML App ${app.sid} failed: ${errorMessage(err)}`);
+    }
+  } else {
+    try {
+      const created = await ctx.client.applications.create({ friendlyName, ...voice });
+      ctx.credentials.twimlAppSid = created.sid;
+      ctx.changes.push(`created TwiML App ${created.sid} ("${friendlyName}") with voice URL POST ${voice.voiceUrl}`);
+    } catch (err) {
+      ctx.failures.push(`creating TwiML App "${friendlyName}" failed: ${errorMessage(err)}`);
+    }
+  }
+}
+
+export const twimlAppStep: SetupStep<TwimlAppAction> = {
+  kind: 'TwiML App',
+  async plan(ctx) {
+    const app = await findTwimlApp(ctx);
+    if (!app) return [{ action: 'create' }];
+    ctx.credentials.twimlAppSid = app.sid;
+    if (sameVoice(app, ctx.outputs.OutgoingCallWebhookUrl)) return [{ action: 'ok', sid: app.sid }];
+    return [{ action: 'update', sid: app.sid, from: { voiceUrl: app.voiceUrl, voiceMethod: app.voiceMethod } }];
+  },
+  describe(app, { friendlyName, outputs }) {
+    const url = outputs.OutgoingCallWebhookUrl;
+    if (app.action === 'ok') return `  = TwiML App ${app.sid}: voice POST ${url}`;
+    if (app.action === 'update') return `  ~ update TwiML App ${app.sid} voice URL to POST ${url} (was ${voiceText(app.from)})`;
+    return `  + create TwiML App "${friendlyName}" with voice URL POST ${url}`;
+  },
+  isChange: (app) => app.action !== 'ok',
+  async apply(apps, ctx) {
+    for (const app of apps) await applyTwimlApp(app, ctx);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Phone numbers: each must belong to the account; its voice URL goes to the incoming-call webhook
+
+export interface NumberAction {
+  number: string;
+  sid: string;
+  action: 'ok' | 'update';
+  from: VoiceConfig & { voiceApplicationSid: string };
+}
+
+/** The numbers as given, normalized, each once (the first client name given for it wins). */
+function requestedNumbers(specs: SetupOptions['numbers']): RequestedNumber[] {
+  const requested: RequestedNumber[] = [];
+  for (const spec of specs) {
     let number: string;
     try {
       number = normalizeDeviceNumber(spec.number);
     } catch (err) {
-      problems.push(errorMessage(err));
+      requested.push({ invalid: errorMessage(err) });
       continue;
     }
-    if (wanted.some((w) => w.number === number)) continue;
-    wanted.push({ number, clientName: spec.clientName ?? defaultClientName(number) });
-    const found = (await client.incomingPhoneNumbers.list({ phoneNumber: number, limit: 20 })).find(
-      (n) => n.phoneNumber === number,
-    );
-    if (!found) {
-      problems.push(
-        `${number} is not a phone number of account ${opts.accountSid}: buy or port it in the Twilio console, or fix --number.`,
-      );
-      continue;
-    }
-    const from = { voiceUrl: found.voiceUrl ?? '', voiceMethod: found.voiceMethod ?? '', voiceApplicationSid: found.voiceApplicationSid ?? '' };
-    const ok = sameVoice(from, outputs.IncomingCallWebhookUrl) && !from.voiceApplicationSid;
-    numbers.push({ number, sid: found.sid, action: ok ? 'ok' : 'update', from });
+    if (requested.some((r) => 'number' in r && r.number === number)) continue;
+    requested.push({ number, clientName: spec.clientName ?? defaultClientName(number) });
   }
+  return requested;
+}
 
-  // The secret's new content, as far as it is known before applying.
-  let secret: SetupPlan['secret'];
-  if (apiKey.action === 'create' || twimlApp.action === 'create') {
-    secret = { action: 'write', reason: 'new API key / TwiML App' };
-  } else {
-    const desired: TwilioCredentials = {
-      accountSid: opts.accountSid,
-      apiKeySid: apiKey.sid,
-      apiKeySecret: apiKey.secret,
-      authToken: opts.authToken,
-      twimlAppSid: twimlApp.sid,
-    };
-    const changed = (Object.keys(desired) as (keyof TwilioCredentials)[]).filter((f) => stored?.[f] !== desired[f]);
-    secret = changed.length === 0 ? { action: 'ok', reason: 'up to date' } : { action: 'write', reason: `${changed.join(', ')} changed` };
+function validNumbers(requested: RequestedNumber[]): { number: string; clientName: string }[] {
+  return requested.filter((r): r is { number: string; clientName: string } => 'number' in r);
+}
+
+async function planNumber(number: string, ctx: PlanContext): Promise<NumberAction | undefined> {
+  const found = (await ctx.client.incomingPhoneNumbers.list({ phoneNumber: number, limit: 20 })).find((n) => n.phoneNumber === number);
+  if (!found) {
+    ctx.problems.push(`${number} is not a phone number of account ${ctx.accountSid}: buy or port it in the Twilio console, or fix --number.`);
+    return undefined;
   }
+  const from = { voiceUrl: found.voiceUrl ?? '', voiceMethod: found.voiceMethod ?? '', voiceApplicationSid: found.voiceApplicationSid ?? '' };
+  const ok = sameVoice(from, ctx.outputs.IncomingCallWebhookUrl) && !from.voiceApplicationSid;
+  return { number, sid: found.sid, action: ok ? 'ok' : 'update', from };
+}
 
-  // Devices.
-  const devices: DeviceStep[] = [];
-  if (opts.registerDevices !== false && wanted.length > 0) {
-    if (!deps.devices) {
-      notes.push('Device registration is not available here; use `npm run device -- add`.');
-    } else {
-      const port = deps.devices(outputs);
-      for (const w of wanted) {
-        const existing = await port.findByNumber(w.number);
-        devices.push(existing ? { number: w.number, clientName: existing.clientName, action: 'ok' } : { ...w, action: 'register' });
+export const phoneNumberStep: SetupStep<NumberAction> = {
+  kind: 'phone number',
+  async plan(ctx) {
+    const numbers: NumberAction[] = [];
+    for (const requested of ctx.requestedNumbers) {
+      if ('invalid' in requested) ctx.problems.push(requested.invalid);
+      else {
+        const planned = await planNumber(requested.number, ctx);
+        if (planned) numbers.push(planned);
       }
     }
-  }
+    return numbers;
+  },
+  describe(n, { outputs }) {
+    const url = outputs.IncomingCallWebhookUrl;
+    if (n.action === 'ok') return `  = ${n.number} (${n.sid}): voice POST ${url}`;
+    return `  ~ update ${n.number} (${n.sid}) voice URL to POST ${url} (was ${voiceText(n.from)})`;
+  },
+  isChange: (n) => n.action !== 'ok',
+  async apply(numbers, ctx) {
+    const url = ctx.target.outputs.IncomingCallWebhookUrl;
+    for (const n of numbers) {
+      if (n.action === 'ok') continue;
+      try {
+        await ctx.client.incomingPhoneNumbers(n.sid).update({
+          voiceUrl: url,
+          voiceMethod: POST,
+          // a voice application overrides the voice URL; clear it
+          ...(n.from.voiceApplicationSid ? { voiceApplicationSid: '' } : {}),
+        });
+        ctx.changes.push(`updated ${n.number} (${n.sid}) voice URL to POST ${url} (was ${voiceText(n.from)})`);
+      } catch (err) {
+        ctx.failures.push(`updating ${n.number} (${n.sid}) failed: ${errorMessage(err)}`);
+      }
+    }
+  },
+};
 
+// ---------------------------------------------------------------------------------------------------------------
+// The secret: read while preparing the plan, written last. It is the commit point: written only when every step
+// before it succeeded, and otherwise what those steps created is rolled back.
+
+export interface SecretAction {
+  action: 'ok' | 'write';
+  reason: string;
+}
+
+/** Validates the complete credentials and writes them unless the secret already holds exactly them. */
+async function writeValidatedSecret(creds: TwilioCredentials, ctx: ApplyContext): Promise<void> {
+  const { secretId, storedSecret } = ctx.target;
+  try {
+    const problems = credentialProblems(creds);
+    if (problems.length > 0) throw new Error(`the new credentials are invalid: ${problems.join('; ')}`);
+    if (!(await keyAccepted(ctx.deps.twilio, creds, ctx.keyJustCreated ? 3 : 1, ctx.deps.sleep))) {
+      throw new Error(`Twilio refuses API key ${creds.apiKeySid} (HTTP 401/403 when fetching TwiML App ${creds.twimlAppSid} with it)`);
+    }
+    if (changedFields(storedSecret, creds).length > 0) {
+      await writeSecret(ctx.deps.secrets, secretId, creds);
+      ctx.secretWritten = true;
+      ctx.changes.push(`wrote credentials to secret ${secretId}`);
+    }
+  } catch (err) {
+    ctx.failures.push(`writing secret ${secretId} failed: ${errorMessage(err)}`);
+  }
+}
+
+/** A step failed, so the secret stays as it was: say so, and undo what only the unwritten secret would point to. */
+async function rollBack(ctx: ApplyContext): Promise<void> {
+  const failed = ctx.failures.length;
+  ctx.notes.push(`Secret ${ctx.target.secretId} was not changed because ${failed === 1 ? 'a step' : `${failed} steps`} failed; fix the cause and re-run (re-running is safe).`);
+  for (const undo of [...ctx.undoOnFailure].reverse()) await undo();
+}
+
+export const secretStep: SetupStep<SecretAction> = {
+  kind: 'secret',
+  async plan(ctx) {
+    const desired = completeCredentials(ctx, ctx.credentials);
+    if (!desired) return [{ action: 'write', reason: 'new API key / TwiML App' }];
+    const changed = changedFields(ctx.storedSecret, desired);
+    return [changed.length === 0 ? { action: 'ok', reason: 'up to date' } : { action: 'write', reason: `${changed.join(', ')} changed` }];
+  },
+  describe: (secret, { secretId }) =>
+    secret.action === 'ok'
+      ? `  = secret ${secretId}: up to date`
+      : `  + write credentials to secret ${secretId} (${secret.reason}), after everything else succeeded`,
+  isChange: (secret) => secret.action !== 'ok',
+  // The planned action is not consulted: what the Twilio steps actually produced is validated and compared again.
+  async apply(_secrets, ctx) {
+    const creds = completeCredentials(ctx.target, ctx.credentials);
+    if (ctx.failures.length === 0 && creds) await writeValidatedSecret(creds, ctx);
+    if (ctx.failures.length > 0) await rollBack(ctx);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Devices: each number registered once in the app's registry, after the secret; the generated secret printed once
+
+export interface DeviceAction {
+  number: string;
+  clientName: string;
+  action: 'ok' | 'register' | 'skip';
+}
+
+export const deviceStep: SetupStep<DeviceAction> = {
+  kind: 'device',
+  async plan(ctx) {
+    const wanted = validNumbers(ctx.requestedNumbers);
+    if (ctx.options.registerDevices === false || wanted.length === 0) return [];
+    if (!ctx.deps.devices) {
+      ctx.notes.push('Device registration is not available here; use `npm run device -- add`.');
+      return [];
+    }
+    const port = ctx.deps.devices(ctx.outputs);
+    const devices: DeviceAction[] = [];
+    for (const w of wanted) {
+      const existing = await port.findByNumber(w.number);
+      devices.push(existing ? { number: w.number, clientName: existing.clientName, action: 'ok' } : { ...w, action: 'register' });
+    }
+    return devices;
+  },
+  describe(d) {
+    if (d.action === 'ok') return `  = device ${d.number}: registered as ${d.clientName}`;
+    if (d.action === 'register') return `  + register device ${d.number} as ${d.clientName} (prints its secret once)`;
+    return `  - device ${d.number}: not registering`;
+  },
+  isChange: (d) => d.action === 'register',
+  async ask(devices, io, options) {
+    if (options.registerDevices !== 'ask') return;
+    for (const d of devices) {
+      if (d.action !== 'register') continue;
+      const yes = io.confirm ? await io.confirm(`Register ${d.number} as device ${d.clientName}? [y/N] `) : false;
+      if (!yes) d.action = 'skip';
+    }
+  },
+  async apply(devices, ctx) {
+    const toRegister = devices.filter((d) => d.action === 'register');
+    if (toRegister.length === 0) return;
+    if (ctx.failures.length > 0) {
+      ctx.notes.push('Devices were not registered because setup failed.');
+      return;
+    }
+    if (!ctx.deps.devices) return;
+    const port = ctx.deps.devices(ctx.target.outputs);
+    for (const d of toRegister) {
+      try {
+        const { secret } = await port.add({ number: d.number, clientName: d.clientName });
+        ctx.deviceSecrets.push({ number: d.number, clientName: d.clientName, secret });
+        ctx.changes.push(`registered device ${d.number} as ${d.clientName}`);
+      } catch (err) {
+        ctx.failures.push(`registering device ${d.number} failed: ${errorMessage(err)}`);
+      }
+    }
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Planning and applying every step
+
+/** Plans one step; binding the step to its items lets one list hold the steps of every kind. */
+type StepPlanner = (ctx: PlanContext) => Promise<PlannedStep>;
+
+function planner<Item>(step: SetupStep<Item>): StepPlanner {
+  return async (ctx) => {
+    const items = await step.plan(ctx);
+    return {
+      kind: step.kind,
+      items,
+      lines: (target) => items.map((item) => step.describe(item, target)),
+      hasChanges: () => items.some((item) => step.isChange(item)),
+      apply: (applyCtx) => step.apply(items, applyCtx),
+      ask: async (io, options) => {
+        await step.ask?.(items, io, options);
+      },
+    };
+  };
+}
+
+/** Planned, printed and applied in this order. Twilio resources go before the secret, which commits them. */
+const SETUP_STEPS: readonly StepPlanner[] = [
+  planner(apiKeyStep),
+  planner(twimlAppStep),
+  planner(phoneNumberStep),
+  planner(secretStep),
+  planner(deviceStep),
+];
+
+/** Throws when Twilio refuses the account's credentials or cannot be reached: nothing can be planned then. */
+async function checkAccount(client: TwilioClient, accountSid: string): Promise<void> {
+  try {
+    await client.api.v2010.accounts(accountSid).fetch();
+  } catch (err) {
+    if (isRefusal(err) || errorStatus(err) === 404) {
+      throw new Error(`Twilio rejected account ${accountSid} with this auth token (${errorMessage(err)}). Check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`);
+    }
+    throw new Error(`Could not reach Twilio's REST API: ${errorMessage(err)}`);
+  }
+}
+
+/** The stored secret's fields, if it has any. A fresh deployment's secret exists with no value yet: setup fills it. */
+async function readStoredSecret(
+  deps: SetupDeps,
+  secretId: string,
+  problems: string[],
+  notes: string[],
+): Promise<Partial<TwilioCredentials> | undefined> {
+  const state = await readSecret(deps.secrets, secretId);
+  if (state.status === 'missing') {
+    problems.push(`Secret ${secretId} does not exist. Create it (\`aws secretsmanager create-secret --name ${secretId}\`) or deploy with \`npx cdk deploy\` without -c twilioSecretName, then re-run.`);
+  } else if (state.status === 'deleted') {
+    problems.push(`Secret ${secretId} is scheduled for deletion. Restore it (\`aws secretsmanager restore-secret --secret-id ${secretId}\`), then re-run.`);
+  } else if (state.status === 'unreadable') {
+    problems.push(`Cannot read secret ${secretId}: ${state.advice}.`);
+  } else if (state.status === 'empty') {
+    notes.push(`Secret ${secretId} has no value yet (a fresh deployment): setup writes it.`);
+  } else {
+    return state.parsed;
+  }
+  return undefined;
+}
+
+/** Reads what every step needs: the stack outputs, Twilio as the account, the stored secret. */
+async function preparePlan(opts: SetupOptions, deps: SetupDeps): Promise<PlanContext> {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const outputs = await readStackOutputs(deps.cfn, opts.stackName);
+  const secretId = outputs.TwilioSecretName;
+  const client = deps.twilio({ username: opts.accountSid, password: opts.authToken, accountSid: opts.accountSid });
+  await checkAccount(client, opts.accountSid);
+  const storedSecret = await readStoredSecret(deps, secretId, problems, notes);
+  const sameAccount = storedSecret?.accountSid === opts.accountSid;
+  if (storedSecret?.accountSid && !sameAccount) {
+    notes.push(`The secret holds credentials of another account (${storedSecret.accountSid}); they will be replaced.`);
+  }
   return {
     accountSid: opts.accountSid,
     authToken: opts.authToken,
     stackName: opts.stackName,
     outputs,
     secretId,
-    friendlyName,
-    storedSecret: stored,
-    apiKey,
-    twimlApp,
-    numbers,
-    secret,
-    devices,
+    friendlyName: opts.friendlyName ?? DEFAULT_FRIENDLY_NAME,
+    storedSecret,
+    options: opts,
+    deps,
+    client,
+    sameAccount,
+    requestedNumbers: requestedNumbers(opts.numbers),
+    credentials: {},
     problems,
     notes,
   };
 }
 
+/** Reads everything and decides; changes nothing. Throws only when it cannot even look (stack, credentials). */
+export async function planSetup(opts: SetupOptions, deps: SetupDeps): Promise<SetupPlan> {
+  const ctx = await preparePlan(opts, deps);
+  const steps: PlannedStep[] = [];
+  for (const planStep of SETUP_STEPS) steps.push(await planStep(ctx));
+  const { accountSid, authToken, stackName, outputs, secretId, friendlyName, storedSecret, problems, notes } = ctx;
+  return { accountSid, authToken, stackName, outputs, secretId, friendlyName, storedSecret, steps, problems, notes };
+}
+
 /** True when applying the plan would change nothing. */
 export function planIsNoop(plan: SetupPlan): boolean {
-  return (
-    plan.apiKey.action === 'reuse' &&
-    plan.twimlApp.action === 'ok' &&
-    plan.numbers.every((n) => n.action === 'ok') &&
-    plan.secret.action === 'ok' &&
-    plan.devices.every((d) => d.action !== 'register')
-  );
+  return !plan.steps.some((step) => step.hasChanges());
 }
 
-function voiceText(v: VoiceConfig & { voiceApplicationSid?: string }): string {
-  if (v.voiceApplicationSid) return `TwiML App ${v.voiceApplicationSid}`;
-  return v.voiceUrl ? `${(v.voiceMethod || POST).toUpperCase()} ${v.voiceUrl}` : 'no voice URL';
-}
-
-/** The plan, one line per item: `+` create, `~` update, `=` unchanged, `✘` problem. */
+/** The plan, one line per item: `+` create, `~` update, `=` unchanged, `-` skipped, `!` note, `✘` problem. */
 export function formatPlan(plan: SetupPlan): string[] {
-  const lines: string[] = [];
-  const { outputs, friendlyName } = plan;
-  if (plan.apiKey.action === 'reuse') lines.push(`  = API key ${plan.apiKey.sid}: exists, secret stored`);
-  else lines.push(`  + create API key "${friendlyName}" (${plan.apiKey.reason})`);
-  if (plan.twimlApp.action === 'ok') lines.push(`  = TwiML App ${plan.twimlApp.sid}: voice POST ${outputs.OutgoingCallWebhookUrl}`);
-  else if (plan.twimlApp.action === 'update')
-    lines.push(`  ~ update TwiML App ${plan.twimlApp.sid} voice URL to POST ${outputs.OutgoingCallWebhookUrl} (was ${voiceText(plan.twimlApp.from)})`);
-  else lines.push(`  + create TwiML App "${friendlyName}" with voice URL POST ${outputs.OutgoingCallWebhookUrl}`);
-  for (const n of plan.numbers) {
-    if (n.action === 'ok') lines.push(`  = ${n.number} (${n.sid}): voice POST ${outputs.IncomingCallWebhookUrl}`);
-    else lines.push(`  ~ update ${n.number} (${n.sid}) voice URL to POST ${outputs.IncomingCallWebhookUrl} (was ${voiceText(n.from)})`);
-  }
-  if (plan.secret.action === 'ok') lines.push(`  = secret ${plan.secretId}: up to date`);
-  else lines.push(`  + write credentials to secret ${plan.secretId} (${plan.secret.reason}), after everything else succeeded`);
-  for (const d of plan.devices) {
-    if (d.action === 'ok') lines.push(`  = device ${d.number}: registered as ${d.clientName}`);
-    else if (d.action === 'register') lines.push(`  + register device ${d.number} as ${d.clientName} (prints its secret once)`);
-    else lines.push(`  - device ${d.number}: not registering`);
-  }
-  for (const note of plan.notes) lines.push(`  ! ${note}`);
-  for (const problem of plan.problems) lines.push(`  ✘ ${problem}`);
-  return lines;
+  return [
+    ...plan.steps.flatMap((step) => step.lines(plan)),
+    ...plan.notes.map((note) => `  ! ${note}`),
+    ...plan.problems.map((problem) => `  ✘ ${problem}`),
+  ];
 }
 
 /** Applies a plan without problems. Never throws for a failed step: failures are reported in the result. */
 export async function applySetup(plan: SetupPlan, deps: SetupDeps): Promise<SetupResult> {
   if (plan.problems.length > 0) throw new Error('refusing to apply a plan with problems');
-  const changes: string[] = [];
-  const failures: string[] = [];
-  const notes: string[] = [];
-  const deviceSecrets: SetupResult['deviceSecrets'] = [];
-  const { outputs, friendlyName, accountSid } = plan;
-  const client = deps.twilio({ username: accountSid, password: plan.authToken, accountSid });
-
-  let apiKeySid: string | undefined;
-  let apiKeySecret: string | undefined;
-  let createdKey = false;
-  if (plan.apiKey.action === 'reuse') {
-    apiKeySid = plan.apiKey.sid;
-    apiKeySecret = plan.apiKey.secret;
-  } else {
-    try {
-      const key = await client.newKeys.create({ friendlyName });
-      apiKeySid = key.sid;
-      apiKeySecret = key.secret;
-      createdKey = true;
-      changes.push(`created API key ${key.sid} ("${friendlyName}")`);
-      if (plan.apiKey.staleSids.length > 0) {
-        notes.push(
-          `API key(s) ${plan.apiKey.staleSids.join(', ')} are no longer used by this stack; delete them in the Twilio console once nothing else uses them.`,
-        );
-      }
-    } catch (err) {
-      failures.push(`creating API key "${friendlyName}" failed: ${errorMessage(err)}`);
-    }
-  }
-
-  let twimlAppSid: string | undefined;
-  const voice = { voiceUrl: outputs.OutgoingCallWebhookUrl, voiceMethod: POST } as const;
-  if (plan.twimlApp.action === 'ok') {
-    twimlAppSid = plan.twimlApp.sid;
-  } else if (plan.twimlApp.action === 'update') {
-    try {
-      await client.applications(plan.twimlApp.sid).update(voice);
-      twimlAppSid = plan.twimlApp.sid;
-      changes.push(`updated TwiML App ${plan.twimlApp.sid} voice URL to POST ${voice.voiceUrl}`);
-    } catch (err) {
-      failures.push(`updating TwiML App ${plan.twimlApp.sid} failed: ${errorMessage(err)}`);
-    }
-  } else {
-    try {
-      const app = await client.applications.create({ friendlyName, ...voice });
-      twimlAppSid = app.sid;
-      changes.push(`created TwiML App ${app.sid} ("${friendlyName}") with voice URL POST ${voice.voiceUrl}`);
-    } catch (err) {
-      failures.push(`creating TwiML App "${friendlyName}" failed: ${errorMessage(err)}`);
-    }
-  }
-
-  for (const n of plan.numbers) {
-    if (n.action === 'ok') continue;
-    try {
-      await client.incomingPhoneNumbers(n.sid).update({
-        voiceUrl: outputs.IncomingCallWebhookUrl,
-        voiceMethod: POST,
-        // a voice application overrides the voice URL; clear it
-        ...(n.from.voiceApplicationSid ? { voiceApplicationSid: '' } : {}),
-      });
-      changes.push(`updated ${n.number} (${n.sid}) voice URL to POST ${outputs.IncomingCallWebhookUrl} (was ${voiceText(n.from)})`);
-    } catch (err) {
-      failures.push(`updating ${n.number} (${n.sid}) failed: ${errorMessage(err)}`);
-    }
-  }
-
-  // The secret: only when everything above succeeded, validated, written once.
-  let secretWritten = false;
-  if (failures.length === 0 && apiKeySid && apiKeySecret && twimlAppSid) {
-    const creds: TwilioCredentials = { accountSid, apiKeySid, apiKeySecret, authToken: plan.authToken, twimlAppSid };
-    const problems = credentialProblems(creds);
-    try {
-      if (problems.length > 0) throw new Error(`the new credentials are invalid: ${problems.join('; ')}`);
-      if (!(await keyAccepted(deps.twilio, creds, createdKey ? 3 : 1, deps.sleep))) {
-        throw new Error(`Twilio refuses API key ${apiKeySid} (HTTP 401/403 when fetching TwiML App ${twimlAppSid} with it)`);
-      }
-      const current = plan.storedSecret;
-      const unchanged = current && (Object.keys(creds) as (keyof TwilioCredentials)[]).every((f) => current[f] === creds[f]);
-      if (!unchanged) {
-        await writeSecret(deps.secrets, plan.secretId, creds);
-        secretWritten = true;
-        changes.push(`wrote credentials to secret ${plan.secretId}`);
-      }
-    } catch (err) {
-      failures.push(`writing secret ${plan.secretId} failed: ${errorMessage(err)}`);
-    }
-  }
-
-  if (failures.length > 0) {
-    notes.push(`Secret ${plan.secretId} was not changed because ${failures.length === 1 ? 'a step' : `${failures.length} steps`} failed; fix the cause and re-run (re-running is safe).`);
-    if (createdKey && apiKeySid) {
-      try {
-        await client.keys(apiKeySid).remove();
-        changes.push(`deleted API key ${apiKeySid} again (created by this run; its secret was never stored)`);
-      } catch (err) {
-        failures.push(`deleting the unused new API key ${apiKeySid} failed: ${errorMessage(err)}; delete it in the Twilio console`);
-      }
-    }
-  }
-
-  const toRegister = plan.devices.filter((d) => d.action === 'register');
-  if (toRegister.length > 0) {
-    if (failures.length > 0) {
-      notes.push('Devices were not registered because setup failed.');
-    } else if (deps.devices) {
-      const port = deps.devices(outputs);
-      for (const d of toRegister) {
-        try {
-          const { secret } = await port.add({ number: d.number, clientName: d.clientName });
-          deviceSecrets.push({ number: d.number, clientName: d.clientName, secret });
-          changes.push(`registered device ${d.number} as ${d.clientName}`);
-        } catch (err) {
-          failures.push(`registering device ${d.number} failed: ${errorMessage(err)}`);
-        }
-      }
-    }
-  }
-
+  const ctx: ApplyContext = {
+    target: plan,
+    deps,
+    client: deps.twilio({ username: plan.accountSid, password: plan.authToken, accountSid: plan.accountSid }),
+    credentials: {},
+    keyJustCreated: false,
+    undoOnFailure: [],
+    changes: [],
+    failures: [],
+    notes: [],
+    secretWritten: false,
+    deviceSecrets: [],
+  };
+  for (const step of plan.steps) await step.apply(ctx);
+  const { changes, failures, notes, secretWritten, deviceSecrets } = ctx;
   return { ok: failures.length === 0, changes, failures, notes, secretWritten, deviceSecrets };
+}
+
+function printResult(result: SetupResult, io: SetupIO): void {
+  io.print(result.changes.length > 0 ? 'Changed:' : 'Changed nothing.');
+  for (const change of result.changes) io.print(`  ✔ ${change}`);
+  for (const failure of result.failures) io.print(`  ✘ ${failure}`);
+  for (const note of result.notes) io.print(`  ! ${note}`);
+  for (const d of result.deviceSecrets) {
+    io.print(`Device secret for ${d.number} (client ${d.clientName}), shown only this once: ${d.secret}`);
+  }
+  if (result.ok) io.print(`Done: ${result.changes.length} ${result.changes.length === 1 ? 'change' : 'changes'}.`);
+  else io.print(`Setup failed: ${result.failures.length} ${result.failures.length === 1 ? 'step' : 'steps'} failed.`);
 }
 
 /** The whole command: plan, print, confirm, apply, print. Returns the process exit code. */
@@ -488,12 +729,8 @@ export async function runSetup(opts: SetupOptions, deps: SetupDeps, io: SetupIO)
     io.print('Nothing was changed.');
     return 1;
   }
-  if (opts.registerDevices === 'ask' && !opts.dryRun && plan.problems.length === 0) {
-    for (const d of plan.devices) {
-      if (d.action !== 'register') continue;
-      const yes = io.confirm ? await io.confirm(`Register ${d.number} as device ${d.clientName}? [y/N] `) : false;
-      if (!yes) d.action = 'skip';
-    }
+  if (!opts.dryRun && plan.problems.length === 0) {
+    for (const step of plan.steps) await step.ask(io, opts);
   }
   io.print('Plan:');
   for (const line of formatPlan(plan)) io.print(line);
@@ -520,14 +757,6 @@ export async function runSetup(opts: SetupOptions, deps: SetupDeps, io: SetupIO)
     }
   }
   const result = await applySetup(plan, deps);
-  io.print(result.changes.length > 0 ? 'Changed:' : 'Changed nothing.');
-  for (const change of result.changes) io.print(`  ✔ ${change}`);
-  for (const failure of result.failures) io.print(`  ✘ ${failure}`);
-  for (const note of result.notes) io.print(`  ! ${note}`);
-  for (const d of result.deviceSecrets) {
-    io.print(`Device secret for ${d.number} (client ${d.clientName}), shown only this once: ${d.secret}`);
-  }
-  if (result.ok) io.print(`Done: ${result.changes.length} ${result.changes.length === 1 ? 'change' : 'changes'}.`);
-  else io.print(`Setup failed: ${result.failures.length} ${result.failures.length === 1 ? 'step' : 'steps'} failed.`);
+  printResult(result, io);
   return result.ok ? 0 : 1;
 }

@@ -1,5 +1,4 @@
 import { verifyDeviceSecret } from '../../lambda/core/device-secret';
-import { DynamoRegistry } from '../../lambda/core/registry';
 import { credentialProblems } from '../../lib/ops/aws';
 import { registryDevicePort } from '../../lib/ops/devices';
 import { planSetup, runSetup, type DevicePort, type SetupDeps, type SetupOptions } from '../../lib/ops/setup';
@@ -335,7 +334,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
   test('registration through the real registry (dynalite) and addDevice: the printed secret verifies', async () => {
     const db = await startDynalite();
     try {
-      const registry = new DynamoRegistry({ client: db.client, devicesTable: db.devicesTable, attemptsTable: db.attemptsTable });
+      const registry = db.devices;
       fake.seedNumber(NUMBER);
       const first = await run({ registerDevices: true }, { devices: () => registryDevicePort(registry) });
       expect(first.code).toBe(0);
@@ -359,9 +358,11 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     const { apiKeySid } = storedSecret();
     fake.keys.delete(apiKeySid);
     const plan = await planSetup(options(), deps());
-    expect(plan.apiKey).toEqual({ action: 'create', reason: `the stored API key ${apiKeySid} no longer exists`, staleSids: [] });
-    expect(plan.twimlApp.action).toBe('ok');
-    expect(plan.secret.action).toBe('write');
+    const items = (kind: string) => plan.steps.find((step) => step.kind === kind)?.items;
+    expect(plan.steps.map((step) => step.kind)).toEqual(['API key', 'TwiML App', 'phone number', 'secret', 'device']);
+    expect(items('API key')).toEqual([{ action: 'create', reason: `the stored API key ${apiKeySid} no longer exists`, staleSids: [] }]);
+    expect(items('TwiML App')).toEqual([{ action: 'ok', sid: storedSecret().twimlAppSid }]);
+    expect(items('secret')).toEqual([{ action: 'write', reason: 'new API key / TwiML App' }]);
   });
 
   test('lists are paged like the real API', async () => {
