@@ -14,7 +14,9 @@
  * Exit codes: 0 done, 1 refused or failed, 2 usage error, 4 local registry unavailable.
  */
 import { parseArgs } from 'node:util';
-import { createDynamoClient, DynamoRegistry, type Registry } from '../lambda/core/registry';
+import { createDynamoClient } from '../lambda/adapters/dynamo';
+import { DynamoDeviceDirectory } from '../lambda/adapters/dynamo-device-directory';
+import type { DeviceDirectory } from '../lambda/ports';
 import { addDevice, listDevices, removeDevice, rotateDeviceSecret } from '../lib/devices/device-admin';
 import { errorText, loadDotEnv, runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
 import { openLocalRegistry, registryPathFromEnv, RegistryInUseError, RegistryNotFoundError, RegistryUnavailableError } from '../lib/local/registry-server';
@@ -64,7 +66,7 @@ ${COMMON}`,
 class UsageError extends Error {}
 
 interface Opened {
-  registry: Registry;
+  registry: DeviceDirectory;
   where: string;
   close(): Promise<void>;
 }
@@ -72,15 +74,14 @@ interface Opened {
 async function open(table: string | undefined, region: string | undefined): Promise<Opened> {
   if (table) {
     const client = createDynamoClient(region ? { region } : {});
-    // The device commands use only the devices table; the attempts table is never touched here.
-    const registry = new DynamoRegistry({ client, devicesTable: table, attemptsTable: table });
+    const registry = new DynamoDeviceDirectory({ client, table });
     return { registry, where: `DynamoDB table ${table}${region ? ` (${region})` : ''}`, close: async () => client.destroy() };
   }
   const registryPath = registryPathFromEnv(process.env);
   const local = await openLocalRegistry(registryPath, 'device CLI');
   const where =
     local.mode === 'shared' ? `${registryPath} (through the running ${local.owner?.owner ?? 'owner'}, pid ${local.owner?.pid})` : registryPath;
-  return { registry: local.registry, where, close: () => local.close() };
+  return { registry: local.devices, where, close: () => local.close() };
 }
 
 function need(value: string | undefined, flag: string, command: string): string {

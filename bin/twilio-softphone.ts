@@ -19,7 +19,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { TwilioSoftphoneStack } from '../lib/softphone-stack';
-import { stackPropsFromContext } from '../lib/constructs/context';
+import { stackPropsFromContext } from '../lib/config/context';
 
 const app = new App();
 const { stackName, ...props } = stackPropsFromContext((key) => app.node.tryGetContext(key));

@@ -1,10 +1,14 @@
 /**
  * The ONE definition of how the Lambda entry points are bundled.
  *
- * The CDK functions construct passes `lambdaBundlingOptions` to `NodejsFunction`; `npm run bench` builds
- * with `lambdaEsbuildOptions()`. Both are derived from the same constants below, so what the benchmark
+ * Every function bundles the one entry `lambda/entry.ts`, with the constant `SOFTPHONE_ROUTE_ID` defined to its
+ * route: the entry's lookup in the handler table (lambda/handlers/index.ts) then resolves at build time, and
+ * esbuild drops every other handler (lambda/package.json: our modules have no side effects).
+ *
+ * The CDK functions construct passes `routeBundlingOptions(route)` to `NodejsFunction`; `npm run bench` builds
+ * with `lambdaEsbuildOptions(route)`. Both are derived from the same constants below, so what the benchmark
  * measures is what the stack deploys (the CDK runs `esbuild --bundle <entry> --target=… --platform=node
- * --format=cjs --minify --sourcemap --external:…` from exactly these values).
+ * --format=cjs --minify --sourcemap --external:… --define:…` from exactly these values).
  *
  * Decisions (figures from `npm run bench`, see the README's performance section):
  * - minified, CommonJS, `platform: node`, target `node24` (the `NODEJS_24_X` runtime);
@@ -19,6 +23,15 @@
  */
 import type { BuildOptions } from 'esbuild';
 import { OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { RouteId } from './api/routes';
+
+/** The one Lambda entry, relative to the repository root. */
+export const LAMBDA_ENTRY = 'lambda/entry.ts';
+
+/** The build-time constants of a route's bundle: which handler `lambda/entry.ts` exports. */
+export function routeDefines(route: RouteId): Record<string, string> {
+  return { SOFTPHONE_ROUTE_ID: JSON.stringify(route) };
+}
 
 /** esbuild target: the Node.js major version of the Lambda runtime (`Runtime.NODEJS_24_X`). */
 export const LAMBDA_NODE_TARGET = 'node24';
@@ -40,10 +53,10 @@ export const LAMBDA_MAIN_FIELDS: readonly string[] = ['module', 'main'];
  * makes unnecessary. Passed to the CDK as `--alias:<package>=<path>` and to esbuild as `alias`; both resolve
  * the path from the repo root.
  * - the SDK's default credential chain → environment credentials only (the Lambda runtime always sets them):
- *   see `lambda/core/env-credential-provider.ts` for what it saves.
+ *   see `lambda/adapters/env-credential-provider.ts` for what it saves.
  */
 export const LAMBDA_ALIASES: Readonly<Record<string, string>> = {
-  '@aws-sdk/credential-provider-node': './lambda/core/env-credential-provider.ts',
+  '@aws-sdk/credential-provider-node': './lambda/adapters/env-credential-provider.ts',
 };
 
 /** Shared knobs, the single source of both option shapes below. */
@@ -59,8 +72,13 @@ export const LAMBDA_BUNDLING = {
   alias: LAMBDA_ALIASES,
 } as const;
 
-/** For `new NodejsFunction(scope, id, { entry, runtime: Runtime.NODEJS_24_X, bundling: lambdaBundlingOptions })`. */
-export const lambdaBundlingOptions: BundlingOptions = {
+/** For `new NodejsFunction(scope, id, { entry: LAMBDA_ENTRY, runtime: Runtime.NODEJS_24_X, bundling: routeBundlingOptions(route) })`. */
+export function routeBundlingOptions(route: RouteId): BundlingOptions {
+  return { ...lambdaBundlingOptions, define: routeDefines(route) };
+}
+
+/** The settings every route shares. */
+const lambdaBundlingOptions: BundlingOptions = {
   minify: LAMBDA_BUNDLING.minify,
   sourceMap: LAMBDA_BUNDLING.sourceMap,
   sourceMapMode: SourceMapMode.DEFAULT,
@@ -86,13 +104,15 @@ export interface LambdaEsbuildOverrides {
 }
 
 /**
- * The same settings as plain esbuild options: `esbuild.build(lambdaEsbuildOptions(entry, outfile))`
- * produces the file the CDK puts in the function's asset as `index.js` (plus `index.js.map`).
+ * The same settings as plain esbuild options: `esbuild.build(lambdaEsbuildOptions(route, outfile))` (run in
+ * the repository root) produces the file the CDK puts in the route's function asset as `index.js` (plus
+ * `index.js.map`).
  */
-export function lambdaEsbuildOptions(entry: string, outfile: string, overrides: LambdaEsbuildOverrides = {}): BuildOptions {
+export function lambdaEsbuildOptions(route: RouteId | null, outfile: string, overrides: LambdaEsbuildOverrides = {}): BuildOptions {
   const external = overrides.externalAwsSdk === undefined ? LAMBDA_BUNDLING.externalModules : overrides.externalAwsSdk ? AWS_SDK_EXTERNALS : [];
   return {
-    entryPoints: [entry],
+    // null: the caller gives its own entry (e.g. `stdin`) with the same settings
+    ...(route === null ? {} : { entryPoints: [LAMBDA_ENTRY], define: routeDefines(route) }),
     outfile,
     bundle: true,
     platform: LAMBDA_BUNDLING.platform,

@@ -1,5 +1,6 @@
 import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { STACK_OUTPUT_IDS, type StackOutputId } from '../lambda/core/settings';
 import { GATEWAY_RESPONSES, ROUTES, routeById } from './api/routes';
 import { RegistryTables } from './constructs/registry-tables';
 import { SoftphoneApi, type ApiThrottle } from './constructs/softphone-api';
@@ -71,22 +72,20 @@ export class TwilioSoftphoneStack extends Stack {
     const webhookUrl = (id: 'callIncoming' | 'callOutgoing'): string =>
       publicBaseUrl ? `${publicBaseUrl}${routeById(id).path}` : api.urlFor(routeById(id));
 
-    new CfnOutput(this, 'ApiUrl', { value: api.baseUrl, description: 'API base URL (stage prod), config.json apiBaseUrl' });
-    new CfnOutput(this, 'TokenUrl', { value: api.urlFor(routeById('token')), description: 'Capability token endpoint (POST JSON)' });
-    new CfnOutput(this, 'IncomingCallWebhookUrl', {
-      value: webhookUrl('callIncoming'),
-      description: "Twilio phone number -> Voice 'A call comes in' webhook (HTTP POST)",
-    });
-    new CfnOutput(this, 'OutgoingCallWebhookUrl', {
-      value: webhookUrl('callOutgoing'),
-      description: 'Twilio TwiML App -> Voice Request URL (HTTP POST)',
-    });
-    new CfnOutput(this, 'SoftphoneUrl', { value: site.url, description: 'The softphone (HTTPS)' });
-    new CfnOutput(this, 'DevicesTableName', { value: registry.devicesTable.tableName, description: 'Device registry table' });
-    new CfnOutput(this, 'AttemptsTableName', { value: registry.attemptsTable.tableName, description: 'Sign-in attempts table' });
-    new CfnOutput(this, 'TwilioSecretName', {
-      value: twilio.secretName,
-      description: 'Secrets Manager secret for the Twilio credentials (put the JSON value with put-secret-value)',
-    });
+    const outputs: Record<StackOutputId, { value: string; description: string }> = {
+      ApiUrl: { value: api.baseUrl, description: 'API base URL (stage prod), config.json apiBaseUrl' },
+      TokenUrl: { value: api.urlFor(routeById('token')), description: 'Capability token endpoint (POST JSON)' },
+      IncomingCallWebhookUrl: { value: webhookUrl('callIncoming'), description: "Twilio phone number -> Voice 'A call comes in' webhook (HTTP POST)" },
+      OutgoingCallWebhookUrl: { value: webhookUrl('callOutgoing'), description: 'Twilio TwiML App -> Voice Request URL (HTTP POST)' },
+      SoftphoneUrl: { value: site.url, description: 'The softphone (HTTPS)' },
+      DevicesTableName: { value: registry.devicesTable.tableName, description: 'Device registry table' },
+      AttemptsTableName: { value: registry.attemptsTable.tableName, description: 'Sign-in attempts table' },
+      TwilioSecretName: {
+        value: twilio.secretName,
+        description: 'Secrets Manager secret for the Twilio credentials (put the JSON value with put-secret-value)',
+      },
+    };
+    // Exactly the ids twilio:setup and doctor read (STACK_OUTPUT_IDS).
+    for (const id of STACK_OUTPUT_IDS) new CfnOutput(this, id, outputs[id]);
   }
 }

@@ -3,7 +3,7 @@
  * signed with an API key. Deep import: the root `twilio` module costs megabytes of cold start.
  */
 import AccessToken from 'twilio/lib/jwt/AccessToken';
-import type { TwilioCredentials } from './credentials';
+import type { TwilioCredentials } from '../ports';
 
 export interface AccessTokenResult {
   token: string;

@@ -5,8 +5,6 @@
  */
 import { CredentialsError, type CredentialsProvider, type TwilioCredentials } from '../ports';
 
-export { CredentialsError, type CredentialsProvider, type TwilioCredentials };
-
 /** How long a warm container reuses the secret before reading it again (a rotated key is picked up within this). */
 export const CREDENTIALS_MAX_AGE_SECONDS = 300;
 /** At most one forced re-read (signature mismatch) per this many seconds per container: no denial of wallet. */

@@ -4,7 +4,7 @@
  * number for `lockoutSeconds`. During a window attempts are answered 429 without checking the secret.
  * Failures are remembered for `rememberSeconds` after the last one (DynamoDB TTL); a success clears them.
  */
-import type { AttemptRecord } from './registry';
+import type { AttemptRecord } from '../ports';
 
 export interface LockoutPolicy {
   freeFailures: number;

@@ -1,9 +1,134 @@
-/** Function configuration from the environment (see docs/architecture.md, "Lambda environment"). */
+/**
+ * Every setting the app checks, with ONE rule each, for both moments that check them: synth time (CDK context,
+ * lib/config/context.ts, and the constructs validating their own props) and run time (the function
+ * environment, `loadConfig`; the local app's environment). A bad value fails `cdk synth`, not the first cold
+ * start. Pure: no SDK, so the Lambda bundles carry it for a few hundred bytes.
+ */
 
+/** Access Token lifetime (seconds): TOKEN_TTL_SECONDS / context tokenTtlSeconds. */
+export const TOKEN_TTL_SECONDS = { default: 3600, min: 60, max: 86400 } as const;
+
+/**
+ * A device secret chosen by the user; generated ones are 43 characters. Counted in UTF-16 code units, as the
+ * token API's request model (JSON Schema `maxLength`… in API Gateway) and the handler count them.
+ */
+export const DEVICE_SECRET_LENGTH = { min: 8, max: 256 } as const;
+
+/** Each function's time-out (the local app times its handlers out the same). */
+export const FUNCTION_TIMEOUT_SECONDS = 10;
+
+/** Stage throttling: default and bounds (context throttleRateLimit / throttleBurstLimit). */
+export const THROTTLE = {
+  default: { rateLimit: 10, burstLimit: 20 },
+  rateLimit: { min: 1, max: 10000 },
+  burstLimit: { min: 1, max: 5000 },
+} as const;
+
+export const DEFAULT_STACK_NAME = 'TwilioSoftphoneStack';
+
+/** The stack's outputs, by CfnOutput id: what `twilio:setup` and `doctor` read (docs/architecture.md). */
+export const STACK_OUTPUT_IDS = [
+  'ApiUrl',
+  'TokenUrl',
+  'IncomingCallWebhookUrl',
+  'OutgoingCallWebhookUrl',
+  'SoftphoneUrl',
+  'DevicesTableName',
+  'AttemptsTableName',
+  'TwilioSecretName',
+] as const;
+export type StackOutputId = (typeof STACK_OUTPUT_IDS)[number];
+export type StackOutputs = Record<StackOutputId, string>;
+
+/** A setting with a bad value; the message names the setting and what it must be. */
+export class SettingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingError';
+  }
+}
+
+/** A trimmed string, or undefined for unset/empty values. */
+function text(raw: unknown): string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  return String(raw).trim() || undefined;
+}
+
+/** A whole number in [min, max]; undefined when unset. */
+export function parseWholeNumber(raw: unknown, name: string, bounds: { min: number; max: number }): number | undefined {
+  const value = text(raw);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < bounds.min || Number(value) > bounds.max) {
+    throw new SettingError(`${name} must be a whole number between ${bounds.min} and ${bounds.max}, got "${String(raw)}"`);
+  }
+  return Number(value);
+}
+
+export function parseTokenTtl(raw: unknown, name: string): number {
+  return parseWholeNumber(raw, name, TOKEN_TTL_SECONDS) ?? TOKEN_TTL_SECONDS.default;
+}
+
+/** ISO 3166-1 alpha-2 codes, from `JP,US` or a list; upper-cased, each once; undefined when unset. */
+export function parseCountries(raw: unknown, name: string): string[] | undefined {
+  if (!Array.isArray(raw) && text(raw) === undefined) return undefined;
+  const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
+    .map((c) => c.trim().toUpperCase())
+    .filter((c) => c !== '');
+  if (list.length === 0 || list.some((c) => !/^[A-Z]{2}$/.test(c))) {
+    throw new SettingError(`${name} must be ISO 3166-1 alpha-2 codes like JP,US, got "${String(raw)}"`);
+  }
+  return [...new Set(list)];
+}
+
+/**
+ * The base URL Twilio calls (PUBLIC_BASE_URL / context publicBaseUrl), without a trailing slash; https only
+ * unless `allowHttp` (the local app behind a tunnel); no query or fragment (Twilio signs the URL it calls).
+ */
+export function parseBaseUrl(raw: unknown, name: string, opts: { allowHttp: boolean }): string | undefined {
+  const value = text(raw)?.replace(/\/+$/, '');
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const schemes = opts.allowHttp ? ['https:', 'http:'] : ['https:'];
+  if (!url || !schemes.includes(url.protocol) || url.search || url.hash) {
+    throw new SettingError(`${name} must be an ${opts.allowHttp ? 'http(s)' : 'https'} URL without query or fragment, got "${String(raw)}"`);
+  }
+  return value;
+}
+
+/** `*` or an origin `scheme://host[:port]`: it goes into single-quoted API Gateway header mappings, so nothing else. */
+export function parseAllowedOrigin(raw: unknown, name: string): string | undefined {
+  const value = text(raw);
+  if (value === undefined || value === '*') return value;
+  if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(value)) {
+    throw new SettingError(`${name} must be "*" or an origin like https://phone.example.com (no path), got "${value}"`);
+  }
+  return value;
+}
+
+/** A CloudFormation stack name. */
+export function parseStackName(raw: unknown, name: string): string {
+  const value = text(raw) ?? DEFAULT_STACK_NAME;
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(value)) throw new SettingError(`${name} is not a valid stack name: "${value}"`);
+  return value;
+}
+
+function parseSwitch(raw: unknown, name: string): boolean {
+  const value = (text(raw) ?? 'on').toLowerCase();
+  if (value === 'on' || value === 'true' || value === '1') return true;
+  if (value === 'off' || value === 'false' || value === '0') return false;
+  throw new SettingError(`${name} must be "on" or "off", got "${String(raw)}"`);
+}
+
+/** The functions' run-time configuration (docs/architecture.md, "Lambda environment"). */
 export interface AppConfig {
-  /** TOKEN_TTL_SECONDS, default 3600, 60..86400. */
+  /** TOKEN_TTL_SECONDS */
   tokenTtlSeconds: number;
-  /** PUBLIC_BASE_URL, e.g. https://voice.example.com/prod (custom domains). */
+  /** PUBLIC_BASE_URL, e.g. https://voice.example.com/prod (custom domains; the local app's tunnel) */
   publicBaseUrl?: string;
   /** https on AWS; the local app sets http. */
   webhookScheme: 'https' | 'http';
@@ -13,71 +138,18 @@ export interface AppConfig {
   allowedDestinationCountries?: string[];
 }
 
-export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
-export const MIN_TOKEN_TTL_SECONDS = 60;
-export const MAX_TOKEN_TTL_SECONDS = 86400;
-
-/** Reads the configuration; throws a clear Error on bad values (a misconfigured function must not start). */
+/** Reads the configuration from an environment; throws a SettingError on a bad value (a misconfigured function must not start). */
 export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const scheme = (text(env.WEBHOOK_SCHEME) ?? 'https').toLowerCase();
+  if (scheme !== 'https' && scheme !== 'http') throw new SettingError(`WEBHOOK_SCHEME must be "https" or "http", got "${env.WEBHOOK_SCHEME}"`);
   const config: AppConfig = {
-    tokenTtlSeconds: parseTtl(env.TOKEN_TTL_SECONDS),
-    webhookScheme: parseScheme(env.WEBHOOK_SCHEME),
-    validateWebhookSignatures: parseValidation(env.WEBHOOK_SIGNATURE_VALIDATION),
+    tokenTtlSeconds: parseTokenTtl(env.TOKEN_TTL_SECONDS, 'TOKEN_TTL_SECONDS'),
+    webhookScheme: scheme,
+    validateWebhookSignatures: parseSwitch(env.WEBHOOK_SIGNATURE_VALIDATION, 'WEBHOOK_SIGNATURE_VALIDATION'),
   };
-  const base = env.PUBLIC_BASE_URL?.trim();
-  if (base) config.publicBaseUrl = parseBaseUrl(base);
-  const countries = env.ALLOWED_DESTINATION_COUNTRIES?.trim();
-  if (countries) config.allowedDestinationCountries = parseCountries(countries);
+  const base = parseBaseUrl(env.PUBLIC_BASE_URL, 'PUBLIC_BASE_URL', { allowHttp: true });
+  if (base) config.publicBaseUrl = base;
+  const countries = parseCountries(env.ALLOWED_DESTINATION_COUNTRIES, 'ALLOWED_DESTINATION_COUNTRIES');
+  if (countries) config.allowedDestinationCountries = countries;
   return config;
-}
-
-function parseTtl(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return DEFAULT_TOKEN_TTL_SECONDS;
-  const value = raw.trim();
-  if (!/^\d+$/.test(value)) throw new Error(`TOKEN_TTL_SECONDS must be a whole number of seconds, got "${raw}"`);
-  const n = Number(value);
-  if (n < MIN_TOKEN_TTL_SECONDS || n > MAX_TOKEN_TTL_SECONDS) {
-    throw new Error(`TOKEN_TTL_SECONDS must be between ${MIN_TOKEN_TTL_SECONDS} and ${MAX_TOKEN_TTL_SECONDS}, got ${n}`);
-  }
-  return n;
-}
-
-function parseScheme(raw: string | undefined): 'https' | 'http' {
-  const value = (raw ?? '').trim().toLowerCase();
-  if (value === '' || value === 'https') return 'https';
-  if (value === 'http') return 'http';
-  throw new Error(`WEBHOOK_SCHEME must be "https" or "http", got "${raw}"`);
-}
-
-function parseValidation(raw: string | undefined): boolean {
-  const value = (raw ?? '').trim().toLowerCase();
-  if (value === '' || value === 'on' || value === 'true' || value === '1') return true;
-  if (value === 'off' || value === 'false' || value === '0') return false;
-  throw new Error(`WEBHOOK_SIGNATURE_VALIDATION must be "on" or "off", got "${raw}"`);
-}
-
-function parseBaseUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error(`PUBLIC_BASE_URL must be an absolute URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`PUBLIC_BASE_URL must be an http(s) URL, got "${raw}"`);
-  }
-  if (url.search || url.hash) throw new Error(`PUBLIC_BASE_URL must not have a query or fragment, got "${raw}"`);
-  return raw.replace(/\/+$/, '');
-}
-
-function parseCountries(raw: string): string[] {
-  const list = raw
-    .split(',')
-    .map((c) => c.trim().toUpperCase())
-    .filter((c) => c !== '');
-  for (const c of list) {
-    if (!/^[A-Z]{2}$/.test(c)) throw new Error(`ALLOWED_DESTINATION_COUNTRIES must be ISO 3166-1 alpha-2 codes, got "${c}"`);
-  }
-  if (list.length === 0) throw new Error('ALLOWED_DESTINATION_COUNTRIES is set but empty');
-  return [...new Set(list)];
 }

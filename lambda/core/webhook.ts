@@ -3,7 +3,7 @@
  * and the X-Twilio-Signature check (HMAC-SHA1, `validateRequest` from the helper's deep path).
  */
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
-import type { AppConfig } from './config';
+import type { AppConfig } from './settings';
 
 export interface WebhookEvent {
   params: Record<string, string>;

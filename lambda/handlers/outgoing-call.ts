@@ -3,15 +3,13 @@
  * calling identity's own registered number (looked up here, never taken from the client), and the
  * destination must pass the toll-fraud policy.
  */
-import { describeError } from '../core/logger';
 import { checkDestination, phoneRulesWithTypes } from '../core/destination-policy';
+import { describeError } from '../core/errors';
 import { isValidClientName } from '../core/phone-rules';
 import { dialNumberTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../core/twiml';
-import type { HandlerDeps } from './deps';
-import { isKnownFault } from './faults';
+import { isDependencyFault } from '../ports';
+import type { Handler, HandlerDeps } from './deps';
 import { verifiedWebhook } from './webhook-common';
-
-export type { HandlerDeps };
 
 export const OUTGOING_MESSAGES = {
   unknownCaller: 'Sorry, this device is not allowed to make calls.',
@@ -24,20 +22,20 @@ export const OUTGOING_MESSAGES = {
   countryNotAllowed: 'Sorry, calls to this country are not allowed.',
 } as const;
 
-export function createOutgoingCallHandler(deps: HandlerDeps): (event: unknown) => Promise<string> {
-  const { registry, config, logger } = deps;
-  return async (event: unknown): Promise<string> => {
+export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
+  const { devices, config } = deps;
+  return async (event, { log }) => {
     try {
-      const { params } = await verifiedWebhook(event, deps, 'call_outgoing');
+      const { params } = await verifiedWebhook(event, deps, log);
       const from = params.From ?? '';
       const identity = from.startsWith('client:') ? from.slice('client:'.length) : '';
       if (!isValidClientName(identity)) {
-        logger.warn('call_outgoing: refused, From is not a client identity');
+        log.warn('refused, From is not a client identity');
         return sayAndHangupTwiml(OUTGOING_MESSAGES.unknownCaller);
       }
-      const device = await registry.findByClientName(identity);
+      const device = await devices.findByClientName(identity);
       if (!device) {
-        logger.warn('call_outgoing: refused, unknown identity', { identity });
+        log.warn('refused, unknown identity', { identity });
         return sayAndHangupTwiml(OUTGOING_MESSAGES.unknownCaller);
       }
       const callerCountry = phoneRulesWithTypes.countryOf(device.phoneNumber);
@@ -51,7 +49,7 @@ export function createOutgoingCallHandler(deps: HandlerDeps): (event: unknown) =
           claimedE164 = undefined;
         }
         if (claimedE164 !== device.phoneNumber) {
-          logger.warn('call_outgoing: refused, caller ID is not the identity’s number', { identity });
+          log.warn('refused, caller ID is not the identity’s number', { identity });
           return sayAndHangupTwiml(OUTGOING_MESSAGES.callerIdRefused);
         }
       }
@@ -60,7 +58,7 @@ export function createOutgoingCallHandler(deps: HandlerDeps): (event: unknown) =
       if (destination === '') return sayAndHangupTwiml(OUTGOING_MESSAGES.noDestination);
       const decision = checkDestination(destination, callerCountry, config.allowedDestinationCountries);
       if (!decision.ok) {
-        logger.warn('call_outgoing: refused destination', { identity, reason: decision.reason, country: decision.country });
+        log.warn('refused destination', { identity, reason: decision.reason, country: decision.country });
         switch (decision.reason) {
           case 'premium-rate':
             return sayAndHangupTwiml(OUTGOING_MESSAGES.premiumRate);
@@ -74,11 +72,11 @@ export function createOutgoingCallHandler(deps: HandlerDeps): (event: unknown) =
             return sayAndHangupTwiml(OUTGOING_MESSAGES.invalidDestination);
         }
       }
-      logger.info('call_outgoing: dialling', { identity, callerId: device.phoneNumber, country: decision.country, callSid: params.CallSid });
+      log.info('dialling', { identity, callerId: device.phoneNumber, country: decision.country, callSid: params.CallSid });
       return dialNumberTwiml(device.phoneNumber, decision.e164);
     } catch (err) {
-      if (isKnownFault(err)) {
-        logger.error('call_outgoing: dependency failure', { error: describeError(err) });
+      if (isDependencyFault(err)) {
+        log.error('dependency failure', { error: describeError(err) });
         return temporarilyUnavailableTwiml();
       }
       throw err;

@@ -4,17 +4,13 @@
  */
 import { createVoiceAccessToken } from '../core/access-token';
 import { generateDeviceSecret, hashDeviceSecret, verifyDeviceSecret, type ScryptParams } from '../core/device-secret';
+import { describeError } from '../core/errors';
 import { tokenError } from '../core/http-error';
-import { describeError } from '../core/logger';
 import { blockedUntil, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../core/lockout';
 import { normalizePhoneNumber } from '../core/phone';
-import { isAttemptStore, type AttemptRecord, type AttemptStore } from '../core/registry';
-import type { HandlerDeps, TokenSuccess } from './deps';
-import { isKnownFault } from './faults';
-
-export type { HandlerDeps, TokenSuccess };
-
-export const MAX_DEVICE_SECRET_LENGTH = 256;
+import { DEVICE_SECRET_LENGTH } from '../core/settings';
+import { isDependencyFault, type AttemptRecord, type Log } from '../ports';
+import type { Handler, HandlerDeps, TokenSuccess } from './deps';
 
 /**
  * What an unknown number's secret is verified against, so the 403 path costs one scrypt verify like a known
@@ -36,10 +32,9 @@ interface TokenRequest {
   deviceSecret: string;
 }
 
-export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions = {}): (event: unknown) => Promise<TokenSuccess> {
-  const { registry, credentials, config, logger } = deps;
-  const now = deps.now ?? (() => new Date());
-  const attempts: AttemptStore | undefined = deps.attempts ?? (isAttemptStore(registry) ? registry : undefined);
+export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions = {}): Handler<TokenSuccess> {
+  const { devices, attempts, credentials, config } = deps;
+  const now = deps.clock ?? (() => new Date());
   const policy = opts.lockout ?? DEFAULT_LOCKOUT_POLICY;
   // Tests choose a cheap cost; then the dummy hash is made at that cost.
   const dummyHash: Promise<string> = opts.dummyScryptParams
@@ -50,11 +45,11 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
   };
 
   /** Throws 429 while the number's failures keep it in a back-off or lockout window. */
-  const refuseWhileBlocked = (phoneNumber: string, record: AttemptRecord | undefined, nowSeconds: number): void => {
+  const refuseWhileBlocked = (log: Log, phoneNumber: string, record: AttemptRecord | undefined, nowSeconds: number): void => {
     const until = blockedUntil(record, nowSeconds, policy);
     if (until === undefined) return;
     const retryAfterSeconds = until - nowSeconds;
-    logger.warn('token refused: too many failed attempts', { phoneNumber, failures: record?.failures, retryAfterSeconds });
+    log.warn('token refused: too many failed attempts', { phoneNumber, failures: record?.failures, retryAfterSeconds });
     throw tokenError(
       429,
       `Too many failed attempts for this number. Try again after ${new Date(until * 1000).toISOString()} (in ${retryAfterSeconds} seconds).`,
@@ -62,7 +57,7 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
     );
   };
 
-  return async (event: unknown): Promise<TokenSuccess> => {
+  return async (event, { log }) => {
     const request = parseRequest(event);
     let phoneNumber: string;
     try {
@@ -73,36 +68,34 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
 
     try {
       const nowSeconds = Math.floor(now().getTime() / 1000);
-      const previous = attempts ? await attempts.getAttempts(phoneNumber, nowSeconds) : undefined;
-      refuseWhileBlocked(phoneNumber, previous, nowSeconds);
-      if (attempts) {
-        // Count this attempt as a failure *before* checking the secret, atomically, so parallel guesses cannot
-        // all slip past the check above: an attempt whose count jumped past what it read raced with others and
-        // is judged as if those had failed first.
-        const reserved = await attempts.recordFailure(phoneNumber, nowSeconds, policy.rememberSeconds);
-        if (reserved.failures > (previous?.failures ?? 0) + 1) {
-          refuseWhileBlocked(phoneNumber, { ...reserved, failures: reserved.failures - 1, lastFailureAt: nowSeconds }, nowSeconds);
-        }
+      const previous = await attempts.getAttempts(phoneNumber, nowSeconds);
+      refuseWhileBlocked(log, phoneNumber, previous, nowSeconds);
+      // Count this attempt as a failure *before* checking the secret, atomically, so parallel guesses cannot all
+      // slip past the check above: an attempt whose count jumped past what it read raced with others and is
+      // judged as if those had failed first.
+      const reserved = await attempts.recordFailure(phoneNumber, nowSeconds, policy.rememberSeconds);
+      if (reserved.failures > (previous?.failures ?? 0) + 1) {
+        refuseWhileBlocked(log, phoneNumber, { ...reserved, failures: reserved.failures - 1, lastFailureAt: nowSeconds }, nowSeconds);
       }
 
-      const device = await registry.findByNumber(phoneNumber);
+      const device = await devices.findByNumber(phoneNumber);
       let ok = false;
       if (device) ok = await verifyDeviceSecret(request.deviceSecret, device.secretHash);
       else await dummyVerify(request.deviceSecret);
 
       if (!ok) {
-        logger.warn('token refused: unknown number or wrong secret', { phoneNumber });
+        log.warn('token refused: unknown number or wrong secret', { phoneNumber });
         throw tokenError(403, FORBIDDEN_MESSAGE);
       }
-      if (attempts) await attempts.clearAttempts(phoneNumber);
+      await attempts.clearAttempts(phoneNumber);
 
       const creds = await credentials();
       const { token, expiresAt } = createVoiceAccessToken(creds, device!.clientName, config.tokenTtlSeconds);
-      logger.info('token issued', { phoneNumber, identity: device!.clientName, expiresAt: expiresAt.toISOString() });
+      log.info('token issued', { phoneNumber, identity: device!.clientName, expiresAt: expiresAt.toISOString() });
       return { success: true, capabilityToken: token, identity: device!.clientName, expiresAt: expiresAt.toISOString() };
     } catch (err) {
-      if (isKnownFault(err)) {
-        logger.error('token: dependency failure', { error: describeError(err) });
+      if (isDependencyFault(err)) {
+        log.error('dependency failure', { error: describeError(err) });
         throw tokenError(503, UNAVAILABLE_MESSAGE);
       }
       throw err;
@@ -121,8 +114,8 @@ function parseRequest(event: unknown): TokenRequest {
   if (typeof deviceSecret !== 'string' || deviceSecret === '') {
     throw tokenError(400, 'deviceSecret is required and must be a string.');
   }
-  if (deviceSecret.length > MAX_DEVICE_SECRET_LENGTH) {
-    throw tokenError(400, `deviceSecret must be at most ${MAX_DEVICE_SECRET_LENGTH} characters.`);
+  if (deviceSecret.length > DEVICE_SECRET_LENGTH.max) {
+    throw tokenError(400, `deviceSecret must be at most ${DEVICE_SECRET_LENGTH.max} characters.`);
   }
   return { twilioPhoneNumber, deviceSecret };
 }

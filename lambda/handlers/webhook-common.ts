@@ -1,6 +1,7 @@
 /** Shared steps of the two TwiML handlers: parse the event and verify the Twilio signature. */
 import { forbidden } from '../core/http-error';
 import { isValidTwilioSignature, parseWebhookEvent, publicWebhookUrl, type WebhookEvent } from '../core/webhook';
+import type { Log } from '../ports';
 import type { HandlerDeps } from './deps';
 
 /**
@@ -8,10 +9,10 @@ import type { HandlerDeps } from './deps';
  * lets CredentialsError through (the caller answers "temporarily unavailable"). A present but wrong signature
  * triggers one rate-limited re-read of the secret first (see `matchesRefreshedAuthToken`).
  */
-export async function verifiedWebhook(event: unknown, deps: HandlerDeps, route: string): Promise<WebhookEvent> {
+export async function verifiedWebhook(event: unknown, deps: HandlerDeps, log: Log): Promise<WebhookEvent> {
   const parsed = parseWebhookEvent(event);
   if (!parsed) {
-    deps.logger.warn(`${route}: malformed webhook event`);
+    log.warn('malformed webhook event');
     throw forbidden();
   }
   if (!deps.config.validateWebhookSignatures) return parsed;
@@ -19,10 +20,10 @@ export async function verifiedWebhook(event: unknown, deps: HandlerDeps, route: 
   const url = publicWebhookUrl(parsed, deps.config);
   if (isValidTwilioSignature(authToken, parsed.signature, url, parsed.params)) return parsed;
   if (parsed.signature !== '' && (await matchesRefreshedAuthToken(parsed, url, authToken, deps))) {
-    deps.logger.info(`${route}: signature matched the re-read Twilio secret (Auth Token rotated)`);
+    log.info('signature matched the re-read Twilio secret (Auth Token rotated)');
     return parsed;
   }
-  deps.logger.warn(`${route}: missing or wrong X-Twilio-Signature`, { url, hasSignature: parsed.signature !== '' });
+  log.warn('missing or wrong X-Twilio-Signature', { url, hasSignature: parsed.signature !== '' });
   throw forbidden();
 }
 

@@ -16,6 +16,7 @@ import {
   TWIML_SUCCESS_RESPONSE_TEMPLATE,
   jsonErrorBody,
 } from './templates';
+import { DEVICE_SECRET_LENGTH } from '../../lambda/core/settings';
 
 export const API_NAME = 'twilio_on_aws';
 export const STAGE_NAME = 'prod';
@@ -46,8 +47,6 @@ export interface RouteSpec {
   path: string;
   /** 'TwilioRetrieveCapabilityToken' (the walkthrough's names) */
   functionName: string;
-  /** 'lambda/retrieve-capability-token.ts', relative to the repo root */
-  entry: string;
   requestContentType: 'application/json' | 'application/x-www-form-urlencoded';
   requestTemplate: string;
   /** JSON Schema draft 4 (token route). */
@@ -73,7 +72,7 @@ export const TOKEN_REQUEST_MODEL = {
   required: ['twilioPhoneNumber', 'deviceSecret'],
   properties: {
     twilioPhoneNumber: { type: 'string', minLength: 1, maxLength: 32 },
-    deviceSecret: { type: 'string', minLength: 1, maxLength: 256 },
+    deviceSecret: { type: 'string', minLength: 1, maxLength: DEVICE_SECRET_LENGTH.max },
   },
 } as const;
 
@@ -141,7 +140,6 @@ export const ROUTES: readonly RouteSpec[] = [
     id: 'token',
     path: '/twilio/retrieve_capability_token',
     functionName: 'TwilioRetrieveCapabilityToken',
-    entry: 'lambda/retrieve-capability-token.ts',
     requestContentType: 'application/json',
     requestTemplate: JSON_PASSTHROUGH_REQUEST_TEMPLATE,
     requestModel: TOKEN_REQUEST_MODEL,
@@ -151,7 +149,6 @@ export const ROUTES: readonly RouteSpec[] = [
     id: 'callIncoming',
     path: '/twilio/retrieve_twiml/call_incoming',
     functionName: 'TwilioRetrieveTwimlCallIncoming',
-    entry: 'lambda/call-incoming.ts',
     requestContentType: 'application/x-www-form-urlencoded',
     requestTemplate: FORM_TO_JSON_REQUEST_TEMPLATE,
     integrationResponses: twimlIntegrationResponses(),
@@ -160,7 +157,6 @@ export const ROUTES: readonly RouteSpec[] = [
     id: 'callOutgoing',
     path: '/twilio/retrieve_twiml/call_outgoing',
     functionName: 'TwilioRetrieveTwimlCallOutgoing',
-    entry: 'lambda/call-outgoing.ts',
     requestContentType: 'application/x-www-form-urlencoded',
     requestTemplate: FORM_TO_JSON_REQUEST_TEMPLATE,
     integrationResponses: twimlIntegrationResponses(),

@@ -6,27 +6,21 @@ import { spawn } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
+import { ROUTES, type RouteId } from '../api/routes';
 import { AWS_SDK_BUNDLED, lambdaEsbuildOptions, type LambdaEsbuildOverrides } from '../lambda-bundling';
 import { median, quantile } from './stats';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const HARNESS_DIR = path.join(__dirname, 'harness');
 
-export type LambdaKind = 'token' | 'incoming' | 'outgoing';
-
 export interface LambdaEntry {
+  /** the route's last path segment, e.g. `retrieve-capability-token` */
   name: string;
-  kind: LambdaKind;
-  /** Relative to the repo root, as in `lib/api/routes.ts`. */
-  entry: string;
+  route: RouteId;
 }
 
-/** The three Lambda entry points (docs/architecture.md). */
-export const LAMBDA_ENTRIES: readonly LambdaEntry[] = [
-  { name: 'retrieve-capability-token', kind: 'token', entry: 'lambda/retrieve-capability-token.ts' },
-  { name: 'call-incoming', kind: 'incoming', entry: 'lambda/call-incoming.ts' },
-  { name: 'call-outgoing', kind: 'outgoing', entry: 'lambda/call-outgoing.ts' },
-];
+/** One function per route (lib/api/routes.ts), in route order. */
+export const LAMBDA_ENTRIES: readonly LambdaEntry[] = ROUTES.map((r) => ({ name: r.path.split('/').pop()!.replace(/_/g, '-'), route: r.id }));
 
 /** The fixed test data every measurement uses (fake credentials: nothing leaves the machine). */
 export const FIXTURE = {
@@ -62,6 +56,7 @@ export function lambdaEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'bench-secret-access-key',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
     DEVICES_TABLE: 'bench-devices',
     ATTEMPTS_TABLE: 'bench-attempts',
@@ -82,14 +77,14 @@ export interface BuiltBundle {
 }
 
 /**
- * Bundles one entry with the stack's settings into `outdir`. `overrides` and `plugins` are for experiments
- * (variants and what-ifs); without them the output is what the CDK deploys.
+ * Bundles one route's function with the stack's settings into `outdir`. `overrides` and `plugins` are for
+ * experiments (variants and what-ifs); without them the output is what the CDK deploys.
  */
-export async function buildLambdaBundle(entry: string, outdir: string, overrides: LambdaEsbuildOverrides = {}, plugins: Plugin[] = []): Promise<BuiltBundle> {
+export async function buildLambdaBundle(route: RouteId, outdir: string, overrides: LambdaEsbuildOverrides = {}, plugins: Plugin[] = []): Promise<BuiltBundle> {
   await mkdir(outdir, { recursive: true });
   const file = path.join(outdir, 'index.js');
   const result = await build({
-    ...lambdaEsbuildOptions(path.resolve(REPO_ROOT, entry), file, { ...overrides, metafile: true }),
+    ...lambdaEsbuildOptions(route, file, { ...overrides, metafile: true }),
     absWorkingDir: REPO_ROOT,
     plugins,
   });
@@ -102,8 +97,7 @@ export async function buildHelpersBundle(outdir: string): Promise<string> {
   await mkdir(outdir, { recursive: true });
   const file = path.join(outdir, 'helpers.js');
   await build({
-    ...lambdaEsbuildOptions('unused', file, { externalAwsSdk: true }),
-    entryPoints: undefined,
+    ...lambdaEsbuildOptions(null, file, { externalAwsSdk: true }),
     stdin: {
       contents: "export { hashDeviceSecret, verifyDeviceSecret } from './lambda/core/device-secret';",
       resolveDir: REPO_ROOT,
@@ -231,7 +225,7 @@ interface WarmMessage {
 export function measureWarm(
   bundleFile: string,
   helpersFile: string,
-  kind: LambdaKind,
+  kind: RouteId,
   iterations: number,
   warmup: number,
   opts: { memoizeScrypt?: boolean } = {},

@@ -215,8 +215,8 @@ function variantSpecs(): VariantSpec[] {
 
 /** Every recommended change that applies to an entry (outgoing needs the `max` metadata and signs no JWT). */
 function whatIfPlugins(e: LambdaEntry): Plugin[] {
-  if (e.kind === 'token') return [minPhoneMetadata(), envOnlyAwsCredentials(), nodeCryptoJwt()];
-  if (e.kind === 'incoming') return [minPhoneMetadata(), envOnlyAwsCredentials()];
+  if (e.route === 'token') return [minPhoneMetadata(), envOnlyAwsCredentials(), nodeCryptoJwt()];
+  if (e.route === 'callIncoming') return [minPhoneMetadata(), envOnlyAwsCredentials()];
   return [envOnlyAwsCredentials()];
 }
 
@@ -231,7 +231,7 @@ async function benchLambdas(
   progress('bundling the Lambda entries (the stack’s esbuild settings)');
   const bundles = new Map<string, BuiltBundle>();
   for (const e of LAMBDA_ENTRIES) {
-    const built = await buildLambdaBundle(e.entry, path.join(work, 'lambda', e.name));
+    const built = await buildLambdaBundle(e.route, path.join(work, 'lambda', e.name));
     bundles.set(e.name, built);
     details.composition[e.name] = bundleComposition(built.metafile);
     json.lambdas.find((l) => l.name === e.name)!.bundleBytes = built.bytes;
@@ -247,7 +247,7 @@ async function benchLambdas(
     targets.push({ id: 'reference-deep', file: path.join(__dirname, 'harness', 'reference-deep.cjs') });
     for (const v of variantSpecs()) {
       const deployed = bundles.get(v.entry.name)!;
-      const built = v.deployedBundle ? deployed : await buildLambdaBundle(v.entry.entry, path.join(work, 'variants', v.id.replace(/[^a-z0-9-]/gi, '_')), v.overrides, v.plugins);
+      const built = v.deployedBundle ? deployed : await buildLambdaBundle(v.entry.route, path.join(work, 'variants', v.id.replace(/[^a-z0-9-]/gi, '_')), v.overrides, v.plugins);
       targets.push({ id: v.id, file: built.file, env: v.env });
       variantInfo.push({ id: v.id, label: v.label, group: v.group, base: v.entry.name, bytes: built.bytes });
     }
@@ -267,15 +267,15 @@ async function benchLambdas(
   const helpers = await buildHelpersBundle(path.join(work, 'helpers'));
   const warmBundles = new Map<string, string>();
   for (const e of LAMBDA_ENTRIES) {
-    const warmBundle = AWS_SDK_BUNDLED ? (await buildLambdaBundle(e.entry, path.join(work, 'warm', e.name), { externalAwsSdk: true })).file : bundles.get(e.name)!.file;
+    const warmBundle = AWS_SDK_BUNDLED ? (await buildLambdaBundle(e.route, path.join(work, 'warm', e.name), { externalAwsSdk: true })).file : bundles.get(e.name)!.file;
     warmBundles.set(e.name, warmBundle);
     // The token handler's row: its own cost, the hash memoized (computed once, then served on the next tick).
     // Like the TwiML rows, whose mocked I/O never waits. The real hash is measured on its own just below.
     const iterations = settings.warmIterations.twiml;
     const warmup = Math.max(1, Math.round(iterations / 10));
-    progress(`warm: ${e.name}, ${warmup} warm-up + ${iterations} timed invocations${e.kind === 'token' ? ' (hash memoized)' : ''}`);
+    progress(`warm: ${e.name}, ${warmup} warm-up + ${iterations} timed invocations${e.route === 'token' ? ' (hash memoized)' : ''}`);
     await attemptInto(details, progress, async () => {
-      const warm = await measureWarm(warmBundle, helpers, e.kind, iterations, warmup, { memoizeScrypt: e.kind === 'token' });
+      const warm = await measureWarm(warmBundle, helpers, e.route, iterations, warmup, { memoizeScrypt: e.route === 'token' });
       details.warm[e.name] = warm;
       const row = json.lambdas.find((l) => l.name === e.name)!;
       row.warmP50Us = round(warm.p50Us, 1);
@@ -294,7 +294,7 @@ async function benchLambdas(
     const iterations = settings.warmIterations.twiml;
     progress(`warm: ${token.name} with the node:crypto JWT what-if, ${iterations} invocations (hash memoized)`);
     await attemptInto(details, progress, async () => {
-      const jwtBundle = await buildLambdaBundle(token.entry, path.join(work, 'warm', 'token-crypto-jwt'), { externalAwsSdk: true }, [nodeCryptoJwt()]);
+      const jwtBundle = await buildLambdaBundle(token.route, path.join(work, 'warm', 'token-crypto-jwt'), { externalAwsSdk: true }, [nodeCryptoJwt()]);
       details.tokenMemoizedCryptoJwt = await measureWarm(jwtBundle.file, helpers, 'token', iterations, iterations / 10, { memoizeScrypt: true });
     });
   }

@@ -7,7 +7,7 @@ import {
   CLIENT_NAME_ATTRIBUTE,
   CLIENT_NAME_INDEX,
   DEVICE_KEY,
-} from '../../lambda/core/registry-schema';
+} from '../../lambda/adapters/registry-schema';
 
 export interface RegistryTablesProps {
   /**

@@ -1,8 +1,9 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { parseAllowedOrigin, parseWholeNumber, THROTTLE } from '../../lambda/core/settings';
 import {
   API_NAME,
   ROUTE_METHOD,
@@ -60,7 +61,12 @@ export class SoftphoneApi extends Construct {
 
   constructor(scope: Construct, id: string, props: SoftphoneApiProps) {
     super(scope, id);
-    const throttle = props.throttle ?? { rateLimit: 10, burstLimit: 20 };
+    // Checked here with the one rule (lambda/core/settings.ts): a bad value fails synth, not the deployment.
+    const throttle = {
+      rateLimit: parseWholeNumber(props.throttle?.rateLimit, 'throttle.rateLimit', THROTTLE.rateLimit) ?? THROTTLE.default.rateLimit,
+      burstLimit: parseWholeNumber(props.throttle?.burstLimit, 'throttle.burstLimit', THROTTLE.burstLimit) ?? THROTTLE.default.burstLimit,
+    };
+    if (!Token.isUnresolved(props.allowedOrigin)) parseAllowedOrigin(props.allowedOrigin, 'allowedOrigin');
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,

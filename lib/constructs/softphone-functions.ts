@@ -7,14 +7,15 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CLIENT_NAME_INDEX } from '../../lambda/adapters/registry-schema';
+import { FUNCTION_TIMEOUT_SECONDS, parseBaseUrl, parseCountries, parseTokenTtl } from '../../lambda/core/settings';
 import type { RouteId, RouteSpec } from '../api/routes';
-import { CLIENT_NAME_INDEX } from '../../lambda/core/registry-schema';
-import { lambdaBundlingOptions } from '../lambda-bundling';
+import { LAMBDA_ENTRY, routeBundlingOptions } from '../lambda-bundling';
 
-/** The repository root: `RouteSpec.entry` paths are relative to it. */
+/** The repository root: LAMBDA_ENTRY is relative to it. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-/** Settings the functions read from their environment (`lambda/core/config.ts`). */
+/** Settings the functions read from their environment (`lambda/core/settings.ts`). */
 export interface FunctionSettings {
   /** TOKEN_TTL_SECONDS: lifetime of the Twilio access token (60..86400). @default 3600 */
   readonly tokenTtlSeconds?: number;
@@ -25,7 +26,7 @@ export interface FunctionSettings {
 }
 
 export interface SoftphoneFunctionsProps {
-  /** One function per route (`lib/api/routes.ts`): its `entry`, named after `functionName`. */
+  /** One function per route (`lib/api/routes.ts`), named after its `functionName`, running its handler. */
   readonly routes: readonly RouteSpec[];
   readonly devicesTable: dynamodb.ITable;
   readonly attemptsTable: dynamodb.ITable;
@@ -77,21 +78,23 @@ export class SoftphoneFunctions extends Construct {
 
   constructor(scope: Construct, id: string, props: SoftphoneFunctionsProps) {
     super(scope, id);
+    // Checked here with the functions' own rules (lambda/core/settings.ts): a bad value fails synth, not a cold start.
     const settings = props.settings ?? {};
+    const tokenTtlSeconds = parseTokenTtl(settings.tokenTtlSeconds, 'tokenTtlSeconds');
+    const publicBaseUrl = parseBaseUrl(settings.publicBaseUrl, 'publicBaseUrl', { allowHttp: false });
+    const countries = parseCountries(settings.allowedDestinationCountries, 'allowedDestinationCountries');
     const environment: Record<string, string> = {
       DEVICES_TABLE: props.devicesTable.tableName,
       ATTEMPTS_TABLE: props.attemptsTable.tableName,
       TWILIO_SECRET_ID: props.twilioSecretId,
-      TOKEN_TTL_SECONDS: String(settings.tokenTtlSeconds ?? 3600),
+      TOKEN_TTL_SECONDS: String(tokenTtlSeconds),
       WEBHOOK_SIGNATURE_VALIDATION: 'on',
       POWERTOOLS_SERVICE_NAME: 'twilio-softphone',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       // No NODE_OPTIONS=--enable-source-maps: registering the source map costs ~9 ms of every cold start
       // (npm run bench). The bundles still ship it; set the variable on a function while debugging.
-      ...(settings.publicBaseUrl ? { PUBLIC_BASE_URL: settings.publicBaseUrl } : {}),
-      ...(settings.allowedDestinationCountries?.length
-        ? { ALLOWED_DESTINATION_COUNTRIES: settings.allowedDestinationCountries.join(',') }
-        : {}),
+      ...(publicBaseUrl ? { PUBLIC_BASE_URL: publicBaseUrl } : {}),
+      ...(countries ? { ALLOWED_DESTINATION_COUNTRIES: countries.join(',') } : {}),
     };
 
     const byRoute = new Map<RouteId, nodejs.NodejsFunction>();
@@ -124,18 +127,18 @@ export class SoftphoneFunctions extends Construct {
 
       const fn = new nodejs.NodejsFunction(this, route.functionName, {
         description: `${route.functionName}: POST ${route.path}`,
-        entry: path.join(REPO_ROOT, route.entry),
+        entry: path.join(REPO_ROOT, LAMBDA_ENTRY),
         handler: 'handler',
         projectRoot: REPO_ROOT,
         depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
         memorySize: MEMORY_MB[route.id],
-        timeout: Duration.seconds(10),
+        timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
         role,
         logGroup,
         environment,
-        bundling: { ...lambdaBundlingOptions, forceDockerBundling: false },
+        bundling: { ...routeBundlingOptions(route.id), forceDockerBundling: false },
       });
       byRoute.set(route.id, fn);
     }

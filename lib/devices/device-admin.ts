@@ -8,11 +8,9 @@
  */
 import { generateDeviceSecret, hashDeviceSecret } from '../../lambda/core/device-secret';
 import { isValidClientName, normalizePhoneNumber } from '../../lambda/core/phone';
-import { DuplicateClientNameError, type DeviceRecord, type Registry } from '../../lambda/core/registry';
+import { DEVICE_SECRET_LENGTH } from '../../lambda/core/settings';
+import { DuplicateClientNameError, type DeviceDirectory, type DeviceRecord } from '../../lambda/ports';
 
-/** Bounds for a device secret chosen by the user (the token API's request model accepts at most 256 characters). */
-export const MIN_DEVICE_SECRET_LENGTH = 8;
-export const MAX_DEVICE_SECRET_LENGTH = 256;
 export const MAX_LABEL_LENGTH = 200;
 
 /** A refusal the user can fix (bad number, bad client name, duplicate, unknown device); the message says how. */
@@ -59,9 +57,9 @@ export function normalizeDeviceNumber(number: string): string {
 
 function checkSecret(secret: string): void {
   const length = [...secret].length;
-  if (length < MIN_DEVICE_SECRET_LENGTH || length > MAX_DEVICE_SECRET_LENGTH) {
+  if (length < DEVICE_SECRET_LENGTH.min || length > DEVICE_SECRET_LENGTH.max) {
     throw new DeviceAdminError(
-      `A device secret must be ${MIN_DEVICE_SECRET_LENGTH} to ${MAX_DEVICE_SECRET_LENGTH} characters long (omit it to have one generated).`,
+      `A device secret must be ${DEVICE_SECRET_LENGTH.min} to ${DEVICE_SECRET_LENGTH.max} characters long (omit it to have one generated).`,
       'invalid-secret',
     );
   }
@@ -72,7 +70,7 @@ function checkSecret(secret: string): void {
  * Registers a device. Refuses a number that is already registered (use `rotateDeviceSecret` or remove it
  * first) and a client name used by another number.
  */
-export async function addDevice(registry: Registry, input: AddDeviceInput): Promise<AddDeviceResult> {
+export async function addDevice(devices: DeviceDirectory, input: AddDeviceInput): Promise<AddDeviceResult> {
   const phoneNumber = normalizeDeviceNumber(input.number);
   const clientName = input.clientName;
   if (!isValidClientName(clientName)) {
@@ -89,13 +87,13 @@ export async function addDevice(registry: Registry, input: AddDeviceInput): Prom
   const secret = input.secret ?? generateDeviceSecret();
   if (!generated) checkSecret(secret);
 
-  if (await registry.findByNumber(phoneNumber)) {
+  if (await devices.findByNumber(phoneNumber)) {
     throw new DeviceAdminError(
       `${phoneNumber} is already registered. Use rotate-secret for a new secret, or remove it first.`,
       'duplicate-number',
     );
   }
-  const owner = await registry.findByClientName(clientName);
+  const owner = await devices.findByClientName(clientName);
   if (owner) throw duplicateClientName(clientName, owner.phoneNumber);
 
   const record: DeviceRecord = {
@@ -106,7 +104,7 @@ export async function addDevice(registry: Registry, input: AddDeviceInput): Prom
     ...(label !== undefined ? { label } : {}),
   };
   try {
-    await registry.put(record);
+    await devices.put(record);
   } catch (err) {
     if (err instanceof DuplicateClientNameError) throw duplicateClientName(clientName);
     throw err;
@@ -122,26 +120,26 @@ function duplicateClientName(clientName: string, phoneNumber?: string): DeviceAd
 }
 
 /** Gives a registered device a new generated secret (the old one stops working at once) and returns it. */
-export async function rotateDeviceSecret(registry: Registry, number: string): Promise<string> {
+export async function rotateDeviceSecret(devices: DeviceDirectory, number: string): Promise<string> {
   const phoneNumber = normalizeDeviceNumber(number);
-  const existing = await registry.findByNumber(phoneNumber);
+  const existing = await devices.findByNumber(phoneNumber);
   if (!existing) throw unknownNumber(phoneNumber);
   const secret = generateDeviceSecret();
-  await registry.put({ ...existing, secretHash: await hashDeviceSecret(secret) });
+  await devices.put({ ...existing, secretHash: await hashDeviceSecret(secret) });
   return secret;
 }
 
 /** Removes a device; refuses an unknown number. Returns the removed record. */
-export async function removeDevice(registry: Registry, number: string): Promise<DeviceRecord> {
+export async function removeDevice(devices: DeviceDirectory, number: string): Promise<DeviceRecord> {
   const phoneNumber = normalizeDeviceNumber(number);
-  const existing = await registry.findByNumber(phoneNumber);
-  if (!existing || !(await registry.remove(phoneNumber))) throw unknownNumber(phoneNumber);
+  const existing = await devices.findByNumber(phoneNumber);
+  if (!existing || !(await devices.remove(phoneNumber))) throw unknownNumber(phoneNumber);
   return existing;
 }
 
 /** Every device, sorted by number, without its secret hash. */
-export async function listDevices(registry: Registry): Promise<Omit<DeviceRecord, 'secretHash'>[]> {
-  const records = await registry.list();
+export async function listDevices(devices: DeviceDirectory): Promise<Omit<DeviceRecord, 'secretHash'>[]> {
+  const records = await devices.list();
   return records
     .map(({ secretHash: _hash, ...rest }) => rest)
     .sort((a, b) => a.phoneNumber.localeCompare(b.phoneNumber));

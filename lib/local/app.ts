@@ -1,36 +1,26 @@
 /**
- * The local app (`npm start`): one node:http server on 127.0.0.1 that
- *
- * - serves the softphone at `/` (static files, path traversal refused) and `/config.json` → `{"apiBaseUrl": "…/prod"}`;
- * - plays API Gateway under `/prod/twilio/…` with the deployed definitions of `lib/api/routes.ts`: method check
- *   (POST, OPTIONS preflight), content type → request template (415, passthrough NEVER), the token model
- *   (400 BAD_REQUEST_BODY), the request template rendered by `lib/vtl` with an API Gateway-like `$context`,
- *   the Lambda event JSON-parsed, the SAME handler factory called like Lambda (10 s timeout), the result
- *   serialised like Lambda, errors as `{errorType, errorMessage}` against the selection patterns, the
- *   response template rendered, headers + CORS, status; unknown resources and methods → 403 through the
- *   DEFAULT_4XX gateway response (API Gateway's "Missing Authentication Token" case);
- * - keeps devices in an embedded dynalite (`registry-server.ts`) through the handlers' own `DynamoRegistry`.
+ * The local app (`npm start`): one node:http server on 127.0.0.1 that serves the softphone at `/`
+ * (`static-site.ts`, with a `config.json` pointing at this API) and plays API Gateway under `/prod/twilio/…`
+ * (`api-gateway.ts`: the deployed routes, templates and selection patterns) in front of the SAME handlers
+ * (the table `lambda/handlers`), with devices in an embedded dynalite (`registry-server.ts`) reached through
+ * the handlers' own DynamoDB adapters. This module only wires them and runs the server's lifecycle.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { loadConfig, type AppConfig } from '../../lambda/core/config';
-import { staticCredentials, type TwilioCredentials } from '../../lambda/core/credentials';
-import type { Registry } from '../../lambda/core/registry';
+import { staticCredentials } from '../../lambda/core/credentials';
+import { loadConfig, type AppConfig } from '../../lambda/core/settings';
 import type { HandlerDeps } from '../../lambda/handlers/deps';
-import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
-import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
-import { createTokenHandler } from '../../lambda/handlers/token';
-import { gatewayErrorResponse, integrationRequest, integrationResponse, type HttpResponse, type LambdaOutcome } from '../api/gateway';
-import { preflightHeaders, ROUTE_METHOD, ROUTES, STAGE_NAME, type RouteId, type RouteSpec } from '../api/routes';
-import { cacheControlFor } from '../site/cache-control';
-import { createGatewayContext, type GatewayRequest } from '../vtl';
+import { buildHandlers } from '../../lambda/handlers/table';
+import type { DeviceDirectory, TwilioCredentials } from '../../lambda/ports';
+import { gatewayErrorResponse, type HttpResponse } from '../api/gateway';
+import { ROUTES, STAGE_NAME, type RouteId } from '../api/routes';
+import { createLocalGateway, isApiPath, PayloadTooLargeError } from './api-gateway';
 import { authTokenFingerprint, resolveLocalCredentials, type CredentialsSource } from './credentials';
+import { jsonLineLog, logLevelFrom } from './log';
 import { RegistryInUseError, RegistryUnavailableError, startEmbeddedRegistry, type LocalRegistry } from './registry-server';
+import { send, staticSite } from './static-site';
 
 export interface LocalAppOptions {
   /** 0 = any free port; default 3000. */
@@ -47,7 +37,7 @@ export interface LocalAppOptions {
   clientDir?: string;
   /** Default `process.env` (TOKEN_TTL_SECONDS, PUBLIC_BASE_URL, ALLOWED_DESTINATION_COUNTRIES, …). */
   env?: NodeJS.ProcessEnv;
-  /** One line per request and start-up notices; default console.log. When given, handler logs go here too. */
+  /** One line per request, start-up notices and the handlers' JSON log lines; default console.log. */
   log?: (line: string) => void;
 }
 
@@ -56,7 +46,7 @@ export interface LocalApp {
   url: string;
   /** url + '/prod' */
   apiBaseUrl: string;
-  registry: Registry;
+  devices: DeviceDirectory;
   /** The embedded registry's DynamoDB endpoint (`http://127.0.0.1:<port>`, dynalite). */
   registryEndpoint: string;
   /** Where the credentials came from ('development' = throwaway, Twilio refuses them). */
@@ -80,58 +70,8 @@ export class LocalAppError extends Error {
   }
 }
 
-/** The functions' timeout in the stack (lib/constructs/softphone-functions.ts). */
-export const LAMBDA_TIMEOUT_MS = 10_000;
 /** API Gateway's payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.mp3': 'audio/mpeg',
-  '.wav': 'audio/wav',
-  '.wasm': 'application/wasm',
-};
-
-export function contentTypeFor(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
-
-type Handler = (event: unknown) => Promise<unknown>;
-
-/** The Lambda runtime's view of a call: the result must serialise to JSON; the function times out. */
-async function invokeLikeLambda(handler: Handler, event: unknown): Promise<LambdaOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new Error(`Task timed out after ${(LAMBDA_TIMEOUT_MS / 1000).toFixed(2)} seconds`);
-      err.name = 'Sandbox.Timedout';
-      reject(err);
-    }, LAMBDA_TIMEOUT_MS);
-  });
-  try {
-    const result = await Promise.race([handler(event), timeout]);
-    const text = JSON.stringify(result);
-    return { result: text === undefined ? null : (JSON.parse(text) as unknown) };
-  } catch (error) {
-    return { error };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-class BodyTooLargeError extends Error {}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -140,7 +80,7 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLargeError());
+        reject(new PayloadTooLargeError());
         req.resume();
         return;
       }
@@ -159,12 +99,6 @@ function rawHeaders(req: IncomingMessage): Record<string, string> {
 }
 
 const HOST_HEADER = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
-
-function send(res: ServerResponse, response: HttpResponse, head = false): void {
-  const body = Buffer.from(response.body, 'utf8');
-  res.writeHead(response.statusCode, { ...response.headers, 'Content-Length': String(body.length) });
-  res.end(head ? undefined : body);
-}
 
 async function prepareClientDir(opts: LocalAppOptions, registryPath: string, log: (line: string) => void): Promise<string> {
   if (opts.clientDir) return path.resolve(opts.clientDir);
@@ -212,7 +146,6 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   }
 
   const clientDir = await prepareClientDir(opts, registryPath, log);
-  const clientRoot = await realpath(clientDir).catch(() => path.resolve(clientDir));
 
   let local: LocalRegistry;
   try {
@@ -224,144 +157,31 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     throw new LocalAppError('registry', `The registry at ${registryPath} could not be started: ${(err as Error).message}`, { cause: err });
   }
 
-  const logger = new Logger({
-    serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'twilio-softphone-local',
-    logLevel: (env.POWERTOOLS_LOG_LEVEL ?? 'WARN') as 'WARN',
-  });
-  if (opts.log) {
-    // Handler logs (structured JSON lines) go to the caller's sink too, not straight to stdout.
-    const sink = opts.log;
-    const write = (line: unknown) => sink(String(line));
-    (logger as unknown as { console: Record<string, (line: unknown) => void> }).console = {
-      log: write, info: write, warn: write, error: write, debug: write, trace: write,
-    };
-  }
-  const deps: HandlerDeps = { registry: local.registry, credentials: staticCredentials(resolved.credentials), config, logger };
-  const handlers: Record<RouteId, Handler> = {
-    token: createTokenHandler(deps),
-    callIncoming: createIncomingCallHandler(deps),
-    callOutgoing: createOutgoingCallHandler(deps),
-  };
-
-  const stagePrefix = `/${STAGE_NAME}`;
+  const deps: HandlerDeps = { devices: local.devices, attempts: local.attempts, credentials: staticCredentials(resolved.credentials), config };
+  const handlers = buildHandlers(deps);
+  const handlerLog = jsonLineLog(log, { level: logLevelFrom(env.POWERTOOLS_LOG_LEVEL, 'WARN'), service: env.POWERTOOLS_SERVICE_NAME ?? 'twilio-softphone-local' });
   let baseUrl = '';
-
-  async function api(req: IncomingMessage, pathname: string, search: URLSearchParams, requestId: string): Promise<HttpResponse> {
-    const resourcePath = pathname.slice(stagePrefix.length) || '/';
-    const route: RouteSpec | undefined = ROUTES.find((r) => r.path === resourcePath);
-    // API Gateway answers an unknown resource or method with 403 "Missing Authentication Token" (DEFAULT_4XX here).
-    if (!route) return gatewayErrorResponse('DEFAULT_4XX', allowedOrigin, 403);
-    if (req.method === 'OPTIONS') {
-      return { statusCode: 204, headers: { 'Content-Type': 'application/json', ...preflightHeaders(allowedOrigin) }, body: '' };
-    }
-    if (req.method !== ROUTE_METHOD) return gatewayErrorResponse('DEFAULT_4XX', allowedOrigin, 403);
-
-    let body: string;
-    try {
-      body = await readBody(req);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) return gatewayErrorResponse('DEFAULT_4XX', allowedOrigin, 413);
-      throw err;
-    }
-    const headers = rawHeaders(req);
-    const hostHeader = req.headers.host ?? '';
-    const sourceIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const request: GatewayRequest = {
-      body,
-      headers,
-      query: Object.fromEntries(search),
-      pathParams: {},
-      context: createGatewayContext({
-        domainName: hostHeader,
-        domainPrefix: hostHeader.split('.')[0].split(':')[0],
-        path: pathname,
-        resourcePath: route.path,
-        stage: STAGE_NAME,
-        httpMethod: ROUTE_METHOD,
-        requestId,
-        extendedRequestId: requestId,
-        identity: { sourceIp, userAgent: req.headers['user-agent'] ?? '' },
-      }),
-      stageVariables: {},
-    };
-
-    let payload: string;
-    try {
-      const integration = integrationRequest(route, request, allowedOrigin);
-      if (!integration.ok) return integration.response;
-      payload = integration.payload;
-    } catch (err) {
-      log(`${requestId} request template failed: ${(err as Error).message}`);
-      return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
-    }
-    let event: unknown;
-    try {
-      event = JSON.parse(payload);
-    } catch {
-      // Lambda refuses a payload that is not JSON (InvalidRequestContentException): API Gateway answers 500.
-      log(`${requestId} the rendered request template is not JSON`);
-      return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
-    }
-    const outcome = await invokeLikeLambda(handlers[route.id], event);
-    try {
-      return integrationResponse(route, outcome, request, allowedOrigin);
-    } catch (err) {
-      log(`${requestId} response template failed: ${(err as Error).message}`);
-      return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
-    }
-  }
-
-  async function staticFile(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<number> {
-    const head = req.method === 'HEAD';
-    const plain = (status: number, text: string, extra: Record<string, string> = {}): number => {
-      send(res, { statusCode: status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...extra }, body: `${text}\n` }, head);
-      return status;
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
-    if (pathname === '/config.json') {
+  const handleApiRequest = createLocalGateway({ handlers, allowedOrigin: () => allowedOrigin, log: handlerLog });
+  const stagePrefix = `/${STAGE_NAME}`;
+  const site = await staticSite({
+    root: clientDir,
+    // config.json names the API at the address the page was reached at (127.0.0.1 or localhost alike).
+    config: (req) => {
       const hostHeader = req.headers.host;
-      const origin = hostHeader && HOST_HEADER.test(hostHeader) ? `http://${hostHeader}` : baseUrl;
-      send(res, { statusCode: 200, headers: { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': cacheControlFor(pathname) }, body: JSON.stringify({ apiBaseUrl: `${origin}${stagePrefix}` }) }, head);
-      return 200;
-    }
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(pathname);
-    } catch {
-      return plain(400, 'Bad Request');
-    }
-    if (decoded.includes('\0') || decoded.includes('\\') || decoded.split('/').some((s) => s === '..')) return plain(403, 'Forbidden');
-    let file = path.resolve(clientRoot, `.${decoded}`);
-    if (file !== clientRoot && !file.startsWith(clientRoot + path.sep)) return plain(403, 'Forbidden');
-    try {
-      let st = await stat(file);
-      if (st.isDirectory()) {
-        file = path.join(file, 'index.html');
-        st = await stat(file);
-      }
-      const real = await realpath(file);
-      if (!real.startsWith(clientRoot + path.sep) || !st.isFile()) return plain(404, 'Not Found');
-      res.writeHead(200, {
-        'Content-Type': contentTypeFor(file),
-        'Content-Length': String(st.size),
-        'Cache-Control': cacheControlFor(decoded),
-        'X-Content-Type-Options': 'nosniff',
-      });
-      if (head) {
-        res.end();
-      } else {
-        await new Promise<void>((resolve, reject) => {
-          createReadStream(real).on('error', reject).on('end', resolve).pipe(res);
-        });
-      }
-      return 200;
-    } catch {
-      if (res.headersSent) {
-        res.destroy();
-        return 500;
-      }
-      return plain(404, 'Not Found');
-    }
+      return { apiBaseUrl: `${hostHeader && HOST_HEADER.test(hostHeader) ? `http://${hostHeader}` : baseUrl}${stagePrefix}` };
+    },
+  });
+
+  function api(req: IncomingMessage, pathname: string, search: URLSearchParams, requestId: string): Promise<HttpResponse> {
+    return handleApiRequest({
+      method: req.method ?? 'GET',
+      path: pathname,
+      query: Object.fromEntries(search),
+      headers: rawHeaders(req),
+      readBody: () => readBody(req),
+      sourceIp: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+      requestId,
+    });
   }
 
   const server: Server = createServer((req, res) => {
@@ -376,7 +196,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     } catch {
       // keep '/'
     }
-    const isApi = pathname === stagePrefix || pathname.startsWith(`${stagePrefix}/`);
+    const isApi = isApiPath(pathname);
     const finish = (status: number) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log(`${new Date().toISOString()} ${req.method} ${pathname} ${status} ${ms.toFixed(1)}ms${isApi ? ` ${requestId}` : ''}`);
@@ -387,7 +207,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
           send(res, response);
           return response.statusCode;
         })
-      : staticFile(req, res, pathname);
+      : site(req, res, pathname);
     work.then(finish, (err: unknown) => {
       log(`${requestId} internal error: ${(err as Error)?.stack ?? String(err)}`);
       if (!res.headersSent) send(res, isApi ? gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500) : { statusCode: 500, headers: { 'Content-Type': 'text/plain' }, body: 'Internal Server Error\n' });
@@ -434,7 +254,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   return {
     url: baseUrl,
     apiBaseUrl,
-    registry: local.registry,
+    devices: local.devices,
     registryEndpoint: local.endpoint,
     credentialsSource: resolved.source,
     routeUrls,

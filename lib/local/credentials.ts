@@ -8,7 +8,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { credentialsFromEnv, parseCredentials, type TwilioCredentials } from '../../lambda/core/credentials';
+import { credentialsFromEnv, parseCredentials } from '../../lambda/core/credentials';
+import type { TwilioCredentials } from '../../lambda/ports';
 import { findRunningRegistry } from './registry-server';
 
 export type CredentialsSource = 'options' | 'environment' | 'development';

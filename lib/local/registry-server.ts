@@ -1,6 +1,6 @@
 /**
  * The local device registry: an embedded dynalite server (the real DynamoDB protocol on LevelDB) persisted at
- * `SOFTPHONE_REGISTRY` (default `.local/registry`), reached with the handlers' own `DynamoRegistry`.
+ * `SOFTPHONE_REGISTRY` (default `.local/registry`), reached with the handlers' own DynamoDB adapters.
  *
  * LevelDB is single-process: whoever opens the directory holds an OS lock on `<registry>/LOCK` until it closes
  * or dies. So exactly one process embeds dynalite at a time, and the others talk to it over HTTP:
@@ -26,8 +26,10 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { createDynamoClient, DynamoRegistry } from '../../lambda/core/registry';
-import { createTableInputs } from '../../lambda/core/registry-schema';
+import { createDynamoClient } from '../../lambda/adapters/dynamo';
+import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
+import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
+import { createTableInputs } from '../../lambda/adapters/registry-schema';
 
 /** Table names inside the local registry. */
 export const LOCAL_DEVICES_TABLE = 'softphone-devices';
@@ -90,7 +92,8 @@ export class RegistryInUseError extends Error {
 }
 
 export interface LocalRegistry {
-  registry: DynamoRegistry;
+  devices: DynamoDeviceDirectory;
+  attempts: DynamoAttemptStore;
   client: DynamoDBClient;
   /** `http://127.0.0.1:<port>` of the dynalite server in use. */
   endpoint: string;
@@ -113,8 +116,12 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
   });
 }
 
-function registryFor(client: DynamoDBClient): DynamoRegistry {
-  return new DynamoRegistry({ client, devicesTable: LOCAL_DEVICES_TABLE, attemptsTable: LOCAL_ATTEMPTS_TABLE });
+/** The local registry's two stores, over one client. */
+function storesFor(client: DynamoDBClient): { devices: DynamoDeviceDirectory; attempts: DynamoAttemptStore } {
+  return {
+    devices: new DynamoDeviceDirectory({ client, table: LOCAL_DEVICES_TABLE }),
+    attempts: new DynamoAttemptStore({ client, table: LOCAL_ATTEMPTS_TABLE }),
+  };
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -281,7 +288,7 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
   await writeFile(endpointFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 }).catch(() => undefined);
   let closed: Promise<void> | undefined;
   return {
-    registry: registryFor(client),
+    ...storesFor(client),
     client,
     endpoint,
     mode: 'embedded',
@@ -317,7 +324,7 @@ export async function openLocalRegistry(registryPath: string, owner = 'device CL
   if (running) {
     const client = localDynamoClient(running.endpoint);
     return {
-      registry: registryFor(client),
+      ...storesFor(client),
       client,
       endpoint: running.endpoint,
       mode: 'shared',

@@ -9,32 +9,9 @@ import {
   PutSecretValueCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { CREDENTIAL_FIELDS, type TwilioCredentials } from '../../lambda/core/credentials';
-
-export const DEFAULT_STACK_NAME = 'TwilioSoftphoneStack';
-
-/** The stack outputs of docs/architecture.md, by CfnOutput id. */
-export interface StackOutputs {
-  ApiUrl: string;
-  TokenUrl: string;
-  IncomingCallWebhookUrl: string;
-  OutgoingCallWebhookUrl: string;
-  SoftphoneUrl: string;
-  DevicesTableName: string;
-  AttemptsTableName: string;
-  TwilioSecretName: string;
-}
-
-export const OUTPUT_IDS: readonly (keyof StackOutputs)[] = [
-  'ApiUrl',
-  'TokenUrl',
-  'IncomingCallWebhookUrl',
-  'OutgoingCallWebhookUrl',
-  'SoftphoneUrl',
-  'DevicesTableName',
-  'AttemptsTableName',
-  'TwilioSecretName',
-];
+import { CREDENTIAL_FIELDS } from '../../lambda/core/credentials';
+import { STACK_OUTPUT_IDS, type StackOutputs } from '../../lambda/core/settings';
+import type { TwilioCredentials } from '../../lambda/ports';
 
 /**
  * Stack states whose outputs are those of a finished deployment (CloudFormation `StackStatus`): created, updated
@@ -106,10 +83,10 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
   const found: Partial<StackOutputs> = {};
   for (const output of stack.Outputs ?? []) {
     const key = output.OutputKey ?? '';
-    const id = OUTPUT_IDS.find((candidate) => key === candidate || new RegExp(`^${candidate}[0-9A-F]{8}$`).test(key));
+    const id = STACK_OUTPUT_IDS.find((candidate) => key === candidate || new RegExp(`^${candidate}[0-9A-F]{8}$`).test(key));
     if (id && output.OutputValue) found[id] = output.OutputValue;
   }
-  const missing = OUTPUT_IDS.filter((id) => !found[id]);
+  const missing = STACK_OUTPUT_IDS.filter((id) => !found[id]);
   if (missing.length > 0) {
     throw new StackOutputsError(
       `Stack ${stackName} has no output ${missing.join(', ')}`,

@@ -1,6 +1,6 @@
 /** Argument parsing, prompts and AWS client wiring shared by bin/twilio-setup.ts and bin/doctor.ts. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_STACK_NAME } from './aws';
+import { DEFAULT_STACK_NAME } from '../../lambda/core/settings';
 import { DEFAULT_FRIENDLY_NAME } from './setup';
 
 export const SETUP_USAGE = `Usage: npm run twilio:setup -- [options]

@@ -9,16 +9,16 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoRegistry } from '../../lambda/core/registry';
-import type { StackOutputs } from './aws';
+import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
+import type { StackOutputs } from '../../lambda/core/settings';
 import { twilioApiBaseUrl, twilioClientFactory, type TwilioClientFactory } from './twilio-client';
 
 export interface OpsClients {
   cfn: CloudFormationClient;
   secrets: SecretsManagerClient;
   twilio: TwilioClientFactory;
-  /** The deployed registry named by the stack outputs. */
-  registry: (outputs: StackOutputs) => DynamoRegistry;
+  /** The deployed device directory named by the stack outputs. */
+  registry: (outputs: StackOutputs) => DynamoDeviceDirectory;
   /** TWILIO_API_BASE_URL when set. */
   twilioApiBaseUrl?: string;
   /** The region the clients use (`--region`, else the SDK's chain); undefined when none is configured. */
@@ -36,7 +36,7 @@ export function opsClients(opts: { region?: string }, env: NodeJS.ProcessEnv = p
     cfn,
     secrets,
     twilio: twilioClientFactory({ apiBaseUrl }),
-    registry: (outputs) => new DynamoRegistry({ client: dynamo, devicesTable: outputs.DevicesTableName, attemptsTable: outputs.AttemptsTableName }),
+    registry: (outputs) => new DynamoDeviceDirectory({ client: dynamo, table: outputs.DevicesTableName }),
     twilioApiBaseUrl: apiBaseUrl,
     region: async () => {
       try {

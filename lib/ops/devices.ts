@@ -1,9 +1,9 @@
 /** The device registry as `twilio:setup` uses it: the real registry and the device CLI's `addDevice`. */
-import type { Registry } from '../../lambda/core/registry';
+import type { DeviceDirectory } from '../../lambda/ports';
 import { addDevice } from '../devices/device-admin';
 import type { DevicePort } from './setup';
 
-export function registryDevicePort(registry: Registry): DevicePort {
+export function registryDevicePort(registry: DeviceDirectory): DevicePort {
   return {
     findByNumber: (phoneNumber) => registry.findByNumber(phoneNumber),
     add: async ({ number, clientName }) => {

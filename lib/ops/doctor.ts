@@ -11,10 +11,10 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { TEMPORARILY_UNAVAILABLE_MESSAGE } from '../../lambda/core/twiml';
-import {
-  CREDENTIAL_FIELDS, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENTIALS_MAX_AGE_SECONDS, type TwilioCredentials,
-} from '../../lambda/core/credentials';
-import { awsErrorAdvice, credentialProblems, DEFAULT_STACK_NAME, readSecret, readStackOutputs, StackOutputsError, type StackOutputs } from './aws';
+import { CREDENTIAL_FIELDS, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENTIALS_MAX_AGE_SECONDS } from '../../lambda/core/credentials';
+import { DEFAULT_STACK_NAME, type StackOutputs } from '../../lambda/core/settings';
+import type { TwilioCredentials } from '../../lambda/ports';
+import { awsErrorAdvice, credentialProblems, readSecret, readStackOutputs, StackOutputsError } from './aws';
 import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
 export interface Check {

@@ -32,20 +32,18 @@ describe('routes', () => {
   it('are the walkthrough API with its function names', () => {
     expect(API_NAME).toBe('twilio_on_aws');
     expect(STAGE_NAME).toBe('prod');
-    expect(ROUTES.map((r) => [r.id, r.path, r.functionName, r.entry, r.requestContentType])).toEqual([
-      ['token', '/twilio/retrieve_capability_token', 'TwilioRetrieveCapabilityToken', 'lambda/retrieve-capability-token.ts', 'application/json'],
+    expect(ROUTES.map((r) => [r.id, r.path, r.functionName, r.requestContentType])).toEqual([
+      ['token', '/twilio/retrieve_capability_token', 'TwilioRetrieveCapabilityToken', 'application/json'],
       [
         'callIncoming',
         '/twilio/retrieve_twiml/call_incoming',
         'TwilioRetrieveTwimlCallIncoming',
-        'lambda/call-incoming.ts',
         'application/x-www-form-urlencoded',
       ],
       [
         'callOutgoing',
         '/twilio/retrieve_twiml/call_outgoing',
         'TwilioRetrieveTwimlCallOutgoing',
-        'lambda/call-outgoing.ts',
         'application/x-www-form-urlencoded',
       ],
     ]);

@@ -13,7 +13,8 @@ import {
   AWS_SDK_EXTERNALS,
   LAMBDA_ALIASES,
   LAMBDA_NODE_TARGET,
-  lambdaBundlingOptions,
+  LAMBDA_ENTRY,
+  routeBundlingOptions,
   lambdaEsbuildOptions,
 } from '../../lib/lambda-bundling';
 import { LAMBDA_ENTRIES, buildLambdaBundle, bundleComposition, coldInitOnce, moduleOf } from '../../lib/bench/lambdas';
@@ -25,7 +26,11 @@ jest.setTimeout(30_000);
 
 describe('lib/lambda-bundling: one definition for the CDK and the benchmark', () => {
   it('gives the CDK and esbuild the same settings', () => {
-    const es = lambdaEsbuildOptions('lambda/call-incoming.ts', '/tmp/out/index.js');
+    const es = lambdaEsbuildOptions('callIncoming', '/tmp/out/index.js');
+    const lambdaBundlingOptions = routeBundlingOptions('callIncoming');
+    expect(es.entryPoints).toEqual([LAMBDA_ENTRY]);
+    expect(lambdaBundlingOptions.define).toEqual(es.define);
+    expect(es.define).toEqual({ SOFTPHONE_ROUTE_ID: '"callIncoming"' });
     expect(LAMBDA_NODE_TARGET).toBe('node24');
     expect(lambdaBundlingOptions.target).toBe(es.target);
     expect(lambdaBundlingOptions.minify).toBe(true);
@@ -47,9 +52,9 @@ describe('lib/lambda-bundling: one definition for the CDK and the benchmark', ()
   });
 
   it('lets experiments flip the AWS SDK choice without touching the deployed settings', () => {
-    expect(lambdaEsbuildOptions('e.ts', 'o.js', { externalAwsSdk: true }).external).toEqual(AWS_SDK_EXTERNALS);
-    expect(lambdaEsbuildOptions('e.ts', 'o.js', { externalAwsSdk: false }).external).toEqual([]);
-    expect(lambdaEsbuildOptions('e.ts', 'o.js').metafile).toBe(false);
+    expect(lambdaEsbuildOptions('token', 'o.js', { externalAwsSdk: true }).external).toEqual(AWS_SDK_EXTERNALS);
+    expect(lambdaEsbuildOptions('token', 'o.js', { externalAwsSdk: false }).external).toEqual([]);
+    expect(lambdaEsbuildOptions('token', 'o.js').metafile).toBe(false);
   });
 });
 
@@ -63,8 +68,8 @@ describe('benchmark pieces', () => {
   });
 
   it('bundles an entry into one file that loads in a fresh node process and exports a handler', async () => {
-    const entry = LAMBDA_ENTRIES.find((e) => e.kind === 'incoming')!;
-    const built = await buildLambdaBundle(entry.entry, path.join(work, 'incoming'));
+    const entry = LAMBDA_ENTRIES.find((e) => e.route === 'callIncoming')!;
+    const built = await buildLambdaBundle(entry.route, path.join(work, 'incoming'));
     expect(built.bytes).toBeGreaterThan(1000);
     const shares = bundleComposition(built.metafile);
     expect(shares.length).toBeGreaterThan(1);

@@ -69,7 +69,7 @@ beforeAll(async () => {
     log: () => undefined,
   });
   apiBaseUrl = app.apiBaseUrl;
-  ({ secret } = await addDevice(app.registry, { number: MY_NUMBER, clientName: CLIENT_NAME, label: 'e2e' }));
+  ({ secret } = await addDevice(app.devices, { number: MY_NUMBER, clientName: CLIENT_NAME, label: 'e2e' }));
 
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 460, height: 760 }, deviceScaleFactor: 1, locale: 'ja-JP' });

@@ -69,7 +69,9 @@ describe('npx cdk synth (real CLI, offline, no AWS credentials)', () => {
       expect(js.length / js.split('\n').length).toBeGreaterThan(500);
       // Bundled with lib/lambda-bundling.ts's alias: environment credentials, not the SDK's whole default chain.
       const sources: string[] = JSON.parse(readFileSync(path.join(dir, 'index.js.map'), 'utf8')).sources;
-      expect(sources.some((s) => s.endsWith('lambda/core/env-credential-provider.ts'))).toBe(true);
+      expect(sources.some((s) => s.endsWith('lambda/adapters/env-credential-provider.ts'))).toBe(true);
+      // The one entry, built per function: exactly one handler module in each bundle.
+      expect(sources.filter((s) => /lambda\/handlers\/(token|incoming-call|outgoing-call)\.ts$/.test(s))).toHaveLength(1);
       expect(sources.filter((s) => /credential-provider-(node|ini|sso)\//.test(s))).toEqual([]);
     }
   });

@@ -1,5 +1,5 @@
 /** Context keys: parsing/validation, and one synth with every key overridden. */
-import { stackPropsFromContext, type ContextKey } from '../../lib/constructs/context';
+import { stackPropsFromContext, type ContextKey } from '../../lib/config/context';
 import { flatten, resourcesOf, synthesize, type Synthesized } from './synth';
 
 const parse = (ctx: Partial<Record<ContextKey, unknown>>) => stackPropsFromContext((k) => ctx[k]);

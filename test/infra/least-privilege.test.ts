@@ -9,7 +9,7 @@ import { ROUTES, type RouteId } from '../../lib/api/routes';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler } from '../../lambda/handlers/token';
-import { DEVICE_SECRET, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, type Dynalite } from '../lambda/helpers';
+import { callable, DEVICE_SECRET, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, type Dynalite } from '../lambda/helpers';
 import { flatten, resourcesOf, synthesize, type Synthesized } from './synth';
 
 let s: Synthesized;
@@ -31,7 +31,7 @@ function recordCalls(client: DynamoDBClient): void {
 beforeAll(async () => {
   s = synthesize();
   db = await startDynalite();
-  await registerDevice(db.registry);
+  await registerDevice(db.devices);
   recordCalls(db.client);
 }, 60_000);
 afterAll(async () => {
@@ -41,18 +41,18 @@ afterAll(async () => {
 /** Runs a route's handler over its success and refusal paths; returns the registry calls it made. */
 async function exercise(route: RouteId): Promise<Set<string>> {
   calls.length = 0;
-  const deps = makeDeps(db.registry);
+  const deps = makeDeps(db);
   if (route === 'token') {
-    const handler = createTokenHandler(deps, { dummyScryptParams: TEST_SCRYPT });
+    const handler = callable(createTokenHandler(deps, { dummyScryptParams: TEST_SCRYPT }));
     await handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET });
     await handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: 'wrong' }).catch(() => undefined);
     await handler({ twilioPhoneNumber: '+81-50-9999-0000', deviceSecret: 'wrong' }).catch(() => undefined);
   } else if (route === 'callIncoming') {
-    const handler = createIncomingCallHandler(deps);
+    const handler = callable(createIncomingCallHandler(deps));
     await handler(signedEvent(INCOMING_RESOURCE, { To: '+815031234567', From: '+819059876543' }));
     await handler(signedEvent(INCOMING_RESOURCE, { To: '+815099990000', From: '+819059876543' }));
   } else {
-    const handler = createOutgoingCallHandler(deps);
+    const handler = callable(createOutgoingCallHandler(deps));
     const dial = await handler(signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81-90-5987-6543' }));
     expect(dial).toContain('<Number>+819059876543</Number>'); // the path really reached the registry and dialled
     await handler(signedEvent(OUTGOING_RESOURCE, { From: 'client:Nobody', callOutgoingPhoneNumber: '+81-90-5987-6543' }));

@@ -17,7 +17,7 @@ import {
   TOKEN_REQUEST_MODEL_NAME,
   routeById,
 } from '../../lib/api/routes';
-import { ATTEMPTS_KEY, ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, DEVICE_KEY } from '../../lambda/core/registry-schema';
+import { ATTEMPTS_KEY, ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, DEVICE_KEY } from '../../lambda/adapters/registry-schema';
 import { flatten, resourcesOf, synthesize, type CfnResource, type Synthesized } from './synth';
 
 let s: Synthesized;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { stackPropsFromContext, type ContextKey } from '../../lib/constructs/context';
+import { stackPropsFromContext, type ContextKey } from '../../lib/config/context';
 import { TwilioSoftphoneStack } from '../../lib/softphone-stack';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');

@@ -1,5 +1,5 @@
 /**
- * The deployed artifacts: each entry bundled with the stack's own settings (`lib/lambda-bundling.ts`, the
+ * The deployed artifacts: each route's function bundled with the stack's own settings (`lib/lambda-bundling.ts`, the
  * same options the CDK passes to esbuild), then loaded in a fresh Node.js process the way the Lambda runtime
  * loads it: credentials only from the environment (as Lambda provides them), DynamoDB on dynalite, and
  * Secrets Manager on a local fake of its JSON API (an AWS cloud endpoint, so faked).
@@ -12,11 +12,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
+import { ROUTES, type RouteId } from '../../lib/api/routes';
 import { lambdaEsbuildOptions } from '../../lib/lambda-bundling';
 import { DEVICE_SECRET, FAKE_CREDS, INCOMING_RESOURCE, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, type Dynalite } from './helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
-const ENTRIES = { token: 'lambda/retrieve-capability-token.ts', incoming: 'lambda/call-incoming.ts', outgoing: 'lambda/call-outgoing.ts' } as const;
+/** Each handler's own module, by route (lambda/handlers/index.ts). */
+const HANDLER_MODULES: Record<RouteId, string> = { token: 'token.ts', callIncoming: 'incoming-call.ts', callOutgoing: 'outgoing-call.ts' };
 const run = promisify(execFile);
 
 let db: Dynalite;
@@ -34,7 +36,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 beforeAll(async () => {
   db = await startDynalite();
-  await registerDevice(db.registry);
+  await registerDevice(db.devices);
   dir = await mkdtemp(path.join(tmpdir(), 'softphone-bundles-'));
   secretsManager = createServer(async (req, res) => {
     const body = await readBody(req);
@@ -44,10 +46,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
   secretsEndpoint = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;
-  for (const [name, entry] of Object.entries(ENTRIES)) {
-    const file = path.join(dir, name, 'index.js');
-    const result = await build({ ...lambdaEsbuildOptions(path.join(ROOT, entry), file), absWorkingDir: ROOT, metafile: true, logLevel: 'silent' });
-    bundles[name] = { file, metafile: result.metafile! };
+  for (const { id } of ROUTES) {
+    const file = path.join(dir, id, 'index.js');
+    const result = await build({ ...lambdaEsbuildOptions(id, file), absWorkingDir: ROOT, metafile: true, logLevel: 'silent' });
+    bundles[id] = { file, metafile: result.metafile! };
   }
 }, 60_000);
 
@@ -57,18 +59,35 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-/** Loads a bundle in a fresh process, as the Lambda runtime would, and invokes its handler once. */
-async function invoke(name: keyof typeof ENTRIES, event: unknown): Promise<{ result?: unknown; error?: string }> {
-  const script = `require(${JSON.stringify(bundles[name].file)}).handler(JSON.parse(process.argv[1])).then(
-    (result) => process.stdout.write(JSON.stringify({ result })),
-    (err) => process.stdout.write(JSON.stringify({ error: err.message })))`;
-  const { stdout } = await run(process.execPath, ['-e', script, JSON.stringify(event)], {
+/** A Lambda context as the runtime passes it (the fields Powertools reads). */
+const CONTEXT = {
+  functionName: 'TwilioRetrieveCapabilityToken',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:TwilioRetrieveCapabilityToken',
+  memoryLimitInMB: '1024',
+  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+  logGroupName: '/aws/lambda/TwilioRetrieveCapabilityToken',
+  logStreamName: '2024/01/01/[$LATEST]abc',
+};
+
+/**
+ * Loads a bundle in a fresh process, as the Lambda runtime would, and invokes its handler once with a Lambda
+ * context; returns its result or error and its log lines (JSON on stdout).
+ */
+async function invoke(route: RouteId, event: unknown, logLevel = 'SILENT'): Promise<{ result?: unknown; error?: string; logs: Record<string, unknown>[] }> {
+  const script = `const write = process.stdout.write.bind(process.stdout);
+    require(${JSON.stringify(bundles[route].file)}).handler(JSON.parse(process.argv[1]), JSON.parse(process.argv[2])).then(
+    (result) => write('\\n' + JSON.stringify({ outcome: { result } })),
+    (err) => write('\\n' + JSON.stringify({ outcome: { error: err.message } })))`;
+  const { stdout } = await run(process.execPath, ['-e', script, JSON.stringify(event), JSON.stringify(CONTEXT)], {
     env: {
       PATH: process.env.PATH,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIDBUNDLETEST',
       AWS_SECRET_ACCESS_KEY: 'bundle-test-secret-not-real',
       AWS_SESSION_TOKEN: 'bundle-test-session',
+      // set by the Lambda runtime; Powertools reports cold starts only for on-demand environments
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsEndpoint,
       // No shared config or credentials files: the environment is the only source, as in Lambda.
@@ -77,26 +96,52 @@ async function invoke(name: keyof typeof ENTRIES, event: unknown): Promise<{ res
       DEVICES_TABLE: db.devicesTable,
       ATTEMPTS_TABLE: db.attemptsTable,
       TWILIO_SECRET_ID: 'twilio',
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_LOG_LEVEL: logLevel,
     },
   });
-  return JSON.parse(stdout);
+  const lines = stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const outcome = lines.pop()!.outcome as { result?: unknown; error?: string };
+  return { ...outcome, logs: lines };
 }
 
+/** The source files with code in a bundle (the metafile's `inputs` also lists files parsed, then dropped). */
+function bundled(route: RouteId): string[] {
+  const output = Object.values(bundles[route].metafile.outputs).find((o) => o.entryPoint)!;
+  return Object.entries(output.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([file]) => file);
+}
+
+test('one entry for every function: each bundle holds its own handler and none of the others', () => {
+  for (const { id } of ROUTES) {
+    const handlers = bundled(id).filter((i) => i.startsWith('lambda/handlers/'));
+    const own = `lambda/handlers/${HANDLER_MODULES[id]}`;
+    expect(handlers).toContain(own);
+    for (const other of Object.values(HANDLER_MODULES).filter((m) => m !== HANDLER_MODULES[id])) expect(handlers).not.toContain(`lambda/handlers/${other}`);
+  }
+});
+
+test('every log line of an invocation carries the request id, the cold-start flag and the route', async () => {
+  const { result, logs } = await invoke('token', { twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET }, 'INFO');
+  expect(result).toMatchObject({ success: true });
+  expect(logs.length).toBeGreaterThan(0);
+  for (const line of logs) expect(line).toMatchObject({ function_request_id: CONTEXT.awsRequestId, cold_start: true, route: 'token', function_name: CONTEXT.functionName });
+  expect(logs.map((l) => l.message)).toContain('token issued');
+  expect(JSON.stringify(logs)).not.toContain(DEVICE_SECRET);
+});
+
 test('the SDK default credential chain is replaced by environment credentials in every bundle', () => {
-  for (const { metafile } of Object.values(bundles)) {
-    const inputs = Object.keys(metafile.inputs);
-    expect(inputs.some((i) => i.endsWith('lambda/core/env-credential-provider.ts'))).toBe(true);
+  for (const { id } of ROUTES) {
+    const inputs = bundled(id);
+    expect(inputs.some((i) => i.endsWith('lambda/adapters/env-credential-provider.ts'))).toBe(true);
     expect(inputs.filter((i) => /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity)|nested-clients)\//.test(i))).toEqual([]);
   }
 });
 
 test('phone metadata: none on the incoming path, min for sign-in, max (number types) only for outgoing calls', () => {
-  const metadataOf = (name: string) => Object.keys(bundles[name].metafile.inputs).filter((i) => /libphonenumber-js\/metadata\.\w+\.json/.test(i));
-  const libphonenumberIn = (name: string) => Object.keys(bundles[name].metafile.inputs).some((i) => i.includes('node_modules/libphonenumber-js/'));
-  expect(libphonenumberIn('incoming')).toBe(false);
+  const metadataOf = (route: RouteId) => bundled(route).filter((i) => /libphonenumber-js\/metadata\.\w+\.json/.test(i));
+  const libphonenumberIn = (route: RouteId) => bundled(route).some((i) => i.includes('node_modules/libphonenumber-js/'));
+  expect(libphonenumberIn('callIncoming')).toBe(false);
   expect(metadataOf('token')).toEqual([expect.stringMatching(/metadata\.min\.json/)]);
-  expect(metadataOf('outgoing')).toEqual([expect.stringMatching(/metadata\.max\.json/)]);
+  expect(metadataOf('callOutgoing')).toEqual([expect.stringMatching(/metadata\.max\.json/)]);
 });
 
 test('the bundled token handler signs in with environment credentials only', async () => {
@@ -110,15 +155,15 @@ test('the bundled token handler signs in with environment credentials only', asy
 });
 
 test('the bundled TwiML handlers answer signed webhooks and refuse unsigned ones', async () => {
-  const incoming = await invoke('incoming', signedEvent(INCOMING_RESOURCE, { To: '+815031234567', From: '+819059876543' }));
+  const incoming = await invoke('callIncoming', signedEvent(INCOMING_RESOURCE, { To: '+815031234567', From: '+819059876543' }));
   expect(incoming.result).toBe(
     '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>',
   );
-  const outgoing = await invoke('outgoing', signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81-90-5987-6543' }));
+  const outgoing = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81-90-5987-6543' }));
   expect(outgoing.result).toBe(
     '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+815031234567"><Number>+819059876543</Number></Dial></Response>',
   );
-  const premium = await invoke('outgoing', signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81 990 123 456' }));
+  const premium = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81 990 123 456' }));
   expect(premium.result).toMatch(/<Say[^>]*>.+<\/Say><Hangup\/><\/Response>$/);
-  expect(await invoke('incoming', { params: { To: '+815031234567' }, signature: '' })).toEqual({ error: '[403] Forbidden' });
+  expect(await invoke('callIncoming', { params: { To: '+815031234567' }, signature: '' })).toMatchObject({ error: '[403] Forbidden' });
 });

@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { createVoiceAccessToken } from '../../lambda/core/access-token';
-import { loadConfig } from '../../lambda/core/config';
+import { loadConfig } from '../../lambda/core/settings';
 import { DEFAULT_SCRYPT_PARAMS, generateDeviceSecret, hashDeviceSecret, hashParams, verifyDeviceSecret } from '../../lambda/core/device-secret';
 import { forbidden, parseHttpErrorMessage, tokenError } from '../../lambda/core/http-error';
 import fc from 'fast-check';

@@ -6,14 +6,15 @@ import { GetSecretValueCommand, InternalServiceError, SecretsManagerClient } fro
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import jwt from 'jsonwebtoken';
+import { secretsManagerCredentials } from '../../lambda/adapters/secrets-manager-credentials';
 import {
   CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENTIALS_MAX_AGE_SECONDS, CREDENTIALS_RETRY_AFTER_FAILURE_SECONDS,
-  secretsManagerCredentials, type TwilioCredentials,
 } from '../../lambda/core/credentials';
+import type { TwilioCredentials } from '../../lambda/ports';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler } from '../../lambda/handlers/token';
-import {
+import { callable,
   DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, FAKE_CREDS, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice,
   signedEvent, startDynalite, TEST_SCRYPT, testConfig, type Dynalite,
 } from './helpers';
@@ -40,7 +41,7 @@ const fetches = () => smMock.commandCalls(GetSecretValueCommand).length;
 
 beforeAll(async () => {
   db = await startDynalite();
-  await registerDevice(db.registry);
+  await registerDevice(db.devices);
 });
 afterAll(async () => {
   smMock.restore();
@@ -55,12 +56,12 @@ beforeEach(() => {
 
 function handlers() {
   const credentials = secretsManagerCredentials('twilio/test', { now });
-  const deps = makeDeps(db.registry, { credentials, now: () => new Date(clock) });
+  const deps = makeDeps(db, { credentials, clock: () => new Date(clock) });
   return {
     credentials,
-    incoming: createIncomingCallHandler(deps),
-    outgoing: createOutgoingCallHandler(deps),
-    token: createTokenHandler(deps, { dummyScryptParams: TEST_SCRYPT }),
+    incoming: callable(createIncomingCallHandler(deps)),
+    outgoing: callable(createOutgoingCallHandler(deps)),
+    token: callable(createTokenHandler(deps, { dummyScryptParams: TEST_SCRYPT })),
   };
 }
 const incomingEvent = (authToken: string) => signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER }, { authToken });
@@ -186,7 +187,7 @@ describe('Auth Token rotation and webhook signatures', () => {
 
   test('with signature validation off, nothing is read for signatures', async () => {
     const credentials = secretsManagerCredentials('twilio/test', { now });
-    const incoming = createIncomingCallHandler(makeDeps(db.registry, { credentials, config: testConfig({ validateWebhookSignatures: false }) }));
+    const incoming = callable(createIncomingCallHandler(makeDeps(db, { credentials, config: testConfig({ validateWebhookSignatures: false }) })));
     await expect(incoming(forged())).resolves.toContain('<Client>DeviceId_0001</Client>');
     expect(fetches()).toBe(0);
   });

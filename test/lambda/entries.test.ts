@@ -1,17 +1,16 @@
 /**
- * The Lambda entry points: deps from the environment (DynamoDB endpoint pointed at dynalite via the SDK's
- * standard AWS_ENDPOINT_URL_DYNAMODB; Secrets Manager mocked), and cold-start hygiene of their bundles.
+ * The handlers in the Lambda runtime (`lambda/adapters/lambda-runtime.ts` over the handler table): deps built
+ * from the function's environment on first use (DynamoDB pointed at dynalite through the SDK's standard
+ * AWS_ENDPOINT_URL_DYNAMODB; Secrets Manager mocked), one secret fetch per container, and the table itself.
  */
-import path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { build } from 'esbuild';
-import { depsFromEnvironment } from '../../lambda/handlers/environment';
+import { depsFromEnvironment, lambdaHandler } from '../../lambda/adapters/lambda-runtime';
+import * as HANDLERS from '../../lambda/handlers';
+import { HANDLER_TABLE } from '../../lambda/handlers/table';
+import { ROUTES } from '../../lib/api/routes';
 import { DEVICE_SECRET, FAKE_CREDS, INCOMING_RESOURCE, registerDevice, signedEvent, startDynalite, type Dynalite } from './helpers';
-
-const ENTRIES = ['lambda/retrieve-capability-token.ts', 'lambda/call-incoming.ts', 'lambda/call-outgoing.ts'];
-const ROOT = path.resolve(__dirname, '../..');
 
 let db: Dynalite;
 const saved = { ...process.env };
@@ -19,7 +18,7 @@ const sm = mockClient(SecretsManagerClient);
 
 beforeAll(async () => {
   db = await startDynalite();
-  await registerDevice(db.registry); // cheap test hash; verification reads the cost from the hash
+  await registerDevice(db.devices); // cheap test hash; verification reads the cost from the hash
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDTESTFAKE',
@@ -38,15 +37,20 @@ afterAll(async () => {
   await db.close();
 });
 
-test('entries export handlers that build their deps from the environment on first use; one secret fetch', async () => {
-  const token = await import('../../lambda/retrieve-capability-token');
-  const incoming = await import('../../lambda/call-incoming');
-  const outgoing = await import('../../lambda/call-outgoing');
-  await expect(token.handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true, identity: 'DeviceId_0001' });
-  await expect(token.handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
-  await expect(incoming.handler(signedEvent(INCOMING_RESOURCE, { To: '+815031234567' }))).resolves.toContain('<Client>DeviceId_0001</Client>');
-  await expect(outgoing.handler({ params: {}, signature: '' })).rejects.toThrow('[403] Forbidden');
-  // One fetch per container (= per entry module here): token and incoming each fetched once; outgoing too.
+test('the handler table has exactly one factory per route, named by its RouteId', () => {
+  expect(Object.keys(HANDLERS).sort()).toEqual(ROUTES.map((r) => r.id).sort());
+  for (const r of ROUTES) expect(typeof HANDLER_TABLE[r.id]).toBe('function');
+});
+
+test('each route handler builds its deps from the environment on first use; one secret fetch per container', async () => {
+  const token = lambdaHandler('token', HANDLER_TABLE.token);
+  const incoming = lambdaHandler('callIncoming', HANDLER_TABLE.callIncoming);
+  const outgoing = lambdaHandler('callOutgoing', HANDLER_TABLE.callOutgoing);
+  await expect(token({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true, identity: 'DeviceId_0001' });
+  await expect(token({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
+  await expect(incoming(signedEvent(INCOMING_RESOURCE, { To: '+815031234567' }))).resolves.toContain('<Client>DeviceId_0001</Client>');
+  await expect(outgoing({ params: {}, signature: '' })).rejects.toThrow('[403] Forbidden');
+  // One fetch per container (= per lambdaHandler here), the second token request served from the cache.
   expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 3);
 });
 
@@ -54,21 +58,4 @@ test('missing environment gives a clear error', () => {
   expect(() => depsFromEnvironment({ ATTEMPTS_TABLE: 'a', TWILIO_SECRET_ID: 's' })).toThrow('The environment variable DEVICES_TABLE is not set');
   expect(() => depsFromEnvironment({ DEVICES_TABLE: 'd', ATTEMPTS_TABLE: 'a' })).toThrow('TWILIO_SECRET_ID');
   expect(() => depsFromEnvironment({ DEVICES_TABLE: 'd', ATTEMPTS_TABLE: 'a', TWILIO_SECRET_ID: 's', TOKEN_TTL_SECONDS: '999999' })).toThrow('TOKEN_TTL_SECONDS');
-});
-
-test.each(ENTRIES)('%s bundles without the root twilio module (deep imports only)', async (entry) => {
-  const result = await build({
-    entryPoints: [path.join(ROOT, entry)],
-    bundle: true,
-    write: false,
-    platform: 'node',
-    format: 'cjs',
-    mainFields: ['module', 'main'],
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const inputs = Object.keys(result.metafile.inputs);
-  const twilio = inputs.filter((i) => i.includes('node_modules/twilio/'));
-  expect(twilio.length).toBeGreaterThan(0);
-  expect(twilio.filter((i) => i.includes('twilio/lib/rest/') || /twilio\/lib\/index\.js$/.test(i) || i.includes('twilio/lib/base/'))).toEqual([]);
 });

@@ -11,18 +11,20 @@ import { GetSecretValueCommand, InternalServiceError, ResourceNotFoundException 
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { awsClientConfig, AWS_MAX_ATTEMPTS, AWS_REQUEST_TIMEOUT_MS } from '../../lambda/core/aws-clients';
-import { credentialsFromEnv, secretsManagerCredentials, staticCredentials } from '../../lambda/core/credentials';
+import { awsClientConfig, AWS_MAX_ATTEMPTS, AWS_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/aws-clients';
+import { createDynamoClient } from '../../lambda/adapters/dynamo';
+import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
+import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
+import { secretsManagerCredentials } from '../../lambda/adapters/secrets-manager-credentials';
+import { credentialsFromEnv, staticCredentials } from '../../lambda/core/credentials';
 import { hashDeviceSecret } from '../../lambda/core/device-secret';
-import { createDynamoClient, DynamoRegistry } from '../../lambda/core/registry';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler, UNAVAILABLE_MESSAGE } from '../../lambda/handlers/token';
 import {
-  captureOutput, DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, FAKE_CREDS, INCOMING_RESOURCE, makeDeps,
-  OUTGOING_RESOURCE, signedEvent, silentLogger, TEST_SCRYPT,
+  callable, DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, FAKE_CREDS, INCOMING_RESOURCE, makeDeps,
+  OUTGOING_RESOURCE, RecordingLog, signedEvent, TEST_SCRYPT,
 } from './helpers';
-import { Logger } from '@aws-lambda-powertools/logger';
 
 const UNAVAILABLE_TWIML = /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Say language="en-US">[^<]*temporarily unavailable[^<]*<\/Say><Hangup\/><\/Response>$/;
 const TOKEN_503 = `[503] {"success":false,"capabilityToken":null,"error":"${UNAVAILABLE_MESSAGE}"}`;
@@ -38,7 +40,10 @@ beforeEach(() => {
 });
 afterAll(() => docMock.restore());
 
-const registry = () => new DynamoRegistry({ client: new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'fake' } }), devicesTable: 'devices', attemptsTable: 'attempts' });
+/** The registry's two stores on one client whose document client is mocked. */
+function stores(client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'fake' } })) {
+  return { devices: new DynamoDeviceDirectory({ client, table: 'devices' }), attempts: new DynamoAttemptStore({ client, table: 'attempts' }) };
+}
 
 function healthyDynamo() {
   docMock.reset();
@@ -58,7 +63,7 @@ const dynamoFaults: [string, () => Error][] = [
 
 describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
   test('token → 503 JSON error; then recovers', async () => {
-    const handler = createTokenHandler(makeDeps(registry()), { dummyScryptParams: TEST_SCRYPT });
+    const handler = callable(createTokenHandler(makeDeps(stores()), { dummyScryptParams: TEST_SCRYPT }));
     docMock.on(GetCommand).rejects(fault());
     expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);
     healthyDynamo();
@@ -66,7 +71,7 @@ describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
   });
 
   test('incoming → "temporarily unavailable" TwiML; then recovers', async () => {
-    const handler = createIncomingCallHandler(makeDeps(registry()));
+    const handler = callable(createIncomingCallHandler(makeDeps(stores())));
     const event = signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER, From: '+819059876543' });
     docMock.on(GetCommand).rejects(fault());
     await expect(handler(event)).resolves.toMatch(UNAVAILABLE_TWIML);
@@ -75,7 +80,7 @@ describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
   });
 
   test('outgoing → "temporarily unavailable" TwiML; then recovers', async () => {
-    const handler = createOutgoingCallHandler(makeDeps(registry()));
+    const handler = callable(createOutgoingCallHandler(makeDeps(stores())));
     const event = signedEvent(OUTGOING_RESOURCE, { From: `client:${DEVICE_CLIENT}`, callOutgoingPhoneNumber: '+81-90-5987-6543' });
     docMock.on(QueryCommand).rejects(fault());
     await expect(handler(event)).resolves.toMatch(UNAVAILABLE_TWIML);
@@ -87,7 +92,7 @@ describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
 test('the attempts table failing while recording a failure → 503, not a silent pass', async () => {
   healthyDynamo();
   docMock.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
-  const handler = createTokenHandler(makeDeps(registry()), { dummyScryptParams: TEST_SCRYPT });
+  const handler = callable(createTokenHandler(makeDeps(stores()), { dummyScryptParams: TEST_SCRYPT }));
   expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).message).toBe(TOKEN_503);
 });
 
@@ -120,9 +125,9 @@ describe('Secrets Manager', () => {
   ])('%s: token 503, TwiML "temporarily unavailable", then recovery', async (_name, inject) => {
     inject();
     const credentials = secretsManagerCredentials('twilio/test');
-    const token = createTokenHandler(makeDeps(registry(), { credentials }), { dummyScryptParams: TEST_SCRYPT });
-    const incoming = createIncomingCallHandler(makeDeps(registry(), { credentials }));
-    const outgoing = createOutgoingCallHandler(makeDeps(registry(), { credentials }));
+    const token = callable(createTokenHandler(makeDeps(stores(), { credentials }), { dummyScryptParams: TEST_SCRYPT }));
+    const incoming = callable(createIncomingCallHandler(makeDeps(stores(), { credentials })));
+    const outgoing = callable(createOutgoingCallHandler(makeDeps(stores(), { credentials })));
     const inEvent = signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER });
     const outEvent = signedEvent(OUTGOING_RESOURCE, { From: `client:${DEVICE_CLIENT}`, callOutgoingPhoneNumber: '090-5987-6543' });
 
@@ -142,8 +147,10 @@ describe('Secrets Manager', () => {
     smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountSid: FAKE_CREDS.accountSid, apiKeySecret: FAKE_CREDS.apiKeySecret }) });
     const credentials = secretsManagerCredentials('twilio/test');
     await expect(credentials()).rejects.toThrow('The Twilio secret twilio/test is missing the field(s): apiKeySid, authToken, twimlAppSid');
-    const token = createTokenHandler(makeDeps(registry(), { credentials, logger: new Logger({ serviceName: 't' }) }), { dummyScryptParams: TEST_SCRYPT });
-    const { error, output } = await captureOutput(() => token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }));
+    const log = new RecordingLog();
+    const token = callable(createTokenHandler(makeDeps(stores(), { credentials }), { dummyScryptParams: TEST_SCRYPT }), log);
+    const error = await token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }).catch((e: unknown) => e);
+    const output = log.text;
     expect((error as Error).message).toBe(TOKEN_503);
     expect(output).toContain('missing the field(s): apiKeySid, authToken, twimlAppSid');
     for (const s of [FAKE_CREDS.apiKeySecret, DEVICE_SECRET]) expect(output).not.toContain(s);
@@ -184,8 +191,7 @@ describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
         region: 'us-east-1',
         credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'fake' },
       });
-      const reg = new DynamoRegistry({ client, devicesTable: 'devices', attemptsTable: 'attempts' });
-      const handler = createTokenHandler(makeDeps(reg, { logger: silentLogger() }), { dummyScryptParams: TEST_SCRYPT });
+      const handler = callable(createTokenHandler(makeDeps(stores(client)), { dummyScryptParams: TEST_SCRYPT }));
       connections = 0;
       const started = Date.now();
       expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);

@@ -1,12 +1,11 @@
 /** The three handler factories end to end over a real dynalite registry; only the Twilio cloud is absent. */
 import jwt from 'jsonwebtoken';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler, OUTGOING_MESSAGES } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler, FORBIDDEN_MESSAGE } from '../../lambda/handlers/token';
 import {
-  captureOutput, DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, FAKE_CREDS, INCOMING_RESOURCE, makeDeps,
-  OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, testConfig, type Dynalite,
+  callable, DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, FAKE_CREDS, INCOMING_RESOURCE, makeDeps,
+  OUTGOING_RESOURCE, RecordingLog, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, testConfig, type Dynalite,
 } from './helpers';
 
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
@@ -15,14 +14,14 @@ const hangup = (msg: string) => `${XML_DECL}<Response><Say language="en-US">${ms
 let db: Dynalite;
 beforeAll(async () => {
   db = await startDynalite();
-  await registerDevice(db.registry); // +815031234567 → DeviceId_0001
-  await registerDevice(db.registry, { phoneNumber: '+14155550100', clientName: 'DeviceId_US', secret: 'us-secret' });
+  await registerDevice(db.devices); // +815031234567 → DeviceId_0001
+  await registerDevice(db.devices, { phoneNumber: '+14155550100', clientName: 'DeviceId_US', secret: 'us-secret' });
 });
 afterAll(async () => {
   await db.close();
 });
 
-const tokenHandler = (overrides = {}) => createTokenHandler(makeDeps(db.registry, overrides), { dummyScryptParams: TEST_SCRYPT });
+const tokenHandler = (overrides = {}) => callable(createTokenHandler(makeDeps(db, overrides), { dummyScryptParams: TEST_SCRYPT }));
 
 describe('token API', () => {
   test('walkthrough input (with its hyphenated number) plus the device secret → Access Token', async () => {
@@ -74,12 +73,14 @@ describe('token API', () => {
     const wrong = await expectThrown(() => h({ twilioPhoneNumber: '+14155550100', deviceSecret: 'not-the-secret' }));
     expect(unknown.message).toBe(`[403] {"success":false,"capabilityToken":null,"error":"${FORBIDDEN_MESSAGE}"}`);
     expect(wrong.message).toBe(unknown.message);
-    await db.registry.clearAttempts('+815099998888');
-    await db.registry.clearAttempts('+14155550100');
+    await db.attempts.clearAttempts('+815099998888');
+    await db.attempts.clearAttempts('+14155550100');
   });
 
   test('logs never contain the device secret, the token or credentials', async () => {
-    const { result, output } = await captureOutput(() => tokenHandler({ logger: new Logger({ serviceName: 't', logLevel: 'DEBUG' }) })({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }));
+    const log = new RecordingLog();
+    const result = await callable(createTokenHandler(makeDeps(db), { dummyScryptParams: TEST_SCRYPT }), log)({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET });
+    const output = log.text;
     expect(output).toContain('token issued');
     for (const s of [DEVICE_SECRET, (result as { capabilityToken: string }).capabilityToken, FAKE_CREDS.apiKeySecret, FAKE_CREDS.authToken]) expect(output).not.toContain(s);
   });
@@ -92,7 +93,7 @@ describe('incoming call TwiML', () => {
     CallStatus: 'ringing', Direction: 'inbound', ForwardedFrom: '815031234567', From: '+819059876543', FromCountry: 'JP',
     To: '+815031234567', ToCountry: 'JP',
   };
-  const handler = (overrides = {}) => createIncomingCallHandler(makeDeps(db.registry, overrides));
+  const handler = (overrides = {}) => callable(createIncomingCallHandler(makeDeps(db, overrides)));
 
   test('walkthrough input → dial the client, with answerOnBridge', async () => {
     await expect(handler()(signedEvent(INCOMING_RESOURCE, walkthroughParams))).resolves.toBe(
@@ -157,7 +158,7 @@ describe('outgoing call TwiML', () => {
     ApiVersion: '2010-04-01', ApplicationSid: 'APtest00000000000000000000000000', AccountSid: 'ACtest00000000000000000000000000',
     CallStatus: 'ringing', callerPhoneNumber: '+81-50-3123-4567', callOutgoingPhoneNumber: '+81-90-5987-6543',
   };
-  const handler = (overrides = {}) => createOutgoingCallHandler(makeDeps(db.registry, overrides));
+  const handler = (overrides = {}) => callable(createOutgoingCallHandler(makeDeps(db, overrides)));
   const call = (params: Record<string, string>, overrides = {}) => handler(overrides)(signedEvent(OUTGOING_RESOURCE, params));
 
   test('walkthrough input → dial in E.164 with the identity’s own number as caller ID', async () => {

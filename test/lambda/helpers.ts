@@ -3,13 +3,14 @@
  * 127.0.0.1), obviously fake Twilio credentials, deps builders and log capture.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { loadConfig, type AppConfig } from '../../lambda/core/config';
-import { staticCredentials, type TwilioCredentials } from '../../lambda/core/credentials';
-import { hashDeviceSecret, type ScryptParams } from '../../lambda/core/device-secret';
-import { DynamoRegistry, type DeviceRecord } from '../../lambda/core/registry';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import type { HandlerDeps } from '../../lambda/handlers/deps';
+import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
+import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
+import { staticCredentials } from '../../lambda/core/credentials';
+import { hashDeviceSecret, type ScryptParams } from '../../lambda/core/device-secret';
+import { loadConfig, type AppConfig } from '../../lambda/core/settings';
+import type { Handler, HandlerDeps } from '../../lambda/handlers/deps';
+import type { AttemptStore, DeviceDirectory, DeviceRecord, Log, TwilioCredentials } from '../../lambda/ports';
 import { createRegistryTables, listenDynalite } from '../../lib/local/registry-server';
 
 /** Cheap scrypt cost for tests only (production default is N=2^15). */
@@ -30,7 +31,8 @@ export const DEVICE_SECRET = 'test-device-secret-0001';
 export interface Dynalite {
   endpoint: string;
   client: DynamoDBClient;
-  registry: DynamoRegistry;
+  devices: DynamoDeviceDirectory;
+  attempts: DynamoAttemptStore;
   devicesTable: string;
   attemptsTable: string;
   close(): Promise<void>;
@@ -55,11 +57,11 @@ export async function startDynalite(): Promise<Dynalite> {
   const devicesTable = `devices-${n}`;
   const attemptsTable = `attempts-${n}`;
   await createRegistryTables(client, devicesTable, attemptsTable);
-  const registry = new DynamoRegistry({ client, devicesTable, attemptsTable });
   return {
     endpoint,
     client,
-    registry,
+    devices: new DynamoDeviceDirectory({ client, table: devicesTable }),
+    attempts: new DynamoAttemptStore({ client, table: attemptsTable }),
     devicesTable,
     attemptsTable,
     close: async () => {
@@ -70,7 +72,7 @@ export async function startDynalite(): Promise<Dynalite> {
 }
 
 export async function registerDevice(
-  registry: DynamoRegistry,
+  devices: DeviceDirectory,
   opts: { phoneNumber?: string; clientName?: string; secret?: string; label?: string } = {},
 ): Promise<DeviceRecord> {
   const record: DeviceRecord = {
@@ -80,24 +82,44 @@ export async function registerDevice(
     createdAt: '2024-01-01T00:00:00.000Z',
   };
   if (opts.label !== undefined) record.label = opts.label;
-  await registry.put(record);
+  await devices.put(record);
   return record;
 }
 
-export function silentLogger(): Logger {
-  return new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+/** A log that writes nothing. */
+export function silentLog(): Log {
+  const nothing = () => undefined;
+  return { debug: nothing, info: nothing, warn: nothing, error: nothing };
+}
+
+/** A log that keeps its lines, for assertions on what was logged (and what never is). */
+export class RecordingLog implements Log {
+  readonly lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  debug = (message: string, fields?: Record<string, unknown>) => void this.lines.push({ level: 'DEBUG', message, fields });
+  info = (message: string, fields?: Record<string, unknown>) => void this.lines.push({ level: 'INFO', message, fields });
+  warn = (message: string, fields?: Record<string, unknown>) => void this.lines.push({ level: 'WARN', message, fields });
+  error = (message: string, fields?: Record<string, unknown>) => void this.lines.push({ level: 'ERROR', message, fields });
+  /** Every line as JSON text, as a log sink would hold it. */
+  get text(): string {
+    return this.lines.map((l) => JSON.stringify(l)).join('\n');
+  }
+}
+
+/** A handler called with the event only, as the tests call it: its invocation context carries `log`. */
+export function callable<R>(handler: Handler<R>, log: Log = silentLog()): (event: unknown) => Promise<R> {
+  return (event) => handler(event, { log });
 }
 
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
   return { ...loadConfig({}), ...overrides };
 }
 
-export function makeDeps(registry: HandlerDeps['registry'], overrides: Partial<HandlerDeps> = {}): HandlerDeps {
+export function makeDeps(stores: { devices: DeviceDirectory; attempts: AttemptStore }, overrides: Partial<HandlerDeps> = {}): HandlerDeps {
   return {
-    registry,
+    devices: stores.devices,
+    attempts: stores.attempts,
     credentials: staticCredentials(FAKE_CREDS),
     config: testConfig(),
-    logger: silentLogger(),
     ...overrides,
   };
 }

@@ -2,12 +2,12 @@
 import * as deviceSecret from '../../lambda/core/device-secret';
 import { blockedUntil, DEFAULT_LOCKOUT_POLICY, delayAfter } from '../../lambda/core/lockout';
 import { createTokenHandler, DUMMY_SECRET_HASH } from '../../lambda/handlers/token';
-import { DEVICE_NUMBER, DEVICE_SECRET, expectThrown, makeDeps, registerDevice, startDynalite, TEST_SCRYPT, type Dynalite } from './helpers';
+import { callable, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, makeDeps, registerDevice, startDynalite, TEST_SCRYPT, type Dynalite } from './helpers';
 
 let db: Dynalite;
 beforeAll(async () => {
   db = await startDynalite();
-  await registerDevice(db.registry);
+  await registerDevice(db.devices);
 });
 afterAll(async () => {
   await db.close();
@@ -18,7 +18,7 @@ const T0 = Date.parse('2030-01-01T00:00:00Z');
 
 function clockedHandler() {
   let now = T0;
-  const handler = createTokenHandler(makeDeps(db.registry, { now: () => new Date(now) }), { dummyScryptParams: TEST_SCRYPT });
+  const handler = callable(createTokenHandler(makeDeps(db, { clock: () => new Date(now) }), { dummyScryptParams: TEST_SCRYPT }));
   return {
     handler,
     advance: (seconds: number) => {
@@ -78,16 +78,16 @@ test('a known number: slowed, then locked out for 15 minutes; success afterwards
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).status).toBe(429);
   c.advance(1);
   await expect(c.handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
-  await expect(db.registry.getAttempts(DEVICE_NUMBER, c.nowSeconds())).resolves.toBeUndefined();
+  await expect(db.attempts.getAttempts(DEVICE_NUMBER, c.nowSeconds())).resolves.toBeUndefined();
   // Cleared: the next wrong secrets are free again.
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).status).toBe(403);
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).status).toBe(403);
-  await db.registry.clearAttempts(DEVICE_NUMBER);
+  await db.attempts.clearAttempts(DEVICE_NUMBER);
 });
 
 test('an unknown number gets exactly the same answers (nothing reveals whether it exists)', async () => {
   const known = await bruteForce('+815031234567');
-  await db.registry.clearAttempts('+815031234567');
+  await db.attempts.clearAttempts('+815031234567');
   const unknown = await bruteForce('+815099990000');
   expect(unknown.statuses).toEqual(known.statuses);
   expect(unknown.bodies).toEqual(known.bodies);
@@ -108,11 +108,11 @@ test('the dummy hash is precomputed at the production cost: the first unknown nu
   expect(DUMMY_SECRET_HASH.startsWith(`scrypt$${N}$${r}$${p}$`)).toBe(true);
   const hash = jest.spyOn(deviceSecret, 'hashDeviceSecret');
   const verify = jest.spyOn(deviceSecret, 'verifyDeviceSecret');
-  const handler = createTokenHandler(makeDeps(db.registry));
+  const handler = callable(createTokenHandler(makeDeps(db)));
   await expectThrown(() => handler({ twilioPhoneNumber: '+815077775555', deviceSecret: 'guess' }));
   expect(hash).not.toHaveBeenCalled();
   expect(verify.mock.calls).toEqual([['guess', DUMMY_SECRET_HASH]]);
-  await db.registry.clearAttempts('+815077775555');
+  await db.attempts.clearAttempts('+815077775555');
 });
 
 test('parallel guesses cannot slip past the lockout: each is counted before its secret is checked', async () => {
@@ -130,8 +130,8 @@ test('parallel guesses cannot slip past the lockout: each is counted before its 
   expect(statuses.filter((s) => s === 429).length).toBe(20 - verify.mock.calls.length);
   // Every attempt that got past the first check was counted (those refused there never touched the secret),
   // so the number is now in a back-off window.
-  const rec = await db.registry.getAttempts(number, c.nowSeconds());
+  const rec = await db.attempts.getAttempts(number, c.nowSeconds());
   expect(rec!.failures).toBeGreaterThan(DEFAULT_LOCKOUT_POLICY.freeFailures);
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: number, deviceSecret: 'late' }))).status).toBe(429);
-  await db.registry.clearAttempts(number);
+  await db.attempts.clearAttempts(number);
 });

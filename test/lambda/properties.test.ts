@@ -6,12 +6,12 @@ import fc from 'fast-check';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler } from '../../lambda/handlers/token';
-import { DEVICE_CLIENT, DEVICE_NUMBER, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, type Dynalite } from './helpers';
+import { callable, DEVICE_CLIENT, DEVICE_NUMBER, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, type Dynalite } from './helpers';
 
 let db: Dynalite;
 beforeAll(async () => {
   db = await startDynalite();
-  await registerDevice(db.registry);
+  await registerDevice(db.devices);
 });
 afterAll(async () => {
   await db.close();
@@ -72,7 +72,7 @@ test('the XML checker itself rejects malformed documents', () => {
 });
 
 test('incoming: any signed parameters → well-formed TwiML of a known shape', async () => {
-  const handler = createIncomingCallHandler(makeDeps(db.registry));
+  const handler = callable(createIncomingCallHandler(makeDeps(db)));
   await fc.assert(
     fc.asyncProperty(params, phoneish, async (p, to) => {
       const out = await handler(signedEvent(INCOMING_RESOURCE, { ...p, To: to }));
@@ -84,7 +84,7 @@ test('incoming: any signed parameters → well-formed TwiML of a known shape', a
 });
 
 test('outgoing: any signed parameters → well-formed TwiML; a Dial always uses the identity’s own number', async () => {
-  const handler = createOutgoingCallHandler(makeDeps(db.registry));
+  const handler = callable(createOutgoingCallHandler(makeDeps(db)));
   const from = fc.oneof(fc.constant(`client:${DEVICE_CLIENT}`), anyText.map((s) => `client:${s}`), anyText);
   await fc.assert(
     fc.asyncProperty(params, from, phoneish, phoneish, async (p, f, caller, dest) => {
@@ -100,8 +100,8 @@ test('outgoing: any signed parameters → well-formed TwiML; a Dial always uses 
 });
 
 test('TwiML handlers: any event at all → TwiML or exactly [403] Forbidden, never another error', async () => {
-  const incoming = createIncomingCallHandler(makeDeps(db.registry));
-  const outgoing = createOutgoingCallHandler(makeDeps(db.registry));
+  const incoming = callable(createIncomingCallHandler(makeDeps(db)));
+  const outgoing = callable(createOutgoingCallHandler(makeDeps(db)));
   const event = fc.oneof(
     fc.anything(),
     fc.record({ params, signature: anyText, domainName: anyText, path: anyText, resourcePath: anyText }, { requiredKeys: [] }),
@@ -121,7 +121,7 @@ test('TwiML handlers: any event at all → TwiML or exactly [403] Forbidden, nev
 });
 
 test('token: any JSON → 400/403/429 with the JSON error body, never a token or another error', async () => {
-  const handler = createTokenHandler(makeDeps(db.registry), { dummyScryptParams: TEST_SCRYPT });
+  const handler = callable(createTokenHandler(makeDeps(db), { dummyScryptParams: TEST_SCRYPT }));
   const body = fc.oneof(
     fc.jsonValue(),
     fc.record({ twilioPhoneNumber: fc.oneof(phoneish, fc.jsonValue()), deviceSecret: fc.oneof(anyText, fc.jsonValue()) }, { requiredKeys: [] }),

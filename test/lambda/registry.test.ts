@@ -1,7 +1,9 @@
-/** The registry against a real dynalite server (DynamoDB protocol on 127.0.0.1). */
+/** The DynamoDB adapters (device directory, attempt store) against a real dynalite server (DynamoDB protocol on 127.0.0.1). */
 import { DescribeTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DuplicateClientNameError, RegistryError, isAttemptStore } from '../../lambda/core/registry';
-import { ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, createTableInputs } from '../../lambda/core/registry-schema';
+import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
+import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
+import { DuplicateClientNameError, RegistryError } from '../../lambda/ports';
+import { ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, createTableInputs } from '../../lambda/adapters/registry-schema';
 import { registerDevice, startDynalite, type Dynalite } from './helpers';
 
 let db: Dynalite;
@@ -22,50 +24,49 @@ test('schema: devices keyed by phoneNumber with the clientName GSI; attempts key
 });
 
 test('put, findByNumber, findByClientName, list, remove', async () => {
-  const rec = await registerDevice(db.registry, { label: 'desk' });
-  const other = await registerDevice(db.registry, { phoneNumber: '+14155552671', clientName: 'DeviceId_0002' });
-  await expect(db.registry.findByNumber('+815031234567')).resolves.toEqual(rec);
-  await expect(db.registry.findByNumber('+819999999999')).resolves.toBeUndefined();
-  await expect(db.registry.findByClientName('DeviceId_0001')).resolves.toEqual(rec);
-  await expect(db.registry.findByClientName('DeviceId_0002')).resolves.toEqual(other);
-  await expect(db.registry.findByClientName('nobody')).resolves.toBeUndefined();
-  await expect(db.registry.list()).resolves.toEqual([other, rec]);
+  const rec = await registerDevice(db.devices, { label: 'desk' });
+  const other = await registerDevice(db.devices, { phoneNumber: '+14155552671', clientName: 'DeviceId_0002' });
+  await expect(db.devices.findByNumber('+815031234567')).resolves.toEqual(rec);
+  await expect(db.devices.findByNumber('+819999999999')).resolves.toBeUndefined();
+  await expect(db.devices.findByClientName('DeviceId_0001')).resolves.toEqual(rec);
+  await expect(db.devices.findByClientName('DeviceId_0002')).resolves.toEqual(other);
+  await expect(db.devices.findByClientName('nobody')).resolves.toBeUndefined();
+  await expect(db.devices.list()).resolves.toEqual([other, rec]);
   // Stored: the hash, never a secret.
   const raw = await db.client.send(new GetItemCommand({ TableName: db.devicesTable, Key: { phoneNumber: { S: '+815031234567' } } }));
   expect(Object.keys(raw.Item ?? {}).sort()).toEqual(['clientName', 'createdAt', 'label', 'phoneNumber', 'secretHash']);
   expect(raw.Item?.secretHash.S).toMatch(/^scrypt\$/);
-  await expect(db.registry.remove('+14155552671')).resolves.toBe(true);
-  await expect(db.registry.remove('+14155552671')).resolves.toBe(false);
-  await expect(db.registry.findByClientName('DeviceId_0002')).resolves.toBeUndefined();
+  await expect(db.devices.remove('+14155552671')).resolves.toBe(true);
+  await expect(db.devices.remove('+14155552671')).resolves.toBe(false);
+  await expect(db.devices.findByClientName('DeviceId_0002')).resolves.toBeUndefined();
 });
 
 test('client names are unique across numbers; re-putting the same number updates it', async () => {
-  await registerDevice(db.registry, { phoneNumber: '+815011112222', clientName: 'Unique_1' });
-  await expect(registerDevice(db.registry, { phoneNumber: '+815011113333', clientName: 'Unique_1' })).rejects.toBeInstanceOf(DuplicateClientNameError);
-  await registerDevice(db.registry, { phoneNumber: '+815011112222', clientName: 'Unique_1', label: 'renamed' });
-  await expect(db.registry.findByNumber('+815011112222')).resolves.toMatchObject({ label: 'renamed' });
+  await registerDevice(db.devices, { phoneNumber: '+815011112222', clientName: 'Unique_1' });
+  await expect(registerDevice(db.devices, { phoneNumber: '+815011113333', clientName: 'Unique_1' })).rejects.toBeInstanceOf(DuplicateClientNameError);
+  await registerDevice(db.devices, { phoneNumber: '+815011112222', clientName: 'Unique_1', label: 'renamed' });
+  await expect(db.devices.findByNumber('+815011112222')).resolves.toMatchObject({ label: 'renamed' });
 });
 
 test('attempts: atomic counting with a TTL attribute, expiry restarts, clear', async () => {
-  expect(isAttemptStore(db.registry)).toBe(true);
   const key = '+815000000001';
   const t = 1_700_000_000;
-  await expect(db.registry.getAttempts(key, t)).resolves.toBeUndefined();
-  const results = await Promise.all([1, 2, 3, 4, 5].map(() => db.registry.recordFailure(key, t, 100)));
+  await expect(db.attempts.getAttempts(key, t)).resolves.toBeUndefined();
+  const results = await Promise.all([1, 2, 3, 4, 5].map(() => db.attempts.recordFailure(key, t, 100)));
   expect(results.map((r) => r.failures).sort()).toEqual([1, 2, 3, 4, 5]); // atomic, no lost updates
-  await expect(db.registry.getAttempts(key, t + 1)).resolves.toEqual({ failures: 5, lastFailureAt: t, expiresAt: t + 100 });
+  await expect(db.attempts.getAttempts(key, t + 1)).resolves.toEqual({ failures: 5, lastFailureAt: t, expiresAt: t + 100 });
   const raw = await db.client.send(new GetItemCommand({ TableName: db.attemptsTable, Key: { phoneNumber: { S: key } } }));
   expect(raw.Item?.[ATTEMPTS_TTL_ATTRIBUTE]).toEqual({ N: String(t + 100) });
   // Past expiresAt (TTL deletion is lazy): read as absent, and counting starts again.
-  await expect(db.registry.getAttempts(key, t + 100)).resolves.toBeUndefined();
-  await expect(db.registry.recordFailure(key, t + 200, 100)).resolves.toEqual({ failures: 1, lastFailureAt: t + 200, expiresAt: t + 300 });
-  await db.registry.clearAttempts(key);
-  await expect(db.registry.getAttempts(key, t + 201)).resolves.toBeUndefined();
+  await expect(db.attempts.getAttempts(key, t + 100)).resolves.toBeUndefined();
+  await expect(db.attempts.recordFailure(key, t + 200, 100)).resolves.toEqual({ failures: 1, lastFailureAt: t + 200, expiresAt: t + 300 });
+  await db.attempts.clearAttempts(key);
+  await expect(db.attempts.getAttempts(key, t + 201)).resolves.toBeUndefined();
 });
 
 test('a missing table is a RegistryError (mapped to 503 / "temporarily unavailable")', async () => {
-  const { DynamoRegistry } = await import('../../lambda/core/registry');
-  const broken = new DynamoRegistry({ client: db.client, devicesTable: 'no-such-table', attemptsTable: 'no-such-table' });
-  await expect(broken.findByNumber('+815031234567')).rejects.toBeInstanceOf(RegistryError);
-  await expect(broken.recordFailure('+815031234567', 1, 1)).rejects.toBeInstanceOf(RegistryError);
+  const devices = new DynamoDeviceDirectory({ client: db.client, table: 'no-such-table' });
+  const attempts = new DynamoAttemptStore({ client: db.client, table: 'no-such-table' });
+  await expect(devices.findByNumber('+815031234567')).rejects.toBeInstanceOf(RegistryError);
+  await expect(attempts.recordFailure('+815031234567', 1, 1)).rejects.toBeInstanceOf(RegistryError);
 });

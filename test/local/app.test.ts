@@ -46,7 +46,7 @@ beforeAll(async () => {
   await writeSite(path.join(dir, 'site'));
   await writeFile(path.join(dir, 'secret.txt'), 'outside the site');
   app = await startLocalApp(options());
-  ({ secret } = await addDevice(app.registry, { number: '+81-50-3123-4567', clientName: CLIENT_NAME }));
+  ({ secret } = await addDevice(app.devices, { number: '+81-50-3123-4567', clientName: CLIENT_NAME }));
 });
 afterAll(async () => {
   await app?.close();
@@ -261,7 +261,7 @@ describe('lifecycle', () => {
   test('a restart keeps the devices (dynalite persisted at the registry path)', async () => {
     await app.close();
     app = await startLocalApp(options());
-    expect((await app.registry.findByNumber(MY_NUMBER))?.clientName).toBe(CLIENT_NAME);
+    expect((await app.devices.findByNumber(MY_NUMBER))?.clientName).toBe(CLIENT_NAME);
     const res = await tokenRequest({ twilioPhoneNumber: MY_NUMBER, deviceSecret: secret });
     expect(res.status).toBe(200);
   });

@@ -28,45 +28,45 @@ const code = async (p: Promise<unknown>): Promise<string | undefined> => {
 };
 
 test('addDevice normalises the number, generates a secret once and stores only its hash', async () => {
-  const { record, secret, generated } = await addDevice(local.registry, { number: '+81-50-3123-4567', clientName: 'DeviceId_0001', label: ' desk ' });
+  const { record, secret, generated } = await addDevice(local.devices, { number: '+81-50-3123-4567', clientName: 'DeviceId_0001', label: ' desk ' });
   expect(generated).toBe(true);
   expect(secret.length).toBeGreaterThanOrEqual(32);
   expect(record).toMatchObject({ phoneNumber: '+815031234567', clientName: 'DeviceId_0001', label: 'desk' });
-  const stored = await local.registry.findByNumber('+815031234567');
+  const stored = await local.devices.findByNumber('+815031234567');
   expect(stored?.secretHash).not.toContain(secret);
   expect(JSON.stringify(stored)).not.toContain(secret);
   expect(await verifyDeviceSecret(secret, stored!.secretHash)).toBe(true);
 });
 
 test('a given secret is used; duplicates, bad numbers, bad names and short secrets are refused', async () => {
-  const r = await addDevice(local.registry, { number: '+1 (415) 555-0100', clientName: 'alice.desk', secret: 'correct horse battery' });
+  const r = await addDevice(local.devices, { number: '+1 (415) 555-0100', clientName: 'alice.desk', secret: 'correct horse battery' });
   expect(r.generated).toBe(false);
   expect(r.secret).toBe('correct horse battery');
-  expect(await code(addDevice(local.registry, { number: '+14155550100', clientName: 'other' }))).toBe('duplicate-number');
-  expect(await code(addDevice(local.registry, { number: '+14155550101', clientName: 'alice.desk' }))).toBe('duplicate-client-name');
-  expect(await code(addDevice(local.registry, { number: 'not a number', clientName: 'bob' }))).toBe('invalid-number');
-  expect(await code(addDevice(local.registry, { number: '+14155550102', clientName: 'bad name!' }))).toBe('invalid-client-name');
-  expect(await code(addDevice(local.registry, { number: '+14155550102', clientName: '<Client>' }))).toBe('invalid-client-name');
-  expect(await code(addDevice(local.registry, { number: '+14155550102', clientName: 'bob', secret: 'short' }))).toBe('invalid-secret');
+  expect(await code(addDevice(local.devices, { number: '+14155550100', clientName: 'other' }))).toBe('duplicate-number');
+  expect(await code(addDevice(local.devices, { number: '+14155550101', clientName: 'alice.desk' }))).toBe('duplicate-client-name');
+  expect(await code(addDevice(local.devices, { number: 'not a number', clientName: 'bob' }))).toBe('invalid-number');
+  expect(await code(addDevice(local.devices, { number: '+14155550102', clientName: 'bad name!' }))).toBe('invalid-client-name');
+  expect(await code(addDevice(local.devices, { number: '+14155550102', clientName: '<Client>' }))).toBe('invalid-client-name');
+  expect(await code(addDevice(local.devices, { number: '+14155550102', clientName: 'bob', secret: 'short' }))).toBe('invalid-secret');
 });
 
 test('rotateDeviceSecret replaces the hash; removeDevice and listDevices', async () => {
-  const before = await local.registry.findByNumber('+14155550100');
-  const secret = await rotateDeviceSecret(local.registry, '+1-415-555-0100');
-  const after = await local.registry.findByNumber('+14155550100');
+  const before = await local.devices.findByNumber('+14155550100');
+  const secret = await rotateDeviceSecret(local.devices, '+1-415-555-0100');
+  const after = await local.devices.findByNumber('+14155550100');
   expect(after?.clientName).toBe('alice.desk');
   expect(after?.createdAt).toBe(before?.createdAt);
   expect(await verifyDeviceSecret(secret, after!.secretHash)).toBe(true);
   expect(await verifyDeviceSecret('correct horse battery', after!.secretHash)).toBe(false);
-  expect(await code(rotateDeviceSecret(local.registry, '+14155550199'))).toBe('unknown-number');
+  expect(await code(rotateDeviceSecret(local.devices, '+14155550199'))).toBe('unknown-number');
 
-  const list = await listDevices(local.registry);
+  const list = await listDevices(local.devices);
   expect(list.map((d) => d.phoneNumber)).toEqual(['+14155550100', '+815031234567']);
   expect(JSON.stringify(list)).not.toContain('scrypt');
 
-  expect((await removeDevice(local.registry, '+14155550100')).clientName).toBe('alice.desk');
-  expect(await code(removeDevice(local.registry, '+14155550100'))).toBe('unknown-number');
-  expect((await listDevices(local.registry)).length).toBe(1);
+  expect((await removeDevice(local.devices, '+14155550100')).clientName).toBe('alice.desk');
+  expect(await code(removeDevice(local.devices, '+14155550100'))).toBe('unknown-number');
+  expect((await listDevices(local.devices)).length).toBe(1);
 });
 
 test('while the registry is embedded here, openLocalRegistry shares it through the endpoint file', async () => {
@@ -75,7 +75,7 @@ test('while the registry is embedded here, openLocalRegistry shares it through t
   const shared = await openLocalRegistry(path.join(dir, 'registry'));
   try {
     expect(shared.mode).toBe('shared');
-    expect((await listDevices(shared.registry)).map((d) => d.clientName)).toEqual(['DeviceId_0001']);
+    expect((await listDevices(shared.devices)).map((d) => d.clientName)).toEqual(['DeviceId_0001']);
   } finally {
     await shared.close();
   }

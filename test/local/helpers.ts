@@ -1,7 +1,7 @@
 /** Shared fixtures of the local-app tests: the walkthrough's requests (section 2-8), credentials, a tiny site. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { TwilioCredentials } from '../../lambda/core/credentials';
+import type { TwilioCredentials } from '../../lambda/ports';
 
 export const TEST_CREDENTIALS: TwilioCredentials = {
   accountSid: 'AC3e0123456789abcdef0123456789abcd',

@@ -62,7 +62,7 @@ beforeAll(async () => {
     env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
     log: () => undefined,
   });
-  await addDevice(app.registry, { number: '+815031234567', clientName: CLIENT_NAME });
+  await addDevice(app.devices, { number: '+815031234567', clientName: CLIENT_NAME });
 });
 afterAll(async () => {
   await app?.close();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { validateRequest } from 'twilio/lib/webhooks/webhooks';
 import { buildClient } from '../../client/build';
-import type { TwilioCredentials } from '../../lambda/core/credentials';
+import type { TwilioCredentials } from '../../lambda/ports';
 import { addDevice } from '../../lib/devices/device-admin';
 import { temporarilyUnavailableTwiml } from '../../lambda/core/twiml';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
@@ -13,7 +13,6 @@ import { configJsonUrl, isTwimlDocument, runDoctor, type DoctorDeps } from '../.
 import { runSetup } from '../../lib/ops/setup';
 import { twilioClientFactory } from '../../lib/ops/twilio-client';
 import { FakeTwilio } from '../support/fake-twilio';
-import { DynamoRegistry } from '../../lambda/core/registry';
 import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, startDynalite, type AwsFixture } from './helpers';
 
 const NUMBER = '+815031234567';
@@ -155,7 +154,7 @@ function deps(): DoctorDeps {
     cfn: aws!.cfn,
     secrets: aws!.secrets,
     twilio: twilioClientFactory({ apiBaseUrl: fake.url }),
-    registry: () => app.registry,
+    registry: () => app.devices,
     fetch: recordingFetch,
     timeoutMs: 5000,
   };
@@ -170,7 +169,7 @@ async function setUp(): Promise<void> {
     new RecordingIO(),
   );
   expect(code).toBe(0);
-  await addDevice(app.registry, { number: NUMBER, clientName: 'alice' });
+  await addDevice(app.devices, { number: NUMBER, clientName: 'alice' });
 }
 
 async function doctor(opts: { stackName?: string } = {}) {
@@ -235,7 +234,7 @@ describe('doctor against the real local app', () => {
     fake.applications.get(secret.twimlAppSid)!.voice_url = 'https://old.example.com/voice';
     const pn = [...fake.numbers.values()][0];
     pn.voice_url = 'https://demo.twilio.com/welcome/voice/';
-    await addDevice(app.registry, { number: '+14155550100', clientName: 'bob' });
+    await addDevice(app.devices, { number: '+14155550100', clientName: 'bob' });
 
     const { code, text, lines } = await doctor();
     expect(code).toBe(1);
@@ -354,11 +353,11 @@ describe('doctor against the real local app', () => {
   });
 });
 
-describe('doctor with the real registry (DynamoRegistry over dynalite)', () => {
+describe('doctor with the real registry (the DynamoDB device directory over dynalite)', () => {
   test('registered numbers are read from the devices table and checked at Twilio', async () => {
     const db = await startDynalite();
     try {
-      const registry = new DynamoRegistry({ client: db.client, devicesTable: db.devicesTable, attemptsTable: db.attemptsTable });
+      const registry = db.devices;
       await deploy();
       await setUp();
       await registry.put({ phoneNumber: NUMBER, clientName: 'alice', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });

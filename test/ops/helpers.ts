@@ -5,7 +5,7 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { StackOutputs } from '../../lib/ops/aws';
+import type { StackOutputs } from '../../lambda/core/settings';
 import { AwsStandIn } from '../support/aws-stand-in';
 
 export const STACK = 'TwilioSoftphoneStack';

@@ -6,9 +6,8 @@
  * IPC out: { url, apiBaseUrl } once listening (or { error }); IPC in: 'close' → stops and exits.
  */
 import { addDevice } from '../../devices/device-admin';
-import type { Registry } from '../../../lambda/core/registry';
+import type { DeviceDirectory, TwilioCredentials } from '../../../lambda/ports';
 import { startLocalApp } from '../../local/app';
-import type { TwilioCredentials } from '../../../lambda/core/credentials';
 
 interface Options {
   registryPath: string;
@@ -31,8 +30,8 @@ async function main(): Promise<void> {
     env: opts.env,
     log: () => undefined,
   });
-  const { record } = await addDevice(app.registry, { number: opts.device.number, clientName: opts.device.clientName, secret: opts.device.secret, label: 'bench' });
-  await putSameSecret(app.registry, record.secretHash, opts.extraDevices);
+  const { record } = await addDevice(app.devices, { number: opts.device.number, clientName: opts.device.clientName, secret: opts.device.secret, label: 'bench' });
+  await putSameSecret(app.devices, record.secretHash, opts.extraDevices);
   const stop = (): void => {
     app.close().then(
       () => process.exit(0),
@@ -46,7 +45,7 @@ async function main(): Promise<void> {
 }
 
 /** One slow hash is enough: the extra devices reuse it (same secret), straight through the registry. */
-async function putSameSecret(registry: Registry, secretHash: string, devices: Options['extraDevices']): Promise<void> {
+async function putSameSecret(registry: DeviceDirectory, secretHash: string, devices: Options['extraDevices']): Promise<void> {
   const createdAt = new Date().toISOString();
   for (const d of devices) await registry.put({ phoneNumber: d.number, clientName: d.clientName, secretHash, label: 'bench', createdAt });
 }

@@ -5,7 +5,7 @@
 // many sequential invocations. Every crypto.scrypt call is timed too, so the token handler's deliberate
 // device-secret hash cost is reported on its own and subtracted per invocation.
 //
-// argv[2]: JSON { bundle, helpers, kind: 'token'|'incoming'|'outgoing', iterations, warmup, memoizeScrypt, fixture }
+// argv[2]: JSON { bundle, helpers, kind: RouteId ('token'|'callIncoming'|'callOutgoing'), iterations, warmup, memoizeScrypt, fixture }
 // (memoizeScrypt: each distinct hash is computed once, then served from a memo on the next tick.)
 // Result: sent over IPC as { ok: true, firstUs, totalUs: number[], netUs: number[], scryptUs: number[] } or { ok: false, error }.
 const crypto = require('node:crypto');
@@ -147,7 +147,7 @@ async function main() {
 
 function makeEvent(kind, fixture, sign) {
   if (kind === 'token') return { twilioPhoneNumber: fixture.humanPhoneNumber, deviceSecret: fixture.deviceSecret };
-  const resourcePath = kind === 'incoming' ? '/twilio/retrieve_twiml/call_incoming' : '/twilio/retrieve_twiml/call_outgoing';
+  const resourcePath = kind === 'callIncoming' ? '/twilio/retrieve_twiml/call_incoming' : '/twilio/retrieve_twiml/call_outgoing';
   const path = `/prod${resourcePath}`;
   const base = {
     AccountSid: fixture.credentials.accountSid,
@@ -157,7 +157,7 @@ function makeEvent(kind, fixture, sign) {
     Direction: 'inbound',
   };
   const params =
-    kind === 'incoming'
+    kind === 'callIncoming'
       ? { ...base, From: '+14155550100', Caller: '+14155550100', To: fixture.phoneNumber, Called: fixture.phoneNumber }
       : {
           ...base,
@@ -181,7 +181,7 @@ function makeCheck(kind) {
       }
       return;
     }
-    const expected = kind === 'incoming' ? '<Client' : '<Number';
+    const expected = kind === 'callIncoming' ? '<Client' : '<Number';
     if (typeof result !== 'string' || !result.includes(expected)) {
       throw new Error(`${kind} handler did not dial: ${JSON.stringify(result)}`);
     }
