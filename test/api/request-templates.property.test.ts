@@ -5,25 +5,21 @@
 import fc from 'fast-check';
 import { ROUTES } from '../../lib/api/routes';
 import { createGatewayContext, renderRequestTemplate, urlDecode, urlEncode } from '../../lib/vtl';
+import { API_DOMAIN, formParams, INCOMING_RESOURCE } from '../support/fixtures';
 
 const NUM_RUNS = 200;
 
 const TWIML_TEMPLATES = [...new Set(ROUTES.filter((r) => r.requestContentType === 'application/x-www-form-urlencoded').map((r) => r.requestTemplate))];
 
-const context = createGatewayContext({
-  domainName: 'abc123.execute-api.ap-northeast-1.amazonaws.com',
-  path: '/prod/twilio/retrieve_twiml/call_incoming',
-  resourcePath: '/twilio/retrieve_twiml/call_incoming',
-});
+const context = createGatewayContext({ domainName: API_DOMAIN, path: `/prod${INCOMING_RESOURCE}`, resourcePath: INCOMING_RESOURCE });
 
 function renderEvent(template: string, body: string, headers: Record<string, string> = {}): { params: Record<string, string>; signature: string } {
   const out = renderRequestTemplate(template, { body, headers, context });
   return JSON.parse(out) as { params: Record<string, string>; signature: string };
 }
 
-/** The oracle: WHATWG form decoding (a leading "?" is protected: the URLSearchParams constructor strips one). */
-const decoded = (body: string): Record<string, string> =>
-  Object.fromEntries(new URLSearchParams(body.startsWith('?') ? `?${body}` : body));
+/** The oracle: WHATWG form decoding. */
+const decoded = formParams;
 
 /** Any Unicode text (every code point but lone surrogates), biased towards the characters that matter here. */
 const text = fc.oneof(

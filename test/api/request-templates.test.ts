@@ -2,13 +2,15 @@ import { ROUTES, routeById } from '../../lib/api/routes';
 import { FORM_TO_JSON_REQUEST_TEMPLATE } from '../../lib/api/templates';
 import { VtlRenderError, createGatewayContext, renderRequestTemplate } from '../../lib/vtl';
 import type { GatewayRequest } from '../../lib/vtl';
-
-/** The walkthrough's curl bodies (section 2-8). */
-const WALKTHROUGH_INCOMING_BODY =
-  'ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&ApiVersion=2010-04-01&Called=&Caller=%2B819059876543&CallStatus=ringing&CallSid=CCA86nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&To=%2B815031234567&From=%2B819059876543&Direction=inbound&AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx';
-const WALKTHROUGH_OUTGOING_BODY =
-  'AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx&ApiVersion=2010-04-01&ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&Called=&Caller=client%3ADeviceId_0001&CallSid=CA06nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&CallStatus=ringing&Direction=inbound&From=client%3ADeviceId_0001&To=&callerPhoneNumber=%2B81-50-3123-4567&callOutgoingPhoneNumber=%2B81-90-5987-6543';
-const WALKTHROUGH_TOKEN_BODY = '{"twilioPhoneNumber": "+81-50-3123-4567"}';
+import {
+  API_DOMAIN,
+  FORM,
+  formParams,
+  INCOMING_BODY as WALKTHROUGH_INCOMING_BODY,
+  INCOMING_RESOURCE,
+  OUTGOING_BODY as WALKTHROUGH_OUTGOING_BODY,
+  TOKEN_BODY as WALKTHROUGH_TOKEN_BODY,
+} from '../support/fixtures';
 
 /** The walkthrough's (broken) form template, verbatim. */
 const WALKTHROUGH_FORM_TEMPLATE = `#set($raw_input = $input.path("$"))
@@ -25,12 +27,8 @@ const WALKTHROUGH_FORM_TEMPLATE = `#set($raw_input = $input.path("$"))
 function formRequest(body: string, headers: Record<string, string> = {}, extra: Partial<GatewayRequest> = {}): GatewayRequest {
   return {
     body,
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8', ...headers },
-    context: createGatewayContext({
-      domainName: 'abc123.execute-api.ap-northeast-1.amazonaws.com',
-      path: '/prod/twilio/retrieve_twiml/call_incoming',
-      resourcePath: '/twilio/retrieve_twiml/call_incoming',
-    }),
+    headers: { 'Content-Type': FORM, ...headers },
+    context: createGatewayContext({ domainName: API_DOMAIN, path: `/prod${INCOMING_RESOURCE}`, resourcePath: INCOMING_RESOURCE }),
     ...extra,
   };
 }
@@ -48,9 +46,8 @@ function renderForm(body: string, headers: Record<string, string> = {}, extra: P
   return JSON.parse(out) as TwimlEvent;
 }
 
-/** The oracle: WHATWG form decoding (a leading "?" is protected: the URLSearchParams constructor strips one). */
-const decoded = (body: string): Record<string, string> =>
-  Object.fromEntries(new URLSearchParams(body.startsWith('?') ? `?${body}` : body));
+/** The oracle: WHATWG form decoding. */
+const decoded = formParams;
 
 describe('the form → JSON request template of the TwiML routes', () => {
   it('is the request template of both TwiML routes, for application/x-www-form-urlencoded', () => {

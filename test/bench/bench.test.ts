@@ -1,7 +1,12 @@
 /**
- * The benchmark's pieces work: one bundling definition for CDK and esbuild, bundles load as handlers, the
- * JSON output has the documented shape (a `--quick` run of the Lambda part), the report prints budgets.
- * Shapes only: timings are the benchmark's business, not the tests'.
+ * The benchmark's pieces work: one bundling definition for CDK and esbuild, bundles load as handlers, the warm
+ * probe times a bundle, the JSON output has the documented shape, the report prints budgets. Shapes only:
+ * timings are the benchmark's business, not the tests'.
+ *
+ * Two sizes, chosen by SOFTPHONE_LOAD_TEST: `npm test` (unset) runs each piece once at its smallest size (one
+ * bundle's cold init, a few warm invocations, one real hash) and a bench run of no part for the JSON shape — a
+ * few seconds even while another CPU-heavy job runs; `npm run test:load` (`full`) adds the `--quick` run of the
+ * whole Lambda part (every bundle, cold init, warm probes, real hashes).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -12,17 +17,20 @@ import {
   AWS_SDK_BUNDLED,
   AWS_SDK_EXTERNALS,
   LAMBDA_ALIASES,
-  LAMBDA_NODE_TARGET,
   LAMBDA_ENTRY,
   routeBundlingOptions,
   lambdaEsbuildOptions,
 } from '../../lib/lambda-bundling';
-import { LAMBDA_ENTRIES, buildLambdaBundle, bundleComposition, coldInitOnce, moduleOf } from '../../lib/bench/lambdas';
+import { LAMBDA_ENTRIES, buildHelpersBundle, buildLambdaBundle, bundleComposition, coldInitOnce, measureWarm, moduleOf } from '../../lib/bench/lambdas';
 import { evaluateBudgets, formatReport } from '../../lib/bench/report';
 import { runBench, type BenchReport } from '../../lib/bench/run';
 import { median, quantile } from '../../lib/bench/stats';
 
-jest.setTimeout(30_000);
+const FULL = process.env.SOFTPHONE_LOAD_TEST === 'full';
+/** Only under `npm run test:load`. */
+const itFull = FULL ? it : it.skip;
+
+jest.setTimeout(FULL ? 120_000 : 30_000);
 
 describe('lib/lambda-bundling: one definition for the CDK and the benchmark', () => {
   it('gives the CDK and esbuild the same settings', () => {
@@ -31,7 +39,7 @@ describe('lib/lambda-bundling: one definition for the CDK and the benchmark', ()
     expect(es.entryPoints).toEqual([LAMBDA_ENTRY]);
     expect(lambdaBundlingOptions.define).toEqual(es.define);
     expect(es.define).toEqual({ SOFTPHONE_ROUTE_ID: '"callIncoming"' });
-    expect(LAMBDA_NODE_TARGET).toBe('node24');
+    expect(es.target).toBe('node24'); // the functions' runtime, nodejs24.x (test/infra/stack.test.ts)
     expect(lambdaBundlingOptions.target).toBe(es.target);
     expect(lambdaBundlingOptions.minify).toBe(true);
     expect(es.minify).toBe(true);
@@ -79,18 +87,43 @@ describe('benchmark pieces', () => {
     expect(ms).toBeGreaterThan(0);
   });
 
-  it('the quick run prints exactly the documented JSON shape', async () => {
+  it('the warm probe invokes a bundle with mocked AWS clients: the secret is fetched once per container, a real hash is timed on its own', async () => {
+    const helpers = await buildHelpersBundle(path.join(work, 'helpers'));
+    // as the benchmark builds them for the probe: the AWS SDK external, so the mocks reach the bundle's clients
+    const incoming = await buildLambdaBundle('callIncoming', path.join(work, 'warm-incoming'), { externalAwsSdk: true });
+    const warm = await measureWarm(incoming.file, helpers, 'callIncoming', 5, 1);
+    for (const key of ['firstUs', 'p50Us', 'p99Us', 'totalP50Us', 'totalP99Us'] as const) expect(warm[key]).toBeGreaterThan(0);
+    expect(warm.scryptP50Us).toBeUndefined();
+    expect(warm.secretFetches).toBe(1);
+    expect(warm.secretFetchesAfterWarmup).toBe(0);
+
+    const token = await buildLambdaBundle('token', path.join(work, 'warm-token'), { externalAwsSdk: true });
+    const real = await measureWarm(token.file, helpers, 'token', 1, 1);
+    expect(real.scryptP50Us).toBeGreaterThan(0);
+    expect(real.secretFetchesAfterWarmup).toBe(0);
+
+    // the report prints the hash's own line from such a result
+    const report = await runBench({ quick: true, parts: [], variants: false });
+    const text = formatReport({ ...report, details: { ...report.details, tokenRealHash: real } });
+    expect(text).toContain('device-secret hash (scrypt, on its own');
+  });
+
+  it('a run of no part prints exactly the documented JSON shape, every figure null and every budget unjudged', async () => {
+    const report = await runBench({ quick: true, parts: [], variants: false });
+    expect(report.details.errors).toEqual([]);
+    const json = expectDocumentedShape(report);
+    for (const l of json.lambdas) for (const key of LAMBDA_FIGURES) expect(l[key]).toBeNull();
+    expect(Object.values(json.softphone)).toEqual([null, null, null]);
+    expect(Object.values(json.localServer)).toEqual([null, null]);
+    expect(evaluateBudgets(report).map((b) => b.pass)).toEqual(evaluateBudgets(report).map(() => null));
+    expect(formatReport(report)).toContain('n/a');
+  });
+
+  itFull('the quick run of the Lambda part prints exactly the documented JSON shape, with figures', async () => {
     const report = await runBench({ quick: true, parts: ['lambdas'], variants: false });
     expect(report.details.errors).toEqual([]);
-    const json = JSON.parse(JSON.stringify(report.json)) as BenchReport['json'];
-    expect(Object.keys(json).sort()).toEqual(['lambdas', 'localServer', 'softphone']);
-    expect(json.lambdas.map((l) => l.name)).toEqual(LAMBDA_ENTRIES.map((e) => e.name));
-    for (const l of json.lambdas) {
-      expect(Object.keys(l).sort()).toEqual(['bundleBytes', 'coldInitMs', 'name', 'referenceColdInitMs', 'warmP50Us', 'warmP99Us']);
-      for (const key of ['bundleBytes', 'coldInitMs', 'referenceColdInitMs', 'warmP50Us', 'warmP99Us'] as const) expect(typeof l[key]).toBe('number');
-    }
-    expect(Object.keys(json.softphone).sort()).toEqual(['jsBytes', 'jsGzipBytes', 'readyMs']);
-    expect(Object.keys(json.localServer).sort()).toEqual(['p99Ms', 'requestsPerSecond']);
+    const json = expectDocumentedShape(report);
+    for (const l of json.lambdas) for (const key of LAMBDA_FIGURES) expect(typeof l[key]).toBe('number');
     // Parts not run are null, not missing.
     expect(json.softphone.jsBytes).toBeNull();
     expect(json.localServer.requestsPerSecond).toBeNull();
@@ -106,6 +139,19 @@ describe('benchmark pieces', () => {
     expect(budgets.filter((b) => b.subject === 'call-incoming').every((b) => typeof b.pass === 'boolean')).toBe(true);
   });
 });
+
+const LAMBDA_FIGURES = ['bundleBytes', 'coldInitMs', 'referenceColdInitMs', 'warmP50Us', 'warmP99Us'] as const;
+
+/** The JSON `npm run bench -- --json` prints has exactly the documented keys (through JSON, as printed). */
+function expectDocumentedShape(report: BenchReport): BenchReport['json'] {
+  const json = JSON.parse(JSON.stringify(report.json)) as BenchReport['json'];
+  expect(Object.keys(json).sort()).toEqual(['lambdas', 'localServer', 'softphone']);
+  expect(json.lambdas.map((l) => l.name)).toEqual(LAMBDA_ENTRIES.map((e) => e.name));
+  for (const l of json.lambdas) expect(Object.keys(l).sort()).toEqual(['name', ...LAMBDA_FIGURES].sort());
+  expect(Object.keys(json.softphone).sort()).toEqual(['jsBytes', 'jsGzipBytes', 'readyMs']);
+  expect(Object.keys(json.localServer).sort()).toEqual(['p99Ms', 'requestsPerSecond']);
+  return json;
+}
 
 describe('helpers', () => {
   it('parses the CLI flags', () => {

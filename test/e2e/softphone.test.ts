@@ -11,31 +11,11 @@ import type { Browser, Page } from 'playwright-core';
 import { buildClient } from '../../client/build';
 import { addDevice } from '../../lib/devices/device-admin';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { launchChromium, serveSite, type StaticSite } from './harness';
-
-const MY_NUMBER = '+815031234567';
-const CLIENT_NAME = 'DeviceId_0001';
+import { DEVICE_CLIENT, DEVICE_NUMBER, launchChromium, TEST_CREDENTIALS, type SoftphoneTestControl } from '../support/fixtures';
+import { serveSite, type StaticSite } from './harness';
 // The README's screenshot is refreshed on request (`UPDATE_SCREENSHOT=1 npx jest test/e2e`); otherwise the
 // test still takes one, into its temp dir, so a plain `npm test` leaves the work tree clean.
 const screenshotPath = () => (process.env.UPDATE_SCREENSHOT ? path.resolve(__dirname, '../../docs/softphone.png') : path.join(dir, 'softphone.png'));
-
-const TEST_CREDENTIALS = {
-  accountSid: 'AC' + '0123456789abcdef'.repeat(2),
-  apiKeySid: 'SK' + 'fedcba9876543210'.repeat(2),
-  apiKeySecret: 'test-api-key-secret-0123456789abcdef',
-  authToken: 'test-auth-token-0123456789abcdef',
-  twimlAppSid: 'AP' + '00112233445566778899aabbccddeeff',
-};
-
-interface TestControl {
-  identity?: string;
-  tokens: string[];
-  connects: Array<Record<string, string>>;
-  digits: string;
-  muted: boolean;
-  rejected: number;
-  accepted: number;
-}
 
 let dir: string;
 let app: LocalApp;
@@ -45,8 +25,14 @@ let page: Page;
 let secret: string;
 const pageErrors: string[] = [];
 const tokenRequests: Array<{ url: string; origin?: string; allowOrigin?: string; status?: number }> = [];
+/** Reading a response's headers is asynchronous: the last token request, once its headers are in. */
+const headerReads: Promise<void>[] = [];
+const lastTokenRequest = async () => {
+  await Promise.all(headerReads);
+  return tokenRequests.at(-1);
+};
 
-const control = () => page.evaluate(() => (window as unknown as { __softphoneTest: TestControl }).__softphoneTest);
+const control = () => page.evaluate(() => (window as unknown as { __softphoneTest: SoftphoneTestControl }).__softphoneTest);
 const test = (fn: string, ...args: unknown[]) =>
   page.evaluate(
     ([name, a]) => ((window as unknown as { __softphoneTest: Record<string, (...x: unknown[]) => void> }).__softphoneTest[name as string])(...(a as unknown[])),
@@ -69,7 +55,7 @@ beforeAll(async () => {
     log: () => undefined,
   });
   apiBaseUrl = app.apiBaseUrl;
-  ({ secret } = await addDevice(app.devices, { number: MY_NUMBER, clientName: CLIENT_NAME, label: 'e2e' }));
+  ({ secret } = await addDevice(app.devices, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT, label: 'e2e' }));
 
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 460, height: 760 }, deviceScaleFactor: 1, locale: 'ja-JP' });
@@ -84,10 +70,12 @@ beforeAll(async () => {
     if (res.url().endsWith('/twilio/retrieve_capability_token') && res.request().method() === 'POST') {
       const entry: (typeof tokenRequests)[number] = { url: res.url(), status: res.status() };
       tokenRequests.push(entry);
-      void Promise.all([res.request().allHeaders(), res.allHeaders()]).then(([req, resp]) => {
-        entry.origin = req.origin;
-        entry.allowOrigin = resp['access-control-allow-origin'];
-      });
+      headerReads.push(
+        Promise.all([res.request().allHeaders(), res.allHeaders()]).then(([req, resp]) => {
+          entry.origin = req.origin;
+          entry.allowOrigin = resp['access-control-allow-origin'];
+        }),
+      );
     }
   });
   await page.goto(`${site.origin}/`);
@@ -102,7 +90,7 @@ afterAll(async () => {
 
 describe('softphone in Chromium against the local app', () => {
   it('shows a wrong secret clearly', async () => {
-    await page.getByLabel('Your Twilio number').fill(MY_NUMBER);
+    await page.getByLabel('Your Twilio number').fill(DEVICE_NUMBER);
     await page.getByLabel('Device secret').fill('definitely-not-the-secret');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const alert = page.locator('#signin-error');
@@ -110,8 +98,7 @@ describe('softphone in Chromium against the local app', () => {
     expect(await alert.textContent()).toMatch(/secret/i);
     expect(await page.locator('#reg-status').textContent()).toBe('Error');
     expect(await page.locator('#phone').isHidden()).toBe(true);
-    await page.waitForTimeout(50);
-    expect(tokenRequests.at(-1)).toMatchObject({ status: 403, origin: site.origin, allowOrigin: site.origin });
+    expect(await lastTokenRequest()).toMatchObject({ status: 403, origin: site.origin, allowOrigin: site.origin });
   });
 
   it('signs in with a token fetched from the real API over CORS', async () => {
@@ -120,12 +107,11 @@ describe('softphone in Chromium against the local app', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.locator('#reg-status[data-state="ready"]').waitFor();
     expect(await page.locator('#reg-status').textContent()).toBe('Ready');
-    await page.waitForTimeout(50);
-    expect(tokenRequests.at(-1)).toMatchObject({ url: `${app.apiBaseUrl}/twilio/retrieve_capability_token`, origin: site.origin, allowOrigin: site.origin, status: 200 });
+    expect(await lastTokenRequest()).toMatchObject({ url: `${app.apiBaseUrl}/twilio/retrieve_capability_token`, origin: site.origin, allowOrigin: site.origin, status: 200 });
     expect(new URL(app.apiBaseUrl).origin).not.toBe(site.origin);
     const c = await control();
-    expect(c.identity).toBe(CLIENT_NAME); // the JWT the API signed carries the device's identity
-    expect(await page.evaluate(() => localStorage.getItem('softphone.device'))).toContain(MY_NUMBER);
+    expect(c.identity).toBe(DEVICE_CLIENT); // the JWT the API signed carries the device's identity
+    expect(await page.evaluate(() => localStorage.getItem('softphone.device'))).toContain(DEVICE_NUMBER);
   });
 
   it('formats the number as it is typed (national format) and takes the screenshot', async () => {
@@ -140,7 +126,7 @@ describe('softphone in Chromium against the local app', () => {
   it('calls, sends DTMF, mutes and hangs up', async () => {
     await page.getByRole('button', { name: 'Call', exact: true }).click();
     await page.locator('#call-state[data-phase="in-call"]').waitFor();
-    expect((await control()).connects.at(-1)).toEqual({ callOutgoingPhoneNumber: '+819059876543', callerPhoneNumber: MY_NUMBER });
+    expect((await control()).connects.at(-1)).toEqual({ callOutgoingPhoneNumber: '+819059876543', callerPhoneNumber: DEVICE_NUMBER });
     expect(await page.locator('#call-number').textContent()).toBe('090-5987-6543');
 
     await page.locator('#pad [data-key="1"]').click();
@@ -192,7 +178,7 @@ describe('softphone in Chromium against the local app', () => {
   it('refreshes the token through the API without a reload', async () => {
     const before = (await control()).tokens.length;
     await test('tokenWillExpire');
-    await page.waitForFunction((n) => (window as unknown as { __softphoneTest: TestControl }).__softphoneTest.tokens.length > n, before);
+    await page.waitForFunction((n) => (window as unknown as { __softphoneTest: SoftphoneTestControl }).__softphoneTest.tokens.length > n, before);
     expect(tokenRequests.at(-1)?.status).toBe(200);
   });
 

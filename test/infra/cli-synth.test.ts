@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { FAKE_CREDS, DEVICE_SECRET } from '../lambda/helpers';
+import { DEVICE_SECRET, TEST_CREDENTIALS } from '../support/fixtures';
 import { REPO_ROOT } from './synth';
 
 /** Credentials and device secrets that must never reach the assembly. */
@@ -20,7 +20,7 @@ const PLANTED = {
   TWILIO_TWIML_APP_SID: 'APinfrahygiene0000000000000000005',
   DEVICE_SECRET: 'infra-hygiene-device-secret-6',
 };
-const FORBIDDEN = [...Object.values(PLANTED), FAKE_CREDS.apiKeySecret, FAKE_CREDS.authToken, DEVICE_SECRET];
+const FORBIDDEN = [...Object.values(PLANTED), TEST_CREDENTIALS.apiKeySecret, TEST_CREDENTIALS.authToken, DEVICE_SECRET];
 
 let outdir: string;
 let result: ReturnType<typeof spawnSync>;

@@ -67,6 +67,7 @@ describe('a synth with every context key overridden', () => {
       throttleBurstLimit: '6',
     });
   });
+  afterAll(() => s?.cleanUp());
 
   it('uses the stack name', () => {
     expect(s.stack.stackName).toBe('PhoneCtx');

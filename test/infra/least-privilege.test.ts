@@ -9,11 +9,16 @@ import { ROUTES, type RouteId } from '../../lib/api/routes';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler } from '../../lambda/handlers/token';
-import { callable, DEVICE_SECRET, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, type Dynalite } from '../lambda/helpers';
-import { flatten, resourcesOf, synthesize, type Synthesized } from './synth';
+import { callable, makeDeps, registerDevice, TEST_SCRYPT } from '../lambda/helpers';
+import { useDynalite } from '../support/dynalite';
+import {
+  DEVICE_NUMBER_TYPED, DEVICE_SECRET, INCOMING_RESOURCE, incomingCallParams, OUTGOING_RESOURCE, outgoingCallParams, signedEvent,
+} from '../support/fixtures';
+import { defaultTemplate, flatten, resourcesOf, type CfnTemplate } from './synth';
 
-let s: Synthesized;
-let db: Dynalite;
+let template: CfnTemplate;
+/** Fresh tables for every route, with the walkthrough's device registered. */
+const db = useDynalite({ seed: ({ devices }) => registerDevice(devices) });
 const calls: { action: string; table: string; index?: string }[] = [];
 
 /** Records each low-level DynamoDB operation as the IAM action it needs and the table (and index) it touches. */
@@ -28,34 +33,29 @@ function recordCalls(client: DynamoDBClient): void {
   );
 }
 
-beforeAll(async () => {
-  s = synthesize();
-  db = await startDynalite();
-  await registerDevice(db.devices);
+beforeAll(() => {
+  template = defaultTemplate();
   recordCalls(db.client);
-}, 60_000);
-afterAll(async () => {
-  await db?.close();
 });
 
 /** Runs a route's handler over its success and refusal paths; returns the registry calls it made. */
 async function exercise(route: RouteId): Promise<Set<string>> {
-  calls.length = 0;
+  calls.length = 0; // (the seed's writes are not the handler's)
   const deps = makeDeps(db);
   if (route === 'token') {
     const handler = callable(createTokenHandler(deps, { dummyScryptParams: TEST_SCRYPT }));
-    await handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET });
-    await handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: 'wrong' }).catch(() => undefined);
+    await handler({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET });
+    await handler({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: 'wrong' }).catch(() => undefined);
     await handler({ twilioPhoneNumber: '+81-50-9999-0000', deviceSecret: 'wrong' }).catch(() => undefined);
   } else if (route === 'callIncoming') {
     const handler = callable(createIncomingCallHandler(deps));
-    await handler(signedEvent(INCOMING_RESOURCE, { To: '+815031234567', From: '+819059876543' }));
-    await handler(signedEvent(INCOMING_RESOURCE, { To: '+815099990000', From: '+819059876543' }));
+    await handler(signedEvent(INCOMING_RESOURCE, incomingCallParams()));
+    await handler(signedEvent(INCOMING_RESOURCE, incomingCallParams({ To: '+815099990000' })));
   } else {
     const handler = callable(createOutgoingCallHandler(deps));
-    const dial = await handler(signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81-90-5987-6543' }));
+    const dial = await handler(signedEvent(OUTGOING_RESOURCE, outgoingCallParams()));
     expect(dial).toContain('<Number>+819059876543</Number>'); // the path really reached the registry and dialled
-    await handler(signedEvent(OUTGOING_RESOURCE, { From: 'client:Nobody', callOutgoingPhoneNumber: '+81-90-5987-6543' }));
+    await handler(signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ From: 'client:Nobody' })));
   }
   const kind = (c: (typeof calls)[number]) =>
     c.table === db.devicesTable ? (c.index ? `devices/index/${c.index}` : 'devices') : c.table === db.attemptsTable ? 'attempts' : `unknown table ${c.table}`;
@@ -65,11 +65,11 @@ async function exercise(route: RouteId): Promise<Set<string>> {
 /** The registry grants of a function's role in the synthesized template, in the same words. */
 function grantedRegistryAccess(functionName: string): Set<string> {
   const tableIds = Object.fromEntries(
-    resourcesOf(s.json, 'AWS::DynamoDB::Table').map(([id, r]) => [id, r.Properties!.GlobalSecondaryIndexes ? 'devices' : 'attempts']),
+    resourcesOf(template, 'AWS::DynamoDB::Table').map(([id, r]) => [id, r.Properties!.GlobalSecondaryIndexes ? 'devices' : 'attempts']),
   );
-  const [, fn] = resourcesOf(s.json, 'AWS::Lambda::Function').find(([, r]) => String(r.Properties?.Description ?? '').startsWith(`${functionName}:`))!;
+  const [, fn] = resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) => String(r.Properties?.Description ?? '').startsWith(`${functionName}:`))!;
   const roleId = fn.Properties!.Role['Fn::GetAtt'][0] as string;
-  const [, policy] = resourcesOf(s.json, 'AWS::IAM::Policy').find(([, p]) => p.Properties!.Roles.some((r: { Ref: string }) => r.Ref === roleId))!;
+  const [, policy] = resourcesOf(template, 'AWS::IAM::Policy').find(([, p]) => p.Properties!.Roles.some((r: { Ref: string }) => r.Ref === roleId))!;
   const granted = new Set<string>();
   for (const st of policy.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]) {
     for (const action of [st.Action].flat().filter((a) => a.startsWith('dynamodb:'))) {

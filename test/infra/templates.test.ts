@@ -6,7 +6,8 @@
 import { createGatewayContext, lambdaErrorPayload, lambdaResultPayload, renderRequestTemplate, renderResponseTemplate } from '../../lib/vtl';
 import type { GatewayRequest } from '../../lib/vtl';
 import { ROUTES, routeById, type RouteId } from '../../lib/api/routes';
-import { resourcesOf, synthesize, type CfnResource, type CfnTemplate } from './synth';
+import { API_DOMAIN, FORM, formParams, INCOMING_BODY, OUTGOING_BODY, TOKEN_BODY } from '../support/fixtures';
+import { defaultTemplate, resourcesOf, type CfnResource, type CfnTemplate } from './synth';
 
 interface DeployedResponse {
   StatusCode: string;
@@ -23,7 +24,7 @@ const deployed = {} as Record<RouteId, Deployed>;
 let gatewayTemplates: { type: string; template: string }[];
 
 beforeAll(() => {
-  json = synthesize().json;
+  json = defaultTemplate();
   const methods = resourcesOf(json, 'AWS::ApiGateway::Method').filter(([, m]) => m.Properties!.HttpMethod === 'POST');
   const pathPartOf = (m: CfnResource): string => json.Resources[m.Properties!.ResourceId.Ref as string].Properties!.PathPart as string;
   for (const route of ROUTES) {
@@ -41,13 +42,7 @@ beforeAll(() => {
 });
 
 /** The walkthrough's curl bodies (section 2-8), verbatim. */
-const WALKTHROUGH = {
-  token: '{"twilioPhoneNumber": "+81-50-3123-4567"}',
-  callIncoming:
-    'ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&ApiVersion=2010-04-01&Called=&Caller=%2B819059876543&CallStatus=ringing&CallSid=CCA86nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&To=%2B815031234567&From=%2B819059876543&Direction=inbound&AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
-  callOutgoing:
-    'AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx&ApiVersion=2010-04-01&ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&Called=&Caller=client%3ADeviceId_0001&CallSid=CA06nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&CallStatus=ringing&Direction=inbound&From=client%3ADeviceId_0001&To=&callerPhoneNumber=%2B81-50-3123-4567&callOutgoingPhoneNumber=%2B81-90-5987-6543',
-};
+const WALKTHROUGH = { token: TOKEN_BODY, callIncoming: INCOMING_BODY, callOutgoing: OUTGOING_BODY };
 
 /** Hostile but legal form bodies: what a Twilio parameter (or an attacker) can carry. */
 const enc = encodeURIComponent;
@@ -64,7 +59,8 @@ const HOSTILE_FORMS: Record<string, string> = {
   'lone name without =': 'Flag&To=1',
 };
 
-const decoded = (body: string): Record<string, string> => Object.fromEntries(new URLSearchParams(body));
+/** The oracle: WHATWG form decoding. */
+const decoded = formParams;
 
 function request(routeId: RouteId, body: string, headers: Record<string, string>): GatewayRequest {
   const route = routeById(routeId);
@@ -72,7 +68,7 @@ function request(routeId: RouteId, body: string, headers: Record<string, string>
     body,
     headers,
     context: createGatewayContext({
-      domainName: 'abc123.execute-api.ap-northeast-1.amazonaws.com',
+      domainName: API_DOMAIN,
       path: `/prod${route.path}`,
       resourcePath: route.path,
     }),
@@ -81,7 +77,7 @@ function request(routeId: RouteId, body: string, headers: Record<string, string>
 
 function renderForm(routeId: 'callIncoming' | 'callOutgoing', body: string, signature?: string) {
   const template = deployed[routeId].requestTemplates['application/x-www-form-urlencoded'];
-  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8' };
+  const headers: Record<string, string> = { 'Content-Type': FORM };
   if (signature !== undefined) headers['X-Twilio-Signature'] = signature;
   const out = renderRequestTemplate(template, request(routeId, body, headers));
   return JSON.parse(out) as { params: Record<string, string>; signature: string; domainName: string; path: string; resourcePath: string };
@@ -99,7 +95,7 @@ describe('request templates from the synthesized template', () => {
     expect(event.params).toEqual(decoded(WALKTHROUGH[id]));
     expect(event.params.Called).toBe('');
     expect(event.signature).toBe('sig+/=');
-    expect(event.domainName).toBe('abc123.execute-api.ap-northeast-1.amazonaws.com');
+    expect(event.domainName).toBe(API_DOMAIN);
     expect(event.path).toBe(`/prod${routeById(id).path}`);
     expect(event.resourcePath).toBe(routeById(id).path);
   });

@@ -14,14 +14,20 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { ROUTES, type RouteId } from '../../lib/api/routes';
 import { lambdaEsbuildOptions } from '../../lib/lambda-bundling';
-import { DEVICE_SECRET, FAKE_CREDS, INCOMING_RESOURCE, OUTGOING_RESOURCE, registerDevice, signedEvent, startDynalite, type Dynalite } from './helpers';
+import { useDynalite } from '../support/dynalite';
+import {
+  DEVICE_NUMBER_TYPED, DEVICE_SECRET, INCOMING_RESOURCE, INCOMING_TWIML, incomingCallParams, OUTGOING_RESOURCE, OUTGOING_TWIML, outgoingCallParams,
+  signedEvent, TEST_CREDENTIALS,
+} from '../support/fixtures';
+import { registerDevice } from './helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Each handler's own module, by route (lambda/handlers/index.ts). */
 const HANDLER_MODULES: Record<RouteId, string> = { token: 'token.ts', callIncoming: 'incoming-call.ts', callOutgoing: 'outgoing-call.ts' };
 const run = promisify(execFile);
 
-let db: Dynalite;
+/** Fresh tables for every test, with the walkthrough's device registered. */
+const db = useDynalite({ seed: ({ devices }) => registerDevice(devices) });
 let dir: string;
 let secretsManager: Server;
 let secretsEndpoint: string;
@@ -35,14 +41,12 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 beforeAll(async () => {
-  db = await startDynalite();
-  await registerDevice(db.devices);
   dir = await mkdtemp(path.join(tmpdir(), 'softphone-bundles-'));
   secretsManager = createServer(async (req, res) => {
     const body = await readBody(req);
     secretRequests.push({ target: req.headers['x-amz-target'] as string, authorization: req.headers.authorization, body });
     res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1' });
-    res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio-AbCdEf', Name: 'twilio', VersionId: 'v1', SecretString: JSON.stringify(FAKE_CREDS) }));
+    res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio-AbCdEf', Name: 'twilio', VersionId: 'v1', SecretString: JSON.stringify(TEST_CREDENTIALS) }));
   });
   await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
   secretsEndpoint = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;
@@ -55,7 +59,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise((resolve) => secretsManager?.close(resolve));
-  await db?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -120,7 +123,7 @@ test('one entry for every function: each bundle holds its own handler and none o
 });
 
 test('every log line of an invocation carries the request id, the cold-start flag and the route', async () => {
-  const { result, logs } = await invoke('token', { twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET }, 'INFO');
+  const { result, logs } = await invoke('token', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET }, 'INFO');
   expect(result).toMatchObject({ success: true });
   expect(logs.length).toBeGreaterThan(0);
   for (const line of logs) expect(line).toMatchObject({ function_request_id: CONTEXT.awsRequestId, cold_start: true, route: 'token', function_name: CONTEXT.functionName });
@@ -145,7 +148,7 @@ test('phone metadata: none on the incoming path, min for sign-in, max (number ty
 });
 
 test('the bundled token handler signs in with environment credentials only', async () => {
-  const { result, error } = await invoke('token', { twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET });
+  const { result, error } = await invoke('token', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET });
   expect(error).toBeUndefined();
   expect(result).toMatchObject({ success: true, identity: 'DeviceId_0001' });
   const fetch = secretRequests.at(-1)!;
@@ -155,15 +158,11 @@ test('the bundled token handler signs in with environment credentials only', asy
 });
 
 test('the bundled TwiML handlers answer signed webhooks and refuse unsigned ones', async () => {
-  const incoming = await invoke('callIncoming', signedEvent(INCOMING_RESOURCE, { To: '+815031234567', From: '+819059876543' }));
-  expect(incoming.result).toBe(
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>',
-  );
-  const outgoing = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81-90-5987-6543' }));
-  expect(outgoing.result).toBe(
-    '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+815031234567"><Number>+819059876543</Number></Dial></Response>',
-  );
-  const premium = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, { From: 'client:DeviceId_0001', callOutgoingPhoneNumber: '+81 990 123 456' }));
+  const incoming = await invoke('callIncoming', signedEvent(INCOMING_RESOURCE, incomingCallParams()));
+  expect(incoming.result).toBe(INCOMING_TWIML);
+  const outgoing = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, outgoingCallParams()));
+  expect(outgoing.result).toBe(OUTGOING_TWIML);
+  const premium = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ callOutgoingPhoneNumber: '+81 990 123 456' })));
   expect(premium.result).toMatch(/<Say[^>]*>.+<\/Say><Hangup\/><\/Response>$/);
   expect(await invoke('callIncoming', { params: { To: '+815031234567' }, signature: '' })).toMatchObject({ error: '[403] Forbidden' });
 });

@@ -8,7 +8,8 @@ import { checkDestination, phoneRulesWithTypes } from '../../lambda/core/destina
 import { countryOfNumber, isValidClientName, normalizePhoneNumber } from '../../lambda/core/phone';
 import { dialClientTwiml, dialNumberTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../../lambda/core/twiml';
 import { isValidTwilioSignature, parseWebhookEvent, publicWebhookUrl } from '../../lambda/core/webhook';
-import { FAKE_CREDS, TEST_SCRYPT } from './helpers';
+import { TEST_CREDENTIALS } from '../support/fixtures';
+import { TEST_SCRYPT } from './helpers';
 
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 
@@ -148,15 +149,15 @@ describe('device secrets', () => {
 describe('access token', () => {
   test('Access Token with VoiceGrant, verified with the API key secret', () => {
     const before = Math.floor(Date.now() / 1000);
-    const { token, expiresAt } = createVoiceAccessToken(FAKE_CREDS, 'DeviceId_0001', 1234);
-    const decoded = jwt.verify(token, FAKE_CREDS.apiKeySecret, { algorithms: ['HS256'], complete: true }) as jwt.Jwt;
+    const { token, expiresAt } = createVoiceAccessToken(TEST_CREDENTIALS, 'DeviceId_0001', 1234);
+    const decoded = jwt.verify(token, TEST_CREDENTIALS.apiKeySecret, { algorithms: ['HS256'], complete: true }) as jwt.Jwt;
     expect(decoded.header).toMatchObject({ alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' });
     const p = decoded.payload as jwt.JwtPayload & { grants: { identity: string; voice: { incoming: { allow: boolean }; outgoing: { application_sid: string } } } };
-    expect(p.iss).toBe(FAKE_CREDS.apiKeySid);
-    expect(p.sub).toBe(FAKE_CREDS.accountSid);
+    expect(p.iss).toBe(TEST_CREDENTIALS.apiKeySid);
+    expect(p.sub).toBe(TEST_CREDENTIALS.accountSid);
     expect(p.grants.identity).toBe('DeviceId_0001');
     expect(p.grants.voice.incoming.allow).toBe(true);
-    expect(p.grants.voice.outgoing.application_sid).toBe(FAKE_CREDS.twimlAppSid);
+    expect(p.grants.voice.outgoing.application_sid).toBe(TEST_CREDENTIALS.twimlAppSid);
     expect(p.exp! - p.iat!).toBe(1234);
     expect(p.iat!).toBeGreaterThanOrEqual(before);
     expect(expiresAt.getTime()).toBe(p.exp! * 1000);

@@ -7,45 +7,38 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import jwt from 'jsonwebtoken';
 import { secretsManagerCredentials } from '../../lambda/adapters/secrets-manager-credentials';
-import {
-  CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENTIALS_MAX_AGE_SECONDS, CREDENTIALS_RETRY_AFTER_FAILURE_SECONDS,
-} from '../../lambda/core/credentials';
 import type { TwilioCredentials } from '../../lambda/ports';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler } from '../../lambda/handlers/token';
-import { callable,
-  DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, FAKE_CREDS, INCOMING_RESOURCE, makeDeps, OUTGOING_RESOURCE, registerDevice,
-  signedEvent, startDynalite, TEST_SCRYPT, testConfig, type Dynalite,
-} from './helpers';
+import { useDynalite } from '../support/dynalite';
+import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, INCOMING_RESOURCE, OUTGOING_RESOURCE, signedEvent, TEST_CREDENTIALS } from '../support/fixtures';
+import { callable, makeDeps, registerDevice, TEST_SCRYPT, testConfig } from './helpers';
 
-const V1: TwilioCredentials = FAKE_CREDS;
+/** The credentials before and after a rotation (this test needs two sets). */
+const V1: TwilioCredentials = TEST_CREDENTIALS;
 const V2: TwilioCredentials = {
-  ...FAKE_CREDS,
+  ...TEST_CREDENTIALS,
   apiKeySid: 'SKtest11111111111111111111111111',
   apiKeySecret: 'rotated-api-key-secret-not-real',
   authToken: 'rotated-auth-token-not-real',
 };
 const FORBIDDEN = /^\[403\] Forbidden$/;
-// The periods the tests expect (checked against the exported constants below).
+// The documented periods; each is pinned below by behaviour one millisecond before and at its end.
 const MAX_AGE_MS = 5 * 60_000;
 const FORCED_MS = 60_000;
 const RETRY_AFTER_FAILURE_MS = 30_000;
 
 const smMock = mockClient(SecretsManagerClient);
 let secret: TwilioCredentials;
-let db: Dynalite;
+/** Fresh tables for every test, with the walkthrough's device registered. */
+const db = useDynalite({ seed: ({ devices }) => registerDevice(devices) });
 let clock: number;
 const now = () => clock;
 const fetches = () => smMock.commandCalls(GetSecretValueCommand).length;
 
-beforeAll(async () => {
-  db = await startDynalite();
-  await registerDevice(db.devices);
-});
-afterAll(async () => {
+afterAll(() => {
   smMock.restore();
-  await db.close();
 });
 beforeEach(() => {
   clock = Date.UTC(2024, 0, 1);
@@ -72,8 +65,6 @@ const unsigned = () => signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER }, { s
 
 describe('cache age', () => {
   test('fetched once and reused for warm invocations within the cache period (5 minutes)', async () => {
-    expect([CREDENTIALS_MAX_AGE_SECONDS * 1000, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS * 1000, CREDENTIALS_RETRY_AFTER_FAILURE_SECONDS * 1000])
-      .toEqual([MAX_AGE_MS, FORCED_MS, RETRY_AFTER_FAILURE_MS]);
     const credentials = secretsManagerCredentials('twilio/test', { now });
     await expect(Promise.all([credentials(), credentials(), credentials()])).resolves.toEqual([V1, V1, V1]);
     secret = V2;
@@ -109,7 +100,10 @@ describe('cache age', () => {
     await expect(credentials()).resolves.toEqual(V1);
     await expect(credentials()).resolves.toEqual(V1);
     expect(fetches()).toBe(1);
-    clock += RETRY_AFTER_FAILURE_MS;
+    clock += RETRY_AFTER_FAILURE_MS - 1;
+    await expect(credentials()).resolves.toEqual(V1);
+    expect(fetches()).toBe(1);
+    clock += 1;
     smMock.reset();
     smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(V2) });
     await expect(credentials()).resolves.toEqual(V2);
@@ -142,6 +136,7 @@ describe('Auth Token rotation and webhook signatures', () => {
     await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Response>');
     expect(fetches()).toBe(1);
 
+    const firstForcedAt = clock;
     const burst = Array.from({ length: 25 }, () => incoming(forged()));
     for (const r of await Promise.allSettled(burst)) expect(r).toMatchObject({ status: 'rejected', reason: { message: '[403] Forbidden' } });
     for (let i = 0; i < 25; i++) {
@@ -153,8 +148,11 @@ describe('Auth Token rotation and webhook signatures', () => {
     await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Client>DeviceId_0001</Client>');
     expect(fetches()).toBe(2);
 
-    // one more re-read is allowed once the interval has passed
-    clock += FORCED_MS;
+    // one more re-read is allowed once the interval has passed, not a millisecond before
+    clock = firstForcedAt + FORCED_MS - 1;
+    await expect(incoming(forged())).rejects.toThrow(FORBIDDEN);
+    expect(fetches()).toBe(2);
+    clock += 1;
     await expect(incoming(forged())).rejects.toThrow(FORBIDDEN);
     await expect(incoming(forged())).rejects.toThrow(FORBIDDEN);
     expect(fetches()).toBe(3);

@@ -10,15 +10,20 @@ import { depsFromEnvironment, lambdaHandler } from '../../lambda/adapters/lambda
 import * as HANDLERS from '../../lambda/handlers';
 import { HANDLER_TABLE } from '../../lambda/handlers/table';
 import { ROUTES } from '../../lib/api/routes';
-import { DEVICE_SECRET, FAKE_CREDS, INCOMING_RESOURCE, registerDevice, signedEvent, startDynalite, type Dynalite } from './helpers';
+import { useDynalite } from '../support/dynalite';
+import { DEVICE_NUMBER_TYPED, DEVICE_SECRET, INCOMING_RESOURCE, incomingCallParams, signedEvent, TEST_CREDENTIALS } from '../support/fixtures';
+import { registerDevice } from './helpers';
 
-let db: Dynalite;
+// Fresh tables for every test, the walkthrough's device in them (cheap test hash; verification reads the cost from the hash).
+const db = useDynalite({ seed: ({ devices }) => registerDevice(devices) });
 const saved = { ...process.env };
 const sm = mockClient(SecretsManagerClient);
 
-beforeAll(async () => {
-  db = await startDynalite();
-  await registerDevice(db.devices); // cheap test hash; verification reads the cost from the hash
+beforeAll(() => {
+  sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(TEST_CREDENTIALS) });
+});
+// The function's environment, pointing at this test's tables.
+beforeEach(() => {
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'AKIDTESTFAKE',
@@ -29,12 +34,10 @@ beforeAll(async () => {
     TWILIO_SECRET_ID: 'twilio-softphone/test',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
-  sm.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(FAKE_CREDS) });
 });
-afterAll(async () => {
+afterAll(() => {
   process.env = saved;
   sm.restore();
-  await db.close();
 });
 
 test('the handler table has exactly one factory per route, named by its RouteId', () => {
@@ -46,9 +49,9 @@ test('each route handler builds its deps from the environment on first use; one 
   const token = lambdaHandler('token', HANDLER_TABLE.token);
   const incoming = lambdaHandler('callIncoming', HANDLER_TABLE.callIncoming);
   const outgoing = lambdaHandler('callOutgoing', HANDLER_TABLE.callOutgoing);
-  await expect(token({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true, identity: 'DeviceId_0001' });
-  await expect(token({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
-  await expect(incoming(signedEvent(INCOMING_RESOURCE, { To: '+815031234567' }))).resolves.toContain('<Client>DeviceId_0001</Client>');
+  await expect(token({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true, identity: 'DeviceId_0001' });
+  await expect(token({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
+  await expect(incoming(signedEvent(INCOMING_RESOURCE, incomingCallParams()))).resolves.toContain('<Client>DeviceId_0001</Client>');
   await expect(outgoing({ params: {}, signature: '' })).rejects.toThrow('[403] Forbidden');
   // One fetch per container (= per lambdaHandler here), the second token request served from the cache.
   expect(sm).toHaveReceivedCommandTimes(GetSecretValueCommand, 3);

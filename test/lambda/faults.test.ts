@@ -11,7 +11,7 @@ import { GetSecretValueCommand, InternalServiceError, ResourceNotFoundException 
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { awsClientConfig, AWS_MAX_ATTEMPTS, AWS_REQUEST_TIMEOUT_MS } from '../../lambda/adapters/aws-clients';
+import { awsClientConfig, AWS_MAX_ATTEMPTS } from '../../lambda/adapters/aws-clients';
 import { createDynamoClient } from '../../lambda/adapters/dynamo';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
 import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
@@ -22,9 +22,10 @@ import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler, UNAVAILABLE_MESSAGE } from '../../lambda/handlers/token';
 import {
-  callable, DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, FAKE_CREDS, INCOMING_RESOURCE, makeDeps,
-  OUTGOING_RESOURCE, RecordingLog, signedEvent, TEST_SCRYPT,
-} from './helpers';
+  DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, INCOMING_RESOURCE, incomingCallParams, OUTGOING_RESOURCE, outgoingCallParams, signedEvent,
+  TEST_CREDENTIALS,
+} from '../support/fixtures';
+import { callable, expectThrown, makeDeps, RecordingLog, TEST_SCRYPT } from './helpers';
 
 const UNAVAILABLE_TWIML = /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Say language="en-US">[^<]*temporarily unavailable[^<]*<\/Say><Hangup\/><\/Response>$/;
 const TOKEN_503 = `[503] {"success":false,"capabilityToken":null,"error":"${UNAVAILABLE_MESSAGE}"}`;
@@ -70,22 +71,15 @@ describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
     await expect(handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true, identity: DEVICE_CLIENT });
   });
 
-  test('incoming → "temporarily unavailable" TwiML; then recovers', async () => {
-    const handler = callable(createIncomingCallHandler(makeDeps(stores())));
-    const event = signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER, From: '+819059876543' });
-    docMock.on(GetCommand).rejects(fault());
+  test.each([
+    ['incoming', createIncomingCallHandler, signedEvent(INCOMING_RESOURCE, incomingCallParams()), () => docMock.on(GetCommand).rejects(fault()), '<Client>DeviceId_0001</Client>'],
+    ['outgoing', createOutgoingCallHandler, signedEvent(OUTGOING_RESOURCE, outgoingCallParams()), () => docMock.on(QueryCommand).rejects(fault()), '<Number>+819059876543</Number>'],
+  ] as const)('%s → "temporarily unavailable" TwiML; then recovers', async (_name, factory, event, failRegistryRead, dialled) => {
+    const handler = callable(factory(makeDeps(stores())));
+    failRegistryRead();
     await expect(handler(event)).resolves.toMatch(UNAVAILABLE_TWIML);
     healthyDynamo();
-    await expect(handler(event)).resolves.toContain('<Client>DeviceId_0001</Client>');
-  });
-
-  test('outgoing → "temporarily unavailable" TwiML; then recovers', async () => {
-    const handler = callable(createOutgoingCallHandler(makeDeps(stores())));
-    const event = signedEvent(OUTGOING_RESOURCE, { From: `client:${DEVICE_CLIENT}`, callOutgoingPhoneNumber: '+81-90-5987-6543' });
-    docMock.on(QueryCommand).rejects(fault());
-    await expect(handler(event)).resolves.toMatch(UNAVAILABLE_TWIML);
-    healthyDynamo();
-    await expect(handler(event)).resolves.toContain('<Number>+819059876543</Number>');
+    await expect(handler(event)).resolves.toContain(dialled);
   });
 });
 
@@ -103,14 +97,14 @@ describe('Secrets Manager', () => {
     smMock.reset();
     healthyDynamo();
   });
-  const good = JSON.stringify(FAKE_CREDS);
+  const good = JSON.stringify(TEST_CREDENTIALS);
 
   test('fetched once per container and cached', async () => {
     smMock.on(GetSecretValueCommand).resolves({ SecretString: good });
     const credentials = secretsManagerCredentials('twilio/test');
     const results = await Promise.all([credentials(), credentials(), credentials()]);
     await credentials();
-    expect(results[0]).toEqual(FAKE_CREDS);
+    expect(results[0]).toEqual(TEST_CREDENTIALS);
     expect(smMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
     expect(smMock).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'twilio/test' });
   });
@@ -119,7 +113,7 @@ describe('Secrets Manager', () => {
     ['service error', () => smMock.on(GetSecretValueCommand).rejects(new InternalServiceError({ message: 'boom', $metadata: {} }))],
     ['secret not found', () => smMock.on(GetSecretValueCommand).rejects(new SecretNotFound({ message: 'no such secret', $metadata: {} }))],
     ['timeout', () => smMock.on(GetSecretValueCommand).rejects(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))],
-    ['missing fields', () => smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountSid: FAKE_CREDS.accountSid, authToken: FAKE_CREDS.authToken }) })],
+    ['missing fields', () => smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountSid: TEST_CREDENTIALS.accountSid, authToken: TEST_CREDENTIALS.authToken }) })],
     ['not JSON', () => smMock.on(GetSecretValueCommand).resolves({ SecretString: 'accountSid=AC…' })],
     ['binary secret', () => smMock.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2, 3]) })],
   ])('%s: token 503, TwiML "temporarily unavailable", then recovery', async (_name, inject) => {
@@ -128,8 +122,8 @@ describe('Secrets Manager', () => {
     const token = callable(createTokenHandler(makeDeps(stores(), { credentials }), { dummyScryptParams: TEST_SCRYPT }));
     const incoming = callable(createIncomingCallHandler(makeDeps(stores(), { credentials })));
     const outgoing = callable(createOutgoingCallHandler(makeDeps(stores(), { credentials })));
-    const inEvent = signedEvent(INCOMING_RESOURCE, { To: DEVICE_NUMBER });
-    const outEvent = signedEvent(OUTGOING_RESOURCE, { From: `client:${DEVICE_CLIENT}`, callOutgoingPhoneNumber: '090-5987-6543' });
+    const inEvent = signedEvent(INCOMING_RESOURCE, incomingCallParams());
+    const outEvent = signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ callOutgoingPhoneNumber: '090-5987-6543' }));
 
     expect((await expectThrown(() => token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);
     await expect(incoming(inEvent)).resolves.toMatch(UNAVAILABLE_TWIML);
@@ -144,7 +138,7 @@ describe('Secrets Manager', () => {
   });
 
   test('a secret with missing fields gives a clear error naming them (and no values) in the log', async () => {
-    smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountSid: FAKE_CREDS.accountSid, apiKeySecret: FAKE_CREDS.apiKeySecret }) });
+    smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountSid: TEST_CREDENTIALS.accountSid, apiKeySecret: TEST_CREDENTIALS.apiKeySecret }) });
     const credentials = secretsManagerCredentials('twilio/test');
     await expect(credentials()).rejects.toThrow('The Twilio secret twilio/test is missing the field(s): apiKeySid, authToken, twimlAppSid');
     const log = new RecordingLog();
@@ -153,7 +147,7 @@ describe('Secrets Manager', () => {
     const output = log.text;
     expect((error as Error).message).toBe(TOKEN_503);
     expect(output).toContain('missing the field(s): apiKeySid, authToken, twimlAppSid');
-    for (const s of [FAKE_CREDS.apiKeySecret, DEVICE_SECRET]) expect(output).not.toContain(s);
+    for (const s of [TEST_CREDENTIALS.apiKeySecret, DEVICE_SECRET]) expect(output).not.toContain(s);
   });
 });
 
@@ -182,7 +176,7 @@ describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
     expect(cfg.requestHandler).toMatchObject({ connectionTimeout: expect.any(Number), requestTimeout: expect.any(Number), throwOnRequestTimeout: true });
   });
 
-  test('a hung DynamoDB is answered 503 within the production timeouts, after a bounded number of attempts', async () => {
+  test('a hung DynamoDB is answered 503 by the request timeout, after a bounded number of attempts', async () => {
     docMock.restore();
     try {
       const { port } = server.address() as AddressInfo;
@@ -191,11 +185,13 @@ describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
         region: 'us-east-1',
         credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'fake' },
       });
-      const handler = callable(createTokenHandler(makeDeps(stores(client)), { dummyScryptParams: TEST_SCRYPT }));
+      const log = new RecordingLog();
+      const handler = callable(createTokenHandler(makeDeps(stores(client)), { dummyScryptParams: TEST_SCRYPT }), log);
       connections = 0;
-      const started = Date.now();
+      // The server never answers, so only the client's own request timeout can end the request. (How long that
+      // takes is the timeout's business, asserted nowhere: a loaded machine must not fail this test.)
       expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);
-      expect(Date.now() - started).toBeLessThan(AWS_MAX_ATTEMPTS * AWS_REQUEST_TIMEOUT_MS + 2000);
+      expect(log.lines).toContainEqual(expect.objectContaining({ level: 'ERROR', fields: { error: expect.objectContaining({ message: expect.stringMatching(/TimeoutError/) }) } }));
       expect(connections).toBeGreaterThanOrEqual(1);
       expect(connections).toBeLessThanOrEqual(AWS_MAX_ATTEMPTS);
       client.destroy();
@@ -208,12 +204,12 @@ describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
 describe('environment credentials (local use)', () => {
   test('all set → credentials; none → undefined; some → clear error naming the missing ones', () => {
     const env = {
-      TWILIO_ACCOUNT_SID: FAKE_CREDS.accountSid, TWILIO_API_KEY_SID: FAKE_CREDS.apiKeySid, TWILIO_API_KEY_SECRET: FAKE_CREDS.apiKeySecret,
-      TWILIO_AUTH_TOKEN: FAKE_CREDS.authToken, TWILIO_TWIML_APP_SID: FAKE_CREDS.twimlAppSid,
+      TWILIO_ACCOUNT_SID: TEST_CREDENTIALS.accountSid, TWILIO_API_KEY_SID: TEST_CREDENTIALS.apiKeySid, TWILIO_API_KEY_SECRET: TEST_CREDENTIALS.apiKeySecret,
+      TWILIO_AUTH_TOKEN: TEST_CREDENTIALS.authToken, TWILIO_TWIML_APP_SID: TEST_CREDENTIALS.twimlAppSid,
     };
-    expect(credentialsFromEnv(env)).toEqual(FAKE_CREDS);
+    expect(credentialsFromEnv(env)).toEqual(TEST_CREDENTIALS);
     expect(credentialsFromEnv({})).toBeUndefined();
     expect(() => credentialsFromEnv({ TWILIO_ACCOUNT_SID: 'ACtest' })).toThrow(/TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET, TWILIO_AUTH_TOKEN, TWILIO_TWIML_APP_SID/);
-    expect(() => staticCredentials({ ...FAKE_CREDS, authToken: '' })).toThrow(/authToken/);
+    expect(() => staticCredentials({ ...TEST_CREDENTIALS, authToken: '' })).toThrow(/authToken/);
   });
 });

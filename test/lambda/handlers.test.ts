@@ -3,33 +3,33 @@ import jwt from 'jsonwebtoken';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler, OUTGOING_MESSAGES } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler, FORBIDDEN_MESSAGE } from '../../lambda/handlers/token';
+import { useDynalite } from '../support/dynalite';
 import {
-  callable, DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, FAKE_CREDS, INCOMING_RESOURCE, makeDeps,
-  OUTGOING_RESOURCE, RecordingLog, registerDevice, signedEvent, startDynalite, TEST_SCRYPT, testConfig, type Dynalite,
-} from './helpers';
+  DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_NUMBER_TYPED, DEVICE_SECRET, INCOMING_RESOURCE, incomingCallParams, OUTGOING_RESOURCE,
+  outgoingCallParams, signedEvent, TEST_CREDENTIALS, TOKEN_BODY,
+} from '../support/fixtures';
+import { callable, expectThrown, makeDeps, RecordingLog, registerDevice, TEST_SCRYPT, testConfig } from './helpers';
 
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 const hangup = (msg: string) => `${XML_DECL}<Response><Say language="en-US">${msg}</Say><Hangup/></Response>`;
 
-let db: Dynalite;
-beforeAll(async () => {
-  db = await startDynalite();
-  await registerDevice(db.devices); // +815031234567 → DeviceId_0001
-  await registerDevice(db.devices, { phoneNumber: '+14155550100', clientName: 'DeviceId_US', secret: 'us-secret' });
-});
-afterAll(async () => {
-  await db.close();
+// Every test gets fresh tables holding the walkthrough's device (+815031234567 → DeviceId_0001) and a US one.
+const db = useDynalite({
+  seed: async ({ devices }) => {
+    await registerDevice(devices);
+    await registerDevice(devices, { phoneNumber: '+14155550100', clientName: 'DeviceId_US', secret: 'us-secret' });
+  },
 });
 
 const tokenHandler = (overrides = {}) => callable(createTokenHandler(makeDeps(db, overrides), { dummyScryptParams: TEST_SCRYPT }));
 
 describe('token API', () => {
   test('walkthrough input (with its hyphenated number) plus the device secret → Access Token', async () => {
-    const res = await tokenHandler()({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET });
+    const res = await tokenHandler()({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET });
     expect(res).toEqual({ success: true, capabilityToken: expect.any(String), identity: DEVICE_CLIENT, expiresAt: expect.any(String) });
-    const p = jwt.verify(res.capabilityToken, FAKE_CREDS.apiKeySecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    const p = jwt.verify(res.capabilityToken, TEST_CREDENTIALS.apiKeySecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
     expect(p.grants.identity).toBe(DEVICE_CLIENT);
-    expect(p.grants.voice).toEqual({ incoming: { allow: true }, outgoing: { application_sid: FAKE_CREDS.twimlAppSid } });
+    expect(p.grants.voice).toEqual({ incoming: { allow: true }, outgoing: { application_sid: TEST_CREDENTIALS.twimlAppSid } });
     expect(p.exp! - p.iat!).toBe(3600);
     expect(new Date(res.expiresAt).getTime()).toBe(p.exp! * 1000);
     expect(res.expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -41,12 +41,12 @@ describe('token API', () => {
 
   test('TTL is configurable', async () => {
     const res = await tokenHandler({ config: testConfig({ tokenTtlSeconds: 86400 }) })({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET });
-    const p = jwt.verify(res.capabilityToken, FAKE_CREDS.apiKeySecret) as jwt.JwtPayload;
+    const p = jwt.verify(res.capabilityToken, TEST_CREDENTIALS.apiKeySecret) as jwt.JwtPayload;
     expect(p.exp! - p.iat!).toBe(86400);
   });
 
   test('the walkthrough’s phone-number-only request is refused (400: a secret is required)', async () => {
-    const e = await expectThrown(() => tokenHandler()({ twilioPhoneNumber: '+81-50-3123-4567' }));
+    const e = await expectThrown(() => tokenHandler()(JSON.parse(TOKEN_BODY)));
     expect(e.status).toBe(400);
     expect(JSON.parse(e.body)).toEqual({ success: false, capabilityToken: null, error: expect.stringMatching(/deviceSecret/) });
   });
@@ -73,8 +73,6 @@ describe('token API', () => {
     const wrong = await expectThrown(() => h({ twilioPhoneNumber: '+14155550100', deviceSecret: 'not-the-secret' }));
     expect(unknown.message).toBe(`[403] {"success":false,"capabilityToken":null,"error":"${FORBIDDEN_MESSAGE}"}`);
     expect(wrong.message).toBe(unknown.message);
-    await db.attempts.clearAttempts('+815099998888');
-    await db.attempts.clearAttempts('+14155550100');
   });
 
   test('logs never contain the device secret, the token or credentials', async () => {
@@ -82,17 +80,12 @@ describe('token API', () => {
     const result = await callable(createTokenHandler(makeDeps(db), { dummyScryptParams: TEST_SCRYPT }), log)({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET });
     const output = log.text;
     expect(output).toContain('token issued');
-    for (const s of [DEVICE_SECRET, (result as { capabilityToken: string }).capabilityToken, FAKE_CREDS.apiKeySecret, FAKE_CREDS.authToken]) expect(output).not.toContain(s);
+    for (const s of [DEVICE_SECRET, (result as { capabilityToken: string }).capabilityToken, TEST_CREDENTIALS.apiKeySecret, TEST_CREDENTIALS.authToken]) expect(output).not.toContain(s);
   });
 });
 
 describe('incoming call TwiML', () => {
-  const walkthroughParams = {
-    AccountSid: 'ACtest00000000000000000000000000', ApiVersion: '2010-04-01', Called: '+815031234567', CalledCountry: 'JP',
-    CalledVia: '815031234567', Caller: '+819059876543', CallerCountry: 'JP', CallSid: 'CAtest0000000000000000000000000000',
-    CallStatus: 'ringing', Direction: 'inbound', ForwardedFrom: '815031234567', From: '+819059876543', FromCountry: 'JP',
-    To: '+815031234567', ToCountry: 'JP',
-  };
+  const walkthroughParams = incomingCallParams();
   const handler = (overrides = {}) => callable(createIncomingCallHandler(makeDeps(db, overrides)));
 
   test('walkthrough input → dial the client, with answerOnBridge', async () => {
@@ -153,11 +146,7 @@ describe('incoming call TwiML', () => {
 });
 
 describe('outgoing call TwiML', () => {
-  const walkthroughParams = {
-    Direction: 'inbound', CallSid: 'CAtest0000000000000000000000000001', From: 'client:DeviceId_0001', Caller: 'client:DeviceId_0001',
-    ApiVersion: '2010-04-01', ApplicationSid: 'APtest00000000000000000000000000', AccountSid: 'ACtest00000000000000000000000000',
-    CallStatus: 'ringing', callerPhoneNumber: '+81-50-3123-4567', callOutgoingPhoneNumber: '+81-90-5987-6543',
-  };
+  const walkthroughParams = outgoingCallParams();
   const handler = (overrides = {}) => callable(createOutgoingCallHandler(makeDeps(db, overrides)));
   const call = (params: Record<string, string>, overrides = {}) => handler(overrides)(signedEvent(OUTGOING_RESOURCE, params));
 

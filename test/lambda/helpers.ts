@@ -1,76 +1,19 @@
 /**
- * Test helpers for the lambda tests: an in-process dynalite server (the real DynamoDB protocol on
- * 127.0.0.1), obviously fake Twilio credentials, deps builders and log capture.
+ * Helpers of the lambda tests: a cheap scrypt cost, the walkthrough's device in a registry, handler deps, log
+ * capture and the `[status] body` error convention. Shared data (credentials, the device, webhook parameters,
+ * the signed event) comes from `test/support/fixtures.ts`; the registry from `test/support/dynalite.ts`.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
-import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
 import { staticCredentials } from '../../lambda/core/credentials';
 import { hashDeviceSecret, type ScryptParams } from '../../lambda/core/device-secret';
 import { loadConfig, type AppConfig } from '../../lambda/core/settings';
 import type { Handler, HandlerDeps } from '../../lambda/handlers/deps';
-import type { AttemptStore, DeviceDirectory, DeviceRecord, Log, TwilioCredentials } from '../../lambda/ports';
-import { createRegistryTables, listenDynalite } from '../../lib/local/registry-server';
+import type { AttemptStore, DeviceDirectory, DeviceRecord, Log } from '../../lambda/ports';
+import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, TEST_CREDENTIALS } from '../support/fixtures';
 
 /** Cheap scrypt cost for tests only (production default is N=2^15). */
 export const TEST_SCRYPT: ScryptParams = { N: 16, r: 1, p: 1 };
 
-export const FAKE_CREDS: TwilioCredentials = {
-  accountSid: 'ACtest00000000000000000000000000',
-  apiKeySid: 'SKtest00000000000000000000000000',
-  apiKeySecret: 'test-api-key-secret-not-real',
-  authToken: 'test-auth-token-not-real',
-  twimlAppSid: 'APtest00000000000000000000000000',
-};
-
-export const DEVICE_NUMBER = '+815031234567';
-export const DEVICE_CLIENT = 'DeviceId_0001';
-export const DEVICE_SECRET = 'test-device-secret-0001';
-
-export interface Dynalite {
-  endpoint: string;
-  client: DynamoDBClient;
-  devices: DynamoDeviceDirectory;
-  attempts: DynamoAttemptStore;
-  devicesTable: string;
-  attemptsTable: string;
-  close(): Promise<void>;
-}
-
-let tableCounter = 0;
-
-/**
- * Starts dynalite on 127.0.0.1:0 and creates fresh registry tables (`createRegistryTables`, the local app's own
- * set-up). The one dynalite fixture of the tests: the ops tests use it too.
- */
-export async function startDynalite(): Promise<Dynalite> {
-  const server = await listenDynalite();
-  const { endpoint } = server;
-  const client = new DynamoDBClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'test-secret-not-real' },
-    maxAttempts: 2,
-  });
-  const n = ++tableCounter;
-  const devicesTable = `devices-${n}`;
-  const attemptsTable = `attempts-${n}`;
-  await createRegistryTables(client, devicesTable, attemptsTable);
-  return {
-    endpoint,
-    client,
-    devices: new DynamoDeviceDirectory({ client, table: devicesTable }),
-    attempts: new DynamoAttemptStore({ client, table: attemptsTable }),
-    devicesTable,
-    attemptsTable,
-    close: async () => {
-      client.destroy();
-      await server.close();
-    },
-  };
-}
-
+/** Registers a device (default: the walkthrough's, with DEVICE_SECRET hashed at the test cost). */
 export async function registerDevice(
   devices: DeviceDirectory,
   opts: { phoneNumber?: string; clientName?: string; secret?: string; label?: string } = {},
@@ -114,52 +57,15 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
   return { ...loadConfig({}), ...overrides };
 }
 
+/** Handler deps over a registry's stores, with the test credentials and the default config. */
 export function makeDeps(stores: { devices: DeviceDirectory; attempts: AttemptStore }, overrides: Partial<HandlerDeps> = {}): HandlerDeps {
   return {
     devices: stores.devices,
     attempts: stores.attempts,
-    credentials: staticCredentials(FAKE_CREDS),
+    credentials: staticCredentials(TEST_CREDENTIALS),
     config: testConfig(),
     ...overrides,
   };
-}
-
-export const DOMAIN = 'abc123.execute-api.ap-northeast-1.amazonaws.com';
-export const INCOMING_RESOURCE = '/twilio/retrieve_twiml/call_incoming';
-export const OUTGOING_RESOURCE = '/twilio/retrieve_twiml/call_outgoing';
-
-/** A webhook event as the request template renders it, signed like Twilio does (with the fake auth token). */
-export function signedEvent(
-  resourcePath: string,
-  params: Record<string, string>,
-  opts: { authToken?: string; url?: string; signature?: string } = {},
-): { params: Record<string, string>; signature: string; domainName: string; path: string; resourcePath: string } {
-  const path = `/prod${resourcePath}`;
-  const url = opts.url ?? `https://${DOMAIN}${path}`;
-  const signature = opts.signature ?? getExpectedTwilioSignature(opts.authToken ?? FAKE_CREDS.authToken, url, params);
-  return { params, signature, domainName: DOMAIN, path, resourcePath };
-}
-
-/** Captures everything written to stdout/stderr (Powertools Logger output) while `fn` runs. */
-export async function captureOutput<T>(fn: () => Promise<T>): Promise<{ result: T | undefined; error: unknown; output: string }> {
-  const chunks: string[] = [];
-  const spyOut = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  const spyErr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  try {
-    const result = await fn();
-    return { result, error: undefined, output: chunks.join('') };
-  } catch (error) {
-    return { result: undefined, error, output: chunks.join('') };
-  } finally {
-    spyOut.mockRestore();
-    spyErr.mockRestore();
-  }
 }
 
 /** Runs `fn`, expects it to throw an HttpError-style message, returns status and parsed body. */

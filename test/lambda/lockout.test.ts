@@ -2,16 +2,12 @@
 import * as deviceSecret from '../../lambda/core/device-secret';
 import { blockedUntil, DEFAULT_LOCKOUT_POLICY, delayAfter } from '../../lambda/core/lockout';
 import { createTokenHandler, DUMMY_SECRET_HASH } from '../../lambda/handlers/token';
-import { callable, DEVICE_NUMBER, DEVICE_SECRET, expectThrown, makeDeps, registerDevice, startDynalite, TEST_SCRYPT, type Dynalite } from './helpers';
+import { useDynalite } from '../support/dynalite';
+import { DEVICE_NUMBER, DEVICE_NUMBER_TYPED, DEVICE_SECRET } from '../support/fixtures';
+import { callable, expectThrown, makeDeps, registerDevice, TEST_SCRYPT } from './helpers';
 
-let db: Dynalite;
-beforeAll(async () => {
-  db = await startDynalite();
-  await registerDevice(db.devices);
-});
-afterAll(async () => {
-  await db.close();
-});
+/** Fresh tables for every test, with the walkthrough's device registered. */
+const db = useDynalite({ seed: ({ devices }) => registerDevice(devices) });
 afterEach(() => jest.restoreAllMocks());
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
@@ -77,17 +73,15 @@ test('a known number: slowed, then locked out for 15 minutes; success afterwards
   c.advance(899);
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).status).toBe(429);
   c.advance(1);
-  await expect(c.handler({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
+  await expect(c.handler({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
   await expect(db.attempts.getAttempts(DEVICE_NUMBER, c.nowSeconds())).resolves.toBeUndefined();
   // Cleared: the next wrong secrets are free again.
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).status).toBe(403);
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).status).toBe(403);
-  await db.attempts.clearAttempts(DEVICE_NUMBER);
 });
 
 test('an unknown number gets exactly the same answers (nothing reveals whether it exists)', async () => {
-  const known = await bruteForce('+815031234567');
-  await db.attempts.clearAttempts('+815031234567');
+  const known = await bruteForce(DEVICE_NUMBER);
   const unknown = await bruteForce('+815099990000');
   expect(unknown.statuses).toEqual(known.statuses);
   expect(unknown.bodies).toEqual(known.bodies);
@@ -112,7 +106,6 @@ test('the dummy hash is precomputed at the production cost: the first unknown nu
   await expectThrown(() => handler({ twilioPhoneNumber: '+815077775555', deviceSecret: 'guess' }));
   expect(hash).not.toHaveBeenCalled();
   expect(verify.mock.calls).toEqual([['guess', DUMMY_SECRET_HASH]]);
-  await db.attempts.clearAttempts('+815077775555');
 });
 
 test('parallel guesses cannot slip past the lockout: each is counted before its secret is checked', async () => {
@@ -133,5 +126,4 @@ test('parallel guesses cannot slip past the lockout: each is counted before its 
   const rec = await db.attempts.getAttempts(number, c.nowSeconds());
   expect(rec!.failures).toBeGreaterThan(DEFAULT_LOCKOUT_POLICY.freeFailures);
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: number, deviceSecret: 'late' }))).status).toBe(429);
-  await db.attempts.clearAttempts(number);
 });

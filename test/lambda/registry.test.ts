@@ -4,15 +4,11 @@ import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
 import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
 import { DuplicateClientNameError, RegistryError } from '../../lambda/ports';
 import { ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, createTableInputs } from '../../lambda/adapters/registry-schema';
-import { registerDevice, startDynalite, type Dynalite } from './helpers';
+import { useDynalite } from '../support/dynalite';
+import { registerDevice } from './helpers';
 
-let db: Dynalite;
-beforeAll(async () => {
-  db = await startDynalite();
-});
-afterAll(async () => {
-  await db.close();
-});
+/** Empty tables for every test. */
+const db = useDynalite();
 
 test('schema: devices keyed by phoneNumber with the clientName GSI; attempts keyed by phoneNumber', async () => {
   const [devices, attempts] = createTableInputs('d', 'a');

@@ -10,17 +10,18 @@ import { addDevice } from '../../lib/devices/device-admin';
 import { LocalAppError, startLocalApp, type LocalApp, type LocalAppOptions } from '../../lib/local/app';
 import { signWebhook } from '../../lib/local/sign';
 import {
-  CLIENT_NAME,
-  decodeJwtPayload,
+  DEVICE_CLIENT,
+  DEVICE_NUMBER,
+  DEVICE_NUMBER_TYPED,
   FORM,
   INCOMING_BODY,
   INCOMING_TWIML,
-  MY_NUMBER,
   OUTGOING_BODY,
   OUTGOING_TWIML,
   TEST_CREDENTIALS,
-  writeSite,
-} from './helpers';
+  TOKEN_BODY,
+} from '../support/fixtures';
+import { decodeJwtPayload, writeSite } from './helpers';
 
 const ORIGIN = 'http://softphone.example';
 let dir: string;
@@ -46,7 +47,7 @@ beforeAll(async () => {
   await writeSite(path.join(dir, 'site'));
   await writeFile(path.join(dir, 'secret.txt'), 'outside the site');
   app = await startLocalApp(options());
-  ({ secret } = await addDevice(app.devices, { number: '+81-50-3123-4567', clientName: CLIENT_NAME }));
+  ({ secret } = await addDevice(app.devices, { number: DEVICE_NUMBER_TYPED, clientName: DEVICE_CLIENT }));
 });
 afterAll(async () => {
   await app?.close();
@@ -59,28 +60,29 @@ const tokenRequest = (body: unknown) => post(app.routeUrls.token, JSON.stringify
 
 describe('the walkthrough curl checks (2-8), adapted', () => {
   test('token: the number in human format plus the device secret → 200 with a voice Access Token', async () => {
-    const started = Date.now();
-    const res = await tokenRequest({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: secret });
+    const res = await tokenRequest({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: secret });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     const body = (await res.json()) as { success: boolean; capabilityToken: string; identity: string; expiresAt: string };
-    expect(body).toMatchObject({ success: true, identity: CLIENT_NAME });
+    expect(body).toMatchObject({ success: true, identity: DEVICE_CLIENT });
     const claims = decodeJwtPayload(body.capabilityToken);
     expect(claims.iss).toBe(TEST_CREDENTIALS.apiKeySid);
     expect(claims.sub).toBe(TEST_CREDENTIALS.accountSid);
-    expect((claims.grants as { identity: string }).identity).toBe(CLIENT_NAME);
-    expect(Date.parse(body.expiresAt) - started).toBeGreaterThan(3590_000);
+    expect((claims.grants as { identity: string }).identity).toBe(DEVICE_CLIENT);
+    // valid for the default hour, and the answer says until when
+    expect((claims.exp as number) - (claims.iat as number)).toBe(3600);
+    expect(Date.parse(body.expiresAt)).toBe((claims.exp as number) * 1000);
   });
 
   test('token: the walkthrough request without a secret is refused by the model (400)', async () => {
-    const res = await tokenRequest({ twilioPhoneNumber: '+81-50-3123-4567' });
+    const res = await post(app.routeUrls.token, TOKEN_BODY, { 'Content-Type': 'application/json' });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ success: false, capabilityToken: null });
   });
 
   test('token: a wrong secret and an unknown number get the same 403', async () => {
-    const wrong = await tokenRequest({ twilioPhoneNumber: MY_NUMBER, deviceSecret: 'wrong secret!' });
+    const wrong = await tokenRequest({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong secret!' });
     const unknown = await tokenRequest({ twilioPhoneNumber: '+81-50-3999-0000', deviceSecret: 'wrong secret!' });
     expect(wrong.status).toBe(403);
     expect(unknown.status).toBe(403);
@@ -143,12 +145,12 @@ describe('API Gateway behaviour from ROUTES', () => {
     expect(a.status).toBe(415);
     expect(a.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(await a.json()).toMatchObject({ success: false, error: 'Unsupported media type.' });
-    const b = await post(app.routeUrls.callIncoming, JSON.stringify({ To: MY_NUMBER }), { 'Content-Type': 'application/json' });
+    const b = await post(app.routeUrls.callIncoming, JSON.stringify({ To: DEVICE_NUMBER }), { 'Content-Type': 'application/json' });
     expect(b.status).toBe(415);
   });
 
   test('no Content-Type counts as application/json (token works, webhooks 415)', async () => {
-    const res = await fetch(app.routeUrls.token, { method: 'POST', body: new TextEncoder().encode(JSON.stringify({ twilioPhoneNumber: MY_NUMBER, deviceSecret: secret })) });
+    const res = await fetch(app.routeUrls.token, { method: 'POST', body: new TextEncoder().encode(JSON.stringify({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: secret })) });
     expect(res.status).toBe(200);
     const hook = await fetch(app.routeUrls.callIncoming, { method: 'POST', body: new TextEncoder().encode(INCOMING_BODY) });
     expect(hook.status).toBe(415);
@@ -261,8 +263,8 @@ describe('lifecycle', () => {
   test('a restart keeps the devices (dynalite persisted at the registry path)', async () => {
     await app.close();
     app = await startLocalApp(options());
-    expect((await app.devices.findByNumber(MY_NUMBER))?.clientName).toBe(CLIENT_NAME);
-    const res = await tokenRequest({ twilioPhoneNumber: MY_NUMBER, deviceSecret: secret });
+    expect((await app.devices.findByNumber(DEVICE_NUMBER))?.clientName).toBe(DEVICE_CLIENT);
+    const res = await tokenRequest({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: secret });
     expect(res.status).toBe(200);
   });
 

@@ -2,25 +2,21 @@
  * The command-line tools as a user runs them (spawned with tsx): `npm run device`, `npm run sign` and
  * `npm start`, against a local app using development credentials and a temp registry.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { CREDENTIAL_ENV_VARS, CREDENTIAL_FIELDS } from '../../lambda/core/credentials';
+import { addDevice } from '../../lib/devices/device-admin';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { CLIENT_NAME, FORM, INCOMING_BODY, INCOMING_TWIML, writeSite } from './helpers';
+import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_NUMBER_TYPED, FORM, INCOMING_BODY, INCOMING_TWIML, TEST_CREDENTIALS } from '../support/fixtures';
+import { runBin, startLocalCli, writeSite } from './helpers';
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 let dir: string;
+/** Each test's own registry (not created yet): no test sees another's devices. */
 let registryPath: string;
+let registries = 0;
 let app: LocalApp | undefined;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -29,46 +25,44 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /** Runs `tsx bin/<script> …args` in the temp dir (so no developer .env is read) and collects its output. */
-function run(script: string, args: string[], extra: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [path.join(ROOT, 'bin', script), ...args], { cwd: dir, env: cleanEnv(extra) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (script: string, args: string[], extra: Record<string, string> = {}) => runBin(script, args, { cwd: dir, env: cleanEnv(extra) });
+
+/** The local app on this test's registry, with development credentials. */
+const startApp = () => startLocalApp({ port: 0, registryPath, clientDir: path.join(dir, 'site'), env: {}, log: () => undefined });
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'softphone-cli-'));
-  registryPath = path.join(dir, 'registry');
   await writeSite(path.join(dir, 'site'));
 });
-afterAll(async () => {
+beforeEach(() => {
+  registryPath = path.join(dir, `registry-${++registries}`);
+});
+afterEach(async () => {
   await app?.close();
+  app = undefined;
+});
+afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
 test('device CLI adds a device while the app runs; the printed secret gets a token; sign matches the app', async () => {
-  app = await startLocalApp({ port: 0, registryPath, clientDir: path.join(dir, 'site'), env: {}, log: () => undefined });
+  app = await startApp();
   expect(app.credentialsSource).toBe('development');
 
-  const added = await run('device.ts', ['add', '--number', '+81-50-3123-4567', '--client', CLIENT_NAME, '--label', 'desk']);
+  const added = await run('device.ts', ['add', '--number', DEVICE_NUMBER_TYPED, '--client', DEVICE_CLIENT, '--label', 'desk']);
   expect(added.stderr).toContain('through the running local app');
   expect(added.code).toBe(0);
-  expect(added.stdout).toContain(`Added +815031234567 → client ${CLIENT_NAME} (desk).`);
+  expect(added.stdout).toContain(`Added +815031234567 → client ${DEVICE_CLIENT} (desk).`);
   const secret = /Device secret \(shown only this once; enter it in the softphone\): (\S+)/.exec(added.stdout)?.[1];
   expect(secret).toBeDefined();
 
   const token = await fetch(app.routeUrls.token, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: secret }),
+    body: JSON.stringify({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: secret }),
   });
   expect(token.status).toBe(200);
-  expect(await token.json()).toMatchObject({ success: true, identity: CLIENT_NAME });
+  expect(await token.json()).toMatchObject({ success: true, identity: DEVICE_CLIENT });
 
   // The signer reads the same development credentials the app generated.
   const sig = await run('sign.ts', [app.routeUrls.callIncoming, INCOMING_BODY]);
@@ -90,18 +84,24 @@ test('device CLI adds a device while the app runs; the printed secret gets a tok
 });
 
 test('device CLI works on the registry when the app is not running; rotate-secret; remove', async () => {
-  await app?.close();
+  // a registry holding the walkthrough's device, its app stopped
+  app = await startApp();
+  const { secret: first } = await addDevice(app.devices, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT });
+  await app.close();
   app = undefined;
+
   const rotated = await run('device.ts', ['rotate-secret', '--number', '+815031234567']);
   expect(rotated.code).toBe(0);
   expect(rotated.stderr).not.toContain('through the running');
   const secret = /: (\S+)\n$/.exec(rotated.stdout)?.[1];
   expect(secret).toBeDefined();
 
-  // The app, started again, accepts the rotated secret (the CLI released the registry).
-  app = await startLocalApp({ port: 0, registryPath, clientDir: path.join(dir, 'site'), env: {}, log: () => undefined });
-  const token = await fetch(app.routeUrls.token, { method: 'POST', body: JSON.stringify({ twilioPhoneNumber: '+815031234567', deviceSecret: secret }), headers: { 'Content-Type': 'application/json' } });
-  expect(token.status).toBe(200);
+  // The app, started again, accepts the rotated secret, and no longer the first one (the CLI released the registry).
+  app = await startApp();
+  const tokenFor = (deviceSecret: string | undefined) =>
+    fetch(app!.routeUrls.token, { method: 'POST', body: JSON.stringify({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret }), headers: { 'Content-Type': 'application/json' } });
+  expect((await tokenFor(secret)).status).toBe(200);
+  expect((await tokenFor(first)).status).toBe(403);
   await app.close();
   app = undefined;
 
@@ -122,19 +122,13 @@ test('sign never makes up credentials: a local URL with no app running there, or
   expect(deployed.stderr).toContain('Set TWILIO_AUTH_TOKEN');
   await expect(readdir(dir)).resolves.not.toContain('elsewhere');
   // with the token given, any URL is signed with it
-  const given = await run('sign.ts', ['https://abc.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY], { TWILIO_AUTH_TOKEN: '0123456789abcdef0123456789abcdef' });
+  const given = await run('sign.ts', ['https://abc.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY], { TWILIO_AUTH_TOKEN: TEST_CREDENTIALS.authToken });
   expect(given.code).toBe(0);
   expect(given.stdout.trim()).toMatch(/^[A-Za-z0-9+/]{27}=$/);
 });
 
 test('sign and the app agree when the app runs with TWILIO_* credentials; a different or missing token is refused', async () => {
-  const envCreds = {
-    TWILIO_ACCOUNT_SID: 'AC3e0123456789abcdef0123456789abcd',
-    TWILIO_API_KEY_SID: 'SK0123456789abcdef0123456789abcdef',
-    TWILIO_API_KEY_SECRET: 'test-api-key-secret-0123456789',
-    TWILIO_AUTH_TOKEN: 'fedcba9876543210fedcba9876543210',
-    TWILIO_TWIML_APP_SID: 'AP750123456789abcdef0123456789abcd',
-  };
+  const envCreds: Record<string, string> = Object.fromEntries(CREDENTIAL_FIELDS.map((f) => [CREDENTIAL_ENV_VARS[f], TEST_CREDENTIALS[f]]));
   const envRegistry = path.join(dir, 'env-registry');
   const envApp = await startLocalApp({ port: 0, registryPath: envRegistry, clientDir: path.join(dir, 'site'), env: envCreds, log: () => undefined });
   try {
@@ -166,24 +160,9 @@ test('npm start with a registry elsewhere writes only inside that registry: no b
   const work = path.join(dir, 'work');
   await mkdir(work);
   // a relative SOFTPHONE_REGISTRY in the working directory (as at the repository root), and no prebuilt client
-  const child = spawn(TSX, [path.join(ROOT, 'bin', 'local.ts')], { cwd: work, env: cleanEnv({ PORT: '0', SOFTPHONE_REGISTRY: 'state' }) });
-  let out = '';
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 60_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /Softphone:\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (m && out.includes('Stop with Ctrl-C.')) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-  });
-  expect((await fetch(`${url}/`)).status).toBe(200);
-  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-  child.kill('SIGINT');
-  expect(await exit).toBe(0);
+  const cli = await startLocalCli({ cwd: work, env: cleanEnv({ PORT: '0', SOFTPHONE_REGISTRY: 'state' }), timeoutMs: 60_000 });
+  expect((await fetch(`${cli.url}/`)).status).toBe(200);
+  expect(await cli.stop()).toBe(0);
   expect(await readdir(work)).toEqual(['state']);
   expect(await readdir(path.join(work, 'state'))).toEqual(expect.arrayContaining(['CURRENT', 'dev-credentials.json', 'softphone']));
 }, 90_000);
@@ -212,26 +191,11 @@ test('npm start (bin/local.ts): prints the URLs, stops on SIGINT; a port in use 
   expect(busy.code).toBe(3);
   expect(busy.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
 
-  const child = spawn(TSX, [path.join(ROOT, 'bin', 'local.ts')], { cwd: dir, env: cleanEnv({ PORT: '0', SOFTPHONE_CLIENT_DIR: path.join(dir, 'site') }) });
-  let out = '';
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const softphoneUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /Softphone:\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (m && out.includes('Stop with Ctrl-C.')) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-  });
-  expect(out).toContain('DEVELOPMENT credentials');
-  expect(out).toMatch(/incoming webhook: POST http:\/\/127\.0\.0\.1:\d+\/prod\/twilio\/retrieve_twiml\/call_incoming/);
-  expect(out).toContain('deploy (npx cdk deploy)'); // the README's deploy command
-  expect(await (await fetch(`${softphoneUrl}/config.json`)).json()).toEqual({ apiBaseUrl: `${softphoneUrl}/prod` });
-  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-  child.kill('SIGINT');
-  expect(await exit).toBe(0);
-  expect(out).toContain('Stopped.');
-}, 40_000);
+  const cli = await startLocalCli({ cwd: dir, env: cleanEnv({ PORT: '0', SOFTPHONE_CLIENT_DIR: path.join(dir, 'site') }), timeoutMs: 60_000 });
+  expect(cli.output()).toContain('DEVELOPMENT credentials');
+  expect(cli.output()).toMatch(/incoming webhook: POST http:\/\/127\.0\.0\.1:\d+\/prod\/twilio\/retrieve_twiml\/call_incoming/);
+  expect(cli.output()).toContain('deploy (npx cdk deploy)'); // the README's deploy command
+  expect(await (await fetch(`${cli.url}/config.json`)).json()).toEqual({ apiBaseUrl: `${cli.url}/prod` });
+  expect(await cli.stop()).toBe(0);
+  expect(cli.output()).toContain('Stopped.');
+}, 90_000);

@@ -5,14 +5,15 @@ import { verifyDeviceSecret } from '../../lambda/core/device-secret';
 import { addDevice, DeviceAdminError, listDevices, removeDevice, rotateDeviceSecret } from '../../lib/devices/device-admin';
 import { endpointFilePath, openLocalRegistry, readEndpointFile, RegistryInUseError, RegistryNotFoundError, startEmbeddedRegistry, type LocalRegistry } from '../../lib/local/registry-server';
 
+// Every test gets its own directory with its own embedded registry (a few tens of ms): no test sees another's devices.
 let dir: string;
 let local: LocalRegistry;
 
-beforeAll(async () => {
+beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'softphone-admin-'));
   local = await startEmbeddedRegistry(path.join(dir, 'registry'), { owner: 'test' });
 });
-afterAll(async () => {
+afterEach(async () => {
   await local?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -51,6 +52,8 @@ test('a given secret is used; duplicates, bad numbers, bad names and short secre
 });
 
 test('rotateDeviceSecret replaces the hash; removeDevice and listDevices', async () => {
+  await addDevice(local.devices, { number: '+81-50-3123-4567', clientName: 'DeviceId_0001' });
+  await addDevice(local.devices, { number: '+1 (415) 555-0100', clientName: 'alice.desk', secret: 'correct horse battery' });
   const before = await local.devices.findByNumber('+14155550100');
   const secret = await rotateDeviceSecret(local.devices, '+1-415-555-0100');
   const after = await local.devices.findByNumber('+14155550100');
@@ -70,6 +73,7 @@ test('rotateDeviceSecret replaces the hash; removeDevice and listDevices', async
 });
 
 test('while the registry is embedded here, openLocalRegistry shares it through the endpoint file', async () => {
+  await addDevice(local.devices, { number: '+81-50-3123-4567', clientName: 'DeviceId_0001' });
   const info = await readEndpointFile(path.join(dir, 'registry'));
   expect(info).toMatchObject({ pid: process.pid, endpoint: local.endpoint, owner: 'test' });
   const shared = await openLocalRegistry(path.join(dir, 'registry'));

@@ -1,33 +1,15 @@
-/** Shared fixtures of the local-app tests: the walkthrough's requests (section 2-8), credentials, a tiny site. */
+/**
+ * Helpers of the local-app tests: a tiny static site, the command-line tools run as a user runs them (tsx), and
+ * `npm start` in the background. Shared data (credentials, the device, the walkthrough's bodies and answers)
+ * comes from `test/support/fixtures.ts`.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { TwilioCredentials } from '../../lambda/ports';
+import { runCommand, type CommandResult } from '../support/fixtures';
 
-export const TEST_CREDENTIALS: TwilioCredentials = {
-  accountSid: 'AC3e0123456789abcdef0123456789abcd',
-  apiKeySid: 'SK0123456789abcdef0123456789abcdef',
-  apiKeySecret: 'test-api-key-secret-0123456789',
-  authToken: '0123456789abcdef0123456789abcdef',
-  twimlAppSid: 'AP750123456789abcdef0123456789abcd',
-};
-
-export const MY_NUMBER = '+815031234567';
-export const CLIENT_NAME = 'DeviceId_0001';
-
-/** The walkthrough's incoming-call body (section 2-8), verbatim. */
-export const INCOMING_BODY =
-  'ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&ApiVersion=2010-04-01&Called=&Caller=%2B819059876543&CallStatus=ringing&CallSid=CCA86nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&To=%2B815031234567&From=%2B819059876543&Direction=inbound&AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx';
-/** The walkthrough's outgoing-call body (section 2-8), verbatim. */
-export const OUTGOING_BODY =
-  'AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx&ApiVersion=2010-04-01&ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&Called=&Caller=client%3ADeviceId_0001&CallSid=CA06nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&CallStatus=ringing&Direction=inbound&From=client%3ADeviceId_0001&To=&callerPhoneNumber=%2B81-50-3123-4567&callOutgoingPhoneNumber=%2B81-90-5987-6543';
-
-/** The expected answers, adapted per issue 2 (answerOnBridge; E.164 caller ID and destination). */
-export const INCOMING_TWIML =
-  '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>';
-export const OUTGOING_TWIML =
-  '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+815031234567"><Number>+819059876543</Number></Dial></Response>';
-
-export const FORM = 'application/x-www-form-urlencoded; charset=UTF-8';
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
 /** A minimal static site (the real client build is exercised by the CLI test and the e2e test). */
 export async function writeSite(dir: string): Promise<void> {
@@ -40,4 +22,53 @@ export async function writeSite(dir: string): Promise<void> {
 
 export function decodeJwtPayload(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** Runs `tsx bin/<script> …args` to its end, in `cwd`, with exactly `env`. */
+export function runBin(script: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<CommandResult> {
+  return runCommand(TSX, [path.join(REPO_ROOT, 'bin', script), ...args], opts);
+}
+
+export interface RunningLocalCli {
+  child: ChildProcessWithoutNullStreams;
+  /** The softphone URL it printed (`http://127.0.0.1:<port>`). */
+  url: string;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  /** Sends SIGINT (Ctrl-C) and resolves to its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `npm start` (tsx bin/local.ts) and waits until it has printed its URLs and how to stop it. */
+export function startLocalCli(opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<RunningLocalCli> {
+  const child = spawn(TSX, [path.join(REPO_ROOT, 'bin', 'local.ts')], { cwd: opts.cwd, env: opts.env });
+  let out = '';
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return new Promise<RunningLocalCli>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no URL printed: ${out}`));
+    }, opts.timeoutMs);
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code} before printing its URL: ${out}`)); // no-op once resolved
+    });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /Softphone:\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      if (m && out.includes('Stop with Ctrl-C.')) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          url: m[1],
+          output: () => out,
+          stop: () => {
+            child.kill('SIGINT');
+            return exit;
+          },
+        });
+      }
+    });
+  });
 }

@@ -5,7 +5,6 @@
  * AWS (test/support/aws-stand-in.ts: a stack as deployed, its secret with no value yet, SigV4 checked), reached
  * only through TWILIO_API_BASE_URL and AWS_ENDPOINT_URL. The webhooks and the site are the real local app.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -16,16 +15,11 @@ import { LOCAL_ATTEMPTS_TABLE, LOCAL_DEVICES_TABLE } from '../../lib/local/regis
 import { credentialProblems } from '../../lib/ops/aws';
 import { AwsStandIn } from '../support/aws-stand-in';
 import { FakeTwilio } from '../support/fake-twilio';
+import { runCommand, type CommandResult } from '../support/fixtures';
 import { outputsFor, SECRET_NAME, STACK } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NUMBER = '+815031234567';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 let dir: string;
 let fake: FakeTwilio;
@@ -40,17 +34,9 @@ function userEnv(): Record<string, string> {
 }
 
 /** Runs a command line exactly as printed (`npm run doctor -- …`), from the repository, as the user. */
-function runCommand(commandLine: string): Promise<Run> {
+function runCommandLine(commandLine: string): Promise<CommandResult> {
   const [command, ...args] = commandLine.split(' ');
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCommand(command, args, { cwd: ROOT, env: userEnv() });
 }
 
 const SETUP = 'npm run twilio:setup -- --number +81-50-3123-4567 --yes';
@@ -94,7 +80,7 @@ afterEach(async () => {
 });
 
 test('setup on a fresh deployment exits 0 and wires everything; a second run changes nothing; doctor then exits 0', async () => {
-  const first = await runCommand(SETUP);
+  const first = await runCommandLine(SETUP);
   expect([first.code, first.stderr]).toEqual([0, expect.stringContaining(`Twilio REST API: ${fake.url} (TWILIO_API_BASE_URL)`)]);
   // all five secret fields, well formed, with the key and app that now exist at Twilio
   const secret = JSON.parse(aws.secretValue(SECRET_NAME)!) as Record<string, string>;
@@ -110,13 +96,13 @@ test('setup on a fresh deployment exits 0 and wires everything; a second run cha
 
   const writes = fake.writes().length;
   const versions = aws.secretVersions(SECRET_NAME);
-  const second = await runCommand(SETUP);
+  const second = await runCommandLine(SETUP);
   expect(second.code).toBe(0);
   expect(second.stdout).toContain('Nothing to change: everything is already set up.');
   expect(fake.writes()).toHaveLength(writes);
   expect(aws.secretVersions(SECRET_NAME)).toBe(versions);
 
-  const doctor = await runCommand(DOCTOR);
+  const doctor = await runCommandLine(DOCTOR);
   expect([doctor.code, doctor.stdout]).toEqual([0, expect.stringMatching(/All \d+ checks passed\./)]);
 }, 120_000);
 
@@ -156,7 +142,7 @@ function checkAwsCliCommand(commandLine: string): void {
 test('every command doctor prints as a fix runs as shown, and after them doctor exits 0', async () => {
   const seen = new Set<string>();
   const doctorFixes = async () => {
-    const r = await runCommand(DOCTOR);
+    const r = await runCommandLine(DOCTOR);
     const commands = fixCommands(r.stdout);
     commands.forEach((c) => seen.add(c));
     return { ...r, commands };
@@ -166,13 +152,13 @@ test('every command doctor prints as a fix runs as shown, and after them doctor 
   let d = await doctorFixes();
   expect(d.code).toBe(1);
   expect(d.commands).toEqual([`npm run twilio:setup -- --region ${aws.region} --yes`]);
-  for (const c of d.commands) expect((await runCommand(c)).code).toBe(0);
+  for (const c of d.commands) expect((await runCommandLine(c)).code).toBe(0);
 
   // devices registered in the deployed table: the account's number, and one whose number is not the account's;
   // and the number's voice URL changed in the Twilio console
   const table = `--table ${LOCAL_DEVICES_TABLE} --region ${aws.region}`;
   for (const add of [`--number ${NUMBER} --client alice`, '--number +14155550100 --client bob']) {
-    expect((await runCommand(`npm run device -- add ${add} ${table}`)).code).toBe(0);
+    expect((await runCommandLine(`npm run device -- add ${add} ${table}`)).code).toBe(0);
   }
   [...fake.numbers.values()][0].voice_url = 'https://demo.twilio.com/welcome/voice/';
   d = await doctorFixes();
@@ -180,7 +166,7 @@ test('every command doctor prints as a fix runs as shown, and after them doctor 
   expect(d.commands.sort()).toEqual(
     [`npm run device -- remove --number +14155550100 ${table}`, `npm run twilio:setup -- --number ${NUMBER} --region ${aws.region} --yes`].sort(),
   );
-  for (const c of d.commands) expect([c, (await runCommand(c)).code]).toEqual([c, 0]);
+  for (const c of d.commands) expect([c, (await runCommandLine(c)).code]).toEqual([c, 0]);
 
   d = await doctorFixes();
   expect([d.code, d.stdout]).toEqual([0, expect.stringMatching(/All \d+ checks passed\./)]);
@@ -189,16 +175,16 @@ test('every command doctor prints as a fix runs as shown, and after them doctor 
   aws.deleteSecret(SECRET_NAME);
   d = await doctorFixes();
   expect(d.commands).toEqual([`aws secretsmanager restore-secret --secret-id ${SECRET_NAME} --region ${aws.region}`]);
-  const other = await runCommand(`${DOCTOR} -- --stack OtherStack`);
+  const other = await runCommandLine(`${DOCTOR} -- --stack OtherStack`);
   fixCommands(other.stdout).forEach((c) => seen.add(c));
   expect(fixCommands(other.stdout)).toEqual(['npx cdk deploy']);
   aws.putStack('NamedSecretStack', { ...deployedOutputs(), TwilioSecretName: 'team-phone/twilio' });
-  const named = await runCommand(`${DOCTOR} -- --stack NamedSecretStack`);
+  const named = await runCommandLine(`${DOCTOR} -- --stack NamedSecretStack`);
   fixCommands(named.stdout).forEach((c) => seen.add(c));
   const namedSetup = `npm run twilio:setup -- --stack NamedSecretStack --region ${aws.region} --yes`;
   expect(fixCommands(named.stdout)).toEqual([`aws secretsmanager create-secret --name team-phone/twilio --region ${aws.region}`, namedSetup]);
   aws.createSecret('team-phone/twilio'); // what that create-secret does
-  expect((await runCommand(namedSetup)).code).toBe(0);
+  expect((await runCommandLine(namedSetup)).code).toBe(0);
 
   for (const c of seen) {
     if (c.startsWith('aws ')) checkAwsCliCommand(c);

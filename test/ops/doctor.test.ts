@@ -13,7 +13,8 @@ import { configJsonUrl, isTwimlDocument, runDoctor, type DoctorDeps } from '../.
 import { runSetup } from '../../lib/ops/setup';
 import { twilioClientFactory } from '../../lib/ops/twilio-client';
 import { FakeTwilio } from '../support/fake-twilio';
-import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, startDynalite, type AwsFixture } from './helpers';
+import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, type AwsFixture } from './helpers';
+import { startDynalite } from '../support/dynalite';
 
 const NUMBER = '+815031234567';
 

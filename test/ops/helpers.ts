@@ -1,7 +1,8 @@
 /**
  * Shared fixtures for the ops tests: the AWS side of a deployment played by the HTTP stand-in
  * (test/support/aws-stand-in.ts: CloudFormation, Secrets Manager and DynamoDB as the real services answer,
- * reached by the real SDK clients) and a recording IO.
+ * reached by the real SDK clients) and a recording IO. Shared data comes from `test/support/fixtures.ts`, the
+ * DynamoDB registry from `test/support/dynalite.ts`.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -86,6 +87,3 @@ export class RecordingIO {
     return this.lines.join('\n');
   }
 }
-
-/** An in-process dynalite server on 127.0.0.1 (the real DynamoDB protocol) with fresh registry tables. */
-export { startDynalite } from '../lambda/helpers';

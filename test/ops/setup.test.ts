@@ -4,7 +4,8 @@ import { registryDevicePort } from '../../lib/ops/devices';
 import { planSetup, runSetup, type DevicePort, type SetupDeps, type SetupOptions } from '../../lib/ops/setup';
 import { twilioClientFactory } from '../../lib/ops/twilio-client';
 import { FakeTwilio } from '../support/fake-twilio';
-import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, startDynalite, type AwsFixture } from './helpers';
+import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, type AwsFixture } from './helpers';
+import { startDynalite } from '../support/dynalite';
 
 const API = 'https://abc123.execute-api.ap-northeast-1.amazonaws.com/prod';
 const outputs = outputsFor(API);
