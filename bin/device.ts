@@ -19,7 +19,13 @@ import { DynamoDeviceDirectory } from '../lambda/adapters/dynamo-device-director
 import type { DeviceDirectory } from '../lambda/ports';
 import { addDevice, listDevices, removeDevice, rotateDeviceSecret } from '../lib/devices/device-admin';
 import { errorText, loadDotEnv, runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
-import { openLocalRegistry, registryPathFromEnv, RegistryInUseError, RegistryNotFoundError, RegistryUnavailableError } from '../lib/local/registry-server';
+import {
+  openLocalRegistry,
+  registryPathFromEnv,
+  RegistryInUseError,
+  RegistryNotFoundError,
+  RegistryUnavailableError,
+} from '../lib/local/registry-server';
 
 const COMMON = `Registry options:
   (default)            the local registry at SOFTPHONE_REGISTRY (default .local/registry), created by
@@ -89,6 +95,25 @@ function need(value: string | undefined, flag: string, command: string): string 
   return value;
 }
 
+const OPTIONS = {
+  number: { type: 'string' },
+  client: { type: 'string' },
+  secret: { type: 'string' },
+  label: { type: 'string' },
+  table: { type: 'string' },
+  region: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseCommandArgs(command: string, args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new UsageError(`${command}: ${(err as Error).message}\n\n${HELP[command]}`);
+  }
+}
+
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
@@ -96,26 +121,7 @@ async function run(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   if (!(command in HELP) || command === 'main') throw new UsageError(`Unknown command "${command}".\n\n${HELP.main}`);
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      options: {
-        number: { type: 'string' },
-        client: { type: 'string' },
-        secret: { type: 'string' },
-        label: { type: 'string' },
-        table: { type: 'string' },
-        region: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(`${command}: ${(err as Error).message}\n\n${HELP[command]}`);
-  }
+  const { values } = parseCommandArgs(command, rest);
   if (values.help) {
     process.stdout.write(HELP[command]);
     return 0;
@@ -127,7 +133,8 @@ async function run(argv: string[]): Promise<number> {
     'rotate-secret': ['number'],
   };
   for (const key of Object.keys(values)) {
-    if (!['table', 'region', 'help', ...allowed[command]].includes(key)) throw new UsageError(`${command}: --${key} is not an option of this command.\n\n${HELP[command]}`);
+    if (!['table', 'region', 'help', ...allowed[command]].includes(key))
+      throw new UsageError(`${command}: --${key} is not an option of this command.\n\n${HELP[command]}`);
   }
   if (command === 'add') need(values.client, '--client', command);
   if (command !== 'list') need(values.number, '--number', command);
@@ -160,7 +167,13 @@ async function run(argv: string[]): Promise<number> {
         } else {
           const rows = [['NUMBER', 'CLIENT', 'LABEL', 'CREATED'], ...devices.map((d) => [d.phoneNumber, d.clientName, d.label ?? '', d.createdAt])];
           const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-          for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()}\n`);
+          for (const r of rows)
+            process.stdout.write(
+              `${r
+                .map((c, i) => c.padEnd(widths[i]))
+                .join('  ')
+                .trimEnd()}\n`,
+            );
         }
         return 0;
       }
@@ -186,7 +199,8 @@ runCli(() => run(process.argv.slice(2)), {
   exit: true,
   onError: (err) => {
     if (err instanceof UsageError) return { message: err.message, exitCode: 2 };
-    if (err instanceof RegistryInUseError || err instanceof RegistryUnavailableError || err instanceof RegistryNotFoundError) return { message: `device: ${err.message}`, exitCode: 4 };
+    if (err instanceof RegistryInUseError || err instanceof RegistryUnavailableError || err instanceof RegistryNotFoundError)
+      return { message: `device: ${err.message}`, exitCode: 4 };
     return { message: `device: ${errorText(err)}`, exitCode: 1 }; // DeviceAdminError (a refusal) and anything else
   },
 });

@@ -31,7 +31,6 @@ export interface BuildClientResult {
   assets: { js: string; css: string };
 }
 
-
 const CLIENT_DIR = __dirname;
 const ADAPTER = path.join(CLIENT_DIR, 'src', 'voice', 'device.ts');
 const FAKE_ADAPTER = path.join(CLIENT_DIR, 'src', 'voice', 'fake-device.ts');

@@ -9,4 +9,5 @@ import * as HANDLERS from './handlers';
 
 declare const SOFTPHONE_ROUTE_ID: keyof typeof HANDLERS;
 
+// biome-ignore lint/performance/noDynamicNamespaceImportAccess: SOFTPHONE_ROUTE_ID is a build-time constant, so esbuild resolves this to one export
 export const handler = lambdaHandler(SOFTPHONE_ROUTE_ID, HANDLERS[SOFTPHONE_ROUTE_ID]);

@@ -75,7 +75,10 @@ export class TwilioSoftphoneStack extends Stack {
     const outputs: Record<StackOutputId, { value: string; description: string }> = {
       ApiUrl: { value: api.baseUrl, description: 'API base URL (stage prod), config.json apiBaseUrl' },
       TokenUrl: { value: api.urlFor(routeById('token')), description: 'Capability token endpoint (POST JSON)' },
-      IncomingCallWebhookUrl: { value: webhookUrl('callIncoming'), description: "Twilio phone number -> Voice 'A call comes in' webhook (HTTP POST)" },
+      IncomingCallWebhookUrl: {
+        value: webhookUrl('callIncoming'),
+        description: "Twilio phone number -> Voice 'A call comes in' webhook (HTTP POST)",
+      },
       OutgoingCallWebhookUrl: { value: webhookUrl('callOutgoing'), description: 'Twilio TwiML App -> Voice Request URL (HTTP POST)' },
       SoftphoneUrl: { value: site.url, description: 'The softphone (HTTPS)' },
       DevicesTableName: { value: registry.devicesTable.tableName, description: 'Device registry table' },

@@ -10,7 +10,8 @@ export interface FriendlyError {
 
 const MICROPHONE = 'Your browser is blocking the microphone. Allow microphone access for this page, then try again.';
 const NO_MICROPHONE = 'No working microphone was found. Plug one in or pick another in Audio settings.';
-const TOKEN = 'The phone service refused this device\'s sign-in token. Sign in again; if it keeps happening, ask your admin to check the Twilio settings.';
+const TOKEN =
+  "The phone service refused this device's sign-in token. Sign in again; if it keeps happening, ask your admin to check the Twilio settings.";
 const EXPIRED = 'Your session expired. Reconnecting…';
 const NETWORK = 'No connection to the phone service. Check your network; the phone reconnects by itself when it is back.';
 const POLICY = 'That number cannot be called from this phone: the calling policy does not allow it (country or number blocked).';
@@ -39,12 +40,12 @@ const CODES: Record<number, FriendlyError> = {
   31201: { kind: 'microphone', message: NO_MICROPHONE },
   // Network and signalling
   31000: { kind: 'network', message: NETWORK },
-  31003: { kind: 'network', message: 'The call\'s audio connection failed. Your network may be blocking calls (firewall or VPN).' },
+  31003: { kind: 'network', message: "The call's audio connection failed. Your network may be blocking calls (firewall or VPN)." },
   31005: { kind: 'network', message: NETWORK },
   31009: { kind: 'network', message: NETWORK },
   53000: { kind: 'network', message: NETWORK },
   53001: { kind: 'network', message: NETWORK },
-  53405: { kind: 'network', message: 'The call\'s audio connection failed. Your network may be blocking calls (firewall or VPN).' },
+  53405: { kind: 'network', message: "The call's audio connection failed. Your network may be blocking calls (firewall or VPN)." },
   // Destinations and policy
   13225: { kind: 'policy', message: POLICY },
   13227: { kind: 'policy', message: POLICY },

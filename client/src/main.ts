@@ -146,7 +146,7 @@ function renderCall(c: CallState, prev: CallState | undefined): void {
 
 function renderTimer(): void {
   const c = last?.call;
-  if (!c || !c.connectedAt) {
+  if (!c?.connectedAt) {
     el.callTimer.textContent = '';
     return;
   }
@@ -333,9 +333,7 @@ async function listDevices(): Promise<void> {
   const devices = await navigator.mediaDevices.enumerateDevices().catch(() => []);
   const fill = (select: HTMLSelectElement, kind: MediaDeviceKind, fallback: string) => {
     const current = select.value;
-    const options = devices
-      .filter((d) => d.kind === kind)
-      .map((d, i) => new Option(d.label || `${fallback} ${i + 1}`, d.deviceId));
+    const options = devices.filter((d) => d.kind === kind).map((d, i) => new Option(d.label || `${fallback} ${i + 1}`, d.deviceId));
     select.replaceChildren(...(options.length ? options : [new Option(`Default ${fallback.toLowerCase()}`, 'default')]));
     if (current && options.some((o) => o.value === current)) select.value = current;
   };
@@ -357,7 +355,7 @@ let micTestStream: MediaStream | undefined;
 let micTestFrame = 0;
 async function toggleMicTest(): Promise<void> {
   if (micTestStream) {
-    micTestStream.getTracks().forEach((t) => t.stop());
+    for (const track of micTestStream.getTracks()) track.stop();
     micTestStream = undefined;
     cancelAnimationFrame(micTestFrame);
     el.level.value = 0;

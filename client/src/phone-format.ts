@@ -20,7 +20,7 @@ export function toE164(input: string, country?: CountryCode): string | undefined
   const chars = dialChars(input);
   if (chars.replace('+', '').length < 3) return undefined;
   const parsed = parsePhoneNumberFromString(chars, country);
-  if (!parsed || !parsed.isPossible()) return undefined;
+  if (!parsed?.isPossible()) return undefined;
   return parsed.number;
 }
 

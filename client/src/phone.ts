@@ -314,7 +314,13 @@ export class Phone {
     if (isActive(this.snapshot.call)) {
       // Busy: decline and remember it as missed.
       call.reject();
-      this.deps.recent?.add({ direction: 'incoming', number: call.remote, at: new Date(this.now()).toISOString(), durationSeconds: 0, outcome: 'missed' });
+      this.deps.recent?.add({
+        direction: 'incoming',
+        number: call.remote,
+        at: new Date(this.now()).toISOString(),
+        durationSeconds: 0,
+        outcome: 'missed',
+      });
       return;
     }
     this.activeCall = call;
@@ -353,7 +359,10 @@ export class Phone {
 
   hangUp(): void {
     const call = this.activeCall;
-    if (this.snapshot.call.phase === 'incoming') return this.reject();
+    if (this.snapshot.call.phase === 'incoming') {
+      this.reject();
+      return;
+    }
     if (!isActive(this.snapshot.call)) return;
     this.markLocalEnd();
     if (call) call.disconnect();

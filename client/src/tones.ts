@@ -15,7 +15,12 @@ export function createRingtone(getContext: () => AudioContext | undefined): Ring
     gain.gain.value = 0.0001;
     gain.connect(ctx.destination);
     const t = ctx.currentTime;
-    for (const [freq, start] of [[440, 0], [480, 0], [440, 0.5], [480, 0.5]] as const) {
+    for (const [freq, start] of [
+      [440, 0],
+      [480, 0],
+      [440, 0.5],
+      [480, 0.5],
+    ] as const) {
       const osc = ctx.createOscillator();
       osc.frequency.value = freq;
       osc.connect(gain);

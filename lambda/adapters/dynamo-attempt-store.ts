@@ -40,7 +40,8 @@ export class DynamoAttemptStore implements AttemptStore {
       );
       return toAttempt(out.Attributes) ?? { failures: 1, lastFailureAt: nowSeconds, expiresAt };
     } catch (err) {
-      if (!isConditionalCheckFailure(err)) throw new RegistryError(`DynamoDB recordFailure failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
+      if (!isConditionalCheckFailure(err))
+        throw new RegistryError(`DynamoDB recordFailure failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
     }
     // The record had expired: start again at one failure.
     const out = await dynamoCall('recordFailure', () =>

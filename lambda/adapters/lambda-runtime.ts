@@ -36,7 +36,11 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): Handl
  * The Lambda handler of a route: builds the route's handler with deps from the environment on first use and
  * keeps it for the container's life; each invocation's log lines carry its context and the route.
  */
-export function lambdaHandler(route: string, factory: HandlerFactory, env: NodeJS.ProcessEnv = process.env): (event: unknown, context?: Context) => Promise<unknown> {
+export function lambdaHandler(
+  route: string,
+  factory: HandlerFactory,
+  env: NodeJS.ProcessEnv = process.env,
+): (event: unknown, context?: Context) => Promise<unknown> {
   const logger = createLogger();
   logger.appendKeys({ route });
   const log = powertoolsLog(logger);

@@ -12,13 +12,7 @@ export const CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS = 60;
 /** After a failed re-read of an expired secret, the stale value is used and the next read waits this long. */
 export const CREDENTIALS_RETRY_AFTER_FAILURE_SECONDS = 30;
 
-export const CREDENTIAL_FIELDS: readonly (keyof TwilioCredentials)[] = [
-  'accountSid',
-  'apiKeySid',
-  'apiKeySecret',
-  'authToken',
-  'twimlAppSid',
-];
+export const CREDENTIAL_FIELDS: readonly (keyof TwilioCredentials)[] = ['accountSid', 'apiKeySid', 'apiKeySecret', 'authToken', 'twimlAppSid'];
 
 /** Environment variable for each credential field (local use). */
 export const CREDENTIAL_ENV_VARS: Readonly<Record<keyof TwilioCredentials, string>> = {

@@ -31,7 +31,7 @@ export const ALLOWED_NUMBER_TYPES: readonly NumberType[] = ['FIXED_LINE', 'MOBIL
  * reasons), and be in one of `allowedCountries` (default: the caller's own country).
  */
 export function checkDestination(input: string, callerCountry: CountryCode | undefined, allowedCountries?: readonly string[]): DestinationDecision {
-  let parsed;
+  let parsed: ReturnType<typeof phoneRulesWithTypes.parse>;
   try {
     parsed = phoneRulesWithTypes.parse(input, callerCountry);
   } catch {

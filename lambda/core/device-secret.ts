@@ -73,8 +73,15 @@ function parseHash(hash: string): { params: ScryptParams; salt: Buffer; key: Buf
 
 function checkParams({ N, r, p }: ScryptParams): void {
   const ok =
-    Number.isInteger(N) && N >= 2 && N <= MAX_N && (N & (N - 1)) === 0 &&
-    Number.isInteger(r) && r >= 1 && r <= MAX_R &&
-    Number.isInteger(p) && p >= 1 && p <= MAX_P;
+    Number.isInteger(N) &&
+    N >= 2 &&
+    N <= MAX_N &&
+    (N & (N - 1)) === 0 &&
+    Number.isInteger(r) &&
+    r >= 1 &&
+    r <= MAX_R &&
+    Number.isInteger(p) &&
+    p >= 1 &&
+    p <= MAX_P;
   if (!ok) throw new Error(`Bad scrypt parameters N=${N} r=${r} p=${p}`);
 }

@@ -25,7 +25,11 @@ export const DEFAULT_LOCKOUT_POLICY: Readonly<LockoutPolicy> = {
 };
 
 /** Epoch seconds until which the number is blocked, or undefined when attempts are allowed now. */
-export function blockedUntil(record: AttemptRecord | undefined, nowSeconds: number, policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY): number | undefined {
+export function blockedUntil(
+  record: AttemptRecord | undefined,
+  nowSeconds: number,
+  policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY,
+): number | undefined {
   if (!record) return undefined;
   const until = record.lastFailureAt + delayAfter(record.failures, policy);
   return until > nowSeconds ? until : undefined;

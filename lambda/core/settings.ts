@@ -71,9 +71,7 @@ export function parseTokenTtl(raw: unknown, name: string): number {
 /** ISO 3166-1 alpha-2 codes, from `JP,US` or a list; upper-cased, each once; undefined when unset. */
 export function parseCountries(raw: unknown, name: string): string[] | undefined {
   if (!Array.isArray(raw) && text(raw) === undefined) return undefined;
-  const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
-    .map((c) => c.trim().toUpperCase())
-    .filter((c) => c !== '');
+  const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((c) => c.trim().toUpperCase()).filter((c) => c !== '');
   if (list.length === 0 || list.some((c) => !/^[A-Z]{2}$/.test(c))) {
     throw new SettingError(`${name} must be ISO 3166-1 alpha-2 codes like JP,US, got "${String(raw)}"`);
   }

@@ -37,7 +37,10 @@ export function parseWebhookEvent(event: unknown): WebhookEvent | undefined {
  * The URL Twilio requested (and signed): `PUBLIC_BASE_URL + resourcePath` when configured (custom domains),
  * else `<scheme>://<domainName><path>`.
  */
-export function publicWebhookUrl(event: Pick<WebhookEvent, 'domainName' | 'path' | 'resourcePath'>, config: Pick<AppConfig, 'publicBaseUrl' | 'webhookScheme'>): string {
+export function publicWebhookUrl(
+  event: Pick<WebhookEvent, 'domainName' | 'path' | 'resourcePath'>,
+  config: Pick<AppConfig, 'publicBaseUrl' | 'webhookScheme'>,
+): string {
   if (config.publicBaseUrl) return config.publicBaseUrl.replace(/\/+$/, '') + event.resourcePath;
   return `${config.webhookScheme}://${event.domainName}${event.path}`;
 }

@@ -180,16 +180,11 @@ export function routeByPath(path: string): RouteSpec | undefined {
  * default response; otherwise the first response whose selection pattern matches the WHOLE message (Java
  * `Pattern.matches`), else the default response.
  */
-export function selectIntegrationResponse(
-  responses: readonly IntegrationResponseSpec[],
-  errorMessage: string | undefined,
-): IntegrationResponseSpec {
+export function selectIntegrationResponse(responses: readonly IntegrationResponseSpec[], errorMessage: string | undefined): IntegrationResponseSpec {
   const fallback = responses.find((r) => r.selectionPattern === undefined);
   if (!fallback) throw new Error('No default integration response');
   if (errorMessage === undefined) return fallback;
-  const match = responses.find(
-    (r) => r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(errorMessage),
-  );
+  const match = responses.find((r) => r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(errorMessage));
   return match ?? fallback;
 }
 
@@ -284,9 +279,7 @@ export function staticHeaderValue(value: string): string {
 
 /** `corsHeaders`/`preflightHeaders`/`headers` → `{ 'method.response.header.<Name>': "'<value>'" }`. */
 export function toResponseParameters(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, value]) => [`method.response.header.${name}`, staticHeaderValue(value)]),
-  );
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [`method.response.header.${name}`, staticHeaderValue(value)]));
 }
 
 /** `corsHeaders`/… → gateway response headers `{ '<Name>': "'<value>'" }` (CDK `responseHeaders`). */

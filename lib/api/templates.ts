@@ -76,8 +76,7 @@ export const JSON_SUCCESS_RESPONSE_TEMPLATE = `$input.json('$')`;
 export const JSON_ERROR_RESPONSE_TEMPLATE = `$input.path('$.errorMessage').substring(6)`;
 
 /** The fixed JSON body of the token route's catch-all 500 (a crash or a Lambda timeout). */
-export const JSON_INTERNAL_ERROR_BODY =
-  '{"success":false,"capabilityToken":null,"error":"Internal server error. Please try again later."}';
+export const JSON_INTERNAL_ERROR_BODY = '{"success":false,"capabilityToken":null,"error":"Internal server error. Please try again later."}';
 
 /** The TwiML handler's string result, returned raw (not as a JSON string literal). */
 export const TWIML_SUCCESS_RESPONSE_TEMPLATE = `$input.path('$')`;

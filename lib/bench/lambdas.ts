@@ -80,7 +80,12 @@ export interface BuiltBundle {
  * Bundles one route's function with the stack's settings into `outdir`. `overrides` and `plugins` are for
  * experiments (variants and what-ifs); without them the output is what the CDK deploys.
  */
-export async function buildLambdaBundle(route: RouteId, outdir: string, overrides: LambdaEsbuildOverrides = {}, plugins: Plugin[] = []): Promise<BuiltBundle> {
+export async function buildLambdaBundle(
+  route: RouteId,
+  outdir: string,
+  overrides: LambdaEsbuildOverrides = {},
+  plugins: Plugin[] = [],
+): Promise<BuiltBundle> {
   await mkdir(outdir, { recursive: true });
   const file = path.join(outdir, 'index.js');
   const result = await build({
@@ -231,7 +236,15 @@ export function measureWarm(
   opts: { memoizeScrypt?: boolean } = {},
 ): Promise<WarmResult> {
   return new Promise((resolve, reject) => {
-    const args = JSON.stringify({ bundle: bundleFile, helpers: helpersFile, kind, iterations, warmup, memoizeScrypt: !!opts.memoizeScrypt, fixture: FIXTURE });
+    const args = JSON.stringify({
+      bundle: bundleFile,
+      helpers: helpersFile,
+      kind,
+      iterations,
+      warmup,
+      memoizeScrypt: !!opts.memoizeScrypt,
+      fixture: FIXTURE,
+    });
     const child = spawn(process.execPath, [path.join(HARNESS_DIR, 'warm.cjs'), args], {
       env: lambdaEnv(),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -31,7 +31,12 @@ export function startBenchLocalApp(opts: { registryPath: string; clientDir?: str
     credentials: FIXTURE.credentials,
     device: { number: FIXTURE.phoneNumber, clientName: FIXTURE.clientName, secret: FIXTURE.deviceSecret },
     extraDevices: extraBenchDevices(),
-    env: { ALLOWED_DESTINATION_COUNTRIES: 'JP', TOKEN_TTL_SECONDS: '3600', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_SERVICE_NAME: 'twilio-softphone-bench' },
+    env: {
+      ALLOWED_DESTINATION_COUNTRIES: 'JP',
+      TOKEN_TTL_SECONDS: '3600',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_SERVICE_NAME: 'twilio-softphone-bench',
+    },
   });
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'harness', 'local-app.ts'), args], {
     cwd: REPO_ROOT,
@@ -150,7 +155,6 @@ interface AutocannonResult {
 }
 type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 // autocannon ships no type declarations; this is the slice of its API used here.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as Autocannon;
 
 /**
@@ -172,7 +176,11 @@ export async function waitForIdle(url: string, probe: LoadRequest, opts: { fastM
 }
 
 /** One bounded autocannon run against 127.0.0.1 (the URL is checked), cycling through `requests`. */
-export async function loadTest(url: string, requests: readonly LoadRequest[], opts: { connections: number; durationSeconds: number }): Promise<LoadResult> {
+export async function loadTest(
+  url: string,
+  requests: readonly LoadRequest[],
+  opts: { connections: number; durationSeconds: number },
+): Promise<LoadResult> {
   const { hostname } = new URL(url);
   if (hostname !== '127.0.0.1') throw new Error(`refusing to load-test ${hostname}: the benchmark targets 127.0.0.1 only`);
   const result = await autocannon({
@@ -180,7 +188,13 @@ export async function loadTest(url: string, requests: readonly LoadRequest[], op
     connections: opts.connections,
     duration: opts.durationSeconds,
     timeout: 30,
-    requests: requests.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body, ...(r.setupRequest ? { setupRequest: r.setupRequest } : {}) })),
+    requests: requests.map((r) => ({
+      method: r.method,
+      path: r.path,
+      headers: r.headers,
+      body: r.body,
+      ...(r.setupRequest ? { setupRequest: r.setupRequest } : {}),
+    })),
   });
   return {
     requestsPerSecond: result.requests.total / Math.max(result.duration, 0.001),

@@ -99,10 +99,13 @@ export function formatReport(report: BenchReport): string {
   }
   if (details.tokenMemoizedCryptoJwt) {
     const b = details.tokenMemoizedCryptoJwt;
-    lines.push(`what-if, token handler with the JWT signed by node:crypto (hash memoized): p50 ${b.p50Us.toFixed(0)} µs, p99 ${b.p99Us.toFixed(0)} µs`);
+    lines.push(
+      `what-if, token handler with the JWT signed by node:crypto (hash memoized): p50 ${b.p50Us.toFixed(0)} µs, p99 ${b.p99Us.toFixed(0)} µs`,
+    );
   }
   for (const [name, w] of Object.entries(details.warm)) {
-    if (w.secretFetchesAfterWarmup !== 0) lines.push(`WARNING: ${name} fetched the Twilio secret ${w.secretFetchesAfterWarmup} times after warm-up (expected once per container)`);
+    if (w.secretFetchesAfterWarmup !== 0)
+      lines.push(`WARNING: ${name} fetched the Twilio secret ${w.secretFetchesAfterWarmup} times after warm-up (expected once per container)`);
   }
   lines.push('reference = the walkthrough’s way: require("twilio") (package root) + the AWS SDK v3 clients from node_modules, unbundled');
   if (details.referenceDeepColdInitMs !== undefined) {
@@ -110,7 +113,10 @@ export function formatReport(report: BenchReport): string {
   }
   for (const l of json.lambdas) {
     const w = details.warm[l.name];
-    if (w) lines.push(`first invocation of a new container (${l.name}; lazy deps, secret fetch from the mock${l.name === 'retrieve-capability-token' ? ', hash excluded' : ''}): ${(w.firstUs / 1000).toFixed(1)} ms`);
+    if (w)
+      lines.push(
+        `first invocation of a new container (${l.name}; lazy deps, secret fetch from the mock${l.name === 'retrieve-capability-token' ? ', hash excluded' : ''}): ${(w.firstUs / 1000).toFixed(1)} ms`,
+      );
   }
 
   if (details.variants.length > 0) {
@@ -142,12 +148,18 @@ export function formatReport(report: BenchReport): string {
     table(
       ['asset', 'raw', 'gzip'],
       [
-        ['app.js', json.softphone.jsBytes === null ? 'n/a' : kb(json.softphone.jsBytes), json.softphone.jsGzipBytes === null ? 'n/a' : kb(json.softphone.jsGzipBytes)],
+        [
+          'app.js',
+          json.softphone.jsBytes === null ? 'n/a' : kb(json.softphone.jsBytes),
+          json.softphone.jsGzipBytes === null ? 'n/a' : kb(json.softphone.jsGzipBytes),
+        ],
         ['app.css', sp ? kb(sp.cssBytes) : 'n/a', sp ? kb(sp.cssGzipBytes) : 'n/a'],
       ],
     ),
   );
-  lines.push(`navigation → ready to sign in (headless Chromium, median): ${ms(json.softphone.readyMs)}${sp?.readySamples.length ? `  [${sp.readySamples.join(', ')}]` : ''}`);
+  lines.push(
+    `navigation → ready to sign in (headless Chromium, median): ${ms(json.softphone.readyMs)}${sp?.readySamples.length ? `  [${sp.readySamples.join(', ')}]` : ''}`,
+  );
 
   lines.push('');
   lines.push(`Local app (127.0.0.1, ${details.settings.connections} connections, ${details.settings.loadSeconds} s each)`);
@@ -160,18 +172,27 @@ export function formatReport(report: BenchReport): string {
         `${r.p50Ms.toFixed(1)} ms`,
         `${r.p99Ms.toFixed(1)} ms`,
         String(r.requests),
-        Object.entries(r.statusCodes).map(([code, n]) => `${code}×${n}`).join(' '),
+        Object.entries(r.statusCodes)
+          .map(([code, n]) => `${code}×${n}`)
+          .join(' '),
         String(r.errors + r.timeouts),
       ]),
     ),
   );
-  lines.push(`(token: ${TOKEN_LOAD_DEVICES} registered numbers in turn, i.e. distinct users signing in; one scrypt per request by design, so its throughput is the hash’s;`);
+  lines.push(
+    `(token: ${TOKEN_LOAD_DEVICES} registered numbers in turn, i.e. distinct users signing in; one scrypt per request by design, so its throughput is the hash’s;`,
+  );
   lines.push(' mixed: every connection cycles token → incoming → outgoing; its figures are the JSON’s localServer)');
 
   lines.push('');
   lines.push('Budgets');
   const budgets = evaluateBudgets(report);
-  lines.push(table(['', 'budget', 'subject', 'actual', 'limit'], budgets.map((b) => [b.pass === null ? 'N/A' : b.pass ? 'PASS' : 'FAIL', b.budget, b.subject, b.actual, b.limit])));
+  lines.push(
+    table(
+      ['', 'budget', 'subject', 'actual', 'limit'],
+      budgets.map((b) => [b.pass === null ? 'N/A' : b.pass ? 'PASS' : 'FAIL', b.budget, b.subject, b.actual, b.limit]),
+    ),
+  );
 
   lines.push('');
   lines.push('Where the bytes are (esbuild metafile, bytes in the minified output)');
@@ -212,6 +233,11 @@ function us(v: number | null): string {
 /** A plain text table with aligned columns. */
 export function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    '  ' +
+    cells
+      .map((c, i) => (c ?? '').padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -99,7 +99,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   };
   const work = await mkdtemp(path.join(os.tmpdir(), 'twilio-softphone-bench-'));
   const json: BenchJson = {
-    lambdas: LAMBDA_ENTRIES.map((e) => ({ name: e.name, bundleBytes: null, coldInitMs: null, referenceColdInitMs: null, warmP50Us: null, warmP99Us: null })),
+    lambdas: LAMBDA_ENTRIES.map((e) => ({
+      name: e.name,
+      bundleBytes: null,
+      coldInitMs: null,
+      referenceColdInitMs: null,
+      warmP50Us: null,
+      warmP99Us: null,
+    })),
     softphone: { jsBytes: null, jsGzipBytes: null, readyMs: null },
     localServer: { requestsPerSecond: null, p99Ms: null },
   };
@@ -136,7 +143,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
           softphoneDir = built.dir;
           json.softphone.jsBytes = built.jsBytes;
           json.softphone.jsGzipBytes = built.jsGzipBytes;
-          details.softphone = { ...built, metafile: undefined, readySamples: [], composition: built.metafile ? bundleComposition(built.metafile) : [] };
+          details.softphone = {
+            ...built,
+            metafile: undefined,
+            readySamples: [],
+            composition: built.metafile ? bundleComposition(built.metafile) : [],
+          };
         });
       }
       if (opts.parts.includes('local') || (opts.parts.includes('softphone') && softphoneDir)) {
@@ -192,7 +204,13 @@ function variantSpecs(): VariantSpec[] {
   }));
   specs.push(
     { id: `${token.name}:unminified`, label: `${token.name}: not minified`, group: 'choice', entry: token, overrides: { minify: false } },
-    { id: `${token.name}:main-first`, label: `${token.name}: CDK default mainFields (CJS builds)`, group: 'choice', entry: token, overrides: { mainFields: ['main', 'module'] } },
+    {
+      id: `${token.name}:main-first`,
+      label: `${token.name}: CDK default mainFields (CJS builds)`,
+      group: 'choice',
+      entry: token,
+      overrides: { mainFields: ['main', 'module'] },
+    },
     {
       id: `${token.name}:enable-source-maps`,
       label: `${token.name}: NODE_OPTIONS=--enable-source-maps`,
@@ -203,13 +221,32 @@ function variantSpecs(): VariantSpec[] {
     },
   );
   for (const e of [token, incoming]) {
-    specs.push({ id: `${e.name}:min-metadata`, label: `${e.name}: libphonenumber-js min metadata`, group: 'what-if', entry: e, plugins: [minPhoneMetadata()] });
+    specs.push({
+      id: `${e.name}:min-metadata`,
+      label: `${e.name}: libphonenumber-js min metadata`,
+      group: 'what-if',
+      entry: e,
+      plugins: [minPhoneMetadata()],
+    });
   }
   for (const e of LAMBDA_ENTRIES) {
-    specs.push({ id: `${e.name}:env-credentials`, label: `${e.name}: env-only AWS credentials`, group: 'what-if', entry: e, plugins: [envOnlyAwsCredentials()] });
+    specs.push({
+      id: `${e.name}:env-credentials`,
+      label: `${e.name}: env-only AWS credentials`,
+      group: 'what-if',
+      entry: e,
+      plugins: [envOnlyAwsCredentials()],
+    });
   }
-  specs.push({ id: `${token.name}:crypto-jwt`, label: `${token.name}: JWT signed with node:crypto`, group: 'what-if', entry: token, plugins: [nodeCryptoJwt()] });
-  for (const e of LAMBDA_ENTRIES) specs.push({ id: `${e.name}:all-what-ifs`, label: `${e.name}: all of the above`, group: 'what-if', entry: e, plugins: whatIfPlugins(e) });
+  specs.push({
+    id: `${token.name}:crypto-jwt`,
+    label: `${token.name}: JWT signed with node:crypto`,
+    group: 'what-if',
+    entry: token,
+    plugins: [nodeCryptoJwt()],
+  });
+  for (const e of LAMBDA_ENTRIES)
+    specs.push({ id: `${e.name}:all-what-ifs`, label: `${e.name}: all of the above`, group: 'what-if', entry: e, plugins: whatIfPlugins(e) });
   return specs;
 }
 
@@ -247,7 +284,9 @@ async function benchLambdas(
     targets.push({ id: 'reference-deep', file: path.join(__dirname, 'harness', 'reference-deep.cjs') });
     for (const v of variantSpecs()) {
       const deployed = bundles.get(v.entry.name)!;
-      const built = v.deployedBundle ? deployed : await buildLambdaBundle(v.entry.route, path.join(work, 'variants', v.id.replace(/[^a-z0-9-]/gi, '_')), v.overrides, v.plugins);
+      const built = v.deployedBundle
+        ? deployed
+        : await buildLambdaBundle(v.entry.route, path.join(work, 'variants', v.id.replace(/[^a-z0-9-]/gi, '_')), v.overrides, v.plugins);
       targets.push({ id: v.id, file: built.file, env: v.env });
       variantInfo.push({ id: v.id, label: v.label, group: v.group, base: v.entry.name, bytes: built.bytes });
     }
@@ -267,7 +306,9 @@ async function benchLambdas(
   const helpers = await buildHelpersBundle(path.join(work, 'helpers'));
   const warmBundles = new Map<string, string>();
   for (const e of LAMBDA_ENTRIES) {
-    const warmBundle = AWS_SDK_BUNDLED ? (await buildLambdaBundle(e.route, path.join(work, 'warm', e.name), { externalAwsSdk: true })).file : bundles.get(e.name)!.file;
+    const warmBundle = AWS_SDK_BUNDLED
+      ? (await buildLambdaBundle(e.route, path.join(work, 'warm', e.name), { externalAwsSdk: true })).file
+      : bundles.get(e.name)!.file;
     warmBundles.set(e.name, warmBundle);
     // The token handler's row: its own cost, the hash memoized (computed once, then served on the next tick).
     // Like the TwiML rows, whose mocked I/O never waits. The real hash is measured on its own just below.
@@ -288,13 +329,21 @@ async function benchLambdas(
   const realIterations = settings.warmIterations.token;
   progress(`warm: ${token.name}, ${realIterations} invocations with the real device-secret hash`);
   await attemptInto(details, progress, async () => {
-    details.tokenRealHash = await measureWarm(warmBundles.get(token.name)!, helpers, 'token', realIterations, Math.max(1, Math.round(realIterations / 20)));
+    details.tokenRealHash = await measureWarm(
+      warmBundles.get(token.name)!,
+      helpers,
+      'token',
+      realIterations,
+      Math.max(1, Math.round(realIterations / 20)),
+    );
   });
   if (variants) {
     const iterations = settings.warmIterations.twiml;
     progress(`warm: ${token.name} with the node:crypto JWT what-if, ${iterations} invocations (hash memoized)`);
     await attemptInto(details, progress, async () => {
-      const jwtBundle = await buildLambdaBundle(token.route, path.join(work, 'warm', 'token-crypto-jwt'), { externalAwsSdk: true }, [nodeCryptoJwt()]);
+      const jwtBundle = await buildLambdaBundle(token.route, path.join(work, 'warm', 'token-crypto-jwt'), { externalAwsSdk: true }, [
+        nodeCryptoJwt(),
+      ]);
       details.tokenMemoizedCryptoJwt = await measureWarm(jwtBundle.file, helpers, 'token', iterations, iterations / 10, { memoizeScrypt: true });
     });
   }
@@ -325,7 +374,10 @@ async function benchLocal(
   }
   await waitForIdle(app.url, requests.callIncoming);
   progress(`load: all three endpoints mixed, ${settings.connections} connections, ${settings.loadSeconds} s`);
-  const mixed = await loadTest(app.url, [requests.token, requests.callIncoming, requests.callOutgoing], { connections: settings.connections, durationSeconds: settings.loadSeconds });
+  const mixed = await loadTest(app.url, [requests.token, requests.callIncoming, requests.callOutgoing], {
+    connections: settings.connections,
+    durationSeconds: settings.loadSeconds,
+  });
   details.load.mixed = mixed;
   json.localServer.requestsPerSecond = round(mixed.requestsPerSecond, 1);
   json.localServer.p99Ms = round(mixed.p99Ms, 1);

@@ -1,13 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import {
-  ATTEMPTS_KEY,
-  ATTEMPTS_TTL_ATTRIBUTE,
-  CLIENT_NAME_ATTRIBUTE,
-  CLIENT_NAME_INDEX,
-  DEVICE_KEY,
-} from '../../lambda/adapters/registry-schema';
+import { ATTEMPTS_KEY, ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_ATTRIBUTE, CLIENT_NAME_INDEX, DEVICE_KEY } from '../../lambda/adapters/registry-schema';
 
 export interface RegistryTablesProps {
   /**

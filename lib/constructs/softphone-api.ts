@@ -167,9 +167,7 @@ export class SoftphoneApi extends Construct {
         integrationResponses: [{ statusCode: '204', responseParameters: preflight }],
       }),
       {
-        methodResponses: [
-          { statusCode: '204', responseParameters: Object.fromEntries(Object.keys(preflight).map((k) => [k, true])) },
-        ],
+        methodResponses: [{ statusCode: '204', responseParameters: Object.fromEntries(Object.keys(preflight).map((k) => [k, true])) }],
       },
     );
   }

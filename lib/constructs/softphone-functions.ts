@@ -108,9 +108,7 @@ export class SoftphoneFunctions extends Construct {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `${route.functionName}: its log group, its registry access and the Twilio secret`,
       });
-      role.addToPolicy(
-        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-      );
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
       const access = REGISTRY_ACCESS[route.id];
       if (access.devices.length) {
         role.addToPolicy(new iam.PolicyStatement({ actions: [...access.devices], resources: [props.devicesTable.tableArn] }));

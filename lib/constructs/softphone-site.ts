@@ -12,7 +12,6 @@ import { IMMUTABLE_CACHE_CONTROL, REVALIDATE_CACHE_CONTROL } from '../site/cache
 /** The repository root (the client sources are in `client/`). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-
 /** Twilio Voice SDK endpoints: signalling (wss), sounds and insights (https). */
 export const TWILIO_VOICE_SOURCES: readonly string[] = ['https://*.twilio.com', 'wss://*.twilio.com'];
 
@@ -101,9 +100,7 @@ export class SoftphoneSite extends Construct {
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
       },
       customHeadersBehavior: {
-        customHeaders: [
-          { header: 'Permissions-Policy', value: 'microphone=(self), camera=(), geolocation=(), payment=()', override: true },
-        ],
+        customHeaders: [{ header: 'Permissions-Policy', value: 'microphone=(self), camera=(), geolocation=(), payment=()', override: true }],
       },
     });
 
@@ -215,7 +212,8 @@ function acknowledgeDeploymentHandler(scope: SoftphoneSite, deployment: s3deploy
   }
   handlerRole.acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'cloudfront:CreateInvalidation/GetInvalidation after a deployment; CloudFront invalidation actions take no narrower resource in this CDK handler.',
+    reason:
+      'cloudfront:CreateInvalidation/GetInvalidation after a deployment; CloudFront invalidation actions take no narrower resource in this CDK handler.',
   });
   for (const child of stack.node.children) {
     if (child.node.id.startsWith('Custom::CDKBucketDeployment')) {

@@ -17,7 +17,14 @@ export const MAX_LABEL_LENGTH = 200;
 export class DeviceAdminError extends Error {
   constructor(
     message: string,
-    readonly code: 'invalid-number' | 'invalid-client-name' | 'invalid-secret' | 'invalid-label' | 'duplicate-number' | 'duplicate-client-name' | 'unknown-number',
+    readonly code:
+      | 'invalid-number'
+      | 'invalid-client-name'
+      | 'invalid-secret'
+      | 'invalid-label'
+      | 'duplicate-number'
+      | 'duplicate-client-name'
+      | 'unknown-number',
   ) {
     super(message);
     this.name = 'DeviceAdminError';
@@ -88,10 +95,7 @@ export async function addDevice(devices: DeviceDirectory, input: AddDeviceInput)
   if (!generated) checkSecret(secret);
 
   if (await devices.findByNumber(phoneNumber)) {
-    throw new DeviceAdminError(
-      `${phoneNumber} is already registered. Use rotate-secret for a new secret, or remove it first.`,
-      'duplicate-number',
-    );
+    throw new DeviceAdminError(`${phoneNumber} is already registered. Use rotate-secret for a new secret, or remove it first.`, 'duplicate-number');
   }
   const owner = await devices.findByClientName(clientName);
   if (owner) throw duplicateClientName(clientName, owner.phoneNumber);
@@ -140,9 +144,7 @@ export async function removeDevice(devices: DeviceDirectory, number: string): Pr
 /** Every device, sorted by number, without its secret hash. */
 export async function listDevices(devices: DeviceDirectory): Promise<Omit<DeviceRecord, 'secretHash'>[]> {
   const records = await devices.list();
-  return records
-    .map(({ secretHash: _hash, ...rest }) => rest)
-    .sort((a, b) => a.phoneNumber.localeCompare(b.phoneNumber));
+  return records.map(({ secretHash: _hash, ...rest }) => rest).sort((a, b) => a.phoneNumber.localeCompare(b.phoneNumber));
 }
 
 function unknownNumber(phoneNumber: string): DeviceAdminError {

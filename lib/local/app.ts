@@ -131,7 +131,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   } catch (err) {
     throw new LocalAppError('config', `Bad configuration: ${(err as Error).message}`, { cause: err });
   }
-  let resolved;
+  let resolved: Awaited<ReturnType<typeof resolveLocalCredentials>>;
   try {
     resolved = await resolveLocalCredentials(env, registryPath, opts.credentials);
   } catch (err) {
@@ -159,7 +159,10 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
 
   const deps: HandlerDeps = { devices: local.devices, attempts: local.attempts, credentials: staticCredentials(resolved.credentials), config };
   const handlers = buildHandlers(deps);
-  const handlerLog = jsonLineLog(log, { level: logLevelFrom(env.POWERTOOLS_LOG_LEVEL, 'WARN'), service: env.POWERTOOLS_SERVICE_NAME ?? 'twilio-softphone-local' });
+  const handlerLog = jsonLineLog(log, {
+    level: logLevelFrom(env.POWERTOOLS_LOG_LEVEL, 'WARN'),
+    service: env.POWERTOOLS_SERVICE_NAME ?? 'twilio-softphone-local',
+  });
   let baseUrl = '';
   const handleApiRequest = createLocalGateway({ handlers, allowedOrigin: () => allowedOrigin, log: handlerLog });
   const stagePrefix = `/${STAGE_NAME}`;
@@ -210,7 +213,13 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
       : site(req, res, pathname);
     work.then(finish, (err: unknown) => {
       log(`${requestId} internal error: ${(err as Error)?.stack ?? String(err)}`);
-      if (!res.headersSent) send(res, isApi ? gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500) : { statusCode: 500, headers: { 'Content-Type': 'text/plain' }, body: 'Internal Server Error\n' });
+      if (!res.headersSent)
+        send(
+          res,
+          isApi
+            ? gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500)
+            : { statusCode: 500, headers: { 'Content-Type': 'text/plain' }, body: 'Internal Server Error\n' },
+        );
       else res.destroy();
       finish(500);
     });
@@ -229,10 +238,16 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     await local.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new LocalAppError('port-in-use', `Port ${port} on ${host} is already in use (is another npm start running?). Stop it or choose another port, e.g. PORT=${port + 1} npm start`, { cause: err });
+      throw new LocalAppError(
+        'port-in-use',
+        `Port ${port} on ${host} is already in use (is another npm start running?). Stop it or choose another port, e.g. PORT=${port + 1} npm start`,
+        { cause: err },
+      );
     }
     if (code === 'EACCES') {
-      throw new LocalAppError('port-in-use', `Not allowed to listen on ${host}:${port}. Choose a port above 1023, e.g. PORT=3000 npm start`, { cause: err });
+      throw new LocalAppError('port-in-use', `Not allowed to listen on ${host}:${port}. Choose a port above 1023, e.g. PORT=3000 npm start`, {
+        cause: err,
+      });
     }
     throw new LocalAppError('config', `Cannot listen on ${host}:${port}: ${(err as Error).message}`, { cause: err });
   }
@@ -243,12 +258,14 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   const apiBaseUrl = `${baseUrl}${stagePrefix}`;
   const routeUrls = Object.fromEntries(ROUTES.map((r) => [r.id, `${apiBaseUrl}${r.path}`])) as Record<RouteId, string>;
   // Tells `npm run sign` which URLs this app checks signatures for, and with whose Auth Token.
-  await local.announce?.({
-    url: baseUrl,
-    ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
-    credentials: resolved.source,
-    authTokenFingerprint: authTokenFingerprint(resolved.credentials.authToken),
-  }).catch(() => undefined);
+  await local
+    .announce?.({
+      url: baseUrl,
+      ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
+      credentials: resolved.source,
+      authTokenFingerprint: authTokenFingerprint(resolved.credentials.authToken),
+    })
+    .catch(() => undefined);
 
   let closing: Promise<void> | undefined;
   return {

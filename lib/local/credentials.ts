@@ -79,7 +79,11 @@ export async function loadOrCreateDevCredentials(registryPath: string): Promise<
 }
 
 /** Explicit credentials, else the environment's `TWILIO_*`, else the development credentials. */
-export async function resolveLocalCredentials(env: NodeJS.ProcessEnv, registryPath: string, explicit?: TwilioCredentials): Promise<ResolvedCredentials> {
+export async function resolveLocalCredentials(
+  env: NodeJS.ProcessEnv,
+  registryPath: string,
+  explicit?: TwilioCredentials,
+): Promise<ResolvedCredentials> {
   if (explicit) return { credentials: parseCredentials(explicit, '(options)'), source: 'options' };
   const fromEnv = credentialsFromEnv(env);
   if (fromEnv) return { credentials: fromEnv, source: 'environment' };
@@ -114,7 +118,9 @@ export async function signingAuthToken(url: string, env: NodeJS.ProcessEnv, regi
     if (app.credentials === 'development') {
       const dev = await readDevCredentials(registryPath);
       if (dev && authTokenFingerprint(dev.authToken) === app.authTokenFingerprint) return dev.authToken;
-      throw new SigningTokenError(`The development credentials of the local app at ${app.url} are missing from ${devCredentialsPath(registryPath)}; restart it (\`npm start\`).`);
+      throw new SigningTokenError(
+        `The development credentials of the local app at ${app.url} are missing from ${devCredentialsPath(registryPath)}; restart it (\`npm start\`).`,
+      );
     }
     if (!fromEnv) {
       throw new SigningTokenError(
@@ -133,7 +139,9 @@ export async function signingAuthToken(url: string, env: NodeJS.ProcessEnv, regi
     );
   }
   if (!fromEnv) {
-    throw new SigningTokenError(`Set TWILIO_AUTH_TOKEN to the Auth Token of the account whose webhook ${target.origin} checks (for the deployed API: the secret's authToken).`);
+    throw new SigningTokenError(
+      `Set TWILIO_AUTH_TOKEN to the Auth Token of the account whose webhook ${target.origin} checks (for the deployed API: the secret's authToken).`,
+    );
   }
   return fromEnv;
 }

@@ -141,7 +141,13 @@ export async function readEndpointFile(registryPath: string): Promise<EndpointIn
     const info = JSON.parse(await readFile(endpointFilePath(registryPath), 'utf8')) as Partial<EndpointInfo>;
     if (typeof info.pid !== 'number' || typeof info.endpoint !== 'string' || !/^http:\/\/127\.0\.0\.1:\d+$/.test(info.endpoint)) return undefined;
     const app = info.app && typeof info.app.url === 'string' && typeof info.app.authTokenFingerprint === 'string' ? info.app : undefined;
-    return { pid: info.pid, endpoint: info.endpoint, owner: String(info.owner ?? 'unknown'), startedAt: String(info.startedAt ?? ''), ...(app ? { app } : {}) };
+    return {
+      pid: info.pid,
+      endpoint: info.endpoint,
+      owner: String(info.owner ?? 'unknown'),
+      startedAt: String(info.startedAt ?? ''),
+      ...(app ? { app } : {}),
+    };
   } catch {
     return undefined;
   }
@@ -181,7 +187,6 @@ async function ensureDirectory(registryPath: string): Promise<void> {
  * would otherwise fail later with an uncaught "Database is not open"). Retries a held lock for `waitMs`.
  */
 async function probeLevel(registryPath: string, waitMs: number): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { Level } = require('level') as { Level: new (p: string, o: object) => { open(): Promise<void>; close(): Promise<void> } };
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -241,7 +246,6 @@ export interface DynaliteServer {
 
 /** Starts dynalite on 127.0.0.1:0 with instant table creation; rejects when it cannot listen. */
 export async function listenDynalite(opts: { path?: string } = {}): Promise<DynaliteServer> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dynalite = require('dynalite') as (o: object) => Server;
   const server = dynalite({ ...(opts.path ? { path: opts.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {

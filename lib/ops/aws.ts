@@ -2,13 +2,8 @@
  * The AWS side of the ops commands: the deployed stack's outputs (CloudFormation DescribeStacks) and the
  * Twilio credentials secret (Secrets Manager). Clients are passed in so tests can mock them.
  */
-import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { DescribeStacksCommand, type CloudFormationClient, type DescribeStacksCommandOutput } from '@aws-sdk/client-cloudformation';
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CREDENTIAL_FIELDS } from '../../lambda/core/credentials';
 import { STACK_OUTPUT_IDS, type StackOutputs } from '../../lambda/core/settings';
 import type { TwilioCredentials } from '../../lambda/ports';
@@ -60,7 +55,7 @@ const DEPLOY_OR_POINT = 'deploy it with `npx cdk deploy`, or pass the right --st
  * stack or an output is missing, the stack is mid-deployment, or AWS refuses the call.
  */
 export async function readStackOutputs(cfn: CloudFormationClient, stackName: string): Promise<StackOutputs> {
-  let stack;
+  let stack: NonNullable<DescribeStacksCommandOutput['Stacks']>[number] | undefined;
   try {
     const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
     stack = res.Stacks?.[0];
@@ -144,7 +139,11 @@ export async function readSecret(sm: SecretsManagerClient, secretId: string): Pr
   } catch (err) {
     if (errorName(err) === 'ResourceNotFoundException') return describeSecretState(sm, secretId, err);
     if (errorName(err) === 'InvalidRequestException' && /marked for deletion/i.test((err as Error).message)) return { status: 'deleted' };
-    return { status: 'unreadable', error: `${errorName(err) || 'Error'}: ${(err as Error)?.message ?? String(err)}`, advice: awsErrorAdvice(err, 'secretsmanager:GetSecretValue on it') };
+    return {
+      status: 'unreadable',
+      error: `${errorName(err) || 'Error'}: ${(err as Error)?.message ?? String(err)}`,
+      advice: awsErrorAdvice(err, 'secretsmanager:GetSecretValue on it'),
+    };
   }
   return { status: 'present', raw, parsed: parseSecretFields(raw) };
 }

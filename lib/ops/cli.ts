@@ -97,7 +97,11 @@ export function parseDoctorArgs(argv: string[]): DeploymentArgs {
 }
 
 /** Reads one line from a terminal without echoing it (for the auth token). */
-export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stdout): Promise<string> {
+export function promptHidden(
+  question: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stdout,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     if (!input.isTTY) {
       reject(new Error('cannot prompt without a terminal: set TWILIO_AUTH_TOKEN'));

@@ -46,7 +46,7 @@ export interface DoctorOptions {
   region?: string;
 }
 
-const FAKE_CALL_SID = 'CA' + '0'.repeat(32);
+const FAKE_CALL_SID = `CA${'0'.repeat(32)}`;
 /** Twilio's magic test numbers: never a real subscriber, so never a registered device. */
 const PROBE_NUMBERS = ['+15005550006', '+15005550007', '+15005550008', '+15005550009'];
 const PROBE_CLIENT = 'doctor-probe-unregistered';
@@ -93,7 +93,12 @@ export function setupCommand(opts: DoctorOptions, number?: string): string {
   return `run \`npm run twilio:setup --${number ? ` --number ${number}` : ''}${deploymentFlags(opts)} --yes\``;
 }
 
-function voiceCheck(name: string, current: { voiceUrl?: string | null; voiceMethod?: string | null; voiceApplicationSid?: string | null }, expected: string, fix: string): Check {
+function voiceCheck(
+  name: string,
+  current: { voiceUrl?: string | null; voiceMethod?: string | null; voiceApplicationSid?: string | null },
+  expected: string,
+  fix: string,
+): Check {
   if (current.voiceApplicationSid) return fail(name, `calls go to TwiML App ${current.voiceApplicationSid}, not to ${expected}`, fix);
   if (current.voiceUrl !== expected || (current.voiceMethod ?? '').toUpperCase() !== 'POST') {
     return fail(name, `is ${(current.voiceMethod ?? '').toUpperCase()} ${current.voiceUrl || '(none)'}, expected POST ${expected}`, fix);
@@ -142,13 +147,25 @@ async function checkSecret(ctx: Context): Promise<void> {
   const state = await readSecret(ctx.deps.secrets, secretId);
   switch (state.status) {
     case 'missing':
-      add(fail(name, 'the secret does not exist', `create it (\`aws secretsmanager create-secret --name ${secretId}${opts.region ? ` --region ${opts.region}` : ''}\`), then ${setupCommand(opts)}`));
+      add(
+        fail(
+          name,
+          'the secret does not exist',
+          `create it (\`aws secretsmanager create-secret --name ${secretId}${opts.region ? ` --region ${opts.region}` : ''}\`), then ${setupCommand(opts)}`,
+        ),
+      );
       return;
     case 'empty':
       add(fail(name, 'the secret has no value yet (a fresh deployment)', setupCommand(opts)));
       return;
     case 'deleted':
-      add(fail(name, 'the secret is scheduled for deletion', `restore it (\`aws secretsmanager restore-secret --secret-id ${secretId}${opts.region ? ` --region ${opts.region}` : ''}\`)`));
+      add(
+        fail(
+          name,
+          'the secret is scheduled for deletion',
+          `restore it (\`aws secretsmanager restore-secret --secret-id ${secretId}${opts.region ? ` --region ${opts.region}` : ''}\`)`,
+        ),
+      );
       return;
     case 'unreadable':
       add(fail(name, state.error, state.advice));
@@ -191,7 +208,12 @@ async function checkApiKeyAccepted(ctx: Context): Promise<void> {
     return;
   }
   try {
-    const verdict = await checkApiKey(ctx.deps.twilio, { accountSid: creds.accountSid, apiKeySid: creds.apiKeySid, apiKeySecret: creds.apiKeySecret ?? '', twimlAppSid: creds.twimlAppSid });
+    const verdict = await checkApiKey(ctx.deps.twilio, {
+      accountSid: creds.accountSid,
+      apiKeySid: creds.apiKeySid,
+      apiKeySecret: creds.apiKeySecret ?? '',
+      twimlAppSid: creds.twimlAppSid,
+    });
     if (verdict === 'accepted') add(pass(name));
     else add(fail(name, 'the key exists but Twilio refuses the stored secret (HTTP 401)', newKey));
   } catch (err) {
@@ -261,12 +283,23 @@ function webhookProbes(ctx: Context): WebhookProbe[] {
   const { creds, outputs } = ctx;
   const registeredNumbers = new Set(ctx.registered.map((d) => d.phoneNumber));
   const probe = PROBE_NUMBERS.find((p) => !registeredNumbers.has(p)) ?? PROBE_NUMBERS[0];
-  const common = { AccountSid: creds.accountSid ?? 'AC' + '0'.repeat(32), ApiVersion: '2010-04-01', CallSid: FAKE_CALL_SID, CallStatus: 'ringing', Direction: 'inbound' };
+  const common = {
+    AccountSid: creds.accountSid ?? `AC${'0'.repeat(32)}`,
+    ApiVersion: '2010-04-01',
+    CallSid: FAKE_CALL_SID,
+    CallStatus: 'ringing',
+    Direction: 'inbound',
+  };
   const incoming = (to: string) => ({ ...common, From: '+15005550001', Caller: '+15005550001', To: to, Called: to });
   const outgoing = (client: string) => ({ ...common, ApplicationSid: creds.twimlAppSid ?? '', From: `client:${client}`, Caller: `client:${client}` });
   const probes: WebhookProbe[] = [
     { label: 'call_incoming', url: outputs.IncomingCallWebhookUrl, what: `an unregistered number (${probe})`, params: incoming(probe) },
-    { label: 'call_outgoing', url: outputs.OutgoingCallWebhookUrl, what: `an unregistered client (${PROBE_CLIENT})`, params: { ...outgoing(PROBE_CLIENT), To: probe } },
+    {
+      label: 'call_outgoing',
+      url: outputs.OutgoingCallWebhookUrl,
+      what: `an unregistered client (${PROBE_CLIENT})`,
+      params: { ...outgoing(PROBE_CLIENT), To: probe },
+    },
   ];
   // A registered device exercises the whole path (registry lookups with the functions' own IAM grants): its
   // number must ring its client, and its client must dial out with its own number as caller ID. Doctor only
@@ -316,11 +349,38 @@ async function checkWebhooks(ctx: Context): Promise<void> {
         const text = await res.text();
         const type = res.headers.get('content-type') ?? '';
         if (res.status === 403) {
-          add(fail(name, `403 at ${hook.url}: the stack does not accept the stored auth token`, `check the authToken in the secret (${setupCommand(opts)} to rewrite it); warm functions pick up a changed secret within ${CREDENTIALS_MAX_AGE_SECONDS / 60} minutes (their cache period) or immediately on the next signature mismatch (one re-read per ${CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS} s), no redeploy needed`));
+          add(
+            fail(
+              name,
+              `403 at ${hook.url}: the stack does not accept the stored auth token`,
+              `check the authToken in the secret (${setupCommand(opts)} to rewrite it); warm functions pick up a changed secret within ${CREDENTIALS_MAX_AGE_SECONDS / 60} minutes (their cache period) or immediately on the next signature mismatch (one re-read per ${CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS} s), no redeploy needed`,
+            ),
+          );
         } else if (res.status !== 200) add(fail(name, `HTTP ${res.status} at ${hook.url}`, logs));
-        else if (!/xml/i.test(type) || !isTwimlDocument(text)) add(fail(name, `200 but not TwiML (Content-Type ${type || 'none'}): ${text.slice(0, 80)}`, `the API does not run this app's mapping templates: ${DEPLOY}`));
-        else if (text.includes(TEMPORARILY_UNAVAILABLE_MESSAGE)) add(fail(name, 'the function answered "temporarily unavailable": it cannot read the registry or the secret', `${logs}: the error names the failing call`));
-        else if (hook.expect && !hook.expect.test(text)) add(fail(name, `unexpected TwiML: ${text.slice(0, 160)}`, `check the device registration (\`npm run device -- list --table ${ctx.outputs.DevicesTableName}${opts.region ? ` --region ${opts.region}` : ''}\`) and the function logs`));
+        else if (!/xml/i.test(type) || !isTwimlDocument(text))
+          add(
+            fail(
+              name,
+              `200 but not TwiML (Content-Type ${type || 'none'}): ${text.slice(0, 80)}`,
+              `the API does not run this app's mapping templates: ${DEPLOY}`,
+            ),
+          );
+        else if (text.includes(TEMPORARILY_UNAVAILABLE_MESSAGE))
+          add(
+            fail(
+              name,
+              'the function answered "temporarily unavailable": it cannot read the registry or the secret',
+              `${logs}: the error names the failing call`,
+            ),
+          );
+        else if (hook.expect && !hook.expect.test(text))
+          add(
+            fail(
+              name,
+              `unexpected TwiML: ${text.slice(0, 160)}`,
+              `check the device registration (\`npm run device -- list --table ${ctx.outputs.DevicesTableName}${opts.region ? ` --region ${opts.region}` : ''}\`) and the function logs`,
+            ),
+          );
         else add(pass(name, `200 ${type}`));
       } catch (err) {
         add(fail(name, `${hook.url}: ${errorMessage(err)}`, unreachable));
@@ -332,7 +392,14 @@ async function checkWebhooks(ctx: Context): Promise<void> {
       const res = await post({});
       await res.text();
       if (res.status === 403) add(pass(unsigned));
-      else add(fail(unsigned, `answered HTTP ${res.status}: anyone can call this webhook`, `the functions run with WEBHOOK_SIGNATURE_VALIDATION=off: remove it from their environment and ${DEPLOY}`));
+      else
+        add(
+          fail(
+            unsigned,
+            `answered HTTP ${res.status}: anyone can call this webhook`,
+            `the functions run with WEBHOOK_SIGNATURE_VALIDATION=off: remove it from their environment and ${DEPLOY}`,
+          ),
+        );
     } catch (err) {
       add(fail(unsigned, `${hook.url}: ${errorMessage(err)}`, unreachable));
     }
@@ -366,7 +433,8 @@ async function checkSite(ctx: Context): Promise<void> {
     }
     if (res.status !== 200) add(fail(configName, `${configUrl}: HTTP ${res.status}`, DEPLOY));
     else if (typeof apiBaseUrl !== 'string') add(fail(configName, `${configUrl} has no apiBaseUrl`, DEPLOY));
-    else if (trimSlash(apiBaseUrl) !== trimSlash(outputs.ApiUrl)) add(fail(configName, `apiBaseUrl is ${apiBaseUrl}, expected ${outputs.ApiUrl}`, DEPLOY));
+    else if (trimSlash(apiBaseUrl) !== trimSlash(outputs.ApiUrl))
+      add(fail(configName, `apiBaseUrl is ${apiBaseUrl}, expected ${outputs.ApiUrl}`, DEPLOY));
     else add(pass(configName, apiBaseUrl));
   } catch (err) {
     add(fail(configName, `${configUrl}: ${errorMessage(err)}`, 'check that the site is deployed'));
@@ -397,7 +465,9 @@ export function formatCheck(c: Check): string[] {
 /** Prints one line per check (plus a fix line under each failure); returns the exit code. */
 export async function runDoctor(opts: DoctorOptions, deps: DoctorDeps, io: { print(line: string): void }): Promise<number> {
   io.print(`doctor for stack ${opts.stackName}${opts.region ? ` in ${opts.region}` : ''}`);
-  const checks = await runDoctorChecks(opts, deps, (c) => formatCheck(c).forEach((l) => io.print(l)));
+  const checks = await runDoctorChecks(opts, deps, (c) => {
+    for (const line of formatCheck(c)) io.print(line);
+  });
   const failed = checks.filter((c) => !c.ok).length;
   io.print(failed === 0 ? `All ${checks.length} checks passed.` : `${failed} of ${checks.length} checks failed.`);
   return failed === 0 ? 0 : 1;

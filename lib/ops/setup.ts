@@ -212,9 +212,7 @@ function changedFields(stored: Partial<TwilioCredentials> | undefined, desired: 
 // ---------------------------------------------------------------------------------------------------------------
 // API key: reuse the stored one while it exists and authenticates; otherwise create one
 
-export type ApiKeyAction =
-  | { action: 'reuse'; sid: string; secret: string }
-  | { action: 'create'; reason: string; staleSids: string[] };
+export type ApiKeyAction = { action: 'reuse'; sid: string; secret: string } | { action: 'create'; reason: string; staleSids: string[] };
 
 async function apiKeyExists(client: TwilioClient, sid: string): Promise<boolean> {
   try {
@@ -262,7 +260,9 @@ async function createApiKey(ctx: ApplyContext, staleSids: string[]): Promise<voi
     ctx.undoOnFailure.push(() => deleteUnusedApiKey(ctx, key.sid));
     ctx.changes.push(`created API key ${key.sid} ("${friendlyName}")`);
     if (staleSids.length > 0) {
-      ctx.notes.push(`API key(s) ${staleSids.join(', ')} are no longer used by this stack; delete them in the Twilio console once nothing else uses them.`);
+      ctx.notes.push(
+        `API key(s) ${staleSids.join(', ')} are no longer used by this stack; delete them in the Twilio console once nothing else uses them.`,
+      );
     }
   } catch (err) {
     ctx.failures.push(`creating API key "${friendlyName}" failed: ${errorMessage(err)}`);
@@ -299,10 +299,7 @@ export const apiKeyStep: SetupStep<ApiKeyAction> = {
 // ---------------------------------------------------------------------------------------------------------------
 // TwiML App: the stored one, else one with our friendly name, else a new one; its voice URL is the outgoing webhook
 
-export type TwimlAppAction =
-  | { action: 'ok'; sid: string }
-  | { action: 'update'; sid: string; from: VoiceConfig }
-  | { action: 'create' };
+export type TwimlAppAction = { action: 'ok'; sid: string } | { action: 'update'; sid: string; from: VoiceConfig } | { action: 'create' };
 
 type TwimlApp = { sid: string } & VoiceConfig;
 
@@ -479,7 +476,9 @@ async function writeValidatedSecret(creds: TwilioCredentials, ctx: ApplyContext)
 /** A step failed, so the secret stays as it was: say so, and undo what only the unwritten secret would point to. */
 async function rollBack(ctx: ApplyContext): Promise<void> {
   const failed = ctx.failures.length;
-  ctx.notes.push(`Secret ${ctx.target.secretId} was not changed because ${failed === 1 ? 'a step' : `${failed} steps`} failed; fix the cause and re-run (re-running is safe).`);
+  ctx.notes.push(
+    `Secret ${ctx.target.secretId} was not changed because ${failed === 1 ? 'a step' : `${failed} steps`} failed; fix the cause and re-run (re-running is safe).`,
+  );
   for (const undo of [...ctx.undoOnFailure].reverse()) await undo();
 }
 
@@ -602,7 +601,9 @@ async function checkAccount(client: TwilioClient, accountSid: string): Promise<v
     await client.api.v2010.accounts(accountSid).fetch();
   } catch (err) {
     if (isRefusal(err) || errorStatus(err) === 404) {
-      throw new Error(`Twilio rejected account ${accountSid} with this auth token (${errorMessage(err)}). Check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`);
+      throw new Error(
+        `Twilio rejected account ${accountSid} with this auth token (${errorMessage(err)}). Check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.`,
+      );
     }
     throw new Error(`Could not reach Twilio's REST API: ${errorMessage(err)}`);
   }
@@ -617,9 +618,13 @@ async function readStoredSecret(
 ): Promise<Partial<TwilioCredentials> | undefined> {
   const state = await readSecret(deps.secrets, secretId);
   if (state.status === 'missing') {
-    problems.push(`Secret ${secretId} does not exist. Create it (\`aws secretsmanager create-secret --name ${secretId}\`) or deploy with \`npx cdk deploy\` without -c twilioSecretName, then re-run.`);
+    problems.push(
+      `Secret ${secretId} does not exist. Create it (\`aws secretsmanager create-secret --name ${secretId}\`) or deploy with \`npx cdk deploy\` without -c twilioSecretName, then re-run.`,
+    );
   } else if (state.status === 'deleted') {
-    problems.push(`Secret ${secretId} is scheduled for deletion. Restore it (\`aws secretsmanager restore-secret --secret-id ${secretId}\`), then re-run.`);
+    problems.push(
+      `Secret ${secretId} is scheduled for deletion. Restore it (\`aws secretsmanager restore-secret --secret-id ${secretId}\`), then re-run.`,
+    );
   } else if (state.status === 'unreadable') {
     problems.push(`Cannot read secret ${secretId}: ${state.advice}.`);
   } else if (state.status === 'empty') {

@@ -9,7 +9,7 @@
  * local fake of the REST API on 127.0.0.1.
  */
 import RequestClient from 'twilio/lib/base/RequestClient';
-import Response from 'twilio/lib/http/response';
+import type Response from 'twilio/lib/http/response';
 import Twilio from 'twilio/lib/rest/Twilio';
 
 export type TwilioClient = Twilio;

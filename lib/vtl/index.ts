@@ -119,7 +119,7 @@ function javaEquals(a: unknown, b: unknown): boolean {
   return a === b || (a !== null && b !== null && typeof a === 'object' && JSON.stringify(a) === JSON.stringify(b));
 }
 
-const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+const hasOwn = (o: object, k: string): boolean => Object.hasOwn(o, k);
 
 function mapMethod(map: Record<string, unknown>, method: string, args: unknown[]): unknown {
   const key = args[0] === undefined || args[0] === null ? String(args[0]) : String(args[0]);
@@ -182,7 +182,7 @@ function listMethod(list: unknown[], method: string, args: unknown[]): unknown {
 }
 
 function stringMethod(s: string, method: string, args: unknown[]): unknown {
-  const impl = Object.prototype.hasOwnProperty.call(JAVA_STRING_METHODS, method) ? JAVA_STRING_METHODS[method] : undefined;
+  const impl = Object.hasOwn(JAVA_STRING_METHODS, method) ? JAVA_STRING_METHODS[method] : undefined;
   if (!impl) return unsupported('String', method);
   return fromJava(impl(s, args));
 }

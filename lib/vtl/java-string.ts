@@ -89,8 +89,7 @@ export function javaSplit(input: string, regex: string, limit = 0): string[] {
   const matchLimited = limit > 0;
   const list: string[] = [];
   let index = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(input)) !== null) {
+  for (let m = re.exec(input); m !== null; m = re.exec(input)) {
     const start = m.index;
     const end = start + m[0].length;
     if (m[0].length === 0) re.lastIndex = end + 1; // Java's find() moves on by one after an empty match
@@ -156,8 +155,7 @@ function javaReplace(input: string, regex: string, replacement: string, all: boo
   const re = globalRegex(regex);
   let out = '';
   let last = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(input)) !== null) {
+  for (let m = re.exec(input); m !== null; m = re.exec(input)) {
     out += input.substring(last, m.index) + javaReplacement(replacement, m, m.groups);
     last = m.index + m[0].length;
     if (m[0].length === 0) {

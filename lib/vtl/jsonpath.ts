@@ -38,7 +38,7 @@ export function evaluateJsonPath(root: unknown, path: string): unknown {
   let value: unknown = root;
   for (const segment of parseJsonPath(path)) {
     if (value === null || value === undefined || typeof value !== 'object') return undefined;
-    if (!Object.prototype.hasOwnProperty.call(value, segment)) return undefined;
+    if (!Object.hasOwn(value, segment)) return undefined;
     value = (value as Record<string | number, unknown>)[segment];
   }
   return value;

@@ -16,9 +16,9 @@ export function escapeJavaScript(input: string): string {
   let out = '';
   for (let i = 0; i < input.length; i++) {
     const ch = input.charCodeAt(i);
-    if (ch > 0xfff) out += '\\u' + hex(ch);
-    else if (ch > 0xff) out += '\\u0' + hex(ch);
-    else if (ch > 0x7f) out += '\\u00' + hex(ch);
+    if (ch > 0xfff) out += `\\u${hex(ch)}`;
+    else if (ch > 0xff) out += `\\u0${hex(ch)}`;
+    else if (ch > 0x7f) out += `\\u00${hex(ch)}`;
     else if (ch < 32) {
       switch (ch) {
         case 0x08:
@@ -135,7 +135,7 @@ export function urlEncode(input: string): string {
         i++;
       } else text = '?';
     } else if (code >= 0xd800 && code <= 0xdfff) text = '?';
-    for (const b of Buffer.from(text, 'utf8')) out += '%' + (b < 16 ? '0' : '') + hex(b);
+    for (const b of Buffer.from(text, 'utf8')) out += `%${b < 16 ? '0' : ''}${hex(b)}`;
   }
   return out;
 }

@@ -9,7 +9,9 @@ import { API_DOMAIN, formParams, INCOMING_RESOURCE } from '../support/fixtures';
 
 const NUM_RUNS = 200;
 
-const TWIML_TEMPLATES = [...new Set(ROUTES.filter((r) => r.requestContentType === 'application/x-www-form-urlencoded').map((r) => r.requestTemplate))];
+const TWIML_TEMPLATES = [
+  ...new Set(ROUTES.filter((r) => r.requestContentType === 'application/x-www-form-urlencoded').map((r) => r.requestTemplate)),
+];
 
 const context = createGatewayContext({ domainName: API_DOMAIN, path: `/prod${INCOMING_RESOURCE}`, resourcePath: INCOMING_RESOURCE });
 
@@ -24,7 +26,35 @@ const decoded = formParams;
 /** Any Unicode text (every code point but lone surrogates), biased towards the characters that matter here. */
 const text = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
-  { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom('=', '&', '+', '%', ' ', '"', "'", '\\', '/', '\n', '\r', '\u2028', '😀', '日', '#', '$', '{', '}', 'a', '\u0000', '\u007f'), maxLength: 10 }) },
+  {
+    weight: 2,
+    arbitrary: fc.string({
+      unit: fc.constantFrom(
+        '=',
+        '&',
+        '+',
+        '%',
+        ' ',
+        '"',
+        "'",
+        '\\',
+        '/',
+        '\n',
+        '\r',
+        '\u2028',
+        '😀',
+        '日',
+        '#',
+        '$',
+        '{',
+        '}',
+        'a',
+        '\u0000',
+        '\u007f',
+      ),
+      maxLength: 10,
+    }),
+  },
   { weight: 1, arbitrary: fc.constantFrom('', '__proto__', 'constructor', 'toString', 'Called', 'To') },
 );
 const pairs = fc.array(fc.tuple(text, text), { maxLength: 12 });

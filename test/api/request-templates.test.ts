@@ -187,7 +187,11 @@ describe('the token request template', () => {
     const out = renderRequestTemplate(token.requestTemplate, {
       body,
       headers: { 'Content-Type': 'application/json' },
-      context: createGatewayContext({ domainName: 'd', path: '/prod/twilio/retrieve_capability_token', resourcePath: '/twilio/retrieve_capability_token' }),
+      context: createGatewayContext({
+        domainName: 'd',
+        path: '/prod/twilio/retrieve_capability_token',
+        resourcePath: '/twilio/retrieve_capability_token',
+      }),
     });
     expect(JSON.parse(out)).toEqual(JSON.parse(body));
   });

@@ -30,18 +30,8 @@ describe('routes', () => {
   it('are the walkthrough API with its function names', () => {
     expect(ROUTES.map((r) => [r.id, r.path, r.functionName, r.requestContentType])).toEqual([
       ['token', '/twilio/retrieve_capability_token', 'TwilioRetrieveCapabilityToken', 'application/json'],
-      [
-        'callIncoming',
-        '/twilio/retrieve_twiml/call_incoming',
-        'TwilioRetrieveTwimlCallIncoming',
-        'application/x-www-form-urlencoded',
-      ],
-      [
-        'callOutgoing',
-        '/twilio/retrieve_twiml/call_outgoing',
-        'TwilioRetrieveTwimlCallOutgoing',
-        'application/x-www-form-urlencoded',
-      ],
+      ['callIncoming', '/twilio/retrieve_twiml/call_incoming', 'TwilioRetrieveTwimlCallIncoming', 'application/x-www-form-urlencoded'],
+      ['callOutgoing', '/twilio/retrieve_twiml/call_outgoing', 'TwilioRetrieveTwimlCallOutgoing', 'application/x-www-form-urlencoded'],
     ]);
     expect(routeByPath('/twilio/retrieve_capability_token')?.id).toBe('token');
     expect(routeByPath('/nope')).toBeUndefined();
@@ -114,8 +104,7 @@ describe('the token request model (JSON Schema draft 4)', () => {
 // ---------------------------------------------------------------------------------------------------------
 // Selection patterns
 
-const TOKEN_ERROR = (status: number, error: string): string =>
-  `[${status}] ${JSON.stringify({ success: false, capabilityToken: null, error })}`;
+const TOKEN_ERROR = (status: number, error: string): string => `[${status}] ${JSON.stringify({ success: false, capabilityToken: null, error })}`;
 
 const TIMEOUT = 'Task timed out after 5.00 seconds';
 const TIMEOUT_WITH_PREFIX = '2025-01-01T00:00:00.000Z 3f1b5c1e-0000-4000-8000-000000000000 Task timed out after 5.00 seconds';
@@ -197,8 +186,7 @@ describe.each([
 describe('integration response templates', () => {
   const token = routeById('token');
   const incoming = routeById('callIncoming');
-  const byStatus = (route: RouteSpec, status: string): IntegrationResponseSpec =>
-    route.integrationResponses.find((r) => r.statusCode === status)!;
+  const byStatus = (route: RouteSpec, status: string): IntegrationResponseSpec => route.integrationResponses.find((r) => r.statusCode === status)!;
   const respond = (route: RouteSpec, outcome: { value: unknown } | { error: Error }): { status: string; body: string } => {
     const payload = 'error' in outcome ? lambdaErrorPayload(outcome.error) : lambdaResultPayload(outcome.value);
     const spec = selectIntegrationResponse(route.integrationResponses, 'error' in outcome ? outcome.error.message : undefined);
@@ -232,7 +220,8 @@ describe('integration response templates', () => {
   });
 
   it('TwiML 200 returns the document raw, not as a JSON string', () => {
-    const twiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+81-50-3123-4567"><Number>+81-90-5987-6543</Number></Dial></Response>';
+    const twiml =
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+81-50-3123-4567"><Number>+81-90-5987-6543</Number></Dial></Response>';
     expect(respond(incoming, { value: twiml })).toEqual({ status: '200', body: twiml });
   });
 

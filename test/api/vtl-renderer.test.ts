@@ -29,8 +29,7 @@ function request(overrides: Partial<GatewayRequest> = {}): GatewayRequest {
   };
 }
 
-const render = (template: string, overrides: Partial<GatewayRequest> = {}): string =>
-  renderRequestTemplate(template, request(overrides));
+const render = (template: string, overrides: Partial<GatewayRequest> = {}): string => renderRequestTemplate(template, request(overrides));
 
 describe('$util.escapeJavaScript (commons-lang StringEscapeUtils.escapeJavaScript)', () => {
   it.each([
@@ -52,7 +51,7 @@ describe('$util.escapeJavaScript (commons-lang StringEscapeUtils.escapeJavaScrip
     expect(render('$util.escapeJavaScript($input.body)', { body: input })).toBe(expected);
   });
 
-  it('is valid JSON string content once \\\' is replaced, as AWS documents', () => {
+  it("is valid JSON string content once \\' is replaced, as AWS documents", () => {
     const nasty = `'"\\/\n\u0000é😀\u007f`;
     const out = render(`"$util.escapeJavaScript($input.body).replaceAll("\\\\'","'")"`, { body: nasty });
     expect(JSON.parse(out)).toBe(nasty);
@@ -222,7 +221,7 @@ describe('$input', () => {
     expect(render("$input.json('$.a')", { body })).toBe('{"b":"x\\"y"}');
     expect(render("$input.json('$.s')", { body })).toBe('"str"');
     expect(render("$input.path('$.a.b')", { body })).toBe('x"y');
-    expect(render("$input.path('$[\"a\"][\"b\"]')", { body })).toBe('x"y');
+    expect(render('$input.path(\'$["a"]["b"]\')', { body })).toBe('x"y');
     expect(render("$input.path('$.arr[1].k')|$input.path('$.n')", { body })).toBe('v|3');
     expect(render("$input.json('$.missing')", { body })).toBe('null');
     expect(render("$input.path('$.arr').size()", { body })).toBe('2');
@@ -255,7 +254,8 @@ describe('$input', () => {
 
 describe('$context, $stageVariables', () => {
   it('exposes the context and stage variables', () => {
-    const t = '$context.domainName|$context.path|$context.resourcePath|$context.stage|$context.httpMethod|$context.identity.sourceIp|$stageVariables.env';
+    const t =
+      '$context.domainName|$context.path|$context.resourcePath|$context.stage|$context.httpMethod|$context.identity.sourceIp|$stageVariables.env';
     expect(render(t, { stageVariables: { env: 'test' } })).toBe(
       'abc123.execute-api.ap-northeast-1.amazonaws.com|/prod/twilio/retrieve_twiml/call_incoming|/twilio/retrieve_twiml/call_incoming|prod|POST|127.0.0.1|test',
     );
@@ -285,7 +285,8 @@ describe('Velocity 1.7 semantics', () => {
   });
 
   it('maps: put/get/containsKey/keySet/size/isEmpty/remove', () => {
-    const t = '#set($m = {})#set($_ = $m.put("a", "1"))#set($_ = $m.put("a", "2"))$m.get("a")|$m.size()|$m.containsKey("a")|$m.isEmpty()|$m.remove("a")|$m.isEmpty()';
+    const t =
+      '#set($m = {})#set($_ = $m.put("a", "1"))#set($_ = $m.put("a", "2"))$m.get("a")|$m.size()|$m.containsKey("a")|$m.isEmpty()|$m.remove("a")|$m.isEmpty()';
     expect(render(t)).toBe('2|1|true|false|2|true');
   });
 
@@ -297,9 +298,7 @@ describe('Velocity 1.7 semantics', () => {
 describe('renderResponseTemplate', () => {
   it('reads the integration result, not the request body', () => {
     const result = JSON.stringify('<?xml version="1.0" encoding="UTF-8"?><Response/>');
-    expect(renderResponseTemplate("$input.path('$')", result, request({ body: 'a=b' }))).toBe(
-      '<?xml version="1.0" encoding="UTF-8"?><Response/>',
-    );
+    expect(renderResponseTemplate("$input.path('$')", result, request({ body: 'a=b' }))).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
   });
 
   it('lambdaErrorPayload gives the errorMessage the templates read', () => {

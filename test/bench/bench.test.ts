@@ -21,7 +21,15 @@ import {
   routeBundlingOptions,
   lambdaEsbuildOptions,
 } from '../../lib/lambda-bundling';
-import { LAMBDA_ENTRIES, buildHelpersBundle, buildLambdaBundle, bundleComposition, coldInitOnce, measureWarm, moduleOf } from '../../lib/bench/lambdas';
+import {
+  LAMBDA_ENTRIES,
+  buildHelpersBundle,
+  buildLambdaBundle,
+  bundleComposition,
+  coldInitOnce,
+  measureWarm,
+  moduleOf,
+} from '../../lib/bench/lambdas';
 import { evaluateBudgets, formatReport } from '../../lib/bench/report';
 import { runBench, type BenchReport } from '../../lib/bench/run';
 import { median, quantile } from '../../lib/bench/stats';

@@ -1,7 +1,14 @@
 import { IDLE, callLabel, connectedSeconds, formatDuration, reduceCall, type CallEvent, type CallState } from '../../client/src/call-state';
 import { describeVoiceError, isTokenExpiry } from '../../client/src/errors';
 import { countryFromLocale, countryOf, dialChars, formatAsYouType, formatForDisplay, toE164 } from '../../client/src/phone-format';
-import { RECENT_LIMIT, RecentCallsStore, forgetCredentials, loadCredentials, saveCredentials, type KeyValueStorage } from '../../client/src/recent-calls';
+import {
+  RECENT_LIMIT,
+  RecentCallsStore,
+  forgetCredentials,
+  loadCredentials,
+  saveCredentials,
+  type KeyValueStorage,
+} from '../../client/src/recent-calls';
 import { TokenError, fetchToken, tokenUrl, type FetchLike } from '../../client/src/token-client';
 
 const run = (events: CallEvent[], from: CallState = IDLE) => events.reduce(reduceCall, from);
@@ -23,7 +30,10 @@ describe('call state machine', () => {
   });
 
   it('gives the reason a call ended', () => {
-    const inCall = run([{ type: 'dial', number: '+1', at: 0 }, { type: 'accepted', at: 1 }]);
+    const inCall = run([
+      { type: 'dial', number: '+1', at: 0 },
+      { type: 'accepted', at: 1 },
+    ]);
     expect(reduceCall(inCall, { type: 'remote-hangup', at: 2 }).endReason).toBe('The other side hung up');
     const ringing = run([{ type: 'dial', number: '+1', at: 0 }, { type: 'ringing' }]);
     expect(reduceCall(ringing, { type: 'remote-hangup', at: 2 })).toMatchObject({ endReason: 'No answer', outcome: 'unanswered' });
@@ -40,7 +50,10 @@ describe('call state machine', () => {
   });
 
   it('ignores events that do not apply', () => {
-    const inCall = run([{ type: 'dial', number: '+1', at: 0 }, { type: 'accepted', at: 1 }]);
+    const inCall = run([
+      { type: 'dial', number: '+1', at: 0 },
+      { type: 'accepted', at: 1 },
+    ]);
     expect(reduceCall(inCall, { type: 'dial', number: '+2', at: 3 })).toBe(inCall);
     expect(reduceCall(inCall, { type: 'incoming', number: '+2', at: 3 })).toBe(inCall);
     expect(reduceCall(inCall, { type: 'reset' })).toBe(inCall);
@@ -66,7 +79,7 @@ describe('phone number formatting', () => {
     expect(dialChars(' +1 (415) 555-0123x ')).toBe('+14155550123');
   });
 
-  it('turns national format into E.164 for the caller\'s country', () => {
+  it("turns national format into E.164 for the caller's country", () => {
     expect(toE164('090-5987-6543', 'JP')).toBe('+819059876543');
     expect(toE164('+81-90-5987-6543')).toBe('+819059876543');
     expect(toE164('(415) 555-0123', 'US')).toBe('+14155550123');
@@ -100,15 +113,23 @@ describe('error messages', () => {
 });
 
 function fakeFetch(status: number, body: unknown): FetchLike & jest.Mock {
-  return jest.fn(async () => ({ status, ok: status >= 200 && status < 300, text: async () => (typeof body === 'string' ? body : JSON.stringify(body)) }));
+  return jest.fn(async () => ({
+    status,
+    ok: status >= 200 && status < 300,
+    text: async () => (typeof body === 'string' ? body : JSON.stringify(body)),
+  }));
 }
 
 describe('token client', () => {
   const creds = { twilioPhoneNumber: '+815031234567', deviceSecret: 's3cret' };
 
-  it('posts the walkthrough\'s body and returns the token', async () => {
+  it("posts the walkthrough's body and returns the token", async () => {
     const f = fakeFetch(200, { success: true, capabilityToken: 'a.b.c', identity: 'DeviceId_0001', expiresAt: '2030-01-01T00:00:00Z' });
-    await expect(fetchToken('http://x/prod/', creds, f)).resolves.toEqual({ token: 'a.b.c', identity: 'DeviceId_0001', expiresAt: '2030-01-01T00:00:00Z' });
+    await expect(fetchToken('http://x/prod/', creds, f)).resolves.toEqual({
+      token: 'a.b.c',
+      identity: 'DeviceId_0001',
+      expiresAt: '2030-01-01T00:00:00Z',
+    });
     expect(tokenUrl('http://x/prod/')).toBe('http://x/prod/twilio/retrieve_capability_token');
     const [url, init] = f.mock.calls[0] as unknown as [string, { method: string; headers: Record<string, string>; body: string }];
     expect(url).toBe('http://x/prod/twilio/retrieve_capability_token');
@@ -117,15 +138,25 @@ describe('token client', () => {
     expect(JSON.parse(init.body)).toEqual({ twilioPhoneNumber: '+815031234567', deviceSecret: 's3cret' });
   });
 
-  it('shows the API\'s sentence for a wrong secret and does not retry it', async () => {
-    const err = await fetchToken('http://x/prod', creds, fakeFetch(403, { success: false, capabilityToken: null, error: 'Unknown phone number or wrong device secret.' })).catch((e: unknown) => e);
+  it("shows the API's sentence for a wrong secret and does not retry it", async () => {
+    const err = await fetchToken(
+      'http://x/prod',
+      creds,
+      fakeFetch(403, { success: false, capabilityToken: null, error: 'Unknown phone number or wrong device secret.' }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenError);
     expect(err).toMatchObject({ kind: 'refused', status: 403, message: 'Unknown phone number or wrong device secret.', retryable: false });
   });
 
   it('classifies throttling, outages, crashes and network failures', async () => {
-    await expect(fetchToken('u', creds, fakeFetch(429, { success: false, error: 'Too many attempts.' }))).rejects.toMatchObject({ kind: 'rate-limited', retryable: true });
-    await expect(fetchToken('u', creds, fakeFetch(503, { success: false, error: 'x' }))).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/temporarily unavailable/) });
+    await expect(fetchToken('u', creds, fakeFetch(429, { success: false, error: 'Too many attempts.' }))).rejects.toMatchObject({
+      kind: 'rate-limited',
+      retryable: true,
+    });
+    await expect(fetchToken('u', creds, fakeFetch(503, { success: false, error: 'x' }))).rejects.toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringMatching(/temporarily unavailable/),
+    });
     await expect(fetchToken('u', creds, fakeFetch(500, '<html>'))).rejects.toMatchObject({ kind: 'server' });
     await expect(fetchToken('u', creds, fakeFetch(200, { success: false }))).rejects.toMatchObject({ kind: 'server' });
     const offline: FetchLike = async () => {
@@ -143,7 +174,14 @@ function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {
 describe('recent calls and remembered device', () => {
   it('keeps the newest 20 calls, newest first', () => {
     const store = new RecentCallsStore(memoryStorage());
-    for (let i = 0; i < 25; i++) store.add({ direction: 'outgoing', number: `+1415555${1000 + i}`, at: new Date(i * 1000).toISOString(), durationSeconds: i, outcome: 'answered' });
+    for (let i = 0; i < 25; i++)
+      store.add({
+        direction: 'outgoing',
+        number: `+1415555${1000 + i}`,
+        at: new Date(i * 1000).toISOString(),
+        durationSeconds: i,
+        outcome: 'answered',
+      });
     const list = store.list();
     expect(list).toHaveLength(RECENT_LIMIT);
     expect(list[0].number).toBe('+14155551024');
@@ -154,7 +192,10 @@ describe('recent calls and remembered device', () => {
     const s = memoryStorage();
     s.setItem('softphone.recentCalls', '{not json');
     expect(new RecentCallsStore(s).list()).toEqual([]);
-    s.setItem('softphone.recentCalls', JSON.stringify([{ nope: 1 }, { direction: 'incoming', number: '+1', at: 'x', durationSeconds: 0, outcome: 'missed' }]));
+    s.setItem(
+      'softphone.recentCalls',
+      JSON.stringify([{ nope: 1 }, { direction: 'incoming', number: '+1', at: 'x', durationSeconds: 0, outcome: 'missed' }]),
+    );
     expect(new RecentCallsStore(s).list()).toHaveLength(1);
   });
 

@@ -7,7 +7,8 @@ import type { VoiceCall, VoiceCallEvents, VoiceDevice, VoiceDeviceEvents, VoiceE
 class Emitter<T> {
   handlers: { [K in keyof T]?: Array<T[K]> } = {};
   on<E extends keyof T>(event: E, listener: T[E]): void {
-    (this.handlers[event] ??= []).push(listener);
+    this.handlers[event] ??= [];
+    this.handlers[event].push(listener);
   }
   emit<E extends keyof T>(event: E, ...args: unknown[]): void {
     for (const h of this.handlers[event] ?? []) (h as unknown as (...a: unknown[]) => void)(...args);
@@ -20,7 +21,10 @@ class TestCall extends Emitter<VoiceCallEvents> implements VoiceCall {
   accepted = false;
   rejected = false;
   disconnected = false;
-  constructor(readonly direction: VoiceCall['direction'], readonly remote: string) {
+  constructor(
+    readonly direction: VoiceCall['direction'],
+    readonly remote: string,
+  ) {
     super();
   }
   accept() {
@@ -128,7 +132,7 @@ function setup(tokenResults: Array<TokenGrant | Error> = []) {
   });
   const runTimers = async () => {
     const due = timers.splice(0);
-    due.forEach((t) => t.fn());
+    for (const t of due) t.fn();
     await flush();
   };
   return { phone, fetchToken, devices, timers, runTimers, recent, tick: (ms: number) => (clock += ms) };
@@ -188,7 +192,10 @@ describe('Phone: staying connected', () => {
   });
 
   it('stops and asks to sign in again when the refresh is refused (secret rotated)', async () => {
-    const { phone, devices, timers } = setup([{ token: 'token-1', identity: 'i' }, new TokenError('refused', 'Unknown phone number or wrong device secret.', 403)]);
+    const { phone, devices, timers } = setup([
+      { token: 'token-1', identity: 'i' },
+      new TokenError('refused', 'Unknown phone number or wrong device secret.', 403),
+    ]);
     await phone.signIn(creds);
     devices[0].emit('tokenWillExpire');
     await flush();
@@ -319,7 +326,7 @@ describe('Phone: staying connected', () => {
 });
 
 describe('Phone: calls', () => {
-  it('dials with the walkthrough\'s custom parameters, sends DTMF, mutes and hangs up', async () => {
+  it("dials with the walkthrough's custom parameters, sends DTMF, mutes and hangs up", async () => {
     const { phone, devices, recent, tick } = setup();
     await phone.signIn(creds);
     await phone.dial('+819059876543');
@@ -344,7 +351,7 @@ describe('Phone: calls', () => {
     expect(recent.list()[0]).toMatchObject({ direction: 'outgoing', number: '+819059876543', durationSeconds: 42, outcome: 'answered' });
   });
 
-  it('shows the other side hanging up and a failing call\'s reason', async () => {
+  it("shows the other side hanging up and a failing call's reason", async () => {
     const { phone, devices } = setup();
     await phone.signIn(creds);
     await phone.dial('+819059876543');

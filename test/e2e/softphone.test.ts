@@ -35,7 +35,8 @@ const lastTokenRequest = async () => {
 const control = () => page.evaluate(() => (window as unknown as { __softphoneTest: SoftphoneTestControl }).__softphoneTest);
 const test = (fn: string, ...args: unknown[]) =>
   page.evaluate(
-    ([name, a]) => ((window as unknown as { __softphoneTest: Record<string, (...x: unknown[]) => void> }).__softphoneTest[name as string])(...(a as unknown[])),
+    ([name, a]) =>
+      (window as unknown as { __softphoneTest: Record<string, (...x: unknown[]) => void> }).__softphoneTest[name as string](...(a as unknown[])),
     [fn, args] as const,
   );
 const callState = () => page.locator('#call-state');
@@ -107,7 +108,12 @@ describe('softphone in Chromium against the local app', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.locator('#reg-status[data-state="ready"]').waitFor();
     expect(await page.locator('#reg-status').textContent()).toBe('Ready');
-    expect(await lastTokenRequest()).toMatchObject({ url: `${app.apiBaseUrl}/twilio/retrieve_capability_token`, origin: site.origin, allowOrigin: site.origin, status: 200 });
+    expect(await lastTokenRequest()).toMatchObject({
+      url: `${app.apiBaseUrl}/twilio/retrieve_capability_token`,
+      origin: site.origin,
+      allowOrigin: site.origin,
+      status: 200,
+    });
     expect(new URL(app.apiBaseUrl).origin).not.toBe(site.origin);
     const c = await control();
     expect(c.identity).toBe(DEVICE_CLIENT); // the JWT the API signed carries the device's identity

@@ -28,7 +28,8 @@ let result: ReturnType<typeof spawnSync>;
 beforeAll(() => {
   outdir = mkdtempSync(path.join(tmpdir(), 'softphone-cdk-out-'));
   const env: NodeJS.ProcessEnv = { ...process.env, ...PLANTED, AWS_EC2_METADATA_DISABLED: 'true', CDK_DISABLE_VERSION_CHECK: '1' };
-  for (const key of Object.keys(env)) if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|REGION|DEFAULT_REGION)$/.test(key)) delete env[key];
+  for (const key of Object.keys(env))
+    if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|REGION|DEFAULT_REGION)$/.test(key)) delete env[key];
   env.AWS_CONFIG_FILE = path.join(outdir, 'no-aws-config');
   env.AWS_SHARED_CREDENTIALS_FILE = path.join(outdir, 'no-aws-credentials');
   delete env.NODE_ENV; // as a user runs it (process app mode)
@@ -77,10 +78,14 @@ describe('npx cdk synth (real CLI, offline, no AWS credentials)', () => {
   });
 
   it('bundles the softphone client (index.html and the hashed assets it names) into the site assets', () => {
-    const dirs = readdirSync(outdir).map((n) => path.join(outdir, n)).filter((p) => statSync(p).isDirectory());
+    const dirs = readdirSync(outdir)
+      .map((n) => path.join(outdir, n))
+      .filter((p) => statSync(p).isDirectory());
     const page = dirs.find((d) => existsSync(path.join(d, 'index.html')));
     expect(page).toBeDefined();
-    const named = [...readFileSync(path.join(page!, 'index.html'), 'utf8').matchAll(/(?:src|href)="(assets\/app-[A-Z0-9]+\.(?:js|css))"/g)].map((m) => m[1]);
+    const named = [...readFileSync(path.join(page!, 'index.html'), 'utf8').matchAll(/(?:src|href)="(assets\/app-[A-Z0-9]+\.(?:js|css))"/g)].map(
+      (m) => m[1],
+    );
     expect(named).toHaveLength(2);
     // each named asset is in the asset that the immutable deployment uploads
     for (const asset of named) expect(dirs.some((d) => existsSync(path.join(d, asset)))).toBe(true);

@@ -85,7 +85,9 @@ describe('a synth with every context key overridden', () => {
     expect(s.json.Outputs.TwilioSecretName.Value).toBe('team/twilio');
     const policies = resourcesOf(s.json, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('Functions'));
     for (const [, p] of policies) {
-      const st = (p.Properties!.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]).find((x) => [x.Action].flat().includes('secretsmanager:GetSecretValue'))!;
+      const st = (p.Properties!.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]).find((x) =>
+        [x.Action].flat().includes('secretsmanager:GetSecretValue'),
+      )!;
       expect(flatten(st.Resource)).toMatch(/:secret:team\/twilio-\?\?\?\?\?\?$/);
     }
   });

@@ -12,7 +12,13 @@ import { createTokenHandler } from '../../lambda/handlers/token';
 import { callable, makeDeps, registerDevice, TEST_SCRYPT } from '../lambda/helpers';
 import { useDynalite } from '../support/dynalite';
 import {
-  DEVICE_NUMBER_TYPED, DEVICE_SECRET, INCOMING_RESOURCE, incomingCallParams, OUTGOING_RESOURCE, outgoingCallParams, signedEvent,
+  DEVICE_NUMBER_TYPED,
+  DEVICE_SECRET,
+  INCOMING_RESOURCE,
+  incomingCallParams,
+  OUTGOING_RESOURCE,
+  outgoingCallParams,
+  signedEvent,
 } from '../support/fixtures';
 import { defaultTemplate, flatten, resourcesOf, type CfnTemplate } from './synth';
 
@@ -26,7 +32,11 @@ function recordCalls(client: DynamoDBClient): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { TableName?: string; IndexName?: string };
-      calls.push({ action: `dynamodb:${String(context.commandName).replace(/Command$/, '')}`, table: input.TableName ?? '?', index: input.IndexName });
+      calls.push({
+        action: `dynamodb:${String(context.commandName).replace(/Command$/, '')}`,
+        table: input.TableName ?? '?',
+        index: input.IndexName,
+      });
       return next(args);
     },
     { step: 'initialize', name: 'recordIamActions' },
@@ -58,7 +68,13 @@ async function exercise(route: RouteId): Promise<Set<string>> {
     await handler(signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ From: 'client:Nobody' })));
   }
   const kind = (c: (typeof calls)[number]) =>
-    c.table === db.devicesTable ? (c.index ? `devices/index/${c.index}` : 'devices') : c.table === db.attemptsTable ? 'attempts' : `unknown table ${c.table}`;
+    c.table === db.devicesTable
+      ? c.index
+        ? `devices/index/${c.index}`
+        : 'devices'
+      : c.table === db.attemptsTable
+        ? 'attempts'
+        : `unknown table ${c.table}`;
   return new Set(calls.map((c) => `${c.action} on ${kind(c)}`));
 }
 
@@ -67,7 +83,9 @@ function grantedRegistryAccess(functionName: string): Set<string> {
   const tableIds = Object.fromEntries(
     resourcesOf(template, 'AWS::DynamoDB::Table').map(([id, r]) => [id, r.Properties!.GlobalSecondaryIndexes ? 'devices' : 'attempts']),
   );
-  const [, fn] = resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) => String(r.Properties?.Description ?? '').startsWith(`${functionName}:`))!;
+  const [, fn] = resourcesOf(template, 'AWS::Lambda::Function').find(([, r]) =>
+    String(r.Properties?.Description ?? '').startsWith(`${functionName}:`),
+  )!;
   const roleId = fn.Properties!.Role['Fn::GetAtt'][0] as string;
   const [, policy] = resourcesOf(template, 'AWS::IAM::Policy').find(([, p]) => p.Properties!.Roles.some((r: { Ref: string }) => r.Ref === roleId))!;
   const granted = new Set<string>();
@@ -80,8 +98,11 @@ function grantedRegistryAccess(functionName: string): Set<string> {
   return granted;
 }
 
-test.each(ROUTES.map((r) => [r.functionName, r.id] as const))('%s: granted exactly the registry calls its handler makes', async (functionName, id) => {
-  const used = await exercise(id);
-  expect(used.size).toBeGreaterThan(0);
-  expect([...grantedRegistryAccess(functionName)].sort()).toEqual([...used].sort());
-});
+test.each(ROUTES.map((r) => [r.functionName, r.id] as const))(
+  '%s: granted exactly the registry calls its handler makes',
+  async (functionName, id) => {
+    const used = await exercise(id);
+    expect(used.size).toBeGreaterThan(0);
+    expect([...grantedRegistryAccess(functionName)].sort()).toEqual([...used].sort());
+  },
+);

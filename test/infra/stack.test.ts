@@ -5,7 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CORS_ALLOW_HEADERS, CORS_ALLOW_METHODS, GATEWAY_RESPONSES, ROUTES, TOKEN_REQUEST_MODEL, TOKEN_REQUEST_MODEL_NAME, routeById } from '../../lib/api/routes';
+import {
+  CORS_ALLOW_HEADERS,
+  CORS_ALLOW_METHODS,
+  GATEWAY_RESPONSES,
+  ROUTES,
+  TOKEN_REQUEST_MODEL,
+  TOKEN_REQUEST_MODEL_NAME,
+  routeById,
+} from '../../lib/api/routes';
 import { ATTEMPTS_KEY, ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, DEVICE_KEY } from '../../lambda/adapters/registry-schema';
 import { defaultSynthesis, flatten, resourcesOf, type CfnResource, type CfnTemplate, type NagFacts } from './synth';
 
@@ -22,7 +30,10 @@ const findOne = (type: string, pred: (r: CfnResource) => boolean = () => true): 
   return found[0];
 };
 const tableWithKey = (attr: string, withGsi: boolean) =>
-  findOne('AWS::DynamoDB::Table', (r) => r.Properties?.KeySchema?.[0]?.AttributeName === attr && Boolean(r.Properties?.GlobalSecondaryIndexes) === withGsi);
+  findOne(
+    'AWS::DynamoDB::Table',
+    (r) => r.Properties?.KeySchema?.[0]?.AttributeName === attr && Boolean(r.Properties?.GlobalSecondaryIndexes) === withGsi,
+  );
 const fnByDescription = (functionName: string): [string, CfnResource] =>
   findOne('AWS::Lambda::Function', (r) => String(r.Properties?.Description ?? '').startsWith(`${functionName}:`));
 const methodFor = (path: string, httpMethod: string): CfnResource => {
@@ -34,7 +45,7 @@ function resourceIdFor(path: string): string {
   const resources = resourcesOf(s.json, 'AWS::ApiGateway::Resource');
   const pathOf = (id: string): string => {
     const r = s.json.Resources[id];
-    if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
+    if (r?.Type !== 'AWS::ApiGateway::Resource') return '';
     const parent = r.Properties!.ParentId;
     return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties!.PathPart}`;
   };
@@ -164,12 +175,15 @@ describe('functions', () => {
 });
 
 describe('API Gateway', () => {
-  it('REST API twilio_on_aws (the walkthrough\'s name), stage prod with throttling, access logs and no data trace', () => {
+  it("REST API twilio_on_aws (the walkthrough's name), stage prod with throttling, access logs and no data trace", () => {
     expect(findOne('AWS::ApiGateway::RestApi')[1].Properties!.Name).toBe('twilio_on_aws');
     const [, stage] = findOne('AWS::ApiGateway::Stage');
     expect(stage.Properties).toMatchObject({
       StageName: 'prod',
-      AccessLogSetting: { DestinationArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'] }, Format: expect.stringContaining('$context.requestId') },
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'] },
+        Format: expect.stringContaining('$context.requestId'),
+      },
       MethodSettings: [
         { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false },
       ],
@@ -192,7 +206,8 @@ describe('API Gateway', () => {
 
   it.each(ROUTES.map((r) => [r.path, r] as const))('%s: integration + method responses from ROUTES, each with the CORS origin', (_p, route) => {
     const method = methodFor(route.path, 'POST');
-    const responses = method.Properties!.Integration.IntegrationResponses as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, read field by field
+    const responses = method.Properties!.Integration.IntegrationResponses as Record<string, any>[];
     expect(responses).toHaveLength(route.integrationResponses.length);
     route.integrationResponses.forEach((spec, i) => {
       const r = responses[i];
@@ -212,7 +227,10 @@ describe('API Gateway', () => {
 
   it('TwiML routes answer text/xml; the token route application/json with 400/403/429/503/500 mapped', () => {
     for (const id of ['callIncoming', 'callOutgoing'] as const) {
-      const statuses = (methodFor(routeById(id).path, 'POST').Properties!.Integration.IntegrationResponses as { StatusCode: string; ResponseParameters: Record<string, string> }[]);
+      const statuses = methodFor(routeById(id).path, 'POST').Properties!.Integration.IntegrationResponses as {
+        StatusCode: string;
+        ResponseParameters: Record<string, string>;
+      }[];
       expect(statuses.map((r) => r.StatusCode)).toEqual(['200', '403', '500']);
       for (const r of statuses) expect(r.ResponseParameters['method.response.header.Content-Type']).toBe("'text/xml'");
     }
@@ -279,7 +297,11 @@ describe('softphone site', () => {
 
   it('CloudFront: origin access control, HTTPS only (HTTP redirects), index.html, security headers policy', () => {
     const [, oac] = findOne('AWS::CloudFront::OriginAccessControl');
-    expect(oac.Properties!.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    expect(oac.Properties!.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
     const [, dist] = findOne('AWS::CloudFront::Distribution');
     const config = dist.Properties!.DistributionConfig;
     expect(config.DefaultRootObject).toBe('index.html');
@@ -298,7 +320,12 @@ describe('softphone site', () => {
     expect(sec.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
     expect(sec.ReferrerPolicy.ReferrerPolicy).toBe('strict-origin-when-cross-origin');
     const csp = flatten(sec.ContentSecurityPolicy.ContentSecurityPolicy);
-    const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    const directives = Object.fromEntries(
+      csp
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
     expect(directives['default-src']).toEqual(["'none'"]);
     expect(directives['script-src']).toEqual(["'self'"]);
     expect(directives['connect-src']).toEqual([
@@ -349,7 +376,16 @@ describe('softphone site', () => {
 describe('outputs', () => {
   it('exactly the contract ids, with the route URLs', () => {
     expect(Object.keys(s.json.Outputs).sort()).toEqual(
-      ['ApiUrl', 'TokenUrl', 'IncomingCallWebhookUrl', 'OutgoingCallWebhookUrl', 'SoftphoneUrl', 'DevicesTableName', 'AttemptsTableName', 'TwilioSecretName'].sort(),
+      [
+        'ApiUrl',
+        'TokenUrl',
+        'IncomingCallWebhookUrl',
+        'OutgoingCallWebhookUrl',
+        'SoftphoneUrl',
+        'DevicesTableName',
+        'AttemptsTableName',
+        'TwilioSecretName',
+      ].sort(),
     );
     const out = (id: string) => flatten(s.json.Outputs[id].Value);
     const base = out('ApiUrl');
@@ -381,11 +417,9 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('a new finding fails synthesis (the plugin is wired as in bin/)', () => {
-    /* eslint-disable @typescript-eslint/no-require-imports */
     const { App, Stack, Validations } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
     const s3 = require('aws-cdk-lib/aws-s3') as typeof import('aws-cdk-lib/aws-s3');
     const { AwsSolutionsChecks } = require('cdk-nag') as typeof import('cdk-nag');
-    /* eslint-enable @typescript-eslint/no-require-imports */
     const outdir = mkdtempSync(path.join(tmpdir(), 'softphone-nag-negative-'));
     try {
       const app = new App({ outdir });

@@ -38,7 +38,8 @@ export interface Synthesized {
 
 export interface CfnResource {
   Type: string;
-  Properties?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, read field by field in the tests
+  Properties?: Record<string, any>;
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
   [key: string]: unknown;
@@ -53,7 +54,6 @@ export function cdkJsonContext(): Record<string, unknown> {
   return (JSON.parse(readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 }
 
-/* eslint-disable @typescript-eslint/no-require-imports */
 export function synthesize(context: Partial<Record<ContextKey, unknown>> = {}, opts: { bundle?: boolean } = {}): Synthesized {
   const { App, Validations } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
   const { Template } = require('aws-cdk-lib/assertions') as typeof import('aws-cdk-lib/assertions');
@@ -108,11 +108,12 @@ export function shareableSynthesis(s: Synthesized): SharedSynthesis {
         .map((m) => `${m.id}: ${String(m.entry.data)}`),
       acknowledgements: s.stack.node
         .findAll()
-        .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data as Record<string, unknown>)),
+        .flatMap((c) =>
+          c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((m) => m.data as Record<string, unknown>),
+        ),
     },
   };
 }
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 let defaultOnce: SharedSynthesis | undefined;
 

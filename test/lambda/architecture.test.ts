@@ -81,12 +81,14 @@ describe('lambda/ layers', () => {
   });
 
   it('lambda/core/ imports no AWS SDK, no Powertools, nothing from adapters/ or handlers/', () => {
-    const offenders = core.flatMap(importsOf).filter(
-      (i) =>
-        /^@aws-sdk\/|^@smithy\/|^@aws-lambda-powertools\//.test(i.specifier) ||
-        inside(i.target, 'lambda/adapters') ||
-        inside(i.target, 'lambda/handlers'),
-    );
+    const offenders = core
+      .flatMap(importsOf)
+      .filter(
+        (i) =>
+          /^@aws-sdk\/|^@smithy\/|^@aws-lambda-powertools\//.test(i.specifier) ||
+          inside(i.target, 'lambda/adapters') ||
+          inside(i.target, 'lambda/handlers'),
+      );
     expect(show(offenders)).toEqual([]);
   });
 

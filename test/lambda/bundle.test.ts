@@ -16,8 +16,16 @@ import { ROUTES, type RouteId } from '../../lib/api/routes';
 import { lambdaEsbuildOptions } from '../../lib/lambda-bundling';
 import { useDynalite } from '../support/dynalite';
 import {
-  DEVICE_NUMBER_TYPED, DEVICE_SECRET, INCOMING_RESOURCE, INCOMING_TWIML, incomingCallParams, OUTGOING_RESOURCE, OUTGOING_TWIML, outgoingCallParams,
-  signedEvent, TEST_CREDENTIALS,
+  DEVICE_NUMBER_TYPED,
+  DEVICE_SECRET,
+  INCOMING_RESOURCE,
+  INCOMING_TWIML,
+  incomingCallParams,
+  OUTGOING_RESOURCE,
+  OUTGOING_TWIML,
+  outgoingCallParams,
+  signedEvent,
+  TEST_CREDENTIALS,
 } from '../support/fixtures';
 import { registerDevice } from './helpers';
 
@@ -46,7 +54,14 @@ beforeAll(async () => {
     const body = await readBody(req);
     secretRequests.push({ target: req.headers['x-amz-target'] as string, authorization: req.headers.authorization, body });
     res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1' });
-    res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio-AbCdEf', Name: 'twilio', VersionId: 'v1', SecretString: JSON.stringify(TEST_CREDENTIALS) }));
+    res.end(
+      JSON.stringify({
+        ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:twilio-AbCdEf',
+        Name: 'twilio',
+        VersionId: 'v1',
+        SecretString: JSON.stringify(TEST_CREDENTIALS),
+      }),
+    );
   });
   await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
   secretsEndpoint = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;
@@ -77,7 +92,11 @@ const CONTEXT = {
  * Loads a bundle in a fresh process, as the Lambda runtime would, and invokes its handler once with a Lambda
  * context; returns its result or error and its log lines (JSON on stdout).
  */
-async function invoke(route: RouteId, event: unknown, logLevel = 'SILENT'): Promise<{ result?: unknown; error?: string; logs: Record<string, unknown>[] }> {
+async function invoke(
+  route: RouteId,
+  event: unknown,
+  logLevel = 'SILENT',
+): Promise<{ result?: unknown; error?: string; logs: Record<string, unknown>[] }> {
   const script = `const write = process.stdout.write.bind(process.stdout);
     require(${JSON.stringify(bundles[route].file)}).handler(JSON.parse(process.argv[1]), JSON.parse(process.argv[2])).then(
     (result) => write('\\n' + JSON.stringify({ outcome: { result } })),
@@ -102,7 +121,10 @@ async function invoke(route: RouteId, event: unknown, logLevel = 'SILENT'): Prom
       POWERTOOLS_LOG_LEVEL: logLevel,
     },
   });
-  const lines = stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const outcome = lines.pop()!.outcome as { result?: unknown; error?: string };
   return { ...outcome, logs: lines };
 }
@@ -110,7 +132,9 @@ async function invoke(route: RouteId, event: unknown, logLevel = 'SILENT'): Prom
 /** The source files with code in a bundle (the metafile's `inputs` also lists files parsed, then dropped). */
 function bundled(route: RouteId): string[] {
   const output = Object.values(bundles[route].metafile.outputs).find((o) => o.entryPoint)!;
-  return Object.entries(output.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([file]) => file);
+  return Object.entries(output.inputs)
+    .filter(([, i]) => i.bytesInOutput > 0)
+    .map(([file]) => file);
 }
 
 test('one entry for every function: each bundle holds its own handler and none of the others', () => {
@@ -118,7 +142,8 @@ test('one entry for every function: each bundle holds its own handler and none o
     const handlers = bundled(id).filter((i) => i.startsWith('lambda/handlers/'));
     const own = `lambda/handlers/${HANDLER_MODULES[id]}`;
     expect(handlers).toContain(own);
-    for (const other of Object.values(HANDLER_MODULES).filter((m) => m !== HANDLER_MODULES[id])) expect(handlers).not.toContain(`lambda/handlers/${other}`);
+    for (const other of Object.values(HANDLER_MODULES).filter((m) => m !== HANDLER_MODULES[id]))
+      expect(handlers).not.toContain(`lambda/handlers/${other}`);
   }
 });
 
@@ -126,7 +151,8 @@ test('every log line of an invocation carries the request id, the cold-start fla
   const { result, logs } = await invoke('token', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET }, 'INFO');
   expect(result).toMatchObject({ success: true });
   expect(logs.length).toBeGreaterThan(0);
-  for (const line of logs) expect(line).toMatchObject({ function_request_id: CONTEXT.awsRequestId, cold_start: true, route: 'token', function_name: CONTEXT.functionName });
+  for (const line of logs)
+    expect(line).toMatchObject({ function_request_id: CONTEXT.awsRequestId, cold_start: true, route: 'token', function_name: CONTEXT.functionName });
   expect(logs.map((l) => l.message)).toContain('token issued');
   expect(JSON.stringify(logs)).not.toContain(DEVICE_SECRET);
 });

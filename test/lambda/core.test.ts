@@ -35,19 +35,28 @@ describe('phone', () => {
     expect(normalizePhoneNumber('050-3123-4567', 'JP')).toBe('+815031234567');
   });
 
-  test.each(['', 'abc', '090-5987-6543', '+81', '+8190</Number><Number>+1900', '+81 90 5987 6543; DROP', '1'.repeat(40)])(
-    'refuses %j',
-    (input) => {
-      expect(() => normalizePhoneNumber(input)).toThrow();
-    },
-  );
+  test.each(['', 'abc', '090-5987-6543', '+81', '+8190</Number><Number>+1900', '+81 90 5987 6543; DROP', '1'.repeat(40)])('refuses %j', (input) => {
+    expect(() => normalizePhoneNumber(input)).toThrow();
+  });
 
   test('min metadata (token, incoming, registry) and max metadata (outgoing) normalise every number alike', () => {
     // Registry keys are written with `min`; the outgoing path compares against them with `max`.
     const samples = [
-      ['+81-50-3123-4567'], ['090-5987-6543', 'JP'], ['+1 (415) 555-2671'], ['(415) 555-2671', 'US'], ['+44 20 7946 0000'],
-      ['020 7946 0000', 'GB'], ['+33 1 23 45 67 89'], ['+49 30 123456'], ['+61 2 9374 4000'], ['+55 11 91234-5678'],
-      ['+86 10 1234 5678'], ['+91 98765 43210'], ['+1 900 555 0123'], ['+81 990 123 456'], ['+48 801 234 567'],
+      ['+81-50-3123-4567'],
+      ['090-5987-6543', 'JP'],
+      ['+1 (415) 555-2671'],
+      ['(415) 555-2671', 'US'],
+      ['+44 20 7946 0000'],
+      ['020 7946 0000', 'GB'],
+      ['+33 1 23 45 67 89'],
+      ['+49 30 123456'],
+      ['+61 2 9374 4000'],
+      ['+55 11 91234-5678'],
+      ['+86 10 1234 5678'],
+      ['+91 98765 43210'],
+      ['+1 900 555 0123'],
+      ['+81 990 123 456'],
+      ['+48 801 234 567'],
     ] as const;
     for (const [input, country] of samples) {
       expect([input, phoneRulesWithTypes.normalize(input, country)]).toEqual([input, normalizePhoneNumber(input, country)]);
@@ -56,8 +65,16 @@ describe('phone', () => {
     fc.assert(
       fc.property(fc.stringMatching(/^\+[1-9][0-9]{6,14}$/), (e164) => {
         let min: string | Error, max: string | Error;
-        try { min = normalizePhoneNumber(e164); } catch (e) { min = e as Error; }
-        try { max = phoneRulesWithTypes.normalize(e164); } catch (e) { max = e as Error; }
+        try {
+          min = normalizePhoneNumber(e164);
+        } catch (e) {
+          min = e as Error;
+        }
+        try {
+          max = phoneRulesWithTypes.normalize(e164);
+        } catch (e) {
+          max = e as Error;
+        }
         expect(typeof min === 'string' ? min : 'refused').toBe(typeof max === 'string' ? max : 'refused');
       }),
       { numRuns: 500 },
@@ -128,7 +145,7 @@ describe('device secrets', () => {
     expect(a).not.toContain(secret);
     expect(hashParams(a)).toEqual(TEST_SCRYPT);
     await expect(verifyDeviceSecret(secret, a)).resolves.toBe(true);
-    await expect(verifyDeviceSecret(secret + 'x', a)).resolves.toBe(false);
+    await expect(verifyDeviceSecret(`${secret}x`, a)).resolves.toBe(false);
     await expect(verifyDeviceSecret('', a)).resolves.toBe(false);
   });
 
@@ -140,7 +157,14 @@ describe('device secrets', () => {
   });
 
   test('malformed or abusive hashes verify false without throwing', async () => {
-    for (const bad of ['', 'plain', 'scrypt$16$1$1$x', 'scrypt$3$1$1$AAAAAAAAAAA$AAAA', `scrypt$${2 ** 24}$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`, 'bcrypt$1$1$1$a$b']) {
+    for (const bad of [
+      '',
+      'plain',
+      'scrypt$16$1$1$x',
+      'scrypt$3$1$1$AAAAAAAAAAA$AAAA',
+      `scrypt$${2 ** 24}$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`,
+      'bcrypt$1$1$1$a$b',
+    ]) {
       await expect(verifyDeviceSecret('secret', bad)).resolves.toBe(false);
     }
   });
@@ -152,7 +176,9 @@ describe('access token', () => {
     const { token, expiresAt } = createVoiceAccessToken(TEST_CREDENTIALS, 'DeviceId_0001', 1234);
     const decoded = jwt.verify(token, TEST_CREDENTIALS.apiKeySecret, { algorithms: ['HS256'], complete: true }) as jwt.Jwt;
     expect(decoded.header).toMatchObject({ alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' });
-    const p = decoded.payload as jwt.JwtPayload & { grants: { identity: string; voice: { incoming: { allow: boolean }; outgoing: { application_sid: string } } } };
+    const p = decoded.payload as jwt.JwtPayload & {
+      grants: { identity: string; voice: { incoming: { allow: boolean }; outgoing: { application_sid: string } } };
+    };
     expect(p.iss).toBe(TEST_CREDENTIALS.apiKeySid);
     expect(p.sub).toBe(TEST_CREDENTIALS.accountSid);
     expect(p.grants.identity).toBe('DeviceId_0001');
@@ -215,14 +241,27 @@ describe('webhook', () => {
   });
 
   test('public URL: PUBLIC_BASE_URL + resourcePath, else scheme://domainName + path', () => {
-    const ev = { domainName: 'abc.execute-api.us-east-1.amazonaws.com', path: '/prod/twilio/retrieve_twiml/call_incoming', resourcePath: '/twilio/retrieve_twiml/call_incoming' };
-    expect(publicWebhookUrl(ev, { webhookScheme: 'https' })).toBe('https://abc.execute-api.us-east-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming');
-    expect(publicWebhookUrl({ ...ev, domainName: '127.0.0.1:3000' }, { webhookScheme: 'http' })).toBe('http://127.0.0.1:3000/prod/twilio/retrieve_twiml/call_incoming');
-    expect(publicWebhookUrl(ev, { webhookScheme: 'https', publicBaseUrl: 'https://voice.example.com/prod' })).toBe('https://voice.example.com/prod/twilio/retrieve_twiml/call_incoming');
+    const ev = {
+      domainName: 'abc.execute-api.us-east-1.amazonaws.com',
+      path: '/prod/twilio/retrieve_twiml/call_incoming',
+      resourcePath: '/twilio/retrieve_twiml/call_incoming',
+    };
+    expect(publicWebhookUrl(ev, { webhookScheme: 'https' })).toBe(
+      'https://abc.execute-api.us-east-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming',
+    );
+    expect(publicWebhookUrl({ ...ev, domainName: '127.0.0.1:3000' }, { webhookScheme: 'http' })).toBe(
+      'http://127.0.0.1:3000/prod/twilio/retrieve_twiml/call_incoming',
+    );
+    expect(publicWebhookUrl(ev, { webhookScheme: 'https', publicBaseUrl: 'https://voice.example.com/prod' })).toBe(
+      'https://voice.example.com/prod/twilio/retrieve_twiml/call_incoming',
+    );
   });
 
   test('parseWebhookEvent', () => {
-    expect(parseWebhookEvent({ params: { To: '+1' }, signature: 's', domainName: 'd', path: '/p', resourcePath: '/r' })).toMatchObject({ params: { To: '+1' }, signature: 's' });
+    expect(parseWebhookEvent({ params: { To: '+1' }, signature: 's', domainName: 'd', path: '/p', resourcePath: '/r' })).toMatchObject({
+      params: { To: '+1' },
+      signature: 's',
+    });
     expect(parseWebhookEvent({ params: { To: '+1' } })).toMatchObject({ signature: '', domainName: '' });
     for (const bad of [null, 'x', [], {}, { params: [] }, { params: { To: 1 } }]) expect(parseWebhookEvent(bad)).toBeUndefined();
   });
@@ -234,8 +273,20 @@ describe('config', () => {
   });
   test('values', () => {
     expect(
-      loadConfig({ TOKEN_TTL_SECONDS: '86400', PUBLIC_BASE_URL: 'https://voice.example.com/prod/', WEBHOOK_SIGNATURE_VALIDATION: 'off', ALLOWED_DESTINATION_COUNTRIES: 'jp, US', WEBHOOK_SCHEME: 'http' }),
-    ).toEqual({ tokenTtlSeconds: 86400, publicBaseUrl: 'https://voice.example.com/prod', webhookScheme: 'http', validateWebhookSignatures: false, allowedDestinationCountries: ['JP', 'US'] });
+      loadConfig({
+        TOKEN_TTL_SECONDS: '86400',
+        PUBLIC_BASE_URL: 'https://voice.example.com/prod/',
+        WEBHOOK_SIGNATURE_VALIDATION: 'off',
+        ALLOWED_DESTINATION_COUNTRIES: 'jp, US',
+        WEBHOOK_SCHEME: 'http',
+      }),
+    ).toEqual({
+      tokenTtlSeconds: 86400,
+      publicBaseUrl: 'https://voice.example.com/prod',
+      webhookScheme: 'http',
+      validateWebhookSignatures: false,
+      allowedDestinationCountries: ['JP', 'US'],
+    });
   });
   test.each([
     [{ TOKEN_TTL_SECONDS: '86401' }, /TOKEN_TTL_SECONDS/],

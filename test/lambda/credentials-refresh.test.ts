@@ -12,7 +12,15 @@ import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler } from '../../lambda/handlers/token';
 import { useDynalite } from '../support/dynalite';
-import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, INCOMING_RESOURCE, OUTGOING_RESOURCE, signedEvent, TEST_CREDENTIALS } from '../support/fixtures';
+import {
+  DEVICE_CLIENT,
+  DEVICE_NUMBER,
+  DEVICE_SECRET,
+  INCOMING_RESOURCE,
+  OUTGOING_RESOURCE,
+  signedEvent,
+  TEST_CREDENTIALS,
+} from '../support/fixtures';
 import { callable, makeDeps, registerDevice, TEST_SCRYPT, testConfig } from './helpers';
 
 /** The credentials before and after a rotation (this test needs two sets). */

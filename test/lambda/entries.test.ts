@@ -49,7 +49,10 @@ test('each route handler builds its deps from the environment on first use; one 
   const token = lambdaHandler('token', HANDLER_TABLE.token);
   const incoming = lambdaHandler('callIncoming', HANDLER_TABLE.callIncoming);
   const outgoing = lambdaHandler('callOutgoing', HANDLER_TABLE.callOutgoing);
-  await expect(token({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true, identity: 'DeviceId_0001' });
+  await expect(token({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({
+    success: true,
+    identity: 'DeviceId_0001',
+  });
   await expect(token({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
   await expect(incoming(signedEvent(INCOMING_RESOURCE, incomingCallParams()))).resolves.toContain('<Client>DeviceId_0001</Client>');
   await expect(outgoing({ params: {}, signature: '' })).rejects.toThrow('[403] Forbidden');
@@ -60,5 +63,7 @@ test('each route handler builds its deps from the environment on first use; one 
 test('missing environment gives a clear error', () => {
   expect(() => depsFromEnvironment({ ATTEMPTS_TABLE: 'a', TWILIO_SECRET_ID: 's' })).toThrow('The environment variable DEVICES_TABLE is not set');
   expect(() => depsFromEnvironment({ DEVICES_TABLE: 'd', ATTEMPTS_TABLE: 'a' })).toThrow('TWILIO_SECRET_ID');
-  expect(() => depsFromEnvironment({ DEVICES_TABLE: 'd', ATTEMPTS_TABLE: 'a', TWILIO_SECRET_ID: 's', TOKEN_TTL_SECONDS: '999999' })).toThrow('TOKEN_TTL_SECONDS');
+  expect(() => depsFromEnvironment({ DEVICES_TABLE: 'd', ATTEMPTS_TABLE: 'a', TWILIO_SECRET_ID: 's', TOKEN_TTL_SECONDS: '999999' })).toThrow(
+    'TOKEN_TTL_SECONDS',
+  );
 });

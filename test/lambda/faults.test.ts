@@ -7,7 +7,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, ProvisionedThroughputExceededException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, InternalServiceError, ResourceNotFoundException as SecretNotFound, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  InternalServiceError,
+  ResourceNotFoundException as SecretNotFound,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -22,19 +27,32 @@ import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler, UNAVAILABLE_MESSAGE } from '../../lambda/handlers/token';
 import {
-  DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, INCOMING_RESOURCE, incomingCallParams, OUTGOING_RESOURCE, outgoingCallParams, signedEvent,
+  DEVICE_CLIENT,
+  DEVICE_NUMBER,
+  DEVICE_SECRET,
+  INCOMING_RESOURCE,
+  incomingCallParams,
+  OUTGOING_RESOURCE,
+  outgoingCallParams,
+  signedEvent,
   TEST_CREDENTIALS,
 } from '../support/fixtures';
 import { callable, expectThrown, makeDeps, RecordingLog, TEST_SCRYPT } from './helpers';
 
-const UNAVAILABLE_TWIML = /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Say language="en-US">[^<]*temporarily unavailable[^<]*<\/Say><Hangup\/><\/Response>$/;
+const UNAVAILABLE_TWIML =
+  /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Say language="en-US">[^<]*temporarily unavailable[^<]*<\/Say><Hangup\/><\/Response>$/;
 const TOKEN_503 = `[503] {"success":false,"capabilityToken":null,"error":"${UNAVAILABLE_MESSAGE}"}`;
 
 const docMock = mockClient(DynamoDBDocumentClient);
 let deviceItem: Record<string, string>;
 
 beforeAll(async () => {
-  deviceItem = { phoneNumber: DEVICE_NUMBER, clientName: DEVICE_CLIENT, secretHash: await hashDeviceSecret(DEVICE_SECRET, TEST_SCRYPT), createdAt: '2024-01-01T00:00:00.000Z' };
+  deviceItem = {
+    phoneNumber: DEVICE_NUMBER,
+    clientName: DEVICE_CLIENT,
+    secretHash: await hashDeviceSecret(DEVICE_SECRET, TEST_SCRYPT),
+    createdAt: '2024-01-01T00:00:00.000Z',
+  };
 });
 beforeEach(() => {
   docMock.reset();
@@ -68,12 +86,27 @@ describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
     docMock.on(GetCommand).rejects(fault());
     expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);
     healthyDynamo();
-    await expect(handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true, identity: DEVICE_CLIENT });
+    await expect(handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({
+      success: true,
+      identity: DEVICE_CLIENT,
+    });
   });
 
   test.each([
-    ['incoming', createIncomingCallHandler, signedEvent(INCOMING_RESOURCE, incomingCallParams()), () => docMock.on(GetCommand).rejects(fault()), '<Client>DeviceId_0001</Client>'],
-    ['outgoing', createOutgoingCallHandler, signedEvent(OUTGOING_RESOURCE, outgoingCallParams()), () => docMock.on(QueryCommand).rejects(fault()), '<Number>+819059876543</Number>'],
+    [
+      'incoming',
+      createIncomingCallHandler,
+      signedEvent(INCOMING_RESOURCE, incomingCallParams()),
+      () => docMock.on(GetCommand).rejects(fault()),
+      '<Client>DeviceId_0001</Client>',
+    ],
+    [
+      'outgoing',
+      createOutgoingCallHandler,
+      signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
+      () => docMock.on(QueryCommand).rejects(fault()),
+      '<Number>+819059876543</Number>',
+    ],
   ] as const)('%s → "temporarily unavailable" TwiML; then recovers', async (_name, factory, event, failRegistryRead, dialled) => {
     const handler = callable(factory(makeDeps(stores())));
     failRegistryRead();
@@ -113,7 +146,13 @@ describe('Secrets Manager', () => {
     ['service error', () => smMock.on(GetSecretValueCommand).rejects(new InternalServiceError({ message: 'boom', $metadata: {} }))],
     ['secret not found', () => smMock.on(GetSecretValueCommand).rejects(new SecretNotFound({ message: 'no such secret', $metadata: {} }))],
     ['timeout', () => smMock.on(GetSecretValueCommand).rejects(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))],
-    ['missing fields', () => smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountSid: TEST_CREDENTIALS.accountSid, authToken: TEST_CREDENTIALS.authToken }) })],
+    [
+      'missing fields',
+      () =>
+        smMock
+          .on(GetSecretValueCommand)
+          .resolves({ SecretString: JSON.stringify({ accountSid: TEST_CREDENTIALS.accountSid, authToken: TEST_CREDENTIALS.authToken }) }),
+    ],
     ['not JSON', () => smMock.on(GetSecretValueCommand).resolves({ SecretString: 'accountSid=AC…' })],
     ['binary secret', () => smMock.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1, 2, 3]) })],
   ])('%s: token 503, TwiML "temporarily unavailable", then recovery', async (_name, inject) => {
@@ -138,7 +177,9 @@ describe('Secrets Manager', () => {
   });
 
   test('a secret with missing fields gives a clear error naming them (and no values) in the log', async () => {
-    smMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ accountSid: TEST_CREDENTIALS.accountSid, apiKeySecret: TEST_CREDENTIALS.apiKeySecret }) });
+    smMock
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ accountSid: TEST_CREDENTIALS.accountSid, apiKeySecret: TEST_CREDENTIALS.apiKeySecret }) });
     const credentials = secretsManagerCredentials('twilio/test');
     await expect(credentials()).rejects.toThrow('The Twilio secret twilio/test is missing the field(s): apiKeySid, authToken, twimlAppSid');
     const log = new RecordingLog();
@@ -173,7 +214,11 @@ describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
     const cfg = awsClientConfig();
     expect(cfg.maxAttempts).toBe(AWS_MAX_ATTEMPTS);
     expect(AWS_MAX_ATTEMPTS).toBeLessThanOrEqual(3);
-    expect(cfg.requestHandler).toMatchObject({ connectionTimeout: expect.any(Number), requestTimeout: expect.any(Number), throwOnRequestTimeout: true });
+    expect(cfg.requestHandler).toMatchObject({
+      connectionTimeout: expect.any(Number),
+      requestTimeout: expect.any(Number),
+      throwOnRequestTimeout: true,
+    });
   });
 
   test('a hung DynamoDB is answered 503 by the request timeout, after a bounded number of attempts', async () => {
@@ -191,7 +236,9 @@ describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
       // The server never answers, so only the client's own request timeout can end the request. (How long that
       // takes is the timeout's business, asserted nowhere: a loaded machine must not fail this test.)
       expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);
-      expect(log.lines).toContainEqual(expect.objectContaining({ level: 'ERROR', fields: { error: expect.objectContaining({ message: expect.stringMatching(/TimeoutError/) }) } }));
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({ level: 'ERROR', fields: { error: expect.objectContaining({ message: expect.stringMatching(/TimeoutError/) }) } }),
+      );
       expect(connections).toBeGreaterThanOrEqual(1);
       expect(connections).toBeLessThanOrEqual(AWS_MAX_ATTEMPTS);
       client.destroy();
@@ -204,12 +251,17 @@ describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
 describe('environment credentials (local use)', () => {
   test('all set → credentials; none → undefined; some → clear error naming the missing ones', () => {
     const env = {
-      TWILIO_ACCOUNT_SID: TEST_CREDENTIALS.accountSid, TWILIO_API_KEY_SID: TEST_CREDENTIALS.apiKeySid, TWILIO_API_KEY_SECRET: TEST_CREDENTIALS.apiKeySecret,
-      TWILIO_AUTH_TOKEN: TEST_CREDENTIALS.authToken, TWILIO_TWIML_APP_SID: TEST_CREDENTIALS.twimlAppSid,
+      TWILIO_ACCOUNT_SID: TEST_CREDENTIALS.accountSid,
+      TWILIO_API_KEY_SID: TEST_CREDENTIALS.apiKeySid,
+      TWILIO_API_KEY_SECRET: TEST_CREDENTIALS.apiKeySecret,
+      TWILIO_AUTH_TOKEN: TEST_CREDENTIALS.authToken,
+      TWILIO_TWIML_APP_SID: TEST_CREDENTIALS.twimlAppSid,
     };
     expect(credentialsFromEnv(env)).toEqual(TEST_CREDENTIALS);
     expect(credentialsFromEnv({})).toBeUndefined();
-    expect(() => credentialsFromEnv({ TWILIO_ACCOUNT_SID: 'ACtest' })).toThrow(/TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET, TWILIO_AUTH_TOKEN, TWILIO_TWIML_APP_SID/);
+    expect(() => credentialsFromEnv({ TWILIO_ACCOUNT_SID: 'ACtest' })).toThrow(
+      /TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET, TWILIO_AUTH_TOKEN, TWILIO_TWIML_APP_SID/,
+    );
     expect(() => staticCredentials({ ...TEST_CREDENTIALS, authToken: '' })).toThrow(/authToken/);
   });
 });

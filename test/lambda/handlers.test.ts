@@ -5,8 +5,17 @@ import { createOutgoingCallHandler, OUTGOING_MESSAGES } from '../../lambda/handl
 import { createTokenHandler, FORBIDDEN_MESSAGE } from '../../lambda/handlers/token';
 import { useDynalite } from '../support/dynalite';
 import {
-  DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_NUMBER_TYPED, DEVICE_SECRET, INCOMING_RESOURCE, incomingCallParams, OUTGOING_RESOURCE,
-  outgoingCallParams, signedEvent, TEST_CREDENTIALS, TOKEN_BODY,
+  DEVICE_CLIENT,
+  DEVICE_NUMBER,
+  DEVICE_NUMBER_TYPED,
+  DEVICE_SECRET,
+  INCOMING_RESOURCE,
+  incomingCallParams,
+  OUTGOING_RESOURCE,
+  outgoingCallParams,
+  signedEvent,
+  TEST_CREDENTIALS,
+  TOKEN_BODY,
 } from '../support/fixtures';
 import { callable, expectThrown, makeDeps, RecordingLog, registerDevice, TEST_SCRYPT, testConfig } from './helpers';
 
@@ -40,7 +49,10 @@ describe('token API', () => {
   });
 
   test('TTL is configurable', async () => {
-    const res = await tokenHandler({ config: testConfig({ tokenTtlSeconds: 86400 }) })({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET });
+    const res = await tokenHandler({ config: testConfig({ tokenTtlSeconds: 86400 }) })({
+      twilioPhoneNumber: DEVICE_NUMBER,
+      deviceSecret: DEVICE_SECRET,
+    });
     const p = jwt.verify(res.capabilityToken, TEST_CREDENTIALS.apiKeySecret) as jwt.JwtPayload;
     expect(p.exp! - p.iat!).toBe(86400);
   });
@@ -77,10 +89,19 @@ describe('token API', () => {
 
   test('logs never contain the device secret, the token or credentials', async () => {
     const log = new RecordingLog();
-    const result = await callable(createTokenHandler(makeDeps(db), { dummyScryptParams: TEST_SCRYPT }), log)({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET });
+    const result = await callable(
+      createTokenHandler(makeDeps(db), { dummyScryptParams: TEST_SCRYPT }),
+      log,
+    )({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET });
     const output = log.text;
     expect(output).toContain('token issued');
-    for (const s of [DEVICE_SECRET, (result as { capabilityToken: string }).capabilityToken, TEST_CREDENTIALS.apiKeySecret, TEST_CREDENTIALS.authToken]) expect(output).not.toContain(s);
+    for (const s of [
+      DEVICE_SECRET,
+      (result as { capabilityToken: string }).capabilityToken,
+      TEST_CREDENTIALS.apiKeySecret,
+      TEST_CREDENTIALS.authToken,
+    ])
+      expect(output).not.toContain(s);
   });
 });
 
@@ -134,7 +155,10 @@ describe('incoming call TwiML', () => {
 
   test('local http scheme', async () => {
     const config = testConfig({ webhookScheme: 'http' });
-    const ev = { ...signedEvent(INCOMING_RESOURCE, walkthroughParams, { url: `http://127.0.0.1:8080/prod${INCOMING_RESOURCE}` }), domainName: '127.0.0.1:8080' };
+    const ev = {
+      ...signedEvent(INCOMING_RESOURCE, walkthroughParams, { url: `http://127.0.0.1:8080/prod${INCOMING_RESOURCE}` }),
+      domainName: '127.0.0.1:8080',
+    };
     await expect(handler({ config })(ev)).resolves.toContain('<Client>DeviceId_0001</Client>');
   });
 
@@ -176,21 +200,43 @@ describe('outgoing call TwiML', () => {
 
   test('toll fraud: premium-rate, shared-cost, invalid and foreign destinations are refused', async () => {
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+81 990 123 456' })).resolves.toBe(hangup(OUTGOING_MESSAGES.premiumRate));
-    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+1 900 555 0123' }, { config: testConfig({ allowedDestinationCountries: ['JP', 'US'] }) })).resolves.toBe(hangup(OUTGOING_MESSAGES.premiumRate));
-    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+33 810 12 34 56' }, { config: testConfig({ allowedDestinationCountries: ['FR'] }) })).resolves.toBe(hangup(OUTGOING_MESSAGES.sharedCost));
+    await expect(
+      call(
+        { ...walkthroughParams, callOutgoingPhoneNumber: '+1 900 555 0123' },
+        { config: testConfig({ allowedDestinationCountries: ['JP', 'US'] }) },
+      ),
+    ).resolves.toBe(hangup(OUTGOING_MESSAGES.premiumRate));
+    await expect(
+      call({ ...walkthroughParams, callOutgoingPhoneNumber: '+33 810 12 34 56' }, { config: testConfig({ allowedDestinationCountries: ['FR'] }) }),
+    ).resolves.toBe(hangup(OUTGOING_MESSAGES.sharedCost));
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+81 12' })).resolves.toBe(hangup(OUTGOING_MESSAGES.invalidDestination));
-    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+44 7012 345678' }, { config: testConfig({ allowedDestinationCountries: ['GB'] }) })).resolves.toBe(hangup(OUTGOING_MESSAGES.numberType));
-    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+44 20 7946 0000' })).resolves.toBe(hangup(OUTGOING_MESSAGES.countryNotAllowed));
+    await expect(
+      call({ ...walkthroughParams, callOutgoingPhoneNumber: '+44 7012 345678' }, { config: testConfig({ allowedDestinationCountries: ['GB'] }) }),
+    ).resolves.toBe(hangup(OUTGOING_MESSAGES.numberType));
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+44 20 7946 0000' })).resolves.toBe(
+      hangup(OUTGOING_MESSAGES.countryNotAllowed),
+    );
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '' })).resolves.toBe(hangup(OUTGOING_MESSAGES.noDestination));
   });
 
   test('allow-list: a US caller may call the US by default; JP+US configured lets JP call the US', async () => {
-    await expect(call({ ...walkthroughParams, From: 'client:DeviceId_US', callerPhoneNumber: '', callOutgoingPhoneNumber: '(415) 555-2671' })).resolves.toContain('callerId="+14155550100"><Number>+14155552671</Number>');
-    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+1 415 555 2671' }, { config: testConfig({ allowedDestinationCountries: ['JP', 'US'] }) })).resolves.toContain('<Number>+14155552671</Number>');
+    await expect(
+      call({ ...walkthroughParams, From: 'client:DeviceId_US', callerPhoneNumber: '', callOutgoingPhoneNumber: '(415) 555-2671' }),
+    ).resolves.toContain('callerId="+14155550100"><Number>+14155552671</Number>');
+    await expect(
+      call(
+        { ...walkthroughParams, callOutgoingPhoneNumber: '+1 415 555 2671' },
+        { config: testConfig({ allowedDestinationCountries: ['JP', 'US'] }) },
+      ),
+    ).resolves.toContain('<Number>+14155552671</Number>');
   });
 
   test('hostile input never becomes markup', async () => {
-    const out = await call({ ...walkthroughParams, callOutgoingPhoneNumber: '+8190</Number><Number>+1900', callerPhoneNumber: '+815031234567"><Number>+1900' });
+    const out = await call({
+      ...walkthroughParams,
+      callOutgoingPhoneNumber: '+8190</Number><Number>+1900',
+      callerPhoneNumber: '+815031234567"><Number>+1900',
+    });
     expect(out).not.toContain('<Number>');
     expect(out.match(/<Hangup\/>/g)).toHaveLength(1);
   });

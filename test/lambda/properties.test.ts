@@ -17,11 +17,11 @@ const RUNS = { numRuns: 150 };
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 const TEXT = '(?:[^<&]|&(?:amp|lt|gt|quot|apos);)*';
 const SHAPES = [
-  new RegExp(`^${escape(DECL)}<Response><Dial timeout="60" answerOnBridge="true"><Client>[A-Za-z0-9_.-]+</Client></Dial></Response>$`),
-  new RegExp(`^${escape(DECL)}<Response><Dial timeout="60" callerId="\\+[1-9]\\d{6,14}"><Number>\\+[1-9]\\d{6,14}</Number></Dial></Response>$`),
-  new RegExp(`^${escape(DECL)}<Response><Say language="en-US">${TEXT}</Say><Hangup/></Response>$`),
+  new RegExp(`^${escapeRegExp(DECL)}<Response><Dial timeout="60" answerOnBridge="true"><Client>[A-Za-z0-9_.-]+</Client></Dial></Response>$`),
+  new RegExp(`^${escapeRegExp(DECL)}<Response><Dial timeout="60" callerId="\\+[1-9]\\d{6,14}"><Number>\\+[1-9]\\d{6,14}</Number></Dial></Response>$`),
+  new RegExp(`^${escapeRegExp(DECL)}<Response><Say language="en-US">${TEXT}</Say><Hangup/></Response>$`),
 ];
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -30,7 +30,8 @@ function isWellFormedXml(xml: string): boolean {
   let rest = xml.startsWith('<?xml') ? xml.slice(xml.indexOf('?>') + 2) : xml;
   const stack: string[] = [];
   let roots = 0;
-  const token = /^(?:<([A-Za-z][\w.-]*)((?:\s+[A-Za-z][\w.-]*="[^"<&]*(?:&(?:amp|lt|gt|quot|apos);[^"<&]*)*")*)\s*(\/?)>|<\/([A-Za-z][\w.-]*)>|((?:[^<&]|&(?:amp|lt|gt|quot|apos);)+))/;
+  const token =
+    /^(?:<([A-Za-z][\w.-]*)((?:\s+[A-Za-z][\w.-]*="[^"<&]*(?:&(?:amp|lt|gt|quot|apos);[^"<&]*)*")*)\s*(\/?)>|<\/([A-Za-z][\w.-]*)>|((?:[^<&]|&(?:amp|lt|gt|quot|apos);)+))/;
   while (rest.length > 0) {
     const m = token.exec(rest);
     if (!m) return false;
@@ -56,7 +57,17 @@ function expectTwiml(out: unknown): void {
 
 const anyText = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }));
 const phoneish = fc.oneof(
-  fc.constantFrom(DEVICE_NUMBER, DEVICE_NUMBER_TYPED, '090-5987-6543', '+81 90 5987 6543', '+1 900 555 0123', '+81 990 123 456', '+33 810 12 34 56', '+8190</Number><Number>+1900', ''),
+  fc.constantFrom(
+    DEVICE_NUMBER,
+    DEVICE_NUMBER_TYPED,
+    '090-5987-6543',
+    '+81 90 5987 6543',
+    '+1 900 555 0123',
+    '+81 990 123 456',
+    '+33 810 12 34 56',
+    '+8190</Number><Number>+1900',
+    '',
+  ),
   fc.stringMatching(/^\+?[0-9 ()-]{0,20}$/),
   anyText,
 );
@@ -64,7 +75,8 @@ const params = fc.dictionary(fc.string({ maxLength: 12 }), anyText, { maxKeys: 8
 
 test('the XML checker itself rejects malformed documents', () => {
   expect(isWellFormedXml('<a><b/></a>')).toBe(true);
-  for (const bad of ['<a><b></a>', '<a>x</a><a/>', '<a>1 < 2</a>', '<a x="1"y="2"/>', '<a>&foo;</a>', 'text']) expect(isWellFormedXml(bad)).toBe(false);
+  for (const bad of ['<a><b></a>', '<a>x</a><a/>', '<a>1 < 2</a>', '<a x="1"y="2"/>', '<a>&foo;</a>', 'text'])
+    expect(isWellFormedXml(bad)).toBe(false);
 });
 
 test('incoming: any signed parameters → well-formed TwiML of a known shape', async () => {
@@ -81,7 +93,11 @@ test('incoming: any signed parameters → well-formed TwiML of a known shape', a
 
 test('outgoing: any signed parameters → well-formed TwiML; a Dial always uses the identity’s own number', async () => {
   const handler = callable(createOutgoingCallHandler(makeDeps(db)));
-  const from = fc.oneof(fc.constant(`client:${DEVICE_CLIENT}`), anyText.map((s) => `client:${s}`), anyText);
+  const from = fc.oneof(
+    fc.constant(`client:${DEVICE_CLIENT}`),
+    anyText.map((s) => `client:${s}`),
+    anyText,
+  );
   await fc.assert(
     fc.asyncProperty(params, from, phoneish, phoneish, async (p, f, caller, dest) => {
       const out = await handler(signedEvent(OUTGOING_RESOURCE, { ...p, From: f, callerPhoneNumber: caller, callOutgoingPhoneNumber: dest }));

@@ -55,7 +55,8 @@ afterAll(async () => {
 });
 
 const post = (url: string, body: string, headers: Record<string, string>) => fetch(url, { method: 'POST', body, headers });
-const signed = (url: string, body: string) => post(url, body, { 'Content-Type': FORM, 'X-Twilio-Signature': signWebhook(TEST_CREDENTIALS.authToken, url, body) });
+const signed = (url: string, body: string) =>
+  post(url, body, { 'Content-Type': FORM, 'X-Twilio-Signature': signWebhook(TEST_CREDENTIALS.authToken, url, body) });
 const tokenRequest = (body: unknown) => post(app.routeUrls.token, JSON.stringify(body), { 'Content-Type': 'application/json' });
 
 describe('the walkthrough curl checks (2-8), adapted', () => {
@@ -130,7 +131,10 @@ describe('webhooks', () => {
   });
 
   test('hostile input stays data: markup in a destination never becomes TwiML', async () => {
-    const body = OUTGOING_BODY.replace('callOutgoingPhoneNumber=%2B81-90-5987-6543', `callOutgoingPhoneNumber=${encodeURIComponent('+8190</Number><Number>+1900')}`);
+    const body = OUTGOING_BODY.replace(
+      'callOutgoingPhoneNumber=%2B81-90-5987-6543',
+      `callOutgoingPhoneNumber=${encodeURIComponent('+8190</Number><Number>+1900')}`,
+    );
     const res = await signed(app.routeUrls.callOutgoing, body);
     expect(res.status).toBe(200);
     const twiml = await res.text();
@@ -150,7 +154,10 @@ describe('API Gateway behaviour from ROUTES', () => {
   });
 
   test('no Content-Type counts as application/json (token works, webhooks 415)', async () => {
-    const res = await fetch(app.routeUrls.token, { method: 'POST', body: new TextEncoder().encode(JSON.stringify({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: secret })) });
+    const res = await fetch(app.routeUrls.token, {
+      method: 'POST',
+      body: new TextEncoder().encode(JSON.stringify({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: secret })),
+    });
     expect(res.status).toBe(200);
     const hook = await fetch(app.routeUrls.callIncoming, { method: 'POST', body: new TextEncoder().encode(INCOMING_BODY) });
     expect(hook.status).toBe(415);
@@ -179,7 +186,11 @@ describe('API Gateway behaviour from ROUTES', () => {
     for (const url of Object.values(app.routeUrls)) {
       const res = await fetch(url, {
         method: 'OPTIONS',
-        headers: { Origin: 'http://elsewhere.example:8080', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+        headers: {
+          Origin: 'http://elsewhere.example:8080',
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'content-type',
+        },
       });
       expect(res.status).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
@@ -188,16 +199,23 @@ describe('API Gateway behaviour from ROUTES', () => {
     }
   });
 
-  test('CORS defaults to the app\'s own origin, never *; SOFTPHONE_ALLOWED_ORIGIN overrides it', async () => {
+  test("CORS defaults to the app's own origin, never *; SOFTPHONE_ALLOWED_ORIGIN overrides it", async () => {
     const own = await startLocalApp(options({ allowedOrigin: undefined, registryPath: path.join(dir, 'registry-cors') }));
     try {
-      const res = await fetch(own.routeUrls.token, { method: 'OPTIONS', headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } });
+      const res = await fetch(own.routeUrls.token, {
+        method: 'OPTIONS',
+        headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' },
+      });
       expect(res.headers.get('access-control-allow-origin')).toBe(own.url);
     } finally {
       await own.close();
     }
     const configured = await startLocalApp(
-      options({ allowedOrigin: undefined, env: { SOFTPHONE_ALLOWED_ORIGIN: 'https://phone.example' }, registryPath: path.join(dir, 'registry-cors') }),
+      options({
+        allowedOrigin: undefined,
+        env: { SOFTPHONE_ALLOWED_ORIGIN: 'https://phone.example' },
+        registryPath: path.join(dir, 'registry-cors'),
+      }),
     );
     try {
       const res = await post(configured.routeUrls.token, '{}', { 'Content-Type': 'application/json' });
@@ -289,10 +307,14 @@ describe('lifecycle', () => {
   });
 
   test('bad configuration and an unusable registry are clear LocalAppErrors', async () => {
-    const bad = await startLocalApp(options({ env: { TOKEN_TTL_SECONDS: '5' }, registryPath: path.join(dir, 'registry-3') })).catch((e: unknown) => e);
+    const bad = await startLocalApp(options({ env: { TOKEN_TTL_SECONDS: '5' }, registryPath: path.join(dir, 'registry-3') })).catch(
+      (e: unknown) => e,
+    );
     expect(bad).toMatchObject({ kind: 'config' });
     expect((bad as Error).message).toContain('TOKEN_TTL_SECONDS');
-    const partial = await startLocalApp(options({ credentials: undefined, env: { TWILIO_ACCOUNT_SID: 'AC1' }, registryPath: path.join(dir, 'registry-3') })).catch((e: unknown) => e);
+    const partial = await startLocalApp(
+      options({ credentials: undefined, env: { TWILIO_ACCOUNT_SID: 'AC1' }, registryPath: path.join(dir, 'registry-3') }),
+    ).catch((e: unknown) => e);
     expect(partial).toMatchObject({ kind: 'config' });
     expect((partial as Error).message).toContain('TWILIO_AUTH_TOKEN');
     await writeFile(path.join(dir, 'a-file'), 'not a directory');

@@ -69,7 +69,11 @@ test('device CLI adds a device while the app runs; the printed secret gets a tok
   expect(sig.code).toBe(0);
   const dev = JSON.parse(await readFile(path.join(registryPath, 'dev-credentials.json'), 'utf8')) as { authToken: string; note: string };
   expect(dev.note).toMatch(/Twilio refuses them/);
-  const hook = await fetch(app.routeUrls.callIncoming, { method: 'POST', headers: { 'Content-Type': FORM, 'X-Twilio-Signature': sig.stdout.trim() }, body: INCOMING_BODY });
+  const hook = await fetch(app.routeUrls.callIncoming, {
+    method: 'POST',
+    headers: { 'Content-Type': FORM, 'X-Twilio-Signature': sig.stdout.trim() },
+    body: INCOMING_BODY,
+  });
   expect(hook.status).toBe(200);
   expect(await hook.text()).toBe(INCOMING_TWIML);
 
@@ -99,7 +103,11 @@ test('device CLI works on the registry when the app is not running; rotate-secre
   // The app, started again, accepts the rotated secret, and no longer the first one (the CLI released the registry).
   app = await startApp();
   const tokenFor = (deviceSecret: string | undefined) =>
-    fetch(app!.routeUrls.token, { method: 'POST', body: JSON.stringify({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret }), headers: { 'Content-Type': 'application/json' } });
+    fetch(app!.routeUrls.token, {
+      method: 'POST',
+      body: JSON.stringify({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret }),
+      headers: { 'Content-Type': 'application/json' },
+    });
   expect((await tokenFor(secret)).status).toBe(200);
   expect((await tokenFor(first)).status).toBe(403);
   await app.close();
@@ -114,15 +122,25 @@ test('device CLI works on the registry when the app is not running; rotate-secre
 
 test('sign never makes up credentials: a local URL with no app running there, or another URL without TWILIO_AUTH_TOKEN, stops with what to do', async () => {
   const elsewhere = path.join(dir, 'elsewhere');
-  const local = await run('sign.ts', ['http://127.0.0.1:3999/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY], { SOFTPHONE_REGISTRY: elsewhere });
+  const local = await run('sign.ts', ['http://127.0.0.1:3999/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY], {
+    SOFTPHONE_REGISTRY: elsewhere,
+  });
   expect(local.code).toBe(1);
   expect(local.stderr).toContain(`No local app is running at http://127.0.0.1:3999 for the registry ${elsewhere}`);
-  const deployed = await run('sign.ts', ['https://abc.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY], { SOFTPHONE_REGISTRY: elsewhere });
+  const deployed = await run(
+    'sign.ts',
+    ['https://abc.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY],
+    { SOFTPHONE_REGISTRY: elsewhere },
+  );
   expect(deployed.code).toBe(1);
   expect(deployed.stderr).toContain('Set TWILIO_AUTH_TOKEN');
   await expect(readdir(dir)).resolves.not.toContain('elsewhere');
   // with the token given, any URL is signed with it
-  const given = await run('sign.ts', ['https://abc.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY], { TWILIO_AUTH_TOKEN: TEST_CREDENTIALS.authToken });
+  const given = await run(
+    'sign.ts',
+    ['https://abc.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_incoming', INCOMING_BODY],
+    { TWILIO_AUTH_TOKEN: TEST_CREDENTIALS.authToken },
+  );
   expect(given.code).toBe(0);
   expect(given.stdout.trim()).toMatch(/^[A-Za-z0-9+/]{27}=$/);
 });
@@ -141,7 +159,11 @@ test('sign and the app agree when the app runs with TWILIO_* credentials; a diff
     expect(wrong.stderr).toContain('is not the Auth Token the local app');
     const right = await run('sign.ts', [url, INCOMING_BODY], { SOFTPHONE_REGISTRY: envRegistry, TWILIO_AUTH_TOKEN: envCreds.TWILIO_AUTH_TOKEN });
     expect(right.code).toBe(0);
-    const hook = await fetch(url, { method: 'POST', headers: { 'Content-Type': FORM, 'X-Twilio-Signature': right.stdout.trim() }, body: INCOMING_BODY });
+    const hook = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': FORM, 'X-Twilio-Signature': right.stdout.trim() },
+      body: INCOMING_BODY,
+    });
     expect(hook.status).toBe(200);
     await expect(readdir(envRegistry)).resolves.not.toContain('dev-credentials.json');
   } finally {

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { verifyDeviceSecret } from '../../lambda/core/device-secret';
 import { addDevice, DeviceAdminError, listDevices, removeDevice, rotateDeviceSecret } from '../../lib/devices/device-admin';
-import { endpointFilePath, openLocalRegistry, readEndpointFile, RegistryInUseError, RegistryNotFoundError, startEmbeddedRegistry, type LocalRegistry } from '../../lib/local/registry-server';
+import {
+  endpointFilePath,
+  openLocalRegistry,
+  readEndpointFile,
+  RegistryInUseError,
+  RegistryNotFoundError,
+  startEmbeddedRegistry,
+  type LocalRegistry,
+} from '../../lib/local/registry-server';
 
 // Every test gets its own directory with its own embedded registry (a few tens of ms): no test sees another's devices.
 let dir: string;

@@ -18,7 +18,16 @@ import * as vm from 'node:vm';
 import { addDevice } from '../../lib/devices/device-admin';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
 import { signWebhook } from '../../lib/local/sign';
-import { DEVICE_CLIENT, DEVICE_NUMBER, FORM, INCOMING_BODY, INCOMING_TWIML, OUTGOING_BODY, OUTGOING_TWIML, TEST_CREDENTIALS } from '../support/fixtures';
+import {
+  DEVICE_CLIENT,
+  DEVICE_NUMBER,
+  FORM,
+  INCOMING_BODY,
+  INCOMING_TWIML,
+  OUTGOING_BODY,
+  OUTGOING_TWIML,
+  TEST_CREDENTIALS,
+} from '../support/fixtures';
 import { writeSite } from './helpers';
 
 interface AutocannonResult {
@@ -37,7 +46,6 @@ interface AutocannonRequest {
   headers: Record<string, string>;
   body: string;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => Promise<AutocannonResult>;
 
 const FULL = process.env.SOFTPHONE_LOAD_TEST === 'full';

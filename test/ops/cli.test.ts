@@ -18,9 +18,17 @@ describe('ops CLI arguments', () => {
 
   test('twilio:setup options, repeatable --number with an optional client name', () => {
     const args = parseSetupArgs([
-      '--stack', 'Other', '--region', 'ap-northeast-1',
-      '--number', '+81-50-3123-4567', '--number', '+14155550100=alice',
-      '--register-devices', '--dry-run', '-y',
+      '--stack',
+      'Other',
+      '--region',
+      'ap-northeast-1',
+      '--number',
+      '+81-50-3123-4567',
+      '--number',
+      '+14155550100=alice',
+      '--register-devices',
+      '--dry-run',
+      '-y',
     ]);
     expect(args).toMatchObject({
       stackName: 'Other',

@@ -58,7 +58,13 @@ beforeEach(async () => {
     port: 0,
     registryPath: await mkdtemp(path.join(dir, 'registry-')),
     clientDir: path.join(dir, 'site'),
-    credentials: { accountSid: fake.accountSid, apiKeySid: `SK${'1'.repeat(32)}`, apiKeySecret: 'not-used-by-webhooks', authToken: fake.authToken, twimlAppSid: `AP${'2'.repeat(32)}` },
+    credentials: {
+      accountSid: fake.accountSid,
+      apiKeySid: `SK${'1'.repeat(32)}`,
+      apiKeySecret: 'not-used-by-webhooks',
+      authToken: fake.authToken,
+      twimlAppSid: `AP${'2'.repeat(32)}`,
+    },
     env: {},
     log: () => {},
   });
@@ -125,7 +131,9 @@ function checkAwsCliCommand(commandLine: string): void {
   const [, service, operation, ...rest] = commandLine.split(' ');
   expect(service).toBe('secretsmanager');
   const pascal = (kebab: string) => kebab.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
-  const schema = (secretsManager as unknown as Record<string, unknown>)[`${pascal(operation)}Request$`] as [number, string, string, number, string[], unknown, number] | undefined;
+  const schema = (secretsManager as unknown as Record<string, unknown>)[`${pascal(operation)}Request$`] as
+    | [number, string, string, number, string[], unknown, number]
+    | undefined;
   expect(schema).toBeDefined();
   const members = schema![4];
   const required = members.slice(0, schema![6]);
@@ -144,7 +152,7 @@ test('every command doctor prints as a fix runs as shown, and after them doctor 
   const doctorFixes = async () => {
     const r = await runCommandLine(DOCTOR);
     const commands = fixCommands(r.stdout);
-    commands.forEach((c) => seen.add(c));
+    for (const c of commands) seen.add(c);
     return { ...r, commands };
   };
 
@@ -176,11 +184,11 @@ test('every command doctor prints as a fix runs as shown, and after them doctor 
   d = await doctorFixes();
   expect(d.commands).toEqual([`aws secretsmanager restore-secret --secret-id ${SECRET_NAME} --region ${aws.region}`]);
   const other = await runCommandLine(`${DOCTOR} -- --stack OtherStack`);
-  fixCommands(other.stdout).forEach((c) => seen.add(c));
+  for (const c of fixCommands(other.stdout)) seen.add(c);
   expect(fixCommands(other.stdout)).toEqual(['npx cdk deploy']);
   aws.putStack('NamedSecretStack', { ...deployedOutputs(), TwilioSecretName: 'team-phone/twilio' });
   const named = await runCommandLine(`${DOCTOR} -- --stack NamedSecretStack`);
-  fixCommands(named.stdout).forEach((c) => seen.add(c));
+  for (const c of fixCommands(named.stdout)) seen.add(c);
   const namedSetup = `npm run twilio:setup -- --stack NamedSecretStack --region ${aws.region} --yes`;
   expect(fixCommands(named.stdout)).toEqual([`aws secretsmanager create-secret --name team-phone/twilio --region ${aws.region}`, namedSetup]);
   aws.createSecret('team-phone/twilio'); // what that create-secret does

@@ -28,7 +28,8 @@ class StandInDeployment {
   url = '';
   authToken = () => '';
   webhookStatus = 200;
-  webhookTwiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US">Sorry, this number cannot take calls.</Say><Hangup/></Response>';
+  webhookTwiml =
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US">Sorry, this number cannot take calls.</Say><Hangup/></Response>';
   configApiBaseUrl: string | undefined;
   private server?: http.Server;
 
@@ -246,7 +247,9 @@ describe('doctor against the real local app', () => {
     expect(text).toContain(`    fix: run \`npm run twilio:setup -- --number ${NUMBER} --region ap-northeast-1 --yes\``);
     expect(text).toContain(`✘ +14155550100 belongs to account ${fake.accountSid} — not a phone number of this account`);
     expect(text).toContain('✘ call_incoming: an unsigned request is refused with 403 — answered HTTP 200: anyone can call this webhook');
-    expect(text).toContain(`✘ softphone config.json points at this API — apiBaseUrl is https://other.execute-api.us-east-1.amazonaws.com/prod, expected ${app.apiBaseUrl}`);
+    expect(text).toContain(
+      `✘ softphone config.json points at this API — apiBaseUrl is https://other.execute-api.us-east-1.amazonaws.com/prod, expected ${app.apiBaseUrl}`,
+    );
     // every ✘ line is followed by its fix
     lines.forEach((l, i) => {
       if (l.startsWith('✘ ')) expect(lines[i + 1]).toMatch(/^ {4}fix: /);
@@ -280,7 +283,9 @@ describe('doctor against the real local app', () => {
     expect(r.code).toBe(1);
     expect(r.text).toContain('✘ secret TwilioSoftphoneStack-TwilioSecret-abc123 exists and has every field — twimlAppSid is missing');
     expect(r.text).toContain('    fix: run `npm run twilio:setup -- --region ap-northeast-1 --yes`');
-    expect(r.text).toContain('✘ call_outgoing: a signed request for an unregistered client (doctor-probe-unregistered) answers with TwiML — HTTP 502');
+    expect(r.text).toContain(
+      '✘ call_outgoing: a signed request for an unregistered client (doctor-probe-unregistered) answers with TwiML — HTTP 502',
+    );
   });
 
   test('webhooks answering "temporarily unavailable" fail (e.g. functions that may not read the registry)', async () => {
@@ -312,10 +317,16 @@ describe('doctor against the real local app', () => {
     await deploy();
     let r = await doctor({ stackName: 'NoSuchStack' });
     expect(r.code).toBe(1);
-    expect(r.lines.filter((l) => /^[✔✘]/.test(l))).toEqual(['✘ stack NoSuchStack has every output — Stack NoSuchStack not found in this account/region']);
+    expect(r.lines.filter((l) => /^[✔✘]/.test(l))).toEqual([
+      '✘ stack NoSuchStack has every output — Stack NoSuchStack not found in this account/region',
+    ]);
     expect(r.text).toContain('    fix: deploy it with `npx cdk deploy`, or pass the right --stack/--region');
 
-    aws!.standIn.fail('cloudformation', 'DescribeStacks', { code: 'ExpiredToken', message: 'The security token included in the request is expired', status: 403 });
+    aws!.standIn.fail('cloudformation', 'DescribeStacks', {
+      code: 'ExpiredToken',
+      message: 'The security token included in the request is expired',
+      status: 403,
+    });
     r = await doctor();
     expect(r.text).toContain(`✘ stack ${STACK} has every output — Could not read stack ${STACK}`);
     expect(r.text).toContain('    fix: AWS refused your credentials (ExpiredToken)');
@@ -335,12 +346,16 @@ describe('doctor against the real local app', () => {
 
     fake.fail('GET', /\/Applications\/AP[0-9a-f]{32}\.json$/, 503, 1);
     r = await doctor();
-    expect(r.text).toContain(`✘ API key ${secret.apiKeySid} exists and its secret is accepted — could not ask Twilio about API key ${secret.apiKeySid}: HTTP 503`);
+    expect(r.text).toContain(
+      `✘ API key ${secret.apiKeySid} exists and its secret is accepted — could not ask Twilio about API key ${secret.apiKeySid}: HTTP 503`,
+    );
     expect(r.text).toContain("    fix: check your network (and TWILIO_API_BASE_URL if set) and Twilio's status, then re-run");
 
     await aws!.putSecret(JSON.stringify({ ...secret, apiKeySecret: 'not-the-secret-of-this-key' }));
     r = await doctor();
-    expect(r.text).toContain(`✘ API key ${secret.apiKeySid} exists and its secret is accepted — the key exists but Twilio refuses the stored secret (HTTP 401)`);
+    expect(r.text).toContain(
+      `✘ API key ${secret.apiKeySid} exists and its secret is accepted — the key exists but Twilio refuses the stored secret (HTTP 401)`,
+    );
     expect(r.text).toContain('    fix: run `npm run twilio:setup -- --region ap-northeast-1 --yes` (it creates a new key)');
   });
 
@@ -369,7 +384,9 @@ describe('doctor with the real registry (the DynamoDB device directory over dyna
       expect(io.text).toContain('✔ device registry TwilioSoftphoneStack-Devices is readable — 2 device(s)');
       expect(io.text).toContain(`✔ ${NUMBER} voice URL points at this stack`);
       expect(io.text).toContain(`✘ +14155550100 belongs to account ${fake.accountSid} — not a phone number of this account`);
-      expect(io.text).toContain('fix: buy or port +14155550100 in the Twilio console, or remove the device (`npm run device -- remove --number +14155550100 --table TwilioSoftphoneStack-Devices --region ap-northeast-1`)');
+      expect(io.text).toContain(
+        'fix: buy or port +14155550100 in the Twilio console, or remove the device (`npm run device -- remove --number +14155550100 --table TwilioSoftphoneStack-Devices --region ap-northeast-1`)',
+      );
     } finally {
       await db.close();
     }

@@ -42,7 +42,10 @@ export interface AwsFixture {
  * A deployed stack with these outputs. The secret starts as a fresh `cdk deploy` leaves it: existing, with no
  * value (`'first-run'`, the default); or with a value; or `'missing'` (a twilioSecretName that does not exist).
  */
-export async function awsFixture(outputs: Partial<StackOutputs>, secret: 'first-run' | 'missing' | { value: string } = 'first-run'): Promise<AwsFixture> {
+export async function awsFixture(
+  outputs: Partial<StackOutputs>,
+  secret: 'first-run' | 'missing' | { value: string } = 'first-run',
+): Promise<AwsFixture> {
   const standIn = await AwsStandIn.start();
   standIn.putStack(STACK, outputs);
   if (secret !== 'missing') standIn.createSecret(SECRET_NAME, secret === 'first-run' ? undefined : secret.value);

@@ -106,7 +106,9 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     // the output lists exactly what changed
     expect(text).toContain(`✔ created API key ${keySid}`);
     expect(text).toContain(`✔ created TwiML App ${String(app.sid)}`);
-    expect(text).toContain(`✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl} (was POST https://demo.twilio.com/welcome/voice/)`);
+    expect(text).toContain(
+      `✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl} (was POST https://demo.twilio.com/welcome/voice/)`,
+    );
     expect(text).toContain('✔ wrote credentials to secret');
     expect(text).toContain('Done: 4 changes.');
   });
@@ -235,7 +237,9 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(deploying.text).toContain(`✘ Stack ${STACK} is UPDATE_IN_PROGRESS: wait for the deployment to finish, then re-run.`);
     const missing = await run({ stackName: 'NoSuchStack' });
     expect(missing.code).toBe(1);
-    expect(missing.text).toContain('✘ Stack NoSuchStack not found in this account/region: deploy it with `npx cdk deploy`, or pass the right --stack/--region.');
+    expect(missing.text).toContain(
+      '✘ Stack NoSuchStack not found in this account/region: deploy it with `npx cdk deploy`, or pass the right --stack/--region.',
+    );
     expect(fake.requests).toEqual([]);
   });
 
@@ -252,14 +256,20 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     aws.standIn.deleteSecret(SECRET_NAME);
     const deleted = await run();
     expect(deleted.code).toBe(1);
-    expect(deleted.text).toContain(`✘ Secret ${SECRET_NAME} is scheduled for deletion. Restore it (\`aws secretsmanager restore-secret --secret-id ${SECRET_NAME}\`)`);
+    expect(deleted.text).toContain(
+      `✘ Secret ${SECRET_NAME} is scheduled for deletion. Restore it (\`aws secretsmanager restore-secret --secret-id ${SECRET_NAME}\`)`,
+    );
     expect(fake.writes()).toEqual([]);
   });
 
   test('AWS refusing the credentials is not answered with "redeploy"', async () => {
     aws.cfn.destroy();
     const { CloudFormationClient } = await import('@aws-sdk/client-cloudformation');
-    const wrong = new CloudFormationClient({ endpoint: aws.standIn.url, region: aws.standIn.region, credentials: { accessKeyId: 'AKIAWRONGWRONGWRONG1', secretAccessKey: 'x'.repeat(40) } });
+    const wrong = new CloudFormationClient({
+      endpoint: aws.standIn.url,
+      region: aws.standIn.region,
+      credentials: { accessKeyId: 'AKIAWRONGWRONGWRONG1', secretAccessKey: 'x'.repeat(40) },
+    });
     const { code, text } = await run({}, { cfn: wrong });
     wrong.destroy();
     expect(code).toBe(1);
@@ -277,7 +287,9 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(keyRequests.every((r) => /\/Applications(\/AP[0-9a-f]{32})?\.json$/.test(r.path))).toBe(true);
     // the fake holds Twilio's rule: the same key may not read the Account
     const account = await twilioClientFactory({ apiBaseUrl: fake.url })({ username: apiKeySid, password: apiKeySecret, accountSid: fake.accountSid })
-      .api.v2010.accounts(fake.accountSid).fetch().catch((e: { status?: number; code?: number }) => e);
+      .api.v2010.accounts(fake.accountSid)
+      .fetch()
+      .catch((e: { status?: number; code?: number }) => e);
     expect(account).toMatchObject({ status: 401, code: 20003 });
   });
 

@@ -3,11 +3,7 @@
  * ops commands can meet arrives as the same exception class / output shape as from AWS, and the standard
  * endpoint variables route a child process's clients to it.
  */
-import {
-  CloudFormationClient,
-  CloudFormationServiceException,
-  DescribeStacksCommand,
-} from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, DynamoDBServiceException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeSecretCommand,
@@ -378,7 +374,11 @@ describe('fail()', () => {
     standIn.putStack(name, { A: 'a' });
     const denied = { code: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:user/x is not authorized', status: 400 };
     standIn.fail('secretsmanager', 'GetSecretValue', denied);
-    standIn.fail('cloudformation', 'DescribeStacks', { code: 'AccessDenied', message: 'not authorized to perform: cloudformation:DescribeStacks', status: 403 });
+    standIn.fail('cloudformation', 'DescribeStacks', {
+      code: 'AccessDenied',
+      message: 'not authorized to perform: cloudformation:DescribeStacks',
+      status: 403,
+    });
     standIn.fail('dynamodb', 'GetItem', denied);
 
     const smErr = await rejection(sm().send(new GetSecretValueCommand({ SecretId: name })));

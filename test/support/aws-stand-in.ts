@@ -157,7 +157,10 @@ function parseAmzDate(value: string): Date | undefined {
 }
 
 function amzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -365,12 +368,13 @@ export class AwsStandIn {
 
   /** Closes the stand-in and dynalite (idle keep-alive connections included). */
   stop(): Promise<void> {
-    return (this.stopped ??= (async () => {
+    this.stopped ??= (async () => {
       this.server.closeAllConnections();
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.upstreamAgent.destroy();
       await this.dynalite.close();
-    })());
+    })();
+    return this.stopped;
   }
 
   /* ---------------------------------------------------------------------------------------------------------- */
@@ -419,7 +423,10 @@ export class AwsStandIn {
   /** Which service and operation a request is for, from its X-Amz-Target header or its form-encoded Action. */
   private classify(req: http.IncomingMessage, body: Buffer): Route | undefined {
     const target = String(req.headers['x-amz-target'] ?? '');
-    const contentType = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    const contentType = String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim()
+      .toLowerCase();
     if (req.method === 'POST' && target) {
       const dot = target.indexOf('.');
       const prefix = dot < 0 ? target : target.slice(0, dot);
@@ -481,7 +488,8 @@ export class AwsStandIn {
    */
   private async authenticate(req: http.IncomingMessage, body: Buffer, service: AwsService): Promise<void> {
     const query = service === 'cloudformation';
-    const missing = (m: string) => (query ? new AwsFault('MissingAuthenticationToken', m, 403) : new AwsFault('MissingAuthenticationTokenException', m));
+    const missing = (m: string) =>
+      query ? new AwsFault('MissingAuthenticationToken', m, 403) : new AwsFault('MissingAuthenticationTokenException', m);
     const incomplete = (m: string) => new AwsFault(query ? 'IncompleteSignature' : 'IncompleteSignatureException', m);
     const invalid = (m: string) => (query ? new AwsFault('SignatureDoesNotMatch', m, 403) : new AwsFault('InvalidSignatureException', m));
     const unknownKey = () =>
@@ -490,7 +498,7 @@ export class AwsStandIn {
         : new AwsFault('UnrecognizedClientException', 'The security token included in the request is invalid.');
 
     const header = req.headers.authorization;
-    if (!header || !header.trim().startsWith('AWS4-')) throw missing('Request is missing Authentication Token');
+    if (!header?.trim().startsWith('AWS4-')) throw missing('Request is missing Authentication Token');
     const space = header.trim().indexOf(' ');
     const algorithm = space < 0 ? header.trim() : header.trim().slice(0, space);
     const fields: Record<string, string> = {};
@@ -513,9 +521,13 @@ export class AwsStandIn {
       throw invalid(`Signature expired: ${dateHeader} is now earlier than ${amzDate(new Date(now.getTime() - skew))} (${amzDate(now)} - 15 min.)`);
     }
     if (requestDate.getTime() > now.getTime() + skew) {
-      throw invalid(`Signature not yet current: ${dateHeader} is still later than ${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + 15 min.)`);
+      throw invalid(
+        `Signature not yet current: ${dateHeader} is still later than ${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + 15 min.)`,
+      );
     }
-    const signedHeaders = fields.SignedHeaders.split(';').map((h) => h.trim().toLowerCase()).filter(Boolean);
+    const signedHeaders = fields.SignedHeaders.split(';')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean);
     if (!signedHeaders.includes('host')) throw invalid("'Host' must be a 'SignedHeader' in the AWS Authorization.");
     if (algorithm !== 'AWS4-HMAC-SHA256') throw incomplete(`Unsupported AWS 'algorithm': '${algorithm}' (only AWS4-HMAC-SHA256 for now). `);
     const scope = fields.Credential.replace(/\/+$/, '').split('/');
@@ -623,7 +635,14 @@ export class AwsStandIn {
       );
       return;
     }
-    const coral = ['UnknownOperationException', 'SerializationException', 'MissingAuthenticationTokenException', 'IncompleteSignatureException', 'InvalidSignatureException', 'UnrecognizedClientException'];
+    const coral = [
+      'UnknownOperationException',
+      'SerializationException',
+      'MissingAuthenticationTokenException',
+      'IncompleteSignatureException',
+      'InvalidSignatureException',
+      'UnrecognizedClientException',
+    ];
     const type =
       route.service === 'dynamodb'
         ? `${coral.includes(fault.code) ? 'com.amazon.coral.service' : 'com.amazonaws.dynamodb.v20120810'}#${fault.code}`
@@ -754,7 +773,10 @@ export class AwsStandIn {
     if (typeof secretId !== 'string' || secretId === '') {
       // The coral framework's answer to a missing required member (format as in dynalite's recorded
       // ValidationException messages); the SDK does not validate required members itself.
-      throw new AwsFault('ValidationException', "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null");
+      throw new AwsFault(
+        'ValidationException',
+        "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null",
+      );
     }
     // GetSecretValue / DescribeSecret / PutSecretValue on an unknown secret: ResourceNotFoundException, "Secrets
     // Manager can't find the resource that you asked for."
@@ -798,11 +820,13 @@ export class AwsStandIn {
     let version: SecretVersion | undefined;
     if (versionId !== undefined) {
       version = secret.versions.find((v) => v.id === versionId && (stage === undefined || v.stages.has(stage)));
-      if (!version) throw new AwsFault('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+      if (!version)
+        throw new AwsFault('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
     } else {
       const label = stage ?? AWSCURRENT;
       version = secret.versions.find((v) => v.stages.has(label));
-      if (!version) throw new AwsFault('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${label}`);
+      if (!version)
+        throw new AwsFault('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${label}`);
     }
     return {
       ARN: secret.arn,

@@ -139,10 +139,17 @@ describe('requests outside the published contract are refused and recorded', () 
   test('an undeclared form field: 400 in Twilio’s error shape, nothing created', async () => {
     const answer = await call('POST', `${base()}/Applications.json`, authToken(), { FriendlyName: 'x', VoiceURL: 'https://example.com' });
     expect(answer.status).toBe(400);
-    expect(answer.body).toEqual({ code: 400, message: expect.stringContaining('"VoiceURL"'), more_info: 'https://www.twilio.com/docs/errors/400', status: 400 });
+    expect(answer.body).toEqual({
+      code: 400,
+      message: expect.stringContaining('"VoiceURL"'),
+      more_info: 'https://www.twilio.com/docs/errors/400',
+      status: 400,
+    });
     expect(fake.applications.size).toBe(0);
     expect(fake.contractViolations).toEqual([
-      expect.stringMatching(new RegExp(`^POST ${base()}/Applications\\.json: CreateApplication: form field "VoiceURL" is not declared \\(declared: .*VoiceUrl`)),
+      expect.stringMatching(
+        new RegExp(`^POST ${base()}/Applications\\.json: CreateApplication: form field "VoiceURL" is not declared \\(declared: .*VoiceUrl`),
+      ),
     ]);
   });
 
@@ -168,7 +175,9 @@ describe('requests outside the published contract are refused and recorded', () 
     const answer = await call('POST', `${base()}/Applications/${appSid}.json`, authToken(), { VoiceMethod: 'PUT' });
     expect(answer.status).toBe(400);
     expect(fake.applications.get(appSid)!.voice_method).toBe('POST');
-    expect(fake.contractViolations).toEqual([expect.stringContaining('UpdateApplication: form field VoiceMethod: must be one of ["GET","POST"] (got "PUT")')]);
+    expect(fake.contractViolations).toEqual([
+      expect.stringContaining('UpdateApplication: form field VoiceMethod: must be one of ["GET","POST"] (got "PUT")'),
+    ]);
   });
 
   test('fail() still answers chosen requests with an error, in Twilio’s error shape', async () => {
@@ -226,7 +235,11 @@ describe('the helper library against the fake', () => {
 
   test('list paging: the fake’s next_page_uri is followed, within the contract', async () => {
     for (let i = 0; i < 5; i++) fake.seedApplication(`app ${i}`);
-    const client = twilioClientFactory({ apiBaseUrl: fake.url })({ username: fake.accountSid, password: fake.authToken, accountSid: fake.accountSid });
+    const client = twilioClientFactory({ apiBaseUrl: fake.url })({
+      username: fake.accountSid,
+      password: fake.authToken,
+      accountSid: fake.accountSid,
+    });
     expect(await client.applications.list({ pageSize: 2 })).toHaveLength(5);
     expect(fake.requests.map((r) => r.query.Page ?? '-')).toEqual(['-', '1', '2']);
     expect(fake.contractViolations).toEqual([]);
@@ -241,7 +254,9 @@ describe('the contract checks', () => {
     for (const list of ['Keys', 'Applications', 'IncomingPhoneNumbers']) {
       const query = paths[`/2010-04-01/Accounts/{AccountSid}/${list}.json`].get.parameters.filter((p) => p.in === 'query').map((p) => p.name);
       expect(query).toEqual(expect.arrayContaining(['PageSize', 'Page', 'PageToken']));
-      expect(checkRequest({ method: 'GET', path: `/2010-04-01/Accounts/${AC}/${list}.json`, query: { PageSize: '50', Page: '1', PageToken: 'PAxyz' } })).toEqual([]);
+      expect(
+        checkRequest({ method: 'GET', path: `/2010-04-01/Accounts/${AC}/${list}.json`, query: { PageSize: '50', Page: '1', PageToken: 'PAxyz' } }),
+      ).toEqual([]);
     }
     expect(checkRequest({ method: 'GET', path: `/2010-04-01/Accounts/${AC}/Keys.json`, query: { PageSize: '0' } })).toEqual([
       `GET /2010-04-01/Accounts/${AC}/Keys.json: ListKey: query parameter PageSize: must be >= 1 (got 0)`,
@@ -250,7 +265,17 @@ describe('the contract checks', () => {
 
   test('answers: every declared property, the right types, the declared status; errors in Twilio’s shape', () => {
     const keysPath = `/2010-04-01/Accounts/${AC}/Keys.json`;
-    const envelope = { keys: [], end: 0, first_page_uri: keysPath, next_page_uri: null, page: 0, page_size: 50, previous_page_uri: null, start: 0, uri: keysPath };
+    const envelope = {
+      keys: [],
+      end: 0,
+      first_page_uri: keysPath,
+      next_page_uri: null,
+      page: 0,
+      page_size: 50,
+      previous_page_uri: null,
+      start: 0,
+      uri: keysPath,
+    };
     expect(checkResponse({ method: 'GET', path: keysPath, status: 200, body: envelope })).toEqual([]);
     const { next_page_uri: _dropped, ...incomplete } = envelope;
     expect(checkResponse({ method: 'GET', path: keysPath, status: 200, body: incomplete })).toEqual([
@@ -259,9 +284,17 @@ describe('the contract checks', () => {
     expect(checkResponse({ method: 'GET', path: keysPath, status: 200, body: { ...envelope, page: '0' } })).toEqual([
       `GET ${keysPath} → 200: ListKey answer: $.page: expected integer, got string (got "0")`,
     ]);
-    const newKey = { sid: `SK${'b'.repeat(32)}`, friendly_name: null, date_created: 'Mon, 13 Jun 2016 22:50:08 +0000', date_updated: 'Mon, 13 Jun 2016 22:50:08 +0000', secret: 'x' };
+    const newKey = {
+      sid: `SK${'b'.repeat(32)}`,
+      friendly_name: null,
+      date_created: 'Mon, 13 Jun 2016 22:50:08 +0000',
+      date_updated: 'Mon, 13 Jun 2016 22:50:08 +0000',
+      secret: 'x',
+    };
     expect(checkResponse({ method: 'POST', path: keysPath, status: 201, body: newKey })).toEqual([]);
-    expect(checkResponse({ method: 'POST', path: keysPath, status: 200, body: newKey })).toEqual([`POST ${keysPath} → 200: CreateNewKey declares no 200 answer (declared: 201)`]);
+    expect(checkResponse({ method: 'POST', path: keysPath, status: 200, body: newKey })).toEqual([
+      `POST ${keysPath} → 200: CreateNewKey declares no 200 answer (declared: 201)`,
+    ]);
     expect(checkResponse({ method: 'POST', path: keysPath, status: 201, body: { ...newKey, date_created: '2016-06-13T22:50:08Z' } })).toEqual([
       `POST ${keysPath} → 201: CreateNewKey answer: $.date_created: must match format "date-time-rfc-2822" (got "2016-06-13T22:50:08Z")`,
     ]);
@@ -272,7 +305,9 @@ describe('the contract checks', () => {
   test('Twilio’s own examples for the operations the fake serves conform', () => {
     type Responses = Record<string, { content?: Record<string, { examples?: Record<string, { value: unknown }> }> }>;
     const paths = twilioSpec().paths as Record<string, Record<string, { responses?: Responses }>>;
-    const served = Object.keys(paths).filter((t) => /^\/2010-04-01\/Accounts(\/\{Sid\}|\/\{AccountSid\}\/(Keys|Applications|IncomingPhoneNumbers)(\/\{Sid\})?)\.json$/.test(t));
+    const served = Object.keys(paths).filter((t) =>
+      /^\/2010-04-01\/Accounts(\/\{Sid\}|\/\{AccountSid\}\/(Keys|Applications|IncomingPhoneNumbers)(\/\{Sid\})?)\.json$/.test(t),
+    );
     expect(served).toHaveLength(7);
     const prefix: Record<string, string> = { Keys: 'SK', Applications: 'AP', IncomingPhoneNumbers: 'PN' };
     let checked = 0;

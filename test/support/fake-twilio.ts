@@ -250,7 +250,15 @@ export class FakeTwilio {
     res.end(JSON.stringify(body));
   }
 
-  private error(res: http.ServerResponse, method: string, path: string, status: number, code: number, message: string, recorded?: RecordedRequest): void {
+  private error(
+    res: http.ServerResponse,
+    method: string,
+    path: string,
+    status: number,
+    code: number,
+    message: string,
+    recorded?: RecordedRequest,
+  ): void {
     this.send(res, method, path, status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, recorded);
   }
 
@@ -268,7 +276,8 @@ export class FakeTwilio {
     return undefined;
   }
 
-  private handle(req: http.IncomingMessage, body: string, res: http.ServerResponse): void {
+  /** Answers one request (each branch returns as soon as it has answered). */
+  private handle(req: http.IncomingMessage, body: string, res: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
     const path = url.pathname;
@@ -323,7 +332,7 @@ export class FakeTwilio {
     form: Record<string, string>,
     send: (status: number, json?: unknown) => void,
     error: (status: number, code: number, message: string) => void,
-  ): void {
+  ) {
     const base = `/2010-04-01/Accounts/${this.accountSid}`;
     const notFound = () => error(404, 20404, `The requested resource ${path} was not found`);
     const itemSid = match.params.Sid;

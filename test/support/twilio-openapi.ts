@@ -103,7 +103,18 @@ const SUBSCHEMA = ['items', 'additionalProperties', 'not'];
 const SUBSCHEMA_MAP = ['properties', 'patternProperties'];
 const SUBSCHEMA_ARRAY = ['allOf', 'anyOf', 'oneOf'];
 /** Annotations and OpenAPI-only keywords, dropped (vendor `x-…` keywords too). */
-const DROPPED = new Set(['description', 'example', 'examples', 'title', 'externalDocs', 'deprecated', 'readOnly', 'writeOnly', 'xml', 'discriminator']);
+const DROPPED = new Set([
+  'description',
+  'example',
+  'examples',
+  'title',
+  'externalDocs',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  'xml',
+  'discriminator',
+]);
 /** A Twilio SID pattern, e.g. `^AP[0-9a-fA-F]{32}$`. */
 const SID_PATTERN = /^\^([A-Z]{2})\[0-9a-fA-F\]\{32\}\$$/;
 
@@ -206,10 +217,9 @@ function operationsOf(item: Record<string, unknown>): [string, Operation][] {
 
 function buildRoute(template: string, item: Record<string, unknown>): Route {
   const names: string[] = [];
-  const pathParams = [
-    ...((item.parameters as Parameter[] | undefined) ?? []),
-    ...operationsOf(item).flatMap(([, op]) => op.parameters ?? []),
-  ].filter((p) => p.in === 'path');
+  const pathParams = [...((item.parameters as Parameter[] | undefined) ?? []), ...operationsOf(item).flatMap(([, op]) => op.parameters ?? [])].filter(
+    (p) => p.in === 'path',
+  );
   let regex = '';
   let literal = 0;
   for (const part of template.split(/(\{[^}]+\})/)) {
@@ -386,7 +396,12 @@ export function requestProblems(req: ContractRequest): RequestProblem[] {
     const schema = properties[key];
     if (!schema) {
       const known = Object.keys(properties);
-      add('unknown-parameter', bodySchema ? `form field "${key}" is not declared (declared: ${known.join(', ')})` : `form field "${key}" sent, but ${name} takes no request body`);
+      add(
+        'unknown-parameter',
+        bodySchema
+          ? `form field "${key}" is not declared (declared: ${known.join(', ')})`
+          : `form field "${key}" sent, but ${name} takes no request body`,
+      );
     } else {
       for (const p of valueProblems(`${name}#${key}`, key, asList(value), schema)) add('invalid-value', `form field ${p}`);
     }

@@ -10,7 +10,8 @@ type Handlers<T> = { [K in keyof T]?: Array<T[K]> };
 class Emitter<T> {
   private handlers: Handlers<T> = {};
   on<E extends keyof T>(event: E, listener: T[E]): void {
-    (this.handlers[event] ??= []).push(listener);
+    this.handlers[event] ??= [];
+    this.handlers[event].push(listener);
   }
   emit<E extends keyof T>(event: E, ...args: unknown[]): void {
     for (const h of this.handlers[event] ?? []) (h as unknown as (...a: unknown[]) => void)(...args);

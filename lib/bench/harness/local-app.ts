@@ -30,7 +30,12 @@ async function main(): Promise<void> {
     env: opts.env,
     log: () => undefined,
   });
-  const { record } = await addDevice(app.devices, { number: opts.device.number, clientName: opts.device.clientName, secret: opts.device.secret, label: 'bench' });
+  const { record } = await addDevice(app.devices, {
+    number: opts.device.number,
+    clientName: opts.device.clientName,
+    secret: opts.device.secret,
+    label: 'bench',
+  });
   await putSameSecret(app.devices, record.secretHash, opts.extraDevices);
   const stop = (): void => {
     app.close().then(
@@ -51,5 +56,5 @@ async function putSameSecret(registry: DeviceDirectory, secretHash: string, devi
 }
 
 main().catch((err: unknown) => {
-  process.send!({ error: err instanceof Error ? err.stack ?? err.message : String(err) }, () => process.exit(1));
+  process.send!({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, () => process.exit(1));
 });

@@ -47,7 +47,7 @@ crypto.scryptSync = function scryptSync(...args) {
 };
 
 function fail(error) {
-  process.send({ ok: false, error: String(error && error.stack ? error.stack : error) }, () => process.exit(1));
+  process.send({ ok: false, error: String(error?.stack ? error.stack : error) }, () => process.exit(1));
 }
 
 async function main() {
@@ -84,18 +84,24 @@ async function main() {
     return devices && !input.Item ? { Items: [wrap(record)], Count: 1, ScannedCount: 1 } : {};
   }
   const calls = { dynamodb: 0, secrets: 0 };
-  mockClient(DynamoDBDocumentClient).onAnyCommand().callsFake((input) => {
-    calls.dynamodb += 1;
-    return answer(input, (item) => ({ ...item }));
-  });
-  mockClient(DynamoDBClient).onAnyCommand().callsFake((input) => {
-    calls.dynamodb += 1;
-    return answer(input, (item) => marshall(item, { removeUndefinedValues: true }));
-  });
-  mockClient(SecretsManagerClient).onAnyCommand().callsFake(() => {
-    calls.secrets += 1;
-    return { Name: process.env.TWILIO_SECRET_ID, SecretString: JSON.stringify(fixture.credentials) };
-  });
+  mockClient(DynamoDBDocumentClient)
+    .onAnyCommand()
+    .callsFake((input) => {
+      calls.dynamodb += 1;
+      return answer(input, (item) => ({ ...item }));
+    });
+  mockClient(DynamoDBClient)
+    .onAnyCommand()
+    .callsFake((input) => {
+      calls.dynamodb += 1;
+      return answer(input, (item) => marshall(item, { removeUndefinedValues: true }));
+    });
+  mockClient(SecretsManagerClient)
+    .onAnyCommand()
+    .callsFake(() => {
+      calls.secrets += 1;
+      return { Name: process.env.TWILIO_SECRET_ID, SecretString: JSON.stringify(fixture.credentials) };
+    });
 
   const { handler } = require(opts.bundle);
   if (typeof handler !== 'function') throw new Error(`${opts.bundle} exports no handler`);
@@ -140,7 +146,16 @@ async function main() {
     if (i === 0) check(result);
   }
   process.send(
-    { ok: true, firstUs, totalUs, netUs, scryptUs, dynamodbCalls: calls.dynamodb, secretFetches: calls.secrets, secretFetchesAfterWarmup: calls.secrets - secretsAfterWarmup },
+    {
+      ok: true,
+      firstUs,
+      totalUs,
+      netUs,
+      scryptUs,
+      dynamodbCalls: calls.dynamodb,
+      secretFetches: calls.secrets,
+      secretFetchesAfterWarmup: calls.secrets - secretsAfterWarmup,
+    },
     () => process.exit(0),
   );
 }
@@ -176,7 +191,7 @@ function makeEvent(kind, fixture, sign) {
 function makeCheck(kind) {
   return (result) => {
     if (kind === 'token') {
-      if (!result || result.success !== true || typeof result.capabilityToken !== 'string') {
+      if (result?.success !== true || typeof result.capabilityToken !== 'string') {
         throw new Error(`token handler did not succeed: ${JSON.stringify(result)}`);
       }
       return;
