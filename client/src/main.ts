@@ -1,5 +1,6 @@
 /** DOM glue: renders the Phone controller's snapshots and forwards user input. Logic lives in the modules. */
 import { callLabel, connectedSeconds, formatDuration, isActive, type CallState } from './call-state';
+import { EMERGENCY_REFUSAL, isEmergencyNumber } from '../../lambda/core/emergency';
 import { countryFromLocale, countryOf, dialChars, formatAsYouType, formatForDisplay, toE164 } from './phone-format';
 import { Phone, type PhoneSnapshot, type RegistrationState } from './phone';
 import { RecentCallsStore, forgetCredentials, loadCredentials, saveCredentials, type RecentCall } from './recent-calls';
@@ -258,6 +259,12 @@ el.backspace.addEventListener('click', () => {
 });
 
 async function startCall(): Promise<void> {
+  // Refused deliberately before dialling: this phone has no registered emergency address (lambda/core/emergency.ts).
+  if (isEmergencyNumber(el.dial.value, home())) {
+    announce(EMERGENCY_REFUSAL);
+    el.callState.textContent = EMERGENCY_REFUSAL;
+    return;
+  }
   const number = toE164(el.dial.value, home());
   if (!number) {
     announce('Enter a complete phone number to call.');

@@ -3,7 +3,8 @@
  * calling identity's own registered number (looked up here, never taken from the client), and the
  * destination must pass the toll-fraud policy.
  */
-import { checkDestination, phoneRulesWithTypes } from '../core/destination-policy';
+import { checkDestination, phoneRulesWithTypes, type DestinationRefusal } from '../core/destination-policy';
+import { EMERGENCY_REFUSAL } from '../core/emergency';
 import { describeError } from '../core/errors';
 import { isValidClientName } from '../core/phone-rules';
 import { dialNumberTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../core/twiml';
@@ -18,9 +19,23 @@ export const OUTGOING_MESSAGES = {
   invalidDestination: 'Sorry, the number you dialled is not a valid phone number.',
   premiumRate: 'Sorry, calls to premium rate numbers are not allowed.',
   sharedCost: 'Sorry, calls to shared cost numbers are not allowed.',
+  specialRate: 'Sorry, calls to special rate numbers are not allowed.',
+  emergency: EMERGENCY_REFUSAL,
   numberType: 'Sorry, calls to this kind of number are not allowed.',
   countryNotAllowed: 'Sorry, calls to this country are not allowed.',
 } as const;
+
+/** What the caller hears for each reason the destination policy refuses a number. */
+const DESTINATION_REFUSALS: Record<DestinationRefusal, string> = {
+  emergency: OUTGOING_MESSAGES.emergency,
+  unparsable: OUTGOING_MESSAGES.invalidDestination,
+  invalid: OUTGOING_MESSAGES.invalidDestination,
+  'premium-rate': OUTGOING_MESSAGES.premiumRate,
+  'shared-cost': OUTGOING_MESSAGES.sharedCost,
+  'special-rate': OUTGOING_MESSAGES.specialRate,
+  'number-type': OUTGOING_MESSAGES.numberType,
+  'country-not-allowed': OUTGOING_MESSAGES.countryNotAllowed,
+};
 
 export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
   const { devices, config } = deps;
@@ -59,21 +74,10 @@ export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
       const decision = checkDestination(destination, callerCountry, config.allowedDestinationCountries);
       if (!decision.ok) {
         log.warn('refused destination', { identity, reason: decision.reason, country: decision.country });
-        switch (decision.reason) {
-          case 'premium-rate':
-            return sayAndHangupTwiml(OUTGOING_MESSAGES.premiumRate);
-          case 'shared-cost':
-            return sayAndHangupTwiml(OUTGOING_MESSAGES.sharedCost);
-          case 'number-type':
-            return sayAndHangupTwiml(OUTGOING_MESSAGES.numberType);
-          case 'country-not-allowed':
-            return sayAndHangupTwiml(OUTGOING_MESSAGES.countryNotAllowed);
-          default:
-            return sayAndHangupTwiml(OUTGOING_MESSAGES.invalidDestination);
-        }
+        return sayAndHangupTwiml(DESTINATION_REFUSALS[decision.reason]);
       }
       log.info('dialling', { identity, callerId: device.phoneNumber, country: decision.country, callSid: params.CallSid });
-      return dialNumberTwiml(device.phoneNumber, decision.e164);
+      return dialNumberTwiml(device.phoneNumber, decision.e164, config.callTimeLimitSeconds);
     } catch (err) {
       if (isDependencyFault(err)) {
         log.error('dependency failure', { error: describeError(err) });
