@@ -17,16 +17,27 @@ export interface DeviceRecord {
   createdAt: string;
 }
 
-/** The registered devices (the devices table). Failures of the store throw RegistryError. */
+/** A device as everything but sign-in sees it: without its secret hash. */
+export type Device = Omit<DeviceRecord, 'secretHash'>;
+
+/**
+ * The registered devices (the devices table). Only sign-in reads a secret hash (`findForSignIn`); every other
+ * read leaves it in the table. Failures of the store throw RegistryError.
+ */
 export interface DeviceDirectory {
-  findByNumber(phoneNumber: string): Promise<DeviceRecord | undefined>;
-  findByClientName(clientName: string): Promise<DeviceRecord | undefined>;
-  /** Creates or replaces a device; throws DuplicateClientNameError when another number uses its client name. */
+  findByNumber(phoneNumber: string): Promise<Device | undefined>;
+  findByClientName(clientName: string): Promise<Device | undefined>;
+  /** The device with its secret hash, for the token handler's check. */
+  findForSignIn(phoneNumber: string): Promise<DeviceRecord | undefined>;
+  /**
+   * Creates or replaces a device. Client names are unique atomically: of two concurrent puts of one client
+   * name for different numbers, one throws DuplicateClientNameError.
+   */
   put(record: DeviceRecord): Promise<void>;
   /** True when there was a device to remove. */
   remove(phoneNumber: string): Promise<boolean>;
   /** Every device, sorted by number. */
-  list(): Promise<DeviceRecord[]>;
+  list(): Promise<Device[]>;
 }
 
 /** Failed sign-in attempts for one number (the state of the brute-force lockout). */

@@ -8,7 +8,9 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 export const DEVICE_KEY = 'phoneNumber';
 /** Attribute holding the Twilio Client identity; unique across devices. */
 export const CLIENT_NAME_ATTRIBUTE = 'clientName';
-/** Global secondary index on `clientName` (projection ALL) for `findByClientName`. */
+/** Key prefix of the client-name claims in the devices table (`client#<clientName>`): no E.164 number starts so. */
+export const CLIENT_CLAIM_PREFIX = 'client#';
+/** Global secondary index on `clientName` (projection ALL): finds devices registered before claims existed. */
 export const CLIENT_NAME_INDEX = 'clientName-index';
 /** Partition key of the sign-in attempts table (E.164, or a marker for unparsable numbers). */
 export const ATTEMPTS_KEY = 'phoneNumber';

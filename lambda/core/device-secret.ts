@@ -16,13 +16,22 @@ export const DEFAULT_SCRYPT_PARAMS: Readonly<ScryptParams> = { N: 2 ** 15, r: 8,
 const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
 const PREFIX = 'scrypt';
-/** Upper bounds on parameters read from a stored hash, so a corrupted record cannot exhaust the function. */
-const MAX_N = 2 ** 20;
-const MAX_R = 16;
-const MAX_P = 4;
+
+/**
+ * The most a stored hash may ask for, so a corrupted or planted record cannot exhaust the token function
+ * (1024 MB, 10 s). Memory is 128·N·r bytes and time grows with N·r·p: at the caps a check takes 64 MiB and
+ * four times the production cost (about 0.3 s where the production cost takes 80 ms), an ample margin
+ * below both limits. The production cost stays well inside: hashes may be made cheaper or up to 4× dearer.
+ */
+export const SCRYPT_LIMITS = { maxN: 2 ** 16, maxR: 8, maxP: 2 } as const;
+
+/** scrypt's memory for these parameters (RFC 7914: 128·N·r bytes for V, plus 128·r·p for B). */
+export function scryptMemoryBytes({ N, r, p }: ScryptParams): number {
+  return 128 * N * r + 128 * r * p;
+}
 
 function scrypt(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
-  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 };
+  const options: ScryptOptions = { N: params.N, r: params.r, p: params.p, maxmem: scryptMemoryBytes(params) + 1024 * 1024 };
   return new Promise((resolve, reject) => {
     scryptCb(password, salt, KEY_LENGTH, options, (err, key) => (err ? reject(err) : resolve(key)));
   });
@@ -75,13 +84,13 @@ function checkParams({ N, r, p }: ScryptParams): void {
   const ok =
     Number.isInteger(N) &&
     N >= 2 &&
-    N <= MAX_N &&
+    N <= SCRYPT_LIMITS.maxN &&
     (N & (N - 1)) === 0 &&
     Number.isInteger(r) &&
     r >= 1 &&
-    r <= MAX_R &&
+    r <= SCRYPT_LIMITS.maxR &&
     Number.isInteger(p) &&
     p >= 1 &&
-    p <= MAX_P;
+    p <= SCRYPT_LIMITS.maxP;
   if (!ok) throw new Error(`Bad scrypt parameters N=${N} r=${r} p=${p}`);
 }

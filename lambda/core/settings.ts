@@ -9,17 +9,43 @@
 export const TOKEN_TTL_SECONDS = { default: 3600, min: 60, max: 86400 } as const;
 
 /**
- * A device secret chosen by the user; generated ones are 43 characters. Counted in UTF-16 code units, as the
- * token API's request model (JSON Schema `maxLength`… in API Gateway) and the handler count them.
+ * A device secret chosen by the user; generated ones are 43 characters. Its length is counted ONE way
+ * everywhere, by `deviceSecretLength`.
  */
 export const DEVICE_SECRET_LENGTH = { min: 8, max: 256 } as const;
+
+/**
+ * A device secret's length as every check counts it (the device CLI, the token handler): UTF-16 code units,
+ * JavaScript's `length`. The token request model's `maxLength` counts code points, never more, so a secret
+ * within this rule always passes the gateway too.
+ */
+export function deviceSecretLength(secret: string): number {
+  return secret.length;
+}
+
+/** Whether a chosen device secret's length is within DEVICE_SECRET_LENGTH. */
+export function deviceSecretLengthOk(secret: string): boolean {
+  const length = deviceSecretLength(secret);
+  return length >= DEVICE_SECRET_LENGTH.min && length <= DEVICE_SECRET_LENGTH.max;
+}
+
+/**
+ * The longest an outgoing call may last (`<Dial timeLimit>`, seconds): CALL_TIME_LIMIT_SECONDS / context
+ * callTimeLimitSeconds. A stolen session cannot hold a line open for days; Twilio's own ceiling is 4 hours.
+ */
+export const CALL_TIME_LIMIT_SECONDS = { default: 4 * 60 * 60, min: 60, max: 4 * 60 * 60 } as const;
 
 /** Each function's time-out (the local app times its handlers out the same). */
 export const FUNCTION_TIMEOUT_SECONDS = 10;
 
-/** Stage throttling: default and bounds (context throttleRateLimit / throttleBurstLimit). */
+/**
+ * API throttling (requests per second, burst): the browser's routes (the token API; context throttleRateLimit /
+ * throttleBurstLimit) and Twilio's webhooks (webhookThrottleRateLimit / webhookThrottleBurstLimit) each have
+ * their own limits, so a flood on one cannot starve the other.
+ */
 export const THROTTLE = {
   default: { rateLimit: 10, burstLimit: 20 },
+  webhookDefault: { rateLimit: 50, burstLimit: 100 },
   rateLimit: { min: 1, max: 10000 },
   burstLimit: { min: 1, max: 5000 },
 } as const;
@@ -134,6 +160,8 @@ export interface AppConfig {
   validateWebhookSignatures: boolean;
   /** ALLOWED_DESTINATION_COUNTRIES=JP,US; default (undefined): the caller's own number's country. */
   allowedDestinationCountries?: string[];
+  /** CALL_TIME_LIMIT_SECONDS: the longest an outgoing call may last. */
+  callTimeLimitSeconds: number;
 }
 
 /** Reads the configuration from an environment; throws a SettingError on a bad value (a misconfigured function must not start). */
@@ -144,6 +172,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     tokenTtlSeconds: parseTokenTtl(env.TOKEN_TTL_SECONDS, 'TOKEN_TTL_SECONDS'),
     webhookScheme: scheme,
     validateWebhookSignatures: parseSwitch(env.WEBHOOK_SIGNATURE_VALIDATION, 'WEBHOOK_SIGNATURE_VALIDATION'),
+    callTimeLimitSeconds:
+      parseWholeNumber(env.CALL_TIME_LIMIT_SECONDS, 'CALL_TIME_LIMIT_SECONDS', CALL_TIME_LIMIT_SECONDS) ?? CALL_TIME_LIMIT_SECONDS.default,
   };
   const base = parseBaseUrl(env.PUBLIC_BASE_URL, 'PUBLIC_BASE_URL', { allowHttp: true });
   if (base) config.publicBaseUrl = base;

@@ -8,7 +8,7 @@ import { describeError } from '../core/errors';
 import { tokenError } from '../core/http-error';
 import { blockedUntil, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../core/lockout';
 import { normalizePhoneNumber } from '../core/phone';
-import { DEVICE_SECRET_LENGTH } from '../core/settings';
+import { DEVICE_SECRET_LENGTH, deviceSecretLength } from '../core/settings';
 import { isDependencyFault, type AttemptRecord, type Log } from '../ports';
 import type { Handler, HandlerDeps, TokenSuccess } from './deps';
 
@@ -78,7 +78,7 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
         refuseWhileBlocked(log, phoneNumber, { ...reserved, failures: reserved.failures - 1, lastFailureAt: nowSeconds }, nowSeconds);
       }
 
-      const device = await devices.findByNumber(phoneNumber);
+      const device = await devices.findForSignIn(phoneNumber);
       let ok = false;
       if (device) ok = await verifyDeviceSecret(request.deviceSecret, device.secretHash);
       else await dummyVerify(request.deviceSecret);
@@ -114,7 +114,7 @@ function parseRequest(event: unknown): TokenRequest {
   if (typeof deviceSecret !== 'string' || deviceSecret === '') {
     throw tokenError(400, 'deviceSecret is required and must be a string.');
   }
-  if (deviceSecret.length > DEVICE_SECRET_LENGTH.max) {
+  if (deviceSecretLength(deviceSecret) > DEVICE_SECRET_LENGTH.max) {
     throw tokenError(400, `deviceSecret must be at most ${DEVICE_SECRET_LENGTH.max} characters.`);
   }
   return { twilioPhoneNumber, deviceSecret };

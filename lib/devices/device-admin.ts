@@ -8,8 +8,8 @@
  */
 import { generateDeviceSecret, hashDeviceSecret } from '../../lambda/core/device-secret';
 import { isValidClientName, normalizePhoneNumber } from '../../lambda/core/phone';
-import { DEVICE_SECRET_LENGTH } from '../../lambda/core/settings';
-import { DuplicateClientNameError, type DeviceDirectory, type DeviceRecord } from '../../lambda/ports';
+import { DEVICE_SECRET_LENGTH, deviceSecretLengthOk } from '../../lambda/core/settings';
+import { DuplicateClientNameError, type Device, type DeviceDirectory, type DeviceRecord } from '../../lambda/ports';
 
 export const MAX_LABEL_LENGTH = 200;
 
@@ -63,10 +63,9 @@ export function normalizeDeviceNumber(number: string): string {
 }
 
 function checkSecret(secret: string): void {
-  const length = [...secret].length;
-  if (length < DEVICE_SECRET_LENGTH.min || length > DEVICE_SECRET_LENGTH.max) {
+  if (!deviceSecretLengthOk(secret)) {
     throw new DeviceAdminError(
-      `A device secret must be ${DEVICE_SECRET_LENGTH.min} to ${DEVICE_SECRET_LENGTH.max} characters long (omit it to have one generated).`,
+      `A device secret must be ${DEVICE_SECRET_LENGTH.min} to ${DEVICE_SECRET_LENGTH.max} characters long, emoji and other characters beyond the Basic Multilingual Plane counting two (omit it to have one generated).`,
       'invalid-secret',
     );
   }
@@ -134,17 +133,16 @@ export async function rotateDeviceSecret(devices: DeviceDirectory, number: strin
 }
 
 /** Removes a device; refuses an unknown number. Returns the removed record. */
-export async function removeDevice(devices: DeviceDirectory, number: string): Promise<DeviceRecord> {
+export async function removeDevice(devices: DeviceDirectory, number: string): Promise<Device> {
   const phoneNumber = normalizeDeviceNumber(number);
   const existing = await devices.findByNumber(phoneNumber);
   if (!existing || !(await devices.remove(phoneNumber))) throw unknownNumber(phoneNumber);
   return existing;
 }
 
-/** Every device, sorted by number, without its secret hash. */
-export async function listDevices(devices: DeviceDirectory): Promise<Omit<DeviceRecord, 'secretHash'>[]> {
-  const records = await devices.list();
-  return records.map(({ secretHash: _hash, ...rest }) => rest).sort((a, b) => a.phoneNumber.localeCompare(b.phoneNumber));
+/** Every device, sorted by number (the directory never returns secret hashes in lists). */
+export async function listDevices(devices: DeviceDirectory): Promise<Device[]> {
+  return (await devices.list()).sort((a, b) => a.phoneNumber.localeCompare(b.phoneNumber));
 }
 
 function unknownNumber(phoneNumber: string): DeviceAdminError {

@@ -41,10 +41,12 @@ test('addDevice normalises the number, generates a secret once and stores only i
   expect(generated).toBe(true);
   expect(secret.length).toBeGreaterThanOrEqual(32);
   expect(record).toMatchObject({ phoneNumber: '+815031234567', clientName: 'DeviceId_0001', label: 'desk' });
-  const stored = await local.devices.findByNumber('+815031234567');
+  const stored = await local.devices.findForSignIn('+815031234567');
   expect(stored?.secretHash).not.toContain(secret);
   expect(JSON.stringify(stored)).not.toContain(secret);
   expect(await verifyDeviceSecret(secret, stored!.secretHash)).toBe(true);
+  // only sign-in reads the hash
+  expect(await local.devices.findByNumber('+815031234567')).not.toHaveProperty('secretHash');
 });
 
 test('a given secret is used; duplicates, bad numbers, bad names and short secrets are refused', async () => {
@@ -57,14 +59,19 @@ test('a given secret is used; duplicates, bad numbers, bad names and short secre
   expect(await code(addDevice(local.devices, { number: '+14155550102', clientName: 'bad name!' }))).toBe('invalid-client-name');
   expect(await code(addDevice(local.devices, { number: '+14155550102', clientName: '<Client>' }))).toBe('invalid-client-name');
   expect(await code(addDevice(local.devices, { number: '+14155550102', clientName: 'bob', secret: 'short' }))).toBe('invalid-secret');
+  // lengths count UTF-16 code units (as the token handler does): an emoji counts two
+  expect(await code(addDevice(local.devices, { number: '+14155550102', clientName: 'bob', secret: '🔑🔑🔑' }))).toBe('invalid-secret'); // 6
+  expect(await code(addDevice(local.devices, { number: '+14155550102', clientName: 'bob', secret: '🔑'.repeat(129) }))).toBe('invalid-secret'); // 258
+  expect((await addDevice(local.devices, { number: '+14155550102', clientName: 'bob', secret: '🔑🔑🔑🔑' })).generated).toBe(false); // 8
+  expect((await addDevice(local.devices, { number: '+14155550103', clientName: 'carol', secret: '🔑'.repeat(128) })).generated).toBe(false); // 256
 });
 
 test('rotateDeviceSecret replaces the hash; removeDevice and listDevices', async () => {
   await addDevice(local.devices, { number: '+81-50-3123-4567', clientName: 'DeviceId_0001' });
   await addDevice(local.devices, { number: '+1 (415) 555-0100', clientName: 'alice.desk', secret: 'correct horse battery' });
-  const before = await local.devices.findByNumber('+14155550100');
+  const before = await local.devices.findForSignIn('+14155550100');
   const secret = await rotateDeviceSecret(local.devices, '+1-415-555-0100');
-  const after = await local.devices.findByNumber('+14155550100');
+  const after = await local.devices.findForSignIn('+14155550100');
   expect(after?.clientName).toBe('alice.desk');
   expect(after?.createdAt).toBe(before?.createdAt);
   expect(await verifyDeviceSecret(secret, after!.secretHash)).toBe(true);
@@ -83,7 +90,12 @@ test('rotateDeviceSecret replaces the hash; removeDevice and listDevices', async
 test('while the registry is embedded here, openLocalRegistry shares it through the endpoint file', async () => {
   await addDevice(local.devices, { number: '+81-50-3123-4567', clientName: 'DeviceId_0001' });
   const info = await readEndpointFile(path.join(dir, 'registry'));
-  expect(info).toMatchObject({ pid: process.pid, endpoint: local.endpoint, owner: 'test' });
+  expect(info).toMatchObject({
+    pid: process.pid,
+    endpoint: local.endpoint,
+    credentials: { accessKeyId: local.credentials.accessKeyId, secretAccessKey: local.credentials.secretAccessKey },
+    owner: 'test',
+  });
   const shared = await openLocalRegistry(path.join(dir, 'registry'));
   try {
     expect(shared.mode).toBe('shared');
