@@ -15,10 +15,10 @@ export function dialClientTwiml(clientName: string): string {
   return response.toString();
 }
 
-/** `<Response><Dial timeout="60" callerId="+E164"><Number>+E164</Number></Dial></Response>` */
-export function dialNumberTwiml(callerId: string, destination: string): string {
+/** `<Response><Dial timeout="60" callerId="+E164" timeLimit="…"><Number>+E164</Number></Dial></Response>` */
+export function dialNumberTwiml(callerId: string, destination: string, timeLimitSeconds: number): string {
   const response = new VoiceResponse();
-  const dial = response.dial({ timeout: DIAL_TIMEOUT_SECONDS, callerId });
+  const dial = response.dial({ timeout: DIAL_TIMEOUT_SECONDS, callerId, timeLimit: timeLimitSeconds });
   dial.number(destination);
   return response.toString();
 }

@@ -1,6 +1,6 @@
 /** Shared steps of the two TwiML handlers: parse the event and verify the Twilio signature. */
 import { forbidden } from '../core/http-error';
-import { isValidTwilioSignature, parseWebhookEvent, publicWebhookUrl, type WebhookEvent } from '../core/webhook';
+import { isValidTwilioSignature, parseWebhookEvent, signedUrlCandidates, type WebhookEvent } from '../core/webhook';
 import type { Log } from '../ports';
 import type { HandlerDeps } from './deps';
 
@@ -17,13 +17,13 @@ export async function verifiedWebhook(event: unknown, deps: HandlerDeps, log: Lo
   }
   if (!deps.config.validateWebhookSignatures) return parsed;
   const { authToken } = await deps.credentials();
-  const url = publicWebhookUrl(parsed, deps.config);
-  if (isValidTwilioSignature(authToken, parsed.signature, url, parsed.params)) return parsed;
-  if (parsed.signature !== '' && (await matchesRefreshedAuthToken(parsed, url, authToken, deps))) {
+  const urls = signedUrlCandidates(parsed, deps.config);
+  if (signedByToken(authToken, parsed, urls)) return parsed;
+  if (parsed.signature !== '' && (await matchesRefreshedAuthToken(parsed, urls, authToken, deps))) {
     log.info('signature matched the re-read Twilio secret (Auth Token rotated)');
     return parsed;
   }
-  log.warn('missing or wrong X-Twilio-Signature', { url, hasSignature: parsed.signature !== '' });
+  log.warn('missing or wrong X-Twilio-Signature', { url: urls[0], hasSignature: parsed.signature !== '' });
   throw forbidden();
 }
 
@@ -32,8 +32,12 @@ export async function verifiedWebhook(event: unknown, deps: HandlerDeps, log: Lo
  * provider allows this at most once per interval per container, so unsigned or forged floods cost no more
  * Secrets Manager calls) and check again with the new Auth Token, if it changed.
  */
-async function matchesRefreshedAuthToken(parsed: WebhookEvent, url: string, cachedToken: string, deps: HandlerDeps): Promise<boolean> {
+async function matchesRefreshedAuthToken(parsed: WebhookEvent, urls: string[], cachedToken: string, deps: HandlerDeps): Promise<boolean> {
   const fresh = await deps.credentials.refresh?.();
   if (!fresh || fresh.authToken === cachedToken) return false;
-  return isValidTwilioSignature(fresh.authToken, parsed.signature, url, parsed.params);
+  return signedByToken(fresh.authToken, parsed, urls);
+}
+
+function signedByToken(authToken: string, parsed: WebhookEvent, urls: string[]): boolean {
+  return urls.some((url) => isValidTwilioSignature(authToken, parsed.signature, url, parsed.params));
 }

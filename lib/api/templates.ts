@@ -10,7 +10,7 @@
  * `application/x-www-form-urlencoded` → the JSON event of the TwiML Lambdas (docs/architecture.md):
  *
  * ```json
- * {"params": {...}, "signature": "...", "domainName": "...", "path": "...", "resourcePath": "..."}
+ * {"params": {...}, "query": {...}, "signature": "...", "domainName": "...", "path": "...", "resourcePath": "..."}
  * ```
  *
  * Why it is written this way (the walkthrough's template is wrong on every point below):
@@ -29,6 +29,8 @@
  *   … are operators, not variable names.
  * - separators are placed with a `$first` flag, not `$foreach.hasNext`, because skipped pairs would
  *   otherwise leave a dangling comma.
+ * - the query string's parameters go along (`query`, in the order API Gateway gives them): Twilio signs the
+ *   whole URL it calls, query included, so a webhook URL configured with one is checked with it.
  */
 export const FORM_TO_JSON_REQUEST_TEMPLATE = `#set($signature = "")
 #set($headers = $input.params().header)
@@ -54,6 +56,14 @@ export const FORM_TO_JSON_REQUEST_TEMPLATE = `#set($signature = "")
     #if(!$first),#end"$util.escapeJavaScript($name).replaceAll("\\\\'","'")": "$util.escapeJavaScript($value).replaceAll("\\\\'","'")"
 #set($first = false)
 #end
+#end
+  },
+  "query": {
+#set($firstQuery = true)
+#set($query = $input.params().querystring)
+#foreach($queryName in $query.keySet())
+    #if(!$firstQuery),#end"$util.escapeJavaScript($queryName).replaceAll("\\\\'","'")": "$util.escapeJavaScript($query.get($queryName)).replaceAll("\\\\'","'")"
+#set($firstQuery = false)
 #end
   },
   "signature": "$util.escapeJavaScript($signature).replaceAll("\\\\'","'")",

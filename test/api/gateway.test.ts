@@ -25,7 +25,7 @@ describe('integrationRequest', () => {
       req('callIncoming', 'To=%2B815031234567&Called=', { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 's' }),
     );
     expect(r.ok).toBe(true);
-    if (r.ok) expect(JSON.parse(r.payload)).toMatchObject({ params: { To: '+815031234567', Called: '' }, signature: 's' });
+    if (r.ok) expect(JSON.parse(r.payload)).toMatchObject({ params: { To: '+815031234567', Called: '' }, query: {}, signature: 's' });
   });
 
   it('answers 415 for another content type (passthrough NEVER), including none on a form route', () => {

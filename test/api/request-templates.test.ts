@@ -35,6 +35,7 @@ function formRequest(body: string, headers: Record<string, string> = {}, extra: 
 
 interface TwimlEvent {
   params: Record<string, string>;
+  query: Record<string, string>;
   signature: string;
   domainName: string;
   path: string;
@@ -67,6 +68,7 @@ describe('the form → JSON request template of the TwiML routes', () => {
     expect(event.params.Called).toBe('');
     expect(event).toEqual({
       params: decoded(body),
+      query: {},
       signature: 'RSOYDt4T1cUTdK1PDd93/VVr8B8=',
       domainName: 'abc123.execute-api.ap-northeast-1.amazonaws.com',
       path: '/prod/twilio/retrieve_twiml/call_incoming',
@@ -122,6 +124,28 @@ describe('the form → JSON request template of the TwiML routes', () => {
     expect(event.params).toEqual(decoded(body));
     // JSON.parse keeps a key like "__proto__" as an own property, as URLSearchParams → fromEntries does.
     expect(Object.keys(event.params).sort()).toEqual(Object.keys(decoded(body)).sort());
+    expect(event.query).toEqual({}); // the body never leaks into the query
+  });
+
+  describe('query', () => {
+    // Twilio signs the URL it calls, query string included: the handler needs the query to check the signature.
+    it('passes the query string parameters (as API Gateway decodes them) in their order, beside the body params', () => {
+      const event = renderForm('To=%2B1', {}, { query: { line: 'sales', b: '2', a: '1' } });
+      expect(event.query).toEqual({ line: 'sales', b: '2', a: '1' });
+      expect(Object.keys(event.query)).toEqual(['line', 'b', 'a']);
+      expect(event.params).toEqual({ To: '+1' });
+    });
+
+    it('is escaped: hostile names and values stay data, never JSON structure', () => {
+      const query = {
+        'x", "params": {"To": "+1900"}, "y': `a"b'cd
+😀</x>`,
+        $input: '#set($x = 1)',
+      };
+      const event = renderForm('To=%2B1', {}, { query });
+      expect(event.query).toEqual(query);
+      expect(event.params).toEqual({ To: '+1' });
+    });
   });
 
   describe('signature', () => {
@@ -139,6 +163,8 @@ describe('the form → JSON request template of the TwiML routes', () => {
       const spoof = { query: { 'X-Twilio-Signature': 'evil' }, pathParams: { 'X-Twilio-Signature': 'evil2' } };
       expect(renderForm('a=1', {}, spoof).signature).toBe('');
       expect(renderForm('a=1', { 'X-Twilio-Signature': 'real' }, spoof).signature).toBe('real');
+      // the query parameter is passed on as such (it is part of the URL Twilio signed), not as the signature
+      expect(renderForm('a=1', {}, spoof).query).toEqual({ 'X-Twilio-Signature': 'evil' });
     });
 
     it('is escaped: a hostile header value cannot break the JSON', () => {

@@ -4,7 +4,7 @@
  * synthesized template, and nothing else on the registry is. A grant that misses a call would only show in
  * AWS (dynalite enforces no IAM); a grant that nothing calls is needless privilege.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ROUTES, type RouteId } from '../../lib/api/routes';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler } from '../../lambda/handlers/outgoing-call';
@@ -48,8 +48,25 @@ beforeAll(() => {
   recordCalls(db.client);
 });
 
+/** A device as registered before client-name claims existed: its item alone, no `client#<name>` claim. */
+const LEGACY = { number: '+815012345678', client: 'Legacy_0002' };
+async function putLegacyDevice(): Promise<void> {
+  await db.client.send(
+    new PutItemCommand({
+      TableName: db.devicesTable,
+      Item: {
+        phoneNumber: { S: LEGACY.number },
+        clientName: { S: LEGACY.client },
+        secretHash: { S: 'scrypt$16$1$1$AAAAAAAAAAAAAAAAAAAAAA$AAAA' },
+        createdAt: { S: '2023-01-01T00:00:00.000Z' },
+      },
+    }),
+  );
+}
+
 /** Runs a route's handler over its success and refusal paths; returns the registry calls it made. */
 async function exercise(route: RouteId): Promise<Set<string>> {
+  if (route === 'callOutgoing') await putLegacyDevice();
   calls.length = 0; // (the seed's writes are not the handler's)
   const deps = makeDeps(db);
   if (route === 'token') {
@@ -63,8 +80,13 @@ async function exercise(route: RouteId): Promise<Set<string>> {
     await handler(signedEvent(INCOMING_RESOURCE, incomingCallParams({ To: '+815099990000' })));
   } else {
     const handler = callable(createOutgoingCallHandler(deps));
+    // a device with its client-name claim: the claim, then the device it names (GetItem)
     const dial = await handler(signedEvent(OUTGOING_RESOURCE, outgoingCallParams()));
     expect(dial).toContain('<Number>+819059876543</Number>'); // the path really reached the registry and dialled
+    // identities without a claim fall back to the clientName-index (Query): a device registered before claims
+    // existed, which still dials, and an unknown client
+    const legacy = await handler(signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ From: `client:${LEGACY.client}`, callerPhoneNumber: '' })));
+    expect(legacy).toContain(`callerId="${LEGACY.number}"`);
     await handler(signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ From: 'client:Nobody' })));
   }
   const kind = (c: (typeof calls)[number]) =>

@@ -76,12 +76,19 @@ function request(routeId: RouteId, body: string, headers: Record<string, string>
   };
 }
 
-function renderForm(routeId: 'callIncoming' | 'callOutgoing', body: string, signature?: string) {
+function renderForm(routeId: 'callIncoming' | 'callOutgoing', body: string, signature?: string, query?: Record<string, string>) {
   const template = deployed[routeId].requestTemplates['application/x-www-form-urlencoded'];
   const headers: Record<string, string> = { 'Content-Type': FORM };
   if (signature !== undefined) headers['X-Twilio-Signature'] = signature;
-  const out = renderRequestTemplate(template, request(routeId, body, headers));
-  return JSON.parse(out) as { params: Record<string, string>; signature: string; domainName: string; path: string; resourcePath: string };
+  const out = renderRequestTemplate(template, { ...request(routeId, body, headers), ...(query ? { query } : {}) });
+  return JSON.parse(out) as {
+    params: Record<string, string>;
+    query: Record<string, string>;
+    signature: string;
+    domainName: string;
+    path: string;
+    resourcePath: string;
+  };
 }
 
 describe('request templates from the synthesized template', () => {
@@ -99,6 +106,20 @@ describe('request templates from the synthesized template', () => {
     expect(event.domainName).toBe(API_DOMAIN);
     expect(event.path).toBe(`/prod${routeById(id).path}`);
     expect(event.resourcePath).toBe(routeById(id).path);
+    expect(event.query).toEqual({}); // no query string
+    expect(Object.keys(event).sort()).toEqual(['domainName', 'params', 'path', 'query', 'resourcePath', 'signature']);
+  });
+
+  it.each(['callIncoming', 'callOutgoing'] as const)('%s: the query string arrives as `query` (Twilio signs it), escaped', (id) => {
+    const query = {
+      line: 'sales',
+      'we"ird': `a"b'cd
+📞`,
+    };
+    const event = renderForm(id, WALKTHROUGH[id], 'sig', query);
+    expect(event.query).toEqual(query);
+    expect(event.params).toEqual(decoded(WALKTHROUGH[id]));
+    expect(event.signature).toBe('sig');
   });
 
   it('the walkthrough outgoing body keeps To= and decodes client:/+ values', () => {

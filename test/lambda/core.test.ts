@@ -163,6 +163,10 @@ describe('device secrets', () => {
       'scrypt$16$1$1$x',
       'scrypt$3$1$1$AAAAAAAAAAA$AAAA',
       `scrypt$${2 ** 24}$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`,
+      // just past each cap (SCRYPT_LIMITS: N ≤ 2^16, r ≤ 8, p ≤ 2)
+      `scrypt$${2 ** 17}$8$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`,
+      `scrypt$${2 ** 16}$9$1$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`,
+      `scrypt$${2 ** 16}$8$3$AAAAAAAAAAAAAAAAAAAAAA$${'A'.repeat(43)}`,
       'bcrypt$1$1$1$a$b',
     ]) {
       await expect(verifyDeviceSecret('secret', bad)).resolves.toBe(false);
@@ -197,9 +201,12 @@ describe('twiml', () => {
       `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>`,
     );
   });
-  test('outgoing: the walkthrough output in E.164', () => {
-    expect(dialNumberTwiml('+815031234567', '+819059876543')).toBe(
-      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567"><Number>+819059876543</Number></Dial></Response>`,
+  test('outgoing: the walkthrough output in E.164, capped at the call time limit', () => {
+    expect(dialNumberTwiml('+815031234567', '+819059876543', 14400)).toBe(
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number>+819059876543</Number></Dial></Response>`,
+    );
+    expect(dialNumberTwiml('+815031234567', '+819059876543', 600)).toBe(
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="600"><Number>+819059876543</Number></Dial></Response>`,
     );
   });
   test('say once, then hang up (no loop="0")', () => {
@@ -213,7 +220,7 @@ describe('twiml', () => {
     const x = sayAndHangupTwiml(hostile);
     expect(x).not.toContain('</Number><Number>');
     expect(x).toContain('&lt;/Number&gt;&lt;Number&gt;');
-    const y = dialNumberTwiml('+815031234567"/><Hangup a="', hostile);
+    const y = dialNumberTwiml('+815031234567"/><Hangup a="', hostile, 14400);
     expect(y.match(/<Number>/g)).toHaveLength(1);
     expect(y).not.toContain('<Hangup');
   });
@@ -258,18 +265,23 @@ describe('webhook', () => {
   });
 
   test('parseWebhookEvent', () => {
-    expect(parseWebhookEvent({ params: { To: '+1' }, signature: 's', domainName: 'd', path: '/p', resourcePath: '/r' })).toMatchObject({
+    expect(
+      parseWebhookEvent({ params: { To: '+1' }, query: { line: 'sales' }, signature: 's', domainName: 'd', path: '/p', resourcePath: '/r' }),
+    ).toMatchObject({
       params: { To: '+1' },
+      query: { line: 'sales' },
       signature: 's',
     });
-    expect(parseWebhookEvent({ params: { To: '+1' } })).toMatchObject({ signature: '', domainName: '' });
-    for (const bad of [null, 'x', [], {}, { params: [] }, { params: { To: 1 } }]) expect(parseWebhookEvent(bad)).toBeUndefined();
+    // an event without a query (as rendered before the template passed one) has an empty one
+    expect(parseWebhookEvent({ params: { To: '+1' } })).toMatchObject({ query: {}, signature: '', domainName: '' });
+    for (const bad of [null, 'x', [], {}, { params: [] }, { params: { To: 1 } }, { params: {}, query: [] }, { params: {}, query: { a: 1 } }])
+      expect(parseWebhookEvent(bad)).toBeUndefined();
   });
 });
 
 describe('config', () => {
   test('defaults', () => {
-    expect(loadConfig({})).toEqual({ tokenTtlSeconds: 3600, webhookScheme: 'https', validateWebhookSignatures: true });
+    expect(loadConfig({})).toEqual({ tokenTtlSeconds: 3600, webhookScheme: 'https', validateWebhookSignatures: true, callTimeLimitSeconds: 14400 });
   });
   test('values', () => {
     expect(
@@ -279,6 +291,7 @@ describe('config', () => {
         WEBHOOK_SIGNATURE_VALIDATION: 'off',
         ALLOWED_DESTINATION_COUNTRIES: 'jp, US',
         WEBHOOK_SCHEME: 'http',
+        CALL_TIME_LIMIT_SECONDS: '600',
       }),
     ).toEqual({
       tokenTtlSeconds: 86400,
@@ -286,6 +299,7 @@ describe('config', () => {
       webhookScheme: 'http',
       validateWebhookSignatures: false,
       allowedDestinationCountries: ['JP', 'US'],
+      callTimeLimitSeconds: 600,
     });
   });
   test.each([
@@ -295,6 +309,9 @@ describe('config', () => {
     [{ WEBHOOK_SIGNATURE_VALIDATION: 'maybe' }, /WEBHOOK_SIGNATURE_VALIDATION/],
     [{ PUBLIC_BASE_URL: 'voice.example.com' }, /PUBLIC_BASE_URL/],
     [{ ALLOWED_DESTINATION_COUNTRIES: 'JPN' }, /ALLOWED_DESTINATION_COUNTRIES/],
+    [{ CALL_TIME_LIMIT_SECONDS: '59' }, /CALL_TIME_LIMIT_SECONDS/],
+    [{ CALL_TIME_LIMIT_SECONDS: '14401' }, /CALL_TIME_LIMIT_SECONDS/],
+    [{ CALL_TIME_LIMIT_SECONDS: '4h' }, /CALL_TIME_LIMIT_SECONDS/],
   ])('refuses %j', (env, re) => {
     expect(() => loadConfig(env)).toThrow(re);
   });

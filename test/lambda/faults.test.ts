@@ -13,7 +13,7 @@ import {
   ResourceNotFoundException as SecretNotFound,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, type GetCommandInput, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awsClientConfig, AWS_MAX_ATTEMPTS } from '../../lambda/adapters/aws-clients';
@@ -64,11 +64,25 @@ function stores(client = new DynamoDBClient({ region: 'us-east-1', credentials: 
   return { devices: new DynamoDeviceDirectory({ client, table: 'devices' }), attempts: new DynamoAttemptStore({ client, table: 'attempts' }) };
 }
 
-function healthyDynamo() {
+/**
+ * The devices table's GetItem answers as DynamoDB gives them: the walkthrough's device (only the attributes a
+ * ProjectionExpression names: no secret hash but for sign-in's unprojected read) and, unless the device was
+ * registered before client-name claims existed (`legacy`), its claim item `client#DeviceId_0001`.
+ */
+function devicesGet(input: GetCommandInput, legacy: boolean) {
+  const key = input.Key?.phoneNumber;
+  if (key === `client#${DEVICE_CLIENT}`) return legacy ? {} : { Item: { claimOf: DEVICE_NUMBER } };
+  if (key !== DEVICE_NUMBER) return {};
+  if (!input.ProjectionExpression) return { Item: deviceItem };
+  const { secretHash: _hash, ...projected } = deviceItem;
+  return { Item: projected };
+}
+
+function healthyDynamo(opts: { legacy?: boolean } = {}) {
   docMock.reset();
-  docMock.on(GetCommand, { TableName: 'devices' }).resolves({ Item: deviceItem });
-  docMock.on(GetCommand, { TableName: 'attempts' }).resolves({});
-  docMock.on(QueryCommand).resolves({ Items: [deviceItem] });
+  docMock.on(GetCommand).callsFake((input: GetCommandInput) => (input.TableName === 'devices' ? devicesGet(input, opts.legacy ?? false) : {}));
+  // the clientName-index (projection: the key), read only for a name without a claim
+  docMock.on(QueryCommand).resolves({ Items: [{ phoneNumber: DEVICE_NUMBER }] });
   docMock.on(UpdateCommand).resolves({ Attributes: { failures: 1, lastFailureAt: 0, expiresAt: 4102444800 } });
   docMock.on(DeleteCommand).resolves({});
 }
@@ -92,26 +106,47 @@ describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
     });
   });
 
+  // Each registry read a webhook makes: incoming reads the device by number; outgoing reads the client-name
+  // claim, then the device it names, or (a device registered before claims) queries the clientName-index.
   test.each([
     [
       'incoming',
       createIncomingCallHandler,
       signedEvent(INCOMING_RESOURCE, incomingCallParams()),
+      false,
       () => docMock.on(GetCommand).rejects(fault()),
       '<Client>DeviceId_0001</Client>',
     ],
     [
-      'outgoing',
+      'outgoing (client-name claim read)',
       createOutgoingCallHandler,
       signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
+      false,
+      () => docMock.on(GetCommand, { TableName: 'devices', Key: { phoneNumber: `client#${DEVICE_CLIENT}` } }).rejects(fault()),
+      '<Number>+819059876543</Number>',
+    ],
+    [
+      'outgoing (device read)',
+      createOutgoingCallHandler,
+      signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
+      false,
+      () => docMock.on(GetCommand, { TableName: 'devices', Key: { phoneNumber: DEVICE_NUMBER } }).rejects(fault()),
+      '<Number>+819059876543</Number>',
+    ],
+    [
+      'outgoing (legacy device, clientName-index query)',
+      createOutgoingCallHandler,
+      signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
+      true,
       () => docMock.on(QueryCommand).rejects(fault()),
       '<Number>+819059876543</Number>',
     ],
-  ] as const)('%s → "temporarily unavailable" TwiML; then recovers', async (_name, factory, event, failRegistryRead, dialled) => {
+  ] as const)('%s → "temporarily unavailable" TwiML; then recovers', async (_name, factory, event, legacy, failRegistryRead, dialled) => {
     const handler = callable(factory(makeDeps(stores())));
+    healthyDynamo({ legacy });
     failRegistryRead();
     await expect(handler(event)).resolves.toMatch(UNAVAILABLE_TWIML);
-    healthyDynamo();
+    healthyDynamo({ legacy });
     await expect(handler(event)).resolves.toContain(dialled);
   });
 });

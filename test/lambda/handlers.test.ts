@@ -140,10 +140,17 @@ describe('incoming call TwiML', () => {
       signedEvent(INCOMING_RESOURCE, walkthroughParams, { authToken: 'another-token' }),
       { ...good, params: { ...good.params, To: '+14155550100' } }, // tampered parameters
       { ...good, domainName: 'evil.example.com' }, // signed for another URL
+      { ...good, query: { line: 'sales' } }, // a query string added after signing: another URL
+      { ...signedEvent(INCOMING_RESOURCE, walkthroughParams, { query: { line: 'sales' } }), query: {} }, // signed with a query, sent without
     ]) {
       await expect(handler()(ev)).rejects.toThrow(/^\[403\] Forbidden$/);
     }
     await expect(handler()({ not: 'an event' })).rejects.toThrow(/^\[403\] Forbidden$/);
+  });
+
+  test('a webhook URL with a query string: Twilio signs the URL with it, and so it is checked', async () => {
+    const ev = signedEvent(INCOMING_RESOURCE, walkthroughParams, { query: { line: 'sales' } });
+    await expect(handler()(ev)).resolves.toContain('<Client>DeviceId_0001</Client>');
   });
 
   test('PUBLIC_BASE_URL: signed for the custom domain URL', async () => {
@@ -174,9 +181,12 @@ describe('outgoing call TwiML', () => {
   const handler = (overrides = {}) => callable(createOutgoingCallHandler(makeDeps(db, overrides)));
   const call = (params: Record<string, string>, overrides = {}) => handler(overrides)(signedEvent(OUTGOING_RESOURCE, params));
 
-  test('walkthrough input → dial in E.164 with the identity’s own number as caller ID', async () => {
+  test('walkthrough input → dial in E.164 with the identity’s own number as caller ID, capped at the call time limit', async () => {
     await expect(call(walkthroughParams)).resolves.toBe(
-      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567"><Number>+819059876543</Number></Dial></Response>`,
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number>+819059876543</Number></Dial></Response>`,
+    );
+    await expect(call(walkthroughParams, { config: testConfig({ callTimeLimitSeconds: 600 }) })).resolves.toBe(
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="600"><Number>+819059876543</Number></Dial></Response>`,
     );
   });
 
@@ -198,7 +208,7 @@ describe('outgoing call TwiML', () => {
     await expect(call({ ...walkthroughParams, From: 'client:<Dial>' })).resolves.toBe(hangup(OUTGOING_MESSAGES.unknownCaller));
   });
 
-  test('toll fraud: premium-rate, shared-cost, invalid and foreign destinations are refused', async () => {
+  test('toll fraud: premium-rate, shared-cost, special-rate, invalid and foreign destinations are refused', async () => {
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+81 990 123 456' })).resolves.toBe(hangup(OUTGOING_MESSAGES.premiumRate));
     await expect(
       call(
@@ -209,6 +219,8 @@ describe('outgoing call TwiML', () => {
     await expect(
       call({ ...walkthroughParams, callOutgoingPhoneNumber: '+33 810 12 34 56' }, { config: testConfig({ allowedDestinationCountries: ['FR'] }) }),
     ).resolves.toBe(hangup(OUTGOING_MESSAGES.sharedCost));
+    // typed UAN by libphonenumber, but Navi Dial's caller pays the service's rate (lambda/core/special-rates.ts)
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '0570-123-456' })).resolves.toBe(hangup(OUTGOING_MESSAGES.specialRate));
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '+81 12' })).resolves.toBe(hangup(OUTGOING_MESSAGES.invalidDestination));
     await expect(
       call({ ...walkthroughParams, callOutgoingPhoneNumber: '+44 7012 345678' }, { config: testConfig({ allowedDestinationCountries: ['GB'] }) }),
@@ -219,10 +231,14 @@ describe('outgoing call TwiML', () => {
     await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '' })).resolves.toBe(hangup(OUTGOING_MESSAGES.noDestination));
   });
 
+  test('emergency numbers are refused with their own message, not as invalid', async () => {
+    await expect(call({ ...walkthroughParams, callOutgoingPhoneNumber: '119' })).resolves.toBe(hangup(OUTGOING_MESSAGES.emergency));
+  });
+
   test('allow-list: a US caller may call the US by default; JP+US configured lets JP call the US', async () => {
     await expect(
       call({ ...walkthroughParams, From: 'client:DeviceId_US', callerPhoneNumber: '', callOutgoingPhoneNumber: '(415) 555-2671' }),
-    ).resolves.toContain('callerId="+14155550100"><Number>+14155552671</Number>');
+    ).resolves.toContain('callerId="+14155550100" timeLimit="14400"><Number>+14155552671</Number>');
     await expect(
       call(
         { ...walkthroughParams, callOutgoingPhoneNumber: '+1 415 555 2671' },

@@ -18,7 +18,9 @@ const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 const TEXT = '(?:[^<&]|&(?:amp|lt|gt|quot|apos);)*';
 const SHAPES = [
   new RegExp(`^${escapeRegExp(DECL)}<Response><Dial timeout="60" answerOnBridge="true"><Client>[A-Za-z0-9_.-]+</Client></Dial></Response>$`),
-  new RegExp(`^${escapeRegExp(DECL)}<Response><Dial timeout="60" callerId="\\+[1-9]\\d{6,14}"><Number>\\+[1-9]\\d{6,14}</Number></Dial></Response>$`),
+  new RegExp(
+    `^${escapeRegExp(DECL)}<Response><Dial timeout="60" callerId="\\+[1-9]\\d{6,14}" timeLimit="14400"><Number>\\+[1-9]\\d{6,14}</Number></Dial></Response>$`,
+  ),
   new RegExp(`^${escapeRegExp(DECL)}<Response><Say language="en-US">${TEXT}</Say><Hangup/></Response>$`),
 ];
 function escapeRegExp(s: string): string {
@@ -65,6 +67,8 @@ const phoneish = fc.oneof(
     '+1 900 555 0123',
     '+81 990 123 456',
     '+33 810 12 34 56',
+    '0570-123-456',
+    '119',
     '+8190</Number><Number>+1900',
     '',
   ),
@@ -116,7 +120,10 @@ test('TwiML handlers: any event at all → TwiML or exactly [403] Forbidden, nev
   const outgoing = callable(createOutgoingCallHandler(makeDeps(db)));
   const event = fc.oneof(
     fc.anything(),
-    fc.record({ params, signature: anyText, domainName: anyText, path: anyText, resourcePath: anyText }, { requiredKeys: [] }),
+    fc.record(
+      { params, query: fc.oneof(params, fc.anything()), signature: anyText, domainName: anyText, path: anyText, resourcePath: anyText },
+      { requiredKeys: [] },
+    ),
   );
   await fc.assert(
     fc.asyncProperty(event, async (ev) => {

@@ -55,11 +55,14 @@ export const INCOMING_BODY =
 export const OUTGOING_BODY =
   'AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx&ApiVersion=2010-04-01&ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&Called=&Caller=client%3ADeviceId_0001&CallSid=CA06nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&CallStatus=ringing&Direction=inbound&From=client%3ADeviceId_0001&To=&callerPhoneNumber=%2B81-50-3123-4567&callOutgoingPhoneNumber=%2B81-90-5987-6543';
 
-/** The answers to those bodies, adapted per issue 2 (answerOnBridge; E.164 caller ID and destination). */
+/**
+ * The answers to those bodies, adapted per issue 2 (answerOnBridge; E.164 caller ID and destination); an
+ * outgoing call is capped at the default call time limit (CALL_TIME_LIMIT_SECONDS, 4 hours).
+ */
 export const INCOMING_TWIML =
   '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>';
 export const OUTGOING_TWIML =
-  '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+815031234567"><Number>+819059876543</Number></Dial></Response>';
+  '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number>+819059876543</Number></Dial></Response>';
 
 /** The Content-Type Twilio posts its webhooks with. */
 export const FORM = 'application/x-www-form-urlencoded; charset=UTF-8';
@@ -90,6 +93,8 @@ export const OUTGOING_RESOURCE = '/twilio/retrieve_twiml/call_outgoing';
 
 export interface WebhookEvent {
   params: Record<string, string>;
+  /** the query string's parameters (`{}` without one), as the request template passes them */
+  query: Record<string, string>;
   signature: string;
   domainName: string;
   path: string;
@@ -98,17 +103,19 @@ export interface WebhookEvent {
 
 /**
  * A webhook event as the request template renders it, signed like Twilio does (with TEST_CREDENTIALS' Auth
- * Token, for the deployed URL, unless told otherwise).
+ * Token, for the deployed URL with the query string, if any, unless told otherwise).
  */
 export function signedEvent(
   resourcePath: string,
   params: Record<string, string>,
-  opts: { authToken?: string; url?: string; signature?: string } = {},
+  opts: { authToken?: string; url?: string; signature?: string; query?: Record<string, string> } = {},
 ): WebhookEvent {
   const path = `/prod${resourcePath}`;
-  const url = opts.url ?? `https://${API_DOMAIN}${path}`;
+  const query = opts.query ?? {};
+  const search = Object.keys(query).length > 0 ? `?${new URLSearchParams(query).toString()}` : '';
+  const url = opts.url ?? `https://${API_DOMAIN}${path}${search}`;
   const signature = opts.signature ?? getExpectedTwilioSignature(opts.authToken ?? TEST_CREDENTIALS.authToken, url, params);
-  return { params, signature, domainName: API_DOMAIN, path, resourcePath };
+  return { params, query, signature, domainName: API_DOMAIN, path, resourcePath };
 }
 
 // ---------------------------------------------------------------------------------------------------------
