@@ -10,8 +10,11 @@
  *   allowedDestinationCountries  outgoing-call countries, e.g. JP,US          default the caller's own country
  *   publicBaseUrl                base URL Twilio calls when a custom domain   default the execute-api URL
  *                                fronts the API, e.g. https://voice.example.com/prod
- *   throttleRateLimit            stage steady-state requests per second       default 10
- *   throttleBurstLimit           stage burst                                  default 20
+ *   throttleRateLimit            token API requests per second                default 10
+ *   throttleBurstLimit           token API burst                              default 20
+ *   webhookThrottleRateLimit     each Twilio webhook's requests per second    default 50
+ *   webhookThrottleBurstLimit    each Twilio webhook's burst                  default 100
+ *   callTimeLimitSeconds         longest outgoing call, 60..14400             default 14400 (4 hours)
  *
  * The stack is environment-agnostic: synth needs no AWS account, credentials or network. cdk-nag's
  * AwsSolutions pack runs as a policy-validation plugin, so synth fails on any unacknowledged finding.

@@ -43,18 +43,24 @@ export function gatewayErrorResponse(type: GatewayResponseType, allowedOrigin?: 
 export type IntegrationRequestResult = { ok: true; payload: string } | { ok: false; response: HttpResponse };
 
 /**
+ * What API Gateway refuses before the integration: 415 for a content type without a request template, 400
+ * for a body the route's model refuses; undefined when the request goes on to the request template.
+ */
+export function gatewayRefusal(route: RouteSpec, request: GatewayRequest, allowedOrigin?: string): HttpResponse | undefined {
+  if (requestMediaType(request.headers) !== route.requestContentType) return gatewayErrorResponse('UNSUPPORTED_MEDIA_TYPE', allowedOrigin);
+  if (route.requestModel && bodyModelErrors(route.requestModel, request.body).length > 0)
+    return gatewayErrorResponse('BAD_REQUEST_BODY', allowedOrigin);
+  return undefined;
+}
+
+/**
  * The integration request for a method request: the rendered request template (the Lambda event as JSON
- * text), or the gateway's refusal (415 for another content type, 400 for a body the model refuses).
- * A template that fails to render throws `VtlRenderError` (API Gateway: 500).
+ * text), or the gateway's refusal (`gatewayRefusal`). A template that fails to render throws `VtlRenderError`
+ * (API Gateway: 500).
  */
 export function integrationRequest(route: RouteSpec, request: GatewayRequest, allowedOrigin?: string): IntegrationRequestResult {
-  if (requestMediaType(request.headers) !== route.requestContentType) {
-    return { ok: false, response: gatewayErrorResponse('UNSUPPORTED_MEDIA_TYPE', allowedOrigin) };
-  }
-  if (route.requestModel && bodyModelErrors(route.requestModel, request.body).length > 0) {
-    return { ok: false, response: gatewayErrorResponse('BAD_REQUEST_BODY', allowedOrigin) };
-  }
-  return { ok: true, payload: renderRequestTemplate(route.requestTemplate, request) };
+  const refusal = gatewayRefusal(route, request, allowedOrigin);
+  return refusal ? { ok: false, response: refusal } : { ok: true, payload: renderRequestTemplate(route.requestTemplate, request) };
 }
 
 /** What the Lambda did: returned a value, or threw. */

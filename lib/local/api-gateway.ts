@@ -13,10 +13,11 @@
 import { describeError } from '../../lambda/core/errors';
 import { FUNCTION_TIMEOUT_SECONDS } from '../../lambda/core/settings';
 import type { Handler } from '../../lambda/handlers/deps';
-import { gatewayErrorResponse, integrationRequest, integrationResponse, type HttpResponse, type LambdaOutcome } from '../api/gateway';
+import { gatewayErrorResponse, gatewayRefusal, integrationResponse, type HttpResponse, type LambdaOutcome } from '../api/gateway';
 import { preflightHeaders, routeByPath, ROUTE_METHOD, STAGE_NAME, type RouteId } from '../api/routes';
 import { createGatewayContext, type GatewayRequest } from '../vtl';
 import type { KeyedLog } from './log';
+import { RendererBusyError, type TemplateRenderer } from './template-renderer';
 
 export interface ApiRequest {
   method: string;
@@ -36,6 +37,8 @@ export interface LocalGatewayOptions {
   /** `Access-Control-Allow-Origin` (known once the app listens) */
   allowedOrigin: () => string;
   log: KeyedLog;
+  /** renders request templates (large bodies off the event loop) */
+  renderer: TemplateRenderer;
   /** default: the functions' time-out */
   timeoutMs?: number;
 }
@@ -117,12 +120,16 @@ export function createLocalGateway(opts: LocalGatewayOptions): (request: ApiRequ
     const log = opts.log.with({ route: route.id, request_id: request.requestId, cold_start: !warm.has(route.id) });
     warm.add(route.id);
 
+    const refusal = gatewayRefusal(route, gatewayRequest, allowedOrigin);
+    if (refusal) return refusal;
     let payload: string;
     try {
-      const integration = integrationRequest(route, gatewayRequest, allowedOrigin);
-      if (!integration.ok) return integration.response;
-      payload = integration.payload;
+      payload = await opts.renderer.renderRequest(route.requestTemplate, gatewayRequest);
     } catch (err) {
+      if (err instanceof RendererBusyError) {
+        log.warn('too many large bodies at once: refused', { error: err.message });
+        return gatewayErrorResponse('DEFAULT_4XX', allowedOrigin, 429);
+      }
       log.error('request template failed', { error: (err as Error).message });
       return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
     }

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { staticCredentials } from '../../lambda/core/credentials';
 import { loadConfig, type AppConfig } from '../../lambda/core/settings';
@@ -17,9 +18,18 @@ import type { DeviceDirectory, TwilioCredentials } from '../../lambda/ports';
 import { gatewayErrorResponse, type HttpResponse } from '../api/gateway';
 import { ROUTES, STAGE_NAME, type RouteId } from '../api/routes';
 import { createLocalGateway, isApiPath, PayloadTooLargeError } from './api-gateway';
+import { createTemplateRenderer } from './template-renderer';
 import { authTokenFingerprint, resolveLocalCredentials, type CredentialsSource } from './credentials';
 import { jsonLineLog, logLevelFrom } from './log';
-import { RegistryInUseError, RegistryUnavailableError, startEmbeddedRegistry, type LocalRegistry } from './registry-server';
+import {
+  LOCAL_REGION,
+  RegistryInUseError,
+  RegistryUnavailableError,
+  startEmbeddedRegistry,
+  type LocalRegistry,
+  type RegistryCredentials,
+} from './registry-server';
+import { securityHeaders } from '../site/security-headers';
 import { send, staticSite } from './static-site';
 
 export interface LocalAppOptions {
@@ -47,8 +57,8 @@ export interface LocalApp {
   /** url + '/prod' */
   apiBaseUrl: string;
   devices: DeviceDirectory;
-  /** The embedded registry's DynamoDB endpoint (`http://127.0.0.1:<port>`, dynalite). */
-  registryEndpoint: string;
+  /** How to reach the embedded registry (dynalite on 127.0.0.1, requests signed with its key pair): for tools and tests. */
+  registry: { endpoint: string; credentials: RegistryCredentials; region: string };
   /** Where the credentials came from ('development' = throwaway, Twilio refuses them). */
   credentialsSource: CredentialsSource;
   /** The full URL of each API route. */
@@ -98,7 +108,26 @@ function rawHeaders(req: IncomingMessage): Record<string, string> {
   return out;
 }
 
-const HOST_HEADER = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+/**
+ * The Host header values this app answers to: its loopback names and the address it is bound to on its port
+ * (every interface's address when bound to all of them, e.g. HOST=0.0.0.0 for a phone on the LAN), and the host
+ * of PUBLIC_BASE_URL (a tunnel) when set. Anything else is refused, so a DNS-rebinding page cannot reach it
+ * under its own name.
+ */
+export function appHostNames(port: number, publicBaseUrl?: string, boundAddress?: string): Set<string> {
+  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  const withPort = (address: string) => (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`).toLowerCase();
+  if (boundAddress === '0.0.0.0' || boundAddress === '::') {
+    for (const addresses of Object.values(os.networkInterfaces())) {
+      for (const { address } of addresses ?? []) hosts.add(withPort(address.replace(/%.*$/, '')));
+    }
+    hosts.add(`${os.hostname().toLowerCase()}:${port}`);
+  } else if (boundAddress) {
+    hosts.add(withPort(boundAddress));
+  }
+  if (publicBaseUrl) hosts.add(new URL(publicBaseUrl).host.toLowerCase());
+  return hosts;
+}
 
 async function prepareClientDir(opts: LocalAppOptions, registryPath: string, log: (line: string) => void): Promise<string> {
   if (opts.clientDir) return path.resolve(opts.clientDir);
@@ -164,14 +193,19 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     service: env.POWERTOOLS_SERVICE_NAME ?? 'twilio-softphone-local',
   });
   let baseUrl = '';
-  const handleApiRequest = createLocalGateway({ handlers, allowedOrigin: () => allowedOrigin, log: handlerLog });
+  const renderer = createTemplateRenderer();
+  const handleApiRequest = createLocalGateway({ handlers, allowedOrigin: () => allowedOrigin, log: handlerLog, renderer });
   const stagePrefix = `/${STAGE_NAME}`;
   const site = await staticSite({
     root: clientDir,
+    // The deployed site's headers (CSP, no framing, …); the API is this origin, so 'self' covers it.
+    headers: securityHeaders([], { https: false }),
     // config.json names the API at the address the page was reached at (127.0.0.1 or localhost alike).
     config: (req) => {
       const hostHeader = req.headers.host;
-      return { apiBaseUrl: `${hostHeader && HOST_HEADER.test(hostHeader) ? `http://${hostHeader}` : baseUrl}${stagePrefix}` };
+      if (config.publicBaseUrl && hostHeader?.toLowerCase() === new URL(config.publicBaseUrl).host.toLowerCase())
+        return { apiBaseUrl: config.publicBaseUrl };
+      return { apiBaseUrl: `${hostHeader ? `http://${hostHeader}` : baseUrl}${stagePrefix}` };
     },
   });
 
@@ -187,9 +221,21 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     });
   }
 
+  // Only this app's own host names are served (DNS rebinding: a hostile name pointed at 127.0.0.1 must not
+  // reach the API or get a config.json naming itself); known once listening.
+  let allowedHosts = new Set<string>();
   const server: Server = createServer((req, res) => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) {
+      send(res, {
+        statusCode: 421,
+        headers: { 'Content-Type': 'text/plain; charset=utf-8' },
+        body: 'Misdirected Request: this server answers only to its own host names.\n',
+      });
+      log(`${new Date().toISOString()} ${req.method} ${req.url} 421 Host ${JSON.stringify(req.headers.host ?? '')} refused`);
+      return;
+    }
     let pathname = '/';
     let search = new URLSearchParams();
     try {
@@ -235,6 +281,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
       });
     });
   } catch (err) {
+    await renderer.close();
     await local.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
@@ -255,6 +302,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   baseUrl = `http://${urlHost}:${address.port}`;
   allowedOrigin ||= baseUrl;
+  allowedHosts = appHostNames(address.port, config.publicBaseUrl, address.address);
   const apiBaseUrl = `${baseUrl}${stagePrefix}`;
   const routeUrls = Object.fromEntries(ROUTES.map((r) => [r.id, `${apiBaseUrl}${r.path}`])) as Record<RouteId, string>;
   // Tells `npm run sign` which URLs this app checks signatures for, and with whose Auth Token.
@@ -272,7 +320,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     url: baseUrl,
     apiBaseUrl,
     devices: local.devices,
-    registryEndpoint: local.endpoint,
+    registry: { endpoint: local.endpoint, credentials: local.credentials, region: LOCAL_REGION },
     credentialsSource: resolved.source,
     routeUrls,
     close: () =>
@@ -283,6 +331,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
           // Requests still running get a moment to finish, then their connections are cut.
           setTimeout(() => server.closeAllConnections(), 3000).unref();
         });
+        await renderer.close();
         await local.close();
       })()),
   };

@@ -12,6 +12,12 @@
  * - `openLocalRegistry` (the device CLI) first reads that file; when the pid is alive AND the endpoint answers
  *   a DynamoDB `ListTables` it uses that server; otherwise it embeds dynalite itself.
  *
+ * Only processes holding the registry's credentials may reach it: the owner's dynalite accepts nothing but
+ * requests signed (AWS SigV4) with a key pair made at start and kept only in the endpoint file (mode 0600,
+ * inside the registry), and refuses every request a browser makes (one with an `Origin` or `Sec-Fetch-*`
+ * header) before reading it, so a web page on any origin can neither read nor write devices. It listens on
+ * 127.0.0.1 only.
+ *
  * The file is only a discovery hint, validated by a live request; the LevelDB lock is the real mutual
  * exclusion and the OS releases it when a process dies, so a stale file (kill -9) costs nothing. Opening a
  * registry that another process holds is retried for a few seconds (a CLI command holds it for well under a
@@ -23,13 +29,16 @@
  */
 import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { createDynamoClient } from '../../lambda/adapters/dynamo';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
 import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
 import { createTableInputs } from '../../lambda/adapters/registry-schema';
+import { verifySigV4, type SigV4Failure, type SigV4Key } from './sigv4';
 
 /** Table names inside the local registry. */
 export const LOCAL_DEVICES_TABLE = 'softphone-devices';
@@ -59,13 +68,23 @@ export interface AppAnnouncement {
   authTokenFingerprint: string;
 }
 
+/** The key pair the running registry accepts (made at each start). */
+export interface RegistryCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
 export interface EndpointInfo {
   pid: number;
   endpoint: string;
+  credentials: RegistryCredentials;
   owner: string;
   startedAt: string;
   app?: AppAnnouncement;
 }
+
+/** The region local registry requests are signed for. */
+export const LOCAL_REGION = 'local';
 
 /** True when a registry (LevelDB's CURRENT file) exists at the path: some owner created it before. */
 export async function registryExists(registryPath: string): Promise<boolean> {
@@ -97,6 +116,8 @@ export interface LocalRegistry {
   client: DynamoDBClient;
   /** `http://127.0.0.1:<port>` of the dynalite server in use. */
   endpoint: string;
+  /** the key pair it accepts */
+  credentials: RegistryCredentials;
   /** 'embedded': this process owns dynalite; 'shared': another process (e.g. the running local app) does. */
   mode: 'embedded' | 'shared';
   /** For 'shared': who owns it. */
@@ -106,12 +127,12 @@ export interface LocalRegistry {
   close(): Promise<void>;
 }
 
-/** A DynamoDB client for a local dynalite endpoint (dummy credentials; the handlers' timeouts, a little more room). */
-export function localDynamoClient(endpoint: string): DynamoDBClient {
+/** A DynamoDB client for the local registry (its key pair; the handlers' timeouts, a little more room). */
+export function localDynamoClient(endpoint: string, credentials: RegistryCredentials): DynamoDBClient {
   return createDynamoClient({
     endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: LOCAL_REGION,
+    credentials,
     requestHandler: { connectionTimeout: 2000, requestTimeout: 10_000, throwOnRequestTimeout: true },
   });
 }
@@ -140,10 +161,13 @@ export async function readEndpointFile(registryPath: string): Promise<EndpointIn
   try {
     const info = JSON.parse(await readFile(endpointFilePath(registryPath), 'utf8')) as Partial<EndpointInfo>;
     if (typeof info.pid !== 'number' || typeof info.endpoint !== 'string' || !/^http:\/\/127\.0\.0\.1:\d+$/.test(info.endpoint)) return undefined;
+    const credentials = info.credentials;
+    if (typeof credentials?.accessKeyId !== 'string' || typeof credentials.secretAccessKey !== 'string') return undefined;
     const app = info.app && typeof info.app.url === 'string' && typeof info.app.authTokenFingerprint === 'string' ? info.app : undefined;
     return {
       pid: info.pid,
       endpoint: info.endpoint,
+      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
       owner: String(info.owner ?? 'unknown'),
       startedAt: String(info.startedAt ?? ''),
       ...(app ? { app } : {}),
@@ -157,7 +181,7 @@ export async function readEndpointFile(registryPath: string): Promise<EndpointIn
 export async function findRunningRegistry(registryPath: string): Promise<EndpointInfo | undefined> {
   const info = await readEndpointFile(registryPath);
   if (!info || !pidAlive(info.pid)) return undefined;
-  const client = localDynamoClient(info.endpoint);
+  const client = localDynamoClient(info.endpoint, info.credentials);
   try {
     await client.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(2000) });
     return info;
@@ -244,10 +268,86 @@ export interface DynaliteServer {
   close(): Promise<void>;
 }
 
-/** Starts dynalite on 127.0.0.1:0 with instant table creation; rejects when it cannot listen. */
-export async function listenDynalite(opts: { path?: string } = {}): Promise<DynaliteServer> {
+/** Largest request dynalite takes (as DynamoDB); the guard reads no more before refusing. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+/** An error in DynamoDB's JSON protocol (`__type` names the exception the SDK raises). */
+function dynamoError(res: ServerResponse, status: number, type: string, message: string): void {
+  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
+  res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+const SIGV4_ERRORS: Record<SigV4Failure['reason'], string> = {
+  missing: 'MissingAuthenticationTokenException',
+  incomplete: 'IncompleteSignatureException',
+  expired: 'InvalidSignatureException',
+  scope: 'InvalidSignatureException',
+  'unknown-key': 'UnrecognizedClientException',
+  mismatch: 'InvalidSignatureException',
+};
+
+/**
+ * Puts a check in front of dynalite's request handler: a browser's request is refused at once, unread (403, no
+ * CORS headers, so no page may read the answer or even its status); any other request must carry a valid
+ * SigV4 signature made with `key`. The body read for the check is replayed to dynalite.
+ */
+function guardRequests(server: Server, key: RegistryCredentials): void {
+  const [dynaliteHandler] = server.listeners('request') as RequestListener[];
+  server.removeAllListeners('request');
+  const signingKey: SigV4Key = { ...key, region: LOCAL_REGION, service: 'dynamodb' };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const fromBrowser = req.headers.origin !== undefined || Object.keys(req.headers).some((h) => h.startsWith('sec-fetch-'));
+    if (fromBrowser || req.method !== 'POST') {
+      req.resume();
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '10' });
+      res.end('Forbidden\n');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size > MAX_REQUEST_BYTES) return dynamoError(res, 413, 'SerializationException', 'Request too large');
+      const body = Buffer.concat(chunks);
+      verifySigV4(req, body, signingKey).then(
+        (failure) => {
+          if (failure) return dynamoError(res, 400, SIGV4_ERRORS[failure.reason], failure.message);
+          dynaliteHandler(replay(req, body), res);
+        },
+        () => dynamoError(res, 500, 'InternalServerError', 'The request could not be checked'),
+      );
+    });
+  });
+}
+
+/** The request again, for a handler that reads its body through 'data' and 'end' events. */
+function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const copy = Object.assign(new EventEmitter(), {
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    method: req.method,
+    url: req.url,
+    socket: req.socket,
+  });
+  process.nextTick(() => {
+    if (body.length > 0) copy.emit('data', body);
+    copy.emit('end');
+  });
+  return copy as unknown as IncomingMessage;
+}
+
+/**
+ * Starts dynalite on 127.0.0.1:0 with instant table creation; rejects when it cannot listen. With `key`, only
+ * requests signed with it reach dynalite (`guardRequests`).
+ */
+export async function listenDynalite(opts: { path?: string; key?: RegistryCredentials } = {}): Promise<DynaliteServer> {
   const dynalite = require('dynalite') as (o: object) => Server;
   const server = dynalite({ ...(opts.path ? { path: opts.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  if (opts.key) guardRequests(server, opts.key);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -277,9 +377,14 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
   const dir = path.resolve(registryPath);
   await ensureDirectory(dir);
   await probeLevel(dir, opts.lockWaitMs ?? 3000);
-  const server = await listenDynalite({ path: dir });
+  // A key pair for this run only: whoever can read the endpoint file (mode 0600) may use the registry.
+  const credentials: RegistryCredentials = {
+    accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+  };
+  const server = await listenDynalite({ path: dir, key: credentials });
   const endpoint = server.endpoint;
-  const client = localDynamoClient(endpoint);
+  const client = localDynamoClient(endpoint, credentials);
   try {
     await createRegistryTables(client, LOCAL_DEVICES_TABLE, LOCAL_ATTEMPTS_TABLE);
   } catch (err) {
@@ -287,7 +392,7 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
     await server.close();
     throw new RegistryUnavailableError(`The registry at ${dir} could not be prepared: ${(err as Error).message}`, { cause: err });
   }
-  const info: EndpointInfo = { pid: process.pid, endpoint, owner: opts.owner, startedAt: new Date().toISOString() };
+  const info: EndpointInfo = { pid: process.pid, endpoint, credentials, owner: opts.owner, startedAt: new Date().toISOString() };
   const endpointFile = endpointFilePath(dir);
   await writeFile(endpointFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 }).catch(() => undefined);
   let closed: Promise<void> | undefined;
@@ -295,6 +400,7 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
     ...storesFor(client),
     client,
     endpoint,
+    credentials,
     mode: 'embedded',
     announce: (app) => writeFile(endpointFile, `${JSON.stringify({ ...info, app }, null, 2)}\n`, { mode: 0o600 }),
     close: () =>
@@ -326,11 +432,12 @@ export class RegistryNotFoundError extends Error {
 export async function openLocalRegistry(registryPath: string, owner = 'device CLI'): Promise<LocalRegistry> {
   const running = await findRunningRegistry(registryPath);
   if (running) {
-    const client = localDynamoClient(running.endpoint);
+    const client = localDynamoClient(running.endpoint, running.credentials);
     return {
       ...storesFor(client),
       client,
       endpoint: running.endpoint,
+      credentials: running.credentials,
       mode: 'shared',
       owner: running,
       close: async () => client.destroy(),

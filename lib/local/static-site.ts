@@ -19,6 +19,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
   '.txt': 'text/plain; charset=utf-8',
+  '.xml': 'application/xml; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
@@ -46,20 +47,23 @@ export interface StaticSiteOptions {
   root: string;
   /** the `config.json` for this request (e.g. `{apiBaseUrl}` from the Host it was reached at) */
   config: (req: IncomingMessage) => unknown;
+  /** sent with every answer, e.g. the site's security headers (lib/site/security-headers.ts) */
+  headers?: Record<string, string>;
 }
 
 /** A request handler for the site; resolves to the status it answered. */
 export async function staticSite(opts: StaticSiteOptions): Promise<(req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<number>> {
   const root = await realpath(opts.root).catch(() => path.resolve(opts.root));
+  const always = opts.headers ?? {};
   return async (req, res, pathname) => {
     const head = req.method === 'HEAD';
     const plain = (status: number, text: string, extra: Record<string, string> = {}): number => {
-      send(res, { statusCode: status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...extra }, body: `${text}\n` }, head);
+      send(res, { statusCode: status, headers: { ...always, 'Content-Type': 'text/plain; charset=utf-8', ...extra }, body: `${text}\n` }, head);
       return status;
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(405, 'Method Not Allowed', { Allow: 'GET, HEAD' });
     if (pathname === '/config.json') {
-      const headers = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': cacheControlFor(pathname) };
+      const headers = { ...always, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': cacheControlFor(pathname) };
       send(res, { statusCode: 200, headers, body: JSON.stringify(opts.config(req)) }, head);
       return 200;
     }
@@ -81,6 +85,7 @@ export async function staticSite(opts: StaticSiteOptions): Promise<(req: Incomin
       const real = await realpath(file);
       if (!real.startsWith(root + path.sep) || !st.isFile()) return plain(404, 'Not Found');
       res.writeHead(200, {
+        ...always,
         'Content-Type': contentTypeFor(file),
         'Content-Length': String(st.size),
         'Cache-Control': cacheControlFor(decoded),

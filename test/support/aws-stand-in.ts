@@ -16,11 +16,11 @@
  * documentation it says so.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRegistryTables as createTables, listenDynalite, type DynaliteServer } from '../../lib/local/registry-server';
+import { createRegistryTables as createTables, listenDynalite, type DynaliteServer, type RegistryCredentials } from '../../lib/local/registry-server';
+import { signRequest, verifySigV4, type SigV4Failure } from '../../lib/local/sigv4';
 
 export type AwsService = 'cloudformation' | 'secretsmanager' | 'dynamodb';
 
@@ -49,9 +49,10 @@ export interface AwsStandInOptions {
   secretAccessKey?: string;
   /**
    * A DynamoDB-protocol server to forward DynamoDB requests to (e.g. the local app's registry, so the
-   * "deployed" tables are the ones its handlers use); default: an in-memory dynalite of the stand-in's own.
+   * "deployed" tables are the ones its handlers use), re-signed with its own key pair; default: an in-memory
+   * dynalite of the stand-in's own.
    */
-  dynamoUpstream?: string;
+  dynamoUpstream?: { endpoint: string; credentials: RegistryCredentials; region: string };
 }
 
 /** The 12-digit account every ARN of the stand-in is in. */
@@ -115,30 +116,6 @@ interface Route {
   params?: URLSearchParams;
 }
 
-/**
- * A `HashConstructor` for `@smithy/signature-v4` on node:crypto: SHA-256, or HMAC-SHA256 when given a secret.
- * (The SDK's own hash packages are not direct dependencies of this project.)
- */
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView, encoding?: 'utf8' | 'ascii' | 'latin1'): void {
-    if (typeof data === 'string') this.hash.update(data, encoding ?? 'utf8');
-    else this.hash.update(toBuffer(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(new Uint8Array(this.hash.digest()));
-  }
-}
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
 function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
@@ -146,21 +123,6 @@ function xml(text: string): string {
 /** awsJson timestamps are epoch seconds (fractional) numbers. */
 function epochSeconds(date: Date): number {
   return date.getTime() / 1000;
-}
-
-/** `20240102T030405Z` (SigV4 "basic format") → Date; undefined when malformed. */
-function parseAmzDate(value: string): Date | undefined {
-  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
-  if (!m) return undefined;
-  const date = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-  return Number.isNaN(date.getTime()) ? undefined : date;
-}
-
-function amzDate(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
 }
 
 const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -180,7 +142,8 @@ export class AwsStandIn {
   private readonly secrets = new Map<string, StoredSecret>();
   private readonly failures: { service: AwsService; action: string; error: AwsErrorSpec; remaining: number }[] = [];
   private readonly upstreamAgent = new http.Agent({ keepAlive: true });
-  private readonly signer: SignatureV4;
+  /** the registry's key pair when DynamoDB requests go to a guarded upstream (re-signed for it) */
+  private upstreamKey?: { credentials: RegistryCredentials; region: string };
   private stopped?: Promise<void>;
 
   private constructor(
@@ -193,13 +156,6 @@ export class AwsStandIn {
     this.accessKeyId = opts.accessKeyId;
     this.secretAccessKey = opts.secretAccessKey;
     this.dynamoEndpoint = dynalite.endpoint;
-    this.signer = new SignatureV4({
-      service: 'placeholder', // every verification passes signingService explicitly
-      region: this.region,
-      credentials: { accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey },
-      sha256: NodeSha256,
-      applyChecksum: false, // re-sign exactly the headers the client signed, adding none
-    });
   }
 
   /** Starts dynalite and the stand-in, both on 127.0.0.1 (any free port). */
@@ -211,7 +167,7 @@ export class AwsStandIn {
       secretAccessKey: opts.secretAccessKey ?? randomBytes(30).toString('base64'),
     };
     const upstream = opts.dynamoUpstream;
-    const dynalite: DynaliteServer = upstream ? { endpoint: upstream, close: async () => undefined } : await listenDynalite();
+    const dynalite: DynaliteServer = upstream ? { endpoint: upstream.endpoint, close: async () => undefined } : await listenDynalite();
     let standIn: AwsStandIn | undefined;
     const server = http.createServer((req, res) => {
       if (!standIn) {
@@ -237,6 +193,7 @@ export class AwsStandIn {
       throw err;
     }
     standIn = new AwsStandIn(server, dynalite, resolved);
+    if (upstream) standIn.upstreamKey = { credentials: upstream.credentials, region: upstream.region };
     return standIn;
   }
 
@@ -487,94 +444,33 @@ export class AwsStandIn {
    * SignedHeaders=…, Signature=…` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-authentication-methods.html).
    */
   private async authenticate(req: http.IncomingMessage, body: Buffer, service: AwsService): Promise<void> {
+    const failure = await verifySigV4(req, body, {
+      accessKeyId: this.accessKeyId,
+      secretAccessKey: this.secretAccessKey,
+      region: this.region,
+      service,
+    });
+    if (!failure) return;
     const query = service === 'cloudformation';
-    const missing = (m: string) =>
-      query ? new AwsFault('MissingAuthenticationToken', m, 403) : new AwsFault('MissingAuthenticationTokenException', m);
-    const incomplete = (m: string) => new AwsFault(query ? 'IncompleteSignature' : 'IncompleteSignatureException', m);
-    const invalid = (m: string) => (query ? new AwsFault('SignatureDoesNotMatch', m, 403) : new AwsFault('InvalidSignatureException', m));
-    const unknownKey = () =>
-      query
-        ? new AwsFault('InvalidClientTokenId', 'The security token included in the request is invalid.', 403)
-        : new AwsFault('UnrecognizedClientException', 'The security token included in the request is invalid.');
-
-    const header = req.headers.authorization;
-    if (!header?.trim().startsWith('AWS4-')) throw missing('Request is missing Authentication Token');
-    const space = header.trim().indexOf(' ');
-    const algorithm = space < 0 ? header.trim() : header.trim().slice(0, space);
-    const fields: Record<string, string> = {};
-    for (const part of (space < 0 ? '' : header.trim().slice(space + 1)).split(',')) {
-      const eq = part.indexOf('=');
-      if (eq > 0) fields[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-    }
-    let msg = '';
-    for (const param of ['Credential', 'Signature', 'SignedHeaders']) {
-      if (!fields[param]) msg += `Authorization header requires '${param}' parameter. `;
-    }
-    const dateHeader = req.headers['x-amz-date'];
-    if (typeof dateHeader !== 'string') msg += "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ";
-    if (msg) throw incomplete(`${msg}Authorization=${header}`);
-    const requestDate = parseAmzDate(dateHeader as string);
-    if (!requestDate) throw incomplete(`Date must be in ISO-8601 'basic format'. Got '${dateHeader}'. See http://en.wikipedia.org/wiki/ISO_8601`);
-    const now = new Date();
-    const skew = 15 * 60_000;
-    if (requestDate.getTime() < now.getTime() - skew) {
-      throw invalid(`Signature expired: ${dateHeader} is now earlier than ${amzDate(new Date(now.getTime() - skew))} (${amzDate(now)} - 15 min.)`);
-    }
-    if (requestDate.getTime() > now.getTime() + skew) {
-      throw invalid(
-        `Signature not yet current: ${dateHeader} is still later than ${amzDate(new Date(now.getTime() + skew))} (${amzDate(now)} + 15 min.)`,
-      );
-    }
-    const signedHeaders = fields.SignedHeaders.split(';')
-      .map((h) => h.trim().toLowerCase())
-      .filter(Boolean);
-    if (!signedHeaders.includes('host')) throw invalid("'Host' must be a 'SignedHeader' in the AWS Authorization.");
-    if (algorithm !== 'AWS4-HMAC-SHA256') throw incomplete(`Unsupported AWS 'algorithm': '${algorithm}' (only AWS4-HMAC-SHA256 for now). `);
-    const scope = fields.Credential.replace(/\/+$/, '').split('/');
-    if (scope.length !== 5) {
-      throw incomplete(`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${fields.Credential}'`);
-    }
-    const [keyId, scopeDate, scopeRegion, scopeService, terminator] = scope;
-    msg = '';
-    if (scopeRegion !== this.region) msg += `Credential should be scoped to a valid region, not '${scopeRegion}'. `;
-    if (scopeService !== service) msg += `Credential should be scoped to correct service: '${service}'. `;
-    if (terminator !== 'aws4_request') msg += `Credential should be scoped with a valid terminator: 'aws4_request', not '${terminator}'. `;
-    const httpDate = (dateHeader as string).slice(0, 8);
-    if (scopeDate !== httpDate) {
-      msg += `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${httpDate}', from '${dateHeader}'.`;
-    }
-    if (msg) throw invalid(msg.trim());
-    if (keyId !== this.accessKeyId) throw unknownKey();
-
-    // Recompute the signature over exactly the headers the client signed, with the stand-in's secret key.
-    const headers: Record<string, string> = {};
-    for (const name of signedHeaders) {
-      const value = req.headers[name];
-      if (value === undefined) throw invalid(SIGNATURE_MISMATCH);
-      headers[name] = Array.isArray(value) ? value.join(',') : value;
-    }
-    const url = new URL(req.url ?? '/', 'http://stand-in');
-    const queryParams: Record<string, string | string[]> = {};
-    for (const [key, value] of url.searchParams) {
-      const prev = queryParams[key];
-      queryParams[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
-    }
-    const signed = await this.signer.sign(
-      {
-        method: req.method ?? 'POST',
-        protocol: 'http:',
-        hostname: String(req.headers.host ?? '').replace(/:\d+$/, ''),
-        path: url.pathname,
-        query: queryParams,
-        headers,
-        body,
-      },
-      { signingDate: requestDate, signingRegion: this.region, signingService: service, signableHeaders: new Set(signedHeaders) },
-    );
-    const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1] ?? '';
-    const given = fields.Signature;
-    const ok = expected.length === given.length && timingSafeEqual(Buffer.from(expected), Buffer.from(given));
-    if (!ok) throw invalid(SIGNATURE_MISMATCH);
+    const codes: Record<SigV4Failure['reason'], [string, number] | [string]> = query
+      ? {
+          missing: ['MissingAuthenticationToken', 403],
+          incomplete: ['IncompleteSignature'],
+          expired: ['SignatureDoesNotMatch', 403],
+          scope: ['SignatureDoesNotMatch', 403],
+          mismatch: ['SignatureDoesNotMatch', 403],
+          'unknown-key': ['InvalidClientTokenId', 403],
+        }
+      : {
+          missing: ['MissingAuthenticationTokenException'],
+          incomplete: ['IncompleteSignatureException'],
+          expired: ['InvalidSignatureException'],
+          scope: ['InvalidSignatureException'],
+          mismatch: ['InvalidSignatureException'],
+          'unknown-key': ['UnrecognizedClientException'],
+        };
+    const [code, status] = codes[failure.reason];
+    throw new AwsFault(code, failure.message, status);
   }
 
   /* ---------------------------------------------------------------------------------------------------------- */
@@ -650,12 +546,23 @@ export class AwsStandIn {
     this.answerJson(res, route, fault.status, fault.message ? { __type: type, message: fault.message } : { __type: type });
   }
 
-  /** Forwards the request to dynalite and pipes its answer (status, headers, body) back. */
-  private proxyToDynalite(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, route: Route): Promise<void> {
+  /**
+   * Forwards the request to dynalite and pipes its answer (status, headers, body) back; to a guarded upstream
+   * (the local registry) it goes re-signed with the upstream's key pair, as the stand-in has checked it already.
+   */
+  private async proxyToDynalite(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse, route: Route): Promise<void> {
     const upstreamUrl = new URL(this.dynamoEndpoint);
-    const headers: http.OutgoingHttpHeaders = {};
+    let headers: http.OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
-      if (!['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name) && value !== undefined) headers[name] = value;
+      const resigned = this.upstreamKey !== undefined && ['authorization', 'x-amz-date', 'host'].includes(name);
+      if (!['connection', 'keep-alive', 'transfer-encoding', 'content-length'].includes(name) && !resigned && value !== undefined)
+        headers[name] = value;
+    }
+    if (this.upstreamKey) {
+      headers = await signRequest(
+        { method: req.method ?? 'POST', host: upstreamUrl.host, path: req.url ?? '/', headers: headers as Record<string, string>, body },
+        { ...this.upstreamKey.credentials, region: this.upstreamKey.region, service: 'dynamodb' },
+      );
     }
     headers['content-length'] = body.length;
     return new Promise<void>((resolve, reject) => {
@@ -922,11 +829,3 @@ export class AwsStandIn {
     return { ARN: secret.arn, Name: secret.name, VersionId: version.id, VersionStages: [...version.stages] };
   }
 }
-
-/**
- * The signature-mismatch message AWS services send ("The request signature we calculated does not match the
- * signature you provided", https://docs.aws.amazon.com/general/latest/gr/signature-v4-troubleshooting.html;
- * the full sentence as dynalite recorded it from DynamoDB, without the canonical-request dump that follows it).
- */
-const SIGNATURE_MISMATCH =
-  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
