@@ -3,7 +3,7 @@
  *
  *   npx tsx client/build.ts [--outdir <dir>] [--e2e] [--no-minify]
  *
- * Writes `index.html` and, under `assets/`, `app-<hash>.js` and `app-<hash>.css` (+ source maps and licences)
+ * Writes `index.html`, the fallback TwiML (`fallback.xml`, lib/site/fallback.ts) and, under `assets/`, `app-<hash>.js` and `app-<hash>.css` (+ source maps and licences)
  * into `outdir` (default `client/dist`). The content hash in the names lets the site serve every asset as
  * immutable for a year while `index.html` (no-cache) names the current ones, so a deployment reaches every
  * browser at once. `@twilio/voice-sdk` and `libphonenumber-js` are bundled from node_modules: the page loads
@@ -15,6 +15,7 @@
 import * as esbuild from 'esbuild';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { fallbackTwiml, FALLBACK_TWIML_FILE } from '../lib/site/fallback';
 import { ASSETS_DIR } from './build-layout';
 
 export { ASSETS_DIR };
@@ -86,6 +87,7 @@ export async function buildClient(opts: BuildClientOptions): Promise<BuildClient
   const linked = html.replace('href="app.css"', `href="${assets.css}"`).replace('src="app.js"', `src="${assets.js}"`);
   if (!linked.includes(assets.css) || !linked.includes(assets.js)) throw new Error('client/index.html must link app.css and app.js');
   await writeFile(path.join(outdir, 'index.html'), linked);
+  await writeFile(path.join(outdir, FALLBACK_TWIML_FILE), fallbackTwiml());
   return { metafile: result.metafile, assets };
 }
 

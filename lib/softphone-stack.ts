@@ -3,7 +3,7 @@ import type { Construct } from 'constructs';
 import { STACK_OUTPUT_IDS, type StackOutputId } from '../lambda/core/settings';
 import { GATEWAY_RESPONSES, ROUTES, routeById } from './api/routes';
 import { RegistryTables } from './constructs/registry-tables';
-import { SoftphoneApi, type ApiThrottle } from './constructs/softphone-api';
+import { SoftphoneApi, type SoftphoneApiProps } from './constructs/softphone-api';
 import { SoftphoneFunctions, type FunctionSettings } from './constructs/softphone-functions';
 import { SoftphoneSite } from './constructs/softphone-site';
 import { TwilioSecret } from './constructs/twilio-secret';
@@ -18,8 +18,8 @@ export interface TwilioSoftphoneStackProps extends StackProps {
   readonly twilioSecretName?: string;
   /** Function settings: token lifetime, public base URL (custom domain), allowed destination countries. */
   readonly functionSettings?: FunctionSettings;
-  /** Stage throttling. @default 10 requests/s, burst 20 */
-  readonly throttle?: ApiThrottle;
+  /** Throttling of the browser's routes and of Twilio's webhooks. @default 10/s burst 20; 50/s burst 100 */
+  readonly throttle?: SoftphoneApiProps['throttle'];
 }
 
 /**

@@ -41,8 +41,12 @@ export interface IntegrationResponseSpec {
   headers: Record<string, string>;
 }
 
+/** Who calls a route: the softphone page (CORS, the browser throttle) or Twilio (signed webhooks, their own throttle). */
+export type RouteCaller = 'browser' | 'twilio';
+
 export interface RouteSpec {
   id: RouteId;
+  caller: RouteCaller;
   /** '/twilio/retrieve_capability_token' */
   path: string;
   /** 'TwilioRetrieveCapabilityToken' (the walkthrough's names) */
@@ -138,6 +142,7 @@ function twimlIntegrationResponses(): IntegrationResponseSpec[] {
 export const ROUTES: readonly RouteSpec[] = [
   {
     id: 'token',
+    caller: 'browser',
     path: '/twilio/retrieve_capability_token',
     functionName: 'TwilioRetrieveCapabilityToken',
     requestContentType: 'application/json',
@@ -147,6 +152,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     id: 'callIncoming',
+    caller: 'twilio',
     path: '/twilio/retrieve_twiml/call_incoming',
     functionName: 'TwilioRetrieveTwimlCallIncoming',
     requestContentType: 'application/x-www-form-urlencoded',
@@ -155,6 +161,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     id: 'callOutgoing',
+    caller: 'twilio',
     path: '/twilio/retrieve_twiml/call_outgoing',
     functionName: 'TwilioRetrieveTwimlCallOutgoing',
     requestContentType: 'application/x-www-form-urlencoded',

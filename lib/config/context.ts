@@ -4,6 +4,7 @@
  * The keys are documented in bin/twilio-softphone.ts and the README.
  */
 import {
+  CALL_TIME_LIMIT_SECONDS,
   parseAllowedOrigin,
   parseBaseUrl,
   parseCountries,
@@ -23,6 +24,9 @@ export const CONTEXT_KEYS = [
   'publicBaseUrl',
   'throttleRateLimit',
   'throttleBurstLimit',
+  'webhookThrottleRateLimit',
+  'webhookThrottleBurstLimit',
+  'callTimeLimitSeconds',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -39,10 +43,21 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): Twilio
       tokenTtlSeconds: parseWholeNumber(get('tokenTtlSeconds'), context('tokenTtlSeconds'), TOKEN_TTL_SECONDS),
       publicBaseUrl: parseBaseUrl(get('publicBaseUrl'), context('publicBaseUrl'), { allowHttp: false }),
       allowedDestinationCountries: parseCountries(get('allowedDestinationCountries'), context('allowedDestinationCountries')),
+      callTimeLimitSeconds: parseWholeNumber(get('callTimeLimitSeconds'), context('callTimeLimitSeconds'), CALL_TIME_LIMIT_SECONDS),
     },
     throttle: {
-      rateLimit: parseWholeNumber(get('throttleRateLimit'), context('throttleRateLimit'), THROTTLE.rateLimit) ?? THROTTLE.default.rateLimit,
-      burstLimit: parseWholeNumber(get('throttleBurstLimit'), context('throttleBurstLimit'), THROTTLE.burstLimit) ?? THROTTLE.default.burstLimit,
+      browser: {
+        rateLimit: parseWholeNumber(get('throttleRateLimit'), context('throttleRateLimit'), THROTTLE.rateLimit) ?? THROTTLE.default.rateLimit,
+        burstLimit: parseWholeNumber(get('throttleBurstLimit'), context('throttleBurstLimit'), THROTTLE.burstLimit) ?? THROTTLE.default.burstLimit,
+      },
+      twilio: {
+        rateLimit:
+          parseWholeNumber(get('webhookThrottleRateLimit'), context('webhookThrottleRateLimit'), THROTTLE.rateLimit) ??
+          THROTTLE.webhookDefault.rateLimit,
+        burstLimit:
+          parseWholeNumber(get('webhookThrottleBurstLimit'), context('webhookThrottleBurstLimit'), THROTTLE.burstLimit) ??
+          THROTTLE.webhookDefault.burstLimit,
+      },
     },
   };
 }

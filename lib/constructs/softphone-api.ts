@@ -14,6 +14,7 @@ import {
   toGatewayResponseHeaders,
   toResponseParameters,
   type GatewayResponseSpec,
+  type RouteCaller,
   type RouteId,
   type RouteSpec,
 } from '../api/routes';
@@ -34,8 +35,8 @@ export interface SoftphoneApiProps {
   readonly functionFor: (routeId: RouteId) => lambda.IFunction;
   /** `Access-Control-Allow-Origin` on every response: the softphone site's origin (`*` only when asked). */
   readonly allowedOrigin: string;
-  /** Stage throttling. @default 10 requests/s, burst 20 */
-  readonly throttle?: ApiThrottle;
+  /** Throttling of each caller's routes. @default browser 10 requests/s, burst 20; Twilio 50/s, burst 100 */
+  readonly throttle?: Partial<Record<RouteCaller, ApiThrottle>>;
   /** Retention of the access log group. @default three months */
   readonly accessLogRetention?: logs.RetentionDays;
 }
@@ -52,6 +53,13 @@ export interface SoftphoneApiProps {
  * - stage `prod` with throttling, JSON access logs in CloudWatch Logs and ERROR execution logs (no bodies:
  *   they carry device secrets).
  */
+/** Error-level execution logs (never request bodies: they hold phone numbers) and per-method metrics. */
+const STAGE_OBSERVABILITY = {
+  loggingLevel: apigw.MethodLoggingLevel.ERROR,
+  dataTraceEnabled: false,
+  metricsEnabled: true,
+} as const;
+
 export class SoftphoneApi extends Construct {
   public readonly restApi: apigw.RestApi;
   /** `https://<id>.execute-api.<region>.<suffix>/prod` — no trailing slash (`config.json`'s `apiBaseUrl`). */
@@ -62,9 +70,13 @@ export class SoftphoneApi extends Construct {
   constructor(scope: Construct, id: string, props: SoftphoneApiProps) {
     super(scope, id);
     // Checked here with the one rule (lambda/core/settings.ts): a bad value fails synth, not the deployment.
-    const throttle = {
-      rateLimit: parseWholeNumber(props.throttle?.rateLimit, 'throttle.rateLimit', THROTTLE.rateLimit) ?? THROTTLE.default.rateLimit,
-      burstLimit: parseWholeNumber(props.throttle?.burstLimit, 'throttle.burstLimit', THROTTLE.burstLimit) ?? THROTTLE.default.burstLimit,
+    const limits = (caller: RouteCaller, fallback: ApiThrottle): ApiThrottle => ({
+      rateLimit: parseWholeNumber(props.throttle?.[caller]?.rateLimit, `throttle.${caller}.rateLimit`, THROTTLE.rateLimit) ?? fallback.rateLimit,
+      burstLimit: parseWholeNumber(props.throttle?.[caller]?.burstLimit, `throttle.${caller}.burstLimit`, THROTTLE.burstLimit) ?? fallback.burstLimit,
+    });
+    const throttle: Record<RouteCaller, ApiThrottle> = {
+      browser: limits('browser', THROTTLE.default),
+      twilio: limits('twilio', THROTTLE.webhookDefault),
     };
     if (!Token.isUnresolved(props.allowedOrigin)) parseAllowedOrigin(props.allowedOrigin, 'allowedOrigin');
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -82,13 +94,23 @@ export class SoftphoneApi extends Construct {
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
         stageName: STAGE_NAME,
-        throttlingRateLimit: throttle.rateLimit,
-        throttlingBurstLimit: throttle.burstLimit,
+        // The stage default (the browser's: the token API and every CORS preflight), then each route its caller's.
+        throttlingRateLimit: throttle.browser.rateLimit,
+        throttlingBurstLimit: throttle.browser.burstLimit,
+        methodOptions: Object.fromEntries(
+          props.routes.map((route) => [
+            `${route.path}/${ROUTE_METHOD}`,
+            {
+              throttlingRateLimit: throttle[route.caller].rateLimit,
+              throttlingBurstLimit: throttle[route.caller].burstLimit,
+              // A method's settings replace the stage's rather than inherit them: repeat logging and metrics.
+              ...STAGE_OBSERVABILITY,
+            },
+          ]),
+        ),
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: apigw.MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        metricsEnabled: true,
+        ...STAGE_OBSERVABILITY,
       },
     });
 

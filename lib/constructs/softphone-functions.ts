@@ -8,7 +8,14 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CLIENT_NAME_INDEX } from '../../lambda/adapters/registry-schema';
-import { FUNCTION_TIMEOUT_SECONDS, parseBaseUrl, parseCountries, parseTokenTtl } from '../../lambda/core/settings';
+import {
+  CALL_TIME_LIMIT_SECONDS,
+  FUNCTION_TIMEOUT_SECONDS,
+  parseBaseUrl,
+  parseCountries,
+  parseTokenTtl,
+  parseWholeNumber,
+} from '../../lambda/core/settings';
 import type { RouteId, RouteSpec } from '../api/routes';
 import { LAMBDA_ENTRY, routeBundlingOptions } from '../lambda-bundling';
 
@@ -23,6 +30,8 @@ export interface FunctionSettings {
   readonly publicBaseUrl?: string;
   /** ALLOWED_DESTINATION_COUNTRIES: ISO codes outgoing calls may reach. @default the caller's own country */
   readonly allowedDestinationCountries?: readonly string[];
+  /** CALL_TIME_LIMIT_SECONDS: the longest an outgoing call may last (60..14400). @default 14400 (4 hours) */
+  readonly callTimeLimitSeconds?: number;
 }
 
 export interface SoftphoneFunctionsProps {
@@ -83,11 +92,14 @@ export class SoftphoneFunctions extends Construct {
     const tokenTtlSeconds = parseTokenTtl(settings.tokenTtlSeconds, 'tokenTtlSeconds');
     const publicBaseUrl = parseBaseUrl(settings.publicBaseUrl, 'publicBaseUrl', { allowHttp: false });
     const countries = parseCountries(settings.allowedDestinationCountries, 'allowedDestinationCountries');
+    const callTimeLimitSeconds =
+      parseWholeNumber(settings.callTimeLimitSeconds, 'callTimeLimitSeconds', CALL_TIME_LIMIT_SECONDS) ?? CALL_TIME_LIMIT_SECONDS.default;
     const environment: Record<string, string> = {
       DEVICES_TABLE: props.devicesTable.tableName,
       ATTEMPTS_TABLE: props.attemptsTable.tableName,
       TWILIO_SECRET_ID: props.twilioSecretId,
       TOKEN_TTL_SECONDS: String(tokenTtlSeconds),
+      CALL_TIME_LIMIT_SECONDS: String(callTimeLimitSeconds),
       WEBHOOK_SIGNATURE_VALIDATION: 'on',
       POWERTOOLS_SERVICE_NAME: 'twilio-softphone',
       POWERTOOLS_LOG_LEVEL: 'INFO',

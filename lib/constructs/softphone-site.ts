@@ -8,12 +8,10 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { ASSETS_DIR } from '../../client/build-layout';
 import { IMMUTABLE_CACHE_CONTROL, REVALIDATE_CACHE_CONTROL } from '../site/cache-control';
+import { contentSecurityPolicy, HSTS_MAX_AGE_SECONDS, PERMISSIONS_POLICY } from '../site/security-headers';
 
 /** The repository root (the client sources are in `client/`). */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-
-/** Twilio Voice SDK endpoints: signalling (wss), sounds and insights (https). */
-export const TWILIO_VOICE_SOURCES: readonly string[] = ['https://*.twilio.com', 'wss://*.twilio.com'];
 
 export interface SoftphoneSiteProps {
   /** `config.json`'s `apiBaseUrl`: the API stage URL without a trailing slash. */
@@ -25,29 +23,6 @@ export interface SoftphoneSiteProps {
    * @default `<repo>/client`
    */
   readonly clientDir?: string;
-}
-
-/**
- * The Content-Security-Policy of the softphone: its own scripts and styles only; XHR/WebSocket to the API and
- * to Twilio; Twilio's sounds as media; nothing may frame it.
- */
-export function contentSecurityPolicy(apiOrigins: readonly string[]): string {
-  const twilio = TWILIO_VOICE_SOURCES.join(' ');
-  return [
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    `connect-src 'self' ${[...apiOrigins, twilio].join(' ')}`,
-    `media-src 'self' blob: data: ${TWILIO_VOICE_SOURCES[0]}`,
-    "worker-src 'self' blob:",
-    "manifest-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-    "object-src 'none'",
-  ].join('; ');
 }
 
 /**
@@ -94,13 +69,13 @@ export class SoftphoneSite extends Construct {
       comment: 'Softphone: CSP (API + Twilio voice), HSTS, nosniff, no framing, microphone for this origin only',
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.apiOrigins), override: true },
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+        strictTransportSecurity: { accessControlMaxAge: Duration.seconds(HSTS_MAX_AGE_SECONDS), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
       },
       customHeadersBehavior: {
-        customHeaders: [{ header: 'Permissions-Policy', value: 'microphone=(self), camera=(), geolocation=(), payment=()', override: true }],
+        customHeaders: [{ header: 'Permissions-Policy', value: PERMISSIONS_POLICY, override: true }],
       },
     });
 

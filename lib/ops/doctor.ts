@@ -15,6 +15,8 @@ import { CREDENTIAL_FIELDS, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENT
 import { DEFAULT_STACK_NAME, type StackOutputs } from '../../lambda/core/settings';
 import type { TwilioCredentials } from '../../lambda/ports';
 import { awsErrorAdvice, credentialProblems, readSecret, readStackOutputs, StackOutputsError } from './aws';
+import { fallbackTwimlUrl } from '../site/fallback';
+import { siteFileUrl } from '../site/urls';
 import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
 export interface Check {
@@ -75,8 +77,7 @@ function trimSlash(url: string): string {
 
 /** `config.json` next to the page the softphone URL serves. */
 export function configJsonUrl(softphoneUrl: string): string {
-  const base = /\.html?$/i.test(new URL(softphoneUrl).pathname) || softphoneUrl.endsWith('/') ? softphoneUrl : `${softphoneUrl}/`;
-  return new URL('config.json', base).href;
+  return siteFileUrl(softphoneUrl, 'config.json');
 }
 
 /** `--stack`/`--region` as this run was given them, for commands printed as fixes. */
@@ -104,6 +105,23 @@ function voiceCheck(
     return fail(name, `is ${(current.voiceMethod ?? '').toUpperCase()} ${current.voiceUrl || '(none)'}, expected POST ${expected}`, fix);
   }
   return pass(name, `POST ${expected}`);
+}
+
+/** The voice fallback URL: the site's static "try again later" TwiML, fetched with GET (lib/site/fallback.ts). */
+function fallbackCheck(
+  name: string,
+  current: { voiceFallbackUrl?: string | null; voiceFallbackMethod?: string | null },
+  expected: string,
+  fix: string,
+): Check {
+  if (current.voiceFallbackUrl !== expected || (current.voiceFallbackMethod ?? '').toUpperCase() !== 'GET') {
+    return fail(
+      name,
+      `is ${(current.voiceFallbackMethod ?? '').toUpperCase()} ${current.voiceFallbackUrl || '(none)'}, expected GET ${expected}: a failed or throttled webhook would play Twilio's generic error`,
+      fix,
+    );
+  }
+  return pass(name, `GET ${expected}`);
 }
 
 const TWILIO_UNREACHABLE_FIX = "check your network (and TWILIO_API_BASE_URL if set) and Twilio's status, then re-run";
@@ -229,6 +247,7 @@ async function checkTwimlApp(ctx: Context): Promise<void> {
     const app = await client.applications(creds.twimlAppSid).fetch();
     add(pass(name, app.friendlyName));
     add(voiceCheck('TwiML App voice URL points at this stack', app, outputs.OutgoingCallWebhookUrl, setupCommand(opts)));
+    add(fallbackCheck("TwiML App fallback URL is the site's fallback TwiML", app, fallbackTwimlUrl(outputs.SoftphoneUrl), setupCommand(opts)));
   } catch (err) {
     if (errorStatus(err) === 404) add(fail(name, 'the app does not exist (deleted?)', setupCommand(opts)));
     else add(twilioFail(name, err, setupCommand(opts)));
@@ -266,6 +285,7 @@ async function checkNumbers(ctx: Context): Promise<void> {
     }
     add(pass(name, found.sid));
     add(voiceCheck(`${n} voice URL points at this stack`, found, outputs.IncomingCallWebhookUrl, setupCommand(opts, n)));
+    add(fallbackCheck(`${n} fallback URL is the site's fallback TwiML`, found, fallbackTwimlUrl(outputs.SoftphoneUrl), setupCommand(opts, n)));
   }
 }
 
@@ -419,6 +439,18 @@ async function checkSite(ctx: Context): Promise<void> {
     else add(pass(pageName));
   } catch (err) {
     add(fail(pageName, errorMessage(err), 'check the SoftphoneUrl output and that the site is deployed'));
+  }
+  const fallbackUrl = fallbackTwimlUrl(outputs.SoftphoneUrl);
+  const fallbackName = `fallback TwiML ${fallbackUrl} answers TwiML`;
+  try {
+    const res = await doFetch(fallbackUrl, { signal: signal() });
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
+    if (res.status !== 200) add(fail(fallbackName, `HTTP ${res.status}`, DEPLOY));
+    else if (!/xml/i.test(type) || !isTwimlDocument(text)) add(fail(fallbackName, `200 but not TwiML (Content-Type ${type || 'none'})`, DEPLOY));
+    else add(pass(fallbackName));
+  } catch (err) {
+    add(fail(fallbackName, errorMessage(err), 'check the SoftphoneUrl output and that the site is deployed'));
   }
   const configUrl = configJsonUrl(outputs.SoftphoneUrl);
   const configName = 'softphone config.json points at this API';

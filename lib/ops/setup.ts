@@ -21,6 +21,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { StackOutputs } from '../../lambda/core/settings';
 import type { TwilioCredentials } from '../../lambda/ports';
 import { normalizeDeviceNumber } from '../devices/device-admin';
+import { fallbackTwimlUrl } from '../site/fallback';
 import { credentialProblems, readSecret, readStackOutputs, writeSecret } from './aws';
 import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
@@ -165,20 +166,46 @@ export interface SetupResult {
 // ---------------------------------------------------------------------------------------------------------------
 // Shared helpers
 
+/**
+ * How Twilio reaches a webhook of the stack: the voice URL (POST), and the fallback URL (GET) Twilio fetches
+ * when the webhook fails or is throttled: the site's static "try again later" TwiML (lib/site/fallback.ts).
+ */
 interface VoiceConfig {
   voiceUrl: string;
   voiceMethod: string;
+  voiceFallbackUrl?: string | null;
+  voiceFallbackMethod?: string | null;
 }
 
 const POST = 'POST';
+const GET = 'GET';
 
-function sameVoice(current: VoiceConfig, url: string): boolean {
-  return current.voiceUrl === url && (current.voiceMethod ?? '').toUpperCase() === POST;
+type DesiredVoice = { [K in keyof VoiceConfig]-?: string };
+
+/** The configuration a resource should have: this webhook, and the site's fallback TwiML. */
+function desiredVoice(url: string, outputs: StackOutputs): DesiredVoice {
+  return { voiceUrl: url, voiceMethod: POST, voiceFallbackUrl: fallbackTwimlUrl(outputs.SoftphoneUrl), voiceFallbackMethod: GET };
+}
+
+function sameVoice(current: VoiceConfig, desired: DesiredVoice): boolean {
+  const method = (m: string | null | undefined) => (m ?? '').toUpperCase();
+  return (
+    current.voiceUrl === desired.voiceUrl &&
+    method(current.voiceMethod) === desired.voiceMethod &&
+    current.voiceFallbackUrl === desired.voiceFallbackUrl &&
+    method(current.voiceFallbackMethod) === desired.voiceFallbackMethod
+  );
 }
 
 function voiceText(v: VoiceConfig & { voiceApplicationSid?: string }): string {
   if (v.voiceApplicationSid) return `TwiML App ${v.voiceApplicationSid}`;
-  return v.voiceUrl ? `${(v.voiceMethod || POST).toUpperCase()} ${v.voiceUrl}` : 'no voice URL';
+  const voice = v.voiceUrl ? `${(v.voiceMethod || POST).toUpperCase()} ${v.voiceUrl}` : 'no voice URL';
+  return v.voiceFallbackUrl ? `${voice}, fallback ${(v.voiceFallbackMethod || POST).toUpperCase()} ${v.voiceFallbackUrl}` : voice;
+}
+
+/** `; fallback GET <url>`: how plan and change lines name the fallback being set. */
+function fallbackText(desired: DesiredVoice): string {
+  return `; fallback GET ${desired.voiceFallbackUrl}`;
 }
 
 /**
@@ -322,14 +349,14 @@ async function findTwimlApp(ctx: PlanContext): Promise<TwimlApp | undefined> {
 
 async function applyTwimlApp(app: TwimlAppAction, ctx: ApplyContext): Promise<void> {
   const { friendlyName, outputs } = ctx.target;
-  const voice = { voiceUrl: outputs.OutgoingCallWebhookUrl, voiceMethod: POST } as const;
+  const voice = desiredVoice(outputs.OutgoingCallWebhookUrl, outputs);
   if (app.action === 'ok') {
     ctx.credentials.twimlAppSid = app.sid;
   } else if (app.action === 'update') {
     try {
       await ctx.client.applications(app.sid).update(voice);
       ctx.credentials.twimlAppSid = app.sid;
-      ctx.changes.push(`updated TwiML App ${app.sid} voice URL to POST ${voice.voiceUrl}`);
+      ctx.changes.push(`updated TwiML App ${app.sid} voice URL to POST ${voice.voiceUrl}${fallbackText(voice)}`);
     } catch (err) {
       ctx.failures.push(`updating TwiML App ${app.sid} failed: ${errorMessage(err)}`);
     }
@@ -337,7 +364,7 @@ async function applyTwimlApp(app: TwimlAppAction, ctx: ApplyContext): Promise<vo
     try {
       const created = await ctx.client.applications.create({ friendlyName, ...voice });
       ctx.credentials.twimlAppSid = created.sid;
-      ctx.changes.push(`created TwiML App ${created.sid} ("${friendlyName}") with voice URL POST ${voice.voiceUrl}`);
+      ctx.changes.push(`created TwiML App ${created.sid} ("${friendlyName}") with voice URL POST ${voice.voiceUrl}${fallbackText(voice)}`);
     } catch (err) {
       ctx.failures.push(`creating TwiML App "${friendlyName}" failed: ${errorMessage(err)}`);
     }
@@ -350,14 +377,21 @@ export const twimlAppStep: SetupStep<TwimlAppAction> = {
     const app = await findTwimlApp(ctx);
     if (!app) return [{ action: 'create' }];
     ctx.credentials.twimlAppSid = app.sid;
-    if (sameVoice(app, ctx.outputs.OutgoingCallWebhookUrl)) return [{ action: 'ok', sid: app.sid }];
-    return [{ action: 'update', sid: app.sid, from: { voiceUrl: app.voiceUrl, voiceMethod: app.voiceMethod } }];
+    if (sameVoice(app, desiredVoice(ctx.outputs.OutgoingCallWebhookUrl, ctx.outputs))) return [{ action: 'ok', sid: app.sid }];
+    const from = {
+      voiceUrl: app.voiceUrl,
+      voiceMethod: app.voiceMethod,
+      voiceFallbackUrl: app.voiceFallbackUrl,
+      voiceFallbackMethod: app.voiceFallbackMethod,
+    };
+    return [{ action: 'update', sid: app.sid, from }];
   },
   describe(app, { friendlyName, outputs }) {
-    const url = outputs.OutgoingCallWebhookUrl;
-    if (app.action === 'ok') return `  = TwiML App ${app.sid}: voice POST ${url}`;
-    if (app.action === 'update') return `  ~ update TwiML App ${app.sid} voice URL to POST ${url} (was ${voiceText(app.from)})`;
-    return `  + create TwiML App "${friendlyName}" with voice URL POST ${url}`;
+    const voice = desiredVoice(outputs.OutgoingCallWebhookUrl, outputs);
+    const url = voice.voiceUrl;
+    if (app.action === 'ok') return `  = TwiML App ${app.sid}: voice POST ${url}${fallbackText(voice)}`;
+    if (app.action === 'update') return `  ~ update TwiML App ${app.sid} voice URL to POST ${url}${fallbackText(voice)} (was ${voiceText(app.from)})`;
+    return `  + create TwiML App "${friendlyName}" with voice URL POST ${url}${fallbackText(voice)}`;
   },
   isChange: (app) => app.action !== 'ok',
   async apply(apps, ctx) {
@@ -402,8 +436,14 @@ async function planNumber(number: string, ctx: PlanContext): Promise<NumberActio
     ctx.problems.push(`${number} is not a phone number of account ${ctx.accountSid}: buy or port it in the Twilio console, or fix --number.`);
     return undefined;
   }
-  const from = { voiceUrl: found.voiceUrl ?? '', voiceMethod: found.voiceMethod ?? '', voiceApplicationSid: found.voiceApplicationSid ?? '' };
-  const ok = sameVoice(from, ctx.outputs.IncomingCallWebhookUrl) && !from.voiceApplicationSid;
+  const from = {
+    voiceUrl: found.voiceUrl ?? '',
+    voiceMethod: found.voiceMethod ?? '',
+    voiceFallbackUrl: found.voiceFallbackUrl,
+    voiceFallbackMethod: found.voiceFallbackMethod,
+    voiceApplicationSid: found.voiceApplicationSid ?? '',
+  };
+  const ok = sameVoice(from, desiredVoice(ctx.outputs.IncomingCallWebhookUrl, ctx.outputs)) && !from.voiceApplicationSid;
   return { number, sid: found.sid, action: ok ? 'ok' : 'update', from };
 }
 
@@ -421,23 +461,22 @@ export const phoneNumberStep: SetupStep<NumberAction> = {
     return numbers;
   },
   describe(n, { outputs }) {
-    const url = outputs.IncomingCallWebhookUrl;
-    if (n.action === 'ok') return `  = ${n.number} (${n.sid}): voice POST ${url}`;
-    return `  ~ update ${n.number} (${n.sid}) voice URL to POST ${url} (was ${voiceText(n.from)})`;
+    const voice = desiredVoice(outputs.IncomingCallWebhookUrl, outputs);
+    if (n.action === 'ok') return `  = ${n.number} (${n.sid}): voice POST ${voice.voiceUrl}${fallbackText(voice)}`;
+    return `  ~ update ${n.number} (${n.sid}) voice URL to POST ${voice.voiceUrl}${fallbackText(voice)} (was ${voiceText(n.from)})`;
   },
   isChange: (n) => n.action !== 'ok',
   async apply(numbers, ctx) {
-    const url = ctx.target.outputs.IncomingCallWebhookUrl;
+    const voice = desiredVoice(ctx.target.outputs.IncomingCallWebhookUrl, ctx.target.outputs);
     for (const n of numbers) {
       if (n.action === 'ok') continue;
       try {
         await ctx.client.incomingPhoneNumbers(n.sid).update({
-          voiceUrl: url,
-          voiceMethod: POST,
+          ...voice,
           // a voice application overrides the voice URL; clear it
           ...(n.from.voiceApplicationSid ? { voiceApplicationSid: '' } : {}),
         });
-        ctx.changes.push(`updated ${n.number} (${n.sid}) voice URL to POST ${url} (was ${voiceText(n.from)})`);
+        ctx.changes.push(`updated ${n.number} (${n.sid}) voice URL to POST ${voice.voiceUrl}${fallbackText(voice)} (was ${voiceText(n.from)})`);
       } catch (err) {
         ctx.failures.push(`updating ${n.number} (${n.sid}) failed: ${errorMessage(err)}`);
       }

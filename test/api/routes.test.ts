@@ -33,6 +33,12 @@ describe('routes', () => {
       ['callIncoming', '/twilio/retrieve_twiml/call_incoming', 'TwilioRetrieveTwimlCallIncoming', 'application/x-www-form-urlencoded'],
       ['callOutgoing', '/twilio/retrieve_twiml/call_outgoing', 'TwilioRetrieveTwimlCallOutgoing', 'application/x-www-form-urlencoded'],
     ]);
+    // who calls each (its throttle: test/infra/stack.test.ts): the page the token API, Twilio the webhooks
+    expect(ROUTES.map((r) => [r.id, r.caller])).toEqual([
+      ['token', 'browser'],
+      ['callIncoming', 'twilio'],
+      ['callOutgoing', 'twilio'],
+    ]);
     expect(routeByPath('/twilio/retrieve_capability_token')?.id).toBe('token');
     expect(routeByPath('/nope')).toBeUndefined();
   });

@@ -16,12 +16,16 @@ describe('client build', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes index.html naming content-hashed assets/app-<hash>.js and .css; the bundle holds no test code and fits the budget', async () => {
+  it('writes index.html naming content-hashed assets/app-<hash>.js and .css, and the fallback TwiML; the bundle holds no test code and fits the budget', async () => {
     const out = path.join(dir, 'prod');
     const { metafile, assets } = await buildClient({ outdir: out });
     expect(assets.js).toMatch(/^assets\/app-[A-Z0-9]{8}\.js$/);
     expect(assets.css).toMatch(/^assets\/app-[A-Z0-9]{8}\.css$/);
-    expect(await readdir(out)).toEqual(expect.arrayContaining(['index.html', 'assets']));
+    expect(await readdir(out)).toEqual(expect.arrayContaining(['index.html', 'fallback.xml', 'assets']));
+    // what Twilio fetches (GET) when a webhook fails or is throttled (lib/site/fallback.ts)
+    expect(await readFile(path.join(out, 'fallback.xml'), 'utf8')).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US">Sorry, we cannot take your call right now. Please try again later.</Say><Hangup/></Response>',
+    );
     expect(await readdir(path.join(out, 'assets'))).toEqual(expect.arrayContaining([path.basename(assets.js), path.basename(assets.css)]));
     const js = await readFile(path.join(out, assets.js), 'utf8');
     expect(js).not.toContain(MARKER);

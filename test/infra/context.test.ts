@@ -5,13 +5,18 @@ import { flatten, resourcesOf, synthesize, type Synthesized } from './synth';
 const parse = (ctx: Partial<Record<ContextKey, unknown>>) => stackPropsFromContext((k) => ctx[k]);
 
 describe('stackPropsFromContext', () => {
-  it('defaults: stack name, site origin (undefined = CloudFront URL), created secret, throttle 10/20', () => {
+  it('defaults: stack name, site origin (undefined = CloudFront URL), created secret, throttle 10/20 (browser) and 50/100 (Twilio)', () => {
     expect(parse({})).toEqual({
       stackName: 'TwilioSoftphoneStack',
       allowedOrigin: undefined,
       twilioSecretName: undefined,
-      functionSettings: { tokenTtlSeconds: undefined, publicBaseUrl: undefined, allowedDestinationCountries: undefined },
-      throttle: { rateLimit: 10, burstLimit: 20 },
+      functionSettings: {
+        tokenTtlSeconds: undefined,
+        publicBaseUrl: undefined,
+        allowedDestinationCountries: undefined,
+        callTimeLimitSeconds: undefined,
+      },
+      throttle: { browser: { rateLimit: 10, burstLimit: 20 }, twilio: { rateLimit: 50, burstLimit: 100 } },
     });
   });
 
@@ -26,13 +31,26 @@ describe('stackPropsFromContext', () => {
         publicBaseUrl: 'https://voice.example.com/prod/',
         throttleRateLimit: '5',
         throttleBurstLimit: 8,
+        webhookThrottleRateLimit: '30',
+        webhookThrottleBurstLimit: 60,
+        callTimeLimitSeconds: '3600',
       }),
     ).toEqual({
       stackName: 'Phone-Dev',
       allowedOrigin: 'https://phone.example.com',
       twilioSecretName: 'prod/twilio',
-      functionSettings: { tokenTtlSeconds: 600, publicBaseUrl: 'https://voice.example.com/prod', allowedDestinationCountries: ['JP', 'US'] },
-      throttle: { rateLimit: 5, burstLimit: 8 },
+      functionSettings: {
+        tokenTtlSeconds: 600,
+        publicBaseUrl: 'https://voice.example.com/prod',
+        allowedDestinationCountries: ['JP', 'US'],
+        callTimeLimitSeconds: 3600,
+      },
+      throttle: { browser: { rateLimit: 5, burstLimit: 8 }, twilio: { rateLimit: 30, burstLimit: 60 } },
+    });
+    // each caller's limits are their own: setting one leaves the other's defaults
+    expect(parse({ webhookThrottleRateLimit: 200 }).throttle).toEqual({
+      browser: { rateLimit: 10, burstLimit: 20 },
+      twilio: { rateLimit: 200, burstLimit: 100 },
     });
     expect(parse({ allowedOrigin: '*' }).allowedOrigin).toBe('*');
     expect(parse({ allowedDestinationCountries: ['JP'] }).functionSettings?.allowedDestinationCountries).toEqual(['JP']);
@@ -47,6 +65,10 @@ describe('stackPropsFromContext', () => {
     [{ publicBaseUrl: 'http://voice.example.com' }, /publicBaseUrl/],
     [{ allowedDestinationCountries: 'JPN' }, /allowedDestinationCountries/],
     [{ throttleRateLimit: '0' }, /throttleRateLimit/],
+    [{ webhookThrottleRateLimit: '0' }, /webhookThrottleRateLimit/],
+    [{ webhookThrottleBurstLimit: '5001' }, /webhookThrottleBurstLimit/],
+    [{ callTimeLimitSeconds: '59' }, /callTimeLimitSeconds/],
+    [{ callTimeLimitSeconds: '14401' }, /callTimeLimitSeconds/],
     [{ stackName: '1bad name' }, /stackName/],
   ] as const)('refuses %j', (ctx, message) => {
     expect(() => parse(ctx)).toThrow(message);
@@ -65,6 +87,9 @@ describe('a synth with every context key overridden', () => {
       publicBaseUrl: 'https://voice.example.com/prod',
       throttleRateLimit: '3',
       throttleBurstLimit: '6',
+      webhookThrottleRateLimit: '40',
+      webhookThrottleBurstLimit: '80',
+      callTimeLimitSeconds: '1800',
     });
   });
   afterAll(() => s?.cleanUp());
@@ -101,13 +126,26 @@ describe('a synth with every context key overridden', () => {
         TOKEN_TTL_SECONDS: '900',
         ALLOWED_DESTINATION_COUNTRIES: 'JP,US',
         PUBLIC_BASE_URL: 'https://voice.example.com/prod',
+        CALL_TIME_LIMIT_SECONDS: '1800',
       });
     }
   });
 
-  it('throttling from context; webhook outputs on the public base URL; CSP allows it', () => {
+  it('throttling per caller from context; webhook outputs on the public base URL; CSP allows it', () => {
     const [, stage] = resourcesOf(s.json, 'AWS::ApiGateway::Stage')[0];
-    expect(stage.Properties!.MethodSettings[0]).toMatchObject({ ThrottlingRateLimit: 3, ThrottlingBurstLimit: 6 });
+    // the stage default and the token API: the browser's limits; each webhook: Twilio's
+    const limits = (stage.Properties!.MethodSettings as Record<string, unknown>[]).map((m) => [
+      m.HttpMethod,
+      m.ResourcePath,
+      m.ThrottlingRateLimit,
+      m.ThrottlingBurstLimit,
+    ]);
+    expect(limits).toEqual([
+      ['*', '/*', 3, 6],
+      ['POST', '/~1twilio~1retrieve_capability_token', 3, 6],
+      ['POST', '/~1twilio~1retrieve_twiml~1call_incoming', 40, 80],
+      ['POST', '/~1twilio~1retrieve_twiml~1call_outgoing', 40, 80],
+    ]);
     expect(s.json.Outputs.IncomingCallWebhookUrl.Value).toBe('https://voice.example.com/prod/twilio/retrieve_twiml/call_incoming');
     expect(s.json.Outputs.OutgoingCallWebhookUrl.Value).toBe('https://voice.example.com/prod/twilio/retrieve_twiml/call_outgoing');
     const [, rhp] = resourcesOf(s.json, 'AWS::CloudFront::ResponseHeadersPolicy')[0];

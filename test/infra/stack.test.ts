@@ -111,6 +111,7 @@ describe('functions', () => {
       expect(Object.keys(env).sort()).toEqual(
         [
           'ATTEMPTS_TABLE',
+          'CALL_TIME_LIMIT_SECONDS',
           'DEVICES_TABLE',
           'POWERTOOLS_LOG_LEVEL',
           'POWERTOOLS_SERVICE_NAME',
@@ -119,7 +120,8 @@ describe('functions', () => {
           'WEBHOOK_SIGNATURE_VALIDATION',
         ].sort(),
       );
-      expect(env).toMatchObject({ TOKEN_TTL_SECONDS: '3600', WEBHOOK_SIGNATURE_VALIDATION: 'on' });
+      // CALL_TIME_LIMIT_SECONDS: the outgoing <Dial timeLimit>, 4 hours by default (Twilio's own ceiling)
+      expect(env).toMatchObject({ TOKEN_TTL_SECONDS: '3600', CALL_TIME_LIMIT_SECONDS: '14400', WEBHOOK_SIGNATURE_VALIDATION: 'on' });
       expect(env.NODE_OPTIONS).toBeUndefined(); // +9 ms per cold start (npm run bench); the .map ships for debugging
       expect(env.DEVICES_TABLE).toEqual({ Ref: tableWithKey(DEVICE_KEY, true)[0] });
       expect(env.ATTEMPTS_TABLE).toEqual({ Ref: tableWithKey(ATTEMPTS_KEY, false)[0] });
@@ -175,7 +177,7 @@ describe('functions', () => {
 });
 
 describe('API Gateway', () => {
-  it("REST API twilio_on_aws (the walkthrough's name), stage prod with throttling, access logs and no data trace", () => {
+  it("REST API twilio_on_aws (the walkthrough's name), stage prod with throttling per caller, access logs and no data trace", () => {
     expect(findOne('AWS::ApiGateway::RestApi')[1].Properties!.Name).toBe('twilio_on_aws');
     const [, stage] = findOne('AWS::ApiGateway::Stage');
     expect(stage.Properties).toMatchObject({
@@ -184,10 +186,51 @@ describe('API Gateway', () => {
         DestinationArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'] },
         Format: expect.stringContaining('$context.requestId'),
       },
+      // The stage default is the browser's limit (the token API and every CORS preflight); then each route gets
+      // its caller's: the browser's 10/s burst 20 for the token API, Twilio's 50/s burst 100 for each webhook, so
+      // a flood on one cannot starve the other.
       MethodSettings: [
         { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false },
+        {
+          HttpMethod: 'POST',
+          ResourcePath: '/~1twilio~1retrieve_capability_token',
+          ThrottlingRateLimit: 10,
+          ThrottlingBurstLimit: 20,
+          LoggingLevel: 'ERROR',
+          MetricsEnabled: true,
+          DataTraceEnabled: false,
+        },
+        {
+          HttpMethod: 'POST',
+          ResourcePath: '/~1twilio~1retrieve_twiml~1call_incoming',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+          LoggingLevel: 'ERROR',
+          MetricsEnabled: true,
+          DataTraceEnabled: false,
+        },
+        {
+          HttpMethod: 'POST',
+          ResourcePath: '/~1twilio~1retrieve_twiml~1call_outgoing',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+          LoggingLevel: 'ERROR',
+          MetricsEnabled: true,
+          DataTraceEnabled: false,
+        },
       ],
     });
+    // every route has exactly one setting, with its caller's limits (ROUTES[].caller)
+    const limits = { browser: [10, 20], twilio: [50, 100] };
+    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, read field by field
+    const settings = stage.Properties!.MethodSettings as Record<string, any>[];
+    for (const route of ROUTES) {
+      const own = settings.filter((m) => m.ResourcePath === `/${route.path.replace(/\//g, '~1')}` && m.HttpMethod === 'POST');
+      expect(own.map((m) => [m.ThrottlingRateLimit, m.ThrottlingBurstLimit])).toEqual([limits[route.caller]]);
+      // a method's settings replace the stage's (they do not inherit): logging and metrics are repeated
+      expect(own[0]).toMatchObject({ LoggingLevel: 'ERROR', MetricsEnabled: true, DataTraceEnabled: false });
+    }
+    expect(settings).toHaveLength(ROUTES.length + 1);
   });
 
   it.each(ROUTES.map((r) => [r.path, r] as const))('%s: POST, non-proxy Lambda, request template from ROUTES, passthrough NEVER', (_p, route) => {

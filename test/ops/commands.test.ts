@@ -70,7 +70,7 @@ beforeEach(async () => {
   });
   // AWS: a stack as `cdk deploy` leaves it (outputs, and a secret with no value yet); its registry tables are
   // the app's own, so what the device CLI writes through AWS_ENDPOINT_URL is what the webhooks read
-  aws = await AwsStandIn.start({ dynamoUpstream: app.registryEndpoint });
+  aws = await AwsStandIn.start({ dynamoUpstream: app.registry });
   aws.putStack(STACK, deployedOutputs());
   aws.createSecret(SECRET_NAME);
 });
@@ -94,9 +94,15 @@ test('setup on a fresh deployment exits 0 and wires everything; a second run cha
   expect(Object.keys(secret).sort()).toEqual(['accountSid', 'apiKeySecret', 'apiKeySid', 'authToken', 'twimlAppSid']);
   expect(secret).toMatchObject({ accountSid: fake.accountSid, authToken: fake.authToken });
   expect(fake.keys.get(secret.apiKeySid)?.secret).toBe(secret.apiKeySecret);
-  // the number and the TwiML App point at the stack's webhook outputs
-  expect(fake.applications.get(secret.twimlAppSid)).toMatchObject({ voice_url: app.routeUrls.callOutgoing, voice_method: 'POST' });
-  expect([...fake.numbers.values()][0]).toMatchObject({ phone_number: NUMBER, voice_url: app.routeUrls.callIncoming, voice_method: 'POST' });
+  // the number and the TwiML App point at the stack's webhook outputs, and fall back to the site's static TwiML
+  const fallback = { voice_fallback_url: `${app.url}/fallback.xml`, voice_fallback_method: 'GET' };
+  expect(fake.applications.get(secret.twimlAppSid)).toMatchObject({ voice_url: app.routeUrls.callOutgoing, voice_method: 'POST', ...fallback });
+  expect([...fake.numbers.values()][0]).toMatchObject({
+    phone_number: NUMBER,
+    voice_url: app.routeUrls.callIncoming,
+    voice_method: 'POST',
+    ...fallback,
+  });
   // the new Standard key was checked the way Twilio lets Standard keys be used
   expect(fake.requests.filter((r) => r.user === secret.apiKeySid).every((r) => r.status === 200 && r.path.includes('/Applications'))).toBe(true);
 

@@ -8,6 +8,7 @@ import { buildClient } from '../../client/build';
 import type { TwilioCredentials } from '../../lambda/ports';
 import { addDevice } from '../../lib/devices/device-admin';
 import { temporarilyUnavailableTwiml } from '../../lambda/core/twiml';
+import { fallbackTwiml } from '../../lib/site/fallback';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
 import { configJsonUrl, isTwimlDocument, runDoctor, type DoctorDeps } from '../../lib/ops/doctor';
 import { runSetup } from '../../lib/ops/setup';
@@ -21,8 +22,9 @@ const NUMBER = '+815031234567';
 /**
  * A stand-in for a deployment broken in ways the real local app cannot be, used only by the tests that need
  * exactly that: a site whose config.json points at another API (the local app derives config.json from the
- * address it is reached at), and webhooks answering 502 (API Gateway's bad gateway; the local app answers a
- * crash with 500 and TwiML). Everything else runs against the real local app (`startLocalApp`).
+ * address it is reached at), a fallback TwiML that is not TwiML, and webhooks answering 502 (API Gateway's bad
+ * gateway; the local app answers a crash with 500 and TwiML). Everything else runs against the real local app
+ * (`startLocalApp`).
  */
 class StandInDeployment {
   url = '';
@@ -31,6 +33,8 @@ class StandInDeployment {
   webhookTwiml =
     '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="en-US">Sorry, this number cannot take calls.</Say><Hangup/></Response>';
   configApiBaseUrl: string | undefined;
+  /** `/fallback.xml`: the site's real fallback TwiML unless a test breaks it */
+  fallback = { contentType: 'application/xml', body: fallbackTwiml() };
   private server?: http.Server;
 
   get apiBase(): string {
@@ -58,6 +62,11 @@ class StandInDeployment {
         if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
           res.writeHead(200, { 'Content-Type': 'text/html' });
           res.end('<!doctype html><html><head><title>Softphone</title></head><body></body></html>');
+          return;
+        }
+        if (req.method === 'GET' && path === '/fallback.xml') {
+          res.writeHead(200, { 'Content-Type': this.fallback.contentType });
+          res.end(this.fallback.body);
           return;
         }
         if (req.method === 'GET' && path === '/config.json') {
@@ -195,9 +204,11 @@ describe('doctor against the real local app', () => {
       expect.stringMatching(/^✔ API key SK[0-9a-f]{32} exists and its secret is accepted$/),
       expect.stringMatching(/^✔ TwiML App AP[0-9a-f]{32} exists$/),
       '✔ TwiML App voice URL points at this stack',
+      "✔ TwiML App fallback URL is the site's fallback TwiML",
       '✔ device registry TwilioSoftphoneStack-Devices is readable',
       `✔ ${NUMBER} belongs to account ${fake.accountSid}`,
       `✔ ${NUMBER} voice URL points at this stack`,
+      `✔ ${NUMBER} fallback URL is the site's fallback TwiML`,
       '✔ call_incoming: a signed request for an unregistered number (+15005550006) answers with TwiML',
       '✔ call_incoming: an unsigned request is refused with 403',
       '✔ call_outgoing: a signed request for an unregistered client (doctor-probe-unregistered) answers with TwiML',
@@ -205,9 +216,13 @@ describe('doctor against the real local app', () => {
       `✔ call_incoming: a signed request for a registered number (${NUMBER}) answers with TwiML`,
       '✔ call_outgoing: a signed request for a registered client (alice) calling its own number answers with TwiML',
       `✔ softphone ${app.url}/ serves the page`,
+      `✔ fallback TwiML ${app.url}/fallback.xml answers TwiML`,
       '✔ softphone config.json points at this API',
     ]);
-    expect(text).toContain('All 17 checks passed.');
+    // the fallback set by setup is the file the site serves (client/build.ts writes it), fetched with GET
+    expect(text).toContain(`✔ TwiML App fallback URL is the site's fallback TwiML — GET ${app.url}/fallback.xml`);
+    expect(text).toContain(`✔ ${NUMBER} fallback URL is the site's fallback TwiML — GET ${app.url}/fallback.xml`);
+    expect(text).toContain('All 20 checks passed.');
     expect(text).not.toContain('fix:');
 
     // the probes were signed for exactly the stack's webhook URLs (the app accepted them), and doctor changed nothing at Twilio
@@ -225,17 +240,21 @@ describe('doctor against the real local app', () => {
   });
 
   test('a broken deployment: each failure is a ✘ line with a fix, exit 1', async () => {
-    // the site is the stand-in: its config.json points at another API
+    // the site is the stand-in: its config.json points at another API, its fallback TwiML is an HTML page
     standIn = await new StandInDeployment().start();
     standIn.configApiBaseUrl = 'https://other.execute-api.us-east-1.amazonaws.com/prod';
+    standIn.fallback = { contentType: 'text/html', body: '<!doctype html><html><body>Not found</body></html>' };
     // the API is the real app, deployed with signature validation off
     await deploy({ env: { WEBHOOK_SIGNATURE_VALIDATION: 'off' }, siteUrl: `${standIn.url}/` });
     await setUp();
     const secret = JSON.parse(aws!.secretValue()!) as Record<string, string>;
     // break things at Twilio
-    fake.applications.get(secret.twimlAppSid)!.voice_url = 'https://old.example.com/voice';
+    const twimlApp = fake.applications.get(secret.twimlAppSid)!;
+    twimlApp.voice_url = 'https://old.example.com/voice';
+    twimlApp.voice_fallback_url = 'https://old.example.com/fallback.xml';
     const pn = [...fake.numbers.values()][0];
     pn.voice_url = 'https://demo.twilio.com/welcome/voice/';
+    pn.voice_fallback_method = 'POST'; // the right URL, fetched the wrong way
     await addDevice(app.devices, { number: '+14155550100', clientName: 'bob' });
 
     const { code, text, lines } = await doctor();
@@ -244,6 +263,13 @@ describe('doctor against the real local app', () => {
       `✘ TwiML App voice URL points at this stack — is POST https://old.example.com/voice, expected POST ${app.apiBaseUrl}/twilio/retrieve_twiml/call_outgoing`,
     );
     expect(text).toContain(`✘ ${NUMBER} voice URL points at this stack — is POST https://demo.twilio.com/welcome/voice/`);
+    expect(text).toContain(
+      `✘ TwiML App fallback URL is the site's fallback TwiML — is GET https://old.example.com/fallback.xml, expected GET ${standIn.url}/fallback.xml: a failed or throttled webhook would play Twilio's generic error`,
+    );
+    expect(text).toContain(
+      `✘ ${NUMBER} fallback URL is the site's fallback TwiML — is POST ${standIn.url}/fallback.xml, expected GET ${standIn.url}/fallback.xml`,
+    );
+    expect(text).toContain(`✘ fallback TwiML ${standIn.url}/fallback.xml answers TwiML — 200 but not TwiML (Content-Type text/html)`);
     expect(text).toContain(`    fix: run \`npm run twilio:setup -- --number ${NUMBER} --region ap-northeast-1 --yes\``);
     expect(text).toContain(`✘ +14155550100 belongs to account ${fake.accountSid} — not a phone number of this account`);
     expect(text).toContain('✘ call_incoming: an unsigned request is refused with 403 — answered HTTP 200: anyone can call this webhook');
@@ -254,7 +280,7 @@ describe('doctor against the real local app', () => {
     lines.forEach((l, i) => {
       if (l.startsWith('✘ ')) expect(lines[i + 1]).toMatch(/^ {4}fix: /);
     });
-    expect(text).toMatch(/6 of 18 checks failed\./);
+    expect(text).toMatch(/9 of 21 checks failed\./);
   });
 
   test('a deleted API key and a rejected signature are reported', async () => {
@@ -366,6 +392,7 @@ describe('doctor against the real local app', () => {
     const r = await doctor();
     expect(r.code).toBe(1);
     expect(r.text).toMatch(/✘ softphone http:\/\/127\.0\.0\.1:\d+\/ serves the page — /);
+    expect(r.text).toMatch(/✘ fallback TwiML http:\/\/127\.0\.0\.1:\d+\/fallback\.xml answers TwiML — /);
   });
 });
 
@@ -383,6 +410,7 @@ describe('doctor with the real registry (the DynamoDB device directory over dyna
       expect(code).toBe(1);
       expect(io.text).toContain('✔ device registry TwilioSoftphoneStack-Devices is readable — 2 device(s)');
       expect(io.text).toContain(`✔ ${NUMBER} voice URL points at this stack`);
+      expect(io.text).toContain(`✔ ${NUMBER} fallback URL is the site's fallback TwiML`);
       expect(io.text).toContain(`✘ +14155550100 belongs to account ${fake.accountSid} — not a phone number of this account`);
       expect(io.text).toContain(
         'fix: buy or port +14155550100 in the Twilio console, or remove the device (`npm run device -- remove --number +14155550100 --table TwilioSoftphoneStack-Devices --region ap-northeast-1`)',

@@ -10,6 +10,10 @@ import { startDynalite } from '../support/dynalite';
 const API = 'https://abc123.execute-api.ap-northeast-1.amazonaws.com/prod';
 const outputs = outputsFor(API);
 const NUMBER = '+815031234567';
+/** The voice fallback setup sets everywhere: the site's static TwiML (lib/site/fallback.ts), fetched with GET. */
+const FALLBACK = 'https://d111111abcdef8.cloudfront.net/fallback.xml';
+/** A number as a previous setup (or this one) wired it: the incoming webhook and the fallback. */
+const WIRED = { voice_url: outputs.IncomingCallWebhookUrl, voice_method: 'POST', voice_fallback_url: FALLBACK, voice_fallback_method: 'GET' };
 
 let fake: FakeTwilio;
 let aws: AwsFixture;
@@ -71,15 +75,17 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(code).toBe(0);
     expect(text).toContain(`! Secret ${SECRET_NAME} has no value yet (a fresh deployment): setup writes it.`);
 
-    // Twilio: one key, one app, the number's voice URL
+    // Twilio: one key, one app, the number's voice URL; app and number fall back to the site's static TwiML
     expect([...fake.keys.values()].map((k) => k.friendly_name)).toEqual(['twilio-softphone-aws']);
     const [app] = [...fake.applications.values()];
     expect(app).toMatchObject({
       friendly_name: 'twilio-softphone-aws',
       voice_url: outputs.OutgoingCallWebhookUrl,
       voice_method: 'POST',
+      voice_fallback_url: FALLBACK,
+      voice_fallback_method: 'GET',
     });
-    expect(fake.numberBySid(pn)).toMatchObject({ voice_url: outputs.IncomingCallWebhookUrl, voice_method: 'POST' });
+    expect(fake.numberBySid(pn)).toMatchObject(WIRED);
 
     // the requests were form-encoded as the real API expects
     const appCreate = fake.writes().find((r) => r.path.endsWith('/Applications.json'))!;
@@ -87,6 +93,15 @@ describe('twilio:setup against a fake Twilio REST API', () => {
       FriendlyName: 'twilio-softphone-aws',
       VoiceUrl: outputs.OutgoingCallWebhookUrl,
       VoiceMethod: 'POST',
+      VoiceFallbackUrl: FALLBACK,
+      VoiceFallbackMethod: 'GET',
+    });
+    const numberUpdate = fake.writes().find((r) => r.path.endsWith(`/IncomingPhoneNumbers/${pn}.json`))!;
+    expect(numberUpdate.form).toEqual({
+      VoiceUrl: outputs.IncomingCallWebhookUrl,
+      VoiceMethod: 'POST',
+      VoiceFallbackUrl: FALLBACK,
+      VoiceFallbackMethod: 'GET',
     });
     expect(fake.requests.every((r) => r.user !== '')).toBe(true);
 
@@ -105,9 +120,11 @@ describe('twilio:setup against a fake Twilio REST API', () => {
 
     // the output lists exactly what changed
     expect(text).toContain(`✔ created API key ${keySid}`);
-    expect(text).toContain(`✔ created TwiML App ${String(app.sid)}`);
     expect(text).toContain(
-      `✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl} (was POST https://demo.twilio.com/welcome/voice/)`,
+      `✔ created TwiML App ${String(app.sid)} ("twilio-softphone-aws") with voice URL POST ${outputs.OutgoingCallWebhookUrl}; fallback GET ${FALLBACK}`,
+    );
+    expect(text).toContain(
+      `✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl}; fallback GET ${FALLBACK} (was POST https://demo.twilio.com/welcome/voice/)`,
     );
     expect(text).toContain('✔ wrote credentials to secret');
     expect(text).toContain('Done: 4 changes.');
@@ -127,6 +144,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(second.text).toContain('Nothing to change: everything is already set up.');
     expect(second.text).toMatch(/= API key SK[0-9a-f]{32}: exists, secret stored/);
     expect(second.text).toContain(`= ${NUMBER} (`);
+    expect(second.text).toContain(`: voice POST ${outputs.IncomingCallWebhookUrl}; fallback GET ${FALLBACK}`);
     expect(second.text).not.toContain('✔');
   });
 
@@ -138,28 +156,54 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(aws.puts()).toBe(0);
     expect(aws.secretValue()).toBeUndefined();
     expect(text).toContain('+ create API key "twilio-softphone-aws"');
-    expect(text).toContain(`+ create TwiML App "twilio-softphone-aws" with voice URL POST ${outputs.OutgoingCallWebhookUrl}`);
-    expect(text).toContain(`~ update ${NUMBER}`);
+    expect(text).toContain(
+      `+ create TwiML App "twilio-softphone-aws" with voice URL POST ${outputs.OutgoingCallWebhookUrl}; fallback GET ${FALLBACK}`,
+    );
+    expect(text).toMatch(
+      new RegExp(
+        `~ update \\${NUMBER} \\(PN[0-9a-f]{32}\\) voice URL to POST ${escapeRegExp(outputs.IncomingCallWebhookUrl)}; fallback GET ${escapeRegExp(FALLBACK)} \\(was POST https://demo\\.twilio\\.com/welcome/voice/\\)`,
+      ),
+    );
     expect(text).toContain('Dry run: nothing was changed.');
   });
 
   test('reuses a TwiML App by friendly name and fixes its voice URL; a known-name key without a secret is replaced, and it says so', async () => {
     const staleKey = fake.seedKey('twilio-softphone-aws');
     const appSid = fake.seedApplication('twilio-softphone-aws', 'https://old.example.com/voice', 'GET');
-    fake.seedNumber(NUMBER, { voice_url: outputs.IncomingCallWebhookUrl });
+    fake.seedNumber(NUMBER, WIRED);
 
     const { code, text } = await run();
     expect(code).toBe(0);
     expect(fake.applications.size).toBe(1);
-    expect(fake.applications.get(appSid)).toMatchObject({ voice_url: outputs.OutgoingCallWebhookUrl, voice_method: 'POST' });
+    expect(fake.applications.get(appSid)).toMatchObject({
+      voice_url: outputs.OutgoingCallWebhookUrl,
+      voice_method: 'POST',
+      voice_fallback_url: FALLBACK,
+      voice_fallback_method: 'GET',
+    });
     expect(fake.keys.size).toBe(2);
     expect(text).toContain(`API key "twilio-softphone-aws" exists (${staleKey}) but its secret is only shown when a key is created`);
     expect(text).toContain(`${staleKey} are no longer used by this stack`);
-    expect(text).toContain(`✔ updated TwiML App ${appSid} voice URL to POST ${outputs.OutgoingCallWebhookUrl}`);
+    expect(text).toContain(`✔ updated TwiML App ${appSid} voice URL to POST ${outputs.OutgoingCallWebhookUrl}; fallback GET ${FALLBACK}`);
     expect(text).toContain(`= ${NUMBER}`);
+    expect(fake.writes().filter((r) => r.path.includes('/IncomingPhoneNumbers/'))).toEqual([]); // already wired
     expect(storedSecret().twimlAppSid).toBe(appSid);
     expect(fake.keys.has(storedSecret().apiKeySid)).toBe(true);
     expect(storedSecret().apiKeySid).not.toBe(staleKey);
+  });
+
+  test('a number and an app with the right voice URL but not the fallback (wired before fallbacks) are updated: only both make "ok"', async () => {
+    const appSid = fake.seedApplication('twilio-softphone-aws', outputs.OutgoingCallWebhookUrl, 'POST');
+    // the right fallback URL with the wrong method is not the fallback either
+    const pn = fake.seedNumber(NUMBER, { ...WIRED, voice_fallback_method: 'POST' });
+    const { code, text } = await run();
+    expect(code).toBe(0);
+    expect(fake.applications.get(appSid)).toMatchObject({ voice_fallback_url: FALLBACK, voice_fallback_method: 'GET' });
+    expect(fake.numberBySid(pn)).toMatchObject(WIRED);
+    expect(text).toContain(`✔ updated TwiML App ${appSid} voice URL to POST ${outputs.OutgoingCallWebhookUrl}; fallback GET ${FALLBACK}`);
+    expect(text).toContain(
+      `✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl}; fallback GET ${FALLBACK} (was POST ${outputs.IncomingCallWebhookUrl}, fallback POST ${FALLBACK})`,
+    );
   });
 
   test('a number whose calls go to a TwiML App gets the voice URL and the app cleared', async () => {
@@ -353,7 +397,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
       expect(first.code).toBe(0);
       const secretLine = first.io.lines.find((l) => l.startsWith(`Device secret for ${NUMBER}`))!;
       const printed = secretLine.split(': ').pop()!;
-      const record = await registry.findByNumber(NUMBER);
+      const record = await registry.findForSignIn(NUMBER);
       expect(record?.clientName).toBe('softphone-815031234567');
       expect(await verifyDeviceSecret(printed, record!.secretHash)).toBe(true);
 
@@ -387,3 +431,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(keyListPages.length).toBeGreaterThan(1);
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
