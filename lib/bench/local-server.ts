@@ -207,3 +207,62 @@ export async function loadTest(
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])),
   };
 }
+
+/** A hostile form body (security issue 13): 400,000 parameters in 1.2 MB, 3,844 distinct two-character names. */
+export function hostileFormBody(parameters = 400_000): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const names = [...chars].flatMap((a) => [...chars].map((b) => a + b));
+  return Array.from({ length: parameters }, (_, i) => names[i % names.length]).join('&');
+}
+
+export interface HostileBodyResult {
+  bodyBytes: number;
+  /** How long the hostile request took to be refused, and with what. */
+  hostileMs: number;
+  hostileStatus: number;
+  /** A signed incoming webhook alone (median of `baselineSamples`). */
+  baselineMs: number;
+  /** Signed incoming webhooks sent one after another while the hostile body was in flight. */
+  duringMs: number[];
+  /** The worst of them minus the baseline: what the hostile body cost a real webhook. */
+  worstDelayMs: number;
+}
+
+/**
+ * What one hostile body costs a concurrent signed webhook: the webhook's latency while a 1.2 MB body of
+ * 400,000 parameters is being refused, against its latency alone. 127.0.0.1 only.
+ */
+export async function hostileBodyDelay(url: string, webhook: LoadRequest, baselineSamples = 20): Promise<HostileBodyResult> {
+  if (new URL(url).hostname !== '127.0.0.1') throw new Error('the benchmark targets 127.0.0.1 only');
+  const target = new URL(webhook.path, url);
+  const timed = async (req: { headers: Record<string, string>; body: string }): Promise<{ ms: number; status: number }> => {
+    const t0 = performance.now();
+    const res = await fetch(target, { method: 'POST', headers: req.headers, body: req.body });
+    await res.arrayBuffer();
+    return { ms: performance.now() - t0, status: res.status };
+  };
+  const baseline: number[] = [];
+  for (let i = 0; i < baselineSamples; i++) baseline.push((await timed(webhook)).ms);
+  baseline.sort((a, b) => a - b);
+  const body = hostileFormBody();
+  let hostileDone = false;
+  const hostile = timed({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }).finally(() => {
+    hostileDone = true;
+  });
+  const duringMs: number[] = [];
+  while (!hostileDone) {
+    const { ms, status } = await timed(webhook);
+    if (status !== 200) throw new Error(`a signed webhook got ${status} while the hostile body was in flight`);
+    duringMs.push(ms);
+  }
+  const refused = await hostile;
+  const baselineMs = baseline[Math.floor(baseline.length / 2)];
+  return {
+    bodyBytes: Buffer.byteLength(body),
+    hostileMs: refused.ms,
+    hostileStatus: refused.status,
+    baselineMs,
+    duringMs,
+    worstDelayMs: Math.max(0, ...duringMs) - baselineMs,
+  };
+}

@@ -12,6 +12,7 @@ export const BUDGETS = {
   twimlWarmP99MaxUs: 1000,
   tokenWarmP99MaxUs: 2000,
   softphoneJsGzipMaxBytes: 200_000,
+  hostileBodyMaxDelayMs: 1000,
 } as const;
 
 export interface BudgetResult {
@@ -57,6 +58,14 @@ export function evaluateBudgets(report: BenchReport): BudgetResult[] {
     actual: gz === null ? 'n/a' : kb(gz),
     limit: `< ${kb(BUDGETS.softphoneJsGzipMaxBytes)}`,
     pass: gz === null ? null : gz < BUDGETS.softphoneJsGzipMaxBytes,
+  });
+  const hostile = report.details.hostileBody;
+  out.push({
+    budget: 'a hostile 1.2 MB body delays a signed webhook < 1 s',
+    subject: 'local app',
+    actual: hostile ? `${hostile.worstDelayMs.toFixed(0)} ms` : 'n/a',
+    limit: `< ${BUDGETS.hostileBodyMaxDelayMs} ms`,
+    pass: hostile ? hostile.worstDelayMs < BUDGETS.hostileBodyMaxDelayMs : null,
   });
   return out;
 }
@@ -183,6 +192,13 @@ export function formatReport(report: BenchReport): string {
     `(token: ${TOKEN_LOAD_DEVICES} registered numbers in turn, i.e. distinct users signing in; one scrypt per request by design, so its throughput is the hash’s;`,
   );
   lines.push(' mixed: every connection cycles token → incoming → outgoing; its figures are the JSON’s localServer)');
+  const hostile = details.hostileBody;
+  if (hostile) {
+    lines.push(
+      `hostile body (${kb(hostile.bodyBytes)}, 400,000 parameters): refused ${hostile.hostileStatus} after ${ms(hostile.hostileMs)}; ` +
+        `${hostile.duringMs.length} signed webhooks meanwhile, worst ${ms(Math.max(0, ...hostile.duringMs))} vs ${ms(hostile.baselineMs)} alone`,
+    );
+  }
 
   lines.push('');
   lines.push('Budgets');

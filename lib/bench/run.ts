@@ -21,7 +21,16 @@ import {
   type LambdaEntry,
   type WarmResult,
 } from './lambdas';
-import { benchRequests, loadTest, startBenchLocalApp, waitForIdle, type LoadResult, type RunningLocalApp } from './local-server';
+import {
+  benchRequests,
+  type HostileBodyResult,
+  hostileBodyDelay,
+  loadTest,
+  startBenchLocalApp,
+  waitForIdle,
+  type LoadResult,
+  type RunningLocalApp,
+} from './local-server';
 import { buildSoftphone, measureReady, type SoftphoneBuild } from './softphone';
 import { round } from './stats';
 import { envOnlyAwsCredentials, minPhoneMetadata, nodeCryptoJwt } from './what-if';
@@ -77,6 +86,8 @@ export interface BenchDetails {
   variants: VariantFigure[];
   softphone?: SoftphoneBuild & { readySamples: number[]; composition: BundleShare[] };
   load: Record<string, LoadResult>;
+  /** A signed webhook's delay while a hostile 1.2 MB body is refused (issue 13). */
+  hostileBody?: HostileBodyResult;
   errors: string[];
 }
 
@@ -381,6 +392,9 @@ async function benchLocal(
   details.load.mixed = mixed;
   json.localServer.requestsPerSecond = round(mixed.requestsPerSecond, 1);
   json.localServer.p99Ms = round(mixed.p99Ms, 1);
+  await waitForIdle(app.url, requests.callIncoming);
+  progress('hostile body: signed webhooks while 400,000 parameters in 1.2 MB are refused');
+  details.hostileBody = await hostileBodyDelay(app.url, requests.callIncoming);
 }
 
 export { REPO_ROOT };

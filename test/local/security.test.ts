@@ -18,6 +18,7 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildClient } from '../../client/build';
+import { hostileFormBody } from '../../lib/bench/local-server';
 import { addDevice } from '../../lib/devices/device-admin';
 import { ROUTES } from '../../lib/api/routes';
 import { appHostNames, startLocalApp, type LocalApp, type LocalAppOptions } from '../../lib/local/app';
@@ -248,13 +249,6 @@ describe('1. the local registry is closed to web pages and to anyone without the
 
 // ---------------------------------------------------------------------------------------------------------
 
-/** 400,000 parameters in 1.2 MB: 3,844 distinct two-character names, each pair `xy&`. */
-function hostileBody(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  const names = [...chars].flatMap((a) => [...chars].map((b) => a + b));
-  return Array.from({ length: 400_000 }, (_, i) => names[i % names.length]).join('&');
-}
-
 describe('2. one hostile body does not freeze the app', () => {
   let app: LocalApp;
 
@@ -267,7 +261,7 @@ describe('2. one hostile body does not freeze the app', () => {
   });
 
   test('signed webhooks are answered while a 1.2 MB body of 400,000 parameters is in flight; that one ends 403', async () => {
-    const body = hostileBody();
+    const body = hostileFormBody();
     expect(Buffer.byteLength(body)).toBeGreaterThan(1_150_000);
     const order: string[] = [];
     const hostile = rawRequest(app.routeUrls.callIncoming, { method: 'POST', headers: { 'Content-Type': FORM }, body });
