@@ -4,40 +4,138 @@
  * over dynalite, or their own sinks (a log, a clock). Nothing here imports an SDK.
  */
 
-/** One registered softphone: a Twilio number, its Client identity and its device secret's hash. */
+/** One registered softphone: a member of a line (a Twilio number), its Client identity and its secret's hash. */
 export interface DeviceRecord {
-  /** E.164; the devices table's partition key */
+  /** E.164: the line's number, which is also the device's caller ID and what it signs in with */
   phoneNumber: string;
-  /** the Twilio Client identity; unique across devices */
+  /** the Twilio Client identity; unique across every line */
   clientName: string;
   /** from hashDeviceSecret(); never the secret itself */
   secretHash: string;
   label?: string;
-  /** ISO-8601 */
+  /** ISO-8601; members ring in the order they were added */
   createdAt: string;
 }
 
 /** A device as everything but sign-in sees it: without its secret hash. */
 export type Device = Omit<DeviceRecord, 'secretHash'>;
 
+/** How a line rings its devices: all at once, or one after another in the order they were added. */
+export type RingStrategy = 'simultaneous' | 'sequential';
+
+/** What a line does with its calls (the rules of each setting: core/line.ts). */
+export interface LineSettings {
+  /** how long each ring lasts (all members at once, or each in turn), seconds */
+  ringSeconds: number;
+  strategy: RingStrategy;
+  /** E.164; when set, an unanswered call is forwarded here (the person must press 1 to accept) */
+  forwardTo?: string;
+  /** an unanswered call (or one outside hours) may leave a message */
+  voicemail: boolean;
+  /** what a caller hears before the tone; unset: the app's own words in the line's language (phrases.ts) */
+  greeting?: string;
+  /** the language of everything said to the caller (a Twilio `<Say>` language, e.g. ja-JP) */
+  language: string;
+  /** as written: `Mon-Fri 09:00-18:00` (see business-hours.ts); undefined = always open */
+  hours?: string;
+  /** IANA time zone of `hours` */
+  timeZone?: string;
+}
+
+/** A line: its number, its settings (the defaults until set) and its members in ring order. */
+export interface Line {
+  number: string;
+  settings: LineSettings;
+  members: Device[];
+}
+
 /**
- * The registered devices (the devices table). Only sign-in reads a secret hash (`findForSignIn`); every other
- * read leaves it in the table. Failures of the store throw RegistryError.
+ * The registry of lines and their devices. Only sign-in reads secret hashes (`findForSignIn`); every other
+ * read leaves them in the table. Failures of the store throw RegistryError.
  */
-export interface DeviceDirectory {
-  findByNumber(phoneNumber: string): Promise<Device | undefined>;
+export interface LineDirectory {
+  /** The line of a number with its members, or undefined when no device was ever added to it. */
+  findLine(phoneNumber: string): Promise<Line | undefined>;
+  /** The device with that client name (consistent read). */
   findByClientName(clientName: string): Promise<Device | undefined>;
-  /** The device with its secret hash, for the token handler's check. */
-  findForSignIn(phoneNumber: string): Promise<DeviceRecord | undefined>;
+  /** The line's devices with their secret hashes, in ring order (empty when none), for the token handler. */
+  findForSignIn(phoneNumber: string): Promise<DeviceRecord[]>;
   /**
-   * Creates or replaces a device. Client names are unique atomically: of two concurrent puts of one client
-   * name for different numbers, one throws DuplicateClientNameError.
+   * Adds a device to its number's line (a new number starts a line with the default settings) or replaces the
+   * device of the same client name on that line. Atomic: client names are unique across lines (of two
+   * concurrent puts of one name, one throws DuplicateClientNameError) and a line has at most MAX_LINE_MEMBERS
+   * devices (LineFullError).
    */
   put(record: DeviceRecord): Promise<void>;
-  /** True when there was a device to remove. */
-  remove(phoneNumber: string): Promise<boolean>;
-  /** Every device, sorted by number. */
-  list(): Promise<Device[]>;
+  /** Removes the device with that client name; returns it, or undefined when there was none. */
+  remove(clientName: string): Promise<Device | undefined>;
+  /** Replaces a line's settings (the line must exist: a device was added to it). */
+  putSettings(phoneNumber: string, settings: LineSettings): Promise<void>;
+  /** Every line with its members, sorted by number. */
+  listLines(): Promise<Line[]>;
+}
+
+/** A message a caller left on a line. */
+export interface Voicemail {
+  /** the line's E.164 number */
+  line: string;
+  /** Twilio's RecordingSid: the voicemail's id */
+  id: string;
+  /** the caller's number as Twilio gave it (E.164, or `anonymous`) */
+  from: string;
+  callSid: string;
+  durationSeconds: number;
+  /** where the recording is (RecordingStore key) */
+  recordingKey: string;
+  heard: boolean;
+  /** ISO-8601 */
+  receivedAt: string;
+  /** epoch seconds after which the voicemail and its recording are deleted */
+  expiresAt: number;
+}
+
+/** The voicemails of each line (the registry table). Failures of the store throw RegistryError. */
+export interface VoicemailStore {
+  /** Records a voicemail once: false when one with its id already exists on the line (a repeated callback). */
+  add(voicemail: Voicemail): Promise<boolean>;
+  /** The line's voicemails not yet expired, newest first. */
+  list(line: string, nowSeconds: number): Promise<Voicemail[]>;
+  get(line: string, id: string): Promise<Voicemail | undefined>;
+  /** True when it existed. */
+  markHeard(line: string, id: string): Promise<boolean>;
+  /** Removes and returns it; undefined when there was none. */
+  remove(line: string, id: string): Promise<Voicemail | undefined>;
+}
+
+/** Where recordings are kept: S3 (encrypted, expiring) in AWS, a directory in the local registry. */
+export interface RecordingStore {
+  put(key: string, audio: Uint8Array, contentType: string): Promise<void>;
+  /** A URL the browser can fetch the recording from for `seconds` (S3: presigned GET). */
+  playbackUrl(key: string, seconds: number): Promise<string>;
+  delete(key: string): Promise<void>;
+}
+
+/** Twilio's copy of a recording: fetched once with the API key, then deleted (REST API 2010-04-01). */
+export interface TwilioRecordings {
+  /** The recording's audio (MP3). Throws TwilioApiError. */
+  download(accountSid: string, recordingSid: string): Promise<{ audio: Uint8Array; contentType: string }>;
+  /** Deletes Twilio's copy; a recording already gone counts as deleted. Throws TwilioApiError. */
+  delete(accountSid: string, recordingSid: string): Promise<void>;
+}
+
+/** Tells a line's people something happened (SNS in AWS; a log line locally). Never throws. */
+export interface Notifier {
+  newVoicemail(voicemail: Voicemail, log: Log): Promise<void>;
+}
+
+/** What the upgrade from the first release's devices table did (adapters/registry-upgrade.ts). */
+export interface UpgradeReport {
+  /** devices copied into the registry now */
+  copied: number;
+  /** devices the registry already had (an earlier run) */
+  alreadyThere: number;
+  /** devices that could not be copied, and why (a name taken on another line, a full line) */
+  skipped: { clientName: string; phoneNumber: string; reason: string }[];
 }
 
 /** Failed sign-in attempts for one number (the state of the brute-force lockout). */
@@ -55,6 +153,8 @@ export interface AttemptStore {
   /** Atomically counts one failure; a record past its expiry starts again at 1. */
   recordFailure(key: string, nowSeconds: number, rememberSeconds: number): Promise<AttemptRecord>;
   clearAttempts(key: string): Promise<void>;
+  /** Takes back one counted failure (an attempt that succeeded after all); never below zero. */
+  forgiveFailure(key: string): Promise<void>;
 }
 
 /** The Twilio credentials (one Secrets Manager secret in AWS, TWILIO_* locally). */
@@ -108,11 +208,42 @@ export class CredentialsError extends Error {
   }
 }
 
-/** DeviceDirectory.put() when another number already uses the client name. */
+/** LineDirectory.put() when another device already uses the client name. */
 export class DuplicateClientNameError extends Error {
-  constructor(clientName: string) {
-    super(`The client name "${clientName}" is already registered to another number`);
+  constructor(
+    clientName: string,
+    readonly heldBy?: string,
+  ) {
+    super(`The client name "${clientName}" is already registered${heldBy ? ` on ${heldBy}` : ''}`);
     this.name = 'DuplicateClientNameError';
+  }
+}
+
+/** LineDirectory.put() when the line already has MAX_LINE_MEMBERS devices. */
+export class LineFullError extends Error {
+  constructor(phoneNumber: string, limit: number) {
+    super(`The line ${phoneNumber} already has ${limit} devices, the most one call can ring`);
+    this.name = 'LineFullError';
+  }
+}
+
+/** LineDirectory.putSettings() for a number without a line. */
+export class UnknownLineError extends Error {
+  constructor(phoneNumber: string) {
+    super(`${phoneNumber} has no line: add a device to it first`);
+    this.name = 'UnknownLineError';
+  }
+}
+
+/** Twilio's REST API answered with an error (status, Twilio error code) or could not be reached (status 0). */
+export class TwilioApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: number,
+  ) {
+    super(message);
+    this.name = 'TwilioApiError';
   }
 }
 

@@ -2,7 +2,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RegistryError, type AttemptRecord, type AttemptStore } from '../ports';
-import { documentClient, dynamoCall, isConditionalCheckFailure } from './dynamo';
+import { conditionally, documentClient, dynamoCall, isConditionalCheckFailure } from './dynamo';
 import { ATTEMPTS_KEY, ATTEMPTS_TTL_ATTRIBUTE } from './registry-schema';
 
 export class DynamoAttemptStore implements AttemptStore {
@@ -57,6 +57,21 @@ export class DynamoAttemptStore implements AttemptStore {
       ),
     );
     return toAttempt(out.Attributes) ?? { failures: 1, lastFailureAt: nowSeconds, expiresAt };
+  }
+
+  async forgiveFailure(key: string): Promise<void> {
+    await conditionally('forgiveFailure', () =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { [ATTEMPTS_KEY]: key },
+          UpdateExpression: 'ADD #f :minusOne',
+          ConditionExpression: '#f > :zero',
+          ExpressionAttributeNames: { '#f': 'failures' },
+          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+        }),
+      ),
+    );
   }
 
   async clearAttempts(key: string): Promise<void> {

@@ -1,46 +1,93 @@
 /**
- * Key names and CreateTable inputs of the two registry tables. The CDK construct and the embedded dynalite
- * server (local app, tests) both build their tables from here, so the code always meets the same schema.
+ * Key names and CreateTable inputs of the registry tables. The CDK construct and the embedded dynalite server
+ * (local app, tests) both build their tables from here, so the code always meets the same schema.
+ *
+ * The registry table (one table, generic keys `pk`/`sk`) holds, per line (a Twilio number):
+ *
+ * | item        | pk                | sk                     | attributes                                               |
+ * | ----------- | ----------------- | ---------------------- | -------------------------------------------------------- |
+ * | line        | `LINE#<E.164>`    | `LINE`                 | number, the line's settings, memberCount, created/updated |
+ * | member      | `LINE#<E.164>`    | `MEMBER#<clientName>`  | clientName, secretHash, label, createdAt                  |
+ * | voicemail   | `LINE#<E.164>`    | `VOICEMAIL#<RE sid>`   | from, callSid, durationSeconds, recordingKey, heard, expiresAt |
+ * | name claim  | `CLIENT#<name>`   | `CLIENT`               | line (the E.164 number holding the name), claimedAt       |
+ *
+ * One Query on `LINE#<number>` with `sk < "N"` reads a line and its members (`LINE` < `MEMBER#…` < `VOICEMAIL#…`).
+ * Client names are unique across lines by their claim item. `expiresAt` (epoch seconds) is the table's TTL
+ * attribute: voicemails are forgotten with their recordings.
+ *
+ * The devices table of the first release (`phoneNumber` key, one device per number) is kept only to be read by
+ * the upgrade (lambda/core/registry-upgrade.ts); nothing else reads or writes it.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
-/** Partition key of the devices table: the E.164 Twilio number. */
-export const DEVICE_KEY = 'phoneNumber';
-/** Attribute holding the Twilio Client identity; unique across devices. */
-export const CLIENT_NAME_ATTRIBUTE = 'clientName';
-/** Key prefix of the client-name claims in the devices table (`client#<clientName>`): no E.164 number starts so. */
-export const CLIENT_CLAIM_PREFIX = 'client#';
-/** Global secondary index on `clientName` (projection ALL): finds devices registered before claims existed. */
-export const CLIENT_NAME_INDEX = 'clientName-index';
+export const PK = 'pk';
+export const SK = 'sk';
+/** TTL attribute of the registry table and of the attempts table, epoch seconds. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+export const LINE_PREFIX = 'LINE#';
+export const LINE_SK = 'LINE';
+export const MEMBER_PREFIX = 'MEMBER#';
+export const VOICEMAIL_PREFIX = 'VOICEMAIL#';
+export const CLIENT_PREFIX = 'CLIENT#';
+export const CLIENT_SK = 'CLIENT';
+/** `sk < LINE_AND_MEMBERS_BELOW` selects a line's own item and its members, not its voicemails. */
+export const LINE_AND_MEMBERS_BELOW = 'N';
+
+export const lineKey = (number: string) => ({ [PK]: `${LINE_PREFIX}${number}`, [SK]: LINE_SK });
+export const memberKey = (number: string, clientName: string) => ({ [PK]: `${LINE_PREFIX}${number}`, [SK]: `${MEMBER_PREFIX}${clientName}` });
+export const claimKey = (clientName: string) => ({ [PK]: `${CLIENT_PREFIX}${clientName}`, [SK]: CLIENT_SK });
+export const voicemailKey = (number: string, id: string) => ({ [PK]: `${LINE_PREFIX}${number}`, [SK]: `${VOICEMAIL_PREFIX}${id}` });
+
+/** The first release's devices table: partition key `phoneNumber`; client-name claims keyed `client#<name>`. */
+export const LEGACY_DEVICE_KEY = 'phoneNumber';
+export const LEGACY_CLIENT_CLAIM_PREFIX = 'client#';
+export const LEGACY_CLIENT_NAME_INDEX = 'clientName-index';
+
 /** Partition key of the sign-in attempts table (E.164, or a marker for unparsable numbers). */
 export const ATTEMPTS_KEY = 'phoneNumber';
-/** TTL attribute of the attempts table, epoch seconds. */
-export const ATTEMPTS_TTL_ATTRIBUTE = 'expiresAt';
+export const ATTEMPTS_TTL_ATTRIBUTE = TTL_ATTRIBUTE;
 
-/** CreateTable inputs (on-demand billing) for the devices table and the attempts table, in that order. */
-export function createTableInputs(devicesTable: string, attemptsTable: string): CreateTableCommandInput[] {
-  return [
-    {
-      TableName: devicesTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: DEVICE_KEY, AttributeType: 'S' },
-        { AttributeName: CLIENT_NAME_ATTRIBUTE, AttributeType: 'S' },
-      ],
-      KeySchema: [{ AttributeName: DEVICE_KEY, KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: CLIENT_NAME_INDEX,
-          KeySchema: [{ AttributeName: CLIENT_NAME_ATTRIBUTE, KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'ALL' },
-        },
-      ],
-    },
-    {
-      TableName: attemptsTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: ATTEMPTS_KEY, AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: ATTEMPTS_KEY, KeyType: 'HASH' }],
-    },
-  ];
+export function registryTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: PK, AttributeType: 'S' },
+      { AttributeName: SK, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: PK, KeyType: 'HASH' },
+      { AttributeName: SK, KeyType: 'RANGE' },
+    ],
+  };
+}
+
+export function attemptsTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: ATTEMPTS_KEY, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: ATTEMPTS_KEY, KeyType: 'HASH' }],
+  };
+}
+
+/** The first release's devices table, exactly as it was created (for the upgrade and its tests). */
+export function legacyDevicesTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: LEGACY_DEVICE_KEY, AttributeType: 'S' },
+      { AttributeName: 'clientName', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: LEGACY_DEVICE_KEY, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: LEGACY_CLIENT_NAME_INDEX,
+        KeySchema: [{ AttributeName: 'clientName', KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
 }

@@ -262,9 +262,10 @@ describe('DynamoDB (proxied to dynalite)', () => {
   it('CreateTable through createRegistryTables, then PutItem / GetItem through the stand-in', async () => {
     await standIn.createRegistryTables('Devices', 'Attempts');
     const client = ddb();
-    await client.send(new PutItemCommand({ TableName: 'Devices', Item: { phoneNumber: { S: '+15005550006' }, clientName: { S: 'alice' } } }));
-    const { Item } = await client.send(new GetItemCommand({ TableName: 'Devices', Key: { phoneNumber: { S: '+15005550006' } } }));
-    expect(Item).toEqual({ phoneNumber: { S: '+15005550006' }, clientName: { S: 'alice' } });
+    const key = { pk: { S: 'LINE#+15005550006' }, sk: { S: 'MEMBER#alice' } };
+    await client.send(new PutItemCommand({ TableName: 'Devices', Item: { ...key, clientName: { S: 'alice' } } }));
+    const { Item } = await client.send(new GetItemCommand({ TableName: 'Devices', Key: key }));
+    expect(Item).toEqual({ ...key, clientName: { S: 'alice' } });
     expect(standIn.requests.slice(-2)).toEqual([
       { service: 'dynamodb', action: 'PutItem', status: 200 },
       { service: 'dynamodb', action: 'GetItem', status: 200 },
@@ -419,7 +420,7 @@ describe('the SDK endpoint variables in a child process', () => {
     (async () => {
       const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: process.argv[1] }));
       const stacks = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: process.argv[1] }));
-      const item = await new DynamoDBClient({}).send(new GetItemCommand({ TableName: 'Devices', Key: { phoneNumber: { S: '+15005550006' } } }));
+      const item = await new DynamoDBClient({}).send(new GetItemCommand({ TableName: 'Devices', Key: { pk: { S: 'LINE#+15005550006' }, sk: { S: 'MEMBER#alice' } } }));
       console.log(JSON.stringify({ secret: secret.SecretString, output: stacks.Stacks[0].Outputs[0].OutputValue, client: item.Item.clientName.S }));
     })().catch((err) => { console.error(err.name + ': ' + err.message); process.exit(1); });
   `;
@@ -435,7 +436,9 @@ describe('the SDK endpoint variables in a child process', () => {
 
   beforeAll(async () => {
     await standIn.createRegistryTables('Devices', 'Attempts');
-    await ddb().send(new PutItemCommand({ TableName: 'Devices', Item: { phoneNumber: { S: '+15005550006' }, clientName: { S: 'alice' } } }));
+    await ddb().send(
+      new PutItemCommand({ TableName: 'Devices', Item: { pk: { S: 'LINE#+15005550006' }, sk: { S: 'MEMBER#alice' }, clientName: { S: 'alice' } } }),
+    );
   });
 
   it('AWS_ENDPOINT_URL sends all three services to the stand-in', async () => {

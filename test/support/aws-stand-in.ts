@@ -297,15 +297,15 @@ export class AwsStandIn {
   /* DynamoDB                                                                                                   */
   /* ---------------------------------------------------------------------------------------------------------- */
 
-  /** Creates the registry's two tables in the embedded dynalite (directly, not through the stand-in). */
-  async createRegistryTables(devicesTable: string, attemptsTable: string): Promise<void> {
+  /** Creates the registry's two tables (lines, sign-in attempts) in the embedded dynalite (directly, not through the stand-in). */
+  async createRegistryTables(registryTable: string, attemptsTable: string): Promise<void> {
     const client = new DynamoDBClient({
       endpoint: this.dynamoEndpoint,
       region: this.region,
       credentials: { accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey },
     });
     try {
-      await createTables(client, devicesTable, attemptsTable);
+      await createTables(client, registryTable, attemptsTable);
     } finally {
       client.destroy();
     }

@@ -11,14 +11,18 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
-import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
+import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
+import { DynamoVoicemailStore } from '../../lambda/adapters/dynamo-voicemail-store';
 import { createRegistryTables, listenDynalite } from '../../lib/local/registry-server';
 
 /** One set of registry tables and their stores. */
 export interface RegistryTables {
-  devices: DynamoDeviceDirectory;
+  /** the lines and their devices (the registry table) */
+  lines: DynamoLineDirectory;
+  /** the voicemails of the same registry table */
+  voicemails: DynamoVoicemailStore;
   attempts: DynamoAttemptStore;
-  devicesTable: string;
+  registryTable: string;
   attemptsTable: string;
 }
 
@@ -30,27 +34,29 @@ export interface Dynalite extends RegistryTables {
 
 let tableCounter = 0;
 
-/** Creates a devices and an attempts table with names no other test in this process uses. */
+/** Creates a registry and an attempts table with names no other test in this process uses. */
 export async function freshTables(client: DynamoDBClient): Promise<RegistryTables> {
   const n = ++tableCounter;
-  const devicesTable = `devices-${process.pid}-${n}`;
+  const registryTable = `lines-${process.pid}-${n}`;
   const attemptsTable = `attempts-${process.pid}-${n}`;
-  await createRegistryTables(client, devicesTable, attemptsTable);
+  await createRegistryTables(client, registryTable, attemptsTable);
   return {
-    devices: new DynamoDeviceDirectory({ client, table: devicesTable }),
+    lines: new DynamoLineDirectory({ client, table: registryTable }),
+    voicemails: new DynamoVoicemailStore({ client, table: registryTable }),
     attempts: new DynamoAttemptStore({ client, table: attemptsTable }),
-    devicesTable,
+    registryTable,
     attemptsTable,
   };
 }
 
-interface Server {
+export interface DynaliteServer {
   endpoint: string;
   client: DynamoDBClient;
   close(): Promise<void>;
 }
 
-async function startServer(): Promise<Server> {
+/** An in-memory dynalite on 127.0.0.1 and a client for it. */
+export async function startDynaliteServer(): Promise<DynaliteServer> {
   const server = await listenDynalite();
   const client = new DynamoDBClient({
     endpoint: server.endpoint,
@@ -70,7 +76,7 @@ async function startServer(): Promise<Server> {
 
 /** A dynalite server with one set of fresh tables; `close()` stops it. */
 export async function startDynalite(): Promise<Dynalite & { close(): Promise<void> }> {
-  const server = await startServer();
+  const server = await startDynaliteServer();
   return { endpoint: server.endpoint, client: server.client, ...(await freshTables(server.client)), close: server.close };
 }
 
@@ -80,9 +86,9 @@ export async function startDynalite(): Promise<Dynalite & { close(): Promise<voi
  * its `endpoint` and `client` (the server's) can be used from `beforeAll` on.
  */
 export function useDynalite(opts: { seed?: (tables: Dynalite) => Promise<unknown> } = {}): Dynalite {
-  let server: Server | undefined;
+  let server: DynaliteServer | undefined;
   let tables: RegistryTables | undefined;
-  const running = (): Server => {
+  const running = (): DynaliteServer => {
     if (!server) throw new Error('useDynalite: the server starts in beforeAll');
     return server;
   };
@@ -92,11 +98,11 @@ export function useDynalite(opts: { seed?: (tables: Dynalite) => Promise<unknown
   };
   const view = {} as Dynalite;
   for (const key of ['endpoint', 'client'] as const) Object.defineProperty(view, key, { get: () => running()[key], enumerable: true });
-  for (const key of ['devices', 'attempts', 'devicesTable', 'attemptsTable'] as const) {
+  for (const key of ['lines', 'voicemails', 'attempts', 'registryTable', 'attemptsTable'] as const) {
     Object.defineProperty(view, key, { get: () => current()[key], enumerable: true });
   }
   beforeAll(async () => {
-    server = await startServer();
+    server = await startDynaliteServer();
   });
   beforeEach(async () => {
     tables = await freshTables(running().client);

@@ -24,6 +24,19 @@
  * not have → 404 / 20404, a method the path does not have → 405 / 20004, an undeclared, missing required or
  * invalid parameter → 400 (see BAD_REQUEST). Tests should expect `contractViolations` to be empty.
  *
+ * The Recording resource, for the voicemail callback (lambda/adapters/twilio-recordings.ts), which reaches it
+ * through TWILIO_API_BASE_URL:
+ * - `GET /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json` (the spec's FetchRecording) and
+ *   `DELETE …/Recordings/{Sid}.json` (DeleteRecording: 204 with no body; 404 / 20404 once it is gone);
+ * - `GET …/Recordings/{Sid}.mp3`, the recording's media. The spec describes no media path; Twilio's Recording
+ *   documentation (https://www.twilio.com/docs/voice/api/recording#fetch-a-recording-media-file) fetches it at
+ *   the resource's URI with a media extension ("Appending .mp3 to the URI returns a binary MP3 audio file with
+ *   mime-type audio/mpeg"; none or `.wav` gives WAV), and the spec's own examples give `media_url` as that URI
+ *   without an extension. Here it is checked as FetchRecording's path (its AccountSid and Sid patterns),
+ *   answers `audio/mpeg` bytes, and takes the same Basic auth as every resource — as an account with "HTTP
+ *   Basic Authentication for media access" on answers (the setting Twilio requires for HIPAA workloads): a
+ *   wrong key 401 / 20003, an unknown recording 404 / 20404. Only GET; `.wav` is not served.
+ *
  * The helper library is pointed at it through its `httpClient` option (lib/ops/twilio-client.ts).
  */
 import { randomBytes } from 'node:crypto';
@@ -78,6 +91,9 @@ function snake(pascal: string): string {
   return pascal.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }
 
+/** A recording's media file: the Recording resource's URI with a media extension instead of `.json`. */
+const RECORDING_MEDIA = /^\/2010-04-01\/Accounts\/[^/]+\/Recordings\/[^/.]+\.(mp3|wav)$/;
+
 /** Fields the API answers as booleans (form values arrive as 'true'/'false'). */
 const BOOLEAN_FIELDS = new Set(['voice_caller_id_lookup', 'public_application_connect_enabled']);
 
@@ -100,6 +116,8 @@ export class FakeTwilio {
   readonly keys = new Map<string, Json & { secret?: string }>();
   readonly applications = new Map<string, Json>();
   readonly numbers = new Map<string, Json>();
+  /** Recording resources (JSON fields) with their media, by RecordingSid; DELETE removes them. */
+  readonly recordings = new Map<string, { json: Json; audio: Buffer }>();
   url = '';
   private server?: http.Server;
   private failures: FailureRule[] = [];
@@ -210,6 +228,47 @@ export class FakeTwilio {
     return this.numbers.get(pnSid)!;
   }
 
+  /**
+   * A completed recording of a `<Record>` (a voicemail) with its MP3 media; returns its RecordingSid. Without
+   * `audio`, a few KB that start like an MP3 file (an ID3 tag, then an MPEG audio frame header) and are unique.
+   */
+  seedRecording(opts: { callSid?: string; durationSeconds?: number; audio?: Uint8Array } = {}): string {
+    const reSid = sid('RE');
+    const base = `/2010-04-01/Accounts/${this.accountSid}`;
+    const audio = opts.audio
+      ? Buffer.from(opts.audio)
+      : Buffer.concat([Buffer.from('ID3\x04\x00\x00\x00\x00\x00\x00', 'latin1'), Buffer.from([0xff, 0xfb, 0x90, 0x64]), randomBytes(4096)]);
+    const now = rfc2822();
+    this.recordings.set(reSid, {
+      audio,
+      json: {
+        account_sid: this.accountSid,
+        api_version: '2010-04-01',
+        call_sid: opts.callSid ?? sid('CA'),
+        conference_sid: null,
+        channels: 1,
+        date_created: now,
+        date_updated: now,
+        start_time: now,
+        price: '-0.00250',
+        price_unit: 'USD',
+        duration: String(opts.durationSeconds ?? 7),
+        sid: reSid,
+        source: 'RecordVerb',
+        status: 'completed',
+        error_code: null,
+        uri: `${base}/Recordings/${reSid}.json`,
+        encryption_details: null,
+        subresource_uris: {
+          add_on_results: `${base}/Recordings/${reSid}/AddOnResults.json`,
+          transcriptions: `${base}/Recordings/${reSid}/Transcriptions.json`,
+        },
+        media_url: `${this.url}${base}/Recordings/${reSid}`,
+      },
+    });
+    return reSid;
+  }
+
   private applicationJson(appSid: string, fields: Json): Json {
     return {
       account_sid: this.accountSid,
@@ -288,7 +347,10 @@ export class FakeTwilio {
     const recorded: RecordedRequest = { method, path, query, form, user: caller?.user ?? '' };
     this.requests.push(recorded);
 
-    const problems = requestProblems({ method, path, query: multi(url.searchParams), form: multi(formParams) });
+    // A recording's media (`…/Recordings/{Sid}.mp3`) is checked as the Recording resource's path (see the top).
+    const media = RECORDING_MEDIA.exec(path);
+    const contractPath = media ? `${path.slice(0, -media[1].length)}json` : path;
+    const problems = requestProblems({ method: media ? 'GET' : method, path: contractPath, query: multi(url.searchParams), form: multi(formParams) });
     this.contractViolations.push(...problems.map((p) => p.message));
     const send = (status: number, json?: unknown) => this.send(res, method, path, status, json, recorded);
     const error = (status: number, code: number, message: string) => this.error(res, method, path, status, code, message, recorded);
@@ -304,8 +366,14 @@ export class FakeTwilio {
     }
     const first = (kind: RequestProblem['kind']) => problems.find((p) => p.kind === kind);
     if (first('path')) return error(404, 20404, `The requested resource ${path} was not found`);
+    if (media && method !== 'GET') {
+      this.contractViolations.push(`${method} ${path}: a recording's media is fetched with GET only`);
+      return error(405, 20004, 'Method not allowed');
+    }
     if (first('method')) return error(405, 20004, 'Method not allowed');
-    const match = matchPath(method, path)!;
+    if (media && media[1] !== 'mp3')
+      return error(404, 20404, `The requested resource ${path} was not found (.${media[1]} media is not implemented by the test fake)`);
+    const match = matchPath(media ? 'GET' : method, contractPath)!;
     if (caller.kind === 'standard-key' && forbiddenToStandardKeys(match.template)) {
       // what Twilio answers a Standard key here (twilio/twilio-python#259)
       return error(401, 20003, 'Authenticate');
@@ -320,6 +388,14 @@ export class FakeTwilio {
     if (rule) {
       rule.remaining -= 1;
       return error(rule.status, rule.status === 429 ? 20429 : 20500, rule.status === 429 ? 'Too Many Requests' : 'Internal Server Error');
+    }
+    if (media) {
+      const recording = this.recordings.get(match.params.Sid);
+      if (!recording) return error(404, 20404, `The requested resource ${path} was not found`);
+      recorded.status = 200;
+      res.writeHead(200, { 'Content-Type': 'audio/mpeg', 'Content-Length': String(recording.audio.length) });
+      res.end(recording.audio);
+      return;
     }
     this.route(match, method, path, query, form, send, error);
   }
@@ -436,6 +512,18 @@ export class FakeTwilio {
         }
         return send(200, num);
       }
+      // Recordings (api.v2010.account.recording); the media is served in handle()
+      case 'GET /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json':
+      case 'DELETE /2010-04-01/Accounts/{AccountSid}/Recordings/{Sid}.json': {
+        const recording = this.recordings.get(itemSid);
+        if (!recording) return notFound();
+        if (method === 'DELETE') {
+          this.recordings.delete(itemSid);
+          return send(204);
+        }
+        return send(200, recording.json);
+      }
+
       default:
         // in Twilio's API, but not in this fake: say so rather than pretend
         return error(404, 20404, `The requested resource ${path} was not found (${method} ${match.template} is not implemented by the test fake)`);

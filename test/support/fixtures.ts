@@ -56,11 +56,32 @@ export const OUTGOING_BODY =
   'AccountSid=AC3exxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx&ApiVersion=2010-04-01&ApplicationSid=AP75zzzzzzzzzzzzzzzzzzzzzzzzzzzzzz&Called=&Caller=client%3ADeviceId_0001&CallSid=CA06nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn&CallStatus=ringing&Direction=inbound&From=client%3ADeviceId_0001&To=&callerPhoneNumber=%2B81-50-3123-4567&callOutgoingPhoneNumber=%2B81-90-5987-6543';
 
 /**
- * The answers to those bodies, adapted per issue 2 (answerOnBridge; E.164 caller ID and destination); an
+ * The answers to those bodies, adapted per issue 2 (answerOnBridge; E.164 caller ID and destination) and issue 14
+ * (team lines): an incoming call rings every member of the called number's line for the line's ring time (20
+ * seconds by default), each `<Client>` carrying the caller's and the line's number, and the `<Dial>`'s action
+ * webhook (the same API, stage `ring`, `next` = the number of members rung) takes an unanswered call on. An
  * outgoing call is capped at the default call time limit (CALL_TIME_LIMIT_SECONDS, 4 hours).
+ *
+ * `incomingTwiml(apiBaseUrl)`: the answer when Twilio called the API at `apiBaseUrl` (`<scheme>://<host>/prod`,
+ * or PUBLIC_BASE_URL), ringing `clients` (default: the walkthrough's device). INCOMING_TWIML: at the deployed
+ * API (API_DOMAIN).
  */
-export const INCOMING_TWIML =
-  '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>';
+export function incomingTwiml(
+  apiBaseUrl = `https://${API_DOMAIN}/prod`,
+  opts: { clients?: readonly string[]; caller?: string; line?: string; ringSeconds?: number } = {},
+): string {
+  const clients = opts.clients ?? [DEVICE_CLIENT];
+  const caller = opts.caller ?? '+819059876543';
+  const line = opts.line ?? DEVICE_NUMBER;
+  const action = `${apiBaseUrl}/twilio/retrieve_twiml/call_action?stage=ring&amp;next=${clients.length}`;
+  const ring = clients
+    .map(
+      (c) =>
+        `<Client><Identity>${c}</Identity><Parameter name="callerNumber" value="${caller}"/><Parameter name="lineNumber" value="${line}"/></Client>`,
+    )
+    .join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="${opts.ringSeconds ?? 20}" answerOnBridge="true" action="${action}" method="POST">${ring}</Dial></Response>`;
+}
 export const OUTGOING_TWIML =
   '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number>+819059876543</Number></Dial></Response>';
 
@@ -90,6 +111,9 @@ export function outgoingCallParams(overrides: Record<string, string> = {}): Reco
 export const API_DOMAIN = 'abc123.execute-api.ap-northeast-1.amazonaws.com';
 export const INCOMING_RESOURCE = '/twilio/retrieve_twiml/call_incoming';
 export const OUTGOING_RESOURCE = '/twilio/retrieve_twiml/call_outgoing';
+
+/** The answer to the walkthrough's incoming call at the deployed API (see `incomingTwiml`). */
+export const INCOMING_TWIML = incomingTwiml();
 
 export interface WebhookEvent {
   params: Record<string, string>;
