@@ -1,6 +1,7 @@
 /**
  * The toll-fraud policy for outgoing calls, on libphonenumber-js's `max` metadata, which knows number types.
- * Only the outgoing-call Lambda imports this module (and so carries the larger metadata).
+ * Only the outgoing-call and call-action Lambdas import this module (and so carry the larger metadata): the
+ * incoming-call function never forwards (lambda/core/call-flow.ts).
  */
 import maxMetadata from 'libphonenumber-js/max/metadata';
 import type { NumberType } from 'libphonenumber-js/core';

@@ -30,6 +30,13 @@ export function tokenError(status: TokenErrorStatus, error: string, extra?: { re
   return new HttpError(status, JSON.stringify(body));
 }
 
+export type PageErrorStatus = 400 | 403 | 404 | 503;
+
+/** A page API failure (voicemails, directory): `[status] {"success":false,"error":"…"}`. */
+export function pageError(status: PageErrorStatus, error: string): HttpError {
+  return new HttpError(status, JSON.stringify({ success: false, error }));
+}
+
 /** The TwiML handlers' refusal of a missing or wrong signature: `[403] Forbidden`. */
 export function forbidden(): HttpError {
   return new HttpError(403, 'Forbidden');

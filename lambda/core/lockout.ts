@@ -1,10 +1,11 @@
 /**
- * Brute-force policy for the token API, per phone number (known or not): the first few failures are free,
+ * Brute-force policy for the token API, per device and per line (numbers known or not): the first few failures are free,
  * then each failure opens a growing back-off window, and from `lockoutFailures` on, each failure locks the
  * number for `lockoutSeconds`. During a window attempts are answered 429 without checking the secret.
  * Failures are remembered for `rememberSeconds` after the last one (DynamoDB TTL); a success clears them.
  */
 import type { AttemptRecord } from '../ports';
+import { MAX_LINE_MEMBERS } from './line';
 
 export interface LockoutPolicy {
   freeFailures: number;
@@ -23,6 +24,16 @@ export const DEFAULT_LOCKOUT_POLICY: Readonly<LockoutPolicy> = {
   lockoutSeconds: 15 * 60,
   rememberSeconds: 24 * 60 * 60,
 };
+
+/**
+ * The policy of a line's shared count (every failure on the number, whatever device it named): as many free
+ * failures and failures before lockout as (MAX_LINE_MEMBERS + 1) devices' own counts together, so it never
+ * binds before a device's own count does, and bounds what an attacker gains by naming made-up devices.
+ */
+export function lineWidePolicy(policy: LockoutPolicy): LockoutPolicy {
+  const buckets = MAX_LINE_MEMBERS + 1;
+  return { ...policy, freeFailures: policy.freeFailures * buckets, lockoutFailures: policy.lockoutFailures * buckets };
+}
 
 /** Epoch seconds until which the number is blocked, or undefined when attempts are allowed now. */
 export function blockedUntil(

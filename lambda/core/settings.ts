@@ -35,8 +35,29 @@ export function deviceSecretLengthOk(secret: string): boolean {
  */
 export const CALL_TIME_LIMIT_SECONDS = { default: 4 * 60 * 60, min: 60, max: 4 * 60 * 60 } as const;
 
+/**
+ * How long voicemails are kept (days): VOICEMAIL_RETENTION_DAYS / context voicemailRetentionDays. The recording
+ * bucket's lifecycle deletes recordings after as many days, and the registry's TTL forgets the voicemail.
+ */
+export const VOICEMAIL_RETENTION_DAYS = { default: 30, min: 1, max: 3650 } as const;
+
+/** How long a voicemail's playback URL (S3 presigned GET) stays valid, seconds. */
+export const PLAYBACK_URL_SECONDS = 300;
+
 /** Each function's time-out (the local app times its handlers out the same). */
 export const FUNCTION_TIMEOUT_SECONDS = 10;
+
+/**
+ * The functions that need longer: the recording callback makes three sequential calls of up to 5 s each
+ * (Twilio download, S3 put, Twilio delete), inside Twilio's 15 s callback time-out; the registry upgrade of
+ * `cdk deploy` copies every device once.
+ */
+export const LONGER_FUNCTION_TIMEOUT_SECONDS: Readonly<Record<string, number>> = { recordingStatus: 15, registryUpgrade: 300 };
+
+/** A function's time-out in seconds, by its id (lib/api/routes.ts FunctionId). */
+export function functionTimeoutSeconds(id: string): number {
+  return LONGER_FUNCTION_TIMEOUT_SECONDS[id] ?? FUNCTION_TIMEOUT_SECONDS;
+}
 
 /**
  * API throttling (requests per second, burst): the browser's routes (the token API; context throttleRateLimit /
@@ -162,6 +183,10 @@ export interface AppConfig {
   allowedDestinationCountries?: string[];
   /** CALL_TIME_LIMIT_SECONDS: the longest an outgoing call may last. */
   callTimeLimitSeconds: number;
+  /** VOICEMAIL_RETENTION_DAYS: how long voicemails are kept. */
+  voicemailRetentionDays: number;
+  /** SOFTPHONE_URL: the softphone's address, for notifications ("open the softphone to listen") */
+  softphoneUrl?: string;
 }
 
 /** Reads the configuration from an environment; throws a SettingError on a bad value (a misconfigured function must not start). */
@@ -174,7 +199,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     validateWebhookSignatures: parseSwitch(env.WEBHOOK_SIGNATURE_VALIDATION, 'WEBHOOK_SIGNATURE_VALIDATION'),
     callTimeLimitSeconds:
       parseWholeNumber(env.CALL_TIME_LIMIT_SECONDS, 'CALL_TIME_LIMIT_SECONDS', CALL_TIME_LIMIT_SECONDS) ?? CALL_TIME_LIMIT_SECONDS.default,
+    voicemailRetentionDays:
+      parseWholeNumber(env.VOICEMAIL_RETENTION_DAYS, 'VOICEMAIL_RETENTION_DAYS', VOICEMAIL_RETENTION_DAYS) ?? VOICEMAIL_RETENTION_DAYS.default,
   };
+  const softphoneUrl = parseBaseUrl(env.SOFTPHONE_URL, 'SOFTPHONE_URL', { allowHttp: true });
+  if (softphoneUrl) config.softphoneUrl = softphoneUrl;
   const base = parseBaseUrl(env.PUBLIC_BASE_URL, 'PUBLIC_BASE_URL', { allowHttp: true });
   if (base) config.publicBaseUrl = base;
   const countries = parseCountries(env.ALLOWED_DESTINATION_COUNTRIES, 'ALLOWED_DESTINATION_COUNTRIES');

@@ -4,16 +4,14 @@
  */
 import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 
+/** A `<Say>` language: the line's setting, checked by lambda/core/line.ts as a language tag. */
+type SayLanguage = NonNullable<VoiceResponse.SayAttributes['language']>;
+import type { CallStage, FlowStep } from './call-flow';
+import { VOICEMAIL_MAX_SECONDS } from './line';
+import { phrasesFor } from './phrases';
+
 export const DIAL_TIMEOUT_SECONDS = 60;
 export const SAY_LANGUAGE = 'en-US';
-
-/** `<Response><Dial timeout="60" answerOnBridge="true"><Client>identity</Client></Dial></Response>` */
-export function dialClientTwiml(clientName: string): string {
-  const response = new VoiceResponse();
-  const dial = response.dial({ timeout: DIAL_TIMEOUT_SECONDS, answerOnBridge: true });
-  dial.client(clientName);
-  return response.toString();
-}
 
 /** `<Response><Dial timeout="60" callerId="+E164" timeLimit="…"><Number>+E164</Number></Dial></Response>` */
 export function dialNumberTwiml(callerId: string, destination: string, timeLimitSeconds: number): string {
@@ -36,4 +34,124 @@ export const TEMPORARILY_UNAVAILABLE_MESSAGE = 'Sorry, this service is temporari
 /** The answer to known faults (DynamoDB or Secrets Manager down). */
 export function temporarilyUnavailableTwiml(): string {
   return sayAndHangupTwiml(TEMPORARILY_UNAVAILABLE_MESSAGE);
+}
+
+/** The custom parameters each ringing softphone gets with an incoming call (`call.customParameters`). */
+export const INCOMING_CALL_PARAMETERS = { caller: 'callerNumber', line: 'lineNumber' } as const;
+
+/** Where the URLs of a line's call flow point (built by the handlers from API_PATHS and the called base URL). */
+export interface FlowUrls {
+  /** the `<Dial>`/`<Record>` action webhook for the stage reached */
+  action(stage: CallStage): string;
+  /** the forwarded person's "press 1" prompt */
+  screen: string;
+  /** the recording status callback of a voicemail */
+  recordingStatus: string;
+}
+
+export interface FlowContext {
+  /** the caller's number (Twilio's From) */
+  caller: string;
+  /** the line's number (Twilio's To) */
+  line: string;
+  urls: FlowUrls;
+  /** the longest a forwarded call may last */
+  callTimeLimitSeconds: number;
+}
+
+/** The TwiML of one step of a line's call flow (lambda/core/call-flow.ts). */
+export function flowStepTwiml(step: FlowStep, ctx: FlowContext): string {
+  const response = new VoiceResponse();
+  switch (step.kind) {
+    case 'ring': {
+      const dial = response.dial({ timeout: step.timeout, answerOnBridge: true, action: ctx.urls.action(step.after), method: 'POST' });
+      for (const clientName of step.clients) {
+        const client = dial.client();
+        client.identity(clientName);
+        client.parameter({ name: INCOMING_CALL_PARAMETERS.caller, value: ctx.caller });
+        client.parameter({ name: INCOMING_CALL_PARAMETERS.line, value: ctx.line });
+      }
+      break;
+    }
+    case 'forward': {
+      const dial = response.dial({
+        timeout: step.timeout,
+        answerOnBridge: true,
+        callerId: ctx.line,
+        timeLimit: ctx.callTimeLimitSeconds,
+        action: ctx.urls.action(step.after),
+        method: 'POST',
+      });
+      dial.number({ url: ctx.urls.screen, method: 'POST' }, step.number);
+      break;
+    }
+    case 'voicemail':
+      if (step.greeting !== undefined) response.say({ language: step.language as SayLanguage }, step.greeting);
+      else response.say({ language: phrasesFor(step.language).language as SayLanguage }, phrasesFor(step.language).greeting);
+      response.record({
+        maxLength: VOICEMAIL_MAX_SECONDS,
+        playBeep: true,
+        timeout: 5,
+        trim: 'trim-silence',
+        action: ctx.urls.action(step.after),
+        method: 'POST',
+        recordingStatusCallback: ctx.urls.recordingStatus,
+        recordingStatusCallbackMethod: 'POST',
+        recordingStatusCallbackEvent: ['completed'],
+      });
+      break;
+    case 'apology': {
+      const phrases = phrasesFor(step.language);
+      response.say({ language: phrases.language as SayLanguage }, phrases.apology);
+      response.hangup();
+      break;
+    }
+    case 'goodbye': {
+      const phrases = phrasesFor(step.language);
+      response.say({ language: phrases.language as SayLanguage }, phrases.goodbye);
+      response.hangup();
+      break;
+    }
+    case 'continue':
+      response.redirect({ method: 'POST' }, ctx.urls.action(step.after));
+      break;
+    case 'hangup':
+      response.hangup();
+      break;
+  }
+  return response.toString();
+}
+
+/** The forwarded person's prompt: press 1 within 8 seconds to take the call, else it is not connected. */
+export function screenPromptTwiml(lineNumber: string, callerNumber: string, language: string, acceptUrl: string): string {
+  const phrases = phrasesFor(language);
+  const response = new VoiceResponse();
+  const gather = response.gather({ numDigits: 1, timeout: 8, action: acceptUrl, method: 'POST', actionOnEmptyResult: false });
+  gather.say({ language: phrases.language as SayLanguage }, phrases.screen(lineNumber, callerNumber));
+  response.hangup();
+  return response.toString();
+}
+
+/** The answer to the prompt: `1` connects (the whisper TwiML ends, Twilio bridges); anything else hangs up. */
+export function screenResultTwiml(digits: string, language: string): string {
+  const response = new VoiceResponse();
+  if (digits === '1') response.say({ language: phrasesFor(language).language as SayLanguage }, phrasesFor(language).screenAccepted);
+  else response.hangup();
+  return response.toString();
+}
+
+/** An empty document: the answer to callbacks whose response Twilio ignores (a recording's status). */
+export function emptyTwiml(): string {
+  return new VoiceResponse().toString();
+}
+
+/** An internal call: another member's softphone rings, with the caller's identity shown. */
+export function dialTeammateTwiml(callerIdentity: string, lineNumber: string, teammate: string, timeLimitSeconds: number): string {
+  const response = new VoiceResponse();
+  const dial = response.dial({ timeout: DIAL_TIMEOUT_SECONDS, answerOnBridge: true, timeLimit: timeLimitSeconds });
+  const client = dial.client();
+  client.identity(teammate);
+  client.parameter({ name: INCOMING_CALL_PARAMETERS.caller, value: `client:${callerIdentity}` });
+  client.parameter({ name: INCOMING_CALL_PARAMETERS.line, value: lineNumber });
+  return response.toString();
 }

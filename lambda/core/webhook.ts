@@ -62,6 +62,25 @@ export function publicWebhookUrl(
   return `${config.webhookScheme}://${event.domainName}${event.path}`;
 }
 
+/**
+ * The base URL the API was called at (`https://<api>/prod`, or PUBLIC_BASE_URL): where the URLs a webhook hands
+ * back to Twilio (a `<Dial action>`, a recording callback) point, so Twilio calls them at the same host it signs.
+ */
+export function apiBaseUrl(
+  event: Pick<WebhookEvent, 'domainName' | 'path' | 'resourcePath'>,
+  config: Pick<AppConfig, 'publicBaseUrl' | 'webhookScheme'>,
+): string {
+  if (config.publicBaseUrl) return config.publicBaseUrl.replace(/\/+$/, '');
+  const stagePath = event.path.endsWith(event.resourcePath) ? event.path.slice(0, event.path.length - event.resourcePath.length) : '';
+  return `${config.webhookScheme}://${event.domainName}${stagePath}`;
+}
+
+/** `base + path`, with a query string when given (`URLSearchParams` encoding: what Twilio will call and sign). */
+export function webhookUrl(base: string, path: string, query: Record<string, string> = {}): string {
+  const search = new URLSearchParams(query).toString();
+  return `${base}${path}${search ? `?${search}` : ''}`;
+}
+
 /** Query strings longer than this are not permuted: 4 parameters give 24 orders × 2 encodings to try. */
 export const MAX_PERMUTED_QUERY_PARAMS = 4;
 

@@ -4,16 +4,41 @@
  * the table in `./index.ts`.
  */
 import type { AppConfig } from '../core/settings';
-import type { AttemptStore, Clock, CredentialsProvider, DeviceDirectory, Log } from '../ports';
+import type {
+  AttemptStore,
+  Clock,
+  CredentialsProvider,
+  LineDirectory,
+  Log,
+  Notifier,
+  RecordingStore,
+  TwilioRecordings,
+  UpgradeReport,
+  VoicemailStore,
+} from '../ports';
 
 export interface HandlerDeps {
-  devices: DeviceDirectory;
+  lines: LineDirectory;
   /** the sign-in lockout's store: required, so no registry can switch the lockout off by lacking it */
   attempts: AttemptStore;
   credentials: CredentialsProvider;
   config: AppConfig;
   /** default: the system clock */
   clock?: Clock;
+  /** Voicemail: the handlers that keep or serve messages need these (`requireDeps` says which is missing). */
+  voicemails?: VoicemailStore;
+  recordings?: RecordingStore;
+  twilioRecordings?: TwilioRecordings;
+  notifier?: Notifier;
+  /** The registry upgrade of `cdk deploy` (adapters/registry-upgrade.ts), bound to its tables. */
+  upgradeRegistry?: () => Promise<UpgradeReport>;
+}
+
+/** The optional deps a handler cannot work without, checked when it is built (a misconfiguration fails fast). */
+export function requireDeps<K extends keyof HandlerDeps>(deps: HandlerDeps, handler: string, keys: readonly K[]): Required<Pick<HandlerDeps, K>> {
+  const missing = keys.filter((k) => deps[k] === undefined);
+  if (missing.length > 0) throw new Error(`The ${handler} handler needs ${missing.join(', ')}`);
+  return deps as unknown as Required<Pick<HandlerDeps, K>>;
 }
 
 /** What one invocation carries besides its event: a log whose lines name the request, cold start and route. */
@@ -28,5 +53,7 @@ export interface TokenSuccess {
   success: true;
   capabilityToken: string;
   identity: string;
+  /** the line's number: the device's caller ID */
+  line: string;
   expiresAt: string;
 }

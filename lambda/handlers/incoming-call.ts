@@ -1,36 +1,34 @@
 /**
- * POST /twilio/retrieve_twiml/call_incoming — a call to a registered Twilio number rings its softphone.
+ * POST /twilio/retrieve_twiml/call_incoming — a call to a line's number: its members' softphones ring (all at
+ * once or in turn), and a call nobody answers goes on (lambda/core/call-flow.ts) through the call-action webhook:
+ * the forward number, voicemail, an apology. Outside the line's hours it goes straight to voicemail.
  */
+import { firstStep } from '../core/call-flow';
 import { isE164 } from '../core/e164';
-import { describeError } from '../core/errors';
-import { dialClientTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../core/twiml';
-import { isDependencyFault } from '../ports';
+import { flowStepTwiml, sayAndHangupTwiml } from '../core/twiml';
 import type { Handler, HandlerDeps } from './deps';
-import { verifiedWebhook } from './webhook-common';
+import { flowContext, lineCall } from './line-call';
+import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export function createIncomingCallHandler(deps: HandlerDeps): Handler<string> {
-  const { devices } = deps;
-  return async (event, { log }) => {
-    try {
-      const { params } = await verifiedWebhook(event, deps, log);
-      const to = params.To;
+  const { lines, config } = deps;
+  const now = deps.clock ?? (() => new Date());
+  return (event, { log }) =>
+    unavailableOnFault(log, async () => {
+      const verified = await verifiedWebhook(event, deps, log);
+      const to = verified.params.To;
       if (!isE164(to)) {
         log.warn('To is not an E.164 phone number');
         return sayAndHangupTwiml('An error occurred. The called Twilio phone number is invalid.');
       }
-      const device = await devices.findByNumber(to);
-      if (!device) {
+      const line = await lines.findLine(to);
+      if (!line) {
         log.warn('number not registered', { to });
         return sayAndHangupTwiml(`An error occurred. Your Twilio phone number ${to} is invalid.`);
       }
-      log.info('dialling client', { to, clientName: device.clientName, callSid: params.CallSid });
-      return dialClientTwiml(device.clientName);
-    } catch (err) {
-      if (isDependencyFault(err)) {
-        log.error('dependency failure', { error: describeError(err) });
-        return temporarilyUnavailableTwiml();
-      }
-      throw err;
-    }
-  };
+      // The first step never forwards (call-flow.ts): no forward check here.
+      const step = firstStep(lineCall(line, false), now());
+      log.info('incoming call', { to, step: step.kind, members: line.members.length, callSid: verified.params.CallSid });
+      return flowStepTwiml(step, flowContext(verified, to, config));
+    });
 }

@@ -1,16 +1,15 @@
 /**
- * POST /twilio/retrieve_twiml/call_outgoing — a softphone calls an external number. The caller ID is the
- * calling identity's own registered number (looked up here, never taken from the client), and the
- * destination must pass the toll-fraud policy.
+ * POST /twilio/retrieve_twiml/call_outgoing — a softphone calls an external number, or a teammate. The caller ID
+ * is the calling identity's line's number (looked up here, never taken from the client), and the destination
+ * must pass the toll-fraud policy. An internal call (`callOutgoingClient`, a client name) reaches only a member
+ * of the caller's own line.
  */
 import { checkDestination, phoneRulesWithTypes, type DestinationRefusal } from '../core/destination-policy';
 import { EMERGENCY_REFUSAL } from '../core/emergency';
-import { describeError } from '../core/errors';
 import { isValidClientName } from '../core/phone-rules';
-import { dialNumberTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../core/twiml';
-import { isDependencyFault } from '../ports';
+import { dialNumberTwiml, dialTeammateTwiml, sayAndHangupTwiml } from '../core/twiml';
 import type { Handler, HandlerDeps } from './deps';
-import { verifiedWebhook } from './webhook-common';
+import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export const OUTGOING_MESSAGES = {
   unknownCaller: 'Sorry, this device is not allowed to make calls.',
@@ -23,6 +22,7 @@ export const OUTGOING_MESSAGES = {
   emergency: EMERGENCY_REFUSAL,
   numberType: 'Sorry, calls to this kind of number are not allowed.',
   countryNotAllowed: 'Sorry, calls to this country are not allowed.',
+  notATeammate: 'Sorry, that person is not on your team line.',
 } as const;
 
 /** What the caller hears for each reason the destination policy refuses a number. */
@@ -38,9 +38,9 @@ const DESTINATION_REFUSALS: Record<DestinationRefusal, string> = {
 };
 
 export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
-  const { devices, config } = deps;
-  return async (event, { log }) => {
-    try {
+  const { lines, config } = deps;
+  return (event, { log }) =>
+    unavailableOnFault(log, async () => {
       const { params } = await verifiedWebhook(event, deps, log);
       const from = params.From ?? '';
       const identity = from.startsWith('client:') ? from.slice('client:'.length) : '';
@@ -48,10 +48,20 @@ export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
         log.warn('refused, From is not a client identity');
         return sayAndHangupTwiml(OUTGOING_MESSAGES.unknownCaller);
       }
-      const device = await devices.findByClientName(identity);
+      const device = await lines.findByClientName(identity);
       if (!device) {
         log.warn('refused, unknown identity', { identity });
         return sayAndHangupTwiml(OUTGOING_MESSAGES.unknownCaller);
+      }
+      const teammate = (params.callOutgoingClient ?? '').trim();
+      if (teammate !== '') {
+        const member = isValidClientName(teammate) && teammate !== identity ? await lines.findByClientName(teammate) : undefined;
+        if (!member || member.phoneNumber !== device.phoneNumber) {
+          log.warn('refused internal call, not a teammate', { identity });
+          return sayAndHangupTwiml(OUTGOING_MESSAGES.notATeammate);
+        }
+        log.info('dialling teammate', { identity, teammate, line: device.phoneNumber, callSid: params.CallSid });
+        return dialTeammateTwiml(identity, device.phoneNumber, teammate, config.callTimeLimitSeconds);
       }
       const callerCountry = phoneRulesWithTypes.countryOf(device.phoneNumber);
 
@@ -78,12 +88,5 @@ export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
       }
       log.info('dialling', { identity, callerId: device.phoneNumber, country: decision.country, callSid: params.CallSid });
       return dialNumberTwiml(device.phoneNumber, decision.e164, config.callTimeLimitSeconds);
-    } catch (err) {
-      if (isDependencyFault(err)) {
-        log.error('dependency failure', { error: describeError(err) });
-        return temporarilyUnavailableTwiml();
-      }
-      throw err;
-    }
-  };
+    });
 }

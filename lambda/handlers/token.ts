@@ -1,12 +1,16 @@
 /**
- * POST /twilio/retrieve_capability_token — `{twilioPhoneNumber, deviceSecret}` in, an Access Token out.
+ * POST /twilio/retrieve_capability_token — `{twilioPhoneNumber, deviceSecret[, clientName]}` in, an Access Token
+ * out. The number is the device's line; the secret says which of the line's devices signs in (each has its own).
+ * `clientName`, the identity the page last signed in as, is only a hint of which hash to check first: the
+ * right secret of another device of the line still signs that device in.
  * Failures are thrown as `[status] {"success":false,"capabilityToken":null,"error":"…"}` (core/http-error).
  */
 import { createVoiceAccessToken } from '../core/access-token';
 import { generateDeviceSecret, hashDeviceSecret, verifyDeviceSecret, type ScryptParams } from '../core/device-secret';
 import { describeError } from '../core/errors';
 import { tokenError } from '../core/http-error';
-import { blockedUntil, DEFAULT_LOCKOUT_POLICY, type LockoutPolicy } from '../core/lockout';
+import { blockedUntil, DEFAULT_LOCKOUT_POLICY, lineWidePolicy, type LockoutPolicy } from '../core/lockout';
+import { isValidClientName } from '../core/phone-rules';
 import { normalizePhoneNumber } from '../core/phone';
 import { DEVICE_SECRET_LENGTH, deviceSecretLength } from '../core/settings';
 import { isDependencyFault, type AttemptRecord, type Log } from '../ports';
@@ -30,10 +34,11 @@ export interface TokenHandlerOptions {
 interface TokenRequest {
   twilioPhoneNumber: string;
   deviceSecret: string;
+  clientName?: string;
 }
 
 export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions = {}): Handler<TokenSuccess> {
-  const { devices, attempts, credentials, config } = deps;
+  const { lines, attempts, credentials, config } = deps;
   const now = deps.clock ?? (() => new Date());
   const policy = opts.lockout ?? DEFAULT_LOCKOUT_POLICY;
   // Tests choose a cheap cost; then the dummy hash is made at that cost.
@@ -44,9 +49,17 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
     await verifyDeviceSecret(secret, await dummyHash);
   };
 
-  /** Throws 429 while the number's failures keep it in a back-off or lockout window. */
-  const refuseWhileBlocked = (log: Log, phoneNumber: string, record: AttemptRecord | undefined, nowSeconds: number): void => {
-    const until = blockedUntil(record, nowSeconds, policy);
+  const linePolicy = lineWidePolicy(policy);
+
+  /** Throws 429 while the failures keep the number in a back-off or lockout window. */
+  const refuseWhileBlocked = (
+    log: Log,
+    phoneNumber: string,
+    record: AttemptRecord | undefined,
+    nowSeconds: number,
+    bucketPolicy: LockoutPolicy,
+  ): void => {
+    const until = blockedUntil(record, nowSeconds, bucketPolicy);
     if (until === undefined) return;
     const retryAfterSeconds = until - nowSeconds;
     log.warn('token refused: too many failed attempts', { phoneNumber, failures: record?.failures, retryAfterSeconds });
@@ -68,31 +81,59 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
 
     try {
       const nowSeconds = Math.floor(now().getTime() / 1000);
-      const previous = await attempts.getAttempts(phoneNumber, nowSeconds);
-      refuseWhileBlocked(log, phoneNumber, previous, nowSeconds);
-      // Count this attempt as a failure *before* checking the secret, atomically, so parallel guesses cannot all
-      // slip past the check above: an attempt whose count jumped past what it read raced with others and is
-      // judged as if those had failed first.
-      const reserved = await attempts.recordFailure(phoneNumber, nowSeconds, policy.rememberSeconds);
-      if (reserved.failures > (previous?.failures ?? 0) + 1) {
-        refuseWhileBlocked(log, phoneNumber, { ...reserved, failures: reserved.failures - 1, lastFailureAt: nowSeconds }, nowSeconds);
+      // Failures count twice: per device named by the page's hint (any well-formed name, whether or not the line
+      // has it, so the answers tell nothing about the line), with the usual policy, so one person's typos do not
+      // lock the team out; and per number with a policy (MAX_LINE_MEMBERS + 1) times as patient, which bounds
+      // what made-up names can buy an attacker.
+      const hint = request.clientName !== undefined && isValidClientName(request.clientName) ? request.clientName : '';
+      const deviceKey = `${phoneNumber}#${hint}`;
+      // Each failure is counted *before* the secret is checked, atomically, so parallel guesses cannot all slip
+      // past the check: an attempt whose count jumped past what it read raced with others and is judged as if
+      // those had failed first.
+      // Both counts are checked before either is counted, so an attempt refused (429) counts nowhere.
+      const buckets = [
+        { key: phoneNumber, policy: linePolicy },
+        { key: deviceKey, policy },
+      ];
+      const previous = await Promise.all(buckets.map((b) => attempts.getAttempts(b.key, nowSeconds)));
+      for (const [i, b] of buckets.entries()) refuseWhileBlocked(log, phoneNumber, previous[i], nowSeconds, b.policy);
+      const reserved = await Promise.all(buckets.map((b) => attempts.recordFailure(b.key, nowSeconds, b.policy.rememberSeconds)));
+      for (const [i, b] of buckets.entries()) {
+        if (reserved[i].failures > (previous[i]?.failures ?? 0) + 1) {
+          refuseWhileBlocked(
+            log,
+            phoneNumber,
+            { ...reserved[i], failures: reserved[i].failures - 1, lastFailureAt: nowSeconds },
+            nowSeconds,
+            b.policy,
+          );
+        }
       }
 
-      const device = await devices.findForSignIn(phoneNumber);
-      let ok = false;
-      if (device) ok = await verifyDeviceSecret(request.deviceSecret, device.secretHash);
-      else await dummyVerify(request.deviceSecret);
+      // The hinted device first; then the others in ring order. A wrong secret costs one check per device.
+      const candidates = await lines.findForSignIn(phoneNumber);
+      candidates.sort((a, b) => Number(b.clientName === hint) - Number(a.clientName === hint));
+      let device: (typeof candidates)[number] | undefined;
+      for (const candidate of candidates) {
+        if (await verifyDeviceSecret(request.deviceSecret, candidate.secretHash)) {
+          device = candidate;
+          break;
+        }
+      }
+      if (candidates.length === 0) await dummyVerify(request.deviceSecret);
 
-      if (!ok) {
+      if (!device) {
         log.warn('token refused: unknown number or wrong secret', { phoneNumber });
         throw tokenError(403, FORBIDDEN_MESSAGE);
       }
-      await attempts.clearAttempts(phoneNumber);
+      // The device's own failures are forgiven; of the line's, only this attempt's (an attacker's progress is not
+      // reset by a teammate signing in).
+      await Promise.all([attempts.clearAttempts(deviceKey), attempts.forgiveFailure(phoneNumber)]);
 
       const creds = await credentials();
-      const { token, expiresAt } = createVoiceAccessToken(creds, device!.clientName, config.tokenTtlSeconds);
-      log.info('token issued', { phoneNumber, identity: device!.clientName, expiresAt: expiresAt.toISOString() });
-      return { success: true, capabilityToken: token, identity: device!.clientName, expiresAt: expiresAt.toISOString() };
+      const { token, expiresAt } = createVoiceAccessToken(creds, device.clientName, config.tokenTtlSeconds);
+      log.info('token issued', { phoneNumber, identity: device.clientName, expiresAt: expiresAt.toISOString() });
+      return { success: true, capabilityToken: token, identity: device.clientName, line: phoneNumber, expiresAt: expiresAt.toISOString() };
     } catch (err) {
       if (isDependencyFault(err)) {
         log.error('dependency failure', { error: describeError(err) });
@@ -107,7 +148,7 @@ function parseRequest(event: unknown): TokenRequest {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw tokenError(400, 'The request body must be a JSON object with twilioPhoneNumber and deviceSecret.');
   }
-  const { twilioPhoneNumber, deviceSecret } = event as Record<string, unknown>;
+  const { twilioPhoneNumber, deviceSecret, clientName } = event as Record<string, unknown>;
   if (typeof twilioPhoneNumber !== 'string' || twilioPhoneNumber.trim() === '') {
     throw tokenError(400, 'twilioPhoneNumber is required and must be a string.');
   }
@@ -117,5 +158,5 @@ function parseRequest(event: unknown): TokenRequest {
   if (deviceSecretLength(deviceSecret) > DEVICE_SECRET_LENGTH.max) {
     throw tokenError(400, `deviceSecret must be at most ${DEVICE_SECRET_LENGTH.max} characters.`);
   }
-  return { twilioPhoneNumber, deviceSecret };
+  return { twilioPhoneNumber, deviceSecret, ...(typeof clientName === 'string' ? { clientName } : {}) };
 }

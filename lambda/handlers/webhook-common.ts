@@ -1,7 +1,9 @@
-/** Shared steps of the two TwiML handlers: parse the event and verify the Twilio signature. */
+/** Shared steps of the TwiML handlers: parse the event, verify the Twilio signature, answer known faults. */
+import { describeError } from '../core/errors';
 import { forbidden } from '../core/http-error';
+import { temporarilyUnavailableTwiml } from '../core/twiml';
 import { isValidTwilioSignature, parseWebhookEvent, signedUrlCandidates, type WebhookEvent } from '../core/webhook';
-import type { Log } from '../ports';
+import { isDependencyFault, type Log } from '../ports';
 import type { HandlerDeps } from './deps';
 
 /**
@@ -40,4 +42,18 @@ async function matchesRefreshedAuthToken(parsed: WebhookEvent, urls: string[], c
 
 function signedByToken(authToken: string, parsed: WebhookEvent, urls: string[]): boolean {
   return urls.some((url) => isValidTwilioSignature(authToken, parsed.signature, url, parsed.params));
+}
+
+/**
+ * Runs a webhook's work; a known dependency fault (DynamoDB, Secrets Manager) is answered with valid
+ * "temporarily unavailable" TwiML (status 200), so the caller hears why instead of Twilio's generic error.
+ */
+export async function unavailableOnFault(log: Log, work: () => Promise<string>): Promise<string> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!isDependencyFault(err)) throw err;
+    log.error('dependency failure', { error: describeError(err) });
+    return temporarilyUnavailableTwiml();
+  }
 }

@@ -12,15 +12,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { ROUTES, type RouteId } from '../../lib/api/routes';
+import { type FunctionId, ROUTES, SUPPORT_FUNCTIONS } from '../../lib/api/routes';
 import { lambdaEsbuildOptions } from '../../lib/lambda-bundling';
 import { useDynalite } from '../support/dynalite';
 import {
   DEVICE_NUMBER_TYPED,
   DEVICE_SECRET,
   INCOMING_RESOURCE,
-  INCOMING_TWIML,
   incomingCallParams,
+  incomingTwiml,
   OUTGOING_RESOURCE,
   OUTGOING_TWIML,
   outgoingCallParams,
@@ -30,12 +30,25 @@ import {
 import { registerDevice } from './helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
-/** Each handler's own module, by route (lambda/handlers/index.ts). */
-const HANDLER_MODULES: Record<RouteId, string> = { token: 'token.ts', callIncoming: 'incoming-call.ts', callOutgoing: 'outgoing-call.ts' };
+/** Each handler's own module, by function (lambda/handlers/index.ts): every route's, and the support functions'. */
+const HANDLER_MODULES: Record<FunctionId, string> = {
+  token: 'token.ts',
+  callIncoming: 'incoming-call.ts',
+  callOutgoing: 'outgoing-call.ts',
+  callAction: 'call-action.ts',
+  forwardScreen: 'forward-screen.ts',
+  recordingStatus: 'recording-status.ts',
+  voicemails: 'voicemails.ts',
+  directory: 'directory.ts',
+  pageAuthorizer: 'page-authorizer.ts',
+  registryUpgrade: 'registry-upgrade.ts',
+};
+/** Every function of the stack: one per route, and the support functions. */
+const FUNCTION_IDS: FunctionId[] = [...ROUTES.map((r) => r.id), ...SUPPORT_FUNCTIONS.map((f) => f.id)];
 const run = promisify(execFile);
 
 /** Fresh tables for every test, with the walkthrough's device registered. */
-const db = useDynalite({ seed: ({ devices }) => registerDevice(devices) });
+const db = useDynalite({ seed: ({ lines }) => registerDevice(lines) });
 let dir: string;
 let secretsManager: Server;
 let secretsEndpoint: string;
@@ -65,12 +78,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => secretsManager.listen(0, '127.0.0.1', resolve));
   secretsEndpoint = `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`;
-  for (const { id } of ROUTES) {
+  for (const id of FUNCTION_IDS) {
     const file = path.join(dir, id, 'index.js');
     const result = await build({ ...lambdaEsbuildOptions(id, file), absWorkingDir: ROOT, metafile: true, logLevel: 'silent' });
     bundles[id] = { file, metafile: result.metafile! };
   }
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   await new Promise((resolve) => secretsManager?.close(resolve));
@@ -93,7 +106,7 @@ const CONTEXT = {
  * context; returns its result or error and its log lines (JSON on stdout).
  */
 async function invoke(
-  route: RouteId,
+  route: FunctionId,
   event: unknown,
   logLevel = 'SILENT',
 ): Promise<{ result?: unknown; error?: string; logs: Record<string, unknown>[] }> {
@@ -115,7 +128,7 @@ async function invoke(
       // No shared config or credentials files: the environment is the only source, as in Lambda.
       AWS_CONFIG_FILE: path.join(dir, 'none'),
       AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'),
-      DEVICES_TABLE: db.devicesTable,
+      REGISTRY_TABLE: db.registryTable,
       ATTEMPTS_TABLE: db.attemptsTable,
       TWILIO_SECRET_ID: 'twilio',
       POWERTOOLS_LOG_LEVEL: logLevel,
@@ -130,7 +143,7 @@ async function invoke(
 }
 
 /** The source files with code in a bundle (the metafile's `inputs` also lists files parsed, then dropped). */
-function bundled(route: RouteId): string[] {
+function bundled(route: FunctionId): string[] {
   const output = Object.values(bundles[route].metafile.outputs).find((o) => o.entryPoint)!;
   return Object.entries(output.inputs)
     .filter(([, i]) => i.bytesInOutput > 0)
@@ -138,7 +151,7 @@ function bundled(route: RouteId): string[] {
 }
 
 test('one entry for every function: each bundle holds its own handler and none of the others', () => {
-  for (const { id } of ROUTES) {
+  for (const id of FUNCTION_IDS) {
     const handlers = bundled(id).filter((i) => i.startsWith('lambda/handlers/'));
     const own = `lambda/handlers/${HANDLER_MODULES[id]}`;
     expect(handlers).toContain(own);
@@ -158,19 +171,43 @@ test('every log line of an invocation carries the request id, the cold-start fla
 });
 
 test('the SDK default credential chain is replaced by environment credentials in every bundle', () => {
-  for (const { id } of ROUTES) {
+  for (const id of FUNCTION_IDS) {
     const inputs = bundled(id);
     expect(inputs.some((i) => i.endsWith('lambda/adapters/env-credential-provider.ts'))).toBe(true);
     expect(inputs.filter((i) => /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity)|nested-clients)\//.test(i))).toEqual([]);
   }
 });
 
-test('phone metadata: none on the incoming path, min for sign-in, max (number types) only for outgoing calls', () => {
-  const metadataOf = (route: RouteId) => bundled(route).filter((i) => /libphonenumber-js\/metadata\.\w+\.json/.test(i));
-  const libphonenumberIn = (route: RouteId) => bundled(route).some((i) => i.includes('node_modules/libphonenumber-js/'));
-  expect(libphonenumberIn('callIncoming')).toBe(false);
+test('each bundle carries only the AWS clients its function uses: S3 for the voicemail ones, SNS only for new voicemails', () => {
+  const clientsIn = (id: FunctionId) =>
+    [...new Set(bundled(id).flatMap((i) => /node_modules\/@aws-sdk\/(client-[\w-]+)\//.exec(i)?.[1] ?? []))].sort();
+  const expected: Record<FunctionId, string[]> = {
+    token: ['client-dynamodb', 'client-secrets-manager'],
+    callIncoming: ['client-dynamodb', 'client-secrets-manager'],
+    callOutgoing: ['client-dynamodb', 'client-secrets-manager'],
+    callAction: ['client-dynamodb', 'client-secrets-manager'],
+    forwardScreen: ['client-dynamodb', 'client-secrets-manager'],
+    recordingStatus: ['client-dynamodb', 'client-s3', 'client-secrets-manager', 'client-sns'],
+    voicemails: ['client-dynamodb', 'client-s3', 'client-secrets-manager'],
+    directory: ['client-dynamodb', 'client-secrets-manager'],
+    pageAuthorizer: ['client-dynamodb', 'client-secrets-manager'],
+    registryUpgrade: ['client-dynamodb', 'client-secrets-manager'],
+  };
+  expect(Object.fromEntries(FUNCTION_IDS.map((id) => [id, clientsIn(id)]))).toEqual(expected);
+});
+
+test('phone metadata: min for sign-in, max (number types) only where a destination is dialled, none elsewhere', () => {
+  const metadataOf = (id: FunctionId) => bundled(id).filter((i) => /libphonenumber-js\/metadata\.\w+\.json/.test(i));
+  const libphonenumberIn = (id: FunctionId) => bundled(id).some((i) => i.includes('node_modules/libphonenumber-js/'));
   expect(metadataOf('token')).toEqual([expect.stringMatching(/metadata\.min\.json/)]);
-  expect(metadataOf('callOutgoing')).toEqual([expect.stringMatching(/metadata\.max\.json/)]);
+  // outgoing calls, and a line's forward number (checked against the destination policy when the Dial's action
+  // webhook forwards; the incoming call never does)
+  for (const id of ['callOutgoing', 'callAction'] as const) {
+    expect([id, metadataOf(id)]).toEqual([id, [expect.stringMatching(/metadata\.max\.json/)]]);
+  }
+  const without = FUNCTION_IDS.filter((id) => !['token', 'callOutgoing', 'callAction'].includes(id));
+  expect(without).toEqual(['callIncoming', 'forwardScreen', 'recordingStatus', 'voicemails', 'directory', 'pageAuthorizer', 'registryUpgrade']);
+  for (const id of without) expect([id, libphonenumberIn(id)]).toEqual([id, false]);
 });
 
 test('the bundled token handler signs in with environment credentials only', async () => {
@@ -185,7 +222,7 @@ test('the bundled token handler signs in with environment credentials only', asy
 
 test('the bundled TwiML handlers answer signed webhooks and refuse unsigned ones', async () => {
   const incoming = await invoke('callIncoming', signedEvent(INCOMING_RESOURCE, incomingCallParams()));
-  expect(incoming.result).toBe(INCOMING_TWIML);
+  expect(incoming.result).toBe(incomingTwiml());
   const outgoing = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, outgoingCallParams()));
   expect(outgoing.result).toBe(OUTGOING_TWIML);
   const premium = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ callOutgoingPhoneNumber: '+81 990 123 456' })));

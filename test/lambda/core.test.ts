@@ -6,7 +6,14 @@ import { forbidden, parseHttpErrorMessage, tokenError } from '../../lambda/core/
 import fc from 'fast-check';
 import { checkDestination, phoneRulesWithTypes } from '../../lambda/core/destination-policy';
 import { countryOfNumber, isValidClientName, normalizePhoneNumber } from '../../lambda/core/phone';
-import { dialClientTwiml, dialNumberTwiml, sayAndHangupTwiml, temporarilyUnavailableTwiml } from '../../lambda/core/twiml';
+import {
+  dialNumberTwiml,
+  dialTeammateTwiml,
+  type FlowContext,
+  flowStepTwiml,
+  sayAndHangupTwiml,
+  temporarilyUnavailableTwiml,
+} from '../../lambda/core/twiml';
 import { isValidTwilioSignature, parseWebhookEvent, publicWebhookUrl } from '../../lambda/core/webhook';
 import { TEST_CREDENTIALS } from '../support/fixtures';
 import { TEST_SCRYPT } from './helpers';
@@ -196,9 +203,34 @@ describe('access token', () => {
 });
 
 describe('twiml', () => {
-  test('incoming: the walkthrough output plus answerOnBridge', () => {
-    expect(dialClientTwiml('DeviceId_0001')).toBe(
-      `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>`,
+  const BASE = 'https://api.example.com/prod';
+  /** The walkthrough's call (+819059876543 calling the line +815031234567), its URLs under BASE. */
+  const flow = (caller = '+819059876543', line = '+815031234567'): FlowContext => ({
+    caller,
+    line,
+    callTimeLimitSeconds: 14400,
+    urls: {
+      action: (stage) =>
+        `${BASE}/action?${new URLSearchParams(stage.stage === 'ring' ? { stage: 'ring', next: String(stage.next) } : { stage: stage.stage })}`,
+      screen: `${BASE}/screen`,
+      recordingStatus: `${BASE}/recording`,
+    },
+  });
+
+  test('incoming: the walkthrough output plus answerOnBridge, each line member a Client with the caller and the line, and an action webhook', () => {
+    expect(flowStepTwiml({ kind: 'ring', clients: ['DeviceId_0001'], timeout: 20, after: { stage: 'ring', next: 1 } }, flow())).toBe(
+      `${XML_DECL}<Response><Dial timeout="20" answerOnBridge="true" action="${BASE}/action?stage=ring&amp;next=1" method="POST">` +
+        '<Client><Identity>DeviceId_0001</Identity><Parameter name="callerNumber" value="+819059876543"/><Parameter name="lineNumber" value="+815031234567"/></Client>' +
+        '</Dial></Response>',
+    );
+    const two = flowStepTwiml({ kind: 'ring', clients: ['A', 'B'], timeout: 30, after: { stage: 'ring', next: 2 } }, flow());
+    expect(two.match(/<Client>/g)).toHaveLength(2);
+    expect(two).toMatch(/<Dial timeout="30" [^>]*><Client><Identity>A<\/Identity>.*<\/Client><Client><Identity>B<\/Identity>/);
+  });
+  test('internal call: the teammate’s Client, with the caller’s identity and the line, capped at the call time limit', () => {
+    expect(dialTeammateTwiml('DeviceId_0001', '+815031234567', 'DeviceId_0002', 600)).toBe(
+      `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true" timeLimit="600"><Client><Identity>DeviceId_0002</Identity>` +
+        '<Parameter name="callerNumber" value="client:DeviceId_0001"/><Parameter name="lineNumber" value="+815031234567"/></Client></Dial></Response>',
     );
   });
   test('outgoing: the walkthrough output in E.164, capped at the call time limit', () => {
@@ -223,6 +255,12 @@ describe('twiml', () => {
     const y = dialNumberTwiml('+815031234567"/><Hangup a="', hostile, 14400);
     expect(y.match(/<Number>/g)).toHaveLength(1);
     expect(y).not.toContain('<Hangup');
+    // the caller's number (Twilio's From) rides in a Parameter attribute: escaped too
+    const z = flowStepTwiml({ kind: 'ring', clients: ['DeviceId_0001'], timeout: 20, after: { stage: 'ring', next: 1 } }, flow(hostile));
+    expect(z.match(/<Parameter /g)).toHaveLength(2);
+    expect(z.match(/<Client>/g)).toHaveLength(1);
+    expect(z).not.toContain('<Number>');
+    expect(z).toContain('value="+8190&lt;/Number>&lt;Number>+1900&quot; a=&quot;b"'); // `>` needs no escape in an attribute
   });
 });
 
@@ -281,7 +319,13 @@ describe('webhook', () => {
 
 describe('config', () => {
   test('defaults', () => {
-    expect(loadConfig({})).toEqual({ tokenTtlSeconds: 3600, webhookScheme: 'https', validateWebhookSignatures: true, callTimeLimitSeconds: 14400 });
+    expect(loadConfig({})).toEqual({
+      tokenTtlSeconds: 3600,
+      webhookScheme: 'https',
+      validateWebhookSignatures: true,
+      callTimeLimitSeconds: 14400,
+      voicemailRetentionDays: 30,
+    });
   });
   test('values', () => {
     expect(
@@ -292,6 +336,8 @@ describe('config', () => {
         ALLOWED_DESTINATION_COUNTRIES: 'jp, US',
         WEBHOOK_SCHEME: 'http',
         CALL_TIME_LIMIT_SECONDS: '600',
+        VOICEMAIL_RETENTION_DAYS: '7',
+        SOFTPHONE_URL: 'https://phone.example.com',
       }),
     ).toEqual({
       tokenTtlSeconds: 86400,
@@ -300,6 +346,8 @@ describe('config', () => {
       validateWebhookSignatures: false,
       allowedDestinationCountries: ['JP', 'US'],
       callTimeLimitSeconds: 600,
+      voicemailRetentionDays: 7,
+      softphoneUrl: 'https://phone.example.com',
     });
   });
   test.each([
@@ -312,6 +360,9 @@ describe('config', () => {
     [{ CALL_TIME_LIMIT_SECONDS: '59' }, /CALL_TIME_LIMIT_SECONDS/],
     [{ CALL_TIME_LIMIT_SECONDS: '14401' }, /CALL_TIME_LIMIT_SECONDS/],
     [{ CALL_TIME_LIMIT_SECONDS: '4h' }, /CALL_TIME_LIMIT_SECONDS/],
+    [{ VOICEMAIL_RETENTION_DAYS: '0' }, /VOICEMAIL_RETENTION_DAYS/],
+    [{ VOICEMAIL_RETENTION_DAYS: '3651' }, /VOICEMAIL_RETENTION_DAYS/],
+    [{ SOFTPHONE_URL: 'phone.example.com' }, /SOFTPHONE_URL/],
   ])('refuses %j', (env, re) => {
     expect(() => loadConfig(env)).toThrow(re);
   });

@@ -40,7 +40,7 @@ const RETRY_AFTER_FAILURE_MS = 30_000;
 const smMock = mockClient(SecretsManagerClient);
 let secret: TwilioCredentials;
 /** Fresh tables for every test, with the walkthrough's device registered. */
-const db = useDynalite({ seed: ({ devices }) => registerDevice(devices) });
+const db = useDynalite({ seed: ({ lines }) => registerDevice(lines) });
 let clock: number;
 const now = () => clock;
 const fetches = () => smMock.commandCalls(GetSecretValueCommand).length;
@@ -121,7 +121,7 @@ describe('cache age', () => {
 
 describe('Auth Token rotation and webhook signatures', () => {
   test.each([
-    ['incoming', 'incoming', incomingEvent, '<Client>DeviceId_0001</Client>'],
+    ['incoming', 'incoming', incomingEvent, '<Identity>DeviceId_0001</Identity>'],
     ['outgoing', 'outgoing', outgoingEvent, '<Number>+819059876543</Number>'],
   ] as const)('%s: a webhook signed with the rotated Auth Token is accepted on the first try', async (_n, which, event, twiml) => {
     const h = handlers();
@@ -153,7 +153,7 @@ describe('Auth Token rotation and webhook signatures', () => {
     }
     expect(fetches()).toBe(2);
     // valid requests still pass meanwhile, from the cache
-    await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Client>DeviceId_0001</Client>');
+    await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Identity>DeviceId_0001</Identity>');
     expect(fetches()).toBe(2);
 
     // one more re-read is allowed once the interval has passed, not a millisecond before
@@ -176,7 +176,7 @@ describe('Auth Token rotation and webhook signatures', () => {
     }
     expect(fetches()).toBe(1);
     // the forced re-read is still available to the first real (signed) mismatch
-    await expect(incoming(incomingEvent(V2.authToken))).resolves.toContain('<Client>DeviceId_0001</Client>');
+    await expect(incoming(incomingEvent(V2.authToken))).resolves.toContain('<Identity>DeviceId_0001</Identity>');
     expect(fetches()).toBe(2);
   });
 
@@ -188,13 +188,13 @@ describe('Auth Token rotation and webhook signatures', () => {
     for (let i = 0; i < 10; i++) await expect(incoming(incomingEvent(V2.authToken))).rejects.toThrow(FORBIDDEN);
     expect(fetches()).toBe(1);
     // the cached token keeps working
-    await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Client>DeviceId_0001</Client>');
+    await expect(incoming(incomingEvent(V1.authToken))).resolves.toContain('<Identity>DeviceId_0001</Identity>');
   });
 
   test('with signature validation off, nothing is read for signatures', async () => {
     const credentials = secretsManagerCredentials('twilio/test', { now });
     const incoming = callable(createIncomingCallHandler(makeDeps(db, { credentials, config: testConfig({ validateWebhookSignatures: false }) })));
-    await expect(incoming(forged())).resolves.toContain('<Client>DeviceId_0001</Client>');
+    await expect(incoming(forged())).resolves.toContain('<Identity>DeviceId_0001</Identity>');
     expect(fetches()).toBe(0);
   });
 });

@@ -13,13 +13,21 @@ import {
   ResourceNotFoundException as SecretNotFound,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, type GetCommandInput, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awsClientConfig, AWS_MAX_ATTEMPTS } from '../../lambda/adapters/aws-clients';
 import { createDynamoClient } from '../../lambda/adapters/dynamo';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
-import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
+import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
 import { secretsManagerCredentials } from '../../lambda/adapters/secrets-manager-credentials';
 import { credentialsFromEnv, staticCredentials } from '../../lambda/core/credentials';
 import { hashDeviceSecret } from '../../lambda/core/device-secret';
@@ -44,45 +52,67 @@ const UNAVAILABLE_TWIML =
 const TOKEN_503 = `[503] {"success":false,"capabilityToken":null,"error":"${UNAVAILABLE_MESSAGE}"}`;
 
 const docMock = mockClient(DynamoDBDocumentClient);
-let deviceItem: Record<string, string>;
+/** A teammate of the walkthrough's device on its line (rung second; the target of an internal call). */
+const TEAMMATE = 'DeviceId_0002';
+/** The registry table's items (registry-schema.ts): the walkthrough's line, its two members and their name claims. */
+let registryItems: Record<string, unknown>[];
 
 beforeAll(async () => {
-  deviceItem = {
-    phoneNumber: DEVICE_NUMBER,
-    clientName: DEVICE_CLIENT,
-    secretHash: await hashDeviceSecret(DEVICE_SECRET, TEST_SCRYPT),
-    createdAt: '2024-01-01T00:00:00.000Z',
-  };
+  const pk = `LINE#${DEVICE_NUMBER}`;
+  const secretHash = await hashDeviceSecret(DEVICE_SECRET, TEST_SCRYPT);
+  registryItems = [
+    { pk, sk: 'LINE', number: DEVICE_NUMBER, memberCount: 2 },
+    { pk, sk: `MEMBER#${DEVICE_CLIENT}`, clientName: DEVICE_CLIENT, secretHash, createdAt: '2024-01-01T00:00:00.000Z' },
+    {
+      pk,
+      sk: `MEMBER#${TEAMMATE}`,
+      clientName: TEAMMATE,
+      secretHash: await hashDeviceSecret('teammate-secret', TEST_SCRYPT),
+      createdAt: '2024-01-02T00:00:00.000Z',
+    },
+    { pk: `CLIENT#${DEVICE_CLIENT}`, sk: 'CLIENT', line: DEVICE_NUMBER, claimedAt: 0 },
+    { pk: `CLIENT#${TEAMMATE}`, sk: 'CLIENT', line: DEVICE_NUMBER, claimedAt: 0 },
+  ];
 });
 beforeEach(() => {
   docMock.reset();
 });
 afterAll(() => docMock.restore());
 
-/** The registry's two stores on one client whose document client is mocked. */
+/** The registry's stores on one client whose document client is mocked. */
 function stores(client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'fake' } })) {
-  return { devices: new DynamoDeviceDirectory({ client, table: 'devices' }), attempts: new DynamoAttemptStore({ client, table: 'attempts' }) };
+  return { lines: new DynamoLineDirectory({ client, table: 'registry' }), attempts: new DynamoAttemptStore({ client, table: 'attempts' }) };
 }
 
-/**
- * The devices table's GetItem answers as DynamoDB gives them: the walkthrough's device (only the attributes a
- * ProjectionExpression names: no secret hash but for sign-in's unprojected read) and, unless the device was
- * registered before client-name claims existed (`legacy`), its claim item `client#DeviceId_0001`.
- */
-function devicesGet(input: GetCommandInput, legacy: boolean) {
-  const key = input.Key?.phoneNumber;
-  if (key === `client#${DEVICE_CLIENT}`) return legacy ? {} : { Item: { claimOf: DEVICE_NUMBER } };
-  if (key !== DEVICE_NUMBER) return {};
-  if (!input.ProjectionExpression) return { Item: deviceItem };
-  const { secretHash: _hash, ...projected } = deviceItem;
-  return { Item: projected };
+/** An item as a read with a ProjectionExpression gets it: only sign-in's unprojected read sees a secret hash. */
+function projected(item: Record<string, unknown>, projection: string | undefined): Record<string, unknown> {
+  if (projection) {
+    const { secretHash: _hash, ...rest } = item;
+    return rest;
+  }
+  return item;
 }
 
-function healthyDynamo(opts: { legacy?: boolean } = {}) {
+/** The registry table's GetItem as DynamoDB answers it: a claim or a member by its key. */
+function registryGet(input: GetCommandInput) {
+  const item = registryItems.find((i) => i.pk === input.Key?.pk && i.sk === input.Key?.sk);
+  return item ? { Item: projected(item, input.ProjectionExpression) } : {};
+}
+
+/** The registry table's Query on one line: its line item and members (`sk < :below`) or its members only (`begins_with`). */
+function registryQuery(input: QueryCommandInput) {
+  const values = input.ExpressionAttributeValues ?? {};
+  const onLine = registryItems.filter((i) => i.pk === values[':pk']);
+  const matching = input.KeyConditionExpression?.includes('begins_with')
+    ? onLine.filter((i) => String(i.sk).startsWith(String(values[':member'])))
+    : onLine.filter((i) => String(i.sk) < String(values[':below']));
+  return { Items: matching.map((i) => projected(i, input.ProjectionExpression)) };
+}
+
+function healthyDynamo() {
   docMock.reset();
-  docMock.on(GetCommand).callsFake((input: GetCommandInput) => (input.TableName === 'devices' ? devicesGet(input, opts.legacy ?? false) : {}));
-  // the clientName-index (projection: the key), read only for a name without a claim
-  docMock.on(QueryCommand).resolves({ Items: [{ phoneNumber: DEVICE_NUMBER }] });
+  docMock.on(GetCommand).callsFake((input: GetCommandInput) => (input.TableName === 'registry' ? registryGet(input) : {}));
+  docMock.on(QueryCommand).callsFake((input: QueryCommandInput) => (input.TableName === 'registry' ? registryQuery(input) : { Items: [] }));
   docMock.on(UpdateCommand).resolves({ Attributes: { failures: 1, lastFailureAt: 0, expiresAt: 4102444800 } });
   docMock.on(DeleteCommand).resolves({});
 }
@@ -97,6 +127,7 @@ const dynamoFaults: [string, () => Error][] = [
 describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
   test('token → 503 JSON error; then recovers', async () => {
     const handler = callable(createTokenHandler(makeDeps(stores()), { dummyScryptParams: TEST_SCRYPT }));
+    docMock.on(QueryCommand).rejects(fault());
     docMock.on(GetCommand).rejects(fault());
     expect((await expectThrown(() => handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).message).toBe(TOKEN_503);
     healthyDynamo();
@@ -106,47 +137,43 @@ describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
     });
   });
 
-  // Each registry read a webhook makes: incoming reads the device by number; outgoing reads the client-name
-  // claim, then the device it names, or (a device registered before claims) queries the clientName-index.
+  // Each registry read a webhook makes: incoming reads the line with its members (one Query); outgoing reads the
+  // caller's client-name claim, then the member it names, and for an internal call the teammate's claim too.
   test.each([
     [
-      'incoming',
+      'incoming (line read)',
       createIncomingCallHandler,
       signedEvent(INCOMING_RESOURCE, incomingCallParams()),
-      false,
-      () => docMock.on(GetCommand).rejects(fault()),
-      '<Client>DeviceId_0001</Client>',
+      () => docMock.on(QueryCommand).rejects(fault()),
+      `<Identity>${DEVICE_CLIENT}</Identity>`,
     ],
     [
       'outgoing (client-name claim read)',
       createOutgoingCallHandler,
       signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
-      false,
-      () => docMock.on(GetCommand, { TableName: 'devices', Key: { phoneNumber: `client#${DEVICE_CLIENT}` } }).rejects(fault()),
+      () => docMock.on(GetCommand, { TableName: 'registry', Key: { pk: `CLIENT#${DEVICE_CLIENT}`, sk: 'CLIENT' } }).rejects(fault()),
       '<Number>+819059876543</Number>',
     ],
     [
       'outgoing (device read)',
       createOutgoingCallHandler,
       signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
-      false,
-      () => docMock.on(GetCommand, { TableName: 'devices', Key: { phoneNumber: DEVICE_NUMBER } }).rejects(fault()),
+      () => docMock.on(GetCommand, { TableName: 'registry', Key: { pk: `LINE#${DEVICE_NUMBER}`, sk: `MEMBER#${DEVICE_CLIENT}` } }).rejects(fault()),
       '<Number>+819059876543</Number>',
     ],
     [
-      'outgoing (legacy device, clientName-index query)',
+      'outgoing internal call (teammate read)',
       createOutgoingCallHandler,
-      signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
-      true,
-      () => docMock.on(QueryCommand).rejects(fault()),
-      '<Number>+819059876543</Number>',
+      signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ callOutgoingPhoneNumber: '', callOutgoingClient: TEAMMATE })),
+      () => docMock.on(GetCommand, { TableName: 'registry', Key: { pk: `CLIENT#${TEAMMATE}`, sk: 'CLIENT' } }).rejects(fault()),
+      `<Identity>${TEAMMATE}</Identity>`,
     ],
-  ] as const)('%s → "temporarily unavailable" TwiML; then recovers', async (_name, factory, event, legacy, failRegistryRead, dialled) => {
+  ] as const)('%s → "temporarily unavailable" TwiML; then recovers', async (_name, factory, event, failRegistryRead, dialled) => {
     const handler = callable(factory(makeDeps(stores())));
-    healthyDynamo({ legacy });
+    healthyDynamo();
     failRegistryRead();
     await expect(handler(event)).resolves.toMatch(UNAVAILABLE_TWIML);
-    healthyDynamo({ legacy });
+    healthyDynamo();
     await expect(handler(event)).resolves.toContain(dialled);
   });
 });
@@ -206,7 +233,7 @@ describe('Secrets Manager', () => {
     smMock.reset();
     smMock.on(GetSecretValueCommand).resolves({ SecretString: good });
     await expect(token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
-    await expect(incoming(inEvent)).resolves.toContain('<Client>DeviceId_0001</Client>');
+    await expect(incoming(inEvent)).resolves.toContain('<Identity>DeviceId_0001</Identity>');
     await expect(outgoing(outEvent)).resolves.toContain('<Number>+819059876543</Number>');
     expect(smMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1); // cached after recovery
   });
@@ -275,7 +302,9 @@ describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
         expect.objectContaining({ level: 'ERROR', fields: { error: expect.objectContaining({ message: expect.stringMatching(/TimeoutError/) }) } }),
       );
       expect(connections).toBeGreaterThanOrEqual(1);
-      expect(connections).toBeLessThanOrEqual(AWS_MAX_ATTEMPTS);
+      // The token handler reads its two lockout counts (the device's and the line's) at once: each read makes at
+      // most AWS_MAX_ATTEMPTS attempts, and the first to fail ends the request.
+      expect(connections).toBeLessThanOrEqual(2 * AWS_MAX_ATTEMPTS);
       client.destroy();
     } finally {
       mockClient(DynamoDBDocumentClient);

@@ -1,4 +1,7 @@
-/** The three handler factories end to end over a real dynalite registry; only the Twilio cloud is absent. */
+/**
+ * The token, incoming-call and outgoing-call handler factories end to end over a real dynalite registry; only the
+ * Twilio cloud is absent.
+ */
 import jwt from 'jsonwebtoken';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler, OUTGOING_MESSAGES } from '../../lambda/handlers/outgoing-call';
@@ -10,7 +13,9 @@ import {
   DEVICE_NUMBER_TYPED,
   DEVICE_SECRET,
   INCOMING_RESOURCE,
+  INCOMING_TWIML,
   incomingCallParams,
+  incomingTwiml,
   OUTGOING_RESOURCE,
   outgoingCallParams,
   signedEvent,
@@ -22,20 +27,29 @@ import { callable, expectThrown, makeDeps, RecordingLog, registerDevice, TEST_SC
 const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 const hangup = (msg: string) => `${XML_DECL}<Response><Say language="en-US">${msg}</Say><Hangup/></Response>`;
 
-// Every test gets fresh tables holding the walkthrough's device (+815031234567 → DeviceId_0001) and a US one.
+// Every test gets fresh tables holding the walkthrough's device (line +815031234567 → DeviceId_0001) and a US one.
 const db = useDynalite({
-  seed: async ({ devices }) => {
-    await registerDevice(devices);
-    await registerDevice(devices, { phoneNumber: '+14155550100', clientName: 'DeviceId_US', secret: 'us-secret' });
+  seed: async ({ lines }) => {
+    await registerDevice(lines);
+    await registerDevice(lines, { phoneNumber: '+14155550100', clientName: 'DeviceId_US', secret: 'us-secret' });
   },
 });
+
+/** A second device on the walkthrough's line (added after it: it rings second). */
+const addTeammate = () => registerDevice(db.lines, { clientName: 'DeviceId_0002', secret: 'teammate-secret', createdAt: '2024-01-02T00:00:00.000Z' });
 
 const tokenHandler = (overrides = {}) => callable(createTokenHandler(makeDeps(db, overrides), { dummyScryptParams: TEST_SCRYPT }));
 
 describe('token API', () => {
   test('walkthrough input (with its hyphenated number) plus the device secret → Access Token', async () => {
     const res = await tokenHandler()({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET });
-    expect(res).toEqual({ success: true, capabilityToken: expect.any(String), identity: DEVICE_CLIENT, expiresAt: expect.any(String) });
+    expect(res).toEqual({
+      success: true,
+      capabilityToken: expect.any(String),
+      identity: DEVICE_CLIENT,
+      line: DEVICE_NUMBER,
+      expiresAt: expect.any(String),
+    });
     const p = jwt.verify(res.capabilityToken, TEST_CREDENTIALS.apiKeySecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
     expect(p.grants.identity).toBe(DEVICE_CLIENT);
     expect(p.grants.voice).toEqual({ incoming: { allow: true }, outgoing: { application_sid: TEST_CREDENTIALS.twimlAppSid } });
@@ -87,6 +101,29 @@ describe('token API', () => {
     expect(wrong.message).toBe(unknown.message);
   });
 
+  test('each device of a line signs in with the line’s number and its own secret, as its own identity', async () => {
+    await addTeammate();
+    const h = tokenHandler();
+    await expect(h({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({
+      identity: DEVICE_CLIENT,
+      line: DEVICE_NUMBER,
+    });
+    const teammate = await h({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: 'teammate-secret' });
+    expect(teammate).toMatchObject({ identity: 'DeviceId_0002', line: DEVICE_NUMBER });
+    const p = jwt.verify(teammate.capabilityToken, TEST_CREDENTIALS.apiKeySecret, { algorithms: ['HS256'] }) as jwt.JwtPayload;
+    expect(p.grants.identity).toBe('DeviceId_0002');
+    // the clientName hint only orders the checks: the secret decides who signs in
+    await expect(h({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'teammate-secret', clientName: DEVICE_CLIENT })).resolves.toMatchObject({
+      identity: 'DeviceId_0002',
+    });
+    await expect(h({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET, clientName: 'DeviceId_US' })).resolves.toMatchObject({
+      identity: DEVICE_CLIENT,
+    });
+    // another line's secret, or a hint naming another line's device, signs nobody in
+    const wrong = await expectThrown(() => h({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'us-secret', clientName: 'DeviceId_US' }));
+    expect(wrong.message).toBe(`[403] {"success":false,"capabilityToken":null,"error":"${FORBIDDEN_MESSAGE}"}`);
+  });
+
   test('logs never contain the device secret, the token or credentials', async () => {
     const log = new RecordingLog();
     const result = await callable(
@@ -109,10 +146,22 @@ describe('incoming call TwiML', () => {
   const walkthroughParams = incomingCallParams();
   const handler = (overrides = {}) => callable(createIncomingCallHandler(makeDeps(db, overrides)));
 
-  test('walkthrough input → dial the client, with answerOnBridge', async () => {
+  test('walkthrough input → ring the line’s client for the ring time, with answerOnBridge, the caller and the line, and an action webhook', async () => {
     await expect(handler()(signedEvent(INCOMING_RESOURCE, walkthroughParams))).resolves.toBe(
-      `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true"><Client>DeviceId_0001</Client></Dial></Response>`,
+      `${XML_DECL}<Response><Dial timeout="20" answerOnBridge="true" action="https://abc123.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_action?stage=ring&amp;next=1" method="POST">` +
+        '<Client><Identity>DeviceId_0001</Identity><Parameter name="callerNumber" value="+819059876543"/><Parameter name="lineNumber" value="+815031234567"/></Client>' +
+        '</Dial></Response>',
     );
+    expect(INCOMING_TWIML).toBe(await handler()(signedEvent(INCOMING_RESOURCE, walkthroughParams)));
+  });
+
+  test('a line with several devices rings them all at once, in the order they were added', async () => {
+    await addTeammate();
+    await expect(handler()(signedEvent(INCOMING_RESOURCE, walkthroughParams))).resolves.toBe(
+      incomingTwiml(undefined, { clients: [DEVICE_CLIENT, 'DeviceId_0002'] }),
+    );
+    // another line's device never rings for this number
+    await expect(handler()(signedEvent(INCOMING_RESOURCE, walkthroughParams))).resolves.not.toContain('DeviceId_US');
   });
 
   test('unknown number: said once, then Hangup (no loop="0")', async () => {
@@ -150,13 +199,14 @@ describe('incoming call TwiML', () => {
 
   test('a webhook URL with a query string: Twilio signs the URL with it, and so it is checked', async () => {
     const ev = signedEvent(INCOMING_RESOURCE, walkthroughParams, { query: { line: 'sales' } });
-    await expect(handler()(ev)).resolves.toContain('<Client>DeviceId_0001</Client>');
+    await expect(handler()(ev)).resolves.toBe(INCOMING_TWIML);
   });
 
   test('PUBLIC_BASE_URL: signed for the custom domain URL', async () => {
     const config = testConfig({ publicBaseUrl: 'https://voice.example.com/prod' });
     const ev = signedEvent(INCOMING_RESOURCE, walkthroughParams, { url: `https://voice.example.com/prod${INCOMING_RESOURCE}` });
-    await expect(handler({ config })(ev)).resolves.toContain('<Client>DeviceId_0001</Client>');
+    // the action webhook is at the custom domain too: where Twilio will call, and sign
+    await expect(handler({ config })(ev)).resolves.toBe(incomingTwiml('https://voice.example.com/prod'));
     await expect(handler({ config })(signedEvent(INCOMING_RESOURCE, walkthroughParams))).rejects.toThrow('[403]');
   });
 
@@ -166,7 +216,7 @@ describe('incoming call TwiML', () => {
       ...signedEvent(INCOMING_RESOURCE, walkthroughParams, { url: `http://127.0.0.1:8080/prod${INCOMING_RESOURCE}` }),
       domainName: '127.0.0.1:8080',
     };
-    await expect(handler({ config })(ev)).resolves.toContain('<Client>DeviceId_0001</Client>');
+    await expect(handler({ config })(ev)).resolves.toBe(incomingTwiml('http://127.0.0.1:8080/prod'));
   });
 
   test('validation can be switched off explicitly (and only then)', async () => {
@@ -255,6 +305,30 @@ describe('outgoing call TwiML', () => {
     });
     expect(out).not.toContain('<Number>');
     expect(out.match(/<Hangup\/>/g)).toHaveLength(1);
+  });
+
+  test('internal call: a teammate on the caller’s own line is dialled by client name, with the caller and the line', async () => {
+    await addTeammate();
+    const internal = { ...walkthroughParams, callerPhoneNumber: '', callOutgoingPhoneNumber: '', callOutgoingClient: 'DeviceId_0002' };
+    await expect(call(internal)).resolves.toBe(
+      `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true" timeLimit="14400"><Client><Identity>DeviceId_0002</Identity>` +
+        '<Parameter name="callerNumber" value="client:DeviceId_0001"/><Parameter name="lineNumber" value="+815031234567"/></Client></Dial></Response>',
+    );
+    // another line's device, an unknown name, a malformed one, or oneself: refused, nothing dialled
+    for (const callOutgoingClient of ['DeviceId_US', 'Nobody', '<Client>x', 'DeviceId_0001']) {
+      await expect(call({ ...internal, callOutgoingClient })).resolves.toBe(hangup(OUTGOING_MESSAGES.notATeammate));
+    }
+    // the teammate calls back the same way
+    await expect(call({ ...internal, From: 'client:DeviceId_0002', callOutgoingClient: 'DeviceId_0001' })).resolves.toContain(
+      '<Identity>DeviceId_0001</Identity>',
+    );
+  });
+
+  test('every device of a line calls out with the line’s number as caller ID', async () => {
+    await addTeammate();
+    await expect(call({ ...walkthroughParams, From: 'client:DeviceId_0002' })).resolves.toBe(
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number>+819059876543</Number></Dial></Response>`,
+    );
   });
 
   test('signature refused → [403] Forbidden', async () => {

@@ -1,5 +1,5 @@
 /**
- * Helpers of the lambda tests: a cheap scrypt cost, the walkthrough's device in a registry, handler deps, log
+ * Helpers of the lambda tests: a cheap scrypt cost, the walkthrough's device on its line, handler deps, log
  * capture and the `[status] body` error convention. Shared data (credentials, the device, webhook parameters,
  * the signed event) comes from `test/support/fixtures.ts`; the registry from `test/support/dynalite.ts`.
  */
@@ -7,25 +7,28 @@ import { staticCredentials } from '../../lambda/core/credentials';
 import { hashDeviceSecret, type ScryptParams } from '../../lambda/core/device-secret';
 import { loadConfig, type AppConfig } from '../../lambda/core/settings';
 import type { Handler, HandlerDeps } from '../../lambda/handlers/deps';
-import type { AttemptStore, DeviceDirectory, DeviceRecord, Log } from '../../lambda/ports';
+import type { AttemptStore, DeviceRecord, LineDirectory, Log } from '../../lambda/ports';
 import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, TEST_CREDENTIALS } from '../support/fixtures';
 
 /** Cheap scrypt cost for tests only (production default is N=2^15). */
 export const TEST_SCRYPT: ScryptParams = { N: 16, r: 1, p: 1 };
 
-/** Registers a device (default: the walkthrough's, with DEVICE_SECRET hashed at the test cost). */
+/**
+ * Adds a device to its number's line (default: the walkthrough's, with DEVICE_SECRET hashed at the test cost).
+ * Devices ring in the order they were added: give `createdAt` to add more than one to a line in a known order.
+ */
 export async function registerDevice(
-  devices: DeviceDirectory,
-  opts: { phoneNumber?: string; clientName?: string; secret?: string; label?: string } = {},
+  lines: LineDirectory,
+  opts: { phoneNumber?: string; clientName?: string; secret?: string; label?: string; createdAt?: string } = {},
 ): Promise<DeviceRecord> {
   const record: DeviceRecord = {
     phoneNumber: opts.phoneNumber ?? DEVICE_NUMBER,
     clientName: opts.clientName ?? DEVICE_CLIENT,
     secretHash: await hashDeviceSecret(opts.secret ?? DEVICE_SECRET, TEST_SCRYPT),
-    createdAt: '2024-01-01T00:00:00.000Z',
+    createdAt: opts.createdAt ?? '2024-01-01T00:00:00.000Z',
   };
   if (opts.label !== undefined) record.label = opts.label;
-  await devices.put(record);
+  await lines.put(record);
   return record;
 }
 
@@ -58,9 +61,9 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
 }
 
 /** Handler deps over a registry's stores, with the test credentials and the default config. */
-export function makeDeps(stores: { devices: DeviceDirectory; attempts: AttemptStore }, overrides: Partial<HandlerDeps> = {}): HandlerDeps {
+export function makeDeps(stores: { lines: LineDirectory; attempts: AttemptStore }, overrides: Partial<HandlerDeps> = {}): HandlerDeps {
   return {
-    devices: stores.devices,
+    lines: stores.lines,
     attempts: stores.attempts,
     credentials: staticCredentials(TEST_CREDENTIALS),
     config: testConfig(),

@@ -1,13 +1,14 @@
 /** Brute-force lockout of the token API, with state in the attempts table of a real dynalite server. */
 import * as deviceSecret from '../../lambda/core/device-secret';
-import { blockedUntil, DEFAULT_LOCKOUT_POLICY, delayAfter } from '../../lambda/core/lockout';
+import { MAX_LINE_MEMBERS } from '../../lambda/core/line';
+import { blockedUntil, DEFAULT_LOCKOUT_POLICY, delayAfter, lineWidePolicy } from '../../lambda/core/lockout';
 import { createTokenHandler, DUMMY_SECRET_HASH } from '../../lambda/handlers/token';
 import { useDynalite } from '../support/dynalite';
-import { DEVICE_NUMBER, DEVICE_NUMBER_TYPED, DEVICE_SECRET } from '../support/fixtures';
+import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_NUMBER_TYPED, DEVICE_SECRET } from '../support/fixtures';
 import { callable, expectThrown, makeDeps, registerDevice, TEST_SCRYPT } from './helpers';
 
 /** Fresh tables for every test, with the walkthrough's device registered. */
-const db = useDynalite({ seed: ({ devices }) => registerDevice(devices) });
+const db = useDynalite({ seed: ({ lines }) => registerDevice(lines) });
 afterEach(() => jest.restoreAllMocks());
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
@@ -74,7 +75,10 @@ test('a known number: slowed, then locked out for 15 minutes; success afterwards
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET }))).status).toBe(429);
   c.advance(1);
   await expect(c.handler({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
-  await expect(db.attempts.getAttempts(DEVICE_NUMBER, c.nowSeconds())).resolves.toBeUndefined();
+  // The device's own count (no name given: `<number>#`) is cleared; the line's count keeps its 10 failures (the
+  // success itself is taken back), far below its own limits, so it blocks nothing.
+  await expect(db.attempts.getAttempts(`${DEVICE_NUMBER}#`, c.nowSeconds())).resolves.toBeUndefined();
+  await expect(db.attempts.getAttempts(DEVICE_NUMBER, c.nowSeconds())).resolves.toMatchObject({ failures: 10 });
   // Cleared: the next wrong secrets are free again.
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).status).toBe(403);
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'wrong' }))).status).toBe(403);
@@ -127,3 +131,70 @@ test('parallel guesses cannot slip past the lockout: each is counted before its 
   expect(rec!.failures).toBeGreaterThan(DEFAULT_LOCKOUT_POLICY.freeFailures);
   expect((await expectThrown(() => c.handler({ twilioPhoneNumber: number, deviceSecret: 'late' }))).status).toBe(429);
 });
+
+test('a line’s devices: failures count per named device, so one device locked out does not lock out its teammate', async () => {
+  await registerDevice(db.lines, { clientName: 'DeviceId_0002', secret: 'teammate-secret', createdAt: '2024-01-02T00:00:00.000Z' });
+  const c = clockedHandler();
+  // The teammate mistypes its secret until it is locked out...
+  for (let i = 1; i <= 10; i++) {
+    await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: `wrong-${i}`, clientName: 'DeviceId_0002' }));
+    c.advance(delayAfter(i));
+  }
+  c.advance(-delayAfter(10));
+  const locked = await expectThrown(() =>
+    c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: 'teammate-secret', clientName: 'DeviceId_0002' }),
+  );
+  expect(locked.status).toBe(429);
+  expect(JSON.parse(locked.body)).toMatchObject({ retryAfterSeconds: 900 });
+  // ...while the other device of the line, naming itself, still signs in
+  await expect(c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET, clientName: DEVICE_CLIENT })).resolves.toMatchObject({
+    identity: DEVICE_CLIENT,
+  });
+  await expect(db.attempts.getAttempts(`${DEVICE_NUMBER}#DeviceId_0002`, c.nowSeconds())).resolves.toMatchObject({ failures: 10 });
+});
+
+test('the answers do not tell whether the named device is on the line (no oracle in the lockout buckets)', async () => {
+  await registerDevice(db.lines, { clientName: 'DeviceId_0002', secret: 'teammate-secret', createdAt: '2024-01-02T00:00:00.000Z' });
+  /** Four wrong secrets naming `clientName`, then one more: the statuses and bodies. */
+  const probe = async (clientName: string) => {
+    const c = clockedHandler();
+    const answers: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const e = await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: `wrong-${clientName}-${i}`, clientName }));
+      answers.push(`${e.status} ${e.body}`);
+    }
+    return answers;
+  };
+  const real = await probe('DeviceId_0002');
+  // fresh tables for the second probe would be fairer still; a name's count is its own either way
+  const madeUp = await probe('Nobody_1234');
+  expect(madeUp).toEqual(real);
+  expect(real.map((a) => a.slice(0, 3))).toEqual(['403', '403', '403', '429', '429']);
+});
+
+test('the line’s own count bounds what made-up device names buy an attacker', async () => {
+  const c = clockedHandler();
+  const line = lineWidePolicy(DEFAULT_LOCKOUT_POLICY);
+  expect(line.lockoutFailures).toBe(DEFAULT_LOCKOUT_POLICY.lockoutFailures * (MAX_LINE_MEMBERS + 1));
+  // A fresh made-up name for every guess: each name's own count never passes one failure...
+  for (let i = 1; i <= line.lockoutFailures; i++) {
+    const e = await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: `guess-${i}`, clientName: `Made_up_${i}` }));
+    expect([i, e.status]).toEqual([i, 403]);
+    c.advance(delayAfter(i, line));
+  }
+  c.advance(-delayAfter(line.lockoutFailures, line));
+  // ...but the line's count locks the number: even the right secret and a real name get 429 for 15 minutes.
+  const locked = await expectThrown(() => c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET, clientName: DEVICE_CLIENT }));
+  expect(locked.status).toBe(429);
+  expect(JSON.parse(locked.body)).toMatchObject({ retryAfterSeconds: 900 });
+}, 120_000);
+
+test('sign-ins that succeed leave no failures behind on the line’s count (a busy team is never slowed by its own sign-ins)', async () => {
+  const c = clockedHandler();
+  for (let i = 0; i < DEFAULT_LOCKOUT_POLICY.freeFailures * (MAX_LINE_MEMBERS + 1) + 5; i++) {
+    await expect(c.handler({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET, clientName: DEVICE_CLIENT })).resolves.toMatchObject({
+      success: true,
+    });
+  }
+  await expect(db.attempts.getAttempts(DEVICE_NUMBER, c.nowSeconds())).resolves.toMatchObject({ failures: 0 });
+}, 60_000);

@@ -10,14 +10,30 @@ import { useDynalite } from '../support/dynalite';
 import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_NUMBER_TYPED, INCOMING_RESOURCE, OUTGOING_RESOURCE, signedEvent } from '../support/fixtures';
 import { callable, makeDeps, registerDevice, TEST_SCRYPT } from './helpers';
 
-/** Fresh tables for every test, with the walkthrough's device registered. */
-const db = useDynalite({ seed: ({ devices }) => registerDevice(devices) });
+/** A teammate on the walkthrough's line: rung with it, and reachable by an internal call. */
+const TEAMMATE = 'DeviceId_0002';
+/** Fresh tables for every test, with the walkthrough's device and its teammate on their line. */
+const db = useDynalite({
+  seed: async ({ lines }) => {
+    await registerDevice(lines);
+    await registerDevice(lines, { clientName: TEAMMATE, secret: 'teammate-secret', createdAt: '2024-01-02T00:00:00.000Z' });
+  },
+});
 
 const RUNS = { numRuns: 150 };
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>';
 const TEXT = '(?:[^<&]|&(?:amp|lt|gt|quot|apos);)*';
+/** An attribute value as the TwiML builder writes it. */
+const ATTR = '(?:[^"<&]|&(?:amp|lt|gt|quot|apos);)*';
+/** One ringing softphone: its identity, and the caller and the line as custom parameters. */
+const CLIENT = `<Client><Identity>[A-Za-z0-9_.-]+</Identity><Parameter name="callerNumber" value="${ATTR}"/><Parameter name="lineNumber" value="\\+[1-9]\\d{6,14}"/></Client>`;
 const SHAPES = [
-  new RegExp(`^${escapeRegExp(DECL)}<Response><Dial timeout="60" answerOnBridge="true"><Client>[A-Za-z0-9_.-]+</Client></Dial></Response>$`),
+  // an incoming call rings the line's members (at most 10), and the Dial's action webhook takes it on
+  new RegExp(
+    `^${escapeRegExp(DECL)}<Response><Dial timeout="20" answerOnBridge="true" action="https://[^"]+/prod/twilio/retrieve_twiml/call_action\\?stage=ring&amp;next=\\d+" method="POST">(?:${CLIENT}){1,10}</Dial></Response>$`,
+  ),
+  // an internal call rings one teammate
+  new RegExp(`^${escapeRegExp(DECL)}<Response><Dial timeout="60" answerOnBridge="true" timeLimit="14400">${CLIENT}</Dial></Response>$`),
   new RegExp(
     `^${escapeRegExp(DECL)}<Response><Dial timeout="60" callerId="\\+[1-9]\\d{6,14}" timeLimit="14400"><Number>\\+[1-9]\\d{6,14}</Number></Dial></Response>$`,
   ),
@@ -89,26 +105,47 @@ test('incoming: any signed parameters → well-formed TwiML of a known shape', a
     fc.asyncProperty(params, phoneish, async (p, to) => {
       const out = await handler(signedEvent(INCOMING_RESOURCE, { ...p, To: to }));
       expectTwiml(out);
-      if (out.includes('<Client>')) expect(out).toContain(`<Client>${DEVICE_CLIENT}</Client>`);
+      // only the called line's members ring: the walkthrough's line, both its devices in order
+      if (out.includes('<Client>')) {
+        expect([...out.matchAll(/<Identity>([^<]*)<\/Identity>/g)].map((m) => m[1])).toEqual([DEVICE_CLIENT, TEAMMATE]);
+        expect(out.match(/name="lineNumber" value="([^"]*)"/g)).toEqual(Array(2).fill(`name="lineNumber" value="${DEVICE_NUMBER}"`));
+      }
     }),
     RUNS,
   );
 });
 
-test('outgoing: any signed parameters → well-formed TwiML; a Dial always uses the identity’s own number', async () => {
+test('outgoing: any signed parameters → well-formed TwiML; a Dial always uses the identity’s own line', async () => {
   const handler = callable(createOutgoingCallHandler(makeDeps(db)));
   const from = fc.oneof(
     fc.constant(`client:${DEVICE_CLIENT}`),
     anyText.map((s) => `client:${s}`),
     anyText,
   );
+  // an internal call names a teammate, itself, another name or anything at all
+  const teammate = fc.option(fc.oneof(fc.constantFrom(TEAMMATE, DEVICE_CLIENT, 'Nobody', ` ${TEAMMATE} `), anyText), { nil: undefined });
   await fc.assert(
-    fc.asyncProperty(params, from, phoneish, phoneish, async (p, f, caller, dest) => {
-      const out = await handler(signedEvent(OUTGOING_RESOURCE, { ...p, From: f, callerPhoneNumber: caller, callOutgoingPhoneNumber: dest }));
+    fc.asyncProperty(params, from, phoneish, phoneish, teammate, async (p, f, caller, dest, client) => {
+      const out = await handler(
+        signedEvent(OUTGOING_RESOURCE, {
+          ...p,
+          From: f,
+          callerPhoneNumber: caller,
+          callOutgoingPhoneNumber: dest,
+          ...(client !== undefined ? { callOutgoingClient: client } : {}),
+        }),
+      );
       expectTwiml(out);
-      if (out.includes('<Dial')) {
+      if (out.includes('<Number>')) {
         expect(out).toContain(`callerId="${DEVICE_NUMBER}"`);
         expect(out).toMatch(/<Number>\+81\d+<\/Number>/); // default allow-list: the caller's country (JP)
+      }
+      if (out.includes('<Client>')) {
+        // only a teammate of the caller's own line, never the caller itself
+        expect(out).toContain(`<Identity>${TEAMMATE}</Identity>`);
+        expect(out).toContain(
+          `<Parameter name="callerNumber" value="client:${DEVICE_CLIENT}"/><Parameter name="lineNumber" value="${DEVICE_NUMBER}"/>`,
+        );
       }
     }),
     RUNS,

@@ -1,90 +1,113 @@
-/** The DynamoDB adapters (device directory, attempt store) against a real dynalite server (DynamoDB protocol on 127.0.0.1). */
-import { DescribeTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+/** The DynamoDB adapters (line directory, attempt store) against a real dynalite server (DynamoDB protocol on 127.0.0.1). */
+import { DescribeTableCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
-import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
-import { DuplicateClientNameError, RegistryError, type DeviceRecord } from '../../lambda/ports';
-import { ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, createTableInputs } from '../../lambda/adapters/registry-schema';
+import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
+import { ATTEMPTS_TTL_ATTRIBUTE, attemptsTableInput, registryTableInput } from '../../lambda/adapters/registry-schema';
+import { DEFAULT_LINE_SETTINGS, MAX_LINE_MEMBERS } from '../../lambda/core/line';
+import { DuplicateClientNameError, LineFullError, RegistryError, type DeviceRecord } from '../../lambda/ports';
 import { useDynalite } from '../support/dynalite';
 import { registerDevice } from './helpers';
 
 /** Empty tables for every test. */
 const db = useDynalite();
 
-test('schema: devices keyed by phoneNumber with the clientName GSI; attempts keyed by phoneNumber', async () => {
-  const [devices, attempts] = createTableInputs('d', 'a');
-  expect(devices.KeySchema).toEqual([{ AttributeName: 'phoneNumber', KeyType: 'HASH' }]);
-  expect(devices.GlobalSecondaryIndexes?.[0].IndexName).toBe(CLIENT_NAME_INDEX);
+test('schema: the registry keyed by pk/sk (lines, members, claims, voicemails), no index; attempts keyed by phoneNumber', async () => {
+  const registry = registryTableInput('r');
+  const attempts = attemptsTableInput('a');
+  expect(registry.KeySchema).toEqual([
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ]);
+  expect(registry.GlobalSecondaryIndexes).toBeUndefined();
   expect(attempts.KeySchema).toEqual([{ AttributeName: 'phoneNumber', KeyType: 'HASH' }]);
-  const d = await db.client.send(new DescribeTableCommand({ TableName: db.devicesTable }));
-  expect(d.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual(['clientName-index']);
+  const d = await db.client.send(new DescribeTableCommand({ TableName: db.registryTable }));
+  expect(d.Table?.KeySchema).toEqual(registry.KeySchema);
+  expect(d.Table?.GlobalSecondaryIndexes).toBeUndefined();
 });
 
 /** A device as every read but sign-in returns it: without its secret hash. */
 const withoutHash = ({ secretHash: _hash, ...device }: DeviceRecord) => device;
 
-/** The raw item under a key of the devices table (undefined when there is none). */
-async function rawItem(key: string) {
-  return (await db.client.send(new GetItemCommand({ TableName: db.devicesTable, Key: { phoneNumber: { S: key } }, ConsistentRead: true }))).Item;
+/** The raw item under a key of the registry table (undefined when there is none). */
+async function rawItem(pk: string, sk: string) {
+  return (await db.client.send(new GetItemCommand({ TableName: db.registryTable, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true })))
+    .Item;
 }
 
-test('put, findByNumber, findByClientName, findForSignIn, list, remove', async () => {
-  const rec = await registerDevice(db.devices, { label: 'desk' });
-  const other = await registerDevice(db.devices, { phoneNumber: '+14155552671', clientName: 'DeviceId_0002' });
-  // Every read but sign-in leaves the secret hash in the table.
-  await expect(db.devices.findByNumber('+815031234567')).resolves.toEqual(withoutHash(rec));
-  await expect(db.devices.findByNumber('+819999999999')).resolves.toBeUndefined();
-  await expect(db.devices.findByClientName('DeviceId_0001')).resolves.toEqual(withoutHash(rec));
-  await expect(db.devices.findByClientName('DeviceId_0002')).resolves.toEqual(withoutHash(other));
-  await expect(db.devices.findByClientName('nobody')).resolves.toBeUndefined();
-  await expect(db.devices.list()).resolves.toEqual([withoutHash(other), withoutHash(rec)]); // no claim items either
-  await expect(db.devices.findForSignIn('+815031234567')).resolves.toEqual(rec);
-  await expect(db.devices.findForSignIn('+819999999999')).resolves.toBeUndefined();
-  // A claim's key is no number: neither read returns a claim as a device.
-  await expect(db.devices.findByNumber('client#DeviceId_0001')).resolves.toBeUndefined();
-  await expect(db.devices.findForSignIn('client#DeviceId_0001')).resolves.toBeUndefined();
-  // Stored: the hash, never a secret; and each client name's claim, naming its number.
-  const raw = await rawItem('+815031234567');
-  expect(Object.keys(raw ?? {}).sort()).toEqual(['clientName', 'createdAt', 'label', 'phoneNumber', 'secretHash']);
-  expect(raw?.secretHash.S).toMatch(/^scrypt\$/);
-  expect((await rawItem('client#DeviceId_0001'))?.claimOf).toEqual({ S: '+815031234567' });
-  expect((await rawItem('client#DeviceId_0002'))?.claimOf).toEqual({ S: '+14155552671' });
-  await expect(db.devices.remove('+14155552671')).resolves.toBe(true);
-  await expect(db.devices.remove('+14155552671')).resolves.toBe(false);
-  await expect(db.devices.findByClientName('DeviceId_0002')).resolves.toBeUndefined();
-  await expect(rawItem('client#DeviceId_0002')).resolves.toBeUndefined(); // its claim went with it
-});
-
-test('client names are unique across numbers; re-putting the same number updates it', async () => {
-  await registerDevice(db.devices, { phoneNumber: '+815011112222', clientName: 'Unique_1' });
-  await expect(registerDevice(db.devices, { phoneNumber: '+815011113333', clientName: 'Unique_1' })).rejects.toBeInstanceOf(DuplicateClientNameError);
-  await registerDevice(db.devices, { phoneNumber: '+815011112222', clientName: 'Unique_1', label: 'renamed' });
-  await expect(db.devices.findByNumber('+815011112222')).resolves.toMatchObject({ label: 'renamed' });
-  await expect(db.devices.findByClientName('Unique_1')).resolves.toMatchObject({ phoneNumber: '+815011112222' });
-});
-
-test('a device registered before client-name claims (no claim item) is found by its name, which stays unique; its next write claims it', async () => {
-  // written directly, as the registry held devices before claims existed
-  await db.client.send(
-    new PutItemCommand({
-      TableName: db.devicesTable,
-      Item: {
-        phoneNumber: { S: '+815011112222' },
-        clientName: { S: 'Legacy_1' },
-        secretHash: { S: 'scrypt$16$1$1$AAAAAAAAAAAAAAAAAAAAAA$AAAA' },
-        createdAt: { S: '2023-01-01T00:00:00.000Z' },
-      },
-    }),
-  );
-  await expect(db.devices.findByClientName('Legacy_1')).resolves.toEqual({
-    phoneNumber: '+815011112222',
-    clientName: 'Legacy_1',
-    createdAt: '2023-01-01T00:00:00.000Z',
+test('put, findLine, findByClientName, findForSignIn, listLines, remove', async () => {
+  const rec = await registerDevice(db.lines, { label: 'desk' });
+  const other = await registerDevice(db.lines, { phoneNumber: '+14155552671', clientName: 'DeviceId_0002' });
+  // Every read but sign-in leaves the secret hash in the table; a new line has the default settings.
+  await expect(db.lines.findLine('+815031234567')).resolves.toEqual({
+    number: '+815031234567',
+    settings: DEFAULT_LINE_SETTINGS,
+    members: [withoutHash(rec)],
   });
-  await expect(registerDevice(db.devices, { phoneNumber: '+815011113333', clientName: 'Legacy_1' })).rejects.toBeInstanceOf(DuplicateClientNameError);
-  await expect(rawItem('client#Legacy_1')).resolves.toBeUndefined();
-  await registerDevice(db.devices, { phoneNumber: '+815011112222', clientName: 'Legacy_1', label: 'rewritten' });
-  expect((await rawItem('client#Legacy_1'))?.claimOf).toEqual({ S: '+815011112222' });
-  await expect(db.devices.findByClientName('Legacy_1')).resolves.toMatchObject({ phoneNumber: '+815011112222', label: 'rewritten' });
+  await expect(db.lines.findLine('+819999999999')).resolves.toBeUndefined();
+  await expect(db.lines.findByClientName('DeviceId_0001')).resolves.toEqual(withoutHash(rec));
+  await expect(db.lines.findByClientName('DeviceId_0002')).resolves.toEqual(withoutHash(other));
+  await expect(db.lines.findByClientName('nobody')).resolves.toBeUndefined();
+  // sorted by number; no claim items either
+  await expect(db.lines.listLines()).resolves.toEqual([
+    { number: '+14155552671', settings: DEFAULT_LINE_SETTINGS, members: [withoutHash(other)] },
+    { number: '+815031234567', settings: DEFAULT_LINE_SETTINGS, members: [withoutHash(rec)] },
+  ]);
+  await expect(db.lines.findForSignIn('+815031234567')).resolves.toEqual([rec]);
+  await expect(db.lines.findForSignIn('+819999999999')).resolves.toEqual([]);
+  // A claim's key is no line: neither read returns a claim as a device.
+  await expect(db.lines.findLine('CLIENT#DeviceId_0001')).resolves.toBeUndefined();
+  await expect(db.lines.findForSignIn('CLIENT#DeviceId_0001')).resolves.toEqual([]);
+  // Stored: the hash, never a secret; and each client name's claim, naming its line.
+  const raw = await rawItem('LINE#+815031234567', 'MEMBER#DeviceId_0001');
+  expect(Object.keys(raw ?? {}).sort()).toEqual(['clientName', 'createdAt', 'label', 'pk', 'secretHash', 'sk']);
+  expect(raw?.secretHash.S).toMatch(/^scrypt\$/);
+  expect((await rawItem('CLIENT#DeviceId_0001', 'CLIENT'))?.line).toEqual({ S: '+815031234567' });
+  expect((await rawItem('CLIENT#DeviceId_0002', 'CLIENT'))?.line).toEqual({ S: '+14155552671' });
+  await expect(db.lines.remove('DeviceId_0002')).resolves.toEqual(withoutHash(other));
+  await expect(db.lines.remove('DeviceId_0002')).resolves.toBeUndefined();
+  await expect(db.lines.findByClientName('DeviceId_0002')).resolves.toBeUndefined();
+  await expect(rawItem('CLIENT#DeviceId_0002', 'CLIENT')).resolves.toBeUndefined(); // its claim went with it
+  await expect(db.lines.findForSignIn('+14155552671')).resolves.toEqual([]);
+  // the line itself (and its settings) stays, without members
+  await expect(db.lines.findLine('+14155552671')).resolves.toEqual({ number: '+14155552671', settings: DEFAULT_LINE_SETTINGS, members: [] });
+});
+
+test('client names are unique across lines; re-putting a device updates it without taking another place', async () => {
+  await registerDevice(db.lines, { phoneNumber: '+815011112222', clientName: 'Unique_1' });
+  await expect(registerDevice(db.lines, { phoneNumber: '+815011113333', clientName: 'Unique_1' })).rejects.toBeInstanceOf(DuplicateClientNameError);
+  await registerDevice(db.lines, { phoneNumber: '+815011112222', clientName: 'Unique_1', label: 'renamed' });
+  await expect(db.lines.findLine('+815011112222')).resolves.toMatchObject({ members: [{ clientName: 'Unique_1', label: 'renamed' }] });
+  await expect(db.lines.findByClientName('Unique_1')).resolves.toMatchObject({ phoneNumber: '+815011112222' });
+  expect((await rawItem('LINE#+815011112222', 'LINE'))?.memberCount).toEqual({ N: '1' });
+  // the refused put left nothing behind on the other number
+  await expect(db.lines.findLine('+815011113333')).resolves.toBeUndefined();
+});
+
+test(`a line has at most ${MAX_LINE_MEMBERS} devices, even when they are added at once; removing one makes room`, async () => {
+  const number = '+815011112222';
+  const names = Array.from({ length: MAX_LINE_MEMBERS + 1 }, (_, i) => `Member_${String(i).padStart(2, '0')}`);
+  const outcomes = await Promise.allSettled(names.map((clientName) => registerDevice(db.lines, { phoneNumber: number, clientName })));
+  const refused = outcomes.filter((o) => o.status === 'rejected');
+  expect(refused).toHaveLength(1);
+  expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(LineFullError);
+  const members = (await db.lines.findLine(number))?.members ?? [];
+  expect(members).toHaveLength(MAX_LINE_MEMBERS);
+  // the refused device holds no claim: its name is free for another line
+  const left = names.find((n) => !members.some((m) => m.clientName === n))!;
+  await expect(db.lines.findByClientName(left)).resolves.toBeUndefined();
+  await registerDevice(db.lines, { phoneNumber: '+815011113333', clientName: left });
+  await expect(registerDevice(db.lines, { phoneNumber: number, clientName: 'One_more' })).rejects.toBeInstanceOf(LineFullError);
+  await db.lines.remove(members[0].clientName);
+  await registerDevice(db.lines, { phoneNumber: number, clientName: 'One_more' });
+  await expect(db.lines.findForSignIn(number)).resolves.toHaveLength(MAX_LINE_MEMBERS);
+});
+
+test('members ring in the order they were added', async () => {
+  await registerDevice(db.lines, { clientName: 'Second', createdAt: '2024-01-02T00:00:00.000Z' });
+  await registerDevice(db.lines, { clientName: 'First', createdAt: '2024-01-01T00:00:00.000Z' });
+  await registerDevice(db.lines, { clientName: 'Third', createdAt: '2024-01-03T00:00:00.000Z' });
+  expect((await db.lines.findLine('+815031234567'))?.members.map((m) => m.clientName)).toEqual(['First', 'Second', 'Third']);
+  expect((await db.lines.findForSignIn('+815031234567')).map((m) => m.clientName)).toEqual(['First', 'Second', 'Third']);
 });
 
 test('attempts: atomic counting with a TTL attribute, expiry restarts, clear', async () => {
@@ -104,10 +127,12 @@ test('attempts: atomic counting with a TTL attribute, expiry restarts, clear', a
 });
 
 test('a missing table is a RegistryError (mapped to 503 / "temporarily unavailable")', async () => {
-  const devices = new DynamoDeviceDirectory({ client: db.client, table: 'no-such-table' });
+  const lines = new DynamoLineDirectory({ client: db.client, table: 'no-such-table' });
   const attempts = new DynamoAttemptStore({ client: db.client, table: 'no-such-table' });
-  await expect(devices.findByNumber('+815031234567')).rejects.toBeInstanceOf(RegistryError);
-  await expect(devices.findForSignIn('+815031234567')).rejects.toBeInstanceOf(RegistryError);
-  await expect(devices.findByClientName('DeviceId_0001')).rejects.toBeInstanceOf(RegistryError);
+  await expect(lines.findLine('+815031234567')).rejects.toBeInstanceOf(RegistryError);
+  await expect(lines.findForSignIn('+815031234567')).rejects.toBeInstanceOf(RegistryError);
+  await expect(lines.findByClientName('DeviceId_0001')).rejects.toBeInstanceOf(RegistryError);
+  await expect(lines.listLines()).rejects.toBeInstanceOf(RegistryError);
+  await expect(registerDevice(lines)).rejects.toBeInstanceOf(RegistryError);
   await expect(attempts.recordFailure('+815031234567', 1, 1)).rejects.toBeInstanceOf(RegistryError);
 });

@@ -5,7 +5,7 @@
  * 3. special-rate ranges (lambda/core/special-rates.ts) refused whatever type libphonenumber gives them;
  * 4. emergency numbers refused deliberately (lambda/core/emergency.ts), not as "not a valid number";
  * 5. scrypt parameters of a stored hash capped (SCRYPT_LIMITS) and refused without running scrypt;
- * 6. client-name uniqueness atomic (claims in lambda/adapters/dynamo-device-directory.ts);
+ * 6. client-name uniqueness atomic across lines (claims in lambda/adapters/dynamo-line-directory.ts);
  * 9. one device-secret length rule (deviceSecretLength) for the device CLI, the token API and its model;
  * 10. least privilege inside the functions: the webhooks never read a secret hash, `<Dial timeLimit>`, and
  *     webhook URLs configured with a query string verify.
@@ -15,14 +15,15 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import { CLAIM_STALE_SECONDS } from '../../lambda/adapters/dynamo-device-directory';
-import { CLIENT_CLAIM_PREFIX } from '../../lambda/adapters/registry-schema';
+import { CLAIM_STALE_SECONDS } from '../../lambda/adapters/dynamo-line-directory';
+import { claimKey } from '../../lambda/adapters/registry-schema';
 import { checkDestination, phoneRulesWithTypes } from '../../lambda/core/destination-policy';
 import { hashDeviceSecret, SCRYPT_LIMITS, verifyDeviceSecret } from '../../lambda/core/device-secret';
 import { EMERGENCY_REFUSAL, isEmergencyNumber } from '../../lambda/core/emergency';
 import type { CountryCode } from '../../lambda/core/phone-rules';
 import { DEVICE_SECRET_LENGTH, deviceSecretLength, deviceSecretLengthOk, loadConfig } from '../../lambda/core/settings';
 import { SPECIAL_RATE_RANGES, SPECIAL_RATE_SOURCES, specialRateRange } from '../../lambda/core/special-rates';
+import { createCallActionHandler } from '../../lambda/handlers/call-action';
 import { createIncomingCallHandler } from '../../lambda/handlers/incoming-call';
 import { createOutgoingCallHandler, OUTGOING_MESSAGES } from '../../lambda/handlers/outgoing-call';
 import { createTokenHandler, FORBIDDEN_MESSAGE } from '../../lambda/handlers/token';
@@ -41,6 +42,7 @@ import {
   INCOMING_RESOURCE,
   INCOMING_TWIML,
   incomingCallParams,
+  incomingTwiml,
   OUTGOING_RESOURCE,
   outgoingCallParams,
   signedEvent,
@@ -56,9 +58,9 @@ const US_CLIENT = 'DeviceId_US';
 
 // Every test gets fresh tables holding the walkthrough's (Japanese) device and a US one.
 const db = useDynalite({
-  seed: async ({ devices }) => {
-    await registerDevice(devices);
-    await registerDevice(devices, { phoneNumber: US_NUMBER, clientName: US_CLIENT, secret: 'us-secret-0001' });
+  seed: async ({ lines }) => {
+    await registerDevice(lines);
+    await registerDevice(lines, { phoneNumber: US_NUMBER, clientName: US_CLIENT, secret: 'us-secret-0001' });
   },
 });
 
@@ -74,16 +76,18 @@ const dialFrom = (destination: string, identity = DEVICE_CLIENT, config = testCo
     ),
   );
 
-/** Writes items straight into the current test's devices table (what an older version or a cut-short write left). */
-const rawDevicesTable = () => {
+/** Writes items straight into the current test's registry table (what a cut-short write left). */
+const rawRegistryTable = () => {
   const doc = DynamoDBDocumentClient.from(db.client);
   return {
-    put: (item: Record<string, unknown>) => doc.send(new PutCommand({ TableName: db.devicesTable, Item: item })),
+    /** A client-name claim naming `line`, as a put cut short before its device write leaves it. */
+    putClaim: (clientName: string, line: string, claimedAt: number) =>
+      doc.send(new PutCommand({ TableName: db.registryTable, Item: { ...claimKey(clientName), line, claimedAt } })),
     setClaimedAt: (clientName: string, claimedAt: number) =>
       doc.send(
         new UpdateCommand({
-          TableName: db.devicesTable,
-          Key: { phoneNumber: `${CLIENT_CLAIM_PREFIX}${clientName}` },
+          TableName: db.registryTable,
+          Key: claimKey(clientName),
           UpdateExpression: 'SET claimedAt = :t',
           ExpressionAttributeValues: { ':t': claimedAt },
         }),
@@ -314,7 +318,7 @@ describe('5. scrypt parameters of a stored hash are capped', () => {
   });
 
   test('the token handler answers a planted over-cost record with 403, running no scrypt at that cost', async () => {
-    await db.devices.put({
+    await db.lines.put({
       phoneNumber: '+815031110000',
       clientName: 'Planted',
       secretHash: plantedHash(2 ** 20, 16, 4),
@@ -346,7 +350,7 @@ async function expectDuplicateClientName(p: Promise<unknown>): Promise<void> {
 
 describe('6. client-name uniqueness is atomic', () => {
   test.each([2, 10])('%i concurrent addDevice calls with one client name for different numbers: exactly one succeeds', async (n) => {
-    const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => addDevice(db.devices, { number: numberN(i), clientName: 'same' })));
+    const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => addDevice(db.lines, { number: numberN(i), clientName: 'same' })));
     const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [numberN(i)] : []));
     expect(winners).toHaveLength(1);
     for (const r of results) {
@@ -355,71 +359,82 @@ describe('6. client-name uniqueness is atomic', () => {
         expect((r.reason as DeviceAdminError).code).toBe('duplicate-client-name');
       }
     }
-    expect((await db.devices.findByClientName('same'))?.phoneNumber).toBe(winners[0]);
-    const holders = (await db.devices.list()).filter((d) => d.clientName === 'same');
+    expect((await db.lines.findByClientName('same'))?.phoneNumber).toBe(winners[0]);
+    const holders = (await db.lines.listLines()).flatMap((line) => line.members).filter((d) => d.clientName === 'same');
     expect(holders.map((d) => d.phoneNumber)).toEqual(winners);
   });
 
-  test('a stale claim (its holder has no device, older than CLAIM_STALE_SECONDS) can be taken over', async () => {
+  test('concurrent addDevice calls with one client name for ONE number: exactly one device joins the line', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => addDevice(db.lines, { number: numberN(1), clientName: 'same' })));
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
+    // whichever calls got through, the line holds the name once
+    expect((await db.lines.findLine(numberN(1)))?.members.map((m) => m.clientName)).toEqual(['same']);
+    expect(await db.lines.findForSignIn(numberN(1))).toHaveLength(1);
+  });
+
+  test('a stale claim (its line has no device of that name, older than CLAIM_STALE_SECONDS) can be taken over', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await rawDevicesTable().put({ phoneNumber: `${CLIENT_CLAIM_PREFIX}same`, claimOf: numberN(90), claimedAt: now - CLAIM_STALE_SECONDS - 5 });
-    await expect(addDevice(db.devices, { number: numberN(1), clientName: 'same' })).resolves.toMatchObject({ record: { phoneNumber: numberN(1) } });
-    expect((await db.devices.findByClientName('same'))?.phoneNumber).toBe(numberN(1));
+    await rawRegistryTable().putClaim('same', numberN(90), now - CLAIM_STALE_SECONDS - 5);
+    await expect(addDevice(db.lines, { number: numberN(1), clientName: 'same' })).resolves.toMatchObject({ record: { phoneNumber: numberN(1) } });
+    expect((await db.lines.findByClientName('same'))?.phoneNumber).toBe(numberN(1));
   });
 
   test('concurrent takeovers of one stale claim: exactly one wins', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await rawDevicesTable().put({ phoneNumber: `${CLIENT_CLAIM_PREFIX}same`, claimOf: numberN(90), claimedAt: now - CLAIM_STALE_SECONDS - 5 });
-    const results = await Promise.allSettled([1, 2, 3, 4, 5].map((i) => addDevice(db.devices, { number: numberN(i), clientName: 'same' })));
+    await rawRegistryTable().putClaim('same', numberN(90), now - CLAIM_STALE_SECONDS - 5);
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map((i) => addDevice(db.lines, { number: numberN(i), clientName: 'same' })));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
   });
 
   test('a fresh claim (a put between its claim and its device write) cannot be taken over', async () => {
     const now = Math.floor(Date.now() / 1000);
-    await rawDevicesTable().put({ phoneNumber: `${CLIENT_CLAIM_PREFIX}same`, claimOf: numberN(90), claimedAt: now - 1 });
-    await expectDuplicateClientName(addDevice(db.devices, { number: numberN(1), clientName: 'same' }));
-    expect(await db.devices.findByNumber(numberN(1))).toBeUndefined();
+    await rawRegistryTable().putClaim('same', numberN(90), now - 1);
+    await expectDuplicateClientName(addDevice(db.lines, { number: numberN(1), clientName: 'same' }));
+    expect(await db.lines.findLine(numberN(1))).toBeUndefined();
   });
 
-  test('an old claim whose holder still has its device is never taken over', async () => {
-    await addDevice(db.devices, { number: numberN(1), clientName: 'same' });
-    await rawDevicesTable().setClaimedAt('same', Math.floor(Date.now() / 1000) - 365 * 24 * 3600);
-    await expectDuplicateClientName(addDevice(db.devices, { number: numberN(2), clientName: 'same' }));
-    await expect(db.devices.put({ phoneNumber: numberN(2), clientName: 'same', secretHash: 'x', createdAt: '' })).rejects.toThrow(/same/);
-    expect((await db.devices.findByClientName('same'))?.phoneNumber).toBe(numberN(1));
+  test('an old claim whose line still has its device is never taken over', async () => {
+    await addDevice(db.lines, { number: numberN(1), clientName: 'same' });
+    await rawRegistryTable().setClaimedAt('same', Math.floor(Date.now() / 1000) - 365 * 24 * 3600);
+    await expectDuplicateClientName(addDevice(db.lines, { number: numberN(2), clientName: 'same' }));
+    await expect(db.lines.put({ phoneNumber: numberN(2), clientName: 'same', secretHash: 'x', createdAt: '' })).rejects.toThrow(/same/);
+    expect((await db.lines.findByClientName('same'))?.phoneNumber).toBe(numberN(1));
+    expect(await db.lines.findLine(numberN(2))).toBeUndefined();
   });
 
-  test('a device registered the old way (no claim) keeps its name unique and is found by client name', async () => {
-    await rawDevicesTable().put({
-      phoneNumber: numberN(1),
-      clientName: 'same',
-      secretHash: 'scrypt$16$1$1$x$y',
-      createdAt: '2023-01-01T00:00:00.000Z',
-    });
-    expect((await db.devices.findByClientName('same'))?.phoneNumber).toBe(numberN(1));
-    await expectDuplicateClientName(addDevice(db.devices, { number: numberN(2), clientName: 'same' }));
-    await expect(db.devices.put({ phoneNumber: numberN(2), clientName: 'same', secretHash: 'x', createdAt: '' })).rejects.toThrow(/same/);
-    expect((await db.devices.findByClientName('same'))?.phoneNumber).toBe(numberN(1));
-    // and its outgoing calls still find it
-    await expect(dialFrom('03-1234-5678', 'same')).resolves.toContain(`callerId="${numberN(1)}"`);
+  test('the devices of one line each hold their own name: found by it, calling out with the line’s number, unique across lines', async () => {
+    await addDevice(db.lines, { number: numberN(1), clientName: 'same' });
+    await addDevice(db.lines, { number: numberN(1), clientName: 'sameTeam' });
+    for (const name of ['same', 'sameTeam']) {
+      expect((await db.lines.findByClientName(name))?.phoneNumber).toBe(numberN(1));
+      await expectDuplicateClientName(addDevice(db.lines, { number: numberN(2), clientName: name }));
+      await expect(db.lines.put({ phoneNumber: numberN(2), clientName: name, secretHash: 'x', createdAt: '' })).rejects.toThrow(new RegExp(name));
+      // and its outgoing calls carry the line's number as caller ID
+      await expect(dialFrom('03-1234-5678', name)).resolves.toContain(`callerId="${numberN(1)}"`);
+    }
+    // adding it again to its own line is refused too (one name, one device)
+    await expectDuplicateClientName(addDevice(db.lines, { number: numberN(1), clientName: 'same' }));
+    expect((await db.lines.findLine(numberN(1)))?.members.map((m) => m.clientName)).toEqual(['same', 'sameTeam']);
   });
 
   test('remove releases the claim: the name can be used again', async () => {
-    await addDevice(db.devices, { number: numberN(1), clientName: 'same' });
-    await removeDevice(db.devices, numberN(1));
-    expect(await db.devices.findByClientName('same')).toBeUndefined();
-    await expect(addDevice(db.devices, { number: numberN(2), clientName: 'same' })).resolves.toBeDefined();
-    expect((await db.devices.findByClientName('same'))?.phoneNumber).toBe(numberN(2));
+    await addDevice(db.lines, { number: numberN(1), clientName: 'same' });
+    await removeDevice(db.lines, { number: numberN(1) });
+    expect(await db.lines.findByClientName('same')).toBeUndefined();
+    await expect(addDevice(db.lines, { number: numberN(2), clientName: 'same' })).resolves.toBeDefined();
+    expect((await db.lines.findByClientName('same'))?.phoneNumber).toBe(numberN(2));
   });
 
-  test('a rename (the same number with another client name) releases the old claim', async () => {
-    const { record } = await addDevice(db.devices, { number: numberN(1), clientName: 'same' });
-    await db.devices.put({ ...record, clientName: 'renamed' });
-    expect((await db.devices.findByClientName('renamed'))?.phoneNumber).toBe(numberN(1));
-    expect(await db.devices.findByClientName('same')).toBeUndefined();
-    await expect(addDevice(db.devices, { number: numberN(2), clientName: 'same' })).resolves.toBeDefined();
-    expect((await db.devices.findByClientName('same'))?.phoneNumber).toBe(numberN(2));
-    await expectDuplicateClientName(addDevice(db.devices, { number: numberN(3), clientName: 'renamed' }));
+  test('another client name on the same number is a second device of the line: removing one releases only its own claim', async () => {
+    const { record } = await addDevice(db.lines, { number: numberN(1), clientName: 'same' });
+    await db.lines.put({ ...record, clientName: 'renamed' });
+    expect((await db.lines.findByClientName('renamed'))?.phoneNumber).toBe(numberN(1));
+    expect((await db.lines.findByClientName('same'))?.phoneNumber).toBe(numberN(1));
+    await expectDuplicateClientName(addDevice(db.lines, { number: numberN(2), clientName: 'same' }));
+    await removeDevice(db.lines, { clientName: 'same' });
+    await expect(addDevice(db.lines, { number: numberN(2), clientName: 'same' })).resolves.toBeDefined();
+    expect((await db.lines.findByClientName('same'))?.phoneNumber).toBe(numberN(2));
+    await expectDuplicateClientName(addDevice(db.lines, { number: numberN(3), clientName: 'renamed' }));
   });
 });
 
@@ -437,16 +452,16 @@ describe('9. one device-secret length rule for the CLI, the token API and its mo
   });
 
   test('addDevice refuses 200 emoji (400 UTF-16 units), which the token API would refuse', async () => {
-    const err = await addDevice(db.devices, { number: numberN(1), clientName: 'Emoji200', secret: emoji(200) }).catch((e: unknown) => e);
+    const err = await addDevice(db.lines, { number: numberN(1), clientName: 'Emoji200', secret: emoji(200) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeviceAdminError);
     expect((err as DeviceAdminError).code).toBe('invalid-secret');
-    expect(await db.devices.findByNumber(numberN(1))).toBeUndefined();
+    expect(await db.lines.findLine(numberN(1))).toBeUndefined();
     // (the token API refuses that secret: 400 before any lookup)
     expect((await expectThrown(() => tokenHandler()({ twilioPhoneNumber: numberN(1), deviceSecret: emoji(200) }))).status).toBe(400);
   });
 
   test('128 emoji (256 units) is accepted by addDevice, by the request model and by the token handler', async () => {
-    const { secret } = await addDevice(db.devices, { number: numberN(1), clientName: 'Emoji128', secret: emoji(128) });
+    const { secret } = await addDevice(db.lines, { number: numberN(1), clientName: 'Emoji128', secret: emoji(128) });
     expect(bodyModelErrors(TOKEN_REQUEST_MODEL, JSON.stringify({ twilioPhoneNumber: numberN(1), deviceSecret: secret }))).toEqual([]);
     await expect(tokenHandler()({ twilioPhoneNumber: numberN(1), deviceSecret: secret })).resolves.toMatchObject({
       success: true,
@@ -511,18 +526,31 @@ describe('10. least privilege inside the functions', () => {
   });
 
   test('(a) the webhook handlers never read secretHash: every read names its attributes', async () => {
-    // a device registered the old way too, so the outgoing handler also takes the client-name index path
-    await rawDevicesTable().put({ phoneNumber: numberN(1), clientName: 'Legacy', secretHash: 'scrypt$16$1$1$x$y', createdAt: '' });
+    // a teammate on the walkthrough's line, so the outgoing handler also takes the internal-call path
+    await registerDevice(db.lines, { clientName: 'Teammate', secret: 'teammate-secret', createdAt: '2024-01-02T00:00:00.000Z' });
     reads = [];
-    await expect(incoming()(signedEvent(INCOMING_RESOURCE, incomingCallParams()))).resolves.toBe(INCOMING_TWIML);
+    const base = `https://${API_DOMAIN}/prod`;
+    await expect(incoming()(signedEvent(INCOMING_RESOURCE, incomingCallParams()))).resolves.toBe(
+      incomingTwiml(base, { clients: [DEVICE_CLIENT, 'Teammate'] }),
+    );
     await incoming()(signedEvent(INCOMING_RESOURCE, incomingCallParams({ To: '+815099990000' })));
     await expect(outgoing()(signedEvent(OUTGOING_RESOURCE, outgoingCallParams()))).resolves.toContain('<Number>+819059876543</Number>');
-    await expect(dialFrom('03-1234-5678', 'Legacy')).resolves.toContain('<Number>+81312345678</Number>');
+    await expect(
+      outgoing()(
+        signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ callerPhoneNumber: '', callOutgoingPhoneNumber: '', callOutgoingClient: 'Teammate' })),
+      ),
+    ).resolves.toContain('<Identity>Teammate</Identity>');
     await dialFrom('03-1234-5678', 'Nobody');
+    // the Dial's action webhook reads the line again (nobody answered: voicemail)
+    const actionPath = '/twilio/retrieve_twiml/call_action';
+    const action = callable(createCallActionHandler(makeDeps(db)));
+    await expect(
+      action(signedEvent(actionPath, incomingCallParams({ DialCallStatus: 'no-answer' }), { query: { stage: 'ring', next: '2' } })),
+    ).resolves.toContain('<Record ');
 
-    expect(new Set(reads.map((r) => r.command))).toEqual(new Set(['GetItem', 'Query'])); // both paths were taken
+    expect(new Set(reads.map((r) => r.command))).toEqual(new Set(['GetItem', 'Query'])); // both kinds of read were made
     for (const read of reads) {
-      expect(read).toEqual({ command: read.command, table: db.devicesTable, projection: expect.any(Array) });
+      expect(read).toEqual({ command: read.command, table: db.registryTable, projection: expect.any(Array) });
       expect(read.projection).not.toContain('secretHash');
     }
   });
@@ -531,7 +559,7 @@ describe('10. least privilege inside the functions', () => {
     await expect(tokenHandler()({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({
       identity: DEVICE_CLIENT,
     });
-    const deviceReads = reads.filter((r) => r.table === db.devicesTable && r.command === 'GetItem');
+    const deviceReads = reads.filter((r) => r.table === db.registryTable && r.command === 'Query');
     expect(deviceReads.some((r) => r.projection === undefined || r.projection.includes('secretHash'))).toBe(true);
   });
 

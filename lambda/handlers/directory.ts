@@ -1,0 +1,45 @@
+/**
+ * POST /softphone/directory — the signed-in device's line and its teammates (behind the page authorizer): who
+ * can be called internally, and what the line does with calls nobody answers.
+ */
+import { describeError } from '../core/errors';
+import { pageError } from '../core/http-error';
+import { isDependencyFault } from '../ports';
+import type { Handler, HandlerDeps } from './deps';
+import { callerDevice, parsePageEvent } from './page-common';
+
+export interface DirectoryResult {
+  success: true;
+  you: string;
+  line: { number: string; voicemail: boolean; forwarding: boolean; hours?: string; timeZone?: string };
+  members: { clientName: string; label?: string }[];
+}
+
+export function createDirectoryHandler(deps: HandlerDeps): Handler<DirectoryResult> {
+  return async (event, { log }) => {
+    const { identity } = parsePageEvent(event);
+    try {
+      const device = await callerDevice(deps, identity);
+      const line = await deps.lines.findLine(device.phoneNumber);
+      if (!line) throw pageError(403, 'This device is no longer registered. Ask your administrator.');
+      const { settings } = line;
+      return {
+        success: true,
+        you: identity,
+        line: {
+          number: line.number,
+          voicemail: settings.voicemail,
+          forwarding: settings.forwardTo !== undefined,
+          ...(settings.hours && settings.timeZone ? { hours: settings.hours, timeZone: settings.timeZone } : {}),
+        },
+        members: line.members.map((m) => ({ clientName: m.clientName, ...(m.label ? { label: m.label } : {}) })),
+      };
+    } catch (err) {
+      if (isDependencyFault(err)) {
+        log.error('dependency failure', { error: describeError(err) });
+        throw pageError(503, 'The service is temporarily unavailable. Please try again in a moment.');
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * What the page's own API (voicemails, directory) shares: its event, as the request template renders it with
+ * the identity the authorizer verified, and the caller's device (a device removed since its token was issued
+ * is refused).
+ */
+import { pageError } from '../core/http-error';
+import { isValidClientName } from '../core/phone-rules';
+import type { Device } from '../ports';
+import type { HandlerDeps } from './deps';
+
+export interface PageEvent {
+  /** `$context.authorizer.identity`: the Client identity of the Access Token the authorizer verified */
+  identity: string;
+  /** the request body */
+  request: Record<string, unknown>;
+}
+
+export function parsePageEvent(event: unknown): PageEvent {
+  const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const { identity, request } = e;
+  if (typeof identity !== 'string' || !isValidClientName(identity)) throw pageError(403, 'Sign in again.');
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw pageError(400, 'The request body must be a JSON object.');
+  return { identity, request: request as Record<string, unknown> };
+}
+
+/** The signed-in device; 403 when it has been removed since it signed in. */
+export async function callerDevice(deps: HandlerDeps, identity: string): Promise<Device> {
+  const device = await deps.lines.findByClientName(identity);
+  if (!device) throw pageError(403, 'This device is no longer registered. Ask your administrator.');
+  return device;
+}
