@@ -15,6 +15,10 @@
  *   webhookThrottleRateLimit     each Twilio webhook's requests per second    default 50
  *   webhookThrottleBurstLimit    each Twilio webhook's burst                  default 100
  *   callTimeLimitSeconds         longest outgoing call, 60..14400             default 14400 (4 hours)
+ *   voicemailRetentionDays       days recordings and voicemails are kept,     default 30
+ *                                1..3650 (then deleted from S3 and DynamoDB)
+ *   voicemailNotifyEmails        e-mail addresses told of new voicemails,     default none
+ *                                e.g. team@example.com,boss@example.com (each confirms the SNS subscription)
  *
  * The stack is environment-agnostic: synth needs no AWS account, credentials or network. cdk-nag's
  * AwsSolutions pack runs as a policy-validation plugin, so synth fails on any unacknowledged finding.

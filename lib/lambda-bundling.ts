@@ -1,11 +1,11 @@
 /**
  * The ONE definition of how the Lambda entry points are bundled.
  *
- * Every function bundles the one entry `lambda/entry.ts`, with the constant `SOFTPHONE_ROUTE_ID` defined to its
- * route: the entry's lookup in the handler table (lambda/handlers/index.ts) then resolves at build time, and
+ * Every function bundles the one entry `lambda/entry.ts`, with the constant `SOFTPHONE_FUNCTION_ID` defined to its
+ * function id: the entry's lookup in the handler table (lambda/handlers/index.ts) then resolves at build time, and
  * esbuild drops every other handler (lambda/package.json: our modules have no side effects).
  *
- * The CDK functions construct passes `routeBundlingOptions(route)` to `NodejsFunction`; `npm run bench` builds
+ * The CDK functions construct passes `functionBundlingOptions(id)` to `NodejsFunction`; `npm run bench` builds
  * with `lambdaEsbuildOptions(route)`. Both are derived from the same constants below, so what the benchmark
  * measures is what the stack deploys (the CDK runs `esbuild --bundle <entry> --target=… --platform=node
  * --format=cjs --minify --sourcemap --external:… --define:…` from exactly these values).
@@ -23,14 +23,14 @@
  */
 import type { BuildOptions } from 'esbuild';
 import { OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { RouteId } from './api/routes';
+import type { FunctionId } from './api/routes';
 
 /** The one Lambda entry, relative to the repository root. */
 export const LAMBDA_ENTRY = 'lambda/entry.ts';
 
-/** The build-time constants of a route's bundle: which handler `lambda/entry.ts` exports. */
-export function routeDefines(route: RouteId): Record<string, string> {
-  return { SOFTPHONE_ROUTE_ID: JSON.stringify(route) };
+/** The build-time constants of a function's bundle: which handler `lambda/entry.ts` exports. */
+export function functionDefines(id: FunctionId): Record<string, string> {
+  return { SOFTPHONE_FUNCTION_ID: JSON.stringify(id) };
 }
 
 /** esbuild target: the Node.js major version of the Lambda runtime (`Runtime.NODEJS_24_X`). */
@@ -72,9 +72,9 @@ export const LAMBDA_BUNDLING = {
   alias: LAMBDA_ALIASES,
 } as const;
 
-/** For `new NodejsFunction(scope, id, { entry: LAMBDA_ENTRY, runtime: Runtime.NODEJS_24_X, bundling: routeBundlingOptions(route) })`. */
-export function routeBundlingOptions(route: RouteId): BundlingOptions {
-  return { ...lambdaBundlingOptions, define: routeDefines(route) };
+/** For `new NodejsFunction(scope, id, { entry: LAMBDA_ENTRY, runtime: Runtime.NODEJS_24_X, bundling: functionBundlingOptions(id) })`. */
+export function functionBundlingOptions(id: FunctionId): BundlingOptions {
+  return { ...lambdaBundlingOptions, define: functionDefines(id) };
 }
 
 /** The settings every route shares. */
@@ -108,11 +108,11 @@ export interface LambdaEsbuildOverrides {
  * the repository root) produces the file the CDK puts in the route's function asset as `index.js` (plus
  * `index.js.map`).
  */
-export function lambdaEsbuildOptions(route: RouteId | null, outfile: string, overrides: LambdaEsbuildOverrides = {}): BuildOptions {
+export function lambdaEsbuildOptions(route: FunctionId | null, outfile: string, overrides: LambdaEsbuildOverrides = {}): BuildOptions {
   const external = overrides.externalAwsSdk === undefined ? LAMBDA_BUNDLING.externalModules : overrides.externalAwsSdk ? AWS_SDK_EXTERNALS : [];
   return {
     // null: the caller gives its own entry (e.g. `stdin`) with the same settings
-    ...(route === null ? {} : { entryPoints: [LAMBDA_ENTRY], define: routeDefines(route) }),
+    ...(route === null ? {} : { entryPoints: [LAMBDA_ENTRY], define: functionDefines(route) }),
     outfile,
     bundle: true,
     platform: LAMBDA_BUNDLING.platform,

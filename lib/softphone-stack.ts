@@ -1,4 +1,4 @@
-import { CfnOutput, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, CustomResource, Duration, Lazy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { STACK_OUTPUT_IDS, type StackOutputId } from '../lambda/core/settings';
 import { GATEWAY_RESPONSES, ROUTES, routeById } from './api/routes';
@@ -7,6 +7,13 @@ import { SoftphoneApi, type SoftphoneApiProps } from './constructs/softphone-api
 import { SoftphoneFunctions, type FunctionSettings } from './constructs/softphone-functions';
 import { SoftphoneSite } from './constructs/softphone-site';
 import { TwilioSecret } from './constructs/twilio-secret';
+import { VoicemailStorage } from './constructs/voicemail-storage';
+
+/**
+ * The registry's schema version. The RegistryUpgrade custom resource runs when it is created (the deployment
+ * that brings lines) or when this changes, never on an ordinary deployment.
+ */
+export const REGISTRY_SCHEMA_VERSION = 2;
 
 export interface TwilioSoftphoneStackProps extends StackProps {
   /**
@@ -16,8 +23,10 @@ export interface TwilioSoftphoneStackProps extends StackProps {
   readonly allowedOrigin?: string;
   /** Reference this existing Secrets Manager secret instead of creating an empty one. */
   readonly twilioSecretName?: string;
-  /** Function settings: token lifetime, public base URL (custom domain), allowed destination countries. */
+  /** Function settings: token lifetime, public base URL (custom domain), destination countries, voicemail retention. */
   readonly functionSettings?: FunctionSettings;
+  /** E-mail addresses subscribed to the new-voicemail topic (each confirms by e-mail). @default none */
+  readonly voicemailNotifyEmails?: readonly string[];
   /** Throttling of the browser's routes and of Twilio's webhooks. @default 10/s burst 20; 50/s burst 100 */
   readonly throttle?: SoftphoneApiProps['throttle'];
 }
@@ -27,38 +36,50 @@ export interface TwilioSoftphoneStackProps extends StackProps {
  *
  *   browser ──HTTPS──▶ Site (CloudFront → private S3: the softphone + config.json)
  *      │
- *      └─ token ─┐
- *   Twilio ──────┴──▶ Api (REST `twilio_on_aws`/prod, VTL from lib/api/routes.ts)
+ *      └─ token; voicemails, directory (page authorizer) ─┐
+ *   Twilio ────────────────────────────────────────────────┴──▶ Api (REST `twilio_on_aws`/prod, VTL from lib/api/routes.ts)
  *                        ▼
- *                     Functions (one per route) ──▶ Registry (DynamoDB) + TwilioSecret (Secrets Manager)
+ *                     Functions (one per route, the authorizer, the registry upgrade)
+ *                        ──▶ Registry (DynamoDB) + TwilioSecret (Secrets Manager) + Voicemail (S3 recordings, SNS)
  */
 export class TwilioSoftphoneStack extends Stack {
   constructor(scope: Construct, id: string, props: TwilioSoftphoneStackProps = {}) {
     super(scope, id, {
-      description: 'Twilio softphone: browser softphone (CloudFront + S3), REST API with mapping templates, Lambda, DynamoDB',
+      description: 'Twilio softphone: browser softphone (CloudFront + S3), REST API with mapping templates, Lambda, DynamoDB, voicemail',
       ...props,
     });
 
     const registry = new RegistryTables(this, 'Registry');
     const twilio = new TwilioSecret(this, 'TwilioCredentials', { existingSecretName: props.twilioSecretName });
-    const functions = new SoftphoneFunctions(this, 'Functions', {
-      routes: ROUTES,
-      devicesTable: registry.devicesTable,
-      attemptsTable: registry.attemptsTable,
-      twilioSecret: twilio.secret,
-      twilioSecretId: twilio.secretId,
-      settings: props.functionSettings,
+    const voicemail = new VoicemailStorage(this, 'Voicemail', {
+      retentionDays: props.functionSettings?.voicemailRetentionDays,
+      notifyEmails: props.voicemailNotifyEmails,
     });
 
-    // The API answers the site's origin and the site's CSP allows the API's: the site is declared after the
-    // API, so the default allowed origin is read lazily (CloudFormation sees no cycle: only the API's
-    // methods depend on the distribution, the distribution only on the RestApi's id).
+    // The API answers the site's origin, the site's CSP allows the API's and the recordings', and the
+    // notifications link the site: the site is declared last, so its URL is read lazily. CloudFormation sees no
+    // cycle: the API's methods and the recording function depend on the distribution; the distribution only on
+    // the RestApi's id and the recordings bucket's name (which is why the bucket has no CORS rule naming the site).
     let site: SoftphoneSite | undefined;
+    const siteUrl = Lazy.string({ produce: () => site?.url });
+    const functions = new SoftphoneFunctions(this, 'Functions', {
+      routes: ROUTES,
+      registryTable: registry.linesTable,
+      attemptsTable: registry.attemptsTable,
+      legacyDevicesTable: registry.legacyDevicesTable,
+      twilioSecret: twilio,
+      recordingsBucket: voicemail.bucket,
+      voicemailTopic: voicemail.topic,
+      softphoneUrl: siteUrl,
+      settings: { ...props.functionSettings, voicemailRetentionDays: voicemail.retentionDays },
+    });
+
     const api = new SoftphoneApi(this, 'Api', {
       routes: ROUTES,
       gatewayResponses: GATEWAY_RESPONSES,
       functionFor: (routeId) => functions.functionFor(routeId),
-      allowedOrigin: props.allowedOrigin ?? Lazy.string({ produce: () => site?.url }),
+      pageAuthorizer: functions.functionFor('pageAuthorizer'),
+      allowedOrigin: props.allowedOrigin ?? siteUrl,
       throttle: props.throttle,
     });
 
@@ -66,7 +87,21 @@ export class TwilioSoftphoneStack extends Stack {
     site = new SoftphoneSite(this, 'Site', {
       apiBaseUrl: api.baseUrl,
       apiOrigins: [api.origin, ...(publicBaseUrl ? [new URL(publicBaseUrl).origin] : [])],
+      mediaOrigins: [voicemail.bucketOrigin],
     });
+
+    // The upgrade from the first release: CloudFormation invokes the function itself (it answers at the
+    // request's ResponseURL; no provider framework), once, when this resource is created.
+    const upgrade = new CustomResource(this, 'RegistryUpgrade', {
+      resourceType: 'Custom::RegistryUpgrade',
+      serviceToken: functions.functionFor('registryUpgrade').functionArn,
+      properties: { schemaVersion: REGISTRY_SCHEMA_VERSION },
+      // The function's 5 minutes, and Lambda's two retries of an asynchronous invocation that timed out.
+      serviceTimeout: Duration.minutes(20),
+    });
+    upgrade.node.addDependency(registry.linesTable, registry.legacyDevicesTable);
+    // The handlers that read lines go live only once the devices are in them: no sign-in finds an empty registry.
+    for (const route of ROUTES) functions.functionFor(route.id).node.addDependency(upgrade);
 
     // Twilio signs the URL it calls: with a custom domain (publicBaseUrl) that is the one to configure.
     const webhookUrl = (id: 'callIncoming' | 'callOutgoing'): string =>
@@ -81,14 +116,22 @@ export class TwilioSoftphoneStack extends Stack {
       },
       OutgoingCallWebhookUrl: { value: webhookUrl('callOutgoing'), description: 'Twilio TwiML App -> Voice Request URL (HTTP POST)' },
       SoftphoneUrl: { value: site.url, description: 'The softphone (HTTPS)' },
-      DevicesTableName: { value: registry.devicesTable.tableName, description: 'Device registry table' },
+      DevicesTableName: { value: registry.linesTable.tableName, description: 'Registry of lines and devices (device/line CLIs --table)' },
       AttemptsTableName: { value: registry.attemptsTable.tableName, description: 'Sign-in attempts table' },
       TwilioSecretName: {
         value: twilio.secretName,
         description: 'Secrets Manager secret for the Twilio credentials (put the JSON value with put-secret-value)',
       },
     };
-    // Exactly the ids twilio:setup and doctor read (STACK_OUTPUT_IDS).
+    // Exactly the ids twilio:setup and doctor read (STACK_OUTPUT_IDS), then what only people read.
     for (const id of STACK_OUTPUT_IDS) new CfnOutput(this, id, outputs[id]);
+    new CfnOutput(this, 'RecordingsBucketName', {
+      value: voicemail.bucket.bucketName,
+      description: 'Voicemail recordings (deleted after the retention)',
+    });
+    new CfnOutput(this, 'VoicemailTopicArn', {
+      value: voicemail.topic.topicArn,
+      description: 'New-voicemail notifications (SNS; add e-mail subscriptions here or by context)',
+    });
   }
 }

@@ -12,16 +12,32 @@ import {
   JSON_INTERNAL_ERROR_BODY,
   JSON_PASSTHROUGH_REQUEST_TEMPLATE,
   JSON_SUCCESS_RESPONSE_TEMPLATE,
+  PAGE_INTERNAL_ERROR_BODY,
+  PAGE_REQUEST_TEMPLATE,
   TWIML_INTERNAL_ERROR_BODY,
   TWIML_SUCCESS_RESPONSE_TEMPLATE,
   jsonErrorBody,
+  pageErrorBody,
 } from './templates';
+import { API_PATHS } from '../../lambda/core/paths';
 import { DEVICE_SECRET_LENGTH } from '../../lambda/core/settings';
 
 export const API_NAME = 'twilio_on_aws';
 export const STAGE_NAME = 'prod';
 
-export type RouteId = 'token' | 'callIncoming' | 'callOutgoing';
+export type RouteId = 'token' | 'callIncoming' | 'callOutgoing' | 'callAction' | 'forwardScreen' | 'recordingStatus' | 'voicemails' | 'directory';
+
+/**
+ * The functions that serve no route: the page API's authorizer, and the registry upgrade `cdk deploy` runs.
+ * With the routes' they make the handler table (lambda/handlers/index.ts).
+ */
+export const SUPPORT_FUNCTIONS = [
+  { id: 'pageAuthorizer', functionName: 'SoftphonePageAuthorizer', description: 'verifies the page’s Twilio Access Token' },
+  { id: 'registryUpgrade', functionName: 'SoftphoneRegistryUpgrade', description: 'copies the first release’s devices into lines at deploy' },
+] as const;
+export type SupportFunctionId = (typeof SUPPORT_FUNCTIONS)[number]['id'];
+/** Every Lambda function of the stack: one per route, and the support functions. */
+export type FunctionId = RouteId | SupportFunctionId;
 
 export interface IntegrationResponseSpec {
   /** '200', '400', … */
@@ -44,6 +60,9 @@ export interface IntegrationResponseSpec {
 /** Who calls a route: the softphone page (CORS, the browser throttle) or Twilio (signed webhooks, their own throttle). */
 export type RouteCaller = 'browser' | 'twilio';
 
+/** `page`: the route sits behind the page authorizer (a valid Access Token in `Authorization: Bearer …`). */
+export type RouteAuthorizer = 'page';
+
 export interface RouteSpec {
   id: RouteId;
   caller: RouteCaller;
@@ -57,7 +76,21 @@ export interface RouteSpec {
   requestModel?: object;
   /** CORS header added by the consumer with the allowed origin. */
   integrationResponses: IntegrationResponseSpec[];
+  /** Behind the page authorizer; its request template reads `$context.authorizer.identity`. */
+  authorizer?: RouteAuthorizer;
 }
+
+/**
+ * The page authorizer (an API Gateway TOKEN authorizer on the `pageAuthorizer` function): where the token is, the
+ * form API Gateway checks before invoking it (a mismatch is 401 without an invocation), and how long an answer is
+ * cached per token (short: a removed device's token stops working within the minute, and the handlers check the
+ * device anyway).
+ */
+export const PAGE_AUTHORIZER = {
+  identityHeader: 'Authorization',
+  validationRegex: '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+  resultsCacheTtlSeconds: 60,
+} as const;
 
 /** The HTTP method of every route (besides the OPTIONS preflight). */
 export const ROUTE_METHOD = 'POST';
@@ -77,6 +110,8 @@ export const TOKEN_REQUEST_MODEL = {
   properties: {
     twilioPhoneNumber: { type: 'string', minLength: 1, maxLength: 32 },
     deviceSecret: { type: 'string', minLength: 1, maxLength: DEVICE_SECRET_LENGTH.max },
+    // optional: the identity last signed in as, to check its secret first (a line has several devices)
+    clientName: { type: 'string', minLength: 1, maxLength: 121 },
   },
 } as const;
 
@@ -99,10 +134,11 @@ const XML_CT = 'application/xml';
 const JSON_HEADERS: Record<string, string> = { 'Content-Type': 'application/json' };
 const XML_HEADERS: Record<string, string> = { 'Content-Type': 'text/xml' };
 
-function tokenIntegrationResponses(): IntegrationResponseSpec[] {
+/** A JSON route's responses: 200 passes the result through; each `[status] body` error answers its body; anything else 500 with a fixed body. */
+function jsonIntegrationResponses(statuses: readonly string[], internalErrorBody: string): IntegrationResponseSpec[] {
   return [
     { statusCode: '200', contentType: JSON_CT, template: JSON_SUCCESS_RESPONSE_TEMPLATE, headers: { ...JSON_HEADERS } },
-    ...TOKEN_ERROR_STATUSES.map((status) => ({
+    ...statuses.map((status) => ({
       statusCode: status,
       selectionPattern: statusErrorPattern(status),
       contentType: JSON_CT,
@@ -111,9 +147,9 @@ function tokenIntegrationResponses(): IntegrationResponseSpec[] {
     })),
     {
       statusCode: '500',
-      selectionPattern: catchAllErrorPattern(TOKEN_ERROR_STATUSES),
+      selectionPattern: catchAllErrorPattern(statuses),
       contentType: JSON_CT,
-      template: JSON_INTERNAL_ERROR_BODY,
+      template: internalErrorBody,
       headers: { ...JSON_HEADERS },
     },
   ];
@@ -139,35 +175,54 @@ function twimlIntegrationResponses(): IntegrationResponseSpec[] {
   ];
 }
 
+/** The page API's handled error statuses (`pageError` in lambda/core/http-error.ts). */
+export const PAGE_ERROR_STATUSES = ['400', '403', '404', '503'] as const;
+
+/** A Twilio webhook: form in, TwiML out, signed. */
+function webhookRoute(id: RouteId, functionName: string): RouteSpec {
+  return {
+    id,
+    caller: 'twilio',
+    path: API_PATHS[id],
+    functionName,
+    requestContentType: 'application/x-www-form-urlencoded',
+    requestTemplate: FORM_TO_JSON_REQUEST_TEMPLATE,
+    integrationResponses: twimlIntegrationResponses(),
+  };
+}
+
+/** A route of the page's own API: JSON in and out, behind the page authorizer. */
+function pageRoute(id: RouteId, functionName: string): RouteSpec {
+  return {
+    id,
+    caller: 'browser',
+    path: API_PATHS[id],
+    functionName,
+    requestContentType: 'application/json',
+    requestTemplate: PAGE_REQUEST_TEMPLATE,
+    integrationResponses: jsonIntegrationResponses(PAGE_ERROR_STATUSES, PAGE_INTERNAL_ERROR_BODY),
+    authorizer: 'page',
+  };
+}
+
 export const ROUTES: readonly RouteSpec[] = [
   {
     id: 'token',
     caller: 'browser',
-    path: '/twilio/retrieve_capability_token',
+    path: API_PATHS.token,
     functionName: 'TwilioRetrieveCapabilityToken',
     requestContentType: 'application/json',
     requestTemplate: JSON_PASSTHROUGH_REQUEST_TEMPLATE,
     requestModel: TOKEN_REQUEST_MODEL,
-    integrationResponses: tokenIntegrationResponses(),
+    integrationResponses: jsonIntegrationResponses(TOKEN_ERROR_STATUSES, JSON_INTERNAL_ERROR_BODY),
   },
-  {
-    id: 'callIncoming',
-    caller: 'twilio',
-    path: '/twilio/retrieve_twiml/call_incoming',
-    functionName: 'TwilioRetrieveTwimlCallIncoming',
-    requestContentType: 'application/x-www-form-urlencoded',
-    requestTemplate: FORM_TO_JSON_REQUEST_TEMPLATE,
-    integrationResponses: twimlIntegrationResponses(),
-  },
-  {
-    id: 'callOutgoing',
-    caller: 'twilio',
-    path: '/twilio/retrieve_twiml/call_outgoing',
-    functionName: 'TwilioRetrieveTwimlCallOutgoing',
-    requestContentType: 'application/x-www-form-urlencoded',
-    requestTemplate: FORM_TO_JSON_REQUEST_TEMPLATE,
-    integrationResponses: twimlIntegrationResponses(),
-  },
+  webhookRoute('callIncoming', 'TwilioRetrieveTwimlCallIncoming'),
+  webhookRoute('callOutgoing', 'TwilioRetrieveTwimlCallOutgoing'),
+  webhookRoute('callAction', 'TwilioRetrieveTwimlCallAction'),
+  webhookRoute('forwardScreen', 'TwilioRetrieveTwimlForwardScreen'),
+  webhookRoute('recordingStatus', 'TwilioRecordingStatus'),
+  pageRoute('voicemails', 'SoftphoneVoicemails'),
+  pageRoute('directory', 'SoftphoneDirectory'),
 ];
 
 /** The route with that id (throws on an unknown id). */
@@ -198,7 +253,7 @@ export function selectIntegrationResponse(responses: readonly IntegrationRespons
 // ---------------------------------------------------------------------------------------------------------
 // Gateway responses
 
-export type GatewayResponseType = 'BAD_REQUEST_BODY' | 'UNSUPPORTED_MEDIA_TYPE' | 'DEFAULT_4XX' | 'DEFAULT_5XX';
+export type GatewayResponseType = 'BAD_REQUEST_BODY' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHORIZED' | 'DEFAULT_4XX' | 'DEFAULT_5XX';
 
 export interface GatewayResponseSpec {
   /** API Gateway's response type (CDK: `ResponseType.of(type)`). */
@@ -233,6 +288,13 @@ export const GATEWAY_RESPONSES: readonly GatewayResponseSpec[] = [
     template: jsonErrorBody('Unsupported media type.'),
   },
   {
+    type: 'UNAUTHORIZED',
+    statusCode: '401',
+    overrideStatus: true,
+    contentType: JSON_CT,
+    template: pageErrorBody('Sign in again: the session is missing, expired or not valid.'),
+  },
+  {
     type: 'DEFAULT_4XX',
     statusCode: '400',
     overrideStatus: false,
@@ -258,7 +320,7 @@ export function gatewayResponse(type: GatewayResponseType): GatewayResponseSpec 
 // CORS
 
 export const CORS_ALLOW_METHODS: readonly string[] = ['POST', 'OPTIONS'];
-export const CORS_ALLOW_HEADERS: readonly string[] = ['Content-Type', 'X-Twilio-Signature'];
+export const CORS_ALLOW_HEADERS: readonly string[] = ['Content-Type', 'X-Twilio-Signature', 'Authorization'];
 
 /** Headers every response (method, integration, gateway) carries: plain values, e.g. for the local app. */
 export function corsHeaders(allowedOrigin: string): Record<string, string> {

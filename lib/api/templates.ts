@@ -76,6 +76,15 @@ export const FORM_TO_JSON_REQUEST_TEMPLATE = `#set($signature = "")
 /** `application/json` → the token Lambda receives the request body object itself. */
 export const JSON_PASSTHROUGH_REQUEST_TEMPLATE = `$input.json('$')`;
 
+/**
+ * `application/json` behind the page authorizer → `{"identity": "<the verified Client identity>", "request": <body>}`:
+ * the identity comes from the authorizer's context (the Access Token it verified), never from the body.
+ */
+export const PAGE_REQUEST_TEMPLATE = `{
+  "identity": "$util.escapeJavaScript($context.authorizer.identity).replaceAll("\\\\'","'")",
+  "request": $input.json('$')
+}`;
+
 /** The token Lambda's success object, passed through as JSON. */
 export const JSON_SUCCESS_RESPONSE_TEMPLATE = `$input.json('$')`;
 
@@ -100,6 +109,14 @@ export const EMPTY_RESPONSE_TEMPLATE = `#set($emptyBody = "")`;
 /** The fixed, valid TwiML of the TwiML routes' catch-all 500. Contains no `$` or `#` (it is a template). */
 export const TWIML_INTERNAL_ERROR_BODY =
   '<?xml version="1.0" encoding="UTF-8"?><Response><Say>We are sorry, an application error has occurred. Please try again later.</Say><Hangup/></Response>';
+
+/** The fixed JSON body of the page routes' catch-all 500. */
+export const PAGE_INTERNAL_ERROR_BODY = '{"success":false,"error":"Internal server error. Please try again later."}';
+
+/** A JSON error body of the page API. */
+export function pageErrorBody(message: string): string {
+  return JSON.stringify({ success: false, error: message });
+}
 
 /** A JSON error body in the token route's shape. */
 export function jsonErrorBody(message: string): string {

@@ -12,7 +12,9 @@ import {
   parseWholeNumber,
   THROTTLE,
   TOKEN_TTL_SECONDS,
+  VOICEMAIL_RETENTION_DAYS,
 } from '../../lambda/core/settings';
+import { parseNotifyEmails } from '../constructs/voicemail-storage';
 import type { TwilioSoftphoneStackProps } from '../softphone-stack';
 
 export const CONTEXT_KEYS = [
@@ -27,6 +29,8 @@ export const CONTEXT_KEYS = [
   'webhookThrottleRateLimit',
   'webhookThrottleBurstLimit',
   'callTimeLimitSeconds',
+  'voicemailRetentionDays',
+  'voicemailNotifyEmails',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -44,7 +48,9 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): Twilio
       publicBaseUrl: parseBaseUrl(get('publicBaseUrl'), context('publicBaseUrl'), { allowHttp: false }),
       allowedDestinationCountries: parseCountries(get('allowedDestinationCountries'), context('allowedDestinationCountries')),
       callTimeLimitSeconds: parseWholeNumber(get('callTimeLimitSeconds'), context('callTimeLimitSeconds'), CALL_TIME_LIMIT_SECONDS),
+      voicemailRetentionDays: parseWholeNumber(get('voicemailRetentionDays'), context('voicemailRetentionDays'), VOICEMAIL_RETENTION_DAYS),
     },
+    voicemailNotifyEmails: parseNotifyEmails(get('voicemailNotifyEmails'), context('voicemailNotifyEmails')),
     throttle: {
       browser: {
         rateLimit: parseWholeNumber(get('throttleRateLimit'), context('throttleRateLimit'), THROTTLE.rateLimit) ?? THROTTLE.default.rateLimit,

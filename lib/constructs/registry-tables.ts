@@ -1,29 +1,43 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { ATTEMPTS_KEY, ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_ATTRIBUTE, CLIENT_NAME_INDEX, DEVICE_KEY } from '../../lambda/adapters/registry-schema';
+import {
+  ATTEMPTS_KEY,
+  ATTEMPTS_TTL_ATTRIBUTE,
+  LEGACY_CLIENT_NAME_INDEX,
+  LEGACY_DEVICE_KEY,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+} from '../../lambda/adapters/registry-schema';
 
 export interface RegistryTablesProps {
   /**
-   * What happens to both tables when they leave the stack (or the stack is deleted).
+   * What happens to the tables when they leave the stack (or the stack is deleted).
    * @default RemovalPolicy.RETAIN — the registry holds every device's secret hash; losing it locks everyone out.
    */
   readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
- * The device registry: two DynamoDB tables whose key names come from `lambda/core/registry-schema.ts`, the same
- * module the local dynalite server builds its tables from.
+ * The registry: DynamoDB tables whose key names come from `lambda/adapters/registry-schema.ts`, the same module
+ * the local dynalite server builds its tables from.
  *
- * - devices: partition key `phoneNumber` (E.164), GSI `clientName-index` on `clientName` (projection ALL);
+ * - lines: the registry of lines, members, client-name claims and voicemails (`pk`/`sk`), TTL attribute
+ *   `expiresAt` (voicemails are forgotten with their recordings);
+ * - devices: the first release's table (partition key `phoneNumber`, GSI `clientName-index`), kept exactly as it
+ *   was (same construct path, so the same logical id: CloudFormation neither replaces nor deletes it) and read
+ *   only by the registry upgrade that copies its devices into lines;
  * - sign-in attempts: partition key `phoneNumber`, TTL attribute `expiresAt` (epoch seconds), for the lockout.
  *
- * Both are on-demand (a softphone for a team is idle most of the time), have point-in-time recovery, are
+ * All are on-demand (a softphone for a team is idle most of the time), have point-in-time recovery, are
  * encrypted with the AWS owned key (the DynamoDB default) and are retained when the stack is deleted.
  */
 export class RegistryTables extends Construct {
-  /** The devices table (GetItem by number, Query on `clientName-index`). */
-  public readonly devicesTable: dynamodb.Table;
+  /** The registry of lines (`REGISTRY_TABLE`). */
+  public readonly linesTable: dynamodb.Table;
+  /** The first release's devices table (`LEGACY_DEVICES_TABLE`), read only by the registry upgrade. */
+  public readonly legacyDevicesTable: dynamodb.Table;
   /** The sign-in attempts table (per-number failure counters that expire by TTL). */
   public readonly attemptsTable: dynamodb.Table;
 
@@ -36,13 +50,14 @@ export class RegistryTables extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     } as const;
 
-    this.devicesTable = new dynamodb.Table(this, 'Devices', {
+    // Unchanged since the first release: construct id, key, index (registry-schema.ts legacyDevicesTableInput).
+    this.legacyDevicesTable = new dynamodb.Table(this, 'Devices', {
       ...common,
-      partitionKey: { name: DEVICE_KEY, type: dynamodb.AttributeType.STRING },
+      partitionKey: { name: LEGACY_DEVICE_KEY, type: dynamodb.AttributeType.STRING },
     });
-    this.devicesTable.addGlobalSecondaryIndex({
-      indexName: CLIENT_NAME_INDEX,
-      partitionKey: { name: CLIENT_NAME_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+    this.legacyDevicesTable.addGlobalSecondaryIndex({
+      indexName: LEGACY_CLIENT_NAME_INDEX,
+      partitionKey: { name: 'clientName', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
 
@@ -50,6 +65,13 @@ export class RegistryTables extends Construct {
       ...common,
       partitionKey: { name: ATTEMPTS_KEY, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: ATTEMPTS_TTL_ATTRIBUTE,
+    });
+
+    this.linesTable = new dynamodb.Table(this, 'Lines', {
+      ...common,
+      partitionKey: { name: PK, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SK, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
     });
   }
 }

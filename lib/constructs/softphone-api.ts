@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -33,6 +33,8 @@ export interface SoftphoneApiProps {
   readonly gatewayResponses: readonly GatewayResponseSpec[];
   /** The Lambda function behind each route. */
   readonly functionFor: (routeId: RouteId) => lambda.IFunction;
+  /** The page authorizer's function (`authorizer: 'page'` routes): verifies the page's Twilio Access Token. */
+  readonly pageAuthorizer?: lambda.IFunction;
   /** `Access-Control-Allow-Origin` on every response: the softphone site's origin (`*` only when asked). */
   readonly allowedOrigin: string;
   /** Throttling of each caller's routes. @default browser 10 requests/s, burst 20; Twilio 50/s, burst 100 */
@@ -40,6 +42,27 @@ export interface SoftphoneApiProps {
   /** Retention of the access log group. @default three months */
   readonly accessLogRetention?: logs.RetentionDays;
 }
+
+/**
+ * What the page authorizer accepts before invoking its function: `Bearer <JWT>` (three base64url parts); any
+ * other `Authorization` header is answered 401 by API Gateway itself, at no Lambda cost.
+ */
+export const PAGE_AUTHORIZATION_PATTERN = '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$';
+
+/**
+ * How long API Gateway keeps the authorizer's answer for one token. The policy covers every page route of the
+ * stage, so the page's polling (voicemails, directory) costs one verification a minute instead of one per
+ * request; a minute also bounds how long a token is accepted past its expiry. A device removed meanwhile is
+ * still refused: the page handlers look the caller up in the registry on every request.
+ */
+export const PAGE_AUTHORIZER_CACHE_TTL = Duration.seconds(60);
+
+/** Error-level execution logs (never request bodies: they hold phone numbers) and per-method metrics. */
+const STAGE_OBSERVABILITY = {
+  loggingLevel: apigw.MethodLoggingLevel.ERROR,
+  dataTraceEnabled: false,
+  metricsEnabled: true,
+} as const;
 
 /**
  * The REST API `twilio_on_aws`, stage `prod`, exactly as `lib/api/routes.ts` describes it — the console steps
@@ -53,19 +76,14 @@ export interface SoftphoneApiProps {
  * - stage `prod` with throttling, JSON access logs in CloudWatch Logs and ERROR execution logs (no bodies:
  *   they carry device secrets).
  */
-/** Error-level execution logs (never request bodies: they hold phone numbers) and per-method metrics. */
-const STAGE_OBSERVABILITY = {
-  loggingLevel: apigw.MethodLoggingLevel.ERROR,
-  dataTraceEnabled: false,
-  metricsEnabled: true,
-} as const;
-
 export class SoftphoneApi extends Construct {
   public readonly restApi: apigw.RestApi;
   /** `https://<id>.execute-api.<region>.<suffix>/prod` — no trailing slash (`config.json`'s `apiBaseUrl`). */
   public readonly baseUrl: string;
   /** `https://<id>.execute-api.<region>.<suffix>`, for the site's Content-Security-Policy. */
   public readonly origin: string;
+  /** The TOKEN authorizer of the `authorizer: 'page'` routes (when there are any). */
+  public readonly pageAuthorizer?: apigw.TokenAuthorizer;
 
   constructor(scope: Construct, id: string, props: SoftphoneApiProps) {
     super(scope, id);
@@ -117,6 +135,17 @@ export class SoftphoneApi extends Construct {
     // The stack declares its own outputs (docs/architecture.md); drop the L2's default `Endpoint` output.
     this.restApi.node.tryRemoveChild('Endpoint');
 
+    if (props.routes.some((r) => r.authorizer === 'page')) {
+      if (!props.pageAuthorizer) throw new Error("Routes with authorizer 'page' need the pageAuthorizer function");
+      // Its invoke permission names this authorizer of this API only (the L2 adds it with that SourceArn).
+      this.pageAuthorizer = new apigw.TokenAuthorizer(this, 'PageAuthorizer', {
+        authorizerName: 'softphone-page',
+        handler: props.pageAuthorizer,
+        identitySource: apigw.IdentitySource.header('Authorization'),
+        validationRegex: PAGE_AUTHORIZATION_PATTERN,
+        resultsCacheTtl: PAGE_AUTHORIZER_CACHE_TTL,
+      });
+    }
     const cors = corsHeaders(props.allowedOrigin);
     for (const route of props.routes) this.addRoute(route, props.functionFor(route.id), props.allowedOrigin, cors);
     for (const spec of props.gatewayResponses) {
@@ -178,7 +207,8 @@ export class SoftphoneApi extends Construct {
       });
     }
 
-    resource.addMethod(ROUTE_METHOD, integration, { methodResponses, requestModels, requestValidator });
+    const authorizer = route.authorizer === 'page' ? this.pageAuthorizer : undefined;
+    resource.addMethod(ROUTE_METHOD, integration, { methodResponses, requestModels, requestValidator, authorizer });
 
     // CORS preflight: a mock integration answering 204 with the headers of `preflightHeaders`.
     const preflight = toResponseParameters(preflightHeaders(allowedOrigin));
@@ -200,19 +230,23 @@ export class SoftphoneApi extends Construct {
     api.acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'No API Gateway authorizer can express these callers: Twilio webhooks are authenticated by their ' +
+        "The page's routes (/softphone/*) have a Lambda TOKEN authorizer (the Twilio Access Token, HS256 with the " +
+        'API key secret). No authorizer can express the other callers: Twilio webhooks are authenticated by their ' +
         'X-Twilio-Signature (HMAC with the auth token, checked in the handler) and the token route by the device ' +
         'secret in the body (scrypt hash, lockout). OPTIONS preflights are unauthenticated by definition.',
     });
     api.acknowledge({
       id: 'AwsSolutions-COG4',
-      reason: 'No Cognito users: devices sign in with a per-device secret, Twilio with request signatures (see APIG4).',
+      reason:
+        'No Cognito users: devices sign in with a per-device secret, the page then presents the Twilio Access Token ' +
+        'to its Lambda authorizer, and Twilio signs its requests (see APIG4).',
     });
     api.acknowledge({
       id: 'AwsSolutions-APIG2',
       reason:
         'The token route validates its body against a JSON Schema model; the TwiML routes take Twilio form posts, ' +
-        'which a JSON model cannot describe: their request template and the signature check validate them.',
+        'which a JSON model cannot describe: their request template and the signature check validate them. The ' +
+        'page routes take a small action object behind the authorizer, checked field by field by their handlers.',
     });
     api.acknowledge({
       id: 'AwsSolutions-APIG3',

@@ -1,23 +1,26 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { CLIENT_NAME_INDEX } from '../../lambda/adapters/registry-schema';
 import {
   CALL_TIME_LIMIT_SECONDS,
-  FUNCTION_TIMEOUT_SECONDS,
+  functionTimeoutSeconds,
   parseBaseUrl,
   parseCountries,
   parseTokenTtl,
   parseWholeNumber,
+  VOICEMAIL_RETENTION_DAYS,
 } from '../../lambda/core/settings';
-import type { RouteId, RouteSpec } from '../api/routes';
-import { LAMBDA_ENTRY, routeBundlingOptions } from '../lambda-bundling';
+import { type FunctionId, type RouteSpec, SUPPORT_FUNCTIONS } from '../api/routes';
+import { functionBundlingOptions, LAMBDA_ENTRY } from '../lambda-bundling';
+import type { TwilioSecret } from './twilio-secret';
+import { RECORDINGS_PREFIX } from './voicemail-storage';
 
 /** The repository root: LAMBDA_ENTRY is relative to it. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -32,58 +35,109 @@ export interface FunctionSettings {
   readonly allowedDestinationCountries?: readonly string[];
   /** CALL_TIME_LIMIT_SECONDS: the longest an outgoing call may last (60..14400). @default 14400 (4 hours) */
   readonly callTimeLimitSeconds?: number;
+  /** VOICEMAIL_RETENTION_DAYS: how long voicemails are kept (1..3650), as the recordings bucket's lifecycle. @default 30 */
+  readonly voicemailRetentionDays?: number;
 }
 
 export interface SoftphoneFunctionsProps {
   /** One function per route (`lib/api/routes.ts`), named after its `functionName`, running its handler. */
   readonly routes: readonly RouteSpec[];
-  readonly devicesTable: dynamodb.ITable;
+  /** The registry of lines (REGISTRY_TABLE). */
+  readonly registryTable: dynamodb.ITable;
+  /** The sign-in attempts (ATTEMPTS_TABLE). */
   readonly attemptsTable: dynamodb.ITable;
-  /** The Twilio credentials secret; every function may read it and nothing else in Secrets Manager. */
-  readonly twilioSecret: secretsmanager.ISecret;
-  /** What the functions pass to GetSecretValue (ARN or name). */
-  readonly twilioSecretId: string;
+  /** The first release's devices table (LEGACY_DEVICES_TABLE), read by the registry upgrade only. */
+  readonly legacyDevicesTable: dynamodb.ITable;
+  /** The Twilio credentials secret (TWILIO_SECRET_ID); read by the functions that call Twilio or check its signatures. */
+  readonly twilioSecret: TwilioSecret;
+  /** The voicemail recordings (RECORDINGS_BUCKET). */
+  readonly recordingsBucket: s3.Bucket;
+  /** The new-voicemail topic (VOICEMAIL_TOPIC_ARN). */
+  readonly voicemailTopic: sns.ITopic;
+  /** SOFTPHONE_URL: the softphone's address, named in voicemail notifications (may be a lazy token). */
+  readonly softphoneUrl?: string;
   readonly settings?: FunctionSettings;
   /** Retention of each function's log group. @default one month */
   readonly logRetention?: logs.RetentionDays;
 }
 
-/**
- * What each route's handler does with the registry (`lambda/handlers/*.ts` → `lambda/core/registry.ts`),
- * hence its IAM permissions — nothing more:
- * - token: `findByNumber` (GetItem on devices) and the sign-in lockout on the attempts table
- *   (GetItem, UpdateItem for failures, DeleteItem when a sign-in succeeds);
- * - callIncoming: `findByNumber` (GetItem on devices);
- * - callOutgoing: `findByClientName` (Query on devices' `clientName-index`, then GetItem on devices to confirm
- *   the eventually consistent index against the table).
- * `test/infra/least-privilege.test.ts` records what each handler really calls and holds these grants to it.
- */
-const REGISTRY_ACCESS: Readonly<Record<RouteId, { devices: readonly string[]; clientNameIndex: readonly string[]; attempts: readonly string[] }>> = {
-  token: { devices: ['dynamodb:GetItem'], clientNameIndex: [], attempts: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] },
-  callIncoming: { devices: ['dynamodb:GetItem'], clientNameIndex: [], attempts: [] },
-  callOutgoing: { devices: ['dynamodb:GetItem'], clientNameIndex: ['dynamodb:Query'], attempts: [] },
-};
+type DynamoAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Scan';
+type RecordingAction = 'PutObject' | 'GetObject' | 'DeleteObject';
 
-/**
- * Memory (and with it CPU: Lambda allots CPU in proportion) per route. The token function runs the
- * device-secret scrypt hash (~80 ms of one full core, 32 MiB), so it gets a larger share of a vCPU to keep
- * sign-in quick; the TwiML functions do little work per request.
- */
-const MEMORY_MB: Readonly<Record<RouteId, number>> = { token: 1024, callIncoming: 512, callOutgoing: 512 };
-
-/** The clientName index's ARN (`<table ARN>/index/clientName-index`). */
-function indexArn(table: dynamodb.ITable, indexName: string): string {
-  return `${table.tableArn}/index/${indexName}`;
+/** What one function's handler touches, hence its IAM permissions (and the environment naming those resources). */
+interface FunctionAccess {
+  /** On the registry of lines. */
+  readonly registry: readonly DynamoAction[];
+  /** On the sign-in attempts table. */
+  readonly attempts?: readonly DynamoAction[];
+  /** On the first release's devices table (LEGACY_DEVICES_TABLE). */
+  readonly legacyDevices?: readonly DynamoAction[];
+  /** GetSecretValue on the Twilio secret: webhook signatures, Access Tokens, the recordings API. */
+  readonly twilioSecret?: true;
+  /** On the recordings bucket's `voicemail/` objects (RECORDINGS_BUCKET). */
+  readonly recordings?: readonly RecordingAction[];
+  /** sns:Publish on the new-voicemail topic (VOICEMAIL_TOPIC_ARN, SOFTPHONE_URL). */
+  readonly publishVoicemail?: true;
 }
 
 /**
- * The three Lambda functions behind the API, one `NodejsFunction` per route: Node.js 24 on ARM64, bundled by
- * local esbuild (never Docker) with the settings of `lib/lambda-bundling.ts` (minified, source maps), a short
- * timeout, an explicit log group with retention, and a role of its own holding exactly what its handler uses.
+ * What each function's handler does (`lambda/handlers/*.ts` through `lambda/adapters/dynamo-line-directory.ts`,
+ * `dynamo-voicemail-store.ts`, `registry-upgrade.ts`), hence its grants — nothing more:
+ * - token: the line's members for sign-in (Query), the lockout (attempts GetItem, UpdateItem; DeleteItem on
+ *   success), then signs the Access Token with the API key;
+ * - the Twilio webhooks: the line (Query) or the caller's device (its name claim and member item, GetItem),
+ *   after checking the signature with the auth token; the recording callback also keeps the voicemail (GetItem,
+ *   PutItem), stores the audio (PutObject) and announces it (Publish);
+ * - the page routes: the caller's device (GetItem) and its line (Query); voicemails also marks (UpdateItem) and
+ *   deletes (DeleteItem) items, presigns playback (GetObject) and deletes recordings (DeleteObject). The identity
+ *   comes verified from the authorizer, so they never read the secret;
+ * - pageAuthorizer: verifies the Access Token with the API key secret, nothing in DynamoDB;
+ * - registryUpgrade: scans the first release's table and writes lines the way `device add` does (claims and
+ *   members: GetItem, PutItem, UpdateItem; Query and DeleteItem when a line is full).
+ * `test/infra/least-privilege.test.ts` records what each handler really calls and holds these grants to it.
+ */
+const ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
+  token: { registry: ['Query'], attempts: ['GetItem', 'UpdateItem', 'DeleteItem'], twilioSecret: true },
+  callIncoming: { registry: ['Query'], twilioSecret: true },
+  callOutgoing: { registry: ['GetItem'], twilioSecret: true },
+  callAction: { registry: ['Query'], twilioSecret: true },
+  forwardScreen: { registry: ['Query'], twilioSecret: true },
+  recordingStatus: { registry: ['Query', 'GetItem', 'PutItem'], twilioSecret: true, recordings: ['PutObject'], publishVoicemail: true },
+  voicemails: { registry: ['GetItem', 'Query', 'UpdateItem', 'DeleteItem'], recordings: ['GetObject', 'DeleteObject'] },
+  directory: { registry: ['GetItem', 'Query'] },
+  pageAuthorizer: { registry: [], twilioSecret: true },
+  registryUpgrade: { registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], legacyDevices: ['Scan'] },
+};
+
+/**
+ * Memory (and with it CPU: Lambda allots CPU in proportion) per function. The token function runs the
+ * device-secret scrypt hash (~80 ms of one full core, 32 MiB), so it gets a larger share of a vCPU to keep
+ * sign-in quick. The others do little work per request, but not less than 512 MB: a cold start (loading the
+ * bundle) is CPU-bound and slows with a smaller share, and every one of them sits on a caller's path (the
+ * authorizer before each page request, the recording callback holding a ~1 MB recording in memory).
+ */
+const MEMORY_MB: Readonly<Record<FunctionId, number>> = {
+  token: 1024,
+  callIncoming: 512,
+  callOutgoing: 512,
+  callAction: 512,
+  forwardScreen: 512,
+  recordingStatus: 512,
+  voicemails: 512,
+  directory: 512,
+  pageAuthorizer: 512,
+  registryUpgrade: 512,
+};
+
+/**
+ * The Lambda functions of the stack, one `NodejsFunction` per route and per support function (the page
+ * authorizer, the registry upgrade): Node.js 24 on ARM64, bundled by local esbuild (never Docker) with the
+ * settings of `lib/lambda-bundling.ts` (minified, source maps), a short timeout, an explicit log group with
+ * retention, and a role of its own holding exactly what its handler uses (ACCESS).
  */
 export class SoftphoneFunctions extends Construct {
-  /** The function of each route. */
-  public readonly byRoute: ReadonlyMap<RouteId, nodejs.NodejsFunction>;
+  /** The function of each route and support function. */
+  public readonly byId: ReadonlyMap<FunctionId, nodejs.NodejsFunction>;
 
   constructor(scope: Construct, id: string, props: SoftphoneFunctionsProps) {
     super(scope, id);
@@ -94,12 +148,19 @@ export class SoftphoneFunctions extends Construct {
     const countries = parseCountries(settings.allowedDestinationCountries, 'allowedDestinationCountries');
     const callTimeLimitSeconds =
       parseWholeNumber(settings.callTimeLimitSeconds, 'callTimeLimitSeconds', CALL_TIME_LIMIT_SECONDS) ?? CALL_TIME_LIMIT_SECONDS.default;
-    const environment: Record<string, string> = {
-      DEVICES_TABLE: props.devicesTable.tableName,
+    const retentionDays =
+      parseWholeNumber(settings.voicemailRetentionDays, 'voicemailRetentionDays', VOICEMAIL_RETENTION_DAYS) ?? VOICEMAIL_RETENTION_DAYS.default;
+    if (props.softphoneUrl !== undefined && !Token.isUnresolved(props.softphoneUrl))
+      parseBaseUrl(props.softphoneUrl, 'softphoneUrl', { allowHttp: false });
+    // What every function's deps builder reads (lambda/adapters/function-deps.ts: the registry, the attempts
+    // table and the secret's id are required of all; the secret itself is read only where granted).
+    const common: Record<string, string> = {
+      REGISTRY_TABLE: props.registryTable.tableName,
       ATTEMPTS_TABLE: props.attemptsTable.tableName,
-      TWILIO_SECRET_ID: props.twilioSecretId,
+      TWILIO_SECRET_ID: props.twilioSecret.secretId,
       TOKEN_TTL_SECONDS: String(tokenTtlSeconds),
       CALL_TIME_LIMIT_SECONDS: String(callTimeLimitSeconds),
+      VOICEMAIL_RETENTION_DAYS: String(retentionDays),
       WEBHOOK_SIGNATURE_VALIDATION: 'on',
       POWERTOOLS_SERVICE_NAME: 'twilio-softphone',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -109,56 +170,80 @@ export class SoftphoneFunctions extends Construct {
       ...(countries ? { ALLOWED_DESTINATION_COUNTRIES: countries.join(',') } : {}),
     };
 
-    const byRoute = new Map<RouteId, nodejs.NodejsFunction>();
-    for (const route of props.routes) {
-      const logGroup = new logs.LogGroup(this, `${route.functionName}Logs`, {
+    const functions = [
+      ...props.routes.map((r) => ({ id: r.id as FunctionId, functionName: r.functionName, description: `POST ${r.path}` })),
+      ...SUPPORT_FUNCTIONS.map((f) => ({ id: f.id as FunctionId, functionName: f.functionName, description: f.description })),
+    ];
+    const recordingsBucketId = Stack.of(this).getLogicalId(props.recordingsBucket.node.defaultChild as s3.CfnBucket);
+    const byId = new Map<FunctionId, nodejs.NodejsFunction>();
+    for (const { id: fnId, functionName, description } of functions) {
+      const access = ACCESS[fnId];
+      const logGroup = new logs.LogGroup(this, `${functionName}Logs`, {
         retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
       });
       // A role of its own instead of the default one with AWSLambdaBasicExecutionRole (logs:* on every group).
-      const role = new iam.Role(this, `${route.functionName}Role`, {
+      const role = new iam.Role(this, `${functionName}Role`, {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        description: `${route.functionName}: its log group, its registry access and the Twilio secret`,
+        description: `${functionName}: its log group and exactly what its handler uses`,
       });
       role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-      const access = REGISTRY_ACCESS[route.id];
-      if (access.devices.length) {
-        role.addToPolicy(new iam.PolicyStatement({ actions: [...access.devices], resources: [props.devicesTable.tableArn] }));
+      const environment = { ...common };
+      const allow = (actions: readonly string[], resource: string): void => {
+        if (actions.length) role.addToPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [resource] }));
+      };
+      const dynamo = (actions: readonly DynamoAction[] = []) => actions.map((a) => `dynamodb:${a}`);
+      allow(dynamo(access.registry), props.registryTable.tableArn);
+      allow(dynamo(access.attempts), props.attemptsTable.tableArn);
+      if (access.legacyDevices) {
+        allow(dynamo(access.legacyDevices), props.legacyDevicesTable.tableArn);
+        environment.LEGACY_DEVICES_TABLE = props.legacyDevicesTable.tableName;
       }
-      if (access.clientNameIndex.length) {
-        role.addToPolicy(
-          new iam.PolicyStatement({ actions: [...access.clientNameIndex], resources: [indexArn(props.devicesTable, CLIENT_NAME_INDEX)] }),
+      if (access.twilioSecret) props.twilioSecret.grantGetSecretValue(role);
+      if (access.recordings) {
+        const recordings = props.recordingsBucket.arnForObjects(`${RECORDINGS_PREFIX}*`);
+        allow(
+          access.recordings.map((a) => `s3:${a}`),
+          recordings,
         );
+        environment.RECORDINGS_BUCKET = props.recordingsBucket.bucketName;
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${recordingsBucketId}.Arn>/${RECORDINGS_PREFIX}*]`,
+          reason:
+            'Recording keys are made per voicemail at run time (voicemail/<line>/<RecordingSid>.mp3); the grant is ' +
+            'limited to those objects of this one bucket and to the object actions this handler makes.',
+        });
       }
-      if (access.attempts.length) {
-        role.addToPolicy(new iam.PolicyStatement({ actions: [...access.attempts], resources: [props.attemptsTable.tableArn] }));
+      if (access.publishVoicemail) {
+        allow(['sns:Publish'], props.voicemailTopic.topicArn);
+        environment.VOICEMAIL_TOPIC_ARN = props.voicemailTopic.topicArn;
+        if (props.softphoneUrl) environment.SOFTPHONE_URL = props.softphoneUrl;
       }
-      props.twilioSecret.grantRead(role);
 
-      const fn = new nodejs.NodejsFunction(this, route.functionName, {
-        description: `${route.functionName}: POST ${route.path}`,
+      const fn = new nodejs.NodejsFunction(this, functionName, {
+        description: `${functionName}: ${description}`,
         entry: path.join(REPO_ROOT, LAMBDA_ENTRY),
         handler: 'handler',
         projectRoot: REPO_ROOT,
         depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
         runtime: lambda.Runtime.NODEJS_24_X,
         architecture: lambda.Architecture.ARM_64,
-        memorySize: MEMORY_MB[route.id],
-        timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
+        memorySize: MEMORY_MB[fnId],
+        timeout: Duration.seconds(functionTimeoutSeconds(fnId)),
         role,
         logGroup,
         environment,
-        bundling: { ...routeBundlingOptions(route.id), forceDockerBundling: false },
+        bundling: { ...functionBundlingOptions(fnId), forceDockerBundling: false },
       });
-      byRoute.set(route.id, fn);
+      byId.set(fnId, fn);
     }
-    this.byRoute = byRoute;
+    this.byId = byId;
   }
 
-  /** The function of a route (throws when the construct was built without it). */
-  public functionFor(routeId: RouteId): lambda.IFunction {
-    const fn = this.byRoute.get(routeId);
-    if (!fn) throw new Error(`No function for route ${routeId}`);
+  /** The function of a route or support function (throws when the construct was built without it). */
+  public functionFor(id: FunctionId): nodejs.NodejsFunction {
+    const fn = this.byId.get(id);
+    if (!fn) throw new Error(`No function for ${id}`);
     return fn;
   }
 }

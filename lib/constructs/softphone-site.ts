@@ -18,6 +18,8 @@ export interface SoftphoneSiteProps {
   readonly apiBaseUrl: string;
   /** Origins the page may call besides its own and Twilio's (the API's `https://<id>.execute-api…`). */
   readonly apiOrigins: readonly string[];
+  /** Origins the page may play media from (the voicemail recordings' presigned URLs). @default none */
+  readonly mediaOrigins?: readonly string[];
   /**
    * The client sources, built at synth time with `client/build.ts --outdir <asset dir>` (local esbuild, no Docker).
    * @default `<repo>/client`
@@ -66,9 +68,9 @@ export class SoftphoneSite extends Construct {
     });
 
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
-      comment: 'Softphone: CSP (API + Twilio voice), HSTS, nosniff, no framing, microphone for this origin only',
+      comment: 'Softphone: CSP (API, Twilio voice, recordings), HSTS, nosniff, no framing, microphone for this origin only',
       securityHeadersBehavior: {
-        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.apiOrigins), override: true },
+        contentSecurityPolicy: { contentSecurityPolicy: contentSecurityPolicy(props.apiOrigins, props.mediaOrigins), override: true },
         strictTransportSecurity: { accessControlMaxAge: Duration.seconds(HSTS_MAX_AGE_SECONDS), includeSubdomains: true, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },

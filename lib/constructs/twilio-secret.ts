@@ -1,4 +1,5 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
@@ -25,6 +26,8 @@ export class TwilioSecret extends Construct {
   public readonly secretId: string;
   /** The secret's name, for the `TwilioSecretName` output and `put-secret-value`. */
   public readonly secretName: string;
+  /** The ARN IAM policies name: the created secret's, or `<name>-??????` (Secrets Manager's random suffix). */
+  private readonly policyArn: string;
 
   constructor(scope: Construct, id: string, props: TwilioSecretProps = {}) {
     super(scope, id);
@@ -32,6 +35,12 @@ export class TwilioSecret extends Construct {
       this.secret = secretsmanager.Secret.fromSecretNameV2(this, 'Secret', props.existingSecretName);
       this.secretId = props.existingSecretName;
       this.secretName = props.existingSecretName;
+      this.policyArn = Stack.of(this).formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${props.existingSecretName}-??????`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
       return;
     }
     const secret = new secretsmanager.Secret(this, 'Secret', {
@@ -52,5 +61,15 @@ export class TwilioSecret extends Construct {
     this.secret = secret;
     this.secretId = secret.secretArn;
     this.secretName = secret.secretName;
+    this.policyArn = secret.secretArn;
+  }
+
+  /**
+   * GetSecretValue on this secret, the one call the functions make (Powertools' SecretsProvider); unlike
+   * `grantRead`, no DescribeSecret. The created secret uses the account's `aws/secretsmanager` key, which needs no
+   * KMS grant; an existing secret under a customer managed key needs that key's policy to allow the roles.
+   */
+  public grantGetSecretValue(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.policyArn] }));
   }
 }

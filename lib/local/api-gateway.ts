@@ -4,6 +4,9 @@
  *
  * - unknown resource or method → 403 through DEFAULT_4XX (API Gateway's "Missing Authentication Token");
  *   OPTIONS → the CORS preflight;
+ * - a route behind the page authorizer: the TOKEN authorizer's checks (`authorizeToken`: 401 without a token of
+ *   the right form, 401 when the authorizer says `Unauthorized`, 403 when its policy does not allow the method,
+ *   500 when it fails otherwise) and its context as `$context.authorizer`;
  * - content type → request template (415, passthrough NEVER), the token model (400 BAD_REQUEST_BODY), the
  *   template rendered by `lib/vtl` with an API Gateway-like `$context`;
  * - the route's handler called like Lambda: the event JSON-parsed, a time-out, the result serialised, an
@@ -11,10 +14,10 @@
  *   headers + CORS, status.
  */
 import { describeError } from '../../lambda/core/errors';
-import { FUNCTION_TIMEOUT_SECONDS } from '../../lambda/core/settings';
+import { functionTimeoutSeconds } from '../../lambda/core/settings';
 import type { Handler } from '../../lambda/handlers/deps';
 import { gatewayErrorResponse, gatewayRefusal, integrationResponse, type HttpResponse, type LambdaOutcome } from '../api/gateway';
-import { preflightHeaders, routeByPath, ROUTE_METHOD, STAGE_NAME, type RouteId } from '../api/routes';
+import { PAGE_AUTHORIZER, preflightHeaders, routeByPath, ROUTE_METHOD, type RouteAuthorizer, type RouteId, STAGE_NAME } from '../api/routes';
 import { createGatewayContext, type GatewayRequest } from '../vtl';
 import type { KeyedLog } from './log';
 import { RendererBusyError, type TemplateRenderer } from './template-renderer';
@@ -34,6 +37,8 @@ export interface ApiRequest {
 
 export interface LocalGatewayOptions {
   handlers: Readonly<Record<RouteId, Handler>>;
+  /** The authorizer functions' handlers (the page authorizer: `HANDLER_TABLE.pageAuthorizer`). */
+  authorizers: Readonly<Record<RouteAuthorizer, Handler>>;
   /** `Access-Control-Allow-Origin` (known once the app listens) */
   allowedOrigin: () => string;
   log: KeyedLog;
@@ -79,8 +84,50 @@ async function invokeLikeLambda(handler: () => Promise<unknown>, timeoutMs: numb
   }
 }
 
+/** What API Gateway makes of a TOKEN authorizer's answer: the context for `$context.authorizer`, or a refusal. */
+export type AuthorizerVerdict = { allowed: true; context: Record<string, unknown> } | { allowed: false; status: 401 | 403 | 500 };
+
+/** `arn:aws:execute-api:…:api/stage/POST/path` against a policy Resource with `*` wildcards. */
+function resourceMatches(pattern: string, arn: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return regex.test(arn);
+}
+
+/**
+ * An API Gateway TOKEN authorizer, as API Gateway runs one ("Use API Gateway Lambda authorizers", API Gateway
+ * Developer Guide): no identity header, or one that fails the validation expression → 401 without invoking the
+ * function; the function throwing `Unauthorized` → 401; any other failure or a malformed answer → 500; a policy
+ * that does not allow `execute-api:Invoke` on the method's ARN (or denies it) → 403; else its `context`, with
+ * `principalId`, becomes `$context.authorizer`.
+ */
+export async function authorizeToken(
+  invokeAuthorizer: (event: unknown) => Promise<LambdaOutcome>,
+  headers: Record<string, string>,
+  methodArn: string,
+): Promise<AuthorizerVerdict> {
+  const token = header(headers, PAGE_AUTHORIZER.identityHeader.toLowerCase());
+  if (token === '' || !new RegExp(PAGE_AUTHORIZER.validationRegex).test(token)) return { allowed: false, status: 401 };
+  const outcome = await invokeAuthorizer({ type: 'TOKEN', authorizationToken: token, methodArn });
+  if ('error' in outcome) return { allowed: false, status: (outcome.error as Error)?.message === 'Unauthorized' ? 401 : 500 };
+  const answer = outcome.result as { principalId?: unknown; policyDocument?: { Statement?: unknown }; context?: unknown } | null;
+  const statements = answer?.policyDocument?.Statement;
+  if (typeof answer?.principalId !== 'string' || !Array.isArray(statements)) return { allowed: false, status: 500 };
+  const applies = (s: { Action?: unknown; Resource?: unknown }) =>
+    [s.Action].flat().some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*') &&
+    [s.Resource].flat().some((r) => typeof r === 'string' && resourceMatches(r, methodArn));
+  const matching = (statements as { Effect?: unknown; Action?: unknown; Resource?: unknown }[]).filter(applies);
+  if (matching.some((s) => s.Effect === 'Deny') || !matching.some((s) => s.Effect === 'Allow')) return { allowed: false, status: 403 };
+  const context = typeof answer.context === 'object' && answer.context !== null ? (answer.context as Record<string, unknown>) : {};
+  return { allowed: true, context: { ...context, principalId: answer.principalId } };
+}
+
 export function createLocalGateway(opts: LocalGatewayOptions): (request: ApiRequest) => Promise<HttpResponse> {
-  const timeoutMs = opts.timeoutMs ?? FUNCTION_TIMEOUT_SECONDS * 1000;
+  const timeoutMs = (id: string) => opts.timeoutMs ?? functionTimeoutSeconds(id) * 1000;
   const warm = new Set<RouteId>();
   return async (request) => {
     const allowedOrigin = opts.allowedOrigin();
@@ -120,6 +167,23 @@ export function createLocalGateway(opts: LocalGatewayOptions): (request: ApiRequ
     const log = opts.log.with({ route: route.id, request_id: request.requestId, cold_start: !warm.has(route.id) });
     warm.add(route.id);
 
+    if (route.authorizer) {
+      const methodArn = `arn:aws:execute-api:local:000000000000:local/${STAGE_NAME}/${ROUTE_METHOD}${route.path}`;
+      const authorizerLog = opts.log.with({ route: `${route.authorizer}Authorizer`, request_id: request.requestId });
+      const authorizer = opts.authorizers[route.authorizer];
+      const verdict = await authorizeToken(
+        (event) => invokeLikeLambda(() => authorizer(event, { log: authorizerLog }), timeoutMs('pageAuthorizer')),
+        request.headers,
+        methodArn,
+      );
+      if (!verdict.allowed) {
+        return verdict.status === 401
+          ? gatewayErrorResponse('UNAUTHORIZED', allowedOrigin)
+          : gatewayErrorResponse(verdict.status === 403 ? 'DEFAULT_4XX' : 'DEFAULT_5XX', allowedOrigin, verdict.status);
+      }
+      gatewayRequest.context.authorizer = verdict.context;
+    }
+
     const refusal = gatewayRefusal(route, gatewayRequest, allowedOrigin);
     if (refusal) return refusal;
     let payload: string;
@@ -141,7 +205,7 @@ export function createLocalGateway(opts: LocalGatewayOptions): (request: ApiRequ
       log.error('the rendered request template is not JSON');
       return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
     }
-    const outcome = await invokeLikeLambda(() => opts.handlers[route.id](event, { log }), timeoutMs);
+    const outcome = await invokeLikeLambda(() => opts.handlers[route.id](event, { log }), timeoutMs(route.id));
     // In Lambda the runtime logs an error the handler did not turn into an answer (`[status] …`): so here.
     if ('error' in outcome && !/^\[\d{3}\] /.test((outcome.error as Error)?.message ?? '')) {
       log.error('handler failed', { error: describeError(outcome.error) });

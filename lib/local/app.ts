@@ -1,23 +1,28 @@
 /**
  * The local app (`npm start`): one node:http server on 127.0.0.1 that serves the softphone at `/`
  * (`static-site.ts`, with a `config.json` pointing at this API) and plays API Gateway under `/prod/twilio/…`
- * (`api-gateway.ts`: the deployed routes, templates and selection patterns) in front of the SAME handlers
- * (the table `lambda/handlers`), with devices in an embedded dynalite (`registry-server.ts`) reached through
- * the handlers' own DynamoDB adapters. This module only wires them and runs the server's lifecycle.
+ * (`api-gateway.ts`: the deployed routes, templates, selection patterns and the page authorizer) in front of
+ * the SAME handlers (the table `lambda/handlers`), with lines, devices and voicemails in an embedded dynalite
+ * (`registry-server.ts`) reached through the handlers' own DynamoDB adapters, and voicemail recordings as files
+ * served through signed, expiring URLs (`recordings.ts`). This module only wires them and runs the server.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { voicemailNotice } from '../../lambda/adapters/sns-notifier';
+import { HttpTwilioRecordings } from '../../lambda/adapters/twilio-recordings';
 import { staticCredentials } from '../../lambda/core/credentials';
 import { loadConfig, type AppConfig } from '../../lambda/core/settings';
 import type { HandlerDeps } from '../../lambda/handlers/deps';
-import { buildHandlers } from '../../lambda/handlers/table';
-import type { DeviceDirectory, TwilioCredentials } from '../../lambda/ports';
+import { buildHandlers, HANDLER_TABLE } from '../../lambda/handlers/table';
+import type { LineDirectory, Notifier, TwilioCredentials, VoicemailStore } from '../../lambda/ports';
+import { twilioApiBaseUrl } from '../config/twilio-api';
 import { gatewayErrorResponse, type HttpResponse } from '../api/gateway';
 import { ROUTES, STAGE_NAME, type RouteId } from '../api/routes';
 import { createLocalGateway, isApiPath, PayloadTooLargeError } from './api-gateway';
+import { LocalRecordingStore, RECORDINGS_PATH } from './recordings';
 import { createTemplateRenderer } from './template-renderer';
 import { authTokenFingerprint, resolveLocalCredentials, type CredentialsSource } from './credentials';
 import { jsonLineLog, logLevelFrom } from './log';
@@ -56,7 +61,8 @@ export interface LocalApp {
   url: string;
   /** url + '/prod' */
   apiBaseUrl: string;
-  devices: DeviceDirectory;
+  lines: LineDirectory;
+  voicemails: VoicemailStore;
   /** How to reach the embedded registry (dynalite on 127.0.0.1, requests signed with its key pair): for tools and tests. */
   registry: { endpoint: string; credentials: RegistryCredentials; region: string };
   /** Where the credentials came from ('development' = throwaway, Twilio refuses them). */
@@ -186,20 +192,61 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     throw new LocalAppError('registry', `The registry at ${registryPath} could not be started: ${(err as Error).message}`, { cause: err });
   }
 
-  const deps: HandlerDeps = { devices: local.devices, attempts: local.attempts, credentials: staticCredentials(resolved.credentials), config };
-  const handlers = buildHandlers(deps);
+  if (local.upgraded) {
+    const { copied, alreadyThere, skipped } = local.upgraded;
+    log(`Registry upgraded to lines: ${copied} device(s) copied, ${alreadyThere} already there, ${skipped.length} skipped.`);
+    for (const s of skipped) log(`  not copied: ${s.clientName} (${s.phoneNumber}): ${s.reason}`);
+  }
+
+  let baseUrl = '';
+  let twilioBase: string | undefined;
+  try {
+    twilioBase = twilioApiBaseUrl(env);
+  } catch (err) {
+    await local.close();
+    throw new LocalAppError('config', (err as Error).message, { cause: err });
+  }
+  const credentials = staticCredentials(resolved.credentials);
+  // Playback URLs name the app where a browser reaches it: through PUBLIC_BASE_URL (a tunnel) when set.
+  const recordingsBase = () => (config.publicBaseUrl ? new URL(config.publicBaseUrl).origin : baseUrl);
+  const recordings = new LocalRecordingStore(path.join(registryPath, 'recordings'), recordingsBase);
+  // New voicemails are announced in the log (the deployed stack e-mails them through SNS); the page polls.
+  const notifier: Notifier = {
+    newVoicemail: async (voicemail) => log(voicemailNotice(voicemail, baseUrl).message.replace(/\n/g, ' ')),
+  };
+  const deps: HandlerDeps = {
+    lines: local.lines,
+    attempts: local.attempts,
+    voicemails: local.voicemails,
+    recordings,
+    twilioRecordings: new HttpTwilioRecordings(credentials, twilioBase ? { baseUrl: twilioBase } : {}),
+    notifier,
+    credentials,
+    config,
+  };
+  const handlers = buildHandlers(
+    deps,
+    ROUTES.map((r) => r.id),
+  );
   const handlerLog = jsonLineLog(log, {
     level: logLevelFrom(env.POWERTOOLS_LOG_LEVEL, 'WARN'),
     service: env.POWERTOOLS_SERVICE_NAME ?? 'twilio-softphone-local',
   });
-  let baseUrl = '';
   const renderer = createTemplateRenderer();
-  const handleApiRequest = createLocalGateway({ handlers, allowedOrigin: () => allowedOrigin, log: handlerLog, renderer });
+  const handleApiRequest = createLocalGateway({
+    handlers,
+    authorizers: { page: HANDLER_TABLE.pageAuthorizer(deps) },
+    allowedOrigin: () => allowedOrigin,
+    log: handlerLog,
+    renderer,
+  });
+  // Completed once listening: the page may be reached at any of the app's names and play recordings from another.
+  const siteHeaders: Record<string, string> = {};
   const stagePrefix = `/${STAGE_NAME}`;
   const site = await staticSite({
     root: clientDir,
-    // The deployed site's headers (CSP, no framing, …); the API is this origin, so 'self' covers it.
-    headers: securityHeaders([], { https: false }),
+    // The deployed site's headers (CSP, no framing, …); the API and the recordings are this origin: 'self'.
+    headers: siteHeaders,
     // config.json names the API at the address the page was reached at (127.0.0.1 or localhost alike).
     config: (req) => {
       const hostHeader = req.headers.host;
@@ -256,7 +303,9 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
           send(res, response);
           return response.statusCode;
         })
-      : site(req, res, pathname);
+      : pathname.startsWith(RECORDINGS_PATH) && (req.method === 'GET' || req.method === 'HEAD')
+        ? recordings.serve(res, pathname, search, siteHeaders, req.method === 'HEAD')
+        : site(req, res, pathname);
     work.then(finish, (err: unknown) => {
       log(`${requestId} internal error: ${(err as Error)?.stack ?? String(err)}`);
       if (!res.headersSent)
@@ -303,6 +352,14 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   baseUrl = `http://${urlHost}:${address.port}`;
   allowedOrigin ||= baseUrl;
   allowedHosts = appHostNames(address.port, config.publicBaseUrl, address.address);
+  Object.assign(
+    siteHeaders,
+    // (CSP host sources cannot name an IPv6 literal: [::1] is left out, and plays only through the others.)
+    securityHeaders([], {
+      https: false,
+      mediaOrigins: [...new Set([recordingsBase(), ...[...allowedHosts].filter((h) => !h.startsWith('[')).map((h) => `http://${h}`)])],
+    }),
+  );
   const apiBaseUrl = `${baseUrl}${stagePrefix}`;
   const routeUrls = Object.fromEntries(ROUTES.map((r) => [r.id, `${apiBaseUrl}${r.path}`])) as Record<RouteId, string>;
   // Tells `npm run sign` which URLs this app checks signatures for, and with whose Auth Token.
@@ -319,7 +376,8 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   return {
     url: baseUrl,
     apiBaseUrl,
-    devices: local.devices,
+    lines: local.lines,
+    voicemails: local.voicemails,
     registry: { endpoint: local.endpoint, credentials: local.credentials, region: LOCAL_REGION },
     credentialsSource: resolved.source,
     routeUrls,

@@ -36,12 +36,17 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { createDynamoClient } from '../../lambda/adapters/dynamo';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
-import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
-import { createTableInputs } from '../../lambda/adapters/registry-schema';
+import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
+import { DynamoVoicemailStore } from '../../lambda/adapters/dynamo-voicemail-store';
+import { attemptsTableInput, registryTableInput } from '../../lambda/adapters/registry-schema';
+import { upgradeRegistry } from '../../lambda/adapters/registry-upgrade';
+import type { UpgradeReport } from '../../lambda/ports';
 import { verifySigV4, type SigV4Failure, type SigV4Key } from './sigv4';
 
 /** Table names inside the local registry. */
-export const LOCAL_DEVICES_TABLE = 'softphone-devices';
+export const LOCAL_REGISTRY_TABLE = 'softphone-lines';
+/** The first release's devices table: read once by the upgrade when a registry made by that release is opened. */
+export const LOCAL_LEGACY_DEVICES_TABLE = 'softphone-devices';
 export const LOCAL_ATTEMPTS_TABLE = 'softphone-sign-in-attempts';
 export const DEFAULT_REGISTRY_PATH = path.join('.local', 'registry');
 
@@ -111,8 +116,11 @@ export class RegistryInUseError extends Error {
 }
 
 export interface LocalRegistry {
-  devices: DynamoDeviceDirectory;
+  lines: DynamoLineDirectory;
   attempts: DynamoAttemptStore;
+  voicemails: DynamoVoicemailStore;
+  /** When this open upgraded a registry of the first release: what it copied. */
+  upgraded?: UpgradeReport;
   client: DynamoDBClient;
   /** `http://127.0.0.1:<port>` of the dynalite server in use. */
   endpoint: string;
@@ -137,11 +145,12 @@ export function localDynamoClient(endpoint: string, credentials: RegistryCredent
   });
 }
 
-/** The local registry's two stores, over one client. */
-function storesFor(client: DynamoDBClient): { devices: DynamoDeviceDirectory; attempts: DynamoAttemptStore } {
+/** The local registry's stores, over one client. */
+function storesFor(client: DynamoDBClient): Pick<LocalRegistry, 'lines' | 'attempts' | 'voicemails'> {
   return {
-    devices: new DynamoDeviceDirectory({ client, table: LOCAL_DEVICES_TABLE }),
+    lines: new DynamoLineDirectory({ client, table: LOCAL_REGISTRY_TABLE }),
     attempts: new DynamoAttemptStore({ client, table: LOCAL_ATTEMPTS_TABLE }),
+    voicemails: new DynamoVoicemailStore({ client, table: LOCAL_REGISTRY_TABLE }),
   };
 }
 
@@ -243,13 +252,13 @@ async function probeLevel(registryPath: string, waitMs: number): Promise<void> {
 }
 
 /**
- * Creates the devices and attempts tables (CreateTable inputs from registry-schema) that do not exist yet, and
+ * Creates the registry and attempts tables (CreateTable inputs from registry-schema) that do not exist yet, and
  * waits until each is ACTIVE. The one table set-up for dynalite: the local app, the device CLI and the tests.
- * (Here, not in `lambda/`, so the Lambda bundles do not carry it.)
+ * (Here, not in `lambda/`, so the Lambda bundles do not carry it.) Returns the tables that were there before.
  */
-export async function createRegistryTables(client: DynamoDBClient, devicesTable: string, attemptsTable: string): Promise<void> {
+export async function createRegistryTables(client: DynamoDBClient, registryTable: string, attemptsTable: string): Promise<Set<string>> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
-  for (const input of createTableInputs(devicesTable, attemptsTable)) {
+  for (const input of [registryTableInput(registryTable), attemptsTableInput(attemptsTable)]) {
     const name = input.TableName!;
     if (!existing.has(name)) await client.send(new CreateTableCommand(input));
     for (let attempt = 0; ; attempt++) {
@@ -259,6 +268,7 @@ export async function createRegistryTables(client: DynamoDBClient, devicesTable:
       await sleep(20);
     }
   }
+  return existing;
 }
 
 /** A dynalite server listening on 127.0.0.1 (any free port), in memory or persisted at `path`. */
@@ -385,8 +395,14 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
   const server = await listenDynalite({ path: dir, key: credentials });
   const endpoint = server.endpoint;
   const client = localDynamoClient(endpoint, credentials);
+  const stores = storesFor(client);
+  let upgraded: UpgradeReport | undefined;
   try {
-    await createRegistryTables(client, LOCAL_DEVICES_TABLE, LOCAL_ATTEMPTS_TABLE);
+    const existing = await createRegistryTables(client, LOCAL_REGISTRY_TABLE, LOCAL_ATTEMPTS_TABLE);
+    // A registry made by the first release: its devices join their numbers' lines (idempotent).
+    if (existing.has(LOCAL_LEGACY_DEVICES_TABLE)) {
+      upgraded = await upgradeRegistry({ client, legacyTable: LOCAL_LEGACY_DEVICES_TABLE, lines: stores.lines });
+    }
   } catch (err) {
     client.destroy();
     await server.close();
@@ -397,7 +413,8 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
   await writeFile(endpointFile, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 }).catch(() => undefined);
   let closed: Promise<void> | undefined;
   return {
-    ...storesFor(client),
+    ...stores,
+    ...(upgraded ? { upgraded } : {}),
     client,
     endpoint,
     credentials,

@@ -1,5 +1,5 @@
 import { ROUTES, routeById } from '../../lib/api/routes';
-import { FORM_TO_JSON_REQUEST_TEMPLATE } from '../../lib/api/templates';
+import { FORM_TO_JSON_REQUEST_TEMPLATE, PAGE_REQUEST_TEMPLATE } from '../../lib/api/templates';
 import { VtlRenderError, createGatewayContext, renderRequestTemplate } from '../../lib/vtl';
 import type { GatewayRequest } from '../../lib/vtl';
 import {
@@ -51,8 +51,8 @@ function renderForm(body: string, headers: Record<string, string> = {}, extra: P
 const decoded = formParams;
 
 describe('the form → JSON request template of the TwiML routes', () => {
-  it('is the request template of both TwiML routes, for application/x-www-form-urlencoded', () => {
-    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+  it('is the request template of every TwiML route, for application/x-www-form-urlencoded', () => {
+    for (const id of ['callIncoming', 'callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus'] as const) {
       const route = routeById(id);
       expect(route.requestContentType).toBe('application/x-www-form-urlencoded');
       expect(route.requestTemplate).toBe(FORM_TO_JSON_REQUEST_TEMPLATE);
@@ -231,7 +231,57 @@ describe('the token request template', () => {
     expect(JSON.parse(out)).toEqual({ twilioPhoneNumber: '+81-50-3123-4567' });
   });
 
-  it('is the only JSON route', () => {
-    expect(ROUTES.filter((r) => r.requestContentType === 'application/json').map((r) => r.id)).toEqual(['token']);
+  it('is the only JSON route without an authorizer (the page API’s routes are behind the page authorizer)', () => {
+    expect(ROUTES.filter((r) => r.requestContentType === 'application/json' && r.authorizer === undefined).map((r) => r.id)).toEqual(['token']);
+    expect(ROUTES.filter((r) => r.requestContentType === 'application/json' && r.authorizer !== undefined).map((r) => r.id)).toEqual([
+      'voicemails',
+      'directory',
+    ]);
+  });
+});
+
+describe('the page API request template', () => {
+  const render = (body: string, authorizer: Record<string, unknown> | undefined) =>
+    renderRequestTemplate(routeById('directory').requestTemplate, {
+      body,
+      headers: { 'Content-Type': 'application/json' },
+      context: createGatewayContext({
+        domainName: 'd',
+        path: '/prod/softphone/directory',
+        resourcePath: '/softphone/directory',
+        ...(authorizer ? { authorizer } : {}),
+      }),
+    });
+
+  it('is the same for both page routes', () => {
+    expect(routeById('voicemails').requestTemplate).toBe(PAGE_REQUEST_TEMPLATE);
+    expect(routeById('directory').requestTemplate).toBe(PAGE_REQUEST_TEMPLATE);
+  });
+
+  it('passes the identity the authorizer verified and the JSON body', () => {
+    const out = JSON.parse(render('{"action": "list", "id": "RE1"}', { identity: 'DeviceId_0001', principalId: 'DeviceId_0001' }));
+    expect(out).toEqual({ identity: 'DeviceId_0001', request: { action: 'list', id: 'RE1' } });
+  });
+
+  it('takes the identity only from the authorizer, never from the body', () => {
+    const out = JSON.parse(render('{"identity": "Someone_else"}', { identity: 'DeviceId_0001' }));
+    expect(out).toEqual({ identity: 'DeviceId_0001', request: { identity: 'Someone_else' } });
+    // without an identity from the authorizer, the body's still never becomes one (unparsable here: the handler refuses it)
+    for (const authorizer of [undefined, {}]) {
+      let parsed: { identity?: unknown } | undefined;
+      try {
+        parsed = JSON.parse(render('{"identity": "Someone_else"}', authorizer)) as { identity?: unknown };
+      } catch {
+        parsed = undefined;
+      }
+      expect(parsed?.identity).not.toBe('Someone_else');
+    }
+  });
+
+  it('escapes a hostile identity: it stays a string, never JSON structure', () => {
+    for (const identity of ['a"b', 'a\\"}, "identity": "x', "it's", '日本😀', 'line\nbreak']) {
+      const out = JSON.parse(render('{}', { identity })) as { identity: string };
+      expect(out.identity).toBe(identity);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import {
   GATEWAY_RESPONSES,
+  PAGE_AUTHORIZER,
   ROUTES,
   TOKEN_REQUEST_MODEL,
   corsHeaders,
@@ -27,20 +28,46 @@ const request: GatewayRequest = {
 describe('routes', () => {
   // (The API's own name and stage, twilio_on_aws and prod, are checked where they matter: in the synthesized
   // template, test/infra/stack.test.ts.)
-  it('are the walkthrough API with its function names', () => {
+  it('are the walkthrough API with its function names, and the team lines’ webhooks and page API', () => {
     expect(ROUTES.map((r) => [r.id, r.path, r.functionName, r.requestContentType])).toEqual([
       ['token', '/twilio/retrieve_capability_token', 'TwilioRetrieveCapabilityToken', 'application/json'],
       ['callIncoming', '/twilio/retrieve_twiml/call_incoming', 'TwilioRetrieveTwimlCallIncoming', 'application/x-www-form-urlencoded'],
       ['callOutgoing', '/twilio/retrieve_twiml/call_outgoing', 'TwilioRetrieveTwimlCallOutgoing', 'application/x-www-form-urlencoded'],
+      ['callAction', '/twilio/retrieve_twiml/call_action', 'TwilioRetrieveTwimlCallAction', 'application/x-www-form-urlencoded'],
+      ['forwardScreen', '/twilio/retrieve_twiml/forward_screen', 'TwilioRetrieveTwimlForwardScreen', 'application/x-www-form-urlencoded'],
+      ['recordingStatus', '/twilio/recording_status', 'TwilioRecordingStatus', 'application/x-www-form-urlencoded'],
+      ['voicemails', '/softphone/voicemails', 'SoftphoneVoicemails', 'application/json'],
+      ['directory', '/softphone/directory', 'SoftphoneDirectory', 'application/json'],
     ]);
-    // who calls each (its throttle: test/infra/stack.test.ts): the page the token API, Twilio the webhooks
+    // who calls each (its throttle: test/infra/stack.test.ts): the page the token API and its own API, Twilio the webhooks
     expect(ROUTES.map((r) => [r.id, r.caller])).toEqual([
       ['token', 'browser'],
       ['callIncoming', 'twilio'],
       ['callOutgoing', 'twilio'],
+      ['callAction', 'twilio'],
+      ['forwardScreen', 'twilio'],
+      ['recordingStatus', 'twilio'],
+      ['voicemails', 'browser'],
+      ['directory', 'browser'],
+    ]);
+    // only the page API sits behind the page authorizer (the token API is how a page gets its token; Twilio signs)
+    expect(ROUTES.filter((r) => r.authorizer !== undefined).map((r) => [r.id, r.authorizer])).toEqual([
+      ['voicemails', 'page'],
+      ['directory', 'page'],
     ]);
     expect(routeByPath('/twilio/retrieve_capability_token')?.id).toBe('token');
+    expect(routeByPath('/twilio/retrieve_twiml/call_action')?.id).toBe('callAction');
     expect(routeByPath('/nope')).toBeUndefined();
+  });
+
+  it('the page authorizer takes a Bearer JWT from Authorization, its answers cached briefly', () => {
+    const re = new RegExp(PAGE_AUTHORIZER.validationRegex);
+    expect(PAGE_AUTHORIZER.identityHeader).toBe('Authorization');
+    expect(re.test('Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl')).toBe(true);
+    for (const bad of ['eyJ.x.y', 'Bearer eyJ.x', 'Bearer eyJ.x.y.z', 'Basic dXNlcjpwYXNz', 'Bearer a.b.c ', 'Bearer a.b+.c', ''])
+      expect([bad, re.test(bad)]).toEqual([bad, false]);
+    expect(PAGE_AUTHORIZER.resultsCacheTtlSeconds).toBeGreaterThan(0);
+    expect(PAGE_AUTHORIZER.resultsCacheTtlSeconds).toBeLessThanOrEqual(300);
   });
 
   it('each have exactly one default (success) integration response, with status 200', () => {
@@ -52,14 +79,19 @@ describe('routes', () => {
     }
   });
 
-  it('answer TwiML as text/xml from an application/xml template, token JSON as application/json', () => {
-    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+  it('answer TwiML as text/xml from an application/xml template, token and page JSON as application/json', () => {
+    for (const id of ['callIncoming', 'callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus'] as const) {
       for (const r of routeById(id).integrationResponses) {
         expect(r.contentType).toBe('application/xml');
         expect(r.headers).toEqual({ 'Content-Type': 'text/xml' });
       }
     }
-    for (const r of routeById('token').integrationResponses) expect(r.contentType).toBe('application/json');
+    for (const id of ['token', 'voicemails', 'directory'] as const) {
+      for (const r of routeById(id).integrationResponses) {
+        expect(r.contentType).toBe('application/json');
+        expect(r.headers).toEqual({ 'Content-Type': 'application/json' });
+      }
+    }
   });
 });
 
@@ -75,6 +107,8 @@ describe('the token request model (JSON Schema draft 4)', () => {
   it.each([
     [{ twilioPhoneNumber: '+81-50-3123-4567', deviceSecret: 's' }],
     [{ twilioPhoneNumber: '+815031234567', deviceSecret: 'x'.repeat(256), extra: 'tolerated' }],
+    [{ twilioPhoneNumber: '+815031234567', deviceSecret: 's', clientName: 'DeviceId_0001' }], // the identity last signed in as
+    [{ twilioPhoneNumber: '+815031234567', deviceSecret: 's', clientName: 'x'.repeat(121) }],
   ])('accepts %j', (body) => {
     expect(validate(body)).toBe(true);
   });
@@ -87,6 +121,9 @@ describe('the token request model (JSON Schema draft 4)', () => {
     ['a number instead of a string', { twilioPhoneNumber: 815031234567, deviceSecret: 's' }],
     ['an over-long phone number', { twilioPhoneNumber: '1'.repeat(33), deviceSecret: 's' }],
     ['an over-long secret', { twilioPhoneNumber: '+1', deviceSecret: 'x'.repeat(257) }],
+    ['an empty client name', { twilioPhoneNumber: '+1', deviceSecret: 's', clientName: '' }],
+    ['an over-long client name', { twilioPhoneNumber: '+1', deviceSecret: 's', clientName: 'x'.repeat(122) }],
+    ['a client name not a string', { twilioPhoneNumber: '+1', deviceSecret: 's', clientName: 1 }],
     ['an array', [{ twilioPhoneNumber: '+1', deviceSecret: 's' }]],
     ['a string', 'twilioPhoneNumber'],
     ['null', null],
@@ -135,6 +172,19 @@ const tokenCases: Array<[string, string, string]> = [
   ['a line break before the status', '\n[403] x', '500'],
 ];
 
+const PAGE_ERROR = (status: number, error: string): string => `[${status}] ${JSON.stringify({ success: false, error })}`;
+
+const pageCases: Array<[string, string, string]> = [
+  ['a 400', PAGE_ERROR(400, 'The request body must be a JSON object.'), '400'],
+  ['a 403', PAGE_ERROR(403, 'Sign in again.'), '403'],
+  ['a 404', PAGE_ERROR(404, 'No such voicemail.'), '404'],
+  ['a 503', PAGE_ERROR(503, 'Temporarily unavailable.'), '503'],
+  ['a Lambda timeout', TIMEOUT, '500'],
+  ['a stack-traced crash', CRASH, '500'],
+  ['an unknown status', '[429] {"error":"x"}', '500'],
+  ['a status not at the start', 'oops [403] {"error":"x"}', '500'],
+];
+
 const twimlCases: Array<[string, string, string]> = [
   ['the signature failure', '[403] Forbidden', '403'],
   ['a token-style 503', TOKEN_ERROR(503, 'x'), '500'],
@@ -157,6 +207,11 @@ describe.each([
   ['token', tokenCases],
   ['callIncoming', twimlCases],
   ['callOutgoing', twimlCases],
+  ['callAction', twimlCases],
+  ['forwardScreen', twimlCases],
+  ['recordingStatus', twimlCases],
+  ['voicemails', pageCases],
+  ['directory', pageCases],
 ] as const)('selection patterns of %s', (id, cases) => {
   const route = routeById(id);
 
@@ -200,7 +255,13 @@ describe('integration response templates', () => {
   };
 
   it('token 200 passes the success object through', () => {
-    const success = { success: true, capabilityToken: 'eyJ.x.y', identity: 'DeviceId_0001', expiresAt: '2025-01-01T00:00:00.000Z' };
+    const success = {
+      success: true,
+      capabilityToken: 'eyJ.x.y',
+      identity: 'DeviceId_0001',
+      line: '+815031234567',
+      expiresAt: '2025-01-01T00:00:00.000Z',
+    };
     const { status, body } = respond(token, { value: success });
     expect(status).toBe('200');
     expect(JSON.parse(body)).toEqual(success);
@@ -240,26 +301,47 @@ describe('integration response templates', () => {
     expect(status).toBe('500');
     expect(body).toBe(TWIML_INTERNAL_ERROR_BODY);
     expect(body).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?><Response>(<Say>[^<>&$#]*<\/Say>)?<Hangup\/><\/Response>$/);
-    expect(byStatus(incoming, '500').template).toBe(TWIML_INTERNAL_ERROR_BODY);
+    for (const id of ['callIncoming', 'callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus'] as const)
+      expect(byStatus(routeById(id), '500').template).toBe(TWIML_INTERNAL_ERROR_BODY);
+  });
+
+  it('page API: 200 passes the result through; 400/403/404/503 answer the error body; 500 a fixed JSON error that leaks nothing', () => {
+    const directory = routeById('directory');
+    const result = { success: true, you: 'DeviceId_0001', members: [{ clientName: 'DeviceId_0001', label: '日本 "desk" 😀' }] };
+    expect(respond(directory, { value: result })).toEqual({ status: '200', body: expect.any(String) });
+    expect(JSON.parse(respond(directory, { value: result }).body)).toEqual(result);
+    for (const code of [400, 403, 404, 503]) {
+      const errorBody = { success: false, error: `Error "${code}" with 'quotes', \\ and 日本` };
+      const { status, body } = respond(directory, { error: new Error(`[${code}] ${JSON.stringify(errorBody)}`) });
+      expect([status, JSON.parse(body)]).toEqual([String(code), errorBody]);
+    }
+    const crash = respond(routeById('voicemails'), { error: new Error(CRASH) });
+    expect(crash.status).toBe('500');
+    expect(JSON.parse(crash.body)).toEqual({ success: false, error: expect.any(String) });
+    expect(crash.body).not.toMatch(/TypeError|var\/task/);
   });
 });
 
 describe('gateway responses', () => {
-  it('cover BAD_REQUEST_BODY 400, UNSUPPORTED_MEDIA_TYPE 415, DEFAULT_4XX, DEFAULT_5XX', () => {
+  it('cover BAD_REQUEST_BODY 400, UNSUPPORTED_MEDIA_TYPE 415, UNAUTHORIZED 401, DEFAULT_4XX, DEFAULT_5XX', () => {
     expect(GATEWAY_RESPONSES.map((g) => [g.type, g.statusCode])).toEqual([
       ['BAD_REQUEST_BODY', '400'],
       ['UNSUPPORTED_MEDIA_TYPE', '415'],
+      ['UNAUTHORIZED', '401'],
       ['DEFAULT_4XX', '400'],
       ['DEFAULT_5XX', '500'],
     ]);
     expect(gatewayResponse('BAD_REQUEST_BODY').overrideStatus).toBe(true);
+    expect(gatewayResponse('UNAUTHORIZED').overrideStatus).toBe(true);
     expect(gatewayResponse('DEFAULT_4XX').overrideStatus).toBe(false);
   });
 
-  it.each(GATEWAY_RESPONSES.map((g) => [g.type, g] as const))('%s renders to the JSON error shape', (_type, g) => {
+  it.each(GATEWAY_RESPONSES.map((g) => [g.type, g] as const))('%s renders to the JSON error shape', (type, g) => {
     expect(g.contentType).toBe('application/json');
     const body = JSON.parse(renderResponseTemplate(g.template, '{}', request)) as Record<string, unknown>;
-    expect(body).toEqual({ success: false, capabilityToken: null, error: expect.any(String) });
+    // UNAUTHORIZED answers only the page API (its authorizer), in that API's error shape; the others the token API's
+    if (type === 'UNAUTHORIZED') expect(body).toEqual({ success: false, error: expect.stringMatching(/^Sign in again/) });
+    else expect(body).toEqual({ success: false, capabilityToken: null, error: expect.any(String) });
     expect((body.error as string).length).toBeGreaterThan(5);
   });
 });
@@ -270,7 +352,7 @@ describe('CORS helpers', () => {
     expect(preflightHeaders('*')).toEqual({
       'Access-Control-Allow-Origin': '*',
       'Access-Control-Allow-Methods': 'POST, OPTIONS',
-      'Access-Control-Allow-Headers': 'Content-Type, X-Twilio-Signature',
+      'Access-Control-Allow-Headers': 'Content-Type, X-Twilio-Signature, Authorization',
     });
   });
 

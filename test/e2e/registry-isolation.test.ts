@@ -1,8 +1,8 @@
 /**
  * The attack on the local registry, for real, in Debian's Chromium: while the local app runs, a page on another
  * origin (any site the user visits; here a tiny node:http server on 127.0.0.1 with another port) calls the
- * embedded dynalite's DynamoDB API with `fetch`: Scan the devices table (every device's secret hash) and PutItem
- * (replace a device's hash with one of the attacker's secret), with CORS and with `mode: 'no-cors'`, signed with
+ * embedded dynalite's DynamoDB API with `fetch`: Scan the registry table (every line's members with their secret
+ * hashes) and PutItem (replace a member's hash with one of the attacker's secret), with CORS and with `mode: 'no-cors'`, signed with
  * a made-up signature (dynalite by itself checks only its format, and answered every origin with
  * `Access-Control-Allow-Origin: *`: before round 2 this page read every hash and replaced one).
  * The registry refuses every browser request (lib/local/registry-server.ts, `guardRequests`), so the page reads
@@ -20,7 +20,8 @@ import type { Browser, Page } from 'playwright-core';
 import { hashDeviceSecret } from '../../lambda/core/device-secret';
 import { addDevice } from '../../lib/devices/device-admin';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { LOCAL_DEVICES_TABLE } from '../../lib/local/registry-server';
+import { memberKey } from '../../lambda/adapters/registry-schema';
+import { LOCAL_REGISTRY_TABLE } from '../../lib/local/registry-server';
 import { DEVICE_CLIENT, DEVICE_NUMBER, launchChromium, TEST_CREDENTIALS } from '../support/fixtures';
 import { writeSite } from '../local/helpers';
 
@@ -35,19 +36,21 @@ interface Attempt {
 
 const ATTACKER_SECRET = 'attacker-chosen-secret-0001';
 
+/** A registry key as DynamoDB's wire format spells it (`{"pk":{"S":"LINE#+81…"},…}`). */
+const attributeValues = (key: Record<string, string>) => Object.fromEntries(Object.entries(key).map(([k, v]) => [k, { S: v }]));
+
 /**
  * The attacker's page: runs every attempt against the registry endpoint and leaves what it could see in
  * `window.__attack`.
  */
 function attackPage(endpoint: string, table: string, number: string, clientName: string, attackerHash: string): string {
+  // The member's own item (the registry's key schema), with the attacker's hash.
+  const item = { ...attributeValues(memberKey(number, clientName)), clientName: { S: clientName }, secretHash: { S: attackerHash } };
   const script = `
 (async () => {
   const endpoint = ${JSON.stringify(endpoint)};
   const scan = JSON.stringify({ TableName: ${JSON.stringify(table)} });
-  const put = JSON.stringify({
-    TableName: ${JSON.stringify(table)},
-    Item: { phoneNumber: { S: ${JSON.stringify(number)} }, clientName: { S: ${JSON.stringify(clientName)} }, secretHash: { S: ${JSON.stringify(attackerHash)} } },
-  });
+  const put = JSON.stringify({ TableName: ${JSON.stringify(table)}, Item: ${JSON.stringify(item)} });
   // A made-up signature in the right format: a server that checks only the format takes it.
   const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/.d{3}/, '');
   const amz = (target) => ({
@@ -89,8 +92,15 @@ let secret: string;
 let originalHash: string;
 
 const storedHash = async (): Promise<string | undefined> =>
-  (await registry.send(new GetItemCommand({ TableName: LOCAL_DEVICES_TABLE, Key: { phoneNumber: { S: DEVICE_NUMBER } }, ConsistentRead: true }))).Item
-    ?.secretHash?.S;
+  (
+    await registry.send(
+      new GetItemCommand({
+        TableName: LOCAL_REGISTRY_TABLE,
+        Key: attributeValues(memberKey(DEVICE_NUMBER, DEVICE_CLIENT)),
+        ConsistentRead: true,
+      }),
+    )
+  ).Item?.secretHash?.S;
 
 const signIn = (deviceSecret: string) =>
   fetch(app.routeUrls.token, {
@@ -110,11 +120,11 @@ beforeAll(async () => {
     env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
     log: () => undefined,
   });
-  ({ secret } = await addDevice(app.devices, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT }));
+  ({ secret } = await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT }));
   registry = new DynamoDBClient({ endpoint: app.registry.endpoint, region: app.registry.region, credentials: app.registry.credentials });
   originalHash = (await storedHash())!;
 
-  const html = attackPage(app.registry.endpoint, LOCAL_DEVICES_TABLE, DEVICE_NUMBER, DEVICE_CLIENT, await hashDeviceSecret(ATTACKER_SECRET));
+  const html = attackPage(app.registry.endpoint, LOCAL_REGISTRY_TABLE, DEVICE_NUMBER, DEVICE_CLIENT, await hashDeviceSecret(ATTACKER_SECRET));
   attacker = createServer((req, res) => {
     if (req.url === '/') res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(html);
     else res.writeHead(404).end();

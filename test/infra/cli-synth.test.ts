@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { type FunctionId, ROUTES, SUPPORT_FUNCTIONS } from '../../lib/api/routes';
 import { DEVICE_SECRET, TEST_CREDENTIALS } from '../support/fixtures';
 import { REPO_ROOT } from './synth';
 
@@ -21,6 +22,23 @@ const PLANTED = {
   DEVICE_SECRET: 'infra-hygiene-device-secret-6',
 };
 const FORBIDDEN = [...Object.values(PLANTED), TEST_CREDENTIALS.apiKeySecret, TEST_CREDENTIALS.authToken, DEVICE_SECRET];
+
+/** Each function's handler module (lambda/handlers/index.ts). */
+const HANDLER_MODULE: Record<FunctionId, string> = {
+  token: 'token',
+  callIncoming: 'incoming-call',
+  callOutgoing: 'outgoing-call',
+  callAction: 'call-action',
+  forwardScreen: 'forward-screen',
+  recordingStatus: 'recording-status',
+  voicemails: 'voicemails',
+  directory: 'directory',
+  pageAuthorizer: 'page-authorizer',
+  registryUpgrade: 'registry-upgrade',
+};
+const HANDLER_SOURCE = new RegExp(`lambda/handlers/(${Object.values(HANDLER_MODULE).join('|')})\\.ts$`);
+/** Only the voicemail functions carry the S3 client, only the recording callback the SNS one (function-deps.ts). */
+const SDK_CLIENTS: Partial<Record<FunctionId, string[]>> = { recordingStatus: ['client-s3', 'client-sns'], voicemails: ['client-s3'] };
 
 let outdir: string;
 let result: ReturnType<typeof spawnSync>;
@@ -55,13 +73,15 @@ describe('npx cdk synth (real CLI, offline, no AWS credentials)', () => {
     expect(existsSync(path.join(outdir, 'TwilioSoftphoneStack.template.json'))).toBe(true);
   });
 
-  it('bundles each function with local esbuild: minified index.js + source map', () => {
+  it('bundles each function with local esbuild: minified index.js + source map, its own handler only', () => {
     const template = JSON.parse(readFileSync(path.join(outdir, 'TwilioSoftphoneStack.template.json'), 'utf8'));
-    const fns = Object.entries(template.Resources as Record<string, { Type: string; Metadata?: Record<string, string> }>).filter(
-      ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('Functions'),
-    );
-    expect(fns).toHaveLength(3);
+    const fns = Object.entries(
+      template.Resources as Record<string, { Type: string; Metadata?: Record<string, string>; Properties: { Description: string } }>,
+    ).filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('Functions'));
+    const functions = [...ROUTES, ...SUPPORT_FUNCTIONS];
+    expect(fns).toHaveLength(functions.length);
     for (const [, fn] of fns) {
+      const { id } = functions.find((f) => fn.Properties.Description.startsWith(`${f.functionName}:`))!;
       const dir = path.join(outdir, fn.Metadata!['aws:asset:path']);
       const js = readFileSync(path.join(dir, 'index.js'), 'utf8');
       expect(existsSync(path.join(dir, 'index.js.map'))).toBe(true);
@@ -71,9 +91,14 @@ describe('npx cdk synth (real CLI, offline, no AWS credentials)', () => {
       // Bundled with lib/lambda-bundling.ts's alias: environment credentials, not the SDK's whole default chain.
       const sources: string[] = JSON.parse(readFileSync(path.join(dir, 'index.js.map'), 'utf8')).sources;
       expect(sources.some((s) => s.endsWith('lambda/adapters/env-credential-provider.ts'))).toBe(true);
-      // The one entry, built per function: exactly one handler module in each bundle.
-      expect(sources.filter((s) => /lambda\/handlers\/(token|incoming-call|outgoing-call)\.ts$/.test(s))).toHaveLength(1);
+      // The one entry, built per function: exactly its own handler module in each bundle.
+      expect({ id, handlers: sources.filter((s) => HANDLER_SOURCE.test(s)).map((s) => path.basename(s, '.ts')) }).toEqual({
+        id,
+        handlers: [HANDLER_MODULE[id]],
+      });
       expect(sources.filter((s) => /credential-provider-(node|ini|sso)\//.test(s))).toEqual([]);
+      const clients = ['client-s3', 'client-sns'].filter((c) => sources.some((s) => s.includes(`@aws-sdk/${c}/`)));
+      expect({ id, clients }).toEqual({ id, clients: SDK_CLIENTS[id] ?? [] });
     }
   });
 

@@ -1,4 +1,5 @@
 /** Context keys: parsing/validation, and one synth with every key overridden. */
+import { ROUTES } from '../../lib/api/routes';
 import { stackPropsFromContext, type ContextKey } from '../../lib/config/context';
 import { flatten, resourcesOf, synthesize, type Synthesized } from './synth';
 
@@ -15,7 +16,9 @@ describe('stackPropsFromContext', () => {
         publicBaseUrl: undefined,
         allowedDestinationCountries: undefined,
         callTimeLimitSeconds: undefined,
+        voicemailRetentionDays: undefined,
       },
+      voicemailNotifyEmails: [],
       throttle: { browser: { rateLimit: 10, burstLimit: 20 }, twilio: { rateLimit: 50, burstLimit: 100 } },
     });
   });
@@ -34,6 +37,8 @@ describe('stackPropsFromContext', () => {
         webhookThrottleRateLimit: '30',
         webhookThrottleBurstLimit: 60,
         callTimeLimitSeconds: '3600',
+        voicemailRetentionDays: '90',
+        voicemailNotifyEmails: ' team@example.com, boss@example.co.jp,team@example.com ',
       }),
     ).toEqual({
       stackName: 'Phone-Dev',
@@ -44,7 +49,9 @@ describe('stackPropsFromContext', () => {
         publicBaseUrl: 'https://voice.example.com/prod',
         allowedDestinationCountries: ['JP', 'US'],
         callTimeLimitSeconds: 3600,
+        voicemailRetentionDays: 90,
       },
+      voicemailNotifyEmails: ['team@example.com', 'boss@example.co.jp'],
       throttle: { browser: { rateLimit: 5, burstLimit: 8 }, twilio: { rateLimit: 30, burstLimit: 60 } },
     });
     // each caller's limits are their own: setting one leaves the other's defaults
@@ -54,6 +61,11 @@ describe('stackPropsFromContext', () => {
     });
     expect(parse({ allowedOrigin: '*' }).allowedOrigin).toBe('*');
     expect(parse({ allowedDestinationCountries: ['JP'] }).functionSettings?.allowedDestinationCountries).toEqual(['JP']);
+    // cdk.json may give the addresses as a list
+    expect(parse({ voicemailNotifyEmails: ['a@example.com', 'b@example.com'] }).voicemailNotifyEmails).toEqual(['a@example.com', 'b@example.com']);
+    expect(parse({ voicemailNotifyEmails: [] }).voicemailNotifyEmails).toEqual([]);
+    expect(parse({ voicemailRetentionDays: 1 }).functionSettings?.voicemailRetentionDays).toBe(1);
+    expect(parse({ voicemailRetentionDays: '3650' }).functionSettings?.voicemailRetentionDays).toBe(3650);
   });
 
   it.each([
@@ -70,6 +82,15 @@ describe('stackPropsFromContext', () => {
     [{ callTimeLimitSeconds: '59' }, /callTimeLimitSeconds/],
     [{ callTimeLimitSeconds: '14401' }, /callTimeLimitSeconds/],
     [{ stackName: '1bad name' }, /stackName/],
+    [{ voicemailRetentionDays: '0' }, /voicemailRetentionDays/],
+    [{ voicemailRetentionDays: '3651' }, /voicemailRetentionDays/],
+    [{ voicemailRetentionDays: '30d' }, /voicemailRetentionDays/],
+    [{ voicemailNotifyEmails: 'team' }, /voicemailNotifyEmails/],
+    [{ voicemailNotifyEmails: 'team@example' }, /voicemailNotifyEmails/],
+    [{ voicemailNotifyEmails: 'a@example.com;b@example.com' }, /voicemailNotifyEmails/],
+    [{ voicemailNotifyEmails: 'a b@example.com' }, /voicemailNotifyEmails/],
+    [{ voicemailNotifyEmails: ',' }, /voicemailNotifyEmails/],
+    [{ voicemailNotifyEmails: ['ok@example.com', 'not an address'] }, /voicemailNotifyEmails/],
   ] as const)('refuses %j', (ctx, message) => {
     expect(() => parse(ctx)).toThrow(message);
   });
@@ -90,6 +111,8 @@ describe('a synth with every context key overridden', () => {
       webhookThrottleRateLimit: '40',
       webhookThrottleBurstLimit: '80',
       callTimeLimitSeconds: '1800',
+      voicemailRetentionDays: '7',
+      voicemailNotifyEmails: 'team@example.com,boss@example.com',
     });
   });
   afterAll(() => s?.cleanUp());
@@ -108,18 +131,21 @@ describe('a synth with every context key overridden', () => {
   it('references the named secret instead of creating one, and grants read on that name only', () => {
     expect(resourcesOf(s.json, 'AWS::SecretsManager::Secret')).toHaveLength(0);
     expect(s.json.Outputs.TwilioSecretName.Value).toBe('team/twilio');
-    const policies = resourcesOf(s.json, 'AWS::IAM::Policy').filter(([id]) => id.startsWith('Functions'));
-    for (const [, p] of policies) {
-      const st = (p.Properties!.PolicyDocument.Statement as { Action: string[]; Resource: unknown }[]).find((x) =>
-        [x.Action].flat().includes('secretsmanager:GetSecretValue'),
-      )!;
+    const reads = resourcesOf(s.json, 'AWS::IAM::Policy')
+      .filter(([id]) => id.startsWith('Functions'))
+      .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((st) => [st.Action].flat().some((a) => a.startsWith('secretsmanager:')));
+    // the token route, the five webhooks and the page authorizer
+    expect(reads).toHaveLength(7);
+    for (const st of reads) {
+      expect(st.Action).toBe('secretsmanager:GetSecretValue');
       expect(flatten(st.Resource)).toMatch(/:secret:team\/twilio-\?\?\?\?\?\?$/);
     }
   });
 
   it('function environment carries the settings', () => {
     const fns = resourcesOf(s.json, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('Functions'));
-    expect(fns).toHaveLength(3);
+    expect(fns).toHaveLength(ROUTES.length + 2);
     for (const [, fn] of fns) {
       expect(fn.Properties!.Environment.Variables).toMatchObject({
         TWILIO_SECRET_ID: 'team/twilio',
@@ -127,8 +153,20 @@ describe('a synth with every context key overridden', () => {
         ALLOWED_DESTINATION_COUNTRIES: 'JP,US',
         PUBLIC_BASE_URL: 'https://voice.example.com/prod',
         CALL_TIME_LIMIT_SECONDS: '1800',
+        VOICEMAIL_RETENTION_DAYS: '7',
       });
     }
+  });
+
+  it('voicemail: recordings expire after the retention days, each address subscribed to the topic by e-mail', () => {
+    const [, bucket] = resourcesOf(s.json, 'AWS::S3::Bucket').find(([id]) => id.startsWith('VoicemailRecordings'))!;
+    expect(bucket.Properties!.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ Id: 'ExpireRecordings', ExpirationInDays: 7 })]);
+    const [topicId] = resourcesOf(s.json, 'AWS::SNS::Topic')[0];
+    const subscriptions = resourcesOf(s.json, 'AWS::SNS::Subscription').map(([, sub]) => sub.Properties);
+    expect(subscriptions).toEqual([
+      { Protocol: 'email', Endpoint: 'team@example.com', TopicArn: { Ref: topicId } },
+      { Protocol: 'email', Endpoint: 'boss@example.com', TopicArn: { Ref: topicId } },
+    ]);
   });
 
   it('throttling per caller from context; webhook outputs on the public base URL; CSP allows it', () => {
@@ -142,15 +180,33 @@ describe('a synth with every context key overridden', () => {
     ]);
     expect(limits).toEqual([
       ['*', '/*', 3, 6],
-      ['POST', '/~1twilio~1retrieve_capability_token', 3, 6],
-      ['POST', '/~1twilio~1retrieve_twiml~1call_incoming', 40, 80],
-      ['POST', '/~1twilio~1retrieve_twiml~1call_outgoing', 40, 80],
+      ...ROUTES.map((r) => ['POST', `/${r.path.replace(/\//g, '~1')}`, ...(r.caller === 'browser' ? [3, 6] : [40, 80])]),
     ]);
+    expect(limits).toContainEqual(['POST', '/~1softphone~1voicemails', 3, 6]);
+    expect(limits).toContainEqual(['POST', '/~1twilio~1recording_status', 40, 80]);
     expect(s.json.Outputs.IncomingCallWebhookUrl.Value).toBe('https://voice.example.com/prod/twilio/retrieve_twiml/call_incoming');
     expect(s.json.Outputs.OutgoingCallWebhookUrl.Value).toBe('https://voice.example.com/prod/twilio/retrieve_twiml/call_outgoing');
     const [, rhp] = resourcesOf(s.json, 'AWS::CloudFront::ResponseHeadersPolicy')[0];
     expect(flatten(rhp.Properties!.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy)).toContain(
       'https://voice.example.com https://*.twilio.com',
     );
+  });
+});
+
+describe('a bad voicemail value stops synth', () => {
+  it.each([
+    [{ voicemailRetentionDays: '0' }, /voicemailRetentionDays must be a whole number between 1 and 3650/],
+    [{ voicemailNotifyEmails: 'team@example.com,nobody' }, /voicemailNotifyEmails must be e-mail addresses.*"nobody"/],
+  ] as const)('synth with %j throws, naming the key', (ctx, message) => {
+    expect(() => synthesize(ctx)).toThrow(message);
+  });
+
+  it('the construct checks its own props with the same rules', () => {
+    const { App, Stack } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+    const { VoicemailStorage } = require('../../lib/constructs/voicemail-storage') as typeof import('../../lib/constructs/voicemail-storage');
+    const stack = new Stack(new App(), 'Props');
+    expect(() => new VoicemailStorage(stack, 'A', { retentionDays: 3651 })).toThrow(/voicemailRetentionDays/);
+    expect(() => new VoicemailStorage(stack, 'B', { notifyEmails: ['a@example.com', 'b@'] })).toThrow(/voicemailNotifyEmails/);
+    expect(new VoicemailStorage(stack, 'C', { retentionDays: 365 }).retentionDays).toBe(365);
   });
 });

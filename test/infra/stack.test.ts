@@ -1,7 +1,8 @@
 /**
- * The synthesized TwilioSoftphoneStack, point by point of issue 3: the default stack's template, synthesized
+ * The synthesized TwilioSoftphoneStack, point by point of issues 3 and 14: the default stack's template, synthesized
  * once per run with bundling skipped (`defaultSynthesis()`; the bundles are checked by cli-synth.test.ts).
  */
+import { functionTimeoutSeconds } from '../../lambda/core/settings';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -10,11 +11,23 @@ import {
   CORS_ALLOW_METHODS,
   GATEWAY_RESPONSES,
   ROUTES,
+  SUPPORT_FUNCTIONS,
   TOKEN_REQUEST_MODEL,
   TOKEN_REQUEST_MODEL_NAME,
   routeById,
+  type FunctionId,
 } from '../../lib/api/routes';
-import { ATTEMPTS_KEY, ATTEMPTS_TTL_ATTRIBUTE, CLIENT_NAME_INDEX, DEVICE_KEY } from '../../lambda/adapters/registry-schema';
+import { STACK_OUTPUT_IDS } from '../../lambda/core/settings';
+import {
+  ATTEMPTS_KEY,
+  ATTEMPTS_TTL_ATTRIBUTE,
+  LEGACY_CLIENT_NAME_INDEX,
+  LEGACY_DEVICE_KEY,
+  PK,
+  SK,
+  TTL_ATTRIBUTE,
+} from '../../lambda/adapters/registry-schema';
+import { PAGE_AUTHORIZATION_PATTERN } from '../../lib/constructs/softphone-api';
 import { defaultSynthesis, flatten, resourcesOf, type CfnResource, type CfnTemplate, type NagFacts } from './synth';
 
 let s: { json: CfnTemplate; nag: NagFacts };
@@ -34,6 +47,18 @@ const tableWithKey = (attr: string, withGsi: boolean) =>
     'AWS::DynamoDB::Table',
     (r) => r.Properties?.KeySchema?.[0]?.AttributeName === attr && Boolean(r.Properties?.GlobalSecondaryIndexes) === withGsi,
   );
+/** The logical ids of the tables, the bucket, the topic and the secret. */
+const linesTable = () => tableWithKey(PK, false)[0];
+const legacyTable = () => tableWithKey(LEGACY_DEVICE_KEY, true)[0];
+const attemptsTable = () => tableWithKey(ATTEMPTS_KEY, false)[0];
+const recordingsBucket = () =>
+  findOne('AWS::S3::Bucket', (b) => JSON.stringify(b.Properties?.LifecycleConfiguration ?? {}).includes('ExpireRecordings'))[0];
+const voicemailTopic = () => findOne('AWS::SNS::Topic')[0];
+const twilioSecret = () => findOne('AWS::SecretsManager::Secret')[0];
+/** Every function of the stack: one per route, and the support functions. */
+const FUNCTIONS: { id: FunctionId; functionName: string }[] = [...ROUTES, ...SUPPORT_FUNCTIONS];
+const PAGE_ROUTES = ROUTES.filter((r) => r.authorizer === 'page');
+const TWILIO_ROUTES = ROUTES.filter((r) => r.caller === 'twilio');
 const fnByDescription = (functionName: string): [string, CfnResource] =>
   findOne('AWS::Lambda::Function', (r) => String(r.Properties?.Description ?? '').startsWith(`${functionName}:`));
 const methodFor = (path: string, httpMethod: string): CfnResource => {
@@ -55,14 +80,41 @@ function resourceIdFor(path: string): string {
 }
 
 describe('registry tables', () => {
-  it('devices: pk phoneNumber, GSI clientName-index, on-demand, PITR, retained', () => {
-    const [, t] = tableWithKey(DEVICE_KEY, true);
-    expect(t.Properties).toMatchObject({
-      KeySchema: [{ AttributeName: DEVICE_KEY, KeyType: 'HASH' }],
+  it('lines: pk/sk strings, TTL expiresAt, on-demand, PITR, AWS owned key, retained', () => {
+    const [, t] = tableWithKey(PK, false);
+    expect(t.Properties).toEqual({
+      KeySchema: [
+        { AttributeName: PK, KeyType: 'HASH' },
+        { AttributeName: SK, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: PK, AttributeType: 'S' },
+        { AttributeName: SK, AttributeType: 'S' },
+      ],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: false },
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    });
+    expect(t.DeletionPolicy).toBe('Retain');
+    expect(t.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it("the first release's devices table is unchanged: same logical id, key, GSI, retained", () => {
+    const [id, t] = tableWithKey(LEGACY_DEVICE_KEY, true);
+    // A new logical id would make CloudFormation create an empty table and drop the old one from the stack.
+    expect(id).toBe('RegistryDevices10AD2EBC');
+    expect(t.Properties).toEqual({
+      KeySchema: [{ AttributeName: LEGACY_DEVICE_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [
+        { AttributeName: LEGACY_DEVICE_KEY, AttributeType: 'S' },
+        { AttributeName: 'clientName', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: false },
       GlobalSecondaryIndexes: [
-        { IndexName: CLIENT_NAME_INDEX, KeySchema: [{ AttributeName: 'clientName', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
+        { IndexName: LEGACY_CLIENT_NAME_INDEX, KeySchema: [{ AttributeName: 'clientName', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } },
       ],
     });
     expect(t.DeletionPolicy).toBe('Retain');
@@ -79,6 +131,29 @@ describe('registry tables', () => {
     });
     expect(t.DeletionPolicy).toBe('Retain');
   });
+
+  it('exactly these three tables', () => {
+    expect(resourcesOf(s.json, 'AWS::DynamoDB::Table')).toHaveLength(3);
+  });
+});
+
+describe('registry upgrade (custom resource)', () => {
+  it('CloudFormation invokes the upgrade function directly, with the schema version, after both tables', () => {
+    const [id, cr] = findOne('Custom::RegistryUpgrade');
+    const [fnId] = fnByDescription('SoftphoneRegistryUpgrade');
+    expect(cr.Properties).toEqual({ ServiceToken: { 'Fn::GetAtt': [fnId, 'Arn'] }, ServiceTimeout: '1200', schemaVersion: 2 });
+    expect(cr.DependsOn).toEqual(expect.arrayContaining([linesTable(), legacyTable()]));
+    // no provider framework (cr.Provider's framework-onEvent function): the function answers the ResponseURL itself
+    expect(resourcesOf(s.json, 'AWS::Lambda::Function').filter(([fid]) => /framework/i.test(fid))).toEqual([]);
+    // the handlers that read lines are updated only after the copy
+    for (const route of ROUTES) expect(fnByDescription(route.functionName)[1].DependsOn).toContain(id);
+  });
+
+  it('the upgrade function has 5 minutes and reads the first release table with Scan only', () => {
+    const [, fn] = fnByDescription('SoftphoneRegistryUpgrade');
+    expect(fn.Properties!.Timeout).toBe(300);
+    expect(fn.Properties!.Environment.Variables.LEGACY_DEVICES_TABLE).toEqual({ Ref: legacyTable() });
+  });
 });
 
 describe('Twilio credentials secret', () => {
@@ -91,61 +166,87 @@ describe('Twilio credentials secret', () => {
 });
 
 describe('functions', () => {
-  it('one NodejsFunction per route: Node.js 24, ARM64, short timeout, log group with retention', () => {
-    for (const route of ROUTES) {
-      const [, fn] = fnByDescription(route.functionName);
+  it('one NodejsFunction per route and support function: Node.js 24, ARM64, short timeout, log group with retention', () => {
+    for (const f of FUNCTIONS) {
+      const [, fn] = fnByDescription(f.functionName);
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler' });
-      expect(fn.Properties!.Timeout).toBeLessThanOrEqual(15);
+      // the upgrade runs once at deploy time, the recording callback makes three calls in Twilio's 15 s;
+      // every other function answers a caller within 10 s (the one rule: functionTimeoutSeconds)
+      expect(fn.Properties!.Timeout).toBe({ registryUpgrade: 300, recordingStatus: 15 }[f.id as string] ?? 10);
+      expect(fn.Properties!.Timeout).toBe(functionTimeoutSeconds(f.id));
       // The token function hashes device secrets (scrypt), so it gets more memory and with it more CPU.
-      expect(fn.Properties!.MemorySize).toBe(route.id === 'token' ? 1024 : 512);
+      expect(fn.Properties!.MemorySize).toBe(f.id === 'token' ? 1024 : 512);
       const logGroupId = fn.Properties!.LoggingConfig.LogGroup.Ref as string;
       expect(s.json.Resources[logGroupId].Properties!.RetentionInDays).toBeGreaterThan(0);
     }
     const ours = resourcesOf(s.json, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('Functions'));
-    expect(ours).toHaveLength(ROUTES.length);
+    expect(ours).toHaveLength(ROUTES.length + SUPPORT_FUNCTIONS.length);
   });
 
-  it('environment per the contract, signature validation on, no source-map registration on the cold path', () => {
-    for (const route of ROUTES) {
-      const env = fnByDescription(route.functionName)[1].Properties!.Environment.Variables as Record<string, unknown>;
-      expect(Object.keys(env).sort()).toEqual(
-        [
-          'ATTEMPTS_TABLE',
-          'CALL_TIME_LIMIT_SECONDS',
-          'DEVICES_TABLE',
-          'POWERTOOLS_LOG_LEVEL',
-          'POWERTOOLS_SERVICE_NAME',
-          'TOKEN_TTL_SECONDS',
-          'TWILIO_SECRET_ID',
-          'WEBHOOK_SIGNATURE_VALIDATION',
-        ].sort(),
-      );
+  it('environment per the contract (function-deps.ts), signature validation on, no source-map registration on the cold path', () => {
+    const common = [
+      'ATTEMPTS_TABLE',
+      'CALL_TIME_LIMIT_SECONDS',
+      'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_SERVICE_NAME',
+      'REGISTRY_TABLE',
+      'TOKEN_TTL_SECONDS',
+      'TWILIO_SECRET_ID',
+      'VOICEMAIL_RETENTION_DAYS',
+      'WEBHOOK_SIGNATURE_VALIDATION',
+    ];
+    const own: Partial<Record<FunctionId, string[]>> = {
+      recordingStatus: ['RECORDINGS_BUCKET', 'SOFTPHONE_URL', 'VOICEMAIL_TOPIC_ARN'],
+      voicemails: ['RECORDINGS_BUCKET'],
+      registryUpgrade: ['LEGACY_DEVICES_TABLE'],
+    };
+    for (const f of FUNCTIONS) {
+      const env = fnByDescription(f.functionName)[1].Properties!.Environment.Variables as Record<string, unknown>;
+      expect(Object.keys(env).sort()).toEqual([...common, ...(own[f.id] ?? [])].sort());
       // CALL_TIME_LIMIT_SECONDS: the outgoing <Dial timeLimit>, 4 hours by default (Twilio's own ceiling)
-      expect(env).toMatchObject({ TOKEN_TTL_SECONDS: '3600', CALL_TIME_LIMIT_SECONDS: '14400', WEBHOOK_SIGNATURE_VALIDATION: 'on' });
+      expect(env).toMatchObject({
+        TOKEN_TTL_SECONDS: '3600',
+        CALL_TIME_LIMIT_SECONDS: '14400',
+        VOICEMAIL_RETENTION_DAYS: '30',
+        WEBHOOK_SIGNATURE_VALIDATION: 'on',
+      });
       expect(env.NODE_OPTIONS).toBeUndefined(); // +9 ms per cold start (npm run bench); the .map ships for debugging
-      expect(env.DEVICES_TABLE).toEqual({ Ref: tableWithKey(DEVICE_KEY, true)[0] });
-      expect(env.ATTEMPTS_TABLE).toEqual({ Ref: tableWithKey(ATTEMPTS_KEY, false)[0] });
-      expect(env.TWILIO_SECRET_ID).toEqual({ Ref: findOne('AWS::SecretsManager::Secret')[0] });
+      expect(env.REGISTRY_TABLE).toEqual({ Ref: linesTable() });
+      expect(env.ATTEMPTS_TABLE).toEqual({ Ref: attemptsTable() });
+      expect(env.TWILIO_SECRET_ID).toEqual({ Ref: twilioSecret() });
+      if (env.RECORDINGS_BUCKET) expect(env.RECORDINGS_BUCKET).toEqual({ Ref: recordingsBucket() });
+      if (env.VOICEMAIL_TOPIC_ARN) expect(env.VOICEMAIL_TOPIC_ARN).toEqual({ Ref: voicemailTopic() });
+      // the notification's link: the site, read lazily (the site is declared after the functions)
+      if (env.SOFTPHONE_URL) expect(flatten(env.SOFTPHONE_URL)).toBe(`https://${SITE_ORIGIN}`);
     }
   });
 
-  it('least privilege: each role holds only its log group, its registry actions and the one secret', () => {
-    const devices = tableWithKey(DEVICE_KEY, true)[0];
-    const attempts = tableWithKey(ATTEMPTS_KEY, false)[0];
-    const secret = findOne('AWS::SecretsManager::Secret')[0];
-    const expected: Record<string, Record<string, string[]>> = {
-      TwilioRetrieveCapabilityToken: {
-        [`<${devices}.Arn>`]: ['dynamodb:GetItem'],
-        [`<${attempts}.Arn>`]: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+  it('least privilege: each role holds only its log group and what its handler uses', () => {
+    const lines = `<${linesTable()}.Arn>`;
+    const attempts = `<${attemptsTable()}.Arn>`;
+    const legacy = `<${legacyTable()}.Arn>`;
+    const recordings = `<${recordingsBucket()}.Arn>/voicemail/*`;
+    const secret = { [`<${twilioSecret()}>`]: ['secretsmanager:GetSecretValue'] };
+    const dynamo = (...actions: string[]) => actions.map((a) => `dynamodb:${a}`).sort();
+    const expected: Record<FunctionId, Record<string, string[]>> = {
+      token: { [lines]: dynamo('Query'), [attempts]: dynamo('DeleteItem', 'GetItem', 'UpdateItem'), ...secret },
+      callIncoming: { [lines]: dynamo('Query'), ...secret },
+      callOutgoing: { [lines]: dynamo('GetItem'), ...secret },
+      callAction: { [lines]: dynamo('Query'), ...secret },
+      forwardScreen: { [lines]: dynamo('Query'), ...secret },
+      recordingStatus: {
+        [lines]: dynamo('GetItem', 'PutItem', 'Query'),
+        [recordings]: ['s3:PutObject'],
+        [`<${voicemailTopic()}>`]: ['sns:Publish'],
+        ...secret,
       },
-      TwilioRetrieveTwimlCallIncoming: { [`<${devices}.Arn>`]: ['dynamodb:GetItem'] },
-      TwilioRetrieveTwimlCallOutgoing: {
-        [`<${devices}.Arn>`]: ['dynamodb:GetItem'],
-        [`<${devices}.Arn>/index/${CLIENT_NAME_INDEX}`]: ['dynamodb:Query'],
-      },
+      voicemails: { [lines]: dynamo('DeleteItem', 'GetItem', 'Query', 'UpdateItem'), [recordings]: ['s3:DeleteObject', 's3:GetObject'] },
+      directory: { [lines]: dynamo('GetItem', 'Query') },
+      pageAuthorizer: { ...secret },
+      registryUpgrade: { [lines]: dynamo('DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'), [legacy]: dynamo('Scan') },
     };
-    for (const route of ROUTES) {
-      const [, fn] = fnByDescription(route.functionName);
+    for (const f of FUNCTIONS) {
+      const [, fn] = fnByDescription(f.functionName);
       const roleId = fn.Properties!.Role['Fn::GetAtt'][0] as string;
       expect(s.json.Resources[roleId].Properties!.ManagedPolicyArns).toBeUndefined();
       const [, policy] = findOne('AWS::IAM::Policy', (p) => p.Properties!.Roles.some((r: { Ref: string }) => r.Ref === roleId));
@@ -154,25 +255,27 @@ describe('functions', () => {
         expect(st.Effect).toBe('Allow');
         const actions = [st.Action].flat();
         for (const a of actions) expect(a).not.toContain('*');
-        grants[flatten(st.Resource)] = [...(grants[flatten(st.Resource)] ?? []), ...actions].sort();
+        for (const resource of [st.Resource].flat().map(flatten)) grants[resource] = [...(grants[resource] ?? []), ...actions].sort();
       }
       const logGroup = fn.Properties!.LoggingConfig.LogGroup.Ref as string;
-      expect(grants).toEqual({
-        [`<${logGroup}.Arn>`]: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        [`<${secret}>`]: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-        ...expected[route.functionName],
-      });
+      expect(grants).toEqual({ [`<${logGroup}.Arn>`]: ['logs:CreateLogStream', 'logs:PutLogEvents'], ...expected[f.id] });
     }
   });
 
-  it('each function may be invoked by its own API method only', () => {
+  it('each route function may be invoked by its own API method only; the authorizer by this API only', () => {
     const perms = resourcesOf(s.json, 'AWS::Lambda::Permission');
-    expect(perms).toHaveLength(ROUTES.length);
-    for (const [, p] of perms) {
-      expect(p.Properties!.Principal).toBe('apigateway.amazonaws.com');
-      expect(flatten(p.Properties!.SourceArn)).toMatch(/:<ApiRestApi\w+>\/<ApiRestApiDeploymentStageprod\w+>\/POST\/twilio\//);
+    expect(perms).toHaveLength(ROUTES.length + 1);
+    for (const [, p] of perms) expect(p.Properties!.Principal).toBe('apigateway.amazonaws.com');
+    const methods = perms.filter(([, p]) => flatten(p.Properties!.SourceArn).includes('/POST/'));
+    for (const [, p] of methods) {
+      expect(flatten(p.Properties!.SourceArn)).toMatch(/:<ApiRestApi\w+>\/<ApiRestApiDeploymentStageprod\w+>\/POST\/(twilio|softphone)\//);
     }
-    expect(perms.map(([, p]) => flatten(p.Properties!.SourceArn).replace(/^.*\/POST/, '')).sort()).toEqual(ROUTES.map((r) => r.path).sort());
+    expect(methods.map(([, p]) => flatten(p.Properties!.SourceArn).replace(/^.*\/POST/, '')).sort()).toEqual(ROUTES.map((r) => r.path).sort());
+    const [, authorizer] = perms.find(([, p]) => !flatten(p.Properties!.SourceArn).includes('/POST/'))!;
+    expect(authorizer.Properties!.FunctionName).toEqual({ 'Fn::GetAtt': [fnByDescription('SoftphonePageAuthorizer')[0], 'Arn'] });
+    expect(flatten(authorizer.Properties!.SourceArn)).toBe(
+      `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${findOne('AWS::ApiGateway::RestApi')[0]}>/authorizers/<${findOne('AWS::ApiGateway::Authorizer')[0]}>`,
+    );
   });
 });
 
@@ -186,39 +289,18 @@ describe('API Gateway', () => {
         DestinationArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'] },
         Format: expect.stringContaining('$context.requestId'),
       },
-      // The stage default is the browser's limit (the token API and every CORS preflight); then each route gets
-      // its caller's: the browser's 10/s burst 20 for the token API, Twilio's 50/s burst 100 for each webhook, so
-      // a flood on one cannot starve the other.
-      MethodSettings: [
-        { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false },
-        {
-          HttpMethod: 'POST',
-          ResourcePath: '/~1twilio~1retrieve_capability_token',
-          ThrottlingRateLimit: 10,
-          ThrottlingBurstLimit: 20,
-          LoggingLevel: 'ERROR',
-          MetricsEnabled: true,
-          DataTraceEnabled: false,
-        },
-        {
-          HttpMethod: 'POST',
-          ResourcePath: '/~1twilio~1retrieve_twiml~1call_incoming',
-          ThrottlingRateLimit: 50,
-          ThrottlingBurstLimit: 100,
-          LoggingLevel: 'ERROR',
-          MetricsEnabled: true,
-          DataTraceEnabled: false,
-        },
-        {
-          HttpMethod: 'POST',
-          ResourcePath: '/~1twilio~1retrieve_twiml~1call_outgoing',
-          ThrottlingRateLimit: 50,
-          ThrottlingBurstLimit: 100,
-          LoggingLevel: 'ERROR',
-          MetricsEnabled: true,
-          DataTraceEnabled: false,
-        },
-      ],
+    });
+    // The stage default is the browser's limit (the token API, the page routes and every CORS preflight); then
+    // each route gets its caller's: the browser's 10/s burst 20, Twilio's 50/s burst 100 for each webhook, so a
+    // flood on one cannot starve the other.
+    expect(stage.Properties!.MethodSettings[0]).toEqual({
+      HttpMethod: '*',
+      ResourcePath: '/*',
+      ThrottlingRateLimit: 10,
+      ThrottlingBurstLimit: 20,
+      LoggingLevel: 'ERROR',
+      MetricsEnabled: true,
+      DataTraceEnabled: false,
     });
     // every route has exactly one setting, with its caller's limits (ROUTES[].caller)
     const limits = { browser: [10, 20], twilio: [50, 100] };
@@ -236,7 +318,13 @@ describe('API Gateway', () => {
   it.each(ROUTES.map((r) => [r.path, r] as const))('%s: POST, non-proxy Lambda, request template from ROUTES, passthrough NEVER', (_p, route) => {
     const method = methodFor(route.path, 'POST');
     const [fnId] = fnByDescription(route.functionName);
-    expect(method.Properties!.AuthorizationType).toBe('NONE');
+    // the page's routes behind the page authorizer; Twilio's webhooks and the token route check their own callers
+    if (route.authorizer === 'page') {
+      expect(method.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: findOne('AWS::ApiGateway::Authorizer')[0] } });
+    } else {
+      expect(method.Properties!.AuthorizationType).toBe('NONE');
+      expect(method.Properties!.AuthorizerId).toBeUndefined();
+    }
     expect(method.Properties!.Integration).toMatchObject({
       Type: 'AWS',
       IntegrationHttpMethod: 'POST',
@@ -268,8 +356,9 @@ describe('API Gateway', () => {
     for (const m of methodResponses) expect(m.ResponseParameters['method.response.header.Access-Control-Allow-Origin']).toBe(true);
   });
 
-  it('TwiML routes answer text/xml; the token route application/json with 400/403/429/503/500 mapped', () => {
-    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+  it('TwiML routes answer text/xml; the token and page routes application/json with their statuses mapped', () => {
+    expect(TWILIO_ROUTES.map((r) => r.id).sort()).toEqual(['callAction', 'callIncoming', 'callOutgoing', 'forwardScreen', 'recordingStatus']);
+    for (const { id } of TWILIO_ROUTES) {
       const statuses = methodFor(routeById(id).path, 'POST').Properties!.Integration.IntegrationResponses as {
         StatusCode: string;
         ResponseParameters: Record<string, string>;
@@ -279,6 +368,35 @@ describe('API Gateway', () => {
     }
     const token = methodFor(routeById('token').path, 'POST').Properties!.Integration.IntegrationResponses as { StatusCode: string }[];
     expect(token.map((r) => r.StatusCode)).toEqual(['200', '400', '403', '429', '503', '500']);
+    expect(PAGE_ROUTES.map((r) => r.id).sort()).toEqual(['directory', 'voicemails']);
+    for (const { path } of PAGE_ROUTES) {
+      const responses = methodFor(path, 'POST').Properties!.Integration.IntegrationResponses as {
+        StatusCode: string;
+        ResponseParameters: Record<string, string>;
+      }[];
+      expect(responses.map((r) => r.StatusCode)).toEqual(['200', '400', '403', '404', '503', '500']);
+      for (const r of responses) expect(r.ResponseParameters['method.response.header.Content-Type']).toBe("'application/json'");
+    }
+  });
+
+  it('page authorizer: TOKEN, the Authorization header, Bearer <JWT> only, answers cached 60 s, the pageAuthorizer function', () => {
+    const [, authorizer] = findOne('AWS::ApiGateway::Authorizer');
+    expect(authorizer.Properties).toMatchObject({
+      Type: 'TOKEN',
+      Name: 'softphone-page',
+      RestApiId: { Ref: findOne('AWS::ApiGateway::RestApi')[0] },
+      IdentitySource: 'method.request.header.Authorization',
+      IdentityValidationExpression: '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+      AuthorizerResultTtlInSeconds: 60,
+    });
+    expect(authorizer.Properties!.IdentityValidationExpression).toBe(PAGE_AUTHORIZATION_PATTERN);
+    expect(authorizer.Properties!.AuthorizerCredentials).toBeUndefined(); // invoked under its resource policy (the permission)
+    expect(flatten(authorizer.Properties!.AuthorizerUri)).toContain(`<${fnByDescription('SoftphonePageAuthorizer')[0]}.Arn>/invocations`);
+    // what the pattern lets through to the function: a JWT's three base64url parts, nothing else
+    const pattern = new RegExp(PAGE_AUTHORIZATION_PATTERN);
+    expect(pattern.test('Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_')).toBe(true);
+    for (const bad of ['eyJ.a.b', 'Bearer a.b', 'Bearer a.b.c.d', 'Bearer a.b.c ', 'Basic a.b.c', 'Bearer a.b.c\nx'])
+      expect(pattern.test(bad)).toBe(false);
   });
 
   it('token route: JSON Schema request model + body validator', () => {
@@ -289,14 +407,16 @@ describe('API Gateway', () => {
     expect(method.Properties!.RequestValidatorId).toEqual({ Ref: validatorId });
     expect(validator.Properties).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: false });
     expect(model.Properties).toMatchObject({ Name: TOKEN_REQUEST_MODEL_NAME, ContentType: 'application/json', Schema: TOKEN_REQUEST_MODEL });
-    for (const id of ['callIncoming', 'callOutgoing'] as const) {
-      expect(methodFor(routeById(id).path, 'POST').Properties!.RequestValidatorId).toBeUndefined();
+    for (const route of ROUTES.filter((r) => r.id !== 'token')) {
+      expect(methodFor(route.path, 'POST').Properties!.RequestValidatorId).toBeUndefined();
     }
   });
 
   it.each(ROUTES.map((r) => [r.path] as const))('%s: OPTIONS preflight with the allowed origin, methods and headers', (path) => {
     const method = methodFor(path, 'OPTIONS');
     expect(method.Properties!.Integration.Type).toBe('MOCK');
+    // a preflight carries no credentials: never behind the authorizer
+    expect(method.Properties!.AuthorizationType).toBe('NONE');
     const [response] = method.Properties!.Integration.IntegrationResponses as { StatusCode: string; ResponseParameters: Record<string, unknown> }[];
     expect(response.StatusCode).toBe('204');
     const params = Object.fromEntries(Object.entries(response.ResponseParameters).map(([k, v]) => [k, flatten(v)]));
@@ -317,13 +437,16 @@ describe('API Gateway', () => {
       expect(r.Properties!.ResponseTemplates).toEqual({ [spec.contentType]: spec.template });
       expect(flatten(r.Properties!.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin'])).toBe(`'https://${SITE_ORIGIN}'`);
     }
-    expect(GATEWAY_RESPONSES.map((g) => g.type)).toEqual(expect.arrayContaining(['DEFAULT_4XX', 'DEFAULT_5XX', 'BAD_REQUEST_BODY']));
+    expect(GATEWAY_RESPONSES.map((g) => g.type)).toEqual(expect.arrayContaining(['DEFAULT_4XX', 'DEFAULT_5XX', 'BAD_REQUEST_BODY', 'UNAUTHORIZED']));
+    // the authorizer's refusal: 401 in the page API's JSON shape
+    const [, unauthorized] = findOne('AWS::ApiGateway::GatewayResponse', (g) => g.Properties!.ResponseType === 'UNAUTHORIZED');
+    expect(unauthorized.Properties!.StatusCode).toBe('401');
   });
 });
 
 describe('softphone site', () => {
   it('private S3 bucket: public access blocked, encrypted, TLS enforced, access-logged', () => {
-    const [bucketId, bucket] = findOne('AWS::S3::Bucket', (b) => Boolean(b.Properties?.LoggingConfiguration));
+    const [bucketId, bucket] = findOne('AWS::S3::Bucket', (b) => b.Properties?.LoggingConfiguration?.LogFilePrefix === 'site-bucket/');
     expect(bucket.Properties).toMatchObject({
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
@@ -355,7 +478,7 @@ describe('softphone site', () => {
     expect(config.DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: rhpId });
   });
 
-  it('security headers: HSTS, nosniff, DENY framing, referrer policy, CSP allowing the API origin and Twilio voice', () => {
+  it('security headers: HSTS, nosniff, DENY framing, referrer policy, CSP allowing the API origin, Twilio voice and the recordings', () => {
     const [, rhp] = findOne('AWS::CloudFront::ResponseHeadersPolicy');
     const sec = rhp.Properties!.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     expect(sec.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true, Override: true });
@@ -376,6 +499,14 @@ describe('softphone site', () => {
       expect.stringMatching(/^https:\/\/<ApiRestApi\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>$/),
       'https://*.twilio.com',
       'wss://*.twilio.com',
+    ]);
+    // presigned recording URLs: virtual-hosted, regional (the SDK's form), this one bucket only
+    expect(directives['media-src']).toEqual([
+      "'self'",
+      'blob:',
+      'data:',
+      'https://*.twilio.com',
+      `https://<${recordingsBucket()}>.s3.<AWS::Region>.<AWS::URLSuffix>`,
     ]);
     expect(directives['frame-ancestors']).toEqual(["'none'"]);
     expect(csp).not.toContain('unsafe-inline');
@@ -416,9 +547,69 @@ describe('softphone site', () => {
   });
 });
 
+describe('voicemail storage', () => {
+  it('recordings bucket: private, TLS only, S3-managed encryption, unversioned, expired after the retention, access-logged, retained', () => {
+    const id = recordingsBucket();
+    const bucket = s.json.Resources[id];
+    expect(bucket.Properties).toEqual({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LifecycleConfiguration: {
+        Rules: [{ Id: 'ExpireRecordings', Status: 'Enabled', ExpirationInDays: 30, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }],
+      },
+      LoggingConfiguration: { DestinationBucketName: { Ref: expect.stringMatching(/^VoicemailAccessLogs/) }, LogFilePrefix: 'recordings/' },
+    });
+    // no versioning (a deleted voicemail is gone), no CORS (an <audio> GET needs none; see voicemail-storage.ts)
+    expect(bucket.Properties!.VersioningConfiguration).toBeUndefined();
+    expect(bucket.Properties!.CorsConfiguration).toBeUndefined();
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.UpdateReplacePolicy).toBe('Retain');
+    const [, policy] = findOne('AWS::S3::BucketPolicy', (p) => p.Properties!.Bucket.Ref === id);
+    expect(policy.Properties!.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
+    // no auto-delete custom resource on it
+    expect(bucket.Properties!.Tags).toBeUndefined();
+  });
+
+  it('its access logs: private, TLS only, kept 90 days, written by S3 logging for this bucket only', () => {
+    const logsId = s.json.Resources[recordingsBucket()].Properties!.LoggingConfiguration.DestinationBucketName.Ref as string;
+    const logs = s.json.Resources[logsId];
+    expect(logs.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90 })] },
+    });
+    const [, policy] = findOne('AWS::S3::BucketPolicy', (p) => p.Properties!.Bucket.Ref === logsId);
+    const statements = policy.Properties!.PolicyDocument.Statement as { Effect: string; Principal: unknown; Condition?: unknown }[];
+    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Condition: expect.objectContaining({ ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [recordingsBucket(), 'Arn'] } } }),
+      }),
+    );
+  });
+
+  it('new-voicemail topic: the AWS managed key alias/aws/sns, publishers must use TLS, no subscription by default', () => {
+    const [id, topic] = findOne('AWS::SNS::Topic');
+    expect(flatten(topic.Properties!.KmsMasterKeyId)).toBe('arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:alias/aws/sns');
+    const [, policy] = findOne('AWS::SNS::TopicPolicy');
+    expect(policy.Properties!.Topics).toEqual([{ Ref: id }]);
+    expect(policy.Properties!.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
+    expect(resourcesOf(s.json, 'AWS::SNS::Subscription')).toEqual([]);
+    // no customer managed key to pay for or grant
+    expect(resourcesOf(s.json, 'AWS::KMS::Key')).toEqual([]);
+  });
+});
+
 describe('outputs', () => {
-  it('exactly the contract ids, with the route URLs', () => {
-    expect(Object.keys(s.json.Outputs).sort()).toEqual(
+  it('the contract ids (STACK_OUTPUT_IDS), with the route URLs, then the voicemail resources', () => {
+    expect(Object.keys(s.json.Outputs).sort()).toEqual([...STACK_OUTPUT_IDS, 'RecordingsBucketName', 'VoicemailTopicArn'].sort());
+    expect([...STACK_OUTPUT_IDS].sort()).toEqual(
       [
         'ApiUrl',
         'TokenUrl',
@@ -436,9 +627,51 @@ describe('outputs', () => {
     expect(out('IncomingCallWebhookUrl')).toBe(`${base}/twilio/retrieve_twiml/call_incoming`);
     expect(out('OutgoingCallWebhookUrl')).toBe(`${base}/twilio/retrieve_twiml/call_outgoing`);
     expect(out('SoftphoneUrl')).toBe(`https://${SITE_ORIGIN}`);
-    expect(s.json.Outputs.DevicesTableName.Value).toEqual({ Ref: tableWithKey(DEVICE_KEY, true)[0] });
-    expect(s.json.Outputs.AttemptsTableName.Value).toEqual({ Ref: tableWithKey(ATTEMPTS_KEY, false)[0] });
-    expect(JSON.stringify(s.json.Outputs.TwilioSecretName.Value)).toContain(findOne('AWS::SecretsManager::Secret')[0]);
+    // the registry the device and line CLIs (--table), twilio:setup and doctor work on: the lines table
+    expect(s.json.Outputs.DevicesTableName.Value).toEqual({ Ref: linesTable() });
+    expect(s.json.Outputs.AttemptsTableName.Value).toEqual({ Ref: attemptsTable() });
+    expect(JSON.stringify(s.json.Outputs.TwilioSecretName.Value)).toContain(twilioSecret());
+    expect(s.json.Outputs.RecordingsBucketName.Value).toEqual({ Ref: recordingsBucket() });
+    expect(s.json.Outputs.VoicemailTopicArn.Value).toEqual({ Ref: voicemailTopic() });
+  });
+});
+
+describe('the template as CloudFormation orders it', () => {
+  /** The resources a resource's properties and DependsOn name. */
+  function dependencies(resource: CfnResource): Set<string> {
+    const found = new Set<string>([resource.DependsOn ?? []].flat() as string[]);
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k === 'Ref' && typeof x === 'string' && x in s.json.Resources) found.add(x);
+          else if (k === 'Fn::GetAtt') found.add([x].flat()[0] as string);
+          else walk(x);
+        }
+      }
+    };
+    walk(resource.Properties);
+    return found;
+  }
+
+  it('has no dependency cycle (the site, the API, the functions and the recordings bucket refer to each other)', () => {
+    const graph = new Map(Object.entries(s.json.Resources).map(([id, r]) => [id, dependencies(r)]));
+    const state = new Map<string, 'visiting' | 'done'>();
+    const cycleFrom = (id: string, path: string[]): string[] | undefined => {
+      if (state.get(id) === 'done') return undefined;
+      if (state.get(id) === 'visiting') return [...path.slice(path.indexOf(id)), id];
+      state.set(id, 'visiting');
+      for (const next of graph.get(id) ?? []) {
+        const cycle = cycleFrom(next, [...path, id]);
+        if (cycle) return cycle;
+      }
+      state.set(id, 'done');
+      return undefined;
+    };
+    for (const id of graph.keys()) expect(cycleFrom(id, [])).toBeUndefined();
+    // the links that would close one if the bucket named the site (CORS)
+    expect(dependencies(s.json.Resources[findOne('AWS::CloudFront::ResponseHeadersPolicy')[0]])).toContain(recordingsBucket());
+    expect(dependencies(fnByDescription('TwilioRecordingStatus')[1])).toContain(findOne('AWS::CloudFront::Distribution')[0]);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { createGatewayContext, lambdaErrorPayload, lambdaResultPayload, renderRequestTemplate, renderResponseTemplate } from '../../lib/vtl';
 import type { GatewayRequest } from '../../lib/vtl';
-import { ROUTES, routeById, type RouteId } from '../../lib/api/routes';
+import { GATEWAY_RESPONSES, ROUTES, routeById, type RouteId } from '../../lib/api/routes';
 import { API_DOMAIN, FORM, formParams, INCOMING_BODY, OUTGOING_BODY, TOKEN_BODY } from '../support/fixtures';
 import { defaultTemplate, resourcesOf, type CfnResource, type CfnTemplate } from './synth';
 
@@ -41,6 +41,10 @@ beforeAll(() => {
   }));
 });
 
+/** Twilio's webhooks (form → JSON, TwiML out) and the page's routes (behind the authorizer). */
+const WEBHOOKS = ROUTES.filter((r) => r.caller === 'twilio').map((r) => r.id);
+const PAGE_ROUTES = ROUTES.filter((r) => r.authorizer === 'page').map((r) => r.id);
+
 /** The walkthrough's curl bodies (section 2-8), verbatim. */
 const WALKTHROUGH = { token: TOKEN_BODY, callIncoming: INCOMING_BODY, callOutgoing: OUTGOING_BODY };
 
@@ -63,7 +67,7 @@ const HOSTILE_FORMS: Record<string, string> = {
 /** The oracle: WHATWG form decoding. */
 const decoded = formParams;
 
-function request(routeId: RouteId, body: string, headers: Record<string, string>): GatewayRequest {
+function request(routeId: RouteId, body: string, headers: Record<string, string>, authorizer?: Record<string, string>): GatewayRequest {
   const route = routeById(routeId);
   return {
     body,
@@ -72,11 +76,12 @@ function request(routeId: RouteId, body: string, headers: Record<string, string>
       domainName: API_DOMAIN,
       path: `/prod${route.path}`,
       resourcePath: route.path,
+      ...(authorizer ? { authorizer } : {}),
     }),
   };
 }
 
-function renderForm(routeId: 'callIncoming' | 'callOutgoing', body: string, signature?: string, query?: Record<string, string>) {
+function renderForm(routeId: RouteId, body: string, signature?: string, query?: Record<string, string>) {
   const template = deployed[routeId].requestTemplates['application/x-www-form-urlencoded'];
   const headers: Record<string, string> = { 'Content-Type': FORM };
   if (signature !== undefined) headers['X-Twilio-Signature'] = signature;
@@ -94,8 +99,24 @@ function renderForm(routeId: 'callIncoming' | 'callOutgoing', body: string, sign
 describe('request templates from the synthesized template', () => {
   it('each route has exactly its one content type', () => {
     expect(Object.keys(deployed.token.requestTemplates)).toEqual(['application/json']);
-    expect(Object.keys(deployed.callIncoming.requestTemplates)).toEqual(['application/x-www-form-urlencoded']);
-    expect(Object.keys(deployed.callOutgoing.requestTemplates)).toEqual(['application/x-www-form-urlencoded']);
+    expect(WEBHOOKS.sort()).toEqual(['callAction', 'callIncoming', 'callOutgoing', 'forwardScreen', 'recordingStatus']);
+    for (const id of WEBHOOKS) expect(Object.keys(deployed[id].requestTemplates)).toEqual(['application/x-www-form-urlencoded']);
+    expect(PAGE_ROUTES.sort()).toEqual(['directory', 'voicemails']);
+    for (const id of PAGE_ROUTES) expect(Object.keys(deployed[id].requestTemplates)).toEqual(['application/json']);
+  });
+
+  it.each(WEBHOOKS)('%s: a Twilio form post → the decoded params, the query Twilio signed, signature and URL parts', (id) => {
+    const body = `CallSid=CA1&To=${enc('+815031234567')}&DialCallStatus=no-answer&RecordingSid=RE1`;
+    const query = { stage: 'ring', next: '1', line: '+815031234567' };
+    const event = renderForm(id, body, 'sig+/=', query);
+    expect(event).toEqual({
+      params: decoded(body),
+      query,
+      signature: 'sig+/=',
+      domainName: API_DOMAIN,
+      path: `/prod${routeById(id).path}`,
+      resourcePath: routeById(id).path,
+    });
   });
 
   it.each(['callIncoming', 'callOutgoing'] as const)('%s: the walkthrough curl body → the decoded params + signature + URL parts', (id) => {
@@ -127,8 +148,8 @@ describe('request templates from the synthesized template', () => {
     expect(event.params).toMatchObject({ To: '', Caller: 'client:DeviceId_0001', callerPhoneNumber: '+81-50-3123-4567' });
   });
 
-  it.each(Object.entries(HOSTILE_FORMS))('hostile body (%s): valid JSON equal to the decoded params, on both routes', (_name, body) => {
-    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+  it.each(Object.entries(HOSTILE_FORMS))('hostile body (%s): valid JSON equal to the decoded params, on every webhook', (_name, body) => {
+    for (const id of WEBHOOKS) {
       expect(renderForm(id, body, 'x').params).toEqual(decoded(body));
     }
   });
@@ -136,6 +157,28 @@ describe('request templates from the synthesized template', () => {
   it('a missing X-Twilio-Signature arrives as ""; a hostile one arrives intact', () => {
     expect(renderForm('callIncoming', 'To=1').signature).toBe('');
     expect(renderForm('callIncoming', 'To=1', `a"b'c\\d`).signature).toBe(`a"b'c\\d`);
+  });
+
+  /** A page request as the template renders it, with the identity the authorizer verified (if any). */
+  const renderPage = (id: RouteId, body: string, identity?: string) =>
+    JSON.parse(
+      renderRequestTemplate(
+        deployed[id].requestTemplates['application/json'],
+        request(id, body, { 'Content-Type': 'application/json', Authorization: 'Bearer x.y.z' }, identity === undefined ? undefined : { identity }),
+      ),
+    ) as { identity: string; request: unknown };
+
+  it.each(PAGE_ROUTES)('%s: the verified identity from $context.authorizer.identity, and the body as `request`', (id) => {
+    for (const body of ['{"action":"list"}', '{"action":"play","id":"RE0123"}', '{}']) {
+      expect(renderPage(id, body, 'DeviceId_0001')).toEqual({ identity: 'DeviceId_0001', request: JSON.parse(body) });
+    }
+  });
+
+  it.each(PAGE_ROUTES)('%s: the body cannot choose the identity; hostile text stays data', (id) => {
+    const body = JSON.stringify({ identity: 'Someone_Else', action: '$input #set($x=1) "}, "identity": "x', note: '日本 📞 \\ \n' });
+    expect(renderPage(id, body, 'DeviceId_0001')).toEqual({ identity: 'DeviceId_0001', request: JSON.parse(body) });
+    // an identity with JSON's special characters still makes valid JSON (the authorizer only passes client names)
+    expect(renderPage(id, '{}', `a"b'c\\d`).identity).toBe(`a"b'c\\d`);
   });
 
   it('token: the walkthrough body and a hostile one reach the Lambda as the same JSON object', () => {
@@ -159,7 +202,7 @@ describe('integration responses from the synthesized template', () => {
 
   it('TwiML success: the handler string comes back raw (no quotes, no escaping) as XML', () => {
     const twiml = '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60"><Client>DeviceId_0001</Client></Dial></Response>';
-    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+    for (const id of WEBHOOKS) {
       const r = select(deployed[id].responses, undefined);
       expect(r.StatusCode).toBe('200');
       expect(renderResponseTemplate(r.ResponseTemplates['application/xml'], lambdaResultPayload(twiml), req(id))).toBe(twiml);
@@ -167,7 +210,7 @@ describe('integration responses from the synthesized template', () => {
   });
 
   it('TwiML: [403] → 403 with an empty body; any other error (multi-line too) → 500 with well-formed TwiML', () => {
-    for (const id of ['callIncoming', 'callOutgoing'] as const) {
+    for (const id of WEBHOOKS) {
       const forbidden = select(deployed[id].responses, '[403] Forbidden');
       expect(forbidden.StatusCode).toBe('403');
       expect(
@@ -210,11 +253,41 @@ describe('integration responses from the synthesized template', () => {
     }
   });
 
-  it('gateway responses: every template is a JSON error body', () => {
-    expect(gatewayTemplates.length).toBeGreaterThanOrEqual(4);
+  it.each(PAGE_ROUTES)('%s: success passes the handler object through; [400]/[403]/[404]/[503] map with the JSON body', (id) => {
+    const responses = deployed[id].responses;
+    const success = { success: true, line: '+815031234567', voicemails: [{ id: 'RE1', from: '+81 "x" \\', heard: false }], unheard: 1 };
+    const ok = select(responses, undefined);
+    expect(ok.StatusCode).toBe('200');
+    expect(JSON.parse(renderResponseTemplate(ok.ResponseTemplates['application/json'], lambdaResultPayload(success), req(id)))).toEqual(success);
+    for (const status of ['400', '403', '404', '503']) {
+      const body = { success: false, error: `No such voicemail "quoted" \\ 'single' 日本 ${status}` };
+      const message = `[${status}] ${JSON.stringify(body)}`;
+      const r = select(responses, message);
+      expect(r.StatusCode).toBe(status);
+      expect(JSON.parse(renderResponseTemplate(r.ResponseTemplates['application/json'], lambdaErrorPayload(new Error(message)), req(id)))).toEqual(
+        body,
+      );
+    }
+  });
+
+  it.each(PAGE_ROUTES)('%s: a crash or timeout → 500 with a fixed JSON body that reveals nothing', (id) => {
+    for (const message of ['Cannot read properties of undefined', 'Task timed out after 10.00 seconds', '[500] secret=hunter2', '[4031] x']) {
+      const r = select(deployed[id].responses, message);
+      expect(r.StatusCode).toBe('500');
+      const out = renderResponseTemplate(r.ResponseTemplates['application/json'], lambdaErrorPayload(new Error(message)), req(id));
+      expect(JSON.parse(out)).toEqual({ success: false, error: expect.any(String) });
+      expect(out).not.toContain('hunter2');
+    }
+  });
+
+  it('gateway responses: every one of GATEWAY_RESPONSES is deployed, each template a JSON error body', () => {
+    expect(gatewayTemplates.map((g) => g.type).sort()).toEqual(GATEWAY_RESPONSES.map((g) => g.type).sort());
     for (const g of gatewayTemplates) {
       const out = renderResponseTemplate(g.template, '{}', req('token'));
       expect(JSON.parse(out)).toMatchObject({ success: false });
     }
+    // the page authorizer's refusal tells the page to sign in again
+    const unauthorized = gatewayTemplates.find((g) => g.type === 'UNAUTHORIZED')!;
+    expect(JSON.parse(renderResponseTemplate(unauthorized.template, '{}', req('voicemails'))).error).toMatch(/sign in again/i);
   });
 });

@@ -15,7 +15,7 @@ import {
   DEVICE_NUMBER_TYPED,
   FORM,
   INCOMING_BODY,
-  INCOMING_TWIML,
+  incomingTwiml,
   OUTGOING_BODY,
   OUTGOING_TWIML,
   TEST_CREDENTIALS,
@@ -47,7 +47,7 @@ beforeAll(async () => {
   await writeSite(path.join(dir, 'site'));
   await writeFile(path.join(dir, 'secret.txt'), 'outside the site');
   app = await startLocalApp(options());
-  ({ secret } = await addDevice(app.devices, { number: DEVICE_NUMBER_TYPED, clientName: DEVICE_CLIENT }));
+  ({ secret } = await addDevice(app.lines, { number: DEVICE_NUMBER_TYPED, clientName: DEVICE_CLIENT }));
 });
 afterAll(async () => {
   await app?.close();
@@ -65,8 +65,8 @@ describe('the walkthrough curl checks (2-8), adapted', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
-    const body = (await res.json()) as { success: boolean; capabilityToken: string; identity: string; expiresAt: string };
-    expect(body).toMatchObject({ success: true, identity: DEVICE_CLIENT });
+    const body = (await res.json()) as { success: boolean; capabilityToken: string; identity: string; line: string; expiresAt: string };
+    expect(body).toMatchObject({ success: true, identity: DEVICE_CLIENT, line: DEVICE_NUMBER });
     const claims = decodeJwtPayload(body.capabilityToken);
     expect(claims.iss).toBe(TEST_CREDENTIALS.apiKeySid);
     expect(claims.sub).toBe(TEST_CREDENTIALS.accountSid);
@@ -93,11 +93,11 @@ describe('the walkthrough curl checks (2-8), adapted', () => {
     expect(wrong.headers.get('access-control-allow-origin')).toBe(ORIGIN);
   });
 
-  test('incoming call: the walkthrough body, signed → <Dial answerOnBridge><Client>', async () => {
+  test('incoming call: the walkthrough body, signed → <Dial answerOnBridge action><Client> of the line, the action at this app', async () => {
     const res = await signed(app.routeUrls.callIncoming, INCOMING_BODY);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/xml');
-    expect(await res.text()).toBe(INCOMING_TWIML);
+    expect(await res.text()).toBe(incomingTwiml(app.apiBaseUrl));
   });
 
   test('outgoing call: the walkthrough body, signed → <Dial callerId><Number> in E.164', async () => {
@@ -195,7 +195,7 @@ describe('API Gateway behaviour from ROUTES', () => {
       expect(res.status).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
       expect(res.headers.get('access-control-allow-methods')).toBe('POST, OPTIONS');
-      expect(res.headers.get('access-control-allow-headers')).toBe('Content-Type, X-Twilio-Signature');
+      expect(res.headers.get('access-control-allow-headers')).toBe('Content-Type, X-Twilio-Signature, Authorization');
     }
   });
 
@@ -240,6 +240,31 @@ describe('API Gateway behaviour from ROUTES', () => {
     }
   });
 
+  test('the page API sits behind the authorizer: 401 (UNAUTHORIZED, CORS) without the Access Token of a sign-in, 200 with it', async () => {
+    const refused: Record<string, string>[] = [
+      { 'Content-Type': 'application/json' },
+      { 'Content-Type': 'application/json', Authorization: 'Bearer not-a-token' },
+      { 'Content-Type': 'application/json', Authorization: 'Bearer aaa.bbb.ccc' },
+    ];
+    for (const headers of refused) {
+      const res = await post(app.routeUrls.directory, '{}', headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      expect(await res.json()).toEqual({ success: false, error: 'Sign in again: the session is missing, expired or not valid.' });
+    }
+    const { capabilityToken } = (await (await tokenRequest({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: secret })).json()) as {
+      capabilityToken: string;
+    };
+    const res = await post(app.routeUrls.directory, '{}', { 'Content-Type': 'application/json', Authorization: `Bearer ${capabilityToken}` });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      success: true,
+      you: DEVICE_CLIENT,
+      line: { number: DEVICE_NUMBER },
+      members: [{ clientName: DEVICE_CLIENT }],
+    });
+  });
+
   test('every API answer carries a request id and is logged on one line', async () => {
     const res = await signed(app.routeUrls.callIncoming, INCOMING_BODY);
     const id = res.headers.get('x-amzn-requestid');
@@ -278,10 +303,10 @@ describe('static softphone', () => {
 });
 
 describe('lifecycle', () => {
-  test('a restart keeps the devices (dynalite persisted at the registry path)', async () => {
+  test('a restart keeps the lines and their devices (dynalite persisted at the registry path)', async () => {
     await app.close();
     app = await startLocalApp(options());
-    expect((await app.devices.findByNumber(DEVICE_NUMBER))?.clientName).toBe(DEVICE_CLIENT);
+    expect((await app.lines.findLine(DEVICE_NUMBER))?.members.map((m) => m.clientName)).toEqual([DEVICE_CLIENT]);
     const res = await tokenRequest({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: secret });
     expect(res.status).toBe(200);
   });

@@ -22,14 +22,14 @@ import { hostileFormBody } from '../../lib/bench/local-server';
 import { addDevice } from '../../lib/devices/device-admin';
 import { ROUTES } from '../../lib/api/routes';
 import { appHostNames, startLocalApp, type LocalApp, type LocalAppOptions } from '../../lib/local/app';
-import { endpointFilePath, LOCAL_DEVICES_TABLE } from '../../lib/local/registry-server';
+import { endpointFilePath, LOCAL_LEGACY_DEVICES_TABLE, LOCAL_REGISTRY_TABLE } from '../../lib/local/registry-server';
 import { signWebhook } from '../../lib/local/sign';
 import { createTemplateRenderer, RendererBusyError } from '../../lib/local/template-renderer';
 import { isTwimlDocument } from '../../lib/ops/doctor';
 import { FALLBACK_MESSAGE, fallbackTwiml } from '../../lib/site/fallback';
 import { securityHeaders } from '../../lib/site/security-headers';
 import { createGatewayContext, renderRequestTemplate, VtlRenderError, type GatewayRequest } from '../../lib/vtl';
-import { DEVICE_CLIENT, DEVICE_NUMBER, FORM, formParams, INCOMING_BODY, INCOMING_TWIML, TEST_CREDENTIALS } from '../support/fixtures';
+import { DEVICE_CLIENT, DEVICE_NUMBER, FORM, formParams, INCOMING_BODY, incomingTwiml, TEST_CREDENTIALS } from '../support/fixtures';
 import { writeSite } from './helpers';
 
 let dir: string;
@@ -104,14 +104,14 @@ describe('1. the local registry is closed to web pages and to anyone without the
       Authorization: `AWS4-HMAC-SHA256 Credential=attacker/${date.slice(0, 8)}/local/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
     };
   };
-  const scanBody = JSON.stringify({ TableName: LOCAL_DEVICES_TABLE });
+  const scanBody = JSON.stringify({ TableName: LOCAL_REGISTRY_TABLE });
   const sdk = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
     new DynamoDBClient({ endpoint, region: app.registry.region, credentials, maxAttempts: 1 });
 
   beforeAll(async () => {
     app = await startLocalApp(options('registry-closed'));
     endpoint = app.registry.endpoint;
-    await addDevice(app.devices, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT });
+    await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT });
   });
   afterAll(async () => {
     await app?.close();
@@ -139,7 +139,7 @@ describe('1. the local registry is closed to web pages and to anyone without the
       expect([name, res.status]).toEqual([name, 403]);
       expect([name, res.headers.get('access-control-allow-origin')]).toEqual([name, null]);
       expect(body).not.toContain('secretHash');
-      expect(body).not.toContain(LOCAL_DEVICES_TABLE);
+      expect(body).not.toContain(LOCAL_REGISTRY_TABLE);
     }
   });
 
@@ -186,11 +186,11 @@ describe('1. the local registry is closed to web pages and to anyone without the
     const stranger = sdk({ accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
     const wrongSecret = sdk({ accessKeyId: app.registry.credentials.accessKeyId, secretAccessKey: 'not the secret' });
     try {
-      await expect(stranger.send(new ScanCommand({ TableName: LOCAL_DEVICES_TABLE }))).rejects.toMatchObject({
+      await expect(stranger.send(new ScanCommand({ TableName: LOCAL_REGISTRY_TABLE }))).rejects.toMatchObject({
         name: 'UnrecognizedClientException',
         $metadata: { httpStatusCode: 400 },
       });
-      await expect(wrongSecret.send(new ScanCommand({ TableName: LOCAL_DEVICES_TABLE }))).rejects.toMatchObject({
+      await expect(wrongSecret.send(new ScanCommand({ TableName: LOCAL_REGISTRY_TABLE }))).rejects.toMatchObject({
         name: 'InvalidSignatureException',
         $metadata: { httpStatusCode: 400 },
       });
@@ -204,8 +204,11 @@ describe('1. the local registry is closed to web pages and to anyone without the
     const client = sdk(app.registry.credentials);
     try {
       const tables = await client.send(new ListTablesCommand({}));
-      expect(tables.TableNames).toContain(LOCAL_DEVICES_TABLE);
-      const item = await client.send(new GetItemCommand({ TableName: LOCAL_DEVICES_TABLE, Key: { phoneNumber: { S: DEVICE_NUMBER } } }));
+      expect(tables.TableNames).toContain(LOCAL_REGISTRY_TABLE);
+      expect(tables.TableNames).not.toContain(LOCAL_LEGACY_DEVICES_TABLE); // a new registry: no first-release table to upgrade
+      const item = await client.send(
+        new GetItemCommand({ TableName: LOCAL_REGISTRY_TABLE, Key: { pk: { S: `LINE#${DEVICE_NUMBER}` }, sk: { S: `MEMBER#${DEVICE_CLIENT}` } } }),
+      );
       expect(item.Item?.clientName?.S).toBe(DEVICE_CLIENT);
       expect(item.Item?.secretHash?.S).toEqual(expect.any(String));
     } finally {
@@ -254,7 +257,7 @@ describe('2. one hostile body does not freeze the app', () => {
 
   beforeAll(async () => {
     app = await startLocalApp(options('registry-hostile'));
-    await addDevice(app.devices, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT });
+    await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT });
   });
   afterAll(async () => {
     await app?.close();
@@ -278,7 +281,7 @@ describe('2. one hostile body does not freeze the app', () => {
         body: INCOMING_BODY,
       });
       expect(res.status).toBe(200);
-      expect(await res.text()).toBe(INCOMING_TWIML);
+      expect(await res.text()).toBe(incomingTwiml(app.apiBaseUrl));
       order.push(`signed ${i}`);
     }
     const refused = await hostileDone;
@@ -396,11 +399,13 @@ describe('2. createTemplateRenderer: large bodies render in a worker, with the i
 describe('3. the deployed site’s security headers, and only the app’s own host names (DNS rebinding)', () => {
   let app: LocalApp;
   let port: string;
-  const expected = securityHeaders([], { https: false });
+  let expected: Record<string, string>;
 
   beforeAll(async () => {
     app = await startLocalApp(options('registry-headers'));
     port = new URL(app.url).port;
+    // The deployed site's headers; recordings may be played from any of the app's own names (media-src).
+    expected = securityHeaders([], { https: false, mediaOrigins: [app.url, `http://localhost:${port}`] });
   });
   afterAll(async () => {
     await app?.close();
