@@ -9,16 +9,17 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDeviceDirectory } from '../../lambda/adapters/dynamo-device-directory';
+import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
 import type { StackOutputs } from '../../lambda/core/settings';
-import { twilioApiBaseUrl, twilioClientFactory, type TwilioClientFactory } from './twilio-client';
+import { twilioApiBaseUrl } from '../config/twilio-api';
+import { twilioClientFactory, type TwilioClientFactory } from './twilio-client';
 
 export interface OpsClients {
   cfn: CloudFormationClient;
   secrets: SecretsManagerClient;
   twilio: TwilioClientFactory;
-  /** The deployed device directory named by the stack outputs. */
-  registry: (outputs: StackOutputs) => DynamoDeviceDirectory;
+  /** The deployed registry of lines named by the stack outputs. */
+  registry: (outputs: StackOutputs) => DynamoLineDirectory;
   /** TWILIO_API_BASE_URL when set. */
   twilioApiBaseUrl?: string;
   /** The region the clients use (`--region`, else the SDK's chain); undefined when none is configured. */
@@ -36,7 +37,7 @@ export function opsClients(opts: { region?: string }, env: NodeJS.ProcessEnv = p
     cfn,
     secrets,
     twilio: twilioClientFactory({ apiBaseUrl }),
-    registry: (outputs) => new DynamoDeviceDirectory({ client: dynamo, table: outputs.DevicesTableName }),
+    registry: (outputs) => new DynamoLineDirectory({ client: dynamo, table: outputs.DevicesTableName }),
     twilioApiBaseUrl: apiBaseUrl,
     region: async () => {
       try {

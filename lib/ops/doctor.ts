@@ -27,9 +27,9 @@ export interface Check {
   fix?: string;
 }
 
-/** What doctor needs of the device registry (`DynamoRegistry` satisfies it). */
+/** What doctor needs of the registry of lines (`DynamoLineDirectory` satisfies it). */
 export interface RegisteredNumbers {
-  list(): Promise<{ phoneNumber: string; clientName: string }[]>;
+  listLines(): Promise<{ number: string; members: { clientName: string }[] }[]>;
 }
 
 export interface DoctorDeps {
@@ -258,18 +258,25 @@ async function checkRegistry(ctx: Context): Promise<void> {
   const { outputs, add } = ctx;
   const name = `device registry ${outputs.DevicesTableName} is readable`;
   try {
-    ctx.registered = await ctx.deps.registry(outputs).list();
-    add(pass(name, ctx.registered.length === 0 ? 'no devices registered yet (`npm run device -- add …`)' : `${ctx.registered.length} device(s)`));
+    const lines = await ctx.deps.registry(outputs).listLines();
+    ctx.registered = lines.flatMap((line) => line.members.map((m) => ({ phoneNumber: line.number, clientName: m.clientName })));
+    add(
+      pass(
+        name,
+        ctx.registered.length === 0
+          ? 'no devices registered yet (`npm run device -- add …`)'
+          : `${lines.length} line(s), ${ctx.registered.length} device(s)`,
+      ),
+    );
   } catch (err) {
-    add(fail(name, errorMessage(err), awsErrorAdvice((err as { cause?: unknown }).cause ?? err, 'dynamodb:Scan on the devices table')));
+    add(fail(name, errorMessage(err), awsErrorAdvice((err as { cause?: unknown }).cause ?? err, 'dynamodb:Scan on the registry table')));
   }
 }
 
 async function checkNumbers(ctx: Context): Promise<void> {
   const { client, creds, opts, outputs, add } = ctx;
   if (!client || !creds.accountSid) return;
-  for (const device of ctx.registered) {
-    const n = device.phoneNumber;
+  for (const n of new Set(ctx.registered.map((d) => d.phoneNumber))) {
     const name = `${n} belongs to account ${creds.accountSid}`;
     let found: Awaited<ReturnType<TwilioClient['incomingPhoneNumbers']['list']>>[number] | undefined;
     try {
@@ -279,8 +286,15 @@ async function checkNumbers(ctx: Context): Promise<void> {
       continue;
     }
     if (!found) {
-      const remove = `npm run device -- remove --number ${n} --table ${outputs.DevicesTableName}${opts.region ? ` --region ${opts.region}` : ''}`;
-      add(fail(name, 'not a phone number of this account', `buy or port ${n} in the Twilio console, or remove the device (\`${remove}\`)`));
+      const where = ` --table ${outputs.DevicesTableName}${opts.region ? ` --region ${opts.region}` : ''}`;
+      const removes = ctx.registered.filter((d) => d.phoneNumber === n).map((d) => `npm run device -- remove --client ${d.clientName}${where}`);
+      add(
+        fail(
+          name,
+          'not a phone number of this account',
+          `buy or port ${n} in the Twilio console, or remove its line's device${removes.length === 1 ? '' : 's'} (${removes.map((r) => `\`${r}\``).join(', ')})`,
+        ),
+      );
       continue;
     }
     add(pass(name, found.sid));
@@ -322,8 +336,8 @@ function webhookProbes(ctx: Context): WebhookProbe[] {
     },
   ];
   // A registered device exercises the whole path (registry lookups with the functions' own IAM grants): its
-  // number must ring its client, and its client must dial out with its own number as caller ID. Doctor only
-  // reads the TwiML; no call is placed.
+  // line must ring it (or, outside the line's hours, take a message), and it must dial out with its line's number
+  // as caller ID. Doctor only reads the TwiML; no call is placed.
   const device = ctx.registered[0];
   if (device) {
     probes.push(
@@ -332,7 +346,7 @@ function webhookProbes(ctx: Context): WebhookProbe[] {
         url: outputs.IncomingCallWebhookUrl,
         what: `a registered number (${device.phoneNumber})`,
         params: incoming(device.phoneNumber),
-        expect: new RegExp(`<Client>${escapeRegExp(device.clientName)}</Client>`),
+        expect: new RegExp(`<Identity>${escapeRegExp(device.clientName)}</Identity>|<Record `),
       },
       {
         label: 'call_outgoing',

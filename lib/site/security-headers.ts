@@ -9,9 +9,9 @@ export const TWILIO_VOICE_SOURCES: readonly string[] = ['https://*.twilio.com', 
 
 /**
  * The Content-Security-Policy of the softphone: its own scripts and styles only; XHR/WebSocket to the API and
- * to Twilio; Twilio's sounds as media; nothing may frame it.
+ * to Twilio; Twilio's sounds and `mediaOrigins` (the voicemail recordings' bucket) as media; nothing may frame it.
  */
-export function contentSecurityPolicy(apiOrigins: readonly string[]): string {
+export function contentSecurityPolicy(apiOrigins: readonly string[], mediaOrigins: readonly string[] = []): string {
   const twilio = TWILIO_VOICE_SOURCES.join(' ');
   return [
     "default-src 'none'",
@@ -20,7 +20,7 @@ export function contentSecurityPolicy(apiOrigins: readonly string[]): string {
     "img-src 'self' data:",
     "font-src 'self'",
     `connect-src 'self' ${[...apiOrigins, twilio].join(' ')}`,
-    `media-src 'self' blob: data: ${TWILIO_VOICE_SOURCES[0]}`,
+    `media-src 'self' blob: data: ${[TWILIO_VOICE_SOURCES[0], ...mediaOrigins].join(' ')}`,
     "worker-src 'self' blob:",
     "manifest-src 'self'",
     "base-uri 'none'",
@@ -38,9 +38,9 @@ export const PERMISSIONS_POLICY = 'microphone=(self), camera=(), geolocation=(),
 export const HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 60 * 60;
 
 /** Every page response's security headers (HSTS only where the site is served over HTTPS). */
-export function securityHeaders(apiOrigins: readonly string[], opts: { https: boolean }): Record<string, string> {
+export function securityHeaders(apiOrigins: readonly string[], opts: { https: boolean; mediaOrigins?: readonly string[] }): Record<string, string> {
   return {
-    'Content-Security-Policy': contentSecurityPolicy(apiOrigins),
+    'Content-Security-Policy': contentSecurityPolicy(apiOrigins, opts.mediaOrigins),
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': FRAME_OPTIONS,
     'Referrer-Policy': REFERRER_POLICY,

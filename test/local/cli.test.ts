@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { CREDENTIAL_ENV_VARS, CREDENTIAL_FIELDS } from '../../lambda/core/credentials';
 import { addDevice } from '../../lib/devices/device-admin';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_NUMBER_TYPED, FORM, INCOMING_BODY, INCOMING_TWIML, TEST_CREDENTIALS } from '../support/fixtures';
+import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_NUMBER_TYPED, FORM, INCOMING_BODY, incomingTwiml, TEST_CREDENTIALS } from '../support/fixtures';
 import { runBin, startLocalCli, writeSite } from './helpers';
 
 let dir: string;
@@ -52,8 +52,8 @@ test('device CLI adds a device while the app runs; the printed secret gets a tok
   const added = await run('device.ts', ['add', '--number', DEVICE_NUMBER_TYPED, '--client', DEVICE_CLIENT, '--label', 'desk']);
   expect(added.stderr).toContain('through the running local app');
   expect(added.code).toBe(0);
-  expect(added.stdout).toContain(`Added +815031234567 → client ${DEVICE_CLIENT} (desk).`);
-  const secret = /Device secret \(shown only this once; enter it in the softphone\): (\S+)/.exec(added.stdout)?.[1];
+  expect(added.stdout).toContain(`Added ${DEVICE_CLIENT} (desk) to the line +815031234567 (1 device now).`);
+  const secret = /Device secret \(shown only this once; enter it in the softphone with \+815031234567\): (\S+)/.exec(added.stdout)?.[1];
   expect(secret).toBeDefined();
 
   const token = await fetch(app.routeUrls.token, {
@@ -62,7 +62,7 @@ test('device CLI adds a device while the app runs; the printed secret gets a tok
     body: JSON.stringify({ twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: secret }),
   });
   expect(token.status).toBe(200);
-  expect(await token.json()).toMatchObject({ success: true, identity: DEVICE_CLIENT });
+  expect(await token.json()).toMatchObject({ success: true, identity: DEVICE_CLIENT, line: DEVICE_NUMBER });
 
   // The signer reads the same development credentials the app generated.
   const sig = await run('sign.ts', [app.routeUrls.callIncoming, INCOMING_BODY]);
@@ -75,22 +75,35 @@ test('device CLI adds a device while the app runs; the printed secret gets a tok
     body: INCOMING_BODY,
   });
   expect(hook.status).toBe(200);
-  expect(await hook.text()).toBe(INCOMING_TWIML);
+  expect(await hook.text()).toBe(incomingTwiml(app.apiBaseUrl));
+
+  // The same number again: a second device of the line (with its own secret); a client name in use is refused.
+  const second = await run('device.ts', ['add', '--number', '+81 50 3123 4567', '--client', 'other']);
+  expect(second.code).toBe(0);
+  expect(second.stdout).toContain('Added other to the line +815031234567 (2 devices now).');
+  const dup = await run('device.ts', ['add', '--number', '+1 415 555 0100', '--client', DEVICE_CLIENT]);
+  expect(dup.code).toBe(1);
+  expect(dup.stderr).toContain(`The client name "${DEVICE_CLIENT}" is already used on +815031234567`);
 
   const listed = await run('device.ts', ['list']);
   expect(listed.code).toBe(0);
+  expect(listed.stdout).toMatch(/^LINE\s+CLIENT\s+LABEL\s+CREATED\n/);
   expect(listed.stdout).toMatch(/\+815031234567\s+DeviceId_0001\s+desk/);
+  expect(listed.stdout).toMatch(/\+815031234567\s+other\s+\d{4}-/);
   expect(listed.stdout).not.toContain('scrypt');
-
-  const dup = await run('device.ts', ['add', '--number', '+81 50 3123 4567', '--client', 'other']);
-  expect(dup.code).toBe(1);
-  expect(dup.stderr).toContain('already registered');
-});
+  // both devices ring
+  const hook2 = await fetch(app.routeUrls.callIncoming, {
+    method: 'POST',
+    headers: { 'Content-Type': FORM, 'X-Twilio-Signature': sig.stdout.trim() },
+    body: INCOMING_BODY,
+  });
+  expect(await hook2.text()).toBe(incomingTwiml(app.apiBaseUrl, { clients: [DEVICE_CLIENT, 'other'] }));
+}, 120_000);
 
 test('device CLI works on the registry when the app is not running; rotate-secret; remove', async () => {
   // a registry holding the walkthrough's device, its app stopped
   app = await startApp();
-  const { secret: first } = await addDevice(app.devices, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT });
+  const { secret: first } = await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT });
   await app.close();
   app = undefined;
 
@@ -113,12 +126,31 @@ test('device CLI works on the registry when the app is not running; rotate-secre
   await app.close();
   app = undefined;
 
+  // with a second device on the line, --number no longer says which one: --client does
+  const added = await run('device.ts', ['add', '--number', DEVICE_NUMBER, '--client', 'DeviceId_0002']);
+  expect(added.code).toBe(0);
+  const ambiguous = await run('device.ts', ['rotate-secret', '--number', '+815031234567']);
+  expect(ambiguous.code).toBe(1);
+  expect(ambiguous.stderr).toContain('+815031234567 has 2 devices (DeviceId_0001, DeviceId_0002): name one with --client.');
+  const rotatedSecond = await run('device.ts', ['rotate-secret', '--client', 'DeviceId_0002']);
+  expect(rotatedSecond.code).toBe(0);
+  expect(rotatedSecond.stdout).toContain('New device secret for DeviceId_0002 on +815031234567');
+  const removedSecond = await run('device.ts', ['remove', '--client', 'DeviceId_0002']);
+  expect(removedSecond.code).toBe(0);
+  expect(removedSecond.stdout).toContain('Removed DeviceId_0002 from the line +815031234567.');
+
   const removed = await run('device.ts', ['remove', '--number', '+815031234567']);
   expect(removed.code).toBe(0);
-  expect(removed.stdout).toContain('Removed +815031234567 (client DeviceId_0001).');
+  expect(removed.stdout).toContain('Removed DeviceId_0001 from the line +815031234567.');
+  const again = await run('device.ts', ['remove', '--client', DEVICE_CLIENT]);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toContain(`No device has the client name "${DEVICE_CLIENT}".`);
+  // the line stays (with its settings), without devices
   const empty = await run('device.ts', ['list', '--json']);
-  expect(JSON.parse(empty.stdout)).toEqual([]);
-});
+  expect(JSON.parse(empty.stdout)).toEqual([{ number: DEVICE_NUMBER, settings: expect.any(Object), members: [] }]);
+  const table = await run('device.ts', ['list']);
+  expect(table.stdout).toMatch(/\+815031234567\s+\(no devices\)/);
+}, 120_000);
 
 test('sign never makes up credentials: a local URL with no app running there, or another URL without TWILIO_AUTH_TOKEN, stops with what to do', async () => {
   const elsewhere = path.join(dir, 'elsewhere');
@@ -143,7 +175,7 @@ test('sign never makes up credentials: a local URL with no app running there, or
   );
   expect(given.code).toBe(0);
   expect(given.stdout.trim()).toMatch(/^[A-Za-z0-9+/]{27}=$/);
-});
+}, 120_000);
 
 test('sign and the app agree when the app runs with TWILIO_* credentials; a different or missing token is refused', async () => {
   const envCreds: Record<string, string> = Object.fromEntries(CREDENTIAL_FIELDS.map((f) => [CREDENTIAL_ENV_VARS[f], TEST_CREDENTIALS[f]]));
@@ -169,14 +201,14 @@ test('sign and the app agree when the app runs with TWILIO_* credentials; a diff
   } finally {
     await envApp.close();
   }
-});
+}, 120_000);
 
 test('the device CLI stops with a clear message where no registry exists', async () => {
   const r = await run('device.ts', ['list'], { SOFTPHONE_REGISTRY: path.join(dir, 'typo') });
   expect(r.code).toBe(4);
   expect(r.stderr).toContain(`No local registry at ${path.join(dir, 'typo')}. Start the local app first`);
   await expect(readdir(dir)).resolves.not.toContain('typo');
-});
+}, 120_000);
 
 test('npm start with a registry elsewhere writes only inside that registry: no build in client/, no credentials beside it', async () => {
   const work = path.join(dir, 'work');
@@ -199,10 +231,13 @@ test('usage errors and --help', async () => {
   const missing = await run('device.ts', ['add', '--number', '+815031234567']);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain('--client is required');
+  const unselected = await run('device.ts', ['remove']);
+  expect(unselected.code).toBe(2);
+  expect(unselected.stderr).toContain('--client (or --number) is required');
   const signUsage = await run('sign.ts', []);
   expect(signUsage.code).toBe(2);
   expect(signUsage.stderr).toContain('Usage: npm run sign');
-});
+}, 120_000);
 
 test('npm start (bin/local.ts): prints the URLs, stops on SIGINT; a port in use exits 3 with a clear message', async () => {
   const blocker: Server = createServer();

@@ -50,7 +50,7 @@ test('200 emoji (400 UTF-16 units): the CLI refuses the secret the token API wou
   expect(JSON.parse(listed.stdout)).toEqual([]);
   // the API refuses that secret before any lookup (400), so a device with it could never have signed in
   expect((await tokenFor('+815031110001', secret)).status).toBe(400);
-});
+}, 60_000);
 
 test('128 emoji (256 units): accepted by the CLI, and the token API over HTTP accepts it', async () => {
   const secret = '😀'.repeat(128);
@@ -59,4 +59,4 @@ test('128 emoji (256 units): accepted by the CLI, and the token API over HTTP ac
   const token = await tokenFor('+815031110002', secret);
   expect(token.status).toBe(200);
   expect(await token.json()).toMatchObject({ success: true, identity: 'Emoji128' });
-});
+}, 60_000);

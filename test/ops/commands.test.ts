@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import { buildClient } from '../../client/build';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { LOCAL_ATTEMPTS_TABLE, LOCAL_DEVICES_TABLE } from '../../lib/local/registry-server';
+import { LOCAL_ATTEMPTS_TABLE, LOCAL_REGISTRY_TABLE } from '../../lib/local/registry-server';
 import { credentialProblems } from '../../lib/ops/aws';
 import { AwsStandIn } from '../support/aws-stand-in';
 import { FakeTwilio } from '../support/fake-twilio';
@@ -76,7 +76,7 @@ beforeEach(async () => {
 });
 
 function deployedOutputs() {
-  return { ...outputsFor(app.apiBaseUrl, `${app.url}/`), DevicesTableName: LOCAL_DEVICES_TABLE, AttemptsTableName: LOCAL_ATTEMPTS_TABLE };
+  return { ...outputsFor(app.apiBaseUrl, `${app.url}/`), DevicesTableName: LOCAL_REGISTRY_TABLE, AttemptsTableName: LOCAL_ATTEMPTS_TABLE };
 }
 afterEach(async () => {
   expect(fake.contractViolations).toEqual([]);
@@ -170,7 +170,7 @@ test('every command doctor prints as a fix runs as shown, and after them doctor 
 
   // devices registered in the deployed table: the account's number, and one whose number is not the account's;
   // and the number's voice URL changed in the Twilio console
-  const table = `--table ${LOCAL_DEVICES_TABLE} --region ${aws.region}`;
+  const table = `--table ${LOCAL_REGISTRY_TABLE} --region ${aws.region}`;
   for (const add of [`--number ${NUMBER} --client alice`, '--number +14155550100 --client bob']) {
     expect((await runCommandLine(`npm run device -- add ${add} ${table}`)).code).toBe(0);
   }
@@ -178,7 +178,7 @@ test('every command doctor prints as a fix runs as shown, and after them doctor 
   d = await doctorFixes();
   expect(d.code).toBe(1);
   expect(d.commands.sort()).toEqual(
-    [`npm run device -- remove --number +14155550100 ${table}`, `npm run twilio:setup -- --number ${NUMBER} --region ${aws.region} --yes`].sort(),
+    [`npm run device -- remove --client bob ${table}`, `npm run twilio:setup -- --number ${NUMBER} --region ${aws.region} --yes`].sort(),
   );
   for (const c of d.commands) expect([c, (await runCommandLine(c)).code]).toEqual([c, 0]);
 

@@ -165,7 +165,7 @@ function deps(): DoctorDeps {
     cfn: aws!.cfn,
     secrets: aws!.secrets,
     twilio: twilioClientFactory({ apiBaseUrl: fake.url }),
-    registry: () => app.devices,
+    registry: () => app.lines,
     fetch: recordingFetch,
     timeoutMs: 5000,
   };
@@ -180,7 +180,7 @@ async function setUp(): Promise<void> {
     new RecordingIO(),
   );
   expect(code).toBe(0);
-  await addDevice(app.devices, { number: NUMBER, clientName: 'alice' });
+  await addDevice(app.lines, { number: NUMBER, clientName: 'alice' });
 }
 
 async function doctor(opts: { stackName?: string } = {}) {
@@ -255,7 +255,7 @@ describe('doctor against the real local app', () => {
     const pn = [...fake.numbers.values()][0];
     pn.voice_url = 'https://demo.twilio.com/welcome/voice/';
     pn.voice_fallback_method = 'POST'; // the right URL, fetched the wrong way
-    await addDevice(app.devices, { number: '+14155550100', clientName: 'bob' });
+    await addDevice(app.lines, { number: '+14155550100', clientName: 'bob' });
 
     const { code, text, lines } = await doctor();
     expect(code).toBe(1);
@@ -396,24 +396,28 @@ describe('doctor against the real local app', () => {
   });
 });
 
-describe('doctor with the real registry (the DynamoDB device directory over dynalite)', () => {
-  test('registered numbers are read from the devices table and checked at Twilio', async () => {
+describe('doctor with the real registry (the DynamoDB line directory over dynalite)', () => {
+  test('registered numbers are read from the registry of lines and each line is checked at Twilio once', async () => {
     const db = await startDynalite();
     try {
-      const registry = db.devices;
+      const registry = db.lines;
       await deploy();
       await setUp();
       await registry.put({ phoneNumber: NUMBER, clientName: 'alice', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });
+      await registry.put({ phoneNumber: NUMBER, clientName: 'carol', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });
       await registry.put({ phoneNumber: '+14155550100', clientName: 'bob', secretHash: 'not-a-real-hash', createdAt: new Date().toISOString() });
       const io = new RecordingIO();
       const code = await runDoctor({ stackName: STACK, region: aws!.standIn.region }, { ...deps(), registry: () => registry }, io);
       expect(code).toBe(1);
-      expect(io.text).toContain('✔ device registry TwilioSoftphoneStack-Devices is readable — 2 device(s)');
+      expect(io.text).toContain('✔ device registry TwilioSoftphoneStack-Devices is readable — 2 line(s), 3 device(s)');
+      // a line of two devices is one number at Twilio: checked once
+      expect(io.lines.filter((l) => l.startsWith(`✔ ${NUMBER} belongs to account ${fake.accountSid}`))).toHaveLength(1);
+      expect(io.lines.filter((l) => l.startsWith(`✔ ${NUMBER} voice URL points at this stack`))).toHaveLength(1);
       expect(io.text).toContain(`✔ ${NUMBER} voice URL points at this stack`);
       expect(io.text).toContain(`✔ ${NUMBER} fallback URL is the site's fallback TwiML`);
       expect(io.text).toContain(`✘ +14155550100 belongs to account ${fake.accountSid} — not a phone number of this account`);
       expect(io.text).toContain(
-        'fix: buy or port +14155550100 in the Twilio console, or remove the device (`npm run device -- remove --number +14155550100 --table TwilioSoftphoneStack-Devices --region ap-northeast-1`)',
+        "fix: buy or port +14155550100 in the Twilio console, or remove its line's device (`npm run device -- remove --client bob --table TwilioSoftphoneStack-Devices --region ap-northeast-1`)",
       );
     } finally {
       await db.close();
