@@ -1,7 +1,7 @@
 /**
  * Bundles the browser softphone with esbuild.
  *
- *   npx tsx client/build.ts [--outdir <dir>] [--e2e] [--no-minify]
+ *   npx tsx client/build.ts [--outdir <dir>] [--e2e] [--no-minify] [--voicemail-poll-ms <ms>]
  *
  * Writes `index.html`, the fallback TwiML (`fallback.xml`, lib/site/fallback.ts) and, under `assets/`, `app-<hash>.js` and `app-<hash>.css` (+ source maps and licences)
  * into `outdir` (default `client/dist`). The content hash in the names lets the site serve every asset as
@@ -11,6 +11,9 @@
  *
  * `e2e: true` swaps exactly one module, the Voice SDK adapter `src/voice/device.ts`, for the test double
  * `src/voice/fake-device.ts`. Nothing else differs; a production build contains no test code.
+ *
+ * `voicemailPollMs` sets how often the page polls for new voicemails (default 30 s, `src/build-config.ts`), so
+ * browser tests see a new message without waiting half a minute.
  */
 import * as esbuild from 'esbuild';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -24,6 +27,19 @@ export interface BuildClientOptions {
   outdir: string;
   e2e?: boolean;
   minify?: boolean;
+  /** The voicemail poll interval the page is built with (ms); default DEFAULT_VOICEMAIL_POLL_MS. */
+  voicemailPollMs?: number;
+}
+
+export const DEFAULT_VOICEMAIL_POLL_MS = 30_000;
+/** The bounds of `voicemailPollMs`: at least 100 ms (tests), at most an hour. */
+export const VOICEMAIL_POLL_MS_RANGE = { min: 100, max: 3_600_000 } as const;
+
+function checkPollMs(ms: number): number {
+  if (!Number.isInteger(ms) || ms < VOICEMAIL_POLL_MS_RANGE.min || ms > VOICEMAIL_POLL_MS_RANGE.max) {
+    throw new Error(`voicemailPollMs must be a whole number of ms from ${VOICEMAIL_POLL_MS_RANGE.min} to ${VOICEMAIL_POLL_MS_RANGE.max}, got ${ms}`);
+  }
+  return ms;
 }
 
 export interface BuildClientResult {
@@ -52,6 +68,7 @@ function fakeDevicePlugin(): esbuild.Plugin {
 export async function buildClient(opts: BuildClientOptions): Promise<BuildClientResult> {
   const outdir = path.resolve(opts.outdir);
   const minify = opts.minify ?? true;
+  const pollMs = checkPollMs(opts.voicemailPollMs ?? DEFAULT_VOICEMAIL_POLL_MS);
   await mkdir(outdir, { recursive: true });
   const result = await esbuild.build({
     absWorkingDir: CLIENT_DIR,
@@ -73,6 +90,7 @@ export async function buildClient(opts: BuildClientOptions): Promise<BuildClient
     define: {
       'process.env.NODE_ENV': '"production"',
       global: 'globalThis',
+      SOFTPHONE_VOICEMAIL_POLL_MS: String(pollMs),
     },
     plugins: opts.e2e ? [fakeDevicePlugin()] : [],
   });
@@ -105,8 +123,12 @@ function parseArgs(argv: string[]): BuildClientOptions {
       opts.e2e = true;
     } else if (arg === '--no-minify') {
       opts.minify = false;
+    } else if (arg === '--voicemail-poll-ms') {
+      const value = argv[++i];
+      if (!value || !/^\d+$/.test(value)) throw new Error('--voicemail-poll-ms needs a number of milliseconds');
+      opts.voicemailPollMs = Number(value);
     } else {
-      throw new Error(`unknown argument: ${arg} (usage: client/build.ts [--outdir <dir>] [--e2e] [--no-minify])`);
+      throw new Error(`unknown argument: ${arg} (usage: client/build.ts [--outdir <dir>] [--e2e] [--no-minify] [--voicemail-poll-ms <ms>])`);
     }
   }
   return opts;

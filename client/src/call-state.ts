@@ -8,6 +8,8 @@ export interface CallState {
   phase: CallPhase;
   direction?: CallDirection;
   number?: string;
+  /** For an incoming call, the line (E.164) it came in on, when Twilio said. */
+  line?: string;
   /** ms epoch when the call was dialled or started ringing in. */
   startedAt?: number;
   /** ms epoch when the call connected. */
@@ -22,7 +24,7 @@ export interface CallState {
 export type CallEvent =
   | { type: 'dial'; number: string; at: number }
   | { type: 'ringing' }
-  | { type: 'incoming'; number: string; at: number }
+  | { type: 'incoming'; number: string; line?: string; at: number }
   | { type: 'accepted'; at: number }
   | { type: 'hangup'; at: number } // we ended it (or cancelled our outgoing call)
   | { type: 'reject'; at: number } // we rejected an incoming call
@@ -51,7 +53,15 @@ export function reduceCall(state: CallState, event: CallEvent): CallState {
       return { phase: 'connecting', direction: 'outgoing', number: event.number, startedAt: event.at, muted: false, reconnecting: false };
     case 'incoming':
       if (isActive(state)) return state;
-      return { phase: 'incoming', direction: 'incoming', number: event.number, startedAt: event.at, muted: false, reconnecting: false };
+      return {
+        phase: 'incoming',
+        direction: 'incoming',
+        number: event.number,
+        ...(event.line ? { line: event.line } : {}),
+        startedAt: event.at,
+        muted: false,
+        reconnecting: false,
+      };
     case 'ringing':
       return state.phase === 'connecting' ? { ...state, phase: 'ringing' } : state;
     case 'accepted':

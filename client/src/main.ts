@@ -1,11 +1,16 @@
 /** DOM glue: renders the Phone controller's snapshots and forwards user input. Logic lives in the modules. */
 import { callLabel, connectedSeconds, formatDuration, isActive, type CallState } from './call-state';
 import { EMERGENCY_REFUSAL, isEmergencyNumber } from '../../lambda/core/emergency';
-import { countryFromLocale, countryOf, dialChars, formatAsYouType, formatForDisplay, toE164 } from './phone-format';
+import { VOICEMAIL_POLL_MS } from './build-config';
+import { DirectoryClient, lineStatus, memberName, teammates, type Directory } from './directory';
+import { RememberedIdentities, withIdentityHint } from './identities';
+import { PageApi, PageApiError } from './page-api';
+import { callBackTarget, countryFromLocale, countryOf, describeParty, dialChars, formatAsYouType, formatForDisplay, toE164 } from './phone-format';
 import { Phone, type PhoneSnapshot, type RegistrationState } from './phone';
 import { RecentCallsStore, forgetCredentials, loadCredentials, saveCredentials, type RecentCall } from './recent-calls';
 import { createRingtone } from './tones';
 import { fetchToken, type Credentials } from './token-client';
+import { VoicemailClient, VoicemailInbox, type InboxSnapshot, type Voicemail } from './voicemail';
 import { createVoiceDevice } from './voice/device';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -24,6 +29,7 @@ const el = {
   phone: $('phone'),
   incoming: $('incoming'),
   incomingFrom: $('incoming-from'),
+  incomingLine: $('incoming-line'),
   accept: $<HTMLButtonElement>('accept'),
   reject: $<HTMLButtonElement>('reject'),
   callState: $('call-state'),
@@ -42,11 +48,30 @@ const el = {
   micTest: $<HTMLButtonElement>('mic-test'),
   recentEmpty: $('recent-empty'),
   recentList: $('recent-list'),
+  vmBadge: $('vm-badge'),
+  vmBadgeCount: $('vm-badge-count'),
+  vmRefresh: $<HTMLButtonElement>('vm-refresh'),
+  vmStatus: $('vm-status'),
+  vmError: $('vm-error'),
+  vmPlayer: $('vm-player'),
+  vmNow: $('vm-now'),
+  vmAudio: $<HTMLAudioElement>('vm-audio'),
+  vmList: $('vm-list'),
+  vmConfirm: $<HTMLDialogElement>('vm-confirm'),
+  vmConfirmText: $('vm-confirm-text'),
+  vmConfirmDelete: $<HTMLButtonElement>('vm-confirm-delete'),
+  vmConfirmCancel: $<HTMLButtonElement>('vm-confirm-cancel'),
+  teamLine: $('team-line'),
+  teamStatus: $('team-status'),
+  teamError: $('team-error'),
+  teamEmpty: $('team-empty'),
+  teamList: $('team-list'),
   announcer: $('announcer'),
 };
 
 const storage = window.localStorage;
 const recent = new RecentCallsStore(storage);
+const identities = new RememberedIdentities(storage);
 let apiBaseUrl = '';
 let audioContext: AudioContext | undefined;
 const getAudioContext = () => {
@@ -56,10 +81,23 @@ const getAudioContext = () => {
 const ringtone = createRingtone(getAudioContext);
 
 const phone = new Phone({
-  fetchToken: (creds) => fetchToken(apiBaseUrl, creds, (url, init) => fetch(url, init)),
+  fetchToken: withIdentityHint((creds, opts) => fetchToken(apiBaseUrl, creds, (url, init) => fetch(url, init), opts), identities),
   createDevice: createVoiceDevice,
   recent,
 });
+
+// The page's own API (voicemails, team directory), authenticated with the phone's Access Token.
+const pageApi = new PageApi({
+  apiBaseUrl: () => apiBaseUrl,
+  fetch: (url, init) => fetch(url, init),
+  session: { current: () => phone.accessToken, refresh: () => phone.freshToken() },
+});
+const inbox = new VoicemailInbox({
+  client: new VoicemailClient(pageApi),
+  pollIntervalMs: VOICEMAIL_POLL_MS,
+  isVisible: () => document.visibilityState !== 'hidden',
+});
+const directoryClient = new DirectoryClient(pageApi);
 
 const home = () => countryOf(phone.credentials?.twilioPhoneNumber ?? '') ?? countryFromLocale(navigator.language);
 
@@ -94,7 +132,8 @@ function render(s: PhoneSnapshot): void {
   el.phone.hidden = !signedIn;
   el.signOut.hidden = !signedIn;
   el.me.hidden = !signedIn;
-  el.me.textContent = phone.credentials ? formatForDisplay(phone.credentials.twilioPhoneNumber, home()) : '';
+  const myNumber = phone.credentials ? formatForDisplay(s.line ?? phone.credentials.twilioPhoneNumber, home()) : '';
+  el.me.textContent = myNumber && s.identity ? `${myNumber} · ${s.identity}` : myNumber;
   el.signInButton.disabled = s.registration === 'signing-in';
 
   const errorText = s.registration === 'error' || s.registration === 'offline' ? (s.message ?? '') : '';
@@ -108,6 +147,28 @@ function render(s: PhoneSnapshot): void {
 
   renderCall(s.call, prev?.call);
   if (!micTestStream) el.level.value = s.inputVolume;
+  followSession(s, prev);
+}
+
+/**
+ * The voicemail inbox and the directory follow the session: they start with a token, load again when the phone
+ * is ready again (after a sign-in or a recovery), and stop and forget everything on sign-out.
+ */
+let sessionToken = false;
+function followSession(s: PhoneSnapshot, prev: PhoneSnapshot | undefined): void {
+  const hasToken = phone.accessToken !== undefined;
+  if (hasToken && (!sessionToken || (s.registration === 'ready' && prev?.registration !== 'ready' && !inbox.polling))) {
+    sessionToken = true;
+    inbox.start();
+    void loadDirectory();
+  } else if (!hasToken && sessionToken) {
+    sessionToken = false;
+    inbox.stop();
+    closePlayer();
+    directory = undefined;
+    renderDirectory();
+  }
+  renderTeamButtons();
 }
 
 function renderCall(c: CallState, prev: CallState | undefined): void {
@@ -115,10 +176,11 @@ function renderCall(c: CallState, prev: CallState | undefined): void {
   el.callState.dataset.phase = c.phase;
   const reg = last?.registration;
   el.callState.textContent = reg && reg !== 'ready' && !active ? (last?.message ?? REG_LABELS[reg]) : callLabel(c);
-  el.callNumber.textContent = c.number && c.phase !== 'idle' ? formatForDisplay(c.number, home()) : '';
+  el.callNumber.textContent = c.number && c.phase !== 'idle' ? describeParty(c.number, home()) : '';
   renderTimer();
   el.incoming.hidden = c.phase !== 'incoming';
-  el.incomingFrom.textContent = c.number ? formatForDisplay(c.number, home()) : '';
+  el.incomingFrom.textContent = c.number !== undefined ? describeParty(c.number, home()) : '';
+  el.incomingLine.textContent = c.line ? `On line ${formatForDisplay(c.line, home())}` : '';
   el.call.disabled = active || reg !== 'ready';
   el.hangup.disabled = !active || c.phase === 'incoming';
   el.mute.disabled = c.phase !== 'in-call';
@@ -128,7 +190,7 @@ function renderCall(c: CallState, prev: CallState | undefined): void {
   if (c.phase === 'incoming' && prev?.phase !== 'incoming') {
     ringtone.start();
     el.accept.focus();
-    notifyIncoming(el.incomingFrom.textContent ?? '');
+    notifyIncoming([el.incomingFrom.textContent, el.incomingLine.textContent].filter(Boolean).join('\n'));
   } else if (c.phase !== 'incoming' && ringtone.playing) {
     ringtone.stop();
     notification?.close();
@@ -136,10 +198,13 @@ function renderCall(c: CallState, prev: CallState | undefined): void {
   document.body.dataset.ringing = String(ringtone.playing);
   if (prev && (prev.phase !== c.phase || prev.muted !== c.muted || prev.reconnecting !== c.reconnecting)) {
     const who = el.callNumber.textContent ? ` ${c.phase === 'incoming' ? 'from' : 'with'} ${el.callNumber.textContent}` : '';
-    announce(`${callLabel(c)}${c.phase === 'incoming' || c.phase === 'in-call' ? who : ''}`);
+    const line = c.phase === 'incoming' && el.incomingLine.textContent ? `, ${el.incomingLine.textContent.toLowerCase()}` : '';
+    announce(`${callLabel(c)}${c.phase === 'incoming' || c.phase === 'in-call' ? who : ''}${line}`);
     if (c.phase === 'in-call' && prev.phase !== 'in-call') el.hangup.focus();
     if (c.phase === 'ended') {
       renderRecent(recent.list());
+      // A caller who got no answer may have left a message.
+      if (prev.phase !== 'ended') void inbox.refresh();
       if (document.activeElement === document.body || (document.activeElement as HTMLButtonElement | null)?.disabled) el.dial.focus();
     }
   }
@@ -187,7 +252,7 @@ function renderRecent(list: RecentCall[]): void {
       dir.setAttribute('role', 'img');
       const num = document.createElement('span');
       num.className = 'num';
-      const shown = formatForDisplay(r.number, home());
+      const shown = describeParty(r.number, home());
       num.textContent = shown;
       const when = document.createElement('span');
       when.className = 'when';
@@ -196,18 +261,318 @@ function renderRecent(list: RecentCall[]): void {
       if (r.durationSeconds > 0) detail.push(formatDuration(r.durationSeconds));
       if (OUTCOME_TEXT[r.outcome]) detail.push(OUTCOME_TEXT[r.outcome]);
       when.textContent = detail.join(' · ');
-      const back = document.createElement('button');
-      back.type = 'button';
-      back.textContent = 'Call back';
-      back.setAttribute('aria-label', `Call back ${shown}`);
-      back.addEventListener('click', () => {
-        el.dial.value = shown;
-        void startCall();
-      });
+      const back = callBackButton(r.number, shown);
       li.append(dir, num, when, back);
       return li;
     }),
   );
+}
+
+/** "Call back" for a party: dials the number (through the dial field, as if typed) or calls the teammate. */
+function callBackButton(party: string, shown: string): HTMLButtonElement {
+  const back = document.createElement('button');
+  back.type = 'button';
+  back.textContent = 'Call back';
+  back.setAttribute('aria-label', `Call back ${shown}`);
+  const target = callBackTarget(party);
+  back.disabled = !target;
+  back.addEventListener('click', () => {
+    if (!target) return;
+    if ('teammate' in target) {
+      void phone.callTeammate(target.teammate);
+      return;
+    }
+    el.dial.value = formatForDisplay(target.number, home());
+    void startCall();
+  });
+  return back;
+}
+
+// ---- voicemail ----
+
+/** The list's items by voicemail id, updated in place so that a poll never moves the focus. */
+const vmItems = new Map<string, HTMLLIElement>();
+let lastVmError: string | undefined;
+let playingId: string | undefined;
+
+function voicemailTitle(v: Voicemail): string {
+  return `${describeParty(v.from, home())}, ${new Date(v.receivedAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}`;
+}
+
+function renderInbox(s: InboxSnapshot, arrived: readonly Voicemail[]): void {
+  el.vmBadge.hidden = s.unheard === 0;
+  el.vmBadgeCount.textContent = String(s.unheard);
+  document.title = s.unheard > 0 ? `(${s.unheard}) Softphone` : 'Softphone';
+  el.vmRefresh.disabled = s.status === 'off';
+  el.vmStatus.textContent =
+    s.status === 'off'
+      ? 'Not loaded yet.'
+      : s.status === 'loading'
+        ? 'Loading voicemail…'
+        : s.voicemails.length === 0
+          ? 'No voicemail.'
+          : `${s.voicemails.length} ${s.voicemails.length === 1 ? 'message' : 'messages'}, ${s.unheard} unheard.`;
+  const error = s.status === 'error' ? `Voicemail could not be loaded: ${s.error ?? 'unknown error'}` : undefined;
+  el.vmError.hidden = !error;
+  el.vmError.textContent = error ?? '';
+  if (error && error !== lastVmError) announce(error);
+  lastVmError = error;
+  if (arrived.length === 1) announce(`New voicemail from ${describeParty(arrived[0].from, home())}.`);
+  else if (arrived.length > 1) announce(`${arrived.length} new voicemails.`);
+
+  const ids = new Set(s.voicemails.map((v) => v.id));
+  for (const [id, li] of vmItems) {
+    if (!ids.has(id)) {
+      li.remove();
+      vmItems.delete(id);
+    }
+  }
+  s.voicemails.forEach((v, i) => {
+    let li = vmItems.get(v.id);
+    if (!li) {
+      li = createVoicemailItem(v);
+      vmItems.set(v.id, li);
+    }
+    updateVoicemailItem(li, v);
+    if (el.vmList.children[i] !== li) el.vmList.insertBefore(li, el.vmList.children[i] ?? null);
+  });
+  if (playingId && !ids.has(playingId)) closePlayer();
+}
+
+function createVoicemailItem(v: Voicemail): HTMLLIElement {
+  const li = document.createElement('li');
+  li.dataset.id = v.id;
+  const from = document.createElement('span');
+  from.className = 'vm-from';
+  const badge = document.createElement('span');
+  badge.className = 'vm-new';
+  badge.textContent = 'New';
+  const meta = document.createElement('span');
+  meta.className = 'vm-meta';
+  const time = document.createElement('time');
+  const duration = document.createElement('span');
+  duration.className = 'vm-duration';
+  meta.append(time, ' · ', duration);
+  const actions = document.createElement('div');
+  actions.className = 'vm-actions';
+  const shown = describeParty(v.from, home());
+  const title = voicemailTitle(v);
+  const button = (text: string, label: string, cls: string, onClick: (b: HTMLButtonElement) => void) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = cls;
+    b.textContent = text;
+    b.setAttribute('aria-label', label);
+    b.addEventListener('click', () => onClick(b));
+    return b;
+  };
+  const play = button('Play', `Play voicemail from ${title}`, 'vm-play', () => void playVoicemail(v.id));
+  const heard = button('Mark heard', `Mark voicemail from ${title} as heard`, 'vm-heard', () => void markHeard(v.id));
+  const back = callBackButton(v.from, shown);
+  back.classList.add('vm-back');
+  const del = button('Delete', `Delete voicemail from ${title}`, 'vm-delete', (b) => confirmDelete(v, b));
+  actions.append(play, heard, back, del);
+  li.append(from, badge, meta, actions);
+  return li;
+}
+
+function updateVoicemailItem(li: HTMLLIElement, v: Voicemail): void {
+  li.dataset.heard = String(v.heard);
+  li.querySelector('.vm-from')!.textContent = describeParty(v.from, home());
+  (li.querySelector('.vm-new') as HTMLElement).hidden = v.heard;
+  const time = li.querySelector('time')!;
+  time.dateTime = v.receivedAt;
+  time.textContent = new Date(v.receivedAt).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+  const duration = li.querySelector('.vm-duration')!;
+  duration.textContent = formatDuration(v.durationSeconds);
+  duration.setAttribute('aria-label', `${v.durationSeconds} seconds`);
+  const heard = li.querySelector<HTMLButtonElement>('.vm-heard')!;
+  heard.disabled = v.heard;
+  heard.textContent = v.heard ? 'Heard' : 'Mark heard';
+}
+
+function voicemailError(err: unknown): string {
+  return err instanceof PageApiError || err instanceof Error ? err.message : String(err);
+}
+
+async function playVoicemail(id: string): Promise<void> {
+  const v = inbox.state.voicemails.find((x) => x.id === id);
+  if (!v) return;
+  let url: string;
+  try {
+    ({ url } = await inbox.playback(id));
+  } catch (err) {
+    announce(`The voicemail cannot be played: ${voicemailError(err)}`);
+    return;
+  }
+  playingId = id;
+  el.vmPlayer.hidden = false;
+  el.vmNow.textContent = `Voicemail from ${voicemailTitle(v)}`;
+  el.vmAudio.src = url;
+  el.vmAudio.dataset.id = id;
+  try {
+    await el.vmAudio.play();
+  } catch (err) {
+    // Blocked or not playable: the controls stay, so the user can press play there.
+    if ((err as Error)?.name !== 'AbortError') announce('The voicemail did not start playing. Use the player controls to play it.');
+  }
+}
+
+// Played: heard. (The manual button is for messages heard some other way.)
+el.vmAudio.addEventListener('playing', () => {
+  if (playingId) void markHeard(playingId, true);
+});
+el.vmAudio.addEventListener('error', () => {
+  if (playingId) announce('The voicemail could not be loaded. Press Play again to retry.');
+});
+
+function closePlayer(): void {
+  playingId = undefined;
+  el.vmAudio.pause();
+  el.vmAudio.removeAttribute('src');
+  delete el.vmAudio.dataset.id;
+  el.vmAudio.load();
+  el.vmPlayer.hidden = true;
+  el.vmNow.textContent = '';
+}
+
+async function markHeard(id: string, quiet = false): Promise<void> {
+  const v = inbox.state.voicemails.find((x) => x.id === id);
+  if (!v || v.heard) return;
+  try {
+    await inbox.markHeard(id);
+    if (!quiet) announce('Marked as heard.');
+  } catch (err) {
+    announce(`Could not mark it as heard: ${voicemailError(err)}`);
+  }
+}
+
+let pendingDelete: { voicemail: Voicemail; opener: HTMLButtonElement } | undefined;
+
+function confirmDelete(v: Voicemail, opener: HTMLButtonElement): void {
+  pendingDelete = { voicemail: v, opener };
+  el.vmConfirmText.textContent = `Delete the voicemail from ${voicemailTitle(v)}? It cannot be recovered.`;
+  el.vmConfirm.showModal();
+  el.vmConfirmCancel.focus();
+}
+
+el.vmConfirmCancel.addEventListener('click', () => el.vmConfirm.close('cancel'));
+el.vmConfirmDelete.addEventListener('click', () => el.vmConfirm.close('delete'));
+el.vmConfirm.addEventListener('close', () => {
+  const pending = pendingDelete;
+  pendingDelete = undefined;
+  if (!pending) return;
+  if (el.vmConfirm.returnValue !== 'delete') {
+    pending.opener.focus();
+    return;
+  }
+  el.vmConfirm.returnValue = '';
+  void deleteVoicemail(pending.voicemail, pending.opener);
+});
+
+async function deleteVoicemail(v: Voicemail, opener: HTMLButtonElement): Promise<void> {
+  // Focus goes to the next message (or the previous, or the panel) once this one is gone.
+  const li = opener.closest('li');
+  const neighbour = (li?.nextElementSibling ?? li?.previousElementSibling) as HTMLElement | null;
+  try {
+    await inbox.delete(v.id);
+  } catch (err) {
+    announce(`Could not delete the voicemail: ${voicemailError(err)}`);
+    opener.focus();
+    return;
+  }
+  announce(`Voicemail from ${describeParty(v.from, home())} deleted.`);
+  (neighbour?.querySelector<HTMLButtonElement>('.vm-play') ?? el.vmRefresh).focus();
+}
+
+el.vmRefresh.addEventListener('click', () => {
+  if (!inbox.polling && phone.accessToken) inbox.start();
+  else void inbox.refresh();
+});
+
+document.addEventListener('visibilitychange', () => {
+  const visible = document.visibilityState !== 'hidden';
+  inbox.setVisible(visible);
+  if (visible && phone.accessToken) void loadDirectory();
+});
+
+// ---- team directory ----
+
+let directory: Directory | undefined;
+let directoryLoad = 0;
+
+async function loadDirectory(): Promise<void> {
+  const load = ++directoryLoad;
+  try {
+    const d = await directoryClient.load();
+    if (load !== directoryLoad || !phone.accessToken) return;
+    directory = d;
+    el.teamError.hidden = true;
+    el.teamError.textContent = '';
+  } catch (err) {
+    if (load !== directoryLoad || !phone.accessToken) return;
+    const message = `The team could not be loaded: ${voicemailError(err)}`;
+    if (el.teamError.textContent !== message) announce(message);
+    el.teamError.hidden = false;
+    el.teamError.textContent = message;
+  }
+  renderDirectory();
+}
+
+function renderDirectory(): void {
+  if (!directory) {
+    el.teamLine.textContent = '';
+    el.teamStatus.replaceChildren();
+    el.teamList.replaceChildren();
+    el.teamEmpty.hidden = true;
+    if (!phone.accessToken) {
+      el.teamError.hidden = true;
+      el.teamError.textContent = '';
+    }
+    return;
+  }
+  const d = directory;
+  el.teamLine.textContent = formatForDisplay(d.line.number, home());
+  el.teamStatus.replaceChildren(
+    ...lineStatus(d.line).map((text) => {
+      const li = document.createElement('li');
+      li.textContent = text;
+      return li;
+    }),
+  );
+  const mates = teammates(d);
+  el.teamEmpty.hidden = mates.length > 0;
+  el.teamList.replaceChildren(
+    ...mates.map((m) => {
+      const li = document.createElement('li');
+      li.dataset.client = m.clientName;
+      const name = document.createElement('span');
+      name.className = 'team-name';
+      name.textContent = m.clientName;
+      li.append(name);
+      if (m.label) {
+        const label = document.createElement('span');
+        label.className = 'team-label';
+        label.textContent = m.label;
+        li.append(label);
+      }
+      const call = document.createElement('button');
+      call.type = 'button';
+      call.className = 'call';
+      call.textContent = 'Call';
+      call.setAttribute('aria-label', `Call ${memberName(m)}`);
+      call.addEventListener('click', () => void phone.callTeammate(m.clientName));
+      li.append(call);
+      return li;
+    }),
+  );
+  renderTeamButtons();
+}
+
+/** A teammate can be called when the phone is ready and not in a call. */
+function renderTeamButtons(): void {
+  const canCall = last?.registration === 'ready' && !isActive(phone.state.call);
+  for (const b of el.teamList.querySelectorAll<HTMLButtonElement>('button.call')) b.disabled = !canCall;
 }
 
 // ---- input ----
@@ -284,7 +649,8 @@ el.mute.addEventListener('click', () => phone.toggleMute());
 el.accept.addEventListener('click', () => phone.accept());
 el.reject.addEventListener('click', () => phone.reject());
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape' && phone.state.call.phase === 'incoming') phone.reject();
+  // (Escape in the delete confirmation only closes it.)
+  if (e.key === 'Escape' && phone.state.call.phase === 'incoming' && !el.vmConfirm.open) phone.reject();
 });
 
 // ---- sign in / out ----
@@ -398,6 +764,7 @@ el.micTest.addEventListener('click', () => void toggleMicTest());
 // ---- start ----
 
 async function start(): Promise<void> {
+  inbox.subscribe((s, change) => renderInbox(s, change.arrived));
   phone.subscribe(render);
   renderRecent(recent.list());
   try {

@@ -42,3 +42,30 @@ export function countryFromLocale(locale: string | undefined): CountryCode | und
   const region = locale?.split(/[-_]/)[1];
   return region && /^[A-Z]{2}$/.test(region.toUpperCase()) ? (region.toUpperCase() as CountryCode) : undefined;
 }
+
+/** An internal call's party: `client:<name>` (Twilio's From of a Client, and what the page dials a teammate as). */
+export const CLIENT_PREFIX = 'client:';
+
+/** The teammate's client name of `client:<name>`, else undefined. */
+export function teammateOf(party: string): string | undefined {
+  return party.startsWith(CLIENT_PREFIX) && party.length > CLIENT_PREFIX.length ? party.slice(CLIENT_PREFIX.length) : undefined;
+}
+
+/**
+ * A call's other party for people: `Teammate Alice` for an internal call, the formatted number otherwise, and
+ * `Number withheld` for what Twilio gives when the caller hides it (`anonymous`, `Restricted`, …).
+ */
+export function describeParty(party: string, home?: CountryCode): string {
+  const teammate = teammateOf(party);
+  if (teammate) return `Teammate ${teammate}`;
+  if (!/[0-9]/.test(party)) return 'Number withheld';
+  return formatForDisplay(party, home);
+}
+
+/** What "Call back" dials for a party: a teammate, a phone number (E.164), or nothing (withheld). */
+export function callBackTarget(party: string): { teammate: string } | { number: string } | undefined {
+  const teammate = teammateOf(party);
+  if (teammate) return { teammate };
+  const number = toE164(party);
+  return number ? { number } : undefined;
+}

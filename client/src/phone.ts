@@ -9,6 +9,13 @@ import type { RecentCallsStore } from './recent-calls';
 import { TokenError, type Credentials, type TokenGrant } from './token-client';
 import type { CreateVoiceDevice, VoiceCall, VoiceDevice, VoiceError } from './voice/types';
 
+/**
+ * The custom parameters of an incoming call that the API's TwiML sets (lambda/core/twiml.ts
+ * INCOMING_CALL_PARAMETERS; not imported, as that module brings Twilio's TwiML builder; a unit test holds them
+ * equal).
+ */
+export const INCOMING_CALL_PARAMETERS = { caller: 'callerNumber', line: 'lineNumber' } as const;
+
 export type RegistrationState = 'signed-out' | 'signing-in' | 'registering' | 'ready' | 'offline' | 'error';
 
 export interface PhoneSnapshot {
@@ -16,6 +23,8 @@ export interface PhoneSnapshot {
   /** A sentence for the user about the registration (errors, recovery), if any. */
   message?: string;
   identity?: string;
+  /** The signed-in device's line (E.164), as the token API answered. */
+  line?: string;
   call: CallState;
   inputVolume: number;
 }
@@ -36,6 +45,9 @@ type Listener = (snapshot: PhoneSnapshot) => void;
 export class Phone {
   private device?: VoiceDevice;
   private creds?: Credentials;
+  /** The Access Token the Device holds now; the page API authenticates with it too. */
+  private token?: string;
+  private tokenRefresh?: Promise<string>;
   private activeCall?: VoiceCall;
   private listeners = new Set<Listener>();
   private snapshot: PhoneSnapshot = { registration: 'signed-out', call: IDLE, inputVolume: 0 };
@@ -63,6 +75,11 @@ export class Phone {
 
   get credentials(): Credentials | undefined {
     return this.creds;
+  }
+
+  /** The current Access Token while signed in. */
+  get accessToken(): string | undefined {
+    return this.token;
   }
 
   subscribe(listener: Listener): () => void {
@@ -98,7 +115,8 @@ export class Phone {
     if (session !== this.session) return false;
     const device = this.deps.createDevice(grant.token);
     this.device = device;
-    this.update({ identity: grant.identity });
+    this.token = grant.token;
+    this.update({ identity: grant.identity, line: grant.line });
     this.wire(device, session);
     this.setRegistration('registering');
     try {
@@ -118,6 +136,8 @@ export class Phone {
     const device = this.device;
     this.device = undefined;
     this.creds = undefined;
+    this.token = undefined;
+    this.tokenRefresh = undefined;
     this.activeCall?.disconnect();
     this.activeCall = undefined;
     if (device) {
@@ -176,23 +196,48 @@ export class Phone {
     if (!isActive(this.snapshot.call)) this.update({ message: friendly.message });
   }
 
-  /** Fetches a fresh token and hands it to the Device (on `tokenWillExpire`). */
-  private async refreshToken(session: number): Promise<boolean> {
+  /**
+   * A fresh Access Token from the token API, handed to the Device too: on `tokenWillExpire`, in recovery, and when
+   * the page API answers 401. Concurrent callers share one request. A refusal (the secret was rotated, the device
+   * removed) puts the phone in `error`, asking to sign in again; it rejects with the TokenError.
+   */
+  freshToken(): Promise<string> {
+    if (this.tokenRefresh) return this.tokenRefresh;
+    const refresh: Promise<string> = this.fetchFreshToken().finally(() => {
+      if (this.tokenRefresh === refresh) this.tokenRefresh = undefined;
+    });
+    this.tokenRefresh = refresh;
+    return refresh;
+  }
+
+  private async fetchFreshToken(): Promise<string> {
     const creds = this.creds;
-    const device = this.device;
-    if (!creds || !device) return false;
+    const session = this.session;
+    if (!creds) throw new TokenError('refused', 'You are signed out.');
     try {
       const grant = await this.deps.fetchToken(creds);
-      if (session !== this.session || device !== this.device) return false;
-      device.updateToken(grant.token);
+      if (session !== this.session) throw new TokenError('refused', 'You are signed out.');
+      this.token = grant.token;
+      this.device?.updateToken(grant.token);
       this.tokenStale = false;
-      return true;
+      return grant.token;
+    } catch (err) {
+      if (session === this.session && err instanceof TokenError && !err.retryable) {
+        this.setRegistration('error', `${err.message} Sign in again.`);
+      }
+      throw err;
+    }
+  }
+
+  /** Fetches a fresh token and hands it to the Device (on `tokenWillExpire`); on failure, recovers or stops. */
+  private async refreshToken(session: number): Promise<boolean> {
+    if (!this.creds || !this.device) return false;
+    try {
+      await this.freshToken();
+      return session === this.session;
     } catch (err) {
       if (session !== this.session) return false;
-      if (err instanceof TokenError && !err.retryable) {
-        this.setRegistration('error', `${err.message} Sign in again.`);
-        return false;
-      }
+      if (err instanceof TokenError && !err.retryable) return false;
       this.tokenStale = true;
       this.scheduleRecovery(true);
       return false;
@@ -311,12 +356,15 @@ export class Phone {
   private markLocalEnd: () => void = () => undefined;
 
   private onIncoming(call: VoiceCall): void {
+    // The API's TwiML names the caller and the line (Twilio's From is the caller too, except on some forwarded legs).
+    const number = call.customParameters[INCOMING_CALL_PARAMETERS.caller] || call.remote;
+    const line = call.customParameters[INCOMING_CALL_PARAMETERS.line] || undefined;
     if (isActive(this.snapshot.call)) {
       // Busy: decline and remember it as missed.
       call.reject();
       this.deps.recent?.add({
         direction: 'incoming',
-        number: call.remote,
+        number,
         at: new Date(this.now()).toISOString(),
         durationSeconds: 0,
         outcome: 'missed',
@@ -325,16 +373,26 @@ export class Phone {
     }
     this.activeCall = call;
     this.watch(call);
-    this.dispatch({ type: 'incoming', number: call.remote, at: this.now() });
+    this.dispatch({ type: 'incoming', number, line, at: this.now() });
   }
 
   /** Dials an E.164 number; the API's outgoing TwiML reads these custom parameters (walkthrough names). */
   async dial(number: string): Promise<void> {
+    if (!this.creds) return;
+    await this.place(number, { callOutgoingPhoneNumber: number, callerPhoneNumber: this.creds.twilioPhoneNumber });
+  }
+
+  /** Calls a teammate of the line by client name: the outgoing webhook dials that Client if it is on our line. */
+  async callTeammate(clientName: string): Promise<void> {
+    await this.place(`client:${clientName}`, { callOutgoingClient: clientName });
+  }
+
+  private async place(number: string, params: Record<string, string>): Promise<void> {
     const device = this.device;
     if (!device || !this.creds || isActive(this.snapshot.call)) return;
     this.dispatch({ type: 'dial', number, at: this.now() });
     try {
-      const call = await device.connect({ callOutgoingPhoneNumber: number, callerPhoneNumber: this.creds.twilioPhoneNumber });
+      const call = await device.connect(params);
       if (this.snapshot.call.phase !== 'connecting' && this.snapshot.call.phase !== 'ringing') {
         call.disconnect(); // hung up while connecting
         return;

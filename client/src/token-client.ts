@@ -1,4 +1,5 @@
-/** The token API client: `POST ${apiBaseUrl}/twilio/retrieve_capability_token` (see docs/architecture.md). */
+/** The token API client: `POST ${apiBaseUrl}/twilio/retrieve_capability_token` (see docs/api.md). */
+import { isValidClientName } from '../../lambda/core/phone-rules';
 
 export interface Credentials {
   /** The user's Twilio number as typed, e.g. `+81-50-3123-4567`. */
@@ -9,7 +10,23 @@ export interface Credentials {
 export interface TokenGrant {
   token: string;
   identity: string;
+  /** The device's line (E.164): its caller ID; the API answers it since lines have several devices. */
+  line?: string;
   expiresAt?: string;
+}
+
+/** What a token request may add to the credentials. */
+export interface TokenRequestOptions {
+  /**
+   * The identity this browser last signed in as with this number: the API checks that device's secret first
+   * (a line has several devices, each with its own secret). Only a hint: a wrong one costs time, not access.
+   */
+  clientName?: string;
+}
+
+/** A Twilio Client identity as the API accepts one (the API's own rule). */
+export function isClientName(value: unknown): value is string {
+  return typeof value === 'string' && isValidClientName(value);
 }
 
 export type TokenErrorKind = 'refused' | 'rate-limited' | 'bad-request' | 'unavailable' | 'network' | 'server';
@@ -59,13 +76,14 @@ export function tokenUrl(apiBaseUrl: string): string {
   return `${apiBaseUrl.replace(/\/+$/, '')}/twilio/retrieve_capability_token`;
 }
 
-export async function fetchToken(apiBaseUrl: string, creds: Credentials, fetchFn: FetchLike): Promise<TokenGrant> {
+export async function fetchToken(apiBaseUrl: string, creds: Credentials, fetchFn: FetchLike, opts: TokenRequestOptions = {}): Promise<TokenGrant> {
   let res: Awaited<ReturnType<FetchLike>>;
+  const hint = isClientName(opts.clientName) ? { clientName: opts.clientName } : {};
   try {
     res = await fetchFn(tokenUrl(apiBaseUrl), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ twilioPhoneNumber: creds.twilioPhoneNumber, deviceSecret: creds.deviceSecret }),
+      body: JSON.stringify({ twilioPhoneNumber: creds.twilioPhoneNumber, deviceSecret: creds.deviceSecret, ...hint }),
     });
   } catch {
     throw new TokenError('network', DEFAULT_MESSAGES.network);
@@ -81,6 +99,7 @@ export async function fetchToken(apiBaseUrl: string, creds: Credentials, fetchFn
     return {
       token: body.capabilityToken,
       identity: typeof body.identity === 'string' ? body.identity : '',
+      ...(typeof body.line === 'string' && body.line ? { line: body.line } : {}),
       expiresAt: typeof body.expiresAt === 'string' ? body.expiresAt : undefined,
     };
   }

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { buildClient } from '../../client/build';
+import { buildClient, DEFAULT_VOICEMAIL_POLL_MS } from '../../client/build';
+import { VOICEMAIL_POLL_MS } from '../../client/src/build-config';
 
 const MARKER = '__softphoneTest';
 const BUDGET_GZIP_BYTES = 200 * 1024;
@@ -57,5 +58,23 @@ describe('client build', () => {
     const e2e = await buildClient({ outdir: path.join(dir, 'c'), e2e: true });
     expect(b.assets).toEqual(a.assets);
     expect(e2e.assets.js).not.toBe(a.assets.js);
+  }, 60_000);
+
+  it('builds the voicemail poll interval in: 30 s unless told (tests poll faster); nonsense is refused', async () => {
+    expect(DEFAULT_VOICEMAIL_POLL_MS).toBe(30_000);
+    expect(VOICEMAIL_POLL_MS).toBe(DEFAULT_VOICEMAIL_POLL_MS); // the sources' own default, when nothing is defined
+    const pollOf = async (out: string, voicemailPollMs?: number) => {
+      const { assets } = await buildClient({ outdir: path.join(dir, out), minify: false, ...(voicemailPollMs ? { voicemailPollMs } : {}) });
+      const js = await readFile(path.join(dir, out, assets.js), 'utf8');
+      expect(js).not.toContain('SOFTPHONE_VOICEMAIL_POLL_MS');
+      // esbuild folds the defined constant: `VOICEMAIL_POLL_MS = true ? 3e4 : 3e4`
+      const value = /VOICEMAIL_POLL_MS = (?:true \? )?([0-9.e]+)/.exec(js)?.[1];
+      return value === undefined ? undefined : Number(value);
+    };
+    expect(await pollOf('poll-default')).toBe(30_000);
+    expect(await pollOf('poll-fast', 250)).toBe(250);
+    for (const bad of [0, 50, 1.5, 4_000_000]) {
+      await expect(buildClient({ outdir: path.join(dir, 'poll-bad'), voicemailPollMs: bad })).rejects.toThrow(/voicemailPollMs/);
+    }
   }, 60_000);
 });

@@ -1,4 +1,5 @@
-import { Phone } from '../../client/src/phone';
+import { INCOMING_CALL_PARAMETERS as API_INCOMING_CALL_PARAMETERS } from '../../lambda/core/twiml';
+import { INCOMING_CALL_PARAMETERS, Phone } from '../../client/src/phone';
 import { RecentCallsStore, type KeyValueStorage } from '../../client/src/recent-calls';
 import { TokenError, type Credentials, type TokenGrant } from '../../client/src/token-client';
 import type { VoiceCall, VoiceCallEvents, VoiceDevice, VoiceDeviceEvents, VoiceError } from '../../client/src/voice/types';
@@ -24,6 +25,7 @@ class TestCall extends Emitter<VoiceCallEvents> implements VoiceCall {
   constructor(
     readonly direction: VoiceCall['direction'],
     readonly remote: string,
+    readonly customParameters: Readonly<Record<string, string>> = {},
   ) {
     super();
   }
@@ -82,7 +84,11 @@ class TestDevice extends Emitter<VoiceDeviceEvents> implements VoiceDevice {
   }
   async connect(params: Record<string, string>) {
     this.connects.push(params);
-    this.lastCall = new TestCall('outgoing', params.callOutgoingPhoneNumber);
+    this.lastCall = new TestCall(
+      'outgoing',
+      params.callOutgoingClient ? `client:${params.callOutgoingClient}` : params.callOutgoingPhoneNumber,
+      params,
+    );
     return this.lastCall;
   }
   destroy() {
@@ -396,5 +402,103 @@ describe('Phone: calls', () => {
     devices[0].emit('incoming', call);
     call.emit('cancel');
     expect(phone.state.call).toMatchObject({ phase: 'ended', outcome: 'missed' });
+  });
+});
+
+describe('Phone: team lines', () => {
+  it("reads the caller and the line from the API's custom parameters (the names the TwiML sets)", async () => {
+    expect(INCOMING_CALL_PARAMETERS).toEqual(API_INCOMING_CALL_PARAMETERS);
+    const { phone, devices, recent } = setup();
+    await phone.signIn(creds);
+    // Twilio's From on a ringing Client leg can be the line's own number; the parameter names the real caller.
+    const call = new TestCall('incoming', '+815031234567', { callerNumber: '+819011112222', lineNumber: '+815031234567' });
+    devices[0].emit('incoming', call);
+    expect(phone.state.call).toMatchObject({ phase: 'incoming', number: '+819011112222', line: '+815031234567' });
+    call.emit('cancel');
+    expect(recent.list()[0]).toMatchObject({ direction: 'incoming', number: '+819011112222', outcome: 'missed' });
+  });
+
+  it('shows an internal call as coming from the teammate, and falls back to From without parameters', async () => {
+    const { phone, devices } = setup();
+    await phone.signIn(creds);
+    devices[0].emit('incoming', new TestCall('incoming', 'client:Alice', { callerNumber: 'client:Alice', lineNumber: '+815031234567' }));
+    expect(phone.state.call).toMatchObject({ number: 'client:Alice', line: '+815031234567' });
+    phone.reject();
+    phone.dismissEnded();
+    devices[0].emit('incoming', new TestCall('incoming', '+819055556666'));
+    expect(phone.state.call.number).toBe('+819055556666');
+    expect(phone.state.call.line).toBeUndefined();
+  });
+
+  it('remembers a call that came in while busy under the real caller', async () => {
+    const { phone, devices, recent } = setup();
+    await phone.signIn(creds);
+    await phone.dial('+819059876543');
+    devices[0].lastCall!.emit('accept');
+    const second = new TestCall('incoming', '+815031234567', { callerNumber: '+819077778888', lineNumber: '+815031234567' });
+    devices[0].emit('incoming', second);
+    expect(second.rejected).toBe(true);
+    expect(recent.list()[0]).toMatchObject({ number: '+819077778888', outcome: 'missed' });
+  });
+
+  it('calls a teammate with callOutgoingClient only (the API sets the caller ID), and records it as client:<name>', async () => {
+    const { phone, devices, recent } = setup();
+    await phone.signIn(creds);
+    await phone.callTeammate('Alice');
+    expect(devices[0].connects).toEqual([{ callOutgoingClient: 'Alice' }]);
+    expect(phone.state.call).toMatchObject({ phase: 'connecting', number: 'client:Alice', direction: 'outgoing' });
+    devices[0].lastCall!.emit('accept');
+    phone.hangUp();
+    expect(recent.list()[0]).toMatchObject({ direction: 'outgoing', number: 'client:Alice', outcome: 'answered' });
+    // not while another call is on
+    await phone.dial('+819059876543');
+    await phone.callTeammate('Bob');
+    expect(devices[0].connects).toHaveLength(2);
+  });
+
+  it('keeps the line the token API answered, and the token for the page API', async () => {
+    const { phone } = setup([{ token: 'token-1', identity: 'Bob', line: '+815031234567' }]);
+    expect(phone.accessToken).toBeUndefined();
+    await phone.signIn(creds);
+    expect(phone.state).toMatchObject({ identity: 'Bob', line: '+815031234567' });
+    expect(phone.accessToken).toBe('token-1');
+    await phone.signOut();
+    expect(phone.accessToken).toBeUndefined();
+    expect(phone.state.line).toBeUndefined();
+  });
+});
+
+describe('Phone: fresh tokens for the page API', () => {
+  it('fetches one token for concurrent callers and hands it to the Device too', async () => {
+    const { phone, devices, fetchToken } = setup();
+    await phone.signIn(creds);
+    const [a, b] = await Promise.all([phone.freshToken(), phone.freshToken()]);
+    expect(a).toBe('token-2');
+    expect(b).toBe('token-2');
+    expect(fetchToken).toHaveBeenCalledTimes(2);
+    expect(devices[0].tokens).toEqual(['token-1', 'token-2']);
+    expect(phone.accessToken).toBe('token-2');
+    await expect(phone.freshToken()).resolves.toBe('token-3');
+  });
+
+  it('a refused refresh asks to sign in again and rejects; a network failure only rejects', async () => {
+    const refused = new TokenError('refused', 'Unknown phone number or wrong device secret.', 403);
+    const { phone } = setup([{ token: 'token-1', identity: 'i' }, new TokenError('network', 'offline'), refused]);
+    await phone.signIn(creds);
+    await expect(phone.freshToken()).rejects.toMatchObject({ kind: 'network' });
+    expect(phone.state.registration).toBe('ready');
+    await expect(phone.freshToken()).rejects.toBe(refused);
+    expect(phone.state).toMatchObject({ registration: 'error', message: expect.stringMatching(/wrong device secret\. Sign in again\./) });
+    expect(phone.accessToken).toBe('token-1');
+  });
+
+  it('refuses when signed out, and a refresh that lands after sign-out is dropped', async () => {
+    const { phone } = setup();
+    await expect(phone.freshToken()).rejects.toBeInstanceOf(TokenError);
+    await phone.signIn(creds);
+    const pending = phone.freshToken();
+    await phone.signOut();
+    await expect(pending).rejects.toBeInstanceOf(TokenError);
+    expect(phone.accessToken).toBeUndefined();
   });
 });

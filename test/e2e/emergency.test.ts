@@ -60,7 +60,7 @@ beforeAll(async () => {
     log: () => undefined,
   });
   apiBaseUrl = app.apiBaseUrl;
-  ({ secret } = await addDevice(app.devices, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT, label: 'e2e' }));
+  ({ secret } = await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT, label: 'e2e' }));
 
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 460, height: 760 }, locale: 'en-US' });

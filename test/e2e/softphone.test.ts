@@ -25,6 +25,8 @@ let page: Page;
 let secret: string;
 const pageErrors: string[] = [];
 const tokenRequests: Array<{ url: string; origin?: string; allowOrigin?: string; status?: number }> = [];
+/** The page API's requests (voicemails, directory): cross-origin, with the Access Token as a Bearer token. */
+const pageApiRequests: Array<{ url: string; body?: unknown; authorization?: string; origin?: string; allowOrigin?: string; status?: number }> = [];
 /** Reading a response's headers is asynchronous: the last token request, once its headers are in. */
 const headerReads: Promise<void>[] = [];
 const lastTokenRequest = async () => {
@@ -56,7 +58,7 @@ beforeAll(async () => {
     log: () => undefined,
   });
   apiBaseUrl = app.apiBaseUrl;
-  ({ secret } = await addDevice(app.devices, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT, label: 'e2e' }));
+  ({ secret } = await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT, label: 'e2e' }));
 
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 460, height: 760 }, deviceScaleFactor: 1, locale: 'ja-JP' });
@@ -68,6 +70,17 @@ beforeAll(async () => {
     if (msg.type() === 'error' && !expected403) pageErrors.push(`console: ${msg.text()}`);
   });
   page.on('response', (res) => {
+    if (res.url().startsWith(`${app.apiBaseUrl}/softphone/`) && res.request().method() === 'POST') {
+      const entry: (typeof pageApiRequests)[number] = { url: res.url(), body: res.request().postDataJSON(), status: res.status() };
+      pageApiRequests.push(entry);
+      headerReads.push(
+        Promise.all([res.request().allHeaders(), res.allHeaders()]).then(([req, resp]) => {
+          entry.origin = req.origin;
+          entry.authorization = req.authorization;
+          entry.allowOrigin = resp['access-control-allow-origin'];
+        }),
+      );
+    }
     if (res.url().endsWith('/twilio/retrieve_capability_token') && res.request().method() === 'POST') {
       const entry: (typeof tokenRequests)[number] = { url: res.url(), status: res.status() };
       tokenRequests.push(entry);
@@ -118,6 +131,29 @@ describe('softphone in Chromium against the local app', () => {
     const c = await control();
     expect(c.identity).toBe(DEVICE_CLIENT); // the JWT the API signed carries the device's identity
     expect(await page.evaluate(() => localStorage.getItem('softphone.device'))).toContain(DEVICE_NUMBER);
+  });
+
+  it('loads the voicemail inbox and the team from the page API over CORS, with the Access Token', async () => {
+    await page.locator('#vm-status', { hasText: 'No voicemail.' }).waitFor();
+    await page.locator('#team-line', { hasText: '050-3123-4567' }).waitFor();
+    expect(await page.locator('#team-empty').textContent()).toBe('Nobody else is on this line yet.');
+    expect(await page.locator('#team-list li').count()).toBe(0);
+    expect(await page.locator('#vm-badge').isHidden()).toBe(true);
+    // Playwright may report a response after the page has acted on it: wait for both to be recorded.
+    const recorded = () =>
+      ['/softphone/voicemails', '/softphone/directory'].every((p) => pageApiRequests.some((r) => r.url === `${app.apiBaseUrl}${p}`));
+    for (const until = Date.now() + 20_000; !recorded() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    await Promise.all(headerReads);
+    const token = (await control()).tokens.at(-1);
+    for (const path of ['/softphone/voicemails', '/softphone/directory']) {
+      expect(pageApiRequests.find((r) => r.url === `${app.apiBaseUrl}${path}`)).toMatchObject({
+        status: 200,
+        origin: site.origin,
+        allowOrigin: site.origin,
+        authorization: `Bearer ${token}`,
+      });
+    }
+    expect(pageApiRequests.find((r) => r.url.endsWith('/softphone/voicemails'))?.body).toEqual({ action: 'list' });
   });
 
   it('formats the number as it is typed (national format) and takes the screenshot', async () => {

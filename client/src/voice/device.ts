@@ -14,6 +14,7 @@ function wrapCall(call: Call, direction: VoiceCall['direction'], remote: string)
   return {
     direction,
     remote,
+    customParameters: Object.fromEntries(call.customParameters ?? []),
     accept: () => call.accept(),
     reject: () => call.reject(),
     disconnect: () => call.disconnect(),
@@ -61,7 +62,8 @@ export const createVoiceDevice: CreateVoiceDevice = (token) => {
     updateToken: (t) => device.updateToken(t),
     async connect(params) {
       const call = await device.connect({ params });
-      return wrapCall(call, 'outgoing', params.callOutgoingPhoneNumber ?? '');
+      const remote = params.callOutgoingClient ? `client:${params.callOutgoingClient}` : (params.callOutgoingPhoneNumber ?? '');
+      return wrapCall(call, 'outgoing', remote);
     },
     destroy: () => device.destroy(),
     on(event, listener) {

@@ -33,7 +33,11 @@ export interface SoftphoneTestControl {
   /** When true (default) outgoing calls ring, then are answered after `answerDelayMs`. */
   autoAnswer: boolean;
   answerDelayMs: number;
-  incoming(from: string): void;
+  /**
+   * Rings the phone from `from` (Twilio's From), with the custom parameters the API's TwiML gives an incoming call
+   * (`callerNumber`, `lineNumber`).
+   */
+  incoming(from: string, customParameters?: Record<string, string>): void;
   remoteHangup(): void;
   tokenWillExpire(): void;
   dropNetwork(): void;
@@ -53,6 +57,7 @@ class FakeCall extends Emitter<VoiceCallEvents> implements VoiceCall {
   constructor(
     readonly direction: VoiceCall['direction'],
     readonly remote: string,
+    readonly customParameters: Readonly<Record<string, string>>,
     private readonly control: SoftphoneTestControl,
     private readonly onEnd: () => void,
   ) {
@@ -131,7 +136,8 @@ class FakeDevice extends Emitter<VoiceDeviceEvents> implements VoiceDevice {
   }
   async connect(params: Record<string, string>): Promise<VoiceCall> {
     this.control.connects.push(params);
-    const call = new FakeCall('outgoing', params.callOutgoingPhoneNumber ?? '', this.control, () => (this.current = undefined));
+    const remote = params.callOutgoingClient ? `client:${params.callOutgoingClient}` : (params.callOutgoingPhoneNumber ?? '');
+    const call = new FakeCall('outgoing', remote, { ...params }, this.control, () => (this.current = undefined));
     this.current = call;
     this.control.accepted = 0;
     if (this.control.autoAnswer) {
@@ -144,8 +150,8 @@ class FakeDevice extends Emitter<VoiceDeviceEvents> implements VoiceDevice {
     this.registered = false;
     this.control.registered = false;
   }
-  ring(from: string): void {
-    const call = new FakeCall('incoming', from, this.control, () => (this.current = undefined));
+  ring(from: string, customParameters: Record<string, string>): void {
+    const call = new FakeCall('incoming', from, { ...customParameters }, this.control, () => (this.current = undefined));
     this.control.accepted = 0;
     if (!this.current) this.current = call;
     this.emit('incoming', call);
@@ -165,7 +171,7 @@ const control: SoftphoneTestControl = {
   disconnected: 0,
   autoAnswer: true,
   answerDelayMs: 300,
-  incoming: (from) => latest?.ring(from),
+  incoming: (from, customParameters = {}) => latest?.ring(from, customParameters),
   remoteHangup: () => latest?.current?.remoteEnd(),
   tokenWillExpire: () => latest?.emit('tokenWillExpire'),
   dropNetwork: () => {

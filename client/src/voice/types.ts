@@ -23,8 +23,14 @@ export interface VoiceCallEvents {
 
 export interface VoiceCall {
   readonly direction: CallDirection;
-  /** For incoming calls the caller (E.164 or `client:…`); for outgoing calls the number dialled. */
+  /** For incoming calls the caller (E.164 or `client:…`); for outgoing calls the number (or `client:<name>`) dialled. */
   readonly remote: string;
+  /**
+   * The call's custom parameters: for an incoming call, the TwiML's `<Client><Parameter>`s (the API sends
+   * `callerNumber` and `lineNumber`, lambda/core/twiml.ts INCOMING_CALL_PARAMETERS); for an outgoing call, those
+   * the page connected with.
+   */
+  readonly customParameters: Readonly<Record<string, string>>;
   accept(): void;
   reject(): void;
   disconnect(): void;
@@ -55,6 +61,7 @@ export interface VoiceDevice {
   register(): Promise<void>;
   unregister(): Promise<void>;
   updateToken(token: string): void;
+  /** Places a call; `params` reach the outgoing-call webhook (`callOutgoingPhoneNumber`…, or `callOutgoingClient`). */
   connect(params: Record<string, string>): Promise<VoiceCall>;
   destroy(): void;
   on<E extends keyof VoiceDeviceEvents>(event: E, listener: VoiceDeviceEvents[E]): void;
