@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --json] [--quick] [--only lambdas,softphone,local] [--no-variants]`
  *
- * Measures the Lambda bundles (size, cold init beside the walkthrough-style reference, warm latency), the
+ * Measures every Lambda function the stack deploys (size, cold init beside the walkthrough-style reference, warm
+ * latency; the deploy-time registry upgrade has no warm figures), the
  * softphone (bytes, time to ready-to-sign-in in headless Chromium) and the local app under load (127.0.0.1).
  * Progress goes to stderr; stdout gets the human report, or with `--json` exactly one JSON object.
  * Exit code 1 when a measurement could not be taken (budgets are reported, not enforced).
@@ -10,9 +11,12 @@
  * - bundles: `lib/lambda-bundling.ts`, the settings the CDK deploys (byte-identical output);
  * - cold init: `require()` of the bundle in a fresh `node`, median of 11, interleaved with the reference (the
  *   `twilio` package root + the AWS SDK clients, unbundled from node_modules) so machine noise hits both;
- * - warm: thousands of sequential invocations in one process, AWS clients stubbed by aws-sdk-client-mock,
- *   the secret cached after the first call; the token row is the handler's own cost with the device-secret
- *   hash memoized, the hash itself (every call real) is reported on its own line;
+ * - warm: thousands of sequential invocations in one process, each function with its own event (a signed
+ *   webhook, the page's request, the authorizer's Access Token) and its answer checked; DynamoDB (a fake registry
+ *   of one line), Secrets Manager, S3 and SNS stubbed by aws-sdk-client-mock, Twilio's recordings API by a
+ *   `fetch` stub, nothing leaving the machine; the secret cached after the first call; the token row is the
+ *   handler's own cost with the device-secret hash memoized, the hash itself (every call real) is reported on its
+ *   own line;
  * - softphone: a production `buildClient` build, gzip -9 sizes, navigation → ready to sign in (config read,
  *   number field focused) in /usr/bin/chromium, median of 7 fresh contexts;
  * - local app: autocannon, 50 connections, 5 s per endpoint against 127.0.0.1, webhooks signed; the JSON's

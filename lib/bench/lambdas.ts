@@ -6,29 +6,74 @@ import { spawn } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { ROUTES, type RouteId } from '../api/routes';
+import { type FunctionId, ROUTES, type RouteId, SUPPORT_FUNCTIONS } from '../api/routes';
 import { AWS_SDK_BUNDLED, lambdaEsbuildOptions, type LambdaEsbuildOverrides } from '../lambda-bundling';
 import { median, quantile } from './stats';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const HARNESS_DIR = path.join(__dirname, 'harness');
 
+/**
+ * What a function is, for the warm probe (which event it gets) and the budgets (which apply):
+ * - `token`: the browser's sign-in (the token budget, on top of the hash);
+ * - `twiml`: a Twilio webhook answering TwiML (the TwiML budget), the recording callback included;
+ * - `page`: the page's own API behind the authorizer (JSON);
+ * - `authorizer`: the page API's Lambda authorizer (an IAM policy);
+ * - `deploy`: run by `cdk deploy` only (the registry upgrade): bundle and cold init, no warm figures.
+ */
+export type LambdaKind = 'token' | 'twiml' | 'page' | 'authorizer' | 'deploy';
+
 export interface LambdaEntry {
-  /** the route's last path segment, e.g. `retrieve-capability-token` */
+  /** a route's last path segment (`retrieve-capability-token`), a support function's id in kebab-case (`page-authorizer`) */
   name: string;
-  route: RouteId;
+  /** the function id the stack bundles it by (lib/lambda-bundling.ts `functionDefines`) */
+  id: FunctionId;
+  kind: LambdaKind;
+  /** measured warm (every function but the deploy-time ones) */
+  warm: boolean;
 }
 
-/** One function per route (lib/api/routes.ts), in route order. */
-export const LAMBDA_ENTRIES: readonly LambdaEntry[] = ROUTES.map((r) => ({ name: r.path.split('/').pop()!.replace(/_/g, '-'), route: r.id }));
+const kebab = (id: string): string => id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+function routeKind(id: RouteId, caller: 'browser' | 'twilio'): LambdaKind {
+  if (id === 'token') return 'token';
+  return caller === 'twilio' ? 'twiml' : 'page';
+}
+
+/**
+ * Every function the stack deploys (lib/constructs/softphone-functions.ts): one per route (lib/api/routes.ts), in
+ * route order, then the support functions.
+ */
+export const LAMBDA_ENTRIES: readonly LambdaEntry[] = [
+  ...ROUTES.map((r) => ({ name: r.path.split('/').pop()!.replace(/_/g, '-'), id: r.id as FunctionId, kind: routeKind(r.id, r.caller), warm: true })),
+  ...SUPPORT_FUNCTIONS.map((f) => {
+    const kind: LambdaKind = f.id === 'pageAuthorizer' ? 'authorizer' : 'deploy';
+    return { name: kebab(f.id), id: f.id as FunctionId, kind, warm: kind !== 'deploy' };
+  }),
+];
+
+/** The entry of a function id (throws on an unknown one). */
+export function lambdaEntry(id: FunctionId): LambdaEntry {
+  const entry = LAMBDA_ENTRIES.find((e) => e.id === id);
+  if (!entry) throw new Error(`no bench entry for ${id}`);
+  return entry;
+}
 
 /** The fixed test data every measurement uses (fake credentials: nothing leaves the machine). */
 export const FIXTURE = {
   phoneNumber: '+815031234567',
   humanPhoneNumber: '+81-50-3123-4567',
   clientName: 'DeviceId_0001',
+  /** the line's second member (the line rings both; the directory lists both) */
+  teammateClientName: 'DeviceId_0002',
   deviceSecret: 'bench-device-secret-0123456789abcdef',
   destination: '090-5987-6543',
+  /** who calls the line */
+  caller: '+14155550100',
+  /** the forward number's leg (the forward screen's event); the line itself forwards nowhere, so a call nobody answers goes to voicemail */
+  forwardTo: '+819012345678',
+  /** the recording the recording callback keeps (not yet a voicemail of the line) */
+  recordingSid: 'RE0123456789abcdef0123456789abcdef',
   domainName: 'abcdef1234.execute-api.ap-northeast-1.amazonaws.com',
   credentials: {
     accountSid: 'AC00000000000000000000000000000000',
@@ -58,10 +103,18 @@ export function lambdaEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     AWS_LAMBDA_FUNCTION_NAME: 'bench',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128',
-    DEVICES_TABLE: 'bench-devices',
+    // What lib/constructs/softphone-functions.ts gives the functions; each function reads only its own share
+    // (lambda/adapters/function-deps.ts), so every function gets all of it here.
+    REGISTRY_TABLE: 'bench-registry',
     ATTEMPTS_TABLE: 'bench-attempts',
+    LEGACY_DEVICES_TABLE: 'bench-legacy-devices',
     TWILIO_SECRET_ID: 'bench/twilio',
+    RECORDINGS_BUCKET: 'bench-recordings',
+    VOICEMAIL_TOPIC_ARN: 'arn:aws:sns:ap-northeast-1:123456789012:bench-voicemail',
+    SOFTPHONE_URL: 'https://d111111abcdef8.cloudfront.net',
     TOKEN_TTL_SECONDS: '3600',
+    CALL_TIME_LIMIT_SECONDS: '14400',
+    VOICEMAIL_RETENTION_DAYS: '30',
     WEBHOOK_SIGNATURE_VALIDATION: 'on',
     ALLOWED_DESTINATION_COUNTRIES: 'JP',
     POWERTOOLS_SERVICE_NAME: 'twilio-softphone-bench',
@@ -77,11 +130,11 @@ export interface BuiltBundle {
 }
 
 /**
- * Bundles one route's function with the stack's settings into `outdir`. `overrides` and `plugins` are for
+ * Bundles one function with the stack's settings into `outdir`. `overrides` and `plugins` are for
  * experiments (variants and what-ifs); without them the output is what the CDK deploys.
  */
 export async function buildLambdaBundle(
-  route: RouteId,
+  id: FunctionId,
   outdir: string,
   overrides: LambdaEsbuildOverrides = {},
   plugins: Plugin[] = [],
@@ -89,7 +142,7 @@ export async function buildLambdaBundle(
   await mkdir(outdir, { recursive: true });
   const file = path.join(outdir, 'index.js');
   const result = await build({
-    ...lambdaEsbuildOptions(route, file, { ...overrides, metafile: true }),
+    ...lambdaEsbuildOptions(id, file, { ...overrides, metafile: true }),
     absWorkingDir: REPO_ROOT,
     plugins,
   });
@@ -97,14 +150,20 @@ export async function buildLambdaBundle(
   return { file, bytes: size, metafile: result.metafile! };
 }
 
-/** Bundles the device-secret helpers (for the warm probe's fixture) with the stack's settings. */
+/**
+ * Bundles the helpers the warm probe makes its fixture with (the device-secret hash of the registry's members, an
+ * Access Token for the authorizer's event) with the stack's settings.
+ */
 export async function buildHelpersBundle(outdir: string): Promise<string> {
   await mkdir(outdir, { recursive: true });
   const file = path.join(outdir, 'helpers.js');
   await build({
     ...lambdaEsbuildOptions(null, file, { externalAwsSdk: true }),
     stdin: {
-      contents: "export { hashDeviceSecret, verifyDeviceSecret } from './lambda/core/device-secret';",
+      contents: [
+        "export { hashDeviceSecret, verifyDeviceSecret } from './lambda/core/device-secret';",
+        "export { createVoiceAccessToken } from './lambda/core/access-token';",
+      ].join('\n'),
       resolveDir: REPO_ROOT,
       loader: 'ts',
       sourcefile: 'bench-helpers.ts',
@@ -209,6 +268,20 @@ export interface WarmResult {
   scryptP99Us?: number;
   secretFetches: number;
   secretFetchesAfterWarmup: number;
+  /**
+   * What one timed invocation asked of the (mocked) clouds, on average: DynamoDB, S3 and SNS requests, Secrets
+   * Manager reads, Twilio REST calls. Their mocks answer at once, so the warm figures are the handler's own work
+   * around these calls.
+   */
+  callsPerInvocation: WarmCalls;
+}
+
+export interface WarmCalls {
+  dynamodb: number;
+  secrets: number;
+  s3: number;
+  sns: number;
+  twilio: number;
 }
 
 interface WarmMessage {
@@ -220,17 +293,19 @@ interface WarmMessage {
   scryptUs: number[];
   secretFetches: number;
   secretFetchesAfterWarmup: number;
+  callsPerInvocation: WarmCalls;
 }
 
 /**
- * Runs the warm probe on a bundle built with the AWS SDK external (so the mocks reach it). With
+ * Runs the warm probe (harness/warm.cjs) on a function's bundle built with the AWS SDK external (so the mocks
+ * reach it): `kind` picks the event it is invoked with and the check of its answer. With
  * `memoizeScrypt` the device-secret hash is served from a memo after its first computation (the handler's
  * own cost without the hash's idle wait); otherwise every hash runs for real and its time is subtracted.
  */
 export function measureWarm(
   bundleFile: string,
   helpersFile: string,
-  kind: RouteId,
+  kind: FunctionId,
   iterations: number,
   warmup: number,
   opts: { memoizeScrypt?: boolean } = {},
@@ -244,6 +319,7 @@ export function measureWarm(
       warmup,
       memoizeScrypt: !!opts.memoizeScrypt,
       fixture: FIXTURE,
+      resourcePaths: Object.fromEntries(ROUTES.map((r) => [r.id, r.path])),
     });
     const child = spawn(process.execPath, [path.join(HARNESS_DIR, 'warm.cjs'), args], {
       env: lambdaEnv(),
@@ -268,6 +344,7 @@ export function measureWarm(
         scryptP99Us: hasScrypt ? quantile(message.scryptUs, 0.99) : undefined,
         secretFetches: message.secretFetches,
         secretFetchesAfterWarmup: message.secretFetchesAfterWarmup,
+        callsPerInvocation: message.callsPerInvocation,
       });
     });
   });

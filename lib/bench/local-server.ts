@@ -132,6 +132,45 @@ export function benchRequests(apiBaseUrl: string): Record<'token' | 'callIncomin
   };
 }
 
+/** What each request must be answered with for its load figures to mean that path (status 200 and this body). */
+const EXPECTED: Record<keyof ReturnType<typeof benchRequests>, { what: string; ok: (body: string) => boolean }> = {
+  token: {
+    what: 'an Access Token for the fixture device',
+    ok: (body) => {
+      const json = JSON.parse(body) as { success?: unknown; capabilityToken?: unknown; identity?: unknown };
+      return json.success === true && typeof json.capabilityToken === 'string' && json.identity === FIXTURE.clientName;
+    },
+  },
+  callIncoming: {
+    what: 'a <Dial> ringing the line’s device',
+    ok: (body) => body.includes('<Dial') && body.includes(`<Client><Identity>${FIXTURE.clientName}</Identity>`),
+  },
+  callOutgoing: {
+    what: 'a <Dial> of the number from the line',
+    ok: (body) => body.includes('<Number>+819059876543</Number>') && body.includes(`callerId="${FIXTURE.phoneNumber}"`),
+  },
+};
+
+/**
+ * Sends each request once and checks its answer: a load test of refusals (a 403 for a bad signature, a TwiML
+ * apology for an unknown line) would measure nothing. 127.0.0.1 only.
+ */
+export async function checkBenchRequests(url: string, requests: ReturnType<typeof benchRequests>): Promise<void> {
+  if (new URL(url).hostname !== '127.0.0.1') throw new Error('the benchmark targets 127.0.0.1 only');
+  for (const [id, expected] of Object.entries(EXPECTED) as [keyof typeof EXPECTED, (typeof EXPECTED)[keyof typeof EXPECTED]][]) {
+    const req = requests[id];
+    const res = await fetch(new URL(req.path, url), { method: req.method, headers: req.headers, body: req.body });
+    const body = await res.text();
+    let ok = false;
+    try {
+      ok = res.status === 200 && expected.ok(body);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new Error(`${id} did not answer ${expected.what}: ${res.status} ${body.slice(0, 500)}`);
+  }
+}
+
 export interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;

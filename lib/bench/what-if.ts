@@ -6,15 +6,17 @@
 import type { Plugin } from 'esbuild';
 
 /**
- * libphonenumber-js `min` metadata instead of `max`: enough to normalise numbers (parse, isPossible, E.164);
- * only the outgoing-call policy needs `max` (number types: premium rate, shared cost).
+ * libphonenumber-js `min` metadata instead of `max` (the package's `max` entry or its `max/metadata` JSON, which
+ * lambda/core/destination-policy.ts imports): enough to normalise numbers (parse, isPossible, E.164); only the
+ * destination policy needs `max` (number types: premium rate, shared cost). What a function would save if its
+ * path did without the number types.
  */
 export function minPhoneMetadata(): Plugin {
   return {
     name: 'what-if-min-phone-metadata',
     setup(build) {
-      build.onResolve({ filter: /^libphonenumber-js\/max$/ }, (args) =>
-        build.resolve('libphonenumber-js/min', { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer }),
+      build.onResolve({ filter: /^libphonenumber-js\/max(\/metadata)?$/ }, (args) =>
+        build.resolve(args.path.replace('/max', '/min'), { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer }),
       );
     },
   };

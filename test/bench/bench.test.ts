@@ -4,21 +4,24 @@
  * timings are the benchmark's business, not the tests'.
  *
  * Two sizes, chosen by SOFTPHONE_LOAD_TEST: `npm test` (unset) runs each piece once at its smallest size (one
- * bundle's cold init, a few warm invocations, one real hash) and a bench run of no part for the JSON shape — a
- * few seconds even while another CPU-heavy job runs; `npm run test:load` (`full`) adds the `--quick` run of the
- * whole Lambda part (every bundle, cold init, warm probes, real hashes).
+ * bundle's cold init, a few warm invocations, one real hash, each function's warm probe event answered as its
+ * check expects) and a bench run of no part for the JSON shape; `npm run test:load` (`full`) adds the `--quick`
+ * run of the whole Lambda part (every bundle, cold init, warm probes, real hashes) and the local load test's
+ * requests against the local app.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { parseBenchArgs } from '../../bin/bench';
+import * as FUNCTION_DEPS from '../../lambda/adapters/function-deps';
+import { ROUTES, SUPPORT_FUNCTIONS } from '../../lib/api/routes';
 import {
   AWS_SDK_BUNDLED,
   AWS_SDK_EXTERNALS,
   LAMBDA_ALIASES,
   LAMBDA_ENTRY,
-  routeBundlingOptions,
+  functionBundlingOptions,
   lambdaEsbuildOptions,
 } from '../../lib/lambda-bundling';
 import {
@@ -27,9 +30,13 @@ import {
   buildLambdaBundle,
   bundleComposition,
   coldInitOnce,
+  lambdaEntry,
+  lambdaEnv,
   measureWarm,
   moduleOf,
+  type WarmResult,
 } from '../../lib/bench/lambdas';
+import { benchRequests, checkBenchRequests, loadTest, startBenchLocalApp } from '../../lib/bench/local-server';
 import { evaluateBudgets, formatReport } from '../../lib/bench/report';
 import { runBench, type BenchReport } from '../../lib/bench/run';
 import { median, quantile } from '../../lib/bench/stats';
@@ -43,10 +50,13 @@ jest.setTimeout(FULL ? 120_000 : 30_000);
 describe('lib/lambda-bundling: one definition for the CDK and the benchmark', () => {
   it('gives the CDK and esbuild the same settings', () => {
     const es = lambdaEsbuildOptions('callIncoming', '/tmp/out/index.js');
-    const lambdaBundlingOptions = routeBundlingOptions('callIncoming');
+    const lambdaBundlingOptions = functionBundlingOptions('callIncoming');
     expect(es.entryPoints).toEqual([LAMBDA_ENTRY]);
     expect(lambdaBundlingOptions.define).toEqual(es.define);
-    expect(es.define).toEqual({ SOFTPHONE_ROUTE_ID: '"callIncoming"' });
+    expect(es.define).toEqual({ SOFTPHONE_FUNCTION_ID: '"callIncoming"' });
+    // a support function (no route) is bundled the same way
+    expect(functionBundlingOptions('pageAuthorizer').define).toEqual(lambdaEsbuildOptions('pageAuthorizer', '/tmp/out/index.js').define);
+    expect(functionBundlingOptions('pageAuthorizer').define).toEqual({ SOFTPHONE_FUNCTION_ID: '"pageAuthorizer"' });
     expect(es.target).toBe('node24'); // the functions' runtime, nodejs24.x (test/infra/stack.test.ts)
     expect(lambdaBundlingOptions.target).toBe(es.target);
     expect(lambdaBundlingOptions.minify).toBe(true);
@@ -84,8 +94,8 @@ describe('benchmark pieces', () => {
   });
 
   it('bundles an entry into one file that loads in a fresh node process and exports a handler', async () => {
-    const entry = LAMBDA_ENTRIES.find((e) => e.route === 'callIncoming')!;
-    const built = await buildLambdaBundle(entry.route, path.join(work, 'incoming'));
+    const entry = lambdaEntry('callIncoming');
+    const built = await buildLambdaBundle(entry.id, path.join(work, 'incoming'));
     expect(built.bytes).toBeGreaterThan(1000);
     const shares = bundleComposition(built.metafile);
     expect(shares.length).toBeGreaterThan(1);
@@ -116,6 +126,67 @@ describe('benchmark pieces', () => {
     expect(text).toContain('device-secret hash (scrypt, on its own');
   });
 
+  it('measures every function the stack deploys, named by its route or support function, with the environment each needs', () => {
+    expect(LAMBDA_ENTRIES.map((e) => e.id)).toEqual([...ROUTES.map((r) => r.id), ...SUPPORT_FUNCTIONS.map((f) => f.id)]);
+    expect(new Set(LAMBDA_ENTRIES.map((e) => e.name)).size).toBe(LAMBDA_ENTRIES.length);
+    for (const r of ROUTES) expect(lambdaEntry(r.id).name).toBe(r.path.split('/').pop()!.replace(/_/g, '-'));
+    expect(lambdaEntry('token').name).toBe('retrieve-capability-token');
+    expect(lambdaEntry('pageAuthorizer').name).toBe('page-authorizer');
+    expect(lambdaEntry('registryUpgrade').name).toBe('registry-upgrade');
+    // warm: every function a caller waits on; the registry upgrade runs once per `cdk deploy`
+    expect(LAMBDA_ENTRIES.filter((e) => !e.warm).map((e) => e.id)).toEqual(['registryUpgrade']);
+    expect(LAMBDA_ENTRIES.filter((e) => e.kind === 'twiml').map((e) => e.id)).toEqual(ROUTES.filter((r) => r.caller === 'twilio').map((r) => r.id));
+    // each function's deps builder finds what it requires in the bench's environment (clients connect on first use)
+    const builders: Readonly<Record<string, (env: NodeJS.ProcessEnv) => unknown>> = { ...FUNCTION_DEPS };
+    for (const e of LAMBDA_ENTRIES) expect(() => builders[e.id](lambdaEnv())).not.toThrow();
+  });
+
+  it('the warm probe gives every other function its own event and checks the answer and the calls it made', async () => {
+    const helpers = await buildHelpersBundle(path.join(work, 'helpers-all'));
+    // token and callIncoming: the test above
+    const entries = LAMBDA_ENTRIES.filter((e) => e.warm && e.id !== 'token' && e.id !== 'callIncoming');
+    const bundles = new Map<string, string>();
+    const warm = new Map<string, WarmResult>();
+    for (const e of entries) {
+      const built = await buildLambdaBundle(e.id, path.join(work, `warm-${e.name}`), { externalAwsSdk: true });
+      bundles.set(e.id, built.file);
+      warm.set(e.id, await measureWarm(built.file, helpers, e.id, 2, 1));
+    }
+    for (const w of warm.values()) {
+      expect(w.p50Us).toBeGreaterThan(0);
+      expect(w.secretFetchesAfterWarmup).toBe(0);
+    }
+    // the page's API takes the identity from the authorizer and never reads the secret; the webhooks and the
+    // authorizer read it once per container
+    expect(warm.get('voicemails')!.secretFetches).toBe(0);
+    expect(warm.get('directory')!.secretFetches).toBe(0);
+    for (const id of ['callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus', 'pageAuthorizer'])
+      expect(warm.get(id)!.secretFetches).toBe(1);
+    // the recording callback's whole path, every invocation: Twilio's copy fetched and deleted, kept in S3, announced
+    expect(warm.get('recordingStatus')!.callsPerInvocation).toMatchObject({ s3: 1, sns: 1, twilio: 2 });
+    expect(warm.get('pageAuthorizer')!.callsPerInvocation).toMatchObject({ dynamodb: 0, s3: 0, sns: 0, twilio: 0 });
+    // a wrong answer fails the probe, saying what was expected
+    await expect(measureWarm(bundles.get('callOutgoing')!, helpers, 'callIncoming', 1, 1)).rejects.toThrow(/callIncoming: did not ring the line/);
+    await expect(measureWarm(bundles.get('directory')!, helpers, 'voicemails', 1, 1)).rejects.toThrow(/voicemails: did not list the line/);
+  }, 120_000);
+
+  it('judges every function by the budgets of its kind; the deploy-time upgrade has no warm budget', async () => {
+    const report = await runBench({ quick: true, parts: [], variants: false });
+    for (const l of report.json.lambdas) Object.assign(l, { bundleBytes: 1, coldInitMs: 1, referenceColdInitMs: 10, warmP50Us: 1, warmP99Us: 1 });
+    const budgets = evaluateBudgets(report);
+    for (const e of LAMBDA_ENTRIES) {
+      const rows = budgets.filter((b) => b.subject === e.name).map((b) => b.budget);
+      expect(rows).toEqual(expect.arrayContaining([expect.stringMatching(/^cold init/), expect.stringMatching(/^bundle/)]));
+      const warmRows = rows.filter((r) => /warm p99/.test(r));
+      if (e.kind === 'deploy') expect(warmRows).toEqual([]);
+      else if (e.kind === 'token') expect(warmRows).toEqual([expect.stringMatching(/^token warm p99 < 2 ms/)]);
+      else if (e.kind === 'twiml') expect(warmRows).toEqual(['TwiML warm p99 < 1 ms']);
+      else expect(warmRows).toEqual([expect.stringMatching(/warm p99 < 1 ms/)]);
+    }
+    expect(budgets.filter((b) => LAMBDA_ENTRIES.some((e) => e.name === b.subject)).every((b) => typeof b.pass === 'boolean')).toBe(true);
+    expect(formatReport(report)).toContain('no warm figures for registry-upgrade');
+  });
+
   it('a run of no part prints exactly the documented JSON shape, every figure null and every budget unjudged', async () => {
     const report = await runBench({ quick: true, parts: [], variants: false });
     expect(report.details.errors).toEqual([]);
@@ -131,7 +202,15 @@ describe('benchmark pieces', () => {
     const report = await runBench({ quick: true, parts: ['lambdas'], variants: false });
     expect(report.details.errors).toEqual([]);
     const json = expectDocumentedShape(report);
-    for (const l of json.lambdas) for (const key of LAMBDA_FIGURES) expect(typeof l[key]).toBe('number');
+    for (const l of json.lambdas) {
+      const measured = LAMBDA_ENTRIES.find((e) => e.name === l.name)!.warm;
+      for (const key of LAMBDA_FIGURES) expect(typeof l[key]).toBe(measured || !key.startsWith('warm') ? 'number' : 'object');
+    }
+    expect(Object.keys(report.details.warm).sort()).toEqual(
+      LAMBDA_ENTRIES.filter((e) => e.warm)
+        .map((e) => e.name)
+        .sort(),
+    );
     // Parts not run are null, not missing.
     expect(json.softphone.jsBytes).toBeNull();
     expect(json.localServer.requestsPerSecond).toBeNull();
@@ -145,6 +224,20 @@ describe('benchmark pieces', () => {
     const budgets = evaluateBudgets(report);
     expect(budgets.filter((b) => b.subject === 'app.js').every((b) => b.pass === null)).toBe(true);
     expect(budgets.filter((b) => b.subject === 'call-incoming').every((b) => typeof b.pass === 'boolean')).toBe(true);
+  });
+
+  itFull('the local load test’s requests are answered as the load test expects, and a short load run answers 200', async () => {
+    const app = await startBenchLocalApp({ registryPath: path.join(work, 'registry') });
+    try {
+      const requests = benchRequests(app.apiBaseUrl);
+      await checkBenchRequests(app.url, requests);
+      const load = await loadTest(app.url, [requests.callIncoming, requests.callOutgoing], { connections: 2, durationSeconds: 1 });
+      expect(load.requests).toBeGreaterThan(0);
+      expect(Object.keys(load.statusCodes)).toEqual(['200']);
+      expect(load.errors + load.timeouts).toBe(0);
+    } finally {
+      await app.close();
+    }
   });
 });
 

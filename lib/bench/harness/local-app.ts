@@ -6,7 +6,7 @@
  * IPC out: { url, apiBaseUrl } once listening (or { error }); IPC in: 'close' → stops and exits.
  */
 import { addDevice } from '../../devices/device-admin';
-import type { DeviceDirectory, TwilioCredentials } from '../../../lambda/ports';
+import type { LineDirectory, TwilioCredentials } from '../../../lambda/ports';
 import { startLocalApp } from '../../local/app';
 
 interface Options {
@@ -30,13 +30,13 @@ async function main(): Promise<void> {
     env: opts.env,
     log: () => undefined,
   });
-  const { record } = await addDevice(app.devices, {
+  const { record } = await addDevice(app.lines, {
     number: opts.device.number,
     clientName: opts.device.clientName,
     secret: opts.device.secret,
     label: 'bench',
   });
-  await putSameSecret(app.devices, record.secretHash, opts.extraDevices);
+  await putSameSecret(app.lines, record.secretHash, opts.extraDevices);
   const stop = (): void => {
     app.close().then(
       () => process.exit(0),
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
 }
 
 /** One slow hash is enough: the extra devices reuse it (same secret), straight through the registry. */
-async function putSameSecret(registry: DeviceDirectory, secretHash: string, devices: Options['extraDevices']): Promise<void> {
+async function putSameSecret(registry: LineDirectory, secretHash: string, devices: Options['extraDevices']): Promise<void> {
   const createdAt = new Date().toISOString();
   for (const d of devices) await registry.put({ phoneNumber: d.number, clientName: d.clientName, secretHash, label: 'bench', createdAt });
 }
