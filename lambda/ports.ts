@@ -128,6 +128,135 @@ export interface Notifier {
   newVoicemail(voicemail: Voicemail, log: Log): Promise<void>;
 }
 
+/** Twilio's call statuses (a call's or a leg's `CallStatus`). */
+export type CallStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'canceled' | 'failed';
+
+/**
+ * What a leg of a call is:
+ * - `caller`: the parent call (a person calling the line; a softphone placing a call);
+ * - `member`: a line member's softphone ringing for an incoming call;
+ * - `forward`: the line's forward number;
+ * - `callee`: the number or the teammate an outgoing or internal call dials.
+ */
+export type LegRole = 'caller' | 'member' | 'forward' | 'callee';
+
+export type CallDirection = 'incoming' | 'outgoing' | 'internal';
+
+/** How a call ended, as the log shows it; `in-progress` until it has. */
+export type CallOutcome = 'answered' | 'missed' | 'voicemail' | 'forwarded' | 'refused' | 'failed' | 'in-progress';
+
+/** What the log knows of a call besides its legs; each merges to the smallest non-empty value (core/call-log.ts). */
+export interface CallFacts {
+  /** the line's E.164 number */
+  line?: string;
+  direction?: CallDirection;
+  /** the other party: the caller's number (incoming), the dialled number or `client:<teammate>` */
+  remote?: string;
+  /** the member who placed an outgoing or internal call */
+  placedBy?: string;
+}
+
+export interface LegState {
+  role: LegRole;
+  /** who the leg reaches: an E.164 number or `client:<name>` */
+  to: string;
+  status: CallStatus;
+  /** the order of the status kept: [lifecycle rank, SequenceNumber (-1 when none), Timestamp ms] */
+  order: [number, number, number];
+  /** epoch ms of the first event of each kind */
+  initiatedAt?: number;
+  ringingAt?: number;
+  answeredAt?: number;
+  endedAt?: number;
+  /** Twilio's CallDuration of the leg, seconds */
+  durationSeconds?: number;
+}
+
+/** One call of the call log, merged from its events (core/call-log.ts). */
+export interface CallRecord extends CallFacts {
+  /** the parent call's CallSid: the id of the call */
+  callSid: string;
+  /** every leg by its CallSid */
+  legs: Record<string, LegState>;
+  /** a voicemail was left */
+  voicemail?: boolean;
+  /** the outgoing handler refused the call: the reason (a destination policy reason, or `limit`) */
+  refused?: string;
+  /** epoch ms of the earliest thing known of the call */
+  firstAt: number;
+}
+
+interface CallEventBase extends CallFacts {
+  /** the parent call's CallSid */
+  callSid: string;
+  /** epoch ms */
+  at: number;
+}
+
+/** What the call log learns: a leg's status callback, or a note from our handlers. */
+export type CallEvent =
+  | (CallEventBase & {
+      kind: 'status';
+      legSid: string;
+      role: LegRole;
+      to: string;
+      status: CallStatus;
+      sequence?: number;
+      durationSeconds?: number;
+    })
+  | (CallEventBase & { kind: 'voicemail' })
+  | (CallEventBase & { kind: 'refused'; reason: string });
+
+/** The outcome of claiming a place for an outgoing call (`CallLog.claimSlots`). */
+export type SlotClaim = 'ok' | 'device-busy' | 'line-busy';
+
+/** One page of a line's calls, newest first; `cursor` continues after it (absent on the last page). */
+export interface CallPage {
+  calls: CallRecord[];
+  cursor?: string;
+}
+
+/**
+ * The call log (the calls table): one record per call, merged from its events (lambda/core/call-log.ts), and the
+ * places of the outgoing calls in progress that bound how many a device and a line may have at once. Failures of
+ * the store throw RegistryError.
+ */
+export interface CallLog {
+  /** Merges one event into its call's record (read, merge, conditional write, again on a concurrent write); returns the record. */
+  apply(event: CallEvent): Promise<CallRecord>;
+  get(callSid: string): Promise<CallRecord | undefined>;
+  /** A line's calls, newest first: at most `limit`, after `cursor`, started at or after `since` (ISO-8601). Throws BadCursorError. */
+  list(line: string, opts: { limit: number; cursor?: string; since?: string }): Promise<CallPage>;
+  /**
+   * Takes one of the device's `perDevice` places and one of the line's `perLine` places for the call, each held
+   * until released or `holdSeconds` pass (a completion callback that never comes frees it then). Atomic per
+   * place; claiming again for the same call succeeds without taking more.
+   */
+  claimSlots(claim: {
+    line: string;
+    clientName: string;
+    callSid: string;
+    perDevice: number;
+    perLine: number;
+    nowSeconds: number;
+    holdSeconds: number;
+  }): Promise<SlotClaim>;
+  /** Frees the places the call holds (none: nothing happens). */
+  releaseSlots(line: string, callSid: string): Promise<void>;
+  /** When the device last looked at its line's calls (ISO-8601), if ever. */
+  seenUntil(clientName: string): Promise<string | undefined>;
+  /** Moves the device's mark forward to `until` (never back). */
+  markSeen(clientName: string, until: string): Promise<void>;
+}
+
+/** CallLog.list() with a cursor that is not one it gave out. */
+export class BadCursorError extends Error {
+  constructor() {
+    super('The cursor is not valid');
+    this.name = 'BadCursorError';
+  }
+}
+
 /** What the upgrade from the first release's devices table did (adapters/registry-upgrade.ts). */
 export interface UpgradeReport {
   /** devices copied into the registry now */

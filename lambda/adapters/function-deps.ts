@@ -4,7 +4,7 @@
  * handler; the S3 and SNS clients stay out of every bundle but the voicemail ones).
  *
  * Environment (set by lib/constructs/softphone-functions.ts): REGISTRY_TABLE, ATTEMPTS_TABLE, TWILIO_SECRET_ID,
- * RECORDINGS_BUCKET and VOICEMAIL_TOPIC_ARN (voicemail functions), LEGACY_DEVICES_TABLE (the upgrade), and the
+ * RECORDINGS_BUCKET and VOICEMAIL_TOPIC_ARN (voicemail functions), CALLS_TABLE (the functions that write or read the call log), LEGACY_DEVICES_TABLE (the upgrade), and the
  * settings `loadConfig` reads. Building deps is cheap: SDK clients connect on first use; the secret is fetched
  * on demand and cached (secrets-manager-credentials.ts).
  */
@@ -12,6 +12,7 @@ import { loadConfig } from '../core/settings';
 import type { HandlerDeps } from '../handlers/deps';
 import { createDynamoClient } from './dynamo';
 import { DynamoAttemptStore } from './dynamo-attempt-store';
+import { DynamoCallLog } from './dynamo-call-log';
 import { DynamoLineDirectory } from './dynamo-line-directory';
 import { DynamoVoicemailStore } from './dynamo-voicemail-store';
 import { upgradeRegistry } from './registry-upgrade';
@@ -39,6 +40,15 @@ const registry: DepsBuilder = (env) => {
   };
 };
 
+/** The call log (the calls table). */
+const callLogOf = (env: NodeJS.ProcessEnv, deps: HandlerDeps): DynamoCallLog =>
+  new DynamoCallLog({ client: createDynamoClient(), table: required(env, 'CALLS_TABLE'), retentionDays: deps.config.callLogRetentionDays });
+
+const callLog: DepsBuilder = (env) => {
+  const deps = registry(env);
+  return { ...deps, calls: callLogOf(env, deps) };
+};
+
 /** Plus the voicemails of the registry table and the recordings bucket. */
 const voicemailStore: DepsBuilder = (env) => {
   const deps = registry(env);
@@ -51,7 +61,9 @@ const voicemailStore: DepsBuilder = (env) => {
 
 export const token = registry;
 export const callIncoming = registry;
-export const callOutgoing = registry;
+export const callOutgoing = callLog;
+export const callStatus = callLog;
+export const calls = callLog;
 export const callAction = registry;
 export const forwardScreen = registry;
 export const directory = registry;
@@ -62,6 +74,7 @@ export const recordingStatus: DepsBuilder = (env) => {
   const deps = voicemailStore(env);
   return {
     ...deps,
+    calls: callLogOf(env, deps),
     twilioRecordings: new HttpTwilioRecordings(deps.credentials),
     notifier: new SnsNotifier(required(env, 'VOICEMAIL_TOPIC_ARN'), deps.config.softphoneUrl),
   };

@@ -91,3 +91,63 @@ export function legacyDevicesTableInput(tableName: string): CreateTableCommandIn
     ],
   };
 }
+
+/**
+ * The calls table (the call log, lambda/core/call-log.ts), generic keys `pk`/`sk` like the registry:
+ *
+ * | item        | pk                 | sk                          | attributes                                            |
+ * | ----------- | ------------------ | --------------------------- | ----------------------------------------------------- |
+ * | call        | `CALL#<CA sid>`    | `CALL`                      | line, startedAt (the index's keys), record, version    |
+ * | device slot | `SLOTS#<E.164>`    | `DEVICE#<clientName>#<i>`   | callSid, expiresAt: one of a device's outgoing calls  |
+ * | line slot   | `SLOTS#<E.164>`    | `LINE#<i>`                  | callSid, expiresAt: one of the line's outgoing calls  |
+ * | seen mark   | `SEEN#<clientName>`| `SEEN`                      | seenUntil: the newest call the device has looked at   |
+ *
+ * A call is found by its parent CallSid (every leg's callback names it); the index `line-startedAt` lists a
+ * line's calls newest first (only call items carry `line`). `expiresAt` (epoch seconds) is the TTL attribute:
+ * calls are forgotten after the retention, a slot whose completion callback never came frees itself.
+ */
+export const CALL_PREFIX = 'CALL#';
+export const CALL_SK = 'CALL';
+export const SLOTS_PREFIX = 'SLOTS#';
+export const DEVICE_SLOT_PREFIX = 'DEVICE#';
+export const LINE_SLOT_PREFIX = 'LINE#';
+export const SEEN_PREFIX = 'SEEN#';
+export const SEEN_SK = 'SEEN';
+export const CALLS_BY_LINE_INDEX = 'line-startedAt';
+export const CALLS_INDEX_PK = 'line';
+export const CALLS_INDEX_SK = 'startedAt';
+
+export const callKey = (callSid: string) => ({ [PK]: `${CALL_PREFIX}${callSid}`, [SK]: CALL_SK });
+export const deviceSlotKey = (line: string, clientName: string, index: number) => ({
+  [PK]: `${SLOTS_PREFIX}${line}`,
+  [SK]: `${DEVICE_SLOT_PREFIX}${clientName}#${index}`,
+});
+export const lineSlotKey = (line: string, index: number) => ({ [PK]: `${SLOTS_PREFIX}${line}`, [SK]: `${LINE_SLOT_PREFIX}${index}` });
+export const seenKey = (clientName: string) => ({ [PK]: `${SEEN_PREFIX}${clientName}`, [SK]: SEEN_SK });
+
+export function callsTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: PK, AttributeType: 'S' },
+      { AttributeName: SK, AttributeType: 'S' },
+      { AttributeName: CALLS_INDEX_PK, AttributeType: 'S' },
+      { AttributeName: CALLS_INDEX_SK, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: PK, KeyType: 'HASH' },
+      { AttributeName: SK, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: CALLS_BY_LINE_INDEX,
+        KeySchema: [
+          { AttributeName: CALLS_INDEX_PK, KeyType: 'HASH' },
+          { AttributeName: CALLS_INDEX_SK, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}

@@ -10,8 +10,10 @@ export const API_PATHS = {
   callAction: '/twilio/retrieve_twiml/call_action',
   forwardScreen: '/twilio/retrieve_twiml/forward_screen',
   recordingStatus: '/twilio/recording_status',
+  callStatus: '/twilio/call_status',
   voicemails: '/softphone/voicemails',
   directory: '/softphone/directory',
+  calls: '/softphone/calls',
 } as const;
 
 export type ApiPathId = keyof typeof API_PATHS;

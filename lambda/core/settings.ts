@@ -41,6 +41,19 @@ export const CALL_TIME_LIMIT_SECONDS = { default: 4 * 60 * 60, min: 60, max: 4 *
  */
 export const VOICEMAIL_RETENTION_DAYS = { default: 30, min: 1, max: 3650 } as const;
 
+/**
+ * How long the call log keeps a call (days): CALL_LOG_RETENTION_DAYS / context callLogRetentionDays; the calls
+ * table's TTL forgets it then.
+ */
+export const CALL_LOG_RETENTION_DAYS = { default: 90, min: 1, max: 3650 } as const;
+
+/**
+ * Simultaneous outgoing calls (internal ones too): MAX_CALLS_PER_DEVICE / context maxCallsPerDevice, and
+ * MAX_CALLS_PER_LINE / maxCallsPerLine. A stolen device secret cannot run up a bill with parallel calls.
+ */
+export const MAX_CALLS_PER_DEVICE = { default: 2, min: 1, max: 10 } as const;
+export const MAX_CALLS_PER_LINE = { default: 10, min: 1, max: 100 } as const;
+
 /** How long a voicemail's playback URL (S3 presigned GET) stays valid, seconds. */
 export const PLAYBACK_URL_SECONDS = 300;
 
@@ -83,6 +96,7 @@ export const STACK_OUTPUT_IDS = [
   'DevicesTableName',
   'AttemptsTableName',
   'TwilioSecretName',
+  'CallsTableName',
 ] as const;
 export type StackOutputId = (typeof STACK_OUTPUT_IDS)[number];
 export type StackOutputs = Record<StackOutputId, string>;
@@ -185,6 +199,12 @@ export interface AppConfig {
   callTimeLimitSeconds: number;
   /** VOICEMAIL_RETENTION_DAYS: how long voicemails are kept. */
   voicemailRetentionDays: number;
+  /** CALL_LOG_RETENTION_DAYS: how long the call log keeps a call. */
+  callLogRetentionDays: number;
+  /** MAX_CALLS_PER_DEVICE: simultaneous outgoing calls of one device. */
+  maxCallsPerDevice: number;
+  /** MAX_CALLS_PER_LINE: simultaneous outgoing calls of all of a line's devices. */
+  maxCallsPerLine: number;
   /** SOFTPHONE_URL: the softphone's address, for notifications ("open the softphone to listen") */
   softphoneUrl?: string;
 }
@@ -201,6 +221,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       parseWholeNumber(env.CALL_TIME_LIMIT_SECONDS, 'CALL_TIME_LIMIT_SECONDS', CALL_TIME_LIMIT_SECONDS) ?? CALL_TIME_LIMIT_SECONDS.default,
     voicemailRetentionDays:
       parseWholeNumber(env.VOICEMAIL_RETENTION_DAYS, 'VOICEMAIL_RETENTION_DAYS', VOICEMAIL_RETENTION_DAYS) ?? VOICEMAIL_RETENTION_DAYS.default,
+    callLogRetentionDays:
+      parseWholeNumber(env.CALL_LOG_RETENTION_DAYS, 'CALL_LOG_RETENTION_DAYS', CALL_LOG_RETENTION_DAYS) ?? CALL_LOG_RETENTION_DAYS.default,
+    maxCallsPerDevice: parseWholeNumber(env.MAX_CALLS_PER_DEVICE, 'MAX_CALLS_PER_DEVICE', MAX_CALLS_PER_DEVICE) ?? MAX_CALLS_PER_DEVICE.default,
+    maxCallsPerLine: parseWholeNumber(env.MAX_CALLS_PER_LINE, 'MAX_CALLS_PER_LINE', MAX_CALLS_PER_LINE) ?? MAX_CALLS_PER_LINE.default,
   };
   const softphoneUrl = parseBaseUrl(env.SOFTPHONE_URL, 'SOFTPHONE_URL', { allowHttp: true });
   if (softphoneUrl) config.softphoneUrl = softphoneUrl;

@@ -13,11 +13,22 @@ import { phrasesFor } from './phrases';
 export const DIAL_TIMEOUT_SECONDS = 60;
 export const SAY_LANGUAGE = 'en-US';
 
-/** `<Response><Dial timeout="60" callerId="+E164" timeLimit="…"><Number>+E164</Number></Dial></Response>` */
-export function dialNumberTwiml(callerId: string, destination: string, timeLimitSeconds: number): string {
+/** Every progress event of a dialled leg, reported to the call log (lambda/handlers/call-status.ts). */
+export const LEG_STATUS_EVENTS: VoiceResponse.NumberAttributes['statusCallbackEvent'] = ['initiated', 'ringing', 'answered', 'completed'];
+
+/** The attributes that make a `<Number>` or `<Client>` report its progress to `url`. */
+export function legStatusCallback(url: string) {
+  return { statusCallback: url, statusCallbackMethod: 'POST', statusCallbackEvent: LEG_STATUS_EVENTS } as const;
+}
+
+/**
+ * `<Response><Dial timeout="60" callerId="+E164" timeLimit="…"><Number statusCallback…>+E164</Number></Dial></Response>`
+ * (`statusUrl`: where the dialled leg reports its progress).
+ */
+export function dialNumberTwiml(callerId: string, destination: string, timeLimitSeconds: number, statusUrl: string): string {
   const response = new VoiceResponse();
   const dial = response.dial({ timeout: DIAL_TIMEOUT_SECONDS, callerId, timeLimit: timeLimitSeconds });
-  dial.number(destination);
+  dial.number(legStatusCallback(statusUrl), destination);
   return response.toString();
 }
 
@@ -47,6 +58,9 @@ export interface FlowUrls {
   screen: string;
   /** the recording status callback of a voicemail */
   recordingStatus: string;
+  /** where a ringing member's leg, and the forwarded leg, report their progress (the call log) */
+  memberStatus: string;
+  forwardStatus: string;
 }
 
 export interface FlowContext {
@@ -66,7 +80,7 @@ export function flowStepTwiml(step: FlowStep, ctx: FlowContext): string {
     case 'ring': {
       const dial = response.dial({ timeout: step.timeout, answerOnBridge: true, action: ctx.urls.action(step.after), method: 'POST' });
       for (const clientName of step.clients) {
-        const client = dial.client();
+        const client = dial.client(legStatusCallback(ctx.urls.memberStatus));
         client.identity(clientName);
         client.parameter({ name: INCOMING_CALL_PARAMETERS.caller, value: ctx.caller });
         client.parameter({ name: INCOMING_CALL_PARAMETERS.line, value: ctx.line });
@@ -82,7 +96,7 @@ export function flowStepTwiml(step: FlowStep, ctx: FlowContext): string {
         action: ctx.urls.action(step.after),
         method: 'POST',
       });
-      dial.number({ url: ctx.urls.screen, method: 'POST' }, step.number);
+      dial.number({ url: ctx.urls.screen, method: 'POST', ...legStatusCallback(ctx.urls.forwardStatus) }, step.number);
       break;
     }
     case 'voicemail':
@@ -146,10 +160,10 @@ export function emptyTwiml(): string {
 }
 
 /** An internal call: another member's softphone rings, with the caller's identity shown. */
-export function dialTeammateTwiml(callerIdentity: string, lineNumber: string, teammate: string, timeLimitSeconds: number): string {
+export function dialTeammateTwiml(callerIdentity: string, lineNumber: string, teammate: string, timeLimitSeconds: number, statusUrl: string): string {
   const response = new VoiceResponse();
   const dial = response.dial({ timeout: DIAL_TIMEOUT_SECONDS, answerOnBridge: true, timeLimit: timeLimitSeconds });
-  const client = dial.client();
+  const client = dial.client(legStatusCallback(statusUrl));
   client.identity(teammate);
   client.parameter({ name: INCOMING_CALL_PARAMETERS.caller, value: `client:${callerIdentity}` });
   client.parameter({ name: INCOMING_CALL_PARAMETERS.line, value: lineNumber });

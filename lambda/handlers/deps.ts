@@ -6,6 +6,7 @@
 import type { AppConfig } from '../core/settings';
 import type {
   AttemptStore,
+  CallLog,
   Clock,
   CredentialsProvider,
   LineDirectory,
@@ -30,6 +31,8 @@ export interface HandlerDeps {
   recordings?: RecordingStore;
   twilioRecordings?: TwilioRecordings;
   notifier?: Notifier;
+  /** The call log: the webhooks that see calls write it, the outgoing handler bounds calls with it, the page reads it. */
+  calls?: CallLog;
   /** The registry upgrade of `cdk deploy` (adapters/registry-upgrade.ts), bound to its tables. */
   upgradeRegistry?: () => Promise<UpgradeReport>;
 }

@@ -2,11 +2,9 @@
  * POST /softphone/directory — the signed-in device's line and its teammates (behind the page authorizer): who
  * can be called internally, and what the line does with calls nobody answers.
  */
-import { describeError } from '../core/errors';
 import { pageError } from '../core/http-error';
-import { isDependencyFault } from '../ports';
 import type { Handler, HandlerDeps } from './deps';
-import { callerDevice, parsePageEvent } from './page-common';
+import { callerDevice, parsePageEvent, unavailableOnPageFault } from './page-common';
 
 export interface DirectoryResult {
   success: true;
@@ -18,7 +16,7 @@ export interface DirectoryResult {
 export function createDirectoryHandler(deps: HandlerDeps): Handler<DirectoryResult> {
   return async (event, { log }) => {
     const { identity } = parsePageEvent(event);
-    try {
+    return unavailableOnPageFault(log, async () => {
       const device = await callerDevice(deps, identity);
       const line = await deps.lines.findLine(device.phoneNumber);
       if (!line) throw pageError(403, 'This device is no longer registered. Ask your administrator.');
@@ -34,12 +32,6 @@ export function createDirectoryHandler(deps: HandlerDeps): Handler<DirectoryResu
         },
         members: line.members.map((m) => ({ clientName: m.clientName, ...(m.label ? { label: m.label } : {}) })),
       };
-    } catch (err) {
-      if (isDependencyFault(err)) {
-        log.error('dependency failure', { error: describeError(err) });
-        throw pageError(503, 'The service is temporarily unavailable. Please try again in a moment.');
-      }
-      throw err;
-    }
+    });
   };
 }

@@ -4,6 +4,7 @@
  * incoming-call function never forwards, so it carries no destination policy nor its phone metadata.
  */
 import type { LineCall } from '../core/call-flow';
+import { dialLegQuery } from '../core/call-log';
 import { stageToQuery } from '../core/call-flow';
 import { MAX_LINE_MEMBERS } from '../core/line';
 import { API_PATHS } from '../core/paths';
@@ -29,6 +30,8 @@ export function flowContext(event: WebhookEvent, line: string, config: AppConfig
       action: (stage) => webhookUrl(base, API_PATHS.callAction, stageToQuery(stage)),
       screen: webhookUrl(base, API_PATHS.forwardScreen, { stage: 'prompt', line, caller }),
       recordingStatus: webhookUrl(base, API_PATHS.recordingStatus, { line, caller }),
+      memberStatus: webhookUrl(base, API_PATHS.callStatus, dialLegQuery('member', { line, caller })),
+      forwardStatus: webhookUrl(base, API_PATHS.callStatus, dialLegQuery('forward', { line, caller })),
     },
   };
 }

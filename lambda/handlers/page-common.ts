@@ -3,9 +3,10 @@
  * the identity the authorizer verified, and the caller's device (a device removed since its token was issued
  * is refused).
  */
+import { describeError } from '../core/errors';
 import { pageError } from '../core/http-error';
 import { isValidClientName } from '../core/phone-rules';
-import type { Device } from '../ports';
+import { type Device, isDependencyFault, type Log } from '../ports';
 import type { HandlerDeps } from './deps';
 
 export interface PageEvent {
@@ -28,4 +29,15 @@ export async function callerDevice(deps: HandlerDeps, identity: string): Promise
   const device = await deps.lines.findByClientName(identity);
   if (!device) throw pageError(403, 'This device is no longer registered. Ask your administrator.');
   return device;
+}
+
+/** Runs a page request's work; a known dependency fault (DynamoDB down) answers 503 with a JSON error. */
+export async function unavailableOnPageFault<R>(log: Log, work: () => Promise<R>): Promise<R> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!isDependencyFault(err)) throw err;
+    log.error('dependency failure', { error: describeError(err) });
+    throw pageError(503, 'The service is temporarily unavailable. Please try again in a moment.');
+  }
 }

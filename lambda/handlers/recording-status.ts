@@ -5,6 +5,7 @@
  * deleted from Twilio. Twilio ignores the answer's body; a failure to keep the message answers 500 (Twilio's
  * debugger shows it) and leaves Twilio's copy in place, so nothing is lost.
  */
+import { isCallSid } from '../core/call-log';
 import { describeError } from '../core/errors';
 import { emptyTwiml } from '../core/twiml';
 import type { Voicemail } from '../ports';
@@ -83,6 +84,19 @@ export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string>
     if (await voicemails.add(voicemail)) {
       log.info('voicemail kept', { line, recordingSid: sid, durationSeconds: voicemail.durationSeconds });
       await notifier.newVoicemail(voicemail, log);
+    }
+    if (deps.calls && isCallSid(voicemail.callSid)) {
+      // The call log shows the call as a voicemail (best effort: the message is kept either way).
+      await deps.calls
+        .apply({
+          kind: 'voicemail',
+          callSid: voicemail.callSid,
+          at: received.getTime(),
+          line,
+          direction: 'incoming',
+          ...(caller ? { remote: caller } : {}),
+        })
+        .catch((err) => log.error('voicemail not noted in the call log', { callSid: voicemail.callSid, error: describeError(err) }));
     }
     await deleteTwilioCopy(accountSid, sid);
     return emptyTwiml();

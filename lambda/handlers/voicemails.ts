@@ -7,10 +7,10 @@
 import { describeError } from '../core/errors';
 import { pageError } from '../core/http-error';
 import { PLAYBACK_URL_SECONDS } from '../core/settings';
-import { isDependencyFault, type Voicemail } from '../ports';
+import type { Voicemail } from '../ports';
 import type { Handler, HandlerDeps } from './deps';
 import { requireDeps } from './deps';
-import { callerDevice, parsePageEvent } from './page-common';
+import { callerDevice, parsePageEvent, unavailableOnPageFault } from './page-common';
 
 export const VOICEMAIL_ACTIONS = ['list', 'play', 'markHeard', 'delete'] as const;
 export type VoicemailAction = (typeof VOICEMAIL_ACTIONS)[number];
@@ -49,7 +49,7 @@ export function createVoicemailsHandler(deps: HandlerDeps): Handler<VoicemailsRe
     }
     const id = request.id;
     if (action !== 'list' && (typeof id !== 'string' || !VOICEMAIL_ID.test(id))) throw pageError(400, 'id must be a voicemail id (RE…).');
-    try {
+    return unavailableOnPageFault(log, async () => {
       const { phoneNumber: line } = await callerDevice(deps, identity);
       const nowSeconds = Math.floor(now().getTime() / 1000);
       switch (action as VoicemailAction) {
@@ -79,12 +79,6 @@ export function createVoicemailsHandler(deps: HandlerDeps): Handler<VoicemailsRe
           return { success: true };
         }
       }
-    } catch (err) {
-      if (isDependencyFault(err)) {
-        log.error('dependency failure', { error: describeError(err) });
-        throw pageError(503, 'The service is temporarily unavailable. Please try again in a moment.');
-      }
-      throw err;
-    }
+    });
   };
 }

@@ -25,7 +25,17 @@ import { DEVICE_SECRET_LENGTH } from '../../lambda/core/settings';
 export const API_NAME = 'twilio_on_aws';
 export const STAGE_NAME = 'prod';
 
-export type RouteId = 'token' | 'callIncoming' | 'callOutgoing' | 'callAction' | 'forwardScreen' | 'recordingStatus' | 'voicemails' | 'directory';
+export type RouteId =
+  | 'token'
+  | 'callIncoming'
+  | 'callOutgoing'
+  | 'callAction'
+  | 'forwardScreen'
+  | 'recordingStatus'
+  | 'callStatus'
+  | 'voicemails'
+  | 'directory'
+  | 'calls';
 
 /**
  * The functions that serve no route: the page API's authorizer, and the registry upgrade `cdk deploy` runs.
@@ -221,8 +231,10 @@ export const ROUTES: readonly RouteSpec[] = [
   webhookRoute('callAction', 'TwilioRetrieveTwimlCallAction'),
   webhookRoute('forwardScreen', 'TwilioRetrieveTwimlForwardScreen'),
   webhookRoute('recordingStatus', 'TwilioRecordingStatus'),
+  webhookRoute('callStatus', 'TwilioCallStatus'),
   pageRoute('voicemails', 'SoftphoneVoicemails'),
   pageRoute('directory', 'SoftphoneDirectory'),
+  pageRoute('calls', 'SoftphoneCalls'),
 ];
 
 /** The route with that id (throws on an unknown id). */

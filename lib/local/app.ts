@@ -17,7 +17,8 @@ import { staticCredentials } from '../../lambda/core/credentials';
 import { loadConfig, type AppConfig } from '../../lambda/core/settings';
 import type { HandlerDeps } from '../../lambda/handlers/deps';
 import { buildHandlers, HANDLER_TABLE } from '../../lambda/handlers/table';
-import type { LineDirectory, Notifier, TwilioCredentials, VoicemailStore } from '../../lambda/ports';
+import type { CallLog, LineDirectory, Notifier, TwilioCredentials, VoicemailStore } from '../../lambda/ports';
+import { DynamoCallLog } from '../../lambda/adapters/dynamo-call-log';
 import { twilioApiBaseUrl } from '../config/twilio-api';
 import { gatewayErrorResponse, type HttpResponse } from '../api/gateway';
 import { ROUTES, STAGE_NAME, type RouteId } from '../api/routes';
@@ -27,6 +28,7 @@ import { createTemplateRenderer } from './template-renderer';
 import { authTokenFingerprint, resolveLocalCredentials, type CredentialsSource } from './credentials';
 import { jsonLineLog, logLevelFrom } from './log';
 import {
+  LOCAL_CALLS_TABLE,
   LOCAL_REGION,
   RegistryInUseError,
   RegistryUnavailableError,
@@ -63,6 +65,8 @@ export interface LocalApp {
   apiBaseUrl: string;
   lines: LineDirectory;
   voicemails: VoicemailStore;
+  /** The call log the handlers write. */
+  calls: CallLog;
   /** How to reach the embedded registry (dynalite on 127.0.0.1, requests signed with its key pair): for tools and tests. */
   registry: { endpoint: string; credentials: RegistryCredentials; region: string };
   /** Where the credentials came from ('development' = throwaway, Twilio refuses them). */
@@ -218,6 +222,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     lines: local.lines,
     attempts: local.attempts,
     voicemails: local.voicemails,
+    calls: new DynamoCallLog({ client: local.client, table: LOCAL_CALLS_TABLE, retentionDays: config.callLogRetentionDays }),
     recordings,
     twilioRecordings: new HttpTwilioRecordings(credentials, twilioBase ? { baseUrl: twilioBase } : {}),
     notifier,
@@ -378,6 +383,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     apiBaseUrl,
     lines: local.lines,
     voicemails: local.voicemails,
+    calls: deps.calls as CallLog,
     registry: { endpoint: local.endpoint, credentials: local.credentials, region: LOCAL_REGION },
     credentialsSource: resolved.source,
     routeUrls,

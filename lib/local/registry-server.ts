@@ -36,10 +36,12 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { createDynamoClient } from '../../lambda/adapters/dynamo';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
+import { DynamoCallLog } from '../../lambda/adapters/dynamo-call-log';
 import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
 import { DynamoVoicemailStore } from '../../lambda/adapters/dynamo-voicemail-store';
-import { attemptsTableInput, registryTableInput } from '../../lambda/adapters/registry-schema';
+import { attemptsTableInput, callsTableInput, registryTableInput } from '../../lambda/adapters/registry-schema';
 import { upgradeRegistry } from '../../lambda/adapters/registry-upgrade';
+import { CALL_LOG_RETENTION_DAYS } from '../../lambda/core/settings';
 import type { UpgradeReport } from '../../lambda/ports';
 import { verifySigV4, type SigV4Failure, type SigV4Key } from './sigv4';
 
@@ -48,6 +50,7 @@ export const LOCAL_REGISTRY_TABLE = 'softphone-lines';
 /** The first release's devices table: read once by the upgrade when a registry made by that release is opened. */
 export const LOCAL_LEGACY_DEVICES_TABLE = 'softphone-devices';
 export const LOCAL_ATTEMPTS_TABLE = 'softphone-sign-in-attempts';
+export const LOCAL_CALLS_TABLE = 'softphone-calls';
 export const DEFAULT_REGISTRY_PATH = path.join('.local', 'registry');
 
 /** `SOFTPHONE_REGISTRY` (absolute, resolved against the working directory), default `.local/registry`. */
@@ -119,6 +122,8 @@ export interface LocalRegistry {
   lines: DynamoLineDirectory;
   attempts: DynamoAttemptStore;
   voicemails: DynamoVoicemailStore;
+  /** The call log, keeping calls for the default retention (the local app builds its own with its settings). */
+  calls: DynamoCallLog;
   /** When this open upgraded a registry of the first release: what it copied. */
   upgraded?: UpgradeReport;
   client: DynamoDBClient;
@@ -146,11 +151,12 @@ export function localDynamoClient(endpoint: string, credentials: RegistryCredent
 }
 
 /** The local registry's stores, over one client. */
-function storesFor(client: DynamoDBClient): Pick<LocalRegistry, 'lines' | 'attempts' | 'voicemails'> {
+function storesFor(client: DynamoDBClient): Pick<LocalRegistry, 'lines' | 'attempts' | 'voicemails' | 'calls'> {
   return {
     lines: new DynamoLineDirectory({ client, table: LOCAL_REGISTRY_TABLE }),
     attempts: new DynamoAttemptStore({ client, table: LOCAL_ATTEMPTS_TABLE }),
     voicemails: new DynamoVoicemailStore({ client, table: LOCAL_REGISTRY_TABLE }),
+    calls: new DynamoCallLog({ client, table: LOCAL_CALLS_TABLE, retentionDays: CALL_LOG_RETENTION_DAYS.default }),
   };
 }
 
@@ -252,13 +258,19 @@ async function probeLevel(registryPath: string, waitMs: number): Promise<void> {
 }
 
 /**
- * Creates the registry and attempts tables (CreateTable inputs from registry-schema) that do not exist yet, and
+ * Creates the registry, attempts and (when named) calls tables (CreateTable inputs from registry-schema) that do not exist yet, and
  * waits until each is ACTIVE. The one table set-up for dynalite: the local app, the device CLI and the tests.
  * (Here, not in `lambda/`, so the Lambda bundles do not carry it.) Returns the tables that were there before.
  */
-export async function createRegistryTables(client: DynamoDBClient, registryTable: string, attemptsTable: string): Promise<Set<string>> {
+export async function createRegistryTables(
+  client: DynamoDBClient,
+  registryTable: string,
+  attemptsTable: string,
+  callsTable?: string,
+): Promise<Set<string>> {
   const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
-  for (const input of [registryTableInput(registryTable), attemptsTableInput(attemptsTable)]) {
+  const inputs = [registryTableInput(registryTable), attemptsTableInput(attemptsTable), ...(callsTable ? [callsTableInput(callsTable)] : [])];
+  for (const input of inputs) {
     const name = input.TableName!;
     if (!existing.has(name)) await client.send(new CreateTableCommand(input));
     for (let attempt = 0; ; attempt++) {
@@ -398,7 +410,7 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
   const stores = storesFor(client);
   let upgraded: UpgradeReport | undefined;
   try {
-    const existing = await createRegistryTables(client, LOCAL_REGISTRY_TABLE, LOCAL_ATTEMPTS_TABLE);
+    const existing = await createRegistryTables(client, LOCAL_REGISTRY_TABLE, LOCAL_ATTEMPTS_TABLE, LOCAL_CALLS_TABLE);
     // A registry made by the first release: its devices join their numbers' lines (idempotent).
     if (existing.has(LOCAL_LEGACY_DEVICES_TABLE)) {
       upgraded = await upgradeRegistry({ client, legacyTable: LOCAL_LEGACY_DEVICES_TABLE, lines: stores.lines });

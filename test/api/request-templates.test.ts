@@ -52,7 +52,7 @@ const decoded = formParams;
 
 describe('the form → JSON request template of the TwiML routes', () => {
   it('is the request template of every TwiML route, for application/x-www-form-urlencoded', () => {
-    for (const id of ['callIncoming', 'callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus'] as const) {
+    for (const id of ['callIncoming', 'callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus', 'callStatus'] as const) {
       const route = routeById(id);
       expect(route.requestContentType).toBe('application/x-www-form-urlencoded');
       expect(route.requestTemplate).toBe(FORM_TO_JSON_REQUEST_TEMPLATE);
@@ -236,26 +236,38 @@ describe('the token request template', () => {
     expect(ROUTES.filter((r) => r.requestContentType === 'application/json' && r.authorizer !== undefined).map((r) => r.id)).toEqual([
       'voicemails',
       'directory',
+      'calls',
     ]);
   });
 });
 
 describe('the page API request template', () => {
-  const render = (body: string, authorizer: Record<string, unknown> | undefined) =>
-    renderRequestTemplate(routeById('directory').requestTemplate, {
+  const render = (body: string, authorizer: Record<string, unknown> | undefined, id: 'directory' | 'calls' = 'directory') =>
+    renderRequestTemplate(routeById(id).requestTemplate, {
       body,
       headers: { 'Content-Type': 'application/json' },
       context: createGatewayContext({
         domainName: 'd',
-        path: '/prod/softphone/directory',
-        resourcePath: '/softphone/directory',
+        path: `/prod${routeById(id).path}`,
+        resourcePath: routeById(id).path,
         ...(authorizer ? { authorizer } : {}),
       }),
     });
 
-  it('is the same for both page routes', () => {
+  it('is the same for every page route', () => {
     expect(routeById('voicemails').requestTemplate).toBe(PAGE_REQUEST_TEMPLATE);
     expect(routeById('directory').requestTemplate).toBe(PAGE_REQUEST_TEMPLATE);
+    expect(routeById('calls').requestTemplate).toBe(PAGE_REQUEST_TEMPLATE);
+  });
+
+  it("passes the call log's requests (list with a cursor, markSeen) as sent, under the verified identity", () => {
+    for (const request of [
+      { action: 'list', limit: 20, cursor: 'eyJwayI6IkNBTEwjQ0EifQ' },
+      { action: 'markSeen', until: '2026-01-31T09:00:00.000Z' },
+      { action: 'list', limit: '1"}, "identity": "Someone_else' },
+    ]) {
+      expect(JSON.parse(render(JSON.stringify(request), { identity: 'DeviceId_0001' }, 'calls'))).toEqual({ identity: 'DeviceId_0001', request });
+    }
   });
 
   it('passes the identity the authorizer verified and the JSON body', () => {

@@ -36,8 +36,10 @@ describe('routes', () => {
       ['callAction', '/twilio/retrieve_twiml/call_action', 'TwilioRetrieveTwimlCallAction', 'application/x-www-form-urlencoded'],
       ['forwardScreen', '/twilio/retrieve_twiml/forward_screen', 'TwilioRetrieveTwimlForwardScreen', 'application/x-www-form-urlencoded'],
       ['recordingStatus', '/twilio/recording_status', 'TwilioRecordingStatus', 'application/x-www-form-urlencoded'],
+      ['callStatus', '/twilio/call_status', 'TwilioCallStatus', 'application/x-www-form-urlencoded'],
       ['voicemails', '/softphone/voicemails', 'SoftphoneVoicemails', 'application/json'],
       ['directory', '/softphone/directory', 'SoftphoneDirectory', 'application/json'],
+      ['calls', '/softphone/calls', 'SoftphoneCalls', 'application/json'],
     ]);
     // who calls each (its throttle: test/infra/stack.test.ts): the page the token API and its own API, Twilio the webhooks
     expect(ROUTES.map((r) => [r.id, r.caller])).toEqual([
@@ -47,15 +49,20 @@ describe('routes', () => {
       ['callAction', 'twilio'],
       ['forwardScreen', 'twilio'],
       ['recordingStatus', 'twilio'],
+      ['callStatus', 'twilio'],
       ['voicemails', 'browser'],
       ['directory', 'browser'],
+      ['calls', 'browser'],
     ]);
     // only the page API sits behind the page authorizer (the token API is how a page gets its token; Twilio signs)
     expect(ROUTES.filter((r) => r.authorizer !== undefined).map((r) => [r.id, r.authorizer])).toEqual([
       ['voicemails', 'page'],
       ['directory', 'page'],
+      ['calls', 'page'],
     ]);
     expect(routeByPath('/twilio/retrieve_capability_token')?.id).toBe('token');
+    expect(routeByPath('/twilio/call_status')?.id).toBe('callStatus');
+    expect(routeByPath('/softphone/calls')?.id).toBe('calls');
     expect(routeByPath('/twilio/retrieve_twiml/call_action')?.id).toBe('callAction');
     expect(routeByPath('/nope')).toBeUndefined();
   });
@@ -80,13 +87,13 @@ describe('routes', () => {
   });
 
   it('answer TwiML as text/xml from an application/xml template, token and page JSON as application/json', () => {
-    for (const id of ['callIncoming', 'callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus'] as const) {
+    for (const id of ['callIncoming', 'callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus', 'callStatus'] as const) {
       for (const r of routeById(id).integrationResponses) {
         expect(r.contentType).toBe('application/xml');
         expect(r.headers).toEqual({ 'Content-Type': 'text/xml' });
       }
     }
-    for (const id of ['token', 'voicemails', 'directory'] as const) {
+    for (const id of ['token', 'voicemails', 'directory', 'calls'] as const) {
       for (const r of routeById(id).integrationResponses) {
         expect(r.contentType).toBe('application/json');
         expect(r.headers).toEqual({ 'Content-Type': 'application/json' });
@@ -210,8 +217,10 @@ describe.each([
   ['callAction', twimlCases],
   ['forwardScreen', twimlCases],
   ['recordingStatus', twimlCases],
+  ['callStatus', twimlCases],
   ['voicemails', pageCases],
   ['directory', pageCases],
+  ['calls', pageCases],
 ] as const)('selection patterns of %s', (id, cases) => {
   const route = routeById(id);
 
@@ -301,7 +310,7 @@ describe('integration response templates', () => {
     expect(status).toBe('500');
     expect(body).toBe(TWIML_INTERNAL_ERROR_BODY);
     expect(body).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?><Response>(<Say>[^<>&$#]*<\/Say>)?<Hangup\/><\/Response>$/);
-    for (const id of ['callIncoming', 'callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus'] as const)
+    for (const id of ['callIncoming', 'callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus', 'callStatus'] as const)
       expect(byStatus(routeById(id), '500').template).toBe(TWIML_INTERNAL_ERROR_BODY);
   });
 
@@ -315,10 +324,24 @@ describe('integration response templates', () => {
       const { status, body } = respond(directory, { error: new Error(`[${code}] ${JSON.stringify(errorBody)}`) });
       expect([status, JSON.parse(body)]).toEqual([String(code), errorBody]);
     }
-    const crash = respond(routeById('voicemails'), { error: new Error(CRASH) });
-    expect(crash.status).toBe('500');
-    expect(JSON.parse(crash.body)).toEqual({ success: false, error: expect.any(String) });
-    expect(crash.body).not.toMatch(/TypeError|var\/task/);
+    for (const id of ['voicemails', 'calls'] as const) {
+      const crash = respond(routeById(id), { error: new Error(CRASH) });
+      expect(crash.status).toBe('500');
+      expect(JSON.parse(crash.body)).toEqual({ success: false, error: expect.any(String) });
+      expect(crash.body).not.toMatch(/TypeError|var\/task/);
+    }
+    // the call log's page: its list (with a cursor) and its 400 for a bad cursor
+    const calls = routeById('calls');
+    const page = {
+      success: true,
+      line: '+815031234567',
+      calls: [{ callSid: `CA${'1'.repeat(32)}`, remote: '+81 "x" \\' }],
+      unseenMissed: 1,
+      cursor: 'eyJ4',
+    };
+    expect(JSON.parse(respond(calls, { value: page }).body)).toEqual(page);
+    const badCursor = { success: false, error: 'cursor must be the cursor of the previous page.' };
+    expect(respond(calls, { error: new Error(`[400] ${JSON.stringify(badCursor)}`) })).toEqual({ status: '400', body: expect.any(String) });
   });
 });
 

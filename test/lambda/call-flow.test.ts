@@ -654,8 +654,15 @@ describe('flowStepTwiml', () => {
       action: (stage: CallStage) => webhookUrl(base, API_PATHS.callAction, stageToQuery(stage)),
       screen: webhookUrl(base, API_PATHS.forwardScreen, { stage: 'prompt', line: LINE, caller: '+819059876543' }),
       recordingStatus: webhookUrl(base, API_PATHS.recordingStatus, { line: LINE, caller: '+819059876543' }),
+      memberStatus: webhookUrl(base, API_PATHS.callStatus, { leg: 'member', line: LINE, caller: '+819059876543' }),
+      forwardStatus: webhookUrl(base, API_PATHS.callStatus, { leg: 'forward', line: LINE, caller: '+819059876543' }),
     },
   };
+  const reportsTo = (url: string) => ({
+    statusCallback: url,
+    statusCallbackMethod: 'POST',
+    statusCallbackEvent: 'initiated ringing answered completed',
+  });
 
   test('ring: one <Client> per member with the caller and the line as parameters; the action carries the stage', () => {
     const doc = parseTwiml(flowStepTwiml({ kind: 'ring', clients: ['alice', 'bob'], timeout: 25, after: { stage: 'ring', next: 2 } }, ctx));
@@ -665,6 +672,8 @@ describe('flowStepTwiml', () => {
       { identity: 'alice', parameters: { callerNumber: '+819059876543', lineNumber: LINE } },
       { identity: 'bob', parameters: { callerNumber: '+819059876543', lineNumber: LINE } },
     ]);
+    // every member's leg reports its progress to the call log
+    for (const client of childElements(dial, 'Client')) expect(client.attrs).toEqual(reportsTo(ctx.urls.memberStatus));
   });
 
   test('continue: a POSTed <Redirect> to the action webhook with the stage, and nothing else', () => {
@@ -682,6 +691,7 @@ describe('flowStepTwiml', () => {
     const number = childElement(dial, 'Number');
     expect(textOf(number)).toBe('+819012345678');
     expect(new URL(number.attrs.url).searchParams.get('stage')).toBe('prompt');
+    expect(number.attrs).toMatchObject(reportsTo(ctx.urls.forwardStatus));
   });
 
   test('voicemail: the greeting (or our words in the line’s language), then <Record> with a max length and the callback', () => {

@@ -214,31 +214,37 @@ describe('twiml', () => {
         `${BASE}/action?${new URLSearchParams(stage.stage === 'ring' ? { stage: 'ring', next: String(stage.next) } : { stage: stage.stage })}`,
       screen: `${BASE}/screen`,
       recordingStatus: `${BASE}/recording`,
+      memberStatus: `${BASE}/status?leg=member`,
+      forwardStatus: `${BASE}/status?leg=forward`,
     },
   });
+  /** A leg's status callback attributes, as rendered. */
+  const legStatus = (url: string) =>
+    `statusCallback="${url.replace(/&/g, '&amp;')}" statusCallbackMethod="POST" statusCallbackEvent="initiated ringing answered completed"`;
 
   test('incoming: the walkthrough output plus answerOnBridge, each line member a Client with the caller and the line, and an action webhook', () => {
     expect(flowStepTwiml({ kind: 'ring', clients: ['DeviceId_0001'], timeout: 20, after: { stage: 'ring', next: 1 } }, flow())).toBe(
       `${XML_DECL}<Response><Dial timeout="20" answerOnBridge="true" action="${BASE}/action?stage=ring&amp;next=1" method="POST">` +
-        '<Client><Identity>DeviceId_0001</Identity><Parameter name="callerNumber" value="+819059876543"/><Parameter name="lineNumber" value="+815031234567"/></Client>' +
+        `<Client ${legStatus(`${BASE}/status?leg=member`)}><Identity>DeviceId_0001</Identity><Parameter name="callerNumber" value="+819059876543"/><Parameter name="lineNumber" value="+815031234567"/></Client>` +
         '</Dial></Response>',
     );
     const two = flowStepTwiml({ kind: 'ring', clients: ['A', 'B'], timeout: 30, after: { stage: 'ring', next: 2 } }, flow());
-    expect(two.match(/<Client>/g)).toHaveLength(2);
-    expect(two).toMatch(/<Dial timeout="30" [^>]*><Client><Identity>A<\/Identity>.*<\/Client><Client><Identity>B<\/Identity>/);
+    expect(two.match(/<Client /g)).toHaveLength(2);
+    expect(two).toMatch(/<Dial timeout="30" [^>]*><Client [^>]*><Identity>A<\/Identity>.*<\/Client><Client [^>]*><Identity>B<\/Identity>/);
   });
   test('internal call: the teammate’s Client, with the caller’s identity and the line, capped at the call time limit', () => {
-    expect(dialTeammateTwiml('DeviceId_0001', '+815031234567', 'DeviceId_0002', 600)).toBe(
-      `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true" timeLimit="600"><Client><Identity>DeviceId_0002</Identity>` +
+    expect(dialTeammateTwiml('DeviceId_0001', '+815031234567', 'DeviceId_0002', 600, `${BASE}/status?leg=callee`)).toBe(
+      `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true" timeLimit="600"><Client ${legStatus(`${BASE}/status?leg=callee`)}><Identity>DeviceId_0002</Identity>` +
         '<Parameter name="callerNumber" value="client:DeviceId_0001"/><Parameter name="lineNumber" value="+815031234567"/></Client></Dial></Response>',
     );
   });
-  test('outgoing: the walkthrough output in E.164, capped at the call time limit', () => {
-    expect(dialNumberTwiml('+815031234567', '+819059876543', 14400)).toBe(
-      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number>+819059876543</Number></Dial></Response>`,
+  test('outgoing: the walkthrough output in E.164, capped at the call time limit, the dialled leg reporting to the call log', () => {
+    const status = `${BASE}/status?leg=callee&line=%2B815031234567`;
+    expect(dialNumberTwiml('+815031234567', '+819059876543', 14400, status)).toBe(
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number ${legStatus(status)}>+819059876543</Number></Dial></Response>`,
     );
-    expect(dialNumberTwiml('+815031234567', '+819059876543', 600)).toBe(
-      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="600"><Number>+819059876543</Number></Dial></Response>`,
+    expect(dialNumberTwiml('+815031234567', '+819059876543', 600, status)).toBe(
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="600"><Number ${legStatus(status)}>+819059876543</Number></Dial></Response>`,
     );
   });
   test('say once, then hang up (no loop="0")', () => {
@@ -252,13 +258,13 @@ describe('twiml', () => {
     const x = sayAndHangupTwiml(hostile);
     expect(x).not.toContain('</Number><Number>');
     expect(x).toContain('&lt;/Number&gt;&lt;Number&gt;');
-    const y = dialNumberTwiml('+815031234567"/><Hangup a="', hostile, 14400);
-    expect(y.match(/<Number>/g)).toHaveLength(1);
+    const y = dialNumberTwiml('+815031234567"/><Hangup a="', hostile, 14400, `${BASE}/status`);
+    expect(y.match(/<Number /g)).toHaveLength(1);
     expect(y).not.toContain('<Hangup');
     // the caller's number (Twilio's From) rides in a Parameter attribute: escaped too
     const z = flowStepTwiml({ kind: 'ring', clients: ['DeviceId_0001'], timeout: 20, after: { stage: 'ring', next: 1 } }, flow(hostile));
     expect(z.match(/<Parameter /g)).toHaveLength(2);
-    expect(z.match(/<Client>/g)).toHaveLength(1);
+    expect(z.match(/<Client /g)).toHaveLength(1);
     expect(z).not.toContain('<Number>');
     expect(z).toContain('value="+8190&lt;/Number>&lt;Number>+1900&quot; a=&quot;b"'); // `>` needs no escape in an attribute
   });
@@ -325,6 +331,9 @@ describe('config', () => {
       validateWebhookSignatures: true,
       callTimeLimitSeconds: 14400,
       voicemailRetentionDays: 30,
+      callLogRetentionDays: 90,
+      maxCallsPerDevice: 2,
+      maxCallsPerLine: 10,
     });
   });
   test('values', () => {
@@ -337,6 +346,9 @@ describe('config', () => {
         WEBHOOK_SCHEME: 'http',
         CALL_TIME_LIMIT_SECONDS: '600',
         VOICEMAIL_RETENTION_DAYS: '7',
+        CALL_LOG_RETENTION_DAYS: '365',
+        MAX_CALLS_PER_DEVICE: '1',
+        MAX_CALLS_PER_LINE: '3',
         SOFTPHONE_URL: 'https://phone.example.com',
       }),
     ).toEqual({
@@ -347,6 +359,9 @@ describe('config', () => {
       allowedDestinationCountries: ['JP', 'US'],
       callTimeLimitSeconds: 600,
       voicemailRetentionDays: 7,
+      callLogRetentionDays: 365,
+      maxCallsPerDevice: 1,
+      maxCallsPerLine: 3,
       softphoneUrl: 'https://phone.example.com',
     });
   });
@@ -363,6 +378,12 @@ describe('config', () => {
     [{ VOICEMAIL_RETENTION_DAYS: '0' }, /VOICEMAIL_RETENTION_DAYS/],
     [{ VOICEMAIL_RETENTION_DAYS: '3651' }, /VOICEMAIL_RETENTION_DAYS/],
     [{ SOFTPHONE_URL: 'phone.example.com' }, /SOFTPHONE_URL/],
+    [{ CALL_LOG_RETENTION_DAYS: '0' }, /CALL_LOG_RETENTION_DAYS/],
+    [{ CALL_LOG_RETENTION_DAYS: '3651' }, /CALL_LOG_RETENTION_DAYS/],
+    [{ MAX_CALLS_PER_DEVICE: '0' }, /MAX_CALLS_PER_DEVICE/],
+    [{ MAX_CALLS_PER_DEVICE: '11' }, /MAX_CALLS_PER_DEVICE/],
+    [{ MAX_CALLS_PER_LINE: '0' }, /MAX_CALLS_PER_LINE/],
+    [{ MAX_CALLS_PER_LINE: 'many' }, /MAX_CALLS_PER_LINE/],
   ])('refuses %j', (env, re) => {
     expect(() => loadConfig(env)).toThrow(re);
   });

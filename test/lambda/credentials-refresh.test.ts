@@ -122,7 +122,7 @@ describe('cache age', () => {
 describe('Auth Token rotation and webhook signatures', () => {
   test.each([
     ['incoming', 'incoming', incomingEvent, '<Identity>DeviceId_0001</Identity>'],
-    ['outgoing', 'outgoing', outgoingEvent, '<Number>+819059876543</Number>'],
+    ['outgoing', 'outgoing', outgoingEvent, '>+819059876543</Number>'],
   ] as const)('%s: a webhook signed with the rotated Auth Token is accepted on the first try', async (_n, which, event, twiml) => {
     const h = handlers();
     await expect(h[which](event(V1.authToken))).resolves.toContain(twiml);

@@ -21,12 +21,14 @@ import {
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
+  PutCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { awsClientConfig, AWS_MAX_ATTEMPTS } from '../../lambda/adapters/aws-clients';
 import { createDynamoClient } from '../../lambda/adapters/dynamo';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
+import { DynamoCallLog } from '../../lambda/adapters/dynamo-call-log';
 import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
 import { secretsManagerCredentials } from '../../lambda/adapters/secrets-manager-credentials';
 import { credentialsFromEnv, staticCredentials } from '../../lambda/core/credentials';
@@ -81,7 +83,11 @@ afterAll(() => docMock.restore());
 
 /** The registry's stores on one client whose document client is mocked. */
 function stores(client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'fake' } })) {
-  return { lines: new DynamoLineDirectory({ client, table: 'registry' }), attempts: new DynamoAttemptStore({ client, table: 'attempts' }) };
+  return {
+    lines: new DynamoLineDirectory({ client, table: 'registry' }),
+    attempts: new DynamoAttemptStore({ client, table: 'attempts' }),
+    calls: new DynamoCallLog({ client, table: 'calls', retentionDays: 90 }),
+  };
 }
 
 /** An item as a read with a ProjectionExpression gets it: only sign-in's unprojected read sees a secret hash. */
@@ -115,6 +121,7 @@ function healthyDynamo() {
   docMock.on(QueryCommand).callsFake((input: QueryCommandInput) => (input.TableName === 'registry' ? registryQuery(input) : { Items: [] }));
   docMock.on(UpdateCommand).resolves({ Attributes: { failures: 1, lastFailureAt: 0, expiresAt: 4102444800 } });
   docMock.on(DeleteCommand).resolves({});
+  docMock.on(PutCommand).resolves({});
 }
 
 const dynamoFaults: [string, () => Error][] = [
@@ -152,14 +159,28 @@ describe.each(dynamoFaults)('DynamoDB %s', (_name, fault) => {
       createOutgoingCallHandler,
       signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
       () => docMock.on(GetCommand, { TableName: 'registry', Key: { pk: `CLIENT#${DEVICE_CLIENT}`, sk: 'CLIENT' } }).rejects(fault()),
-      '<Number>+819059876543</Number>',
+      '>+819059876543</Number>',
     ],
     [
       'outgoing (device read)',
       createOutgoingCallHandler,
       signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
       () => docMock.on(GetCommand, { TableName: 'registry', Key: { pk: `LINE#${DEVICE_NUMBER}`, sk: `MEMBER#${DEVICE_CLIENT}` } }).rejects(fault()),
-      '<Number>+819059876543</Number>',
+      '>+819059876543</Number>',
+    ],
+    [
+      'outgoing (the call log’s places read)',
+      createOutgoingCallHandler,
+      signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
+      () => docMock.on(QueryCommand, { TableName: 'calls' }).rejects(fault()),
+      '>+819059876543</Number>',
+    ],
+    [
+      'outgoing (the call log’s place taken)',
+      createOutgoingCallHandler,
+      signedEvent(OUTGOING_RESOURCE, outgoingCallParams()),
+      () => docMock.on(PutCommand, { TableName: 'calls' }).rejects(fault()),
+      '>+819059876543</Number>',
     ],
     [
       'outgoing internal call (teammate read)',
@@ -234,7 +255,7 @@ describe('Secrets Manager', () => {
     smMock.on(GetSecretValueCommand).resolves({ SecretString: good });
     await expect(token({ twilioPhoneNumber: DEVICE_NUMBER, deviceSecret: DEVICE_SECRET })).resolves.toMatchObject({ success: true });
     await expect(incoming(inEvent)).resolves.toContain('<Identity>DeviceId_0001</Identity>');
-    await expect(outgoing(outEvent)).resolves.toContain('<Number>+819059876543</Number>');
+    await expect(outgoing(outEvent)).resolves.toContain('>+819059876543</Number>');
     expect(smMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1); // cached after recovery
   });
 

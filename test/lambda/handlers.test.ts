@@ -8,12 +8,16 @@ import { createOutgoingCallHandler, OUTGOING_MESSAGES } from '../../lambda/handl
 import { createTokenHandler, FORBIDDEN_MESSAGE } from '../../lambda/handlers/token';
 import { useDynalite } from '../support/dynalite';
 import {
+  API_DOMAIN,
   DEVICE_CLIENT,
   DEVICE_NUMBER,
   DEVICE_NUMBER_TYPED,
   DEVICE_SECRET,
   INCOMING_RESOURCE,
   INCOMING_TWIML,
+  legStatusAttributes,
+  OUTGOING_TWIML,
+  outgoingTwiml,
   incomingCallParams,
   incomingTwiml,
   OUTGOING_RESOURCE,
@@ -149,7 +153,8 @@ describe('incoming call TwiML', () => {
   test('walkthrough input → ring the line’s client for the ring time, with answerOnBridge, the caller and the line, and an action webhook', async () => {
     await expect(handler()(signedEvent(INCOMING_RESOURCE, walkthroughParams))).resolves.toBe(
       `${XML_DECL}<Response><Dial timeout="20" answerOnBridge="true" action="https://abc123.execute-api.ap-northeast-1.amazonaws.com/prod/twilio/retrieve_twiml/call_action?stage=ring&amp;next=1" method="POST">` +
-        '<Client><Identity>DeviceId_0001</Identity><Parameter name="callerNumber" value="+819059876543"/><Parameter name="lineNumber" value="+815031234567"/></Client>' +
+        `<Client ${legStatusAttributes(`https://${API_DOMAIN}/prod`, 'leg=member&amp;line=%2B815031234567&amp;caller=%2B819059876543')}>` +
+        '<Identity>DeviceId_0001</Identity><Parameter name="callerNumber" value="+819059876543"/><Parameter name="lineNumber" value="+815031234567"/></Client>' +
         '</Dial></Response>',
     );
     expect(INCOMING_TWIML).toBe(await handler()(signedEvent(INCOMING_RESOURCE, walkthroughParams)));
@@ -222,7 +227,7 @@ describe('incoming call TwiML', () => {
   test('validation can be switched off explicitly (and only then)', async () => {
     const ev = { ...signedEvent(INCOMING_RESOURCE, walkthroughParams), signature: '' };
     await expect(handler()(ev)).rejects.toThrow('[403]');
-    await expect(handler({ config: testConfig({ validateWebhookSignatures: false }) })(ev)).resolves.toContain('<Client>');
+    await expect(handler({ config: testConfig({ validateWebhookSignatures: false }) })(ev)).resolves.toContain('<Client ');
   });
 });
 
@@ -232,18 +237,20 @@ describe('outgoing call TwiML', () => {
   const call = (params: Record<string, string>, overrides = {}) => handler(overrides)(signedEvent(OUTGOING_RESOURCE, params));
 
   test('walkthrough input → dial in E.164 with the identity’s own number as caller ID, capped at the call time limit', async () => {
+    const status = legStatusAttributes(`https://${API_DOMAIN}/prod`, 'leg=callee&amp;line=%2B815031234567&amp;client=DeviceId_0001');
     await expect(call(walkthroughParams)).resolves.toBe(
-      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number>+819059876543</Number></Dial></Response>`,
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number ${status}>+819059876543</Number></Dial></Response>`,
     );
     await expect(call(walkthroughParams, { config: testConfig({ callTimeLimitSeconds: 600 }) })).resolves.toBe(
-      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="600"><Number>+819059876543</Number></Dial></Response>`,
+      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="600"><Number ${status}>+819059876543</Number></Dial></Response>`,
     );
+    expect(OUTGOING_TWIML).toBe(await call(walkthroughParams));
   });
 
   test('callerPhoneNumber is optional; national destinations are read in the caller’s country', async () => {
     const { callerPhoneNumber: _omit, ...rest } = walkthroughParams;
     void _omit;
-    await expect(call({ ...rest, callOutgoingPhoneNumber: '090-5987-6543' })).resolves.toContain('<Number>+819059876543</Number>');
+    await expect(call({ ...rest, callOutgoingPhoneNumber: '090-5987-6543' })).resolves.toContain('>+819059876543</Number>');
     await expect(call({ ...walkthroughParams, callerPhoneNumber: '050-3123-4567' })).resolves.toContain('callerId="+815031234567"');
   });
 
@@ -288,13 +295,13 @@ describe('outgoing call TwiML', () => {
   test('allow-list: a US caller may call the US by default; JP+US configured lets JP call the US', async () => {
     await expect(
       call({ ...walkthroughParams, From: 'client:DeviceId_US', callerPhoneNumber: '', callOutgoingPhoneNumber: '(415) 555-2671' }),
-    ).resolves.toContain('callerId="+14155550100" timeLimit="14400"><Number>+14155552671</Number>');
+    ).resolves.toMatch(/callerId="\+14155550100" timeLimit="14400"><Number [^>]*>\+14155552671<\/Number>/);
     await expect(
       call(
         { ...walkthroughParams, callOutgoingPhoneNumber: '+1 415 555 2671' },
         { config: testConfig({ allowedDestinationCountries: ['JP', 'US'] }) },
       ),
-    ).resolves.toContain('<Number>+14155552671</Number>');
+    ).resolves.toContain('>+14155552671</Number>');
   });
 
   test('hostile input never becomes markup', async () => {
@@ -303,7 +310,7 @@ describe('outgoing call TwiML', () => {
       callOutgoingPhoneNumber: '+8190</Number><Number>+1900',
       callerPhoneNumber: '+815031234567"><Number>+1900',
     });
-    expect(out).not.toContain('<Number>');
+    expect(out).not.toContain('<Number');
     expect(out.match(/<Hangup\/>/g)).toHaveLength(1);
   });
 
@@ -311,7 +318,7 @@ describe('outgoing call TwiML', () => {
     await addTeammate();
     const internal = { ...walkthroughParams, callerPhoneNumber: '', callOutgoingPhoneNumber: '', callOutgoingClient: 'DeviceId_0002' };
     await expect(call(internal)).resolves.toBe(
-      `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true" timeLimit="14400"><Client><Identity>DeviceId_0002</Identity>` +
+      `${XML_DECL}<Response><Dial timeout="60" answerOnBridge="true" timeLimit="14400"><Client ${legStatusAttributes(`https://${API_DOMAIN}/prod`, 'leg=callee&amp;line=%2B815031234567&amp;client=DeviceId_0001')}><Identity>DeviceId_0002</Identity>` +
         '<Parameter name="callerNumber" value="client:DeviceId_0001"/><Parameter name="lineNumber" value="+815031234567"/></Client></Dial></Response>',
     );
     // another line's device, an unknown name, a malformed one, or oneself: refused, nothing dialled
@@ -326,9 +333,7 @@ describe('outgoing call TwiML', () => {
 
   test('every device of a line calls out with the line’s number as caller ID', async () => {
     await addTeammate();
-    await expect(call({ ...walkthroughParams, From: 'client:DeviceId_0002' })).resolves.toBe(
-      `${XML_DECL}<Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number>+819059876543</Number></Dial></Response>`,
-    );
+    await expect(call({ ...walkthroughParams, From: 'client:DeviceId_0002' })).resolves.toBe(outgoingTwiml(undefined, { client: 'DeviceId_0002' }));
   });
 
   test('signature refused → [403] Forbidden', async () => {

@@ -7,7 +7,7 @@ import { staticCredentials } from '../../lambda/core/credentials';
 import { hashDeviceSecret, type ScryptParams } from '../../lambda/core/device-secret';
 import { loadConfig, type AppConfig } from '../../lambda/core/settings';
 import type { Handler, HandlerDeps } from '../../lambda/handlers/deps';
-import type { AttemptStore, DeviceRecord, LineDirectory, Log } from '../../lambda/ports';
+import type { AttemptStore, CallLog, DeviceRecord, LineDirectory, Log } from '../../lambda/ports';
 import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, TEST_CREDENTIALS } from '../support/fixtures';
 
 /** Cheap scrypt cost for tests only (production default is N=2^15). */
@@ -61,10 +61,14 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
 }
 
 /** Handler deps over a registry's stores, with the test credentials and the default config. */
-export function makeDeps(stores: { lines: LineDirectory; attempts: AttemptStore }, overrides: Partial<HandlerDeps> = {}): HandlerDeps {
+export function makeDeps(
+  stores: { lines: LineDirectory; attempts: AttemptStore; calls?: CallLog },
+  overrides: Partial<HandlerDeps> = {},
+): HandlerDeps {
   return {
     lines: stores.lines,
     attempts: stores.attempts,
+    ...(stores.calls ? { calls: stores.calls } : {}),
     credentials: staticCredentials(TEST_CREDENTIALS),
     config: testConfig(),
     ...overrides,

@@ -26,7 +26,9 @@ const TEXT = '(?:[^<&]|&(?:amp|lt|gt|quot|apos);)*';
 /** An attribute value as the TwiML builder writes it. */
 const ATTR = '(?:[^"<&]|&(?:amp|lt|gt|quot|apos);)*';
 /** One ringing softphone: its identity, and the caller and the line as custom parameters. */
-const CLIENT = `<Client><Identity>[A-Za-z0-9_.-]+</Identity><Parameter name="callerNumber" value="${ATTR}"/><Parameter name="lineNumber" value="\\+[1-9]\\d{6,14}"/></Client>`;
+/** A dialled leg's status callback to the call log (leg member or callee, the line, the caller or the placing client). */
+const STATUS = `statusCallback="https://[^"]+/prod/twilio/call_status\\?leg=(?:member|callee)&amp;line=%2B\\d+&amp;(?:caller|client)=${ATTR}" statusCallbackMethod="POST" statusCallbackEvent="initiated ringing answered completed"`;
+const CLIENT = `<Client ${STATUS}><Identity>[A-Za-z0-9_.-]+</Identity><Parameter name="callerNumber" value="${ATTR}"/><Parameter name="lineNumber" value="\\+[1-9]\\d{6,14}"/></Client>`;
 const SHAPES = [
   // an incoming call rings the line's members (at most 10), and the Dial's action webhook takes it on
   new RegExp(
@@ -35,7 +37,7 @@ const SHAPES = [
   // an internal call rings one teammate
   new RegExp(`^${escapeRegExp(DECL)}<Response><Dial timeout="60" answerOnBridge="true" timeLimit="14400">${CLIENT}</Dial></Response>$`),
   new RegExp(
-    `^${escapeRegExp(DECL)}<Response><Dial timeout="60" callerId="\\+[1-9]\\d{6,14}" timeLimit="14400"><Number>\\+[1-9]\\d{6,14}</Number></Dial></Response>$`,
+    `^${escapeRegExp(DECL)}<Response><Dial timeout="60" callerId="\\+[1-9]\\d{6,14}" timeLimit="14400"><Number ${STATUS}>\\+[1-9]\\d{6,14}</Number></Dial></Response>$`,
   ),
   new RegExp(`^${escapeRegExp(DECL)}<Response><Say language="en-US">${TEXT}</Say><Hangup/></Response>$`),
 ];
@@ -106,7 +108,7 @@ test('incoming: any signed parameters → well-formed TwiML of a known shape', a
       const out = await handler(signedEvent(INCOMING_RESOURCE, { ...p, To: to }));
       expectTwiml(out);
       // only the called line's members ring: the walkthrough's line, both its devices in order
-      if (out.includes('<Client>')) {
+      if (out.includes('<Client ')) {
         expect([...out.matchAll(/<Identity>([^<]*)<\/Identity>/g)].map((m) => m[1])).toEqual([DEVICE_CLIENT, TEAMMATE]);
         expect(out.match(/name="lineNumber" value="([^"]*)"/g)).toEqual(Array(2).fill(`name="lineNumber" value="${DEVICE_NUMBER}"`));
       }
@@ -136,11 +138,11 @@ test('outgoing: any signed parameters → well-formed TwiML; a Dial always uses 
         }),
       );
       expectTwiml(out);
-      if (out.includes('<Number>')) {
+      if (out.includes('<Number ')) {
         expect(out).toContain(`callerId="${DEVICE_NUMBER}"`);
-        expect(out).toMatch(/<Number>\+81\d+<\/Number>/); // default allow-list: the caller's country (JP)
+        expect(out).toMatch(/<Number [^>]*>\+81\d+<\/Number>/); // default allow-list: the caller's country (JP)
       }
-      if (out.includes('<Client>')) {
+      if (out.includes('<Client ')) {
         // only a teammate of the caller's own line, never the caller itself
         expect(out).toContain(`<Identity>${TEAMMATE}</Identity>`);
         expect(out).toContain(

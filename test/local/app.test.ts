@@ -17,7 +17,7 @@ import {
   INCOMING_BODY,
   incomingTwiml,
   OUTGOING_BODY,
-  OUTGOING_TWIML,
+  outgoingTwiml,
   TEST_CREDENTIALS,
   TOKEN_BODY,
 } from '../support/fixtures';
@@ -103,7 +103,7 @@ describe('the walkthrough curl checks (2-8), adapted', () => {
   test('outgoing call: the walkthrough body, signed → <Dial callerId><Number> in E.164', async () => {
     const res = await signed(app.routeUrls.callOutgoing, OUTGOING_BODY);
     expect(res.status).toBe(200);
-    expect(await res.text()).toBe(OUTGOING_TWIML);
+    expect(await res.text()).toBe(outgoingTwiml(app.apiBaseUrl));
   });
 });
 

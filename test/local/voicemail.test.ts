@@ -12,6 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { callView } from '../../lambda/core/call-log';
 import { recordingKey } from '../../lambda/handlers/recording-status';
 import type { TwilioCredentials } from '../../lambda/ports';
 import { TWIML_INTERNAL_ERROR_BODY } from '../../lib/api/templates';
@@ -128,6 +129,13 @@ describe('a voicemail from the call to the page', () => {
     expect(deleteRequests(recordingSid)).toEqual([expect.objectContaining({ user: keySid, status: 204 })]);
     expect(fake.recordings.has(recordingSid)).toBe(false);
     expect(logged.some((l) => l.startsWith(`New voicemail on ${LINE_A} from ${CALLER} (7 s)`))).toBe(true);
+    // the call log shows the call as a voicemail
+    expect(callView((await app.calls.get(call.callSid))!)).toMatchObject({
+      line: LINE_A,
+      remote: CALLER,
+      direction: 'incoming',
+      outcome: 'voicemail',
+    });
 
     // the page of a member of the line lists it
     const alice = await tokenOf(LINE_A, 'alice');

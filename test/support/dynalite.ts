@@ -11,6 +11,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
+import { DynamoCallLog } from '../../lambda/adapters/dynamo-call-log';
 import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
 import { DynamoVoicemailStore } from '../../lambda/adapters/dynamo-voicemail-store';
 import { createRegistryTables, listenDynalite } from '../../lib/local/registry-server';
@@ -22,8 +23,11 @@ export interface RegistryTables {
   /** the voicemails of the same registry table */
   voicemails: DynamoVoicemailStore;
   attempts: DynamoAttemptStore;
+  /** the call log (the calls table) */
+  calls: DynamoCallLog;
   registryTable: string;
   attemptsTable: string;
+  callsTable: string;
 }
 
 /** A set of tables on a running server, with the server's endpoint and client. */
@@ -34,18 +38,21 @@ export interface Dynalite extends RegistryTables {
 
 let tableCounter = 0;
 
-/** Creates a registry and an attempts table with names no other test in this process uses. */
+/** Creates a registry, an attempts and a calls table with names no other test in this process uses. */
 export async function freshTables(client: DynamoDBClient): Promise<RegistryTables> {
   const n = ++tableCounter;
   const registryTable = `lines-${process.pid}-${n}`;
   const attemptsTable = `attempts-${process.pid}-${n}`;
-  await createRegistryTables(client, registryTable, attemptsTable);
+  const callsTable = `calls-${process.pid}-${n}`;
+  await createRegistryTables(client, registryTable, attemptsTable, callsTable);
   return {
     lines: new DynamoLineDirectory({ client, table: registryTable }),
     voicemails: new DynamoVoicemailStore({ client, table: registryTable }),
     attempts: new DynamoAttemptStore({ client, table: attemptsTable }),
+    calls: new DynamoCallLog({ client, table: callsTable, retentionDays: 90 }),
     registryTable,
     attemptsTable,
+    callsTable,
   };
 }
 
@@ -98,7 +105,7 @@ export function useDynalite(opts: { seed?: (tables: Dynalite) => Promise<unknown
   };
   const view = {} as Dynalite;
   for (const key of ['endpoint', 'client'] as const) Object.defineProperty(view, key, { get: () => running()[key], enumerable: true });
-  for (const key of ['lines', 'voicemails', 'attempts', 'registryTable', 'attemptsTable'] as const) {
+  for (const key of ['lines', 'voicemails', 'attempts', 'calls', 'registryTable', 'attemptsTable', 'callsTable'] as const) {
     Object.defineProperty(view, key, { get: () => current()[key], enumerable: true });
   }
   beforeAll(async () => {

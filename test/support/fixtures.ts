@@ -74,16 +74,25 @@ export function incomingTwiml(
   const caller = opts.caller ?? '+819059876543';
   const line = opts.line ?? DEVICE_NUMBER;
   const action = `${apiBaseUrl}/twilio/retrieve_twiml/call_action?stage=ring&amp;next=${clients.length}`;
+  const status = legStatusAttributes(apiBaseUrl, `leg=member&amp;line=${encodeURIComponent(line)}&amp;caller=${encodeURIComponent(caller)}`);
   const ring = clients
     .map(
       (c) =>
-        `<Client><Identity>${c}</Identity><Parameter name="callerNumber" value="${caller}"/><Parameter name="lineNumber" value="${line}"/></Client>`,
+        `<Client ${status}><Identity>${c}</Identity><Parameter name="callerNumber" value="${caller}"/><Parameter name="lineNumber" value="${line}"/></Client>`,
     )
     .join('');
   return `<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="${opts.ringSeconds ?? 20}" answerOnBridge="true" action="${action}" method="POST">${ring}</Dial></Response>`;
 }
-export const OUTGOING_TWIML =
-  '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="+815031234567" timeLimit="14400"><Number>+819059876543</Number></Dial></Response>';
+/** The attributes that make a dialled leg report its progress to the call log (issue 15), as rendered. */
+export function legStatusAttributes(apiBaseUrl: string, query: string): string {
+  return `statusCallback="${apiBaseUrl}/twilio/call_status?${query}" statusCallbackMethod="POST" statusCallbackEvent="initiated ringing answered completed"`;
+}
+/** The walkthrough's outgoing answer: the number dialled with the line's caller ID, its leg reporting to the call log. */
+export function outgoingTwiml(apiBaseUrl = `https://${API_DOMAIN}/prod`, opts: { client?: string; line?: string } = {}): string {
+  const line = opts.line ?? DEVICE_NUMBER;
+  const status = legStatusAttributes(apiBaseUrl, `leg=callee&amp;line=${encodeURIComponent(line)}&amp;client=${opts.client ?? DEVICE_CLIENT}`);
+  return `<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="60" callerId="${line}" timeLimit="14400"><Number ${status}>+819059876543</Number></Dial></Response>`;
+}
 
 /** The Content-Type Twilio posts its webhooks with. */
 export const FORM = 'application/x-www-form-urlencoded; charset=UTF-8';
@@ -114,6 +123,7 @@ export const OUTGOING_RESOURCE = '/twilio/retrieve_twiml/call_outgoing';
 
 /** The answer to the walkthrough's incoming call at the deployed API (see `incomingTwiml`). */
 export const INCOMING_TWIML = incomingTwiml();
+export const OUTGOING_TWIML = outgoingTwiml();
 
 export interface WebhookEvent {
   params: Record<string, string>;

@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
+import { DynamoCallLog } from '../../lambda/adapters/dynamo-call-log';
 import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
 import { DynamoVoicemailStore } from '../../lambda/adapters/dynamo-voicemail-store';
 import { hashDeviceSecret, type ScryptParams } from '../../lambda/core/device-secret';
@@ -30,8 +31,10 @@ export interface LineTables {
   lines: DynamoLineDirectory;
   voicemails: DynamoVoicemailStore;
   attempts: DynamoAttemptStore;
+  calls: DynamoCallLog;
   registryTable: string;
   attemptsTable: string;
+  callsTable: string;
 }
 
 let tableCounter = 0;
@@ -41,14 +44,17 @@ export async function freshLineTables(client: DynamoDBClient, opts: { now?: () =
   const n = ++tableCounter;
   const registryTable = `lines-${process.pid}-${n}`;
   const attemptsTable = `line-attempts-${process.pid}-${n}`;
-  await createRegistryTables(client, registryTable, attemptsTable);
+  const callsTable = `line-calls-${process.pid}-${n}`;
+  await createRegistryTables(client, registryTable, attemptsTable, callsTable);
   return {
     client,
     lines: new DynamoLineDirectory({ client, table: registryTable, ...(opts.now ? { now: opts.now } : {}) }),
     voicemails: new DynamoVoicemailStore({ client, table: registryTable }),
     attempts: new DynamoAttemptStore({ client, table: attemptsTable }),
+    calls: new DynamoCallLog({ client, table: callsTable, retentionDays: 90 }),
     registryTable,
     attemptsTable,
+    callsTable,
   };
 }
 
@@ -66,7 +72,7 @@ export function useLineRegistry(): LineTables & { server: DynaliteServer } {
       return server;
     },
   });
-  for (const key of ['client', 'lines', 'voicemails', 'attempts', 'registryTable', 'attemptsTable'] as const) {
+  for (const key of ['client', 'lines', 'voicemails', 'attempts', 'calls', 'registryTable', 'attemptsTable', 'callsTable'] as const) {
     Object.defineProperty(view, key, {
       get: () => {
         if (!tables) throw new Error('useLineRegistry: tables are made for each test, in beforeEach');
@@ -406,6 +412,28 @@ export async function postWebhook(
   return { status: res.status, contentType, body: text, ...(contentType === 'text/xml' && text !== '' ? { twiml: parseTwiml(text) } : {}) };
 }
 
+/** One status callback as Twilio would post it: where, and with which form parameters. */
+export interface StatusCallback {
+  url: string;
+  params: Record<string, string>;
+}
+
+/** Which `statusCallbackEvent` subscribes to a call status (Twilio's `<Number>`/`<Client>` docs). */
+const STATUS_EVENT: Record<string, string> = {
+  queued: 'initiated',
+  initiated: 'initiated',
+  ringing: 'ringing',
+  'in-progress': 'answered',
+  completed: 'completed',
+  busy: 'completed',
+  'no-answer': 'completed',
+  canceled: 'completed',
+  failed: 'completed',
+};
+
+/** RFC 2822 in UTC, as Twilio writes `Timestamp`. */
+export const rfc2822 = (ms: number) => new Date(ms).toUTCString().replace('GMT', '+0000');
+
 /**
  * One call as Twilio makes it: the parent call from `from` to the line `to`, and the webhooks Twilio posts along
  * the way, each to the URL the previous TwiML named, with the call's parameters plus the step's own.
@@ -493,6 +521,51 @@ export class TwilioCall {
       To: number,
       ...extra,
     };
+  }
+
+  /**
+   * The status callbacks of one dialled leg (a `<Client>` or `<Number>` of a `<Dial>`), in the order Twilio fires
+   * them: each status the leg goes through that its `statusCallbackEvent` subscribes to, numbered by
+   * `SequenceNumber` from 0, a second apart from `startMs`. Not posted: a test may shuffle or repeat them.
+   */
+  legCallbacks(leg: XmlElement, statuses: string[], opts: { legSid?: string; startMs?: number; durationSeconds?: number } = {}): StatusCallback[] {
+    const url = leg.attrs.statusCallback;
+    if (!url) throw new Error(`the <${leg.name}> has no statusCallback: its progress would not be logged`);
+    if ((leg.attrs.statusCallbackMethod ?? 'POST') !== 'POST') throw new Error('the leg status callback is not POSTed');
+    const subscribed = (leg.attrs.statusCallbackEvent ?? 'completed').split(' ');
+    const legSid = opts.legSid ?? twilioSid('CA');
+    const to = leg.name === 'Client' ? `client:${textOf(childElement(leg, 'Identity'))}` : textOf(leg);
+    const start = opts.startMs ?? Date.now();
+    return statuses
+      .filter((status) => subscribed.includes(STATUS_EVENT[status]))
+      .map((status, seq) => ({
+        url,
+        params: this.childParams(legSid, to, {
+          CallStatus: status,
+          SequenceNumber: String(seq),
+          Timestamp: rfc2822(start + seq * 1000),
+          CallbackSource: 'call-progress-events',
+          ...(status === 'completed' && opts.durationSeconds !== undefined ? { CallDuration: String(opts.durationSeconds), Duration: '1' } : {}),
+        }),
+      }));
+  }
+
+  /** The parent call's own status callback (the number's StatusCallback: posted when the call has ended). */
+  parentCallback(url: string, status: string, opts: { atMs?: number; durationSeconds?: number } = {}): StatusCallback {
+    return {
+      url,
+      params: this.params(status, {
+        Timestamp: rfc2822(opts.atMs ?? Date.now()),
+        CallbackSource: 'call-progress-events',
+        SequenceNumber: '0',
+        ...(opts.durationSeconds !== undefined ? { CallDuration: String(opts.durationSeconds), Duration: '1' } : {}),
+      }),
+    };
+  }
+
+  /** Posts a status callback, signed like the rest. */
+  postCallback(callback: StatusCallback): Promise<WebhookAnswer> {
+    return postWebhook(callback.url, callback.params, this.authToken);
   }
 
   /** The caller left a message: Twilio posts the `<Record action>`. */
