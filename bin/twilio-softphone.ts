@@ -19,6 +19,12 @@
  *                                1..3650 (then deleted from S3 and DynamoDB)
  *   voicemailNotifyEmails        e-mail addresses told of new voicemails,     default none
  *                                e.g. team@example.com,boss@example.com (each confirms the SNS subscription)
+ *   callLogRetentionDays         days the call log keeps a call, 1..3650      default 90
+ *                                (then the calls table's TTL forgets it)
+ *   maxCallsPerDevice            simultaneous outgoing calls of one device,   default 2
+ *                                1..10 (internal calls count too)
+ *   maxCallsPerLine              simultaneous outgoing calls of a line's      default 10
+ *                                devices together, 1..100
  *
  * The stack is environment-agnostic: synth needs no AWS account, credentials or network. cdk-nag's
  * AwsSolutions pack runs as a policy-validation plugin, so synth fails on any unacknowledged finding.

@@ -23,7 +23,10 @@ export interface TwilioSoftphoneStackProps extends StackProps {
   readonly allowedOrigin?: string;
   /** Reference this existing Secrets Manager secret instead of creating an empty one. */
   readonly twilioSecretName?: string;
-  /** Function settings: token lifetime, public base URL (custom domain), destination countries, voicemail retention. */
+  /**
+   * Function settings: token lifetime, public base URL (custom domain), destination countries, call time limit,
+   * voicemail and call-log retention, simultaneous outgoing calls per device and per line.
+   */
   readonly functionSettings?: FunctionSettings;
   /** E-mail addresses subscribed to the new-voicemail topic (each confirms by e-mail). @default none */
   readonly voicemailNotifyEmails?: readonly string[];
@@ -36,11 +39,12 @@ export interface TwilioSoftphoneStackProps extends StackProps {
  *
  *   browser ──HTTPS──▶ Site (CloudFront → private S3: the softphone + config.json)
  *      │
- *      └─ token; voicemails, directory (page authorizer) ─┐
- *   Twilio ────────────────────────────────────────────────┴──▶ Api (REST `twilio_on_aws`/prod, VTL from lib/api/routes.ts)
+ *      └─ token; voicemails, directory, calls (page authorizer) ─┐
+ *   Twilio (calls, their status callbacks, recordings) ──────────┴──▶ Api (REST `twilio_on_aws`/prod, VTL from lib/api/routes.ts)
  *                        ▼
  *                     Functions (one per route, the authorizer, the registry upgrade)
- *                        ──▶ Registry (DynamoDB) + TwilioSecret (Secrets Manager) + Voicemail (S3 recordings, SNS)
+ *                        ──▶ Registry (DynamoDB: lines, sign-in attempts, the call log) + TwilioSecret (Secrets Manager)
+ *                            + Voicemail (S3 recordings, SNS)
  */
 export class TwilioSoftphoneStack extends Stack {
   constructor(scope: Construct, id: string, props: TwilioSoftphoneStackProps = {}) {
@@ -67,6 +71,7 @@ export class TwilioSoftphoneStack extends Stack {
       registryTable: registry.linesTable,
       attemptsTable: registry.attemptsTable,
       legacyDevicesTable: registry.legacyDevicesTable,
+      callsTable: registry.callsTable,
       twilioSecret: twilio,
       recordingsBucket: voicemail.bucket,
       voicemailTopic: voicemail.topic,
@@ -121,6 +126,10 @@ export class TwilioSoftphoneStack extends Stack {
       TwilioSecretName: {
         value: twilio.secretName,
         description: 'Secrets Manager secret for the Twilio credentials (put the JSON value with put-secret-value)',
+      },
+      CallsTableName: {
+        value: registry.callsTable.tableName,
+        description: 'Call log (calls kept for the call-log retention; outgoing calls in progress per device and line)',
       },
     };
     // Exactly the ids twilio:setup and doctor read (STACK_OUTPUT_IDS), then what only people read.

@@ -4,7 +4,10 @@
  * The keys are documented in bin/twilio-softphone.ts and the README.
  */
 import {
+  CALL_LOG_RETENTION_DAYS,
   CALL_TIME_LIMIT_SECONDS,
+  MAX_CALLS_PER_DEVICE,
+  MAX_CALLS_PER_LINE,
   parseAllowedOrigin,
   parseBaseUrl,
   parseCountries,
@@ -31,6 +34,9 @@ export const CONTEXT_KEYS = [
   'callTimeLimitSeconds',
   'voicemailRetentionDays',
   'voicemailNotifyEmails',
+  'callLogRetentionDays',
+  'maxCallsPerDevice',
+  'maxCallsPerLine',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -49,6 +55,9 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): Twilio
       allowedDestinationCountries: parseCountries(get('allowedDestinationCountries'), context('allowedDestinationCountries')),
       callTimeLimitSeconds: parseWholeNumber(get('callTimeLimitSeconds'), context('callTimeLimitSeconds'), CALL_TIME_LIMIT_SECONDS),
       voicemailRetentionDays: parseWholeNumber(get('voicemailRetentionDays'), context('voicemailRetentionDays'), VOICEMAIL_RETENTION_DAYS),
+      callLogRetentionDays: parseWholeNumber(get('callLogRetentionDays'), context('callLogRetentionDays'), CALL_LOG_RETENTION_DAYS),
+      maxCallsPerDevice: parseWholeNumber(get('maxCallsPerDevice'), context('maxCallsPerDevice'), MAX_CALLS_PER_DEVICE),
+      maxCallsPerLine: parseWholeNumber(get('maxCallsPerLine'), context('maxCallsPerLine'), MAX_CALLS_PER_LINE),
     },
     voicemailNotifyEmails: parseNotifyEmails(get('voicemailNotifyEmails'), context('voicemailNotifyEmails')),
     throttle: {

@@ -4,6 +4,9 @@ import { Construct } from 'constructs';
 import {
   ATTEMPTS_KEY,
   ATTEMPTS_TTL_ATTRIBUTE,
+  CALLS_BY_LINE_INDEX,
+  CALLS_INDEX_PK,
+  CALLS_INDEX_SK,
   LEGACY_CLIENT_NAME_INDEX,
   LEGACY_DEVICE_KEY,
   PK,
@@ -14,7 +17,8 @@ import {
 export interface RegistryTablesProps {
   /**
    * What happens to the tables when they leave the stack (or the stack is deleted).
-   * @default RemovalPolicy.RETAIN — the registry holds every device's secret hash; losing it locks everyone out.
+   * @default RemovalPolicy.RETAIN — the registry holds every device's secret hash; losing it locks everyone out
+   * (and the call log is the team's record of its calls).
    */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -28,7 +32,11 @@ export interface RegistryTablesProps {
  * - devices: the first release's table (partition key `phoneNumber`, GSI `clientName-index`), kept exactly as it
  *   was (same construct path, so the same logical id: CloudFormation neither replaces nor deletes it) and read
  *   only by the registry upgrade that copies its devices into lines;
- * - sign-in attempts: partition key `phoneNumber`, TTL attribute `expiresAt` (epoch seconds), for the lockout.
+ * - sign-in attempts: partition key `phoneNumber`, TTL attribute `expiresAt` (epoch seconds), for the lockout;
+ * - calls: the call log (`callsTableInput`: generic keys `pk`/`sk`; calls, the places of the outgoing calls in
+ *   progress, each device's "seen" mark) with the GSI `line-startedAt` (partition `line`, sort `startedAt`, all
+ *   attributes) that lists a line's calls newest first, and TTL attribute `expiresAt`: a call is forgotten after
+ *   CALL_LOG_RETENTION_DAYS, a place whose completion callback never came frees itself.
  *
  * All are on-demand (a softphone for a team is idle most of the time), have point-in-time recovery, are
  * encrypted with the AWS owned key (the DynamoDB default) and are retained when the stack is deleted.
@@ -40,6 +48,8 @@ export class RegistryTables extends Construct {
   public readonly legacyDevicesTable: dynamodb.Table;
   /** The sign-in attempts table (per-number failure counters that expire by TTL). */
   public readonly attemptsTable: dynamodb.Table;
+  /** The call log (`CALLS_TABLE`): calls, outgoing calls' places, seen marks; index `line-startedAt`. */
+  public readonly callsTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: RegistryTablesProps = {}) {
     super(scope, id);
@@ -72,6 +82,20 @@ export class RegistryTables extends Construct {
       partitionKey: { name: PK, type: dynamodb.AttributeType.STRING },
       sortKey: { name: SK, type: dynamodb.AttributeType.STRING },
       timeToLiveAttribute: TTL_ATTRIBUTE,
+    });
+
+    // registry-schema.ts callsTableInput: the same keys and index as the local dynalite's calls table.
+    this.callsTable = new dynamodb.Table(this, 'Calls', {
+      ...common,
+      partitionKey: { name: PK, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: SK, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+    });
+    this.callsTable.addGlobalSecondaryIndex({
+      indexName: CALLS_BY_LINE_INDEX,
+      partitionKey: { name: CALLS_INDEX_PK, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: CALLS_INDEX_SK, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
   }
 }

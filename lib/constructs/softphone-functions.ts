@@ -8,9 +8,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { CALLS_BY_LINE_INDEX } from '../../lambda/adapters/registry-schema';
 import {
+  CALL_LOG_RETENTION_DAYS,
   CALL_TIME_LIMIT_SECONDS,
   functionTimeoutSeconds,
+  MAX_CALLS_PER_DEVICE,
+  MAX_CALLS_PER_LINE,
   parseBaseUrl,
   parseCountries,
   parseTokenTtl,
@@ -37,6 +41,12 @@ export interface FunctionSettings {
   readonly callTimeLimitSeconds?: number;
   /** VOICEMAIL_RETENTION_DAYS: how long voicemails are kept (1..3650), as the recordings bucket's lifecycle. @default 30 */
   readonly voicemailRetentionDays?: number;
+  /** CALL_LOG_RETENTION_DAYS: how long the call log keeps a call (1..3650), as the calls table's TTL. @default 90 */
+  readonly callLogRetentionDays?: number;
+  /** MAX_CALLS_PER_DEVICE: simultaneous outgoing calls of one device (1..10). @default 2 */
+  readonly maxCallsPerDevice?: number;
+  /** MAX_CALLS_PER_LINE: simultaneous outgoing calls of all of a line's devices (1..100). @default 10 */
+  readonly maxCallsPerLine?: number;
 }
 
 export interface SoftphoneFunctionsProps {
@@ -48,6 +58,8 @@ export interface SoftphoneFunctionsProps {
   readonly attemptsTable: dynamodb.ITable;
   /** The first release's devices table (LEGACY_DEVICES_TABLE), read by the registry upgrade only. */
   readonly legacyDevicesTable: dynamodb.ITable;
+  /** The call log (CALLS_TABLE), with its index `line-startedAt`; named only to the functions that use it. */
+  readonly callsTable: dynamodb.ITable;
   /** The Twilio credentials secret (TWILIO_SECRET_ID); read by the functions that call Twilio or check its signatures. */
   readonly twilioSecret: TwilioSecret;
   /** The voicemail recordings (RECORDINGS_BUCKET). */
@@ -72,6 +84,10 @@ interface FunctionAccess {
   readonly attempts?: readonly DynamoAction[];
   /** On the first release's devices table (LEGACY_DEVICES_TABLE). */
   readonly legacyDevices?: readonly DynamoAction[];
+  /** On the call log's items (CALLS_TABLE): calls, outgoing calls' places, seen marks. */
+  readonly calls?: readonly DynamoAction[];
+  /** On the call log's index `line-startedAt` (a line's calls newest first); sets CALLS_TABLE too. */
+  readonly callsByLine?: readonly DynamoAction[];
   /** GetSecretValue on the Twilio secret: webhook signatures, Access Tokens, the recordings API. */
   readonly twilioSecret?: true;
   /** On the recordings bucket's `voicemail/` objects (RECORDINGS_BUCKET). */
@@ -82,15 +98,22 @@ interface FunctionAccess {
 
 /**
  * What each function's handler does (`lambda/handlers/*.ts` through `lambda/adapters/dynamo-line-directory.ts`,
- * `dynamo-voicemail-store.ts`, `registry-upgrade.ts`), hence its grants — nothing more:
+ * `dynamo-voicemail-store.ts`, `dynamo-call-log.ts`, `registry-upgrade.ts`), hence its grants — nothing more:
  * - token: the line's members for sign-in (Query), the lockout (attempts GetItem, UpdateItem; DeleteItem on
  *   success), then signs the Access Token with the API key;
  * - the Twilio webhooks: the line (Query) or the caller's device (its name claim and member item, GetItem),
  *   after checking the signature with the auth token; the recording callback also keeps the voicemail (GetItem,
- *   PutItem), stores the audio (PutObject) and announces it (Publish);
+ *   PutItem), stores the audio (PutObject), announces it (Publish) and notes it on the call's record in the call
+ *   log (GetItem, PutItem: a record is read, merged and written back on a condition);
+ * - the outgoing call also holds places in the call log (the line's places: Query; one claimed per conditional
+ *   PutItem; a device place given back by DeleteItem when the line is full) and logs a refusal on the call's
+ *   record (GetItem, PutItem);
+ * - the call status callback: the parent call's device (GetItem) or line (Query), the call's record (GetItem,
+ *   PutItem), and when an outgoing call ends the places it held (Query, DeleteItem);
  * - the page routes: the caller's device (GetItem) and its line (Query); voicemails also marks (UpdateItem) and
- *   deletes (DeleteItem) items, presigns playback (GetObject) and deletes recordings (DeleteObject). The identity
- *   comes verified from the authorizer, so they never read the secret;
+ *   deletes (DeleteItem) items, presigns playback (GetObject) and deletes recordings (DeleteObject); calls reads
+ *   the line's calls on the index `line-startedAt` (Query there only) and the device's seen mark (GetItem,
+ *   PutItem). The identity comes verified from the authorizer, so they never read the secret;
  * - pageAuthorizer: verifies the Access Token with the API key secret, nothing in DynamoDB;
  * - registryUpgrade: scans the first release's table and writes lines the way `device add` does (claims and
  *   members: GetItem, PutItem, UpdateItem; Query and DeleteItem when a line is full).
@@ -99,12 +122,20 @@ interface FunctionAccess {
 const ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   token: { registry: ['Query'], attempts: ['GetItem', 'UpdateItem', 'DeleteItem'], twilioSecret: true },
   callIncoming: { registry: ['Query'], twilioSecret: true },
-  callOutgoing: { registry: ['GetItem'], twilioSecret: true },
+  callOutgoing: { registry: ['GetItem'], calls: ['Query', 'PutItem', 'DeleteItem', 'GetItem'], twilioSecret: true },
   callAction: { registry: ['Query'], twilioSecret: true },
   forwardScreen: { registry: ['Query'], twilioSecret: true },
-  recordingStatus: { registry: ['Query', 'GetItem', 'PutItem'], twilioSecret: true, recordings: ['PutObject'], publishVoicemail: true },
+  recordingStatus: {
+    registry: ['Query', 'GetItem', 'PutItem'],
+    calls: ['GetItem', 'PutItem'],
+    twilioSecret: true,
+    recordings: ['PutObject'],
+    publishVoicemail: true,
+  },
+  callStatus: { registry: ['GetItem', 'Query'], calls: ['GetItem', 'PutItem', 'Query', 'DeleteItem'], twilioSecret: true },
   voicemails: { registry: ['GetItem', 'Query', 'UpdateItem', 'DeleteItem'], recordings: ['GetObject', 'DeleteObject'] },
   directory: { registry: ['GetItem', 'Query'] },
+  calls: { registry: ['GetItem'], calls: ['GetItem', 'PutItem'], callsByLine: ['Query'] },
   pageAuthorizer: { registry: [], twilioSecret: true },
   registryUpgrade: { registry: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'], legacyDevices: ['Scan'] },
 };
@@ -123,8 +154,10 @@ const MEMORY_MB: Readonly<Record<FunctionId, number>> = {
   callAction: 512,
   forwardScreen: 512,
   recordingStatus: 512,
+  callStatus: 512,
   voicemails: 512,
   directory: 512,
+  calls: 512,
   pageAuthorizer: 512,
   registryUpgrade: 512,
 };
@@ -150,10 +183,15 @@ export class SoftphoneFunctions extends Construct {
       parseWholeNumber(settings.callTimeLimitSeconds, 'callTimeLimitSeconds', CALL_TIME_LIMIT_SECONDS) ?? CALL_TIME_LIMIT_SECONDS.default;
     const retentionDays =
       parseWholeNumber(settings.voicemailRetentionDays, 'voicemailRetentionDays', VOICEMAIL_RETENTION_DAYS) ?? VOICEMAIL_RETENTION_DAYS.default;
+    const callLogRetentionDays =
+      parseWholeNumber(settings.callLogRetentionDays, 'callLogRetentionDays', CALL_LOG_RETENTION_DAYS) ?? CALL_LOG_RETENTION_DAYS.default;
+    const maxCallsPerDevice = parseWholeNumber(settings.maxCallsPerDevice, 'maxCallsPerDevice', MAX_CALLS_PER_DEVICE) ?? MAX_CALLS_PER_DEVICE.default;
+    const maxCallsPerLine = parseWholeNumber(settings.maxCallsPerLine, 'maxCallsPerLine', MAX_CALLS_PER_LINE) ?? MAX_CALLS_PER_LINE.default;
     if (props.softphoneUrl !== undefined && !Token.isUnresolved(props.softphoneUrl))
       parseBaseUrl(props.softphoneUrl, 'softphoneUrl', { allowHttp: false });
     // What every function's deps builder reads (lambda/adapters/function-deps.ts: the registry, the attempts
-    // table and the secret's id are required of all; the secret itself is read only where granted).
+    // table and the secret's id are required of all; the secret itself is read only where granted). The settings
+    // are read by loadConfig in every function (a bad value would fail each cold start), so all carry them.
     const common: Record<string, string> = {
       REGISTRY_TABLE: props.registryTable.tableName,
       ATTEMPTS_TABLE: props.attemptsTable.tableName,
@@ -161,6 +199,9 @@ export class SoftphoneFunctions extends Construct {
       TOKEN_TTL_SECONDS: String(tokenTtlSeconds),
       CALL_TIME_LIMIT_SECONDS: String(callTimeLimitSeconds),
       VOICEMAIL_RETENTION_DAYS: String(retentionDays),
+      CALL_LOG_RETENTION_DAYS: String(callLogRetentionDays),
+      MAX_CALLS_PER_DEVICE: String(maxCallsPerDevice),
+      MAX_CALLS_PER_LINE: String(maxCallsPerLine),
       WEBHOOK_SIGNATURE_VALIDATION: 'on',
       POWERTOOLS_SERVICE_NAME: 'twilio-softphone',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -198,6 +239,11 @@ export class SoftphoneFunctions extends Construct {
       if (access.legacyDevices) {
         allow(dynamo(access.legacyDevices), props.legacyDevicesTable.tableArn);
         environment.LEGACY_DEVICES_TABLE = props.legacyDevicesTable.tableName;
+      }
+      if (access.calls || access.callsByLine) {
+        allow(dynamo(access.calls), props.callsTable.tableArn);
+        allow(dynamo(access.callsByLine), `${props.callsTable.tableArn}/index/${CALLS_BY_LINE_INDEX}`);
+        environment.CALLS_TABLE = props.callsTable.tableName;
       }
       if (access.twilioSecret) props.twilioSecret.grantGetSecretValue(role);
       if (access.recordings) {

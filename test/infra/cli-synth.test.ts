@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { STACK_OUTPUT_IDS } from '../../lambda/core/settings';
 import { type FunctionId, ROUTES, SUPPORT_FUNCTIONS } from '../../lib/api/routes';
 import { DEVICE_SECRET, TEST_CREDENTIALS } from '../support/fixtures';
 import { REPO_ROOT } from './synth';
@@ -31,8 +32,10 @@ const HANDLER_MODULE: Record<FunctionId, string> = {
   callAction: 'call-action',
   forwardScreen: 'forward-screen',
   recordingStatus: 'recording-status',
+  callStatus: 'call-status',
   voicemails: 'voicemails',
   directory: 'directory',
+  calls: 'calls',
   pageAuthorizer: 'page-authorizer',
   registryUpgrade: 'registry-upgrade',
 };
@@ -71,6 +74,15 @@ describe('npx cdk synth (real CLI, offline, no AWS credentials)', () => {
     expect({ status: result.status, stderr: result.status === 0 ? '' : `${result.stdout}${result.stderr}` }).toEqual({ status: 0, stderr: '' });
     expect(`${result.stdout}${result.stderr}`).not.toMatch(/AwsSolutions-/);
     expect(existsSync(path.join(outdir, 'TwilioSoftphoneStack.template.json'))).toBe(true);
+  });
+
+  it('the app (bin/twilio-softphone.ts) gives the outputs setup, doctor and the CLIs read, the call log table among them', () => {
+    const template = JSON.parse(readFileSync(path.join(outdir, 'TwilioSoftphoneStack.template.json'), 'utf8'));
+    expect(Object.keys(template.Outputs).sort()).toEqual([...STACK_OUTPUT_IDS, 'RecordingsBucketName', 'VoicemailTopicArn'].sort());
+    const [callsId] = Object.entries(template.Resources as Record<string, { Type: string }>).find(
+      ([id, r]) => r.Type === 'AWS::DynamoDB::Table' && id.startsWith('RegistryCalls'),
+    )!;
+    expect(template.Outputs.CallsTableName.Value).toEqual({ Ref: callsId });
   });
 
   it('bundles each function with local esbuild: minified index.js + source map, its own handler only', () => {

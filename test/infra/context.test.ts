@@ -17,6 +17,9 @@ describe('stackPropsFromContext', () => {
         allowedDestinationCountries: undefined,
         callTimeLimitSeconds: undefined,
         voicemailRetentionDays: undefined,
+        callLogRetentionDays: undefined,
+        maxCallsPerDevice: undefined,
+        maxCallsPerLine: undefined,
       },
       voicemailNotifyEmails: [],
       throttle: { browser: { rateLimit: 10, burstLimit: 20 }, twilio: { rateLimit: 50, burstLimit: 100 } },
@@ -39,6 +42,9 @@ describe('stackPropsFromContext', () => {
         callTimeLimitSeconds: '3600',
         voicemailRetentionDays: '90',
         voicemailNotifyEmails: ' team@example.com, boss@example.co.jp,team@example.com ',
+        callLogRetentionDays: '365',
+        maxCallsPerDevice: '1',
+        maxCallsPerLine: 25,
       }),
     ).toEqual({
       stackName: 'Phone-Dev',
@@ -50,6 +56,9 @@ describe('stackPropsFromContext', () => {
         allowedDestinationCountries: ['JP', 'US'],
         callTimeLimitSeconds: 3600,
         voicemailRetentionDays: 90,
+        callLogRetentionDays: 365,
+        maxCallsPerDevice: 1,
+        maxCallsPerLine: 25,
       },
       voicemailNotifyEmails: ['team@example.com', 'boss@example.co.jp'],
       throttle: { browser: { rateLimit: 5, burstLimit: 8 }, twilio: { rateLimit: 30, burstLimit: 60 } },
@@ -66,6 +75,11 @@ describe('stackPropsFromContext', () => {
     expect(parse({ voicemailNotifyEmails: [] }).voicemailNotifyEmails).toEqual([]);
     expect(parse({ voicemailRetentionDays: 1 }).functionSettings?.voicemailRetentionDays).toBe(1);
     expect(parse({ voicemailRetentionDays: '3650' }).functionSettings?.voicemailRetentionDays).toBe(3650);
+    // the call log's bounds (lambda/core/settings.ts), both ends
+    expect(parse({ callLogRetentionDays: 1 }).functionSettings?.callLogRetentionDays).toBe(1);
+    expect(parse({ callLogRetentionDays: '3650' }).functionSettings?.callLogRetentionDays).toBe(3650);
+    expect(parse({ maxCallsPerDevice: '10', maxCallsPerLine: '1' }).functionSettings).toMatchObject({ maxCallsPerDevice: 10, maxCallsPerLine: 1 });
+    expect(parse({ maxCallsPerLine: 100 }).functionSettings?.maxCallsPerLine).toBe(100);
   });
 
   it.each([
@@ -85,6 +99,15 @@ describe('stackPropsFromContext', () => {
     [{ voicemailRetentionDays: '0' }, /voicemailRetentionDays/],
     [{ voicemailRetentionDays: '3651' }, /voicemailRetentionDays/],
     [{ voicemailRetentionDays: '30d' }, /voicemailRetentionDays/],
+    [{ callLogRetentionDays: '0' }, /callLogRetentionDays/],
+    [{ callLogRetentionDays: '3651' }, /callLogRetentionDays/],
+    [{ callLogRetentionDays: '90d' }, /callLogRetentionDays/],
+    [{ maxCallsPerDevice: '0' }, /maxCallsPerDevice/],
+    [{ maxCallsPerDevice: '11' }, /maxCallsPerDevice/],
+    [{ maxCallsPerDevice: '1.5' }, /maxCallsPerDevice/],
+    [{ maxCallsPerLine: '0' }, /maxCallsPerLine/],
+    [{ maxCallsPerLine: '101' }, /maxCallsPerLine/],
+    [{ maxCallsPerLine: '-1' }, /maxCallsPerLine/],
     [{ voicemailNotifyEmails: 'team' }, /voicemailNotifyEmails/],
     [{ voicemailNotifyEmails: 'team@example' }, /voicemailNotifyEmails/],
     [{ voicemailNotifyEmails: 'a@example.com;b@example.com' }, /voicemailNotifyEmails/],
@@ -113,6 +136,9 @@ describe('a synth with every context key overridden', () => {
       callTimeLimitSeconds: '1800',
       voicemailRetentionDays: '7',
       voicemailNotifyEmails: 'team@example.com,boss@example.com',
+      callLogRetentionDays: '30',
+      maxCallsPerDevice: '3',
+      maxCallsPerLine: '20',
     });
   });
   afterAll(() => s?.cleanUp());
@@ -135,8 +161,8 @@ describe('a synth with every context key overridden', () => {
       .filter(([id]) => id.startsWith('Functions'))
       .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
       .filter((st) => [st.Action].flat().some((a) => a.startsWith('secretsmanager:')));
-    // the token route, the five webhooks and the page authorizer
-    expect(reads).toHaveLength(7);
+    // the token route, the six webhooks and the page authorizer
+    expect(reads).toHaveLength(8);
     for (const st of reads) {
       expect(st.Action).toBe('secretsmanager:GetSecretValue');
       expect(flatten(st.Resource)).toMatch(/:secret:team\/twilio-\?\?\?\?\?\?$/);
@@ -154,6 +180,9 @@ describe('a synth with every context key overridden', () => {
         PUBLIC_BASE_URL: 'https://voice.example.com/prod',
         CALL_TIME_LIMIT_SECONDS: '1800',
         VOICEMAIL_RETENTION_DAYS: '7',
+        CALL_LOG_RETENTION_DAYS: '30',
+        MAX_CALLS_PER_DEVICE: '3',
+        MAX_CALLS_PER_LINE: '20',
       });
     }
   });
@@ -193,9 +222,12 @@ describe('a synth with every context key overridden', () => {
   });
 });
 
-describe('a bad voicemail value stops synth', () => {
+describe('a bad voicemail or call-log value stops synth', () => {
   it.each([
     [{ voicemailRetentionDays: '0' }, /voicemailRetentionDays must be a whole number between 1 and 3650/],
+    [{ callLogRetentionDays: '3651' }, /callLogRetentionDays must be a whole number between 1 and 3650/],
+    [{ maxCallsPerDevice: '11' }, /maxCallsPerDevice must be a whole number between 1 and 10/],
+    [{ maxCallsPerLine: '0' }, /maxCallsPerLine must be a whole number between 1 and 100/],
     [{ voicemailNotifyEmails: 'team@example.com,nobody' }, /voicemailNotifyEmails must be e-mail addresses.*"nobody"/],
   ] as const)('synth with %j throws, naming the key', (ctx, message) => {
     expect(() => synthesize(ctx)).toThrow(message);
@@ -208,5 +240,15 @@ describe('a bad voicemail value stops synth', () => {
     expect(() => new VoicemailStorage(stack, 'A', { retentionDays: 3651 })).toThrow(/voicemailRetentionDays/);
     expect(() => new VoicemailStorage(stack, 'B', { notifyEmails: ['a@example.com', 'b@'] })).toThrow(/voicemailNotifyEmails/);
     expect(new VoicemailStorage(stack, 'C', { retentionDays: 365 }).retentionDays).toBe(365);
+  });
+  it.each([
+    [{ callLogRetentionDays: 0 }, /callLogRetentionDays must be a whole number between 1 and 3650/],
+    [{ maxCallsPerDevice: 11 }, /maxCallsPerDevice must be a whole number between 1 and 10/],
+    [{ maxCallsPerLine: 101 }, /maxCallsPerLine must be a whole number between 1 and 100/],
+  ] as const)('the stack (its functions) checks functionSettings %j with the same rules, whoever builds it', (settings, message) => {
+    const { App } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
+    const { TwilioSoftphoneStack } = require('../../lib/softphone-stack') as typeof import('../../lib/softphone-stack');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(() => new TwilioSoftphoneStack(app, 'Props', { functionSettings: settings })).toThrow(message);
   });
 });

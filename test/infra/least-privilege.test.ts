@@ -4,7 +4,9 @@
  * a call would only show in AWS (no stand-in enforces IAM); a grant that nothing calls is needless privilege.
  *
  * The calls are recorded where they leave the adapters the functions run (lambda/adapters/function-deps.ts):
- * - DynamoDB on a real dynalite (the registry, attempts and first-release tables made from registry-schema.ts);
+ * - DynamoDB on a real dynalite (the registry, attempts, first-release and calls tables made from
+ *   registry-schema.ts); a Query on an index is recorded on the index (`calls/index/line-startedAt`), the resource
+ *   IAM checks it against;
  * - S3 and SNS at their SDK clients (S3RecordingStore, SnsNotifier), answered by a stand-in HTTP handler; a
  *   presigned GET is recorded too (it needs s3:GetObject when the browser uses it);
  * - Secrets Manager: each read of the Twilio credentials, which in Lambda is a GetSecretValue.
@@ -14,14 +16,23 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { documentClient } from '../../lambda/adapters/dynamo';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
+import { DynamoCallLog } from '../../lambda/adapters/dynamo-call-log';
 import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
 import { DynamoVoicemailStore } from '../../lambda/adapters/dynamo-voicemail-store';
-import { attemptsTableInput, legacyDevicesTableInput, registryTableInput } from '../../lambda/adapters/registry-schema';
+import {
+  attemptsTableInput,
+  CALLS_BY_LINE_INDEX,
+  callsTableInput,
+  legacyDevicesTableInput,
+  PK,
+  registryTableInput,
+  SLOTS_PREFIX,
+} from '../../lambda/adapters/registry-schema';
 import { upgradeRegistry } from '../../lambda/adapters/registry-upgrade';
 import { S3RecordingStore } from '../../lambda/adapters/s3-recording-store';
 import { SnsNotifier } from '../../lambda/adapters/sns-notifier';
@@ -29,9 +40,10 @@ import { createVoiceAccessToken } from '../../lambda/core/access-token';
 import { staticCredentials } from '../../lambda/core/credentials';
 import { hashDeviceSecret } from '../../lambda/core/device-secret';
 import { API_PATHS } from '../../lambda/core/paths';
-import { loadConfig } from '../../lambda/core/settings';
+import { type AppConfig, loadConfig } from '../../lambda/core/settings';
 import type { Handler, HandlerDeps } from '../../lambda/handlers/deps';
 import * as HANDLERS from '../../lambda/handlers';
+import { OUTGOING_MESSAGES } from '../../lambda/handlers/outgoing-call';
 import { recordingKey } from '../../lambda/handlers/recording-status';
 import type { CredentialsProvider, Log, TwilioRecordings } from '../../lambda/ports';
 import { type FunctionId, ROUTES, SUPPORT_FUNCTIONS } from '../../lib/api/routes';
@@ -58,18 +70,23 @@ const RECORDING_SID = `RE${'0123456789abcdef'.repeat(2)}`;
 const CALLER = '+819059876543';
 const BUCKET = 'recordings-under-test';
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:000000000000:new-voicemail';
+/** Call SIDs as Twilio makes them (the call log keeps only those): `CA` and 32 hex digits. */
+const callSid = (n: number) => `CA${n.toString(16).padStart(32, '0')}`;
+const DESTINATION = '+819059876543';
 const region = 'us-east-1';
 const credentials = { accessKeyId: 'AKIDTESTFAKE', secretAccessKey: 'test-secret-not-real' };
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** The resources a grant can name, in the words both sides use. */
-type Target = 'registry' | 'attempts' | 'legacyDevices' | 'recordings' | 'voicemailTopic' | 'twilioSecret';
+/** The resources a grant can name, in the words both sides use (an index: `<table>/index/<name>`). */
+type Target = 'registry' | 'attempts' | 'legacyDevices' | 'calls' | 'recordings' | 'voicemailTopic' | 'twilioSecret';
 
 let template: CfnTemplate;
 let server: Server;
 let dynamo: DynamoDBClient;
+/** The same dynalite, unrecorded: for checking what an exercise did without counting the checks. */
+let unrecorded: DynamoDBClient;
 let tableCounter = 0;
-let tables: Record<'registry' | 'attempts' | 'legacyDevices', string>;
+let tables: Record<'registry' | 'attempts' | 'legacyDevices' | 'calls', string>;
 /** The calls of the current exercise, as `<iam action> on <target>`. */
 const calls: string[] = [];
 
@@ -86,11 +103,12 @@ interface Recordable {
 function recordCalls(client: Recordable, service: 'dynamodb' | 's3' | 'sns'): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as { TableName?: string; Bucket?: string; Key?: string; TopicArn?: string };
+      const input = args.input as { TableName?: string; IndexName?: string; Bucket?: string; Key?: string; TopicArn?: string };
       const action = `${service}:${String(context.commandName).replace(/Command$/, '')}`;
+      const table = () => Object.entries(tables).find(([, name]) => name === input.TableName)?.[0] ?? `unknown table ${input.TableName}`;
       const target =
         service === 'dynamodb'
-          ? (Object.entries(tables).find(([, name]) => name === input.TableName)?.[0] ?? `unknown table ${input.TableName}`)
+          ? `${table()}${input.IndexName === undefined ? '' : `/index/${input.IndexName}`}`
           : service === 's3'
             ? input.Bucket === BUCKET && input.Key?.startsWith(RECORDINGS_PREFIX)
               ? `recordings/${RECORDINGS_PREFIX}*`
@@ -136,14 +154,22 @@ const fakeTwilioRecordings: TwilioRecordings = {
   delete: async () => undefined,
 };
 
-/** The deps each function's builder makes in Lambda, on the recorded clients. */
-function deps(): HandlerDeps {
+/** The call log on the current tables: recorded (what the handlers get) or not (seeds and checks). */
+const callLog = (client: DynamoDBClient = dynamo) =>
+  new DynamoCallLog({ client, table: tables.calls, retentionDays: loadConfig({}).callLogRetentionDays });
+
+/**
+ * The deps each function's builder makes in Lambda, on the recorded clients. Every handler gets all of them
+ * (the call log too): one that used a dependency its function is not granted would show as an ungranted call.
+ */
+function deps(config: Partial<AppConfig> = {}): HandlerDeps {
   const lines = new DynamoLineDirectory({ client: dynamo, table: tables.registry });
   return {
     lines,
     attempts: new DynamoAttemptStore({ client: dynamo, table: tables.attempts }),
     credentials: recordedCredentials(),
-    config: { ...loadConfig({}), softphoneUrl: 'https://phone.example.com' },
+    config: { ...loadConfig({}), softphoneUrl: 'https://phone.example.com', ...config },
+    calls: callLog(),
     voicemails: new DynamoVoicemailStore({ client: dynamo, table: tables.registry }),
     recordings: new S3RecordingStore(BUCKET, s3),
     twilioRecordings: fakeTwilioRecordings,
@@ -163,10 +189,12 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   dynamo = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region, credentials, maxAttempts: 2 });
   recordCalls(dynamo, 'dynamodb');
+  unrecorded = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region, credentials, maxAttempts: 2 });
 });
 
 afterAll(async () => {
   dynamo?.destroy();
+  unrecorded?.destroy();
   s3.destroy();
   sns.destroy();
   (server as Server & { closeAllConnections?: () => void })?.closeAllConnections?.();
@@ -176,10 +204,11 @@ afterAll(async () => {
 /** Fresh tables for every function, with the walkthrough's device on its line. */
 beforeEach(async () => {
   const n = ++tableCounter;
-  tables = { registry: `lines-${n}`, attempts: `attempts-${n}`, legacyDevices: `devices-${n}` };
+  tables = { registry: `lines-${n}`, attempts: `attempts-${n}`, legacyDevices: `devices-${n}`, calls: `calls-${n}` };
   await createTable(registryTableInput(tables.registry));
   await createTable(attemptsTableInput(tables.attempts));
   await createTable(legacyDevicesTableInput(tables.legacyDevices));
+  await createTable(callsTableInput(tables.calls));
   await new DynamoLineDirectory({ client: dynamo, table: tables.registry }).put({
     phoneNumber: DEVICE_NUMBER,
     clientName: DEVICE_CLIENT,
@@ -197,11 +226,57 @@ async function addMembers(number: string, names: string[]): Promise<void> {
   for (const clientName of names) await lines.put({ phoneNumber: number, clientName, secretHash: FAKE_HASH, createdAt: '2024-01-02T00:00:00.000Z' });
 }
 
+/** The places (slot items) of a line's outgoing calls in progress, read without recording. */
+async function heldSlots(line: string): Promise<Record<string, unknown>[]> {
+  const out = await documentClient(unrecorded).send(
+    new QueryCommand({
+      TableName: tables.calls,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: { ':pk': `${SLOTS_PREFIX}${line}` },
+    }),
+  );
+  return out.Items ?? [];
+}
+
+/** Claims a device's and its line's places for a call, as the outgoing handler does (unrecorded: a seed). */
+const claimFor = (clientName: string, sid: string) =>
+  callLog(unrecorded).claimSlots({
+    line: DEVICE_NUMBER,
+    clientName,
+    callSid: sid,
+    perDevice: 2,
+    perLine: 10,
+    nowSeconds: Math.floor(Date.now() / 1000),
+    holdSeconds: 3600,
+  });
+
+/** A call to the line's number, as its status callbacks would have logged it (unrecorded: a seed). */
+async function seedIncomingCall(sid: number, at: number, answeredBy?: string): Promise<void> {
+  const log = callLog(unrecorded);
+  const base = { callSid: callSid(sid), at, line: DEVICE_NUMBER, direction: 'incoming' as const, remote: CALLER };
+  if (answeredBy) {
+    const member = { ...base, kind: 'status' as const, legSid: callSid(sid + 1000), role: 'member' as const, to: `client:${answeredBy}` };
+    await log.apply({ ...member, status: 'in-progress', at: at + 5000 });
+  }
+  await log.apply({ ...base, kind: 'status', legSid: callSid(sid), role: 'caller', to: DEVICE_NUMBER, status: 'completed', at: at + 60_000 });
+}
+
 /** Runs a function's handler over its success and refusal paths; returns the AWS calls it made. */
 async function exercise(id: FunctionId): Promise<Set<string>> {
-  const d = deps();
+  // The outgoing calls meet the line's limit (2 at once) with the device's (2 at once) still free.
+  const d = deps(id === 'callOutgoing' ? { maxCallsPerLine: 2 } : {});
+  /** Checks of what the exercise did, run after the recording stops. */
+  const afterwards: (() => Promise<void>)[] = [];
   // Seeds per function, made before the recording starts.
   if (id === 'callOutgoing' || id === 'directory') await addMembers(DEVICE_NUMBER, [TEAMMATE]);
+  if (id === 'callStatus') expect(await claimFor(DEVICE_CLIENT, callSid(1))).toBe('ok');
+  if (id === 'calls') {
+    const hourAgo = Date.now() - 3_600_000;
+    await seedIncomingCall(1, hourAgo); // missed
+    await seedIncomingCall(2, hourAgo + 600_000, DEVICE_CLIENT); // answered
+    await seedIncomingCall(3, hourAgo + 1_200_000); // missed
+  }
   if (id === 'voicemails') {
     await d.voicemails!.add({
       line: DEVICE_NUMBER,
@@ -262,9 +337,63 @@ async function exercise(id: FunctionId): Promise<Set<string>> {
     }
     case 'callOutgoing': {
       const handler = HANDLERS.callOutgoing(d);
-      expect(await invoke(handler, signedEvent(OUTGOING_RESOURCE, outgoingCallParams()))).toContain('<Number>+819059876543</Number>');
-      expect(await invoke(handler, signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ callOutgoingClient: TEAMMATE })))).toContain(TEAMMATE);
-      await invoke(handler, signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ From: 'client:Nobody' })));
+      const call = (sid: number, overrides: Record<string, string> = {}) =>
+        invoke(handler, signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ CallSid: callSid(sid), ...overrides })));
+      // dialled: a device place and a line place claimed (Query, PutItem), the leg reporting to the call log
+      expect(await call(1)).toMatch(new RegExp(`<Number [^>]*statusCallback="[^"]*/twilio/call_status\\?[^"]*"[^>]*>\\${DESTINATION}</Number>`));
+      expect(await call(2, { callOutgoingClient: TEAMMATE })).toContain(`<Identity>${TEAMMATE}</Identity>`);
+      // the line is full (2 calls): the teammate's device place is taken, then given back (DeleteItem), and the
+      // refusal is logged on the call's record (GetItem, PutItem)
+      expect(await call(3, { From: `client:${TEAMMATE}`, Caller: `client:${TEAMMATE}` })).toContain(OUTGOING_MESSAGES.lineBusy);
+      // refused by the policy, logged without a place
+      expect(await call(4, { callOutgoingPhoneNumber: '' })).toContain(OUTGOING_MESSAGES.noDestination);
+      await call(5, { From: 'client:Nobody' });
+      afterwards.push(async () => {
+        expect((await heldSlots(DEVICE_NUMBER)).map((slot) => slot.callSid).sort()).toEqual([callSid(1), callSid(1), callSid(2), callSid(2)]);
+        expect(await callLog(unrecorded).get(callSid(3))).toMatchObject({ refused: 'limit', placedBy: TEAMMATE, line: DEVICE_NUMBER });
+        expect(await callLog(unrecorded).get(callSid(4))).toMatchObject({ refused: 'no-destination', placedBy: DEVICE_CLIENT });
+      });
+      break;
+    }
+    case 'callStatus': {
+      const handler = HANDLERS.callStatus(d);
+      const status = (params: Record<string, string>, query?: Record<string, string>) =>
+        invoke(handler, signedEvent(API_PATHS.callStatus, { AccountSid: TEST_CREDENTIALS.accountSid, ...params }, query ? { query } : {}));
+      // the softphone's own call (the TwiML App's callback): its device (GetItem), the record (GetItem, PutItem)
+      await status({ CallSid: callSid(1), CallStatus: 'in-progress', From: `client:${DEVICE_CLIENT}`, To: '' });
+      // its dialled leg ends: the record, then the places the call held are freed (Query, DeleteItem)
+      const callee = { leg: 'callee', line: DEVICE_NUMBER, client: DEVICE_CLIENT };
+      expect(
+        await status({ CallSid: callSid(2), ParentCallSid: callSid(1), CallStatus: 'completed', CallDuration: '42', To: DESTINATION }, callee),
+      ).toContain('<Response');
+      // a call to the line's number (the number's callback): the line (Query)
+      await status({ CallSid: callSid(3), CallStatus: 'no-answer', From: CALLER, To: DEVICE_NUMBER });
+      // a member's leg of that call
+      await status(
+        { CallSid: callSid(4), ParentCallSid: callSid(3), CallStatus: 'no-answer', To: `client:${DEVICE_CLIENT}` },
+        {
+          leg: 'member',
+          line: DEVICE_NUMBER,
+          caller: CALLER,
+        },
+      );
+      // not ours: another account's call, a number without a line, an unsigned request
+      await status({
+        AccountSid: 'AC00000000000000000000000000000000',
+        CallSid: callSid(5),
+        CallStatus: 'completed',
+        From: CALLER,
+        To: DEVICE_NUMBER,
+      });
+      await status({ CallSid: callSid(6), CallStatus: 'completed', From: CALLER, To: '+815099990000' });
+      await invoke(handler, { ...signedEvent(API_PATHS.callStatus, { CallSid: callSid(7) }), signature: 'forged' });
+      afterwards.push(async () => {
+        expect(await heldSlots(DEVICE_NUMBER)).toEqual([]);
+        expect(await callLog(unrecorded).get(callSid(1))).toMatchObject({ placedBy: DEVICE_CLIENT, legs: { [callSid(2)]: { status: 'completed' } } });
+        expect(await callLog(unrecorded).get(callSid(3))).toMatchObject({ line: DEVICE_NUMBER, direction: 'incoming', remote: CALLER });
+        expect(await callLog(unrecorded).get(callSid(5))).toBeUndefined();
+        expect(await callLog(unrecorded).get(callSid(6))).toBeUndefined();
+      });
       break;
     }
     case 'callAction': {
@@ -285,7 +414,7 @@ async function exercise(id: FunctionId): Promise<Set<string>> {
       const handler = HANDLERS.recordingStatus(d);
       const params = {
         AccountSid: TEST_CREDENTIALS.accountSid,
-        CallSid: 'CA3',
+        CallSid: callSid(3),
         RecordingSid: RECORDING_SID,
         RecordingStatus: 'completed',
         RecordingDuration: '12',
@@ -294,6 +423,8 @@ async function exercise(id: FunctionId): Promise<Set<string>> {
       await invoke(handler, event);
       expect(await d.voicemails!.get(DEVICE_NUMBER, RECORDING_SID)).toBeDefined(); // kept: the whole path ran
       await invoke(handler, event); // Twilio repeats a callback
+      // the call log shows the call as a voicemail (its record: GetItem, PutItem)
+      afterwards.push(async () => expect(await callLog(unrecorded).get(callSid(3))).toMatchObject({ voicemail: true, line: DEVICE_NUMBER }));
       break;
     }
     case 'voicemails': {
@@ -311,6 +442,27 @@ async function exercise(id: FunctionId): Promise<Set<string>> {
       const handler = HANDLERS.directory(d);
       expect(await invoke(handler, page(DEVICE_CLIENT, {}))).toMatchObject({ members: expect.arrayContaining([{ clientName: TEAMMATE }]) });
       await invoke(handler, page('Nobody', {}));
+      break;
+    }
+    case 'calls': {
+      const handler = HANDLERS.calls(d);
+      // the line's calls on the index, newest first (Query there), the device's seen mark (GetItem)
+      const first = await invoke(handler, page(DEVICE_CLIENT, { action: 'list', limit: 2 }));
+      expect(first).toMatchObject({ success: true, line: DEVICE_NUMBER, unseenMissed: 1, cursor: expect.any(String) });
+      const { calls: newest, cursor } = first as { calls: { callSid: string }[]; cursor: string };
+      expect(newest.map((c) => c.callSid)).toEqual([callSid(3), callSid(2)]);
+      // the next page, after the cursor
+      expect(await invoke(handler, page(DEVICE_CLIENT, { action: 'list', cursor }))).toMatchObject({
+        calls: [expect.objectContaining({ callSid: callSid(1), outcome: 'missed' })],
+        unseenMissed: 1,
+      });
+      // seen up to now (PutItem): nothing unseen is left
+      const until = new Date().toISOString();
+      expect(await invoke(handler, page(DEVICE_CLIENT, { action: 'markSeen', until }))).toEqual({ success: true, seenUntil: until });
+      expect(await invoke(handler, page(DEVICE_CLIENT, { action: 'list' }))).toMatchObject({ unseenMissed: 0, seenUntil: until });
+      // refused: a cursor not ours, a device no longer registered
+      await invoke(handler, page(DEVICE_CLIENT, { action: 'list', cursor: 'bm90LWEtY3Vyc29y' }));
+      await invoke(handler, page('Nobody', { action: 'list' }));
       break;
     }
     case 'pageAuthorizer': {
@@ -338,7 +490,9 @@ async function exercise(id: FunctionId): Promise<Set<string>> {
       break;
     }
   }
-  return new Set(calls);
+  const used = new Set(calls);
+  for (const check of afterwards) await check();
+  return used;
 }
 
 /** Every grant of a function's role in the synthesized template but its own log group's, in the same words. */
@@ -346,7 +500,14 @@ function grantedAccess(functionName: string): Set<string> {
   const targets: Record<string, Target> = {};
   for (const [id, t] of resourcesOf(template, 'AWS::DynamoDB::Table')) {
     const keys = (t.Properties!.KeySchema as { AttributeName: string }[]).map((k) => k.AttributeName);
-    targets[id] = keys.includes('sk') ? 'registry' : t.Properties!.GlobalSecondaryIndexes ? 'legacyDevices' : 'attempts';
+    const indexes = ((t.Properties!.GlobalSecondaryIndexes ?? []) as { IndexName: string }[]).map((i) => i.IndexName);
+    targets[id] = keys.includes('sk')
+      ? indexes.includes(CALLS_BY_LINE_INDEX)
+        ? 'calls'
+        : 'registry'
+      : indexes.length > 0
+        ? 'legacyDevices'
+        : 'attempts';
   }
   for (const [id, b] of resourcesOf(template, 'AWS::S3::Bucket')) {
     if (JSON.stringify(b.Properties!.LifecycleConfiguration ?? {}).includes('ExpireRecordings')) targets[id] = 'recordings';

@@ -21,6 +21,10 @@ import { STACK_OUTPUT_IDS } from '../../lambda/core/settings';
 import {
   ATTEMPTS_KEY,
   ATTEMPTS_TTL_ATTRIBUTE,
+  CALLS_BY_LINE_INDEX,
+  CALLS_INDEX_PK,
+  CALLS_INDEX_SK,
+  callsTableInput,
   LEGACY_CLIENT_NAME_INDEX,
   LEGACY_DEVICE_KEY,
   PK,
@@ -49,6 +53,7 @@ const tableWithKey = (attr: string, withGsi: boolean) =>
   );
 /** The logical ids of the tables, the bucket, the topic and the secret. */
 const linesTable = () => tableWithKey(PK, false)[0];
+const callsTable = () => tableWithKey(PK, true)[0];
 const legacyTable = () => tableWithKey(LEGACY_DEVICE_KEY, true)[0];
 const attemptsTable = () => tableWithKey(ATTEMPTS_KEY, false)[0];
 const recordingsBucket = () =>
@@ -132,8 +137,48 @@ describe('registry tables', () => {
     expect(t.DeletionPolicy).toBe('Retain');
   });
 
-  it('exactly these three tables', () => {
-    expect(resourcesOf(s.json, 'AWS::DynamoDB::Table')).toHaveLength(3);
+  it('calls: the keys and index of callsTableInput (the local registry makes the same table), TTL expiresAt, on-demand, PITR, retained', () => {
+    const [id, t] = tableWithKey(PK, true);
+    expect(id).toMatch(/^RegistryCalls[0-9A-F]{8}$/);
+    expect(t.Properties).toEqual({
+      KeySchema: [
+        { AttributeName: PK, KeyType: 'HASH' },
+        { AttributeName: SK, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: PK, AttributeType: 'S' },
+        { AttributeName: SK, AttributeType: 'S' },
+        { AttributeName: CALLS_INDEX_PK, AttributeType: 'S' },
+        { AttributeName: CALLS_INDEX_SK, AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: CALLS_BY_LINE_INDEX,
+          KeySchema: [
+            { AttributeName: CALLS_INDEX_PK, KeyType: 'HASH' },
+            { AttributeName: CALLS_INDEX_SK, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: false },
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    });
+    expect([CALLS_BY_LINE_INDEX, CALLS_INDEX_PK, CALLS_INDEX_SK, TTL_ATTRIBUTE]).toEqual(['line-startedAt', 'line', 'startedAt', 'expiresAt']);
+    // the very table the local app and the tests make on dynalite (registry-schema.ts), field for field
+    const local = callsTableInput('calls');
+    expect(t.Properties!.KeySchema).toEqual(local.KeySchema);
+    expect(t.Properties!.AttributeDefinitions).toEqual(local.AttributeDefinitions);
+    expect(t.Properties!.GlobalSecondaryIndexes).toEqual(local.GlobalSecondaryIndexes);
+    expect(t.Properties!.BillingMode).toBe(local.BillingMode);
+    expect(t.DeletionPolicy).toBe('Retain');
+    expect(t.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('exactly these four tables', () => {
+    expect(resourcesOf(s.json, 'AWS::DynamoDB::Table')).toHaveLength(4);
   });
 });
 
@@ -186,7 +231,10 @@ describe('functions', () => {
   it('environment per the contract (function-deps.ts), signature validation on, no source-map registration on the cold path', () => {
     const common = [
       'ATTEMPTS_TABLE',
+      'CALL_LOG_RETENTION_DAYS',
       'CALL_TIME_LIMIT_SECONDS',
+      'MAX_CALLS_PER_DEVICE',
+      'MAX_CALLS_PER_LINE',
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_SERVICE_NAME',
       'REGISTRY_TABLE',
@@ -195,8 +243,12 @@ describe('functions', () => {
       'VOICEMAIL_RETENTION_DAYS',
       'WEBHOOK_SIGNATURE_VALIDATION',
     ];
+    // the call log only where a handler reads or writes it (function-deps.ts callLog, recordingStatus)
     const own: Partial<Record<FunctionId, string[]>> = {
-      recordingStatus: ['RECORDINGS_BUCKET', 'SOFTPHONE_URL', 'VOICEMAIL_TOPIC_ARN'],
+      callOutgoing: ['CALLS_TABLE'],
+      callStatus: ['CALLS_TABLE'],
+      calls: ['CALLS_TABLE'],
+      recordingStatus: ['CALLS_TABLE', 'RECORDINGS_BUCKET', 'SOFTPHONE_URL', 'VOICEMAIL_TOPIC_ARN'],
       voicemails: ['RECORDINGS_BUCKET'],
       registryUpgrade: ['LEGACY_DEVICES_TABLE'],
     };
@@ -208,12 +260,17 @@ describe('functions', () => {
         TOKEN_TTL_SECONDS: '3600',
         CALL_TIME_LIMIT_SECONDS: '14400',
         VOICEMAIL_RETENTION_DAYS: '30',
+        // the call log's settings, their defaults (lambda/core/settings.ts)
+        CALL_LOG_RETENTION_DAYS: '90',
+        MAX_CALLS_PER_DEVICE: '2',
+        MAX_CALLS_PER_LINE: '10',
         WEBHOOK_SIGNATURE_VALIDATION: 'on',
       });
       expect(env.NODE_OPTIONS).toBeUndefined(); // +9 ms per cold start (npm run bench); the .map ships for debugging
       expect(env.REGISTRY_TABLE).toEqual({ Ref: linesTable() });
       expect(env.ATTEMPTS_TABLE).toEqual({ Ref: attemptsTable() });
       expect(env.TWILIO_SECRET_ID).toEqual({ Ref: twilioSecret() });
+      if (env.CALLS_TABLE) expect(env.CALLS_TABLE).toEqual({ Ref: callsTable() });
       if (env.RECORDINGS_BUCKET) expect(env.RECORDINGS_BUCKET).toEqual({ Ref: recordingsBucket() });
       if (env.VOICEMAIL_TOPIC_ARN) expect(env.VOICEMAIL_TOPIC_ARN).toEqual({ Ref: voicemailTopic() });
       // the notification's link: the site, read lazily (the site is declared after the functions)
@@ -225,23 +282,29 @@ describe('functions', () => {
     const lines = `<${linesTable()}.Arn>`;
     const attempts = `<${attemptsTable()}.Arn>`;
     const legacy = `<${legacyTable()}.Arn>`;
+    const calls = `<${callsTable()}.Arn>`;
+    // the one index a handler queries, by name: never the table's every index (`/index/*`)
+    const callsByLine = `<${callsTable()}.Arn>/index/${CALLS_BY_LINE_INDEX}`;
     const recordings = `<${recordingsBucket()}.Arn>/voicemail/*`;
     const secret = { [`<${twilioSecret()}>`]: ['secretsmanager:GetSecretValue'] };
     const dynamo = (...actions: string[]) => actions.map((a) => `dynamodb:${a}`).sort();
     const expected: Record<FunctionId, Record<string, string[]>> = {
       token: { [lines]: dynamo('Query'), [attempts]: dynamo('DeleteItem', 'GetItem', 'UpdateItem'), ...secret },
       callIncoming: { [lines]: dynamo('Query'), ...secret },
-      callOutgoing: { [lines]: dynamo('GetItem'), ...secret },
+      callOutgoing: { [lines]: dynamo('GetItem'), [calls]: dynamo('DeleteItem', 'GetItem', 'PutItem', 'Query'), ...secret },
       callAction: { [lines]: dynamo('Query'), ...secret },
       forwardScreen: { [lines]: dynamo('Query'), ...secret },
       recordingStatus: {
         [lines]: dynamo('GetItem', 'PutItem', 'Query'),
+        [calls]: dynamo('GetItem', 'PutItem'),
         [recordings]: ['s3:PutObject'],
         [`<${voicemailTopic()}>`]: ['sns:Publish'],
         ...secret,
       },
+      callStatus: { [lines]: dynamo('GetItem', 'Query'), [calls]: dynamo('DeleteItem', 'GetItem', 'PutItem', 'Query'), ...secret },
       voicemails: { [lines]: dynamo('DeleteItem', 'GetItem', 'Query', 'UpdateItem'), [recordings]: ['s3:DeleteObject', 's3:GetObject'] },
       directory: { [lines]: dynamo('GetItem', 'Query') },
+      calls: { [lines]: dynamo('GetItem'), [calls]: dynamo('GetItem', 'PutItem'), [callsByLine]: dynamo('Query') },
       pageAuthorizer: { ...secret },
       registryUpgrade: { [lines]: dynamo('DeleteItem', 'GetItem', 'PutItem', 'Query', 'UpdateItem'), [legacy]: dynamo('Scan') },
     };
@@ -357,7 +420,14 @@ describe('API Gateway', () => {
   });
 
   it('TwiML routes answer text/xml; the token and page routes application/json with their statuses mapped', () => {
-    expect(TWILIO_ROUTES.map((r) => r.id).sort()).toEqual(['callAction', 'callIncoming', 'callOutgoing', 'forwardScreen', 'recordingStatus']);
+    expect(TWILIO_ROUTES.map((r) => r.id).sort()).toEqual([
+      'callAction',
+      'callIncoming',
+      'callOutgoing',
+      'callStatus',
+      'forwardScreen',
+      'recordingStatus',
+    ]);
     for (const { id } of TWILIO_ROUTES) {
       const statuses = methodFor(routeById(id).path, 'POST').Properties!.Integration.IntegrationResponses as {
         StatusCode: string;
@@ -368,7 +438,7 @@ describe('API Gateway', () => {
     }
     const token = methodFor(routeById('token').path, 'POST').Properties!.Integration.IntegrationResponses as { StatusCode: string }[];
     expect(token.map((r) => r.StatusCode)).toEqual(['200', '400', '403', '429', '503', '500']);
-    expect(PAGE_ROUTES.map((r) => r.id).sort()).toEqual(['directory', 'voicemails']);
+    expect(PAGE_ROUTES.map((r) => r.id).sort()).toEqual(['calls', 'directory', 'voicemails']);
     for (const { path } of PAGE_ROUTES) {
       const responses = methodFor(path, 'POST').Properties!.Integration.IntegrationResponses as {
         StatusCode: string;
@@ -377,6 +447,22 @@ describe('API Gateway', () => {
       expect(responses.map((r) => r.StatusCode)).toEqual(['200', '400', '403', '404', '503', '500']);
       for (const r of responses) expect(r.ResponseParameters['method.response.header.Content-Type']).toBe("'application/json'");
     }
+  });
+
+  it("the call log's routes: Twilio's status callback (signed, no authorizer, Twilio's limits), the page's calls behind the authorizer", () => {
+    const status = methodFor('/twilio/call_status', 'POST');
+    expect(status.Properties!.AuthorizationType).toBe('NONE');
+    expect(status.Properties!.Integration.RequestTemplates).toEqual({ 'application/x-www-form-urlencoded': routeById('callStatus').requestTemplate });
+    expect(flatten(status.Properties!.Integration.Uri)).toContain(`<${fnByDescription('TwilioCallStatus')[0]}.Arn>/invocations`);
+    const calls = methodFor('/softphone/calls', 'POST');
+    expect(calls.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: findOne('AWS::ApiGateway::Authorizer')[0] } });
+    expect(calls.Properties!.Integration.RequestTemplates).toEqual({ 'application/json': routeById('calls').requestTemplate });
+    expect(flatten(calls.Properties!.Integration.Uri)).toContain(`<${fnByDescription('SoftphoneCalls')[0]}.Arn>/invocations`);
+    const [, stage] = findOne('AWS::ApiGateway::Stage');
+    // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON, read field by field
+    const limitsOf = (path: string) => (stage.Properties!.MethodSettings as Record<string, any>[]).find((m) => m.ResourcePath === path);
+    expect(limitsOf('/~1twilio~1call_status')).toMatchObject({ HttpMethod: 'POST', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    expect(limitsOf('/~1softphone~1calls')).toMatchObject({ HttpMethod: 'POST', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 });
   });
 
   it('page authorizer: TOKEN, the Authorization header, Bearer <JWT> only, answers cached 60 s, the pageAuthorizer function', () => {
@@ -619,6 +705,7 @@ describe('outputs', () => {
         'DevicesTableName',
         'AttemptsTableName',
         'TwilioSecretName',
+        'CallsTableName',
       ].sort(),
     );
     const out = (id: string) => flatten(s.json.Outputs[id].Value);
@@ -630,6 +717,10 @@ describe('outputs', () => {
     // the registry the device and line CLIs (--table), twilio:setup and doctor work on: the lines table
     expect(s.json.Outputs.DevicesTableName.Value).toEqual({ Ref: linesTable() });
     expect(s.json.Outputs.AttemptsTableName.Value).toEqual({ Ref: attemptsTable() });
+    // the call log the CLI, twilio:setup and doctor read
+    expect(s.json.Outputs.CallsTableName.Value).toEqual({ Ref: callsTable() });
+    expect(s.json.Outputs.CallsTableName.Description).toMatch(/^Call log/);
+    for (const id of Object.keys(s.json.Outputs)) expect(s.json.Outputs[id].Description).toEqual(expect.any(String));
     expect(JSON.stringify(s.json.Outputs.TwilioSecretName.Value)).toContain(twilioSecret());
     expect(s.json.Outputs.RecordingsBucketName.Value).toEqual({ Ref: recordingsBucket() });
     expect(s.json.Outputs.VoicemailTopicArn.Value).toEqual({ Ref: voicemailTopic() });

@@ -5,6 +5,7 @@
  */
 import { createGatewayContext, lambdaErrorPayload, lambdaResultPayload, renderRequestTemplate, renderResponseTemplate } from '../../lib/vtl';
 import type { GatewayRequest } from '../../lib/vtl';
+import { emptyTwiml } from '../../lambda/core/twiml';
 import { GATEWAY_RESPONSES, ROUTES, routeById, type RouteId } from '../../lib/api/routes';
 import { API_DOMAIN, FORM, formParams, INCOMING_BODY, OUTGOING_BODY, TOKEN_BODY } from '../support/fixtures';
 import { defaultTemplate, resourcesOf, type CfnResource, type CfnTemplate } from './synth';
@@ -99,9 +100,9 @@ function renderForm(routeId: RouteId, body: string, signature?: string, query?: 
 describe('request templates from the synthesized template', () => {
   it('each route has exactly its one content type', () => {
     expect(Object.keys(deployed.token.requestTemplates)).toEqual(['application/json']);
-    expect(WEBHOOKS.sort()).toEqual(['callAction', 'callIncoming', 'callOutgoing', 'forwardScreen', 'recordingStatus']);
+    expect(WEBHOOKS.sort()).toEqual(['callAction', 'callIncoming', 'callOutgoing', 'callStatus', 'forwardScreen', 'recordingStatus']);
     for (const id of WEBHOOKS) expect(Object.keys(deployed[id].requestTemplates)).toEqual(['application/x-www-form-urlencoded']);
-    expect(PAGE_ROUTES.sort()).toEqual(['directory', 'voicemails']);
+    expect(PAGE_ROUTES.sort()).toEqual(['calls', 'directory', 'voicemails']);
     for (const id of PAGE_ROUTES) expect(Object.keys(deployed[id].requestTemplates)).toEqual(['application/json']);
   });
 
@@ -154,6 +155,36 @@ describe('request templates from the synthesized template', () => {
     }
   });
 
+  it("callStatus: a dialled leg's status callback → its decoded params (Timestamp, sequence, parent) and the leg's query, as Twilio signed them", () => {
+    // What Twilio posts to the URL outgoing-call.ts gives a <Number>: the leg's progress, naming the parent call.
+    const body = [
+      'AccountSid=AC3e00000000000000000000000000000',
+      `CallSid=CA${'1'.repeat(32)}`,
+      `ParentCallSid=CA${'2'.repeat(32)}`,
+      'CallStatus=completed',
+      'CallDuration=42',
+      `Timestamp=${enc('Tue, 31 Jan 2026 09:00:42 +0000')}`,
+      'SequenceNumber=3',
+      'CallbackSource=call-progress-events',
+      `From=${enc('+815031234567')}`,
+      `To=${enc('+819059876543')}`,
+      'Direction=outbound-dial',
+    ].join('&');
+    const query = { leg: 'callee', line: '+815031234567', client: 'DeviceId_0001' };
+    const event = renderForm('callStatus', body, 'sig+/=', query);
+    expect(event).toEqual({
+      params: decoded(body),
+      query,
+      signature: 'sig+/=',
+      domainName: API_DOMAIN,
+      path: '/prod/twilio/call_status',
+      resourcePath: '/twilio/call_status',
+    });
+    expect(event.params).toMatchObject({ Timestamp: 'Tue, 31 Jan 2026 09:00:42 +0000', To: '+819059876543', CallStatus: 'completed' });
+    // a parent call's callback (the number's, the TwiML App's) carries no query
+    expect(renderForm('callStatus', `CallSid=CA${'3'.repeat(32)}&CallStatus=ringing&From=client%3ADeviceId_0001`, 'x').query).toEqual({});
+  });
+
   it('a missing X-Twilio-Signature arrives as ""; a hostile one arrives intact', () => {
     expect(renderForm('callIncoming', 'To=1').signature).toBe('');
     expect(renderForm('callIncoming', 'To=1', `a"b'c\\d`).signature).toBe(`a"b'c\\d`);
@@ -181,6 +212,18 @@ describe('request templates from the synthesized template', () => {
     expect(renderPage(id, '{}', `a"b'c\\d`).identity).toBe(`a"b'c\\d`);
   });
 
+  it("calls: the page's list and markSeen requests reach the handler as sent, under the verified identity", () => {
+    const cursor = Buffer.from(JSON.stringify({ pk: `CALL#CA${'1'.repeat(32)}`, sk: 'CALL', line: '+815031234567' })).toString('base64url');
+    for (const request of [
+      { action: 'list' },
+      { action: 'list', limit: 20, cursor },
+      { action: 'markSeen', until: '2026-01-31T09:00:00.000Z' },
+      { action: 'list', identity: 'Someone_Else', limit: '50"}, "identity": "x' },
+    ]) {
+      expect(renderPage('calls', JSON.stringify(request), 'DeviceId_0001')).toEqual({ identity: 'DeviceId_0001', request });
+    }
+  });
+
   it('token: the walkthrough body and a hostile one reach the Lambda as the same JSON object', () => {
     const template = deployed.token.requestTemplates['application/json'];
     for (const body of [WALKTHROUGH.token, JSON.stringify({ twilioPhoneNumber: '+81 50"\'\\\n📞', deviceSecret: '$input #set' })]) {
@@ -206,6 +249,13 @@ describe('integration responses from the synthesized template', () => {
       const r = select(deployed[id].responses, undefined);
       expect(r.StatusCode).toBe('200');
       expect(renderResponseTemplate(r.ResponseTemplates['application/xml'], lambdaResultPayload(twiml), req(id))).toBe(twiml);
+    }
+  });
+
+  it("callStatus: the handler's empty <Response/> (Twilio ignores it) comes back raw as XML; recordingStatus answers the same", () => {
+    for (const id of ['callStatus', 'recordingStatus'] as const) {
+      const r = select(deployed[id].responses, undefined);
+      expect(renderResponseTemplate(r.ResponseTemplates['application/xml'], lambdaResultPayload(emptyTwiml()), req(id))).toBe(emptyTwiml());
     }
   });
 

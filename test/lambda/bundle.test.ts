@@ -16,6 +16,9 @@ import { type FunctionId, ROUTES, SUPPORT_FUNCTIONS } from '../../lib/api/routes
 import { lambdaEsbuildOptions } from '../../lib/lambda-bundling';
 import { useDynalite } from '../support/dynalite';
 import {
+  API_DOMAIN,
+  DEVICE_CLIENT,
+  DEVICE_NUMBER,
   DEVICE_NUMBER_TYPED,
   DEVICE_SECRET,
   INCOMING_RESOURCE,
@@ -38,8 +41,10 @@ const HANDLER_MODULES: Record<FunctionId, string> = {
   callAction: 'call-action.ts',
   forwardScreen: 'forward-screen.ts',
   recordingStatus: 'recording-status.ts',
+  callStatus: 'call-status.ts',
   voicemails: 'voicemails.ts',
   directory: 'directory.ts',
+  calls: 'calls.ts',
   pageAuthorizer: 'page-authorizer.ts',
   registryUpgrade: 'registry-upgrade.ts',
 };
@@ -47,8 +52,10 @@ const HANDLER_MODULES: Record<FunctionId, string> = {
 const FUNCTION_IDS: FunctionId[] = [...ROUTES.map((r) => r.id), ...SUPPORT_FUNCTIONS.map((f) => f.id)];
 const run = promisify(execFile);
 
-/** Fresh tables for every test, with the walkthrough's device registered. */
+/** Fresh tables for every test (the registry, sign-in attempts, the call log), with the walkthrough's device registered. */
 const db = useDynalite({ seed: ({ lines }) => registerDevice(lines) });
+/** Call SIDs as Twilio makes them (the call log keeps only those). */
+const callSid = (n: number) => `CA${n.toString(16).padStart(32, '0')}`;
 let dir: string;
 let secretsManager: Server;
 let secretsEndpoint: string;
@@ -130,6 +137,8 @@ async function invoke(
       AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'),
       REGISTRY_TABLE: db.registryTable,
       ATTEMPTS_TABLE: db.attemptsTable,
+      // set for every bundle here: the ones that do not use the call log must not mind it
+      CALLS_TABLE: db.callsTable,
       TWILIO_SECRET_ID: 'twilio',
       POWERTOOLS_LOG_LEVEL: logLevel,
     },
@@ -188,8 +197,10 @@ test('each bundle carries only the AWS clients its function uses: S3 for the voi
     callAction: ['client-dynamodb', 'client-secrets-manager'],
     forwardScreen: ['client-dynamodb', 'client-secrets-manager'],
     recordingStatus: ['client-dynamodb', 'client-s3', 'client-secrets-manager', 'client-sns'],
+    callStatus: ['client-dynamodb', 'client-secrets-manager'],
     voicemails: ['client-dynamodb', 'client-s3', 'client-secrets-manager'],
     directory: ['client-dynamodb', 'client-secrets-manager'],
+    calls: ['client-dynamodb', 'client-secrets-manager'],
     pageAuthorizer: ['client-dynamodb', 'client-secrets-manager'],
     registryUpgrade: ['client-dynamodb', 'client-secrets-manager'],
   };
@@ -206,7 +217,17 @@ test('phone metadata: min for sign-in, max (number types) only where a destinati
     expect([id, metadataOf(id)]).toEqual([id, [expect.stringMatching(/metadata\.max\.json/)]]);
   }
   const without = FUNCTION_IDS.filter((id) => !['token', 'callOutgoing', 'callAction'].includes(id));
-  expect(without).toEqual(['callIncoming', 'forwardScreen', 'recordingStatus', 'voicemails', 'directory', 'pageAuthorizer', 'registryUpgrade']);
+  expect(without).toEqual([
+    'callIncoming',
+    'forwardScreen',
+    'recordingStatus',
+    'callStatus',
+    'voicemails',
+    'directory',
+    'calls',
+    'pageAuthorizer',
+    'registryUpgrade',
+  ]);
   for (const id of without) expect([id, libphonenumberIn(id)]).toEqual([id, false]);
 });
 
@@ -220,12 +241,86 @@ test('the bundled token handler signs in with environment credentials only', asy
   expect(fetch.authorization).toContain('Credential=AKIDBUNDLETEST/'); // signed with the environment's key
 });
 
+/** The status callback attributes our TwiML gives a dialled leg (lambda/core/twiml.ts), reporting to the call log. */
+const statusCallback = (query: string) =>
+  `statusCallback="https://${API_DOMAIN}/prod/twilio/call_status?${query}" statusCallbackMethod="POST" statusCallbackEvent="initiated ringing answered completed"`;
+/** The walkthrough's answers with each dialled leg reporting its progress (a fixture that already has them is kept). */
+const INCOMING_WITH_STATUS = incomingTwiml().replace(
+  '<Client>',
+  `<Client ${statusCallback('leg=member&amp;line=%2B815031234567&amp;caller=%2B819059876543')}>`,
+);
+const OUTGOING_WITH_STATUS = OUTGOING_TWIML.replace(
+  '<Number>',
+  `<Number ${statusCallback('leg=callee&amp;line=%2B815031234567&amp;client=DeviceId_0001')}>`,
+);
+
 test('the bundled TwiML handlers answer signed webhooks and refuse unsigned ones', async () => {
   const incoming = await invoke('callIncoming', signedEvent(INCOMING_RESOURCE, incomingCallParams()));
-  expect(incoming.result).toBe(incomingTwiml());
-  const outgoing = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, outgoingCallParams()));
-  expect(outgoing.result).toBe(OUTGOING_TWIML);
-  const premium = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ callOutgoingPhoneNumber: '+81 990 123 456' })));
+  expect(incoming.result).toBe(INCOMING_WITH_STATUS);
+  // Twilio names every call with a real CallSid: the outgoing handler holds the call's places under it
+  const outgoing = await invoke('callOutgoing', signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ CallSid: callSid(1) })));
+  expect(outgoing.result).toBe(OUTGOING_WITH_STATUS);
+  const premium = await invoke(
+    'callOutgoing',
+    signedEvent(OUTGOING_RESOURCE, outgoingCallParams({ CallSid: callSid(2), callOutgoingPhoneNumber: '+81 990 123 456' })),
+  );
   expect(premium.result).toMatch(/<Say[^>]*>.+<\/Say><Hangup\/><\/Response>$/);
   expect(await invoke('callIncoming', { params: { To: '+815031234567' }, signature: '' })).toMatchObject({ error: '[403] Forbidden' });
+  // the bundles wrote the call log on CALLS_TABLE: the dialled call's places, the refused call's record
+  expect(
+    await db.calls.claimSlots({
+      line: DEVICE_NUMBER,
+      clientName: DEVICE_CLIENT,
+      callSid: callSid(1),
+      perDevice: 1,
+      perLine: 1,
+      nowSeconds: Math.floor(Date.now() / 1000),
+      holdSeconds: 60,
+    }),
+  ).toBe('ok');
+  expect(
+    await db.calls.claimSlots({
+      line: DEVICE_NUMBER,
+      clientName: DEVICE_CLIENT,
+      callSid: callSid(3),
+      perDevice: 1,
+      perLine: 1,
+      nowSeconds: Math.floor(Date.now() / 1000),
+      holdSeconds: 60,
+    }),
+  ).toBe('device-busy');
+  expect(await db.calls.get(callSid(2))).toMatchObject({ refused: expect.any(String), placedBy: DEVICE_CLIENT, line: DEVICE_NUMBER });
+});
+
+test("the bundled call log: Twilio's status callbacks write it (CALLS_TABLE), the page reads it back", async () => {
+  const status = (params: Record<string, string>, query?: Record<string, string>) =>
+    invoke('callStatus', signedEvent('/twilio/call_status', { AccountSid: TEST_CREDENTIALS.accountSid, ...params }, query ? { query } : {}));
+  // a call to the line that nobody answers: the number's callback for the call, a member's leg
+  const ringing = await status({ CallSid: callSid(10), CallStatus: 'ringing', From: '+819059876543', To: DEVICE_NUMBER });
+  expect(ringing).toEqual({ result: '<?xml version="1.0" encoding="UTF-8"?><Response/>', logs: [] });
+  await status(
+    { CallSid: callSid(11), ParentCallSid: callSid(10), CallStatus: 'no-answer', To: `client:${DEVICE_CLIENT}` },
+    {
+      leg: 'member',
+      line: DEVICE_NUMBER,
+      caller: '+819059876543',
+    },
+  );
+  await status({ CallSid: callSid(10), CallStatus: 'completed', From: '+819059876543', To: DEVICE_NUMBER });
+  expect(await invoke('callStatus', { params: { CallSid: callSid(12) }, signature: '' })).toMatchObject({ error: '[403] Forbidden' });
+
+  const list = await invoke('calls', { identity: DEVICE_CLIENT, request: { action: 'list' } });
+  expect(list.error).toBeUndefined();
+  expect(list.result).toMatchObject({
+    success: true,
+    line: DEVICE_NUMBER,
+    unseenMissed: 1,
+    calls: [expect.objectContaining({ callSid: callSid(10), direction: 'incoming', remote: '+819059876543', outcome: 'missed' })],
+  });
+  const until = new Date().toISOString();
+  expect((await invoke('calls', { identity: DEVICE_CLIENT, request: { action: 'markSeen', until } })).result).toEqual({
+    success: true,
+    seenUntil: until,
+  });
+  expect((await invoke('calls', { identity: DEVICE_CLIENT, request: { action: 'list' } })).result).toMatchObject({ unseenMissed: 0 });
 });
