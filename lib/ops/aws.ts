@@ -83,9 +83,10 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
   }
   const missing = STACK_OUTPUT_IDS.filter((id) => !found[id]);
   if (missing.length > 0) {
+    // e.g. a stack deployed before a release that added an output (CallsTableName came with the call log)
     throw new StackOutputsError(
       `Stack ${stackName} has no output ${missing.join(', ')}`,
-      'it was deployed from another version of this app; deploy this one with `npx cdk deploy`',
+      'it was deployed from another (e.g. an earlier) version of this app; deploy this one with `npx cdk deploy`, then re-run',
     );
   }
   return found as StackOutputs;

@@ -6,9 +6,10 @@ import { DEFAULT_FRIENDLY_NAME } from './setup';
 export const SETUP_USAGE = `Usage: npm run twilio:setup -- [options]
 
 Configures Twilio for a deployed stack: creates or reuses an API key and a TwiML App named
-"${DEFAULT_FRIENDLY_NAME}", points the TwiML App and each --number at the stack's webhooks, writes the
-credentials into the stack's secret (last, only when everything else succeeded) and offers to register
-each number as a device. Running it again changes nothing.
+"${DEFAULT_FRIENDLY_NAME}", points the TwiML App and each --number at the stack's webhooks (voice URL,
+fallback TwiML, and the status callback that feeds the call log), writes the credentials into the stack's
+secret (last, only when everything else succeeded) and offers to register each number as a device.
+Running it again changes nothing.
 
 Credentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or asked for in a terminal (the token is not echoed).
 TWILIO_API_BASE_URL sends every Twilio REST call elsewhere (for mocks and tests); the AWS SDK's variables

@@ -3,9 +3,10 @@
  *
  * One function per concern (stack, secret, Twilio account, API key, TwiML App, registry, numbers, webhooks,
  * site), run in that order by runDoctorChecks(), each adding Check objects and passing on what later checks
- * need; runDoctor() prints them and returns the exit code (non-zero when any check fails). Every command a fix
- * names runs as shown (with this run's --stack and --region). Dependencies are injected like in setup.ts; HTTP
- * checks use `fetch`.
+ * need (the TwiML App and each number: a check each of their voice URL, fallback URL and call-status callback,
+ * as twilio:setup sets them); runDoctor() prints them and returns the exit code (non-zero when any check fails).
+ * Every command a fix names runs as shown (with this run's --stack and --region). Dependencies are injected like
+ * in setup.ts; HTTP checks use `fetch`.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -15,6 +16,7 @@ import { CREDENTIAL_FIELDS, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENT
 import { DEFAULT_STACK_NAME, type StackOutputs } from '../../lambda/core/settings';
 import type { TwilioCredentials } from '../../lambda/ports';
 import { awsErrorAdvice, credentialProblems, readSecret, readStackOutputs, StackOutputsError } from './aws';
+import { CALL_STATUS_METHOD, callStatusUrl } from './call-status';
 import { fallbackTwimlUrl } from '../site/fallback';
 import { siteFileUrl } from '../site/urls';
 import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
@@ -122,6 +124,25 @@ function fallbackCheck(
     );
   }
   return pass(name, `GET ${expected}`);
+}
+
+/**
+ * The status callback: where Twilio posts how a call to the number (or from the TwiML App) ended, for the call log
+ * (`POST …/twilio/call_status`, lib/ops/call-status.ts). `calls` names those calls in the failure's detail.
+ */
+function statusCallbackCheck(
+  name: string,
+  current: { statusCallback?: string | null; statusCallbackMethod?: string | null },
+  expected: string,
+  calls: string,
+  fix: string,
+): Check {
+  const method = (current.statusCallbackMethod ?? '').toUpperCase();
+  if (current.statusCallback !== expected || method !== CALL_STATUS_METHOD) {
+    const is = current.statusCallback ? `is ${method || '(no method)'} ${current.statusCallback}` : 'is not set';
+    return fail(name, `${is}, expected ${CALL_STATUS_METHOD} ${expected}: the call log would not learn how ${calls} end`, fix);
+  }
+  return pass(name, `${CALL_STATUS_METHOD} ${expected}`);
 }
 
 const TWILIO_UNREACHABLE_FIX = "check your network (and TWILIO_API_BASE_URL if set) and Twilio's status, then re-run";
@@ -248,6 +269,15 @@ async function checkTwimlApp(ctx: Context): Promise<void> {
     add(pass(name, app.friendlyName));
     add(voiceCheck('TwiML App voice URL points at this stack', app, outputs.OutgoingCallWebhookUrl, setupCommand(opts)));
     add(fallbackCheck("TwiML App fallback URL is the site's fallback TwiML", app, fallbackTwimlUrl(outputs.SoftphoneUrl), setupCommand(opts)));
+    add(
+      statusCallbackCheck(
+        'TwiML App status callback reports to the call log',
+        app,
+        callStatusUrl(outputs),
+        'calls made from the softphone',
+        setupCommand(opts),
+      ),
+    );
   } catch (err) {
     if (errorStatus(err) === 404) add(fail(name, 'the app does not exist (deleted?)', setupCommand(opts)));
     else add(twilioFail(name, err, setupCommand(opts)));
@@ -300,6 +330,7 @@ async function checkNumbers(ctx: Context): Promise<void> {
     add(pass(name, found.sid));
     add(voiceCheck(`${n} voice URL points at this stack`, found, outputs.IncomingCallWebhookUrl, setupCommand(opts, n)));
     add(fallbackCheck(`${n} fallback URL is the site's fallback TwiML`, found, fallbackTwimlUrl(outputs.SoftphoneUrl), setupCommand(opts, n)));
+    add(statusCallbackCheck(`${n} status callback reports to the call log`, found, callStatusUrl(outputs), `calls to ${n}`, setupCommand(opts, n)));
   }
 }
 

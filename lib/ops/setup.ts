@@ -23,6 +23,7 @@ import type { TwilioCredentials } from '../../lambda/ports';
 import { normalizeDeviceNumber } from '../devices/device-admin';
 import { fallbackTwimlUrl } from '../site/fallback';
 import { credentialProblems, readSecret, readStackOutputs, writeSecret } from './aws';
+import { CALL_STATUS_METHOD, callStatusUrl } from './call-status';
 import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
 export const DEFAULT_FRIENDLY_NAME = 'twilio-softphone-aws';
@@ -167,14 +168,17 @@ export interface SetupResult {
 // Shared helpers
 
 /**
- * How Twilio reaches a webhook of the stack: the voice URL (POST), and the fallback URL (GET) Twilio fetches
- * when the webhook fails or is throttled: the site's static "try again later" TwiML (lib/site/fallback.ts).
+ * How Twilio reaches a webhook of the stack: the voice URL (POST), the fallback URL (GET) Twilio fetches when the
+ * webhook fails or is throttled: the site's static "try again later" TwiML (lib/site/fallback.ts), and the status
+ * callback (POST) where Twilio reports how each call ends, for the call log (lib/ops/call-status.ts).
  */
 interface VoiceConfig {
   voiceUrl: string;
   voiceMethod: string;
   voiceFallbackUrl?: string | null;
   voiceFallbackMethod?: string | null;
+  statusCallback?: string | null;
+  statusCallbackMethod?: string | null;
 }
 
 const POST = 'POST';
@@ -182,9 +186,28 @@ const GET = 'GET';
 
 type DesiredVoice = { [K in keyof VoiceConfig]-?: string };
 
-/** The configuration a resource should have: this webhook, and the site's fallback TwiML. */
+/** The configuration a resource should have: this webhook, the site's fallback TwiML, and the call-status callback. */
 function desiredVoice(url: string, outputs: StackOutputs): DesiredVoice {
-  return { voiceUrl: url, voiceMethod: POST, voiceFallbackUrl: fallbackTwimlUrl(outputs.SoftphoneUrl), voiceFallbackMethod: GET };
+  return {
+    voiceUrl: url,
+    voiceMethod: POST,
+    voiceFallbackUrl: fallbackTwimlUrl(outputs.SoftphoneUrl),
+    voiceFallbackMethod: GET,
+    statusCallback: callStatusUrl(outputs),
+    statusCallbackMethod: CALL_STATUS_METHOD,
+  };
+}
+
+/** The VoiceConfig fields of a fetched TwiML App or number (the helper library's camelCase properties). */
+function voiceConfigOf(resource: VoiceConfig): VoiceConfig {
+  return {
+    voiceUrl: resource.voiceUrl ?? '',
+    voiceMethod: resource.voiceMethod ?? '',
+    voiceFallbackUrl: resource.voiceFallbackUrl,
+    voiceFallbackMethod: resource.voiceFallbackMethod,
+    statusCallback: resource.statusCallback,
+    statusCallbackMethod: resource.statusCallbackMethod,
+  };
 }
 
 function sameVoice(current: VoiceConfig, desired: DesiredVoice): boolean {
@@ -193,19 +216,27 @@ function sameVoice(current: VoiceConfig, desired: DesiredVoice): boolean {
     current.voiceUrl === desired.voiceUrl &&
     method(current.voiceMethod) === desired.voiceMethod &&
     current.voiceFallbackUrl === desired.voiceFallbackUrl &&
-    method(current.voiceFallbackMethod) === desired.voiceFallbackMethod
+    method(current.voiceFallbackMethod) === desired.voiceFallbackMethod &&
+    current.statusCallback === desired.statusCallback &&
+    method(current.statusCallbackMethod) === desired.statusCallbackMethod
   );
 }
 
+/** What a resource has now, for the `(was …)` of plan and change lines. */
 function voiceText(v: VoiceConfig & { voiceApplicationSid?: string }): string {
-  if (v.voiceApplicationSid) return `TwiML App ${v.voiceApplicationSid}`;
-  const voice = v.voiceUrl ? `${(v.voiceMethod || POST).toUpperCase()} ${v.voiceUrl}` : 'no voice URL';
-  return v.voiceFallbackUrl ? `${voice}, fallback ${(v.voiceFallbackMethod || POST).toUpperCase()} ${v.voiceFallbackUrl}` : voice;
+  const parts: string[] = [];
+  if (v.voiceApplicationSid) parts.push(`TwiML App ${v.voiceApplicationSid}`);
+  else {
+    parts.push(v.voiceUrl ? `${(v.voiceMethod || POST).toUpperCase()} ${v.voiceUrl}` : 'no voice URL');
+    if (v.voiceFallbackUrl) parts.push(`fallback ${(v.voiceFallbackMethod || POST).toUpperCase()} ${v.voiceFallbackUrl}`);
+  }
+  parts.push(v.statusCallback ? `status callback ${(v.statusCallbackMethod || POST).toUpperCase()} ${v.statusCallback}` : 'no status callback');
+  return parts.join(', ');
 }
 
-/** `; fallback GET <url>`: how plan and change lines name the fallback being set. */
-function fallbackText(desired: DesiredVoice): string {
-  return `; fallback GET ${desired.voiceFallbackUrl}`;
+/** `; fallback GET <url>; status callback POST <url>`: how plan and change lines name what is set next to the voice URL. */
+function callbacksText(desired: DesiredVoice): string {
+  return `; fallback ${desired.voiceFallbackMethod} ${desired.voiceFallbackUrl}; status callback ${desired.statusCallbackMethod} ${desired.statusCallback}`;
 }
 
 /**
@@ -324,7 +355,8 @@ export const apiKeyStep: SetupStep<ApiKeyAction> = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// TwiML App: the stored one, else one with our friendly name, else a new one; its voice URL is the outgoing webhook
+// TwiML App: the stored one, else one with our friendly name, else a new one; its voice URL is the outgoing webhook,
+// its status callback the call log's
 
 export type TwimlAppAction = { action: 'ok'; sid: string } | { action: 'update'; sid: string; from: VoiceConfig } | { action: 'create' };
 
@@ -356,7 +388,7 @@ async function applyTwimlApp(app: TwimlAppAction, ctx: ApplyContext): Promise<vo
     try {
       await ctx.client.applications(app.sid).update(voice);
       ctx.credentials.twimlAppSid = app.sid;
-      ctx.changes.push(`updated TwiML App ${app.sid} voice URL to POST ${voice.voiceUrl}${fallbackText(voice)}`);
+      ctx.changes.push(`updated TwiML App ${app.sid} voice URL to POST ${voice.voiceUrl}${callbacksText(voice)} (was ${voiceText(app.from)})`);
     } catch (err) {
       ctx.failures.push(`updating TwiML App ${app.sid} failed: ${errorMessage(err)}`);
     }
@@ -364,7 +396,7 @@ async function applyTwimlApp(app: TwimlAppAction, ctx: ApplyContext): Promise<vo
     try {
       const created = await ctx.client.applications.create({ friendlyName, ...voice });
       ctx.credentials.twimlAppSid = created.sid;
-      ctx.changes.push(`created TwiML App ${created.sid} ("${friendlyName}") with voice URL POST ${voice.voiceUrl}${fallbackText(voice)}`);
+      ctx.changes.push(`created TwiML App ${created.sid} ("${friendlyName}") with voice URL POST ${voice.voiceUrl}${callbacksText(voice)}`);
     } catch (err) {
       ctx.failures.push(`creating TwiML App "${friendlyName}" failed: ${errorMessage(err)}`);
     }
@@ -378,20 +410,15 @@ export const twimlAppStep: SetupStep<TwimlAppAction> = {
     if (!app) return [{ action: 'create' }];
     ctx.credentials.twimlAppSid = app.sid;
     if (sameVoice(app, desiredVoice(ctx.outputs.OutgoingCallWebhookUrl, ctx.outputs))) return [{ action: 'ok', sid: app.sid }];
-    const from = {
-      voiceUrl: app.voiceUrl,
-      voiceMethod: app.voiceMethod,
-      voiceFallbackUrl: app.voiceFallbackUrl,
-      voiceFallbackMethod: app.voiceFallbackMethod,
-    };
-    return [{ action: 'update', sid: app.sid, from }];
+    return [{ action: 'update', sid: app.sid, from: voiceConfigOf(app) }];
   },
   describe(app, { friendlyName, outputs }) {
     const voice = desiredVoice(outputs.OutgoingCallWebhookUrl, outputs);
     const url = voice.voiceUrl;
-    if (app.action === 'ok') return `  = TwiML App ${app.sid}: voice POST ${url}${fallbackText(voice)}`;
-    if (app.action === 'update') return `  ~ update TwiML App ${app.sid} voice URL to POST ${url}${fallbackText(voice)} (was ${voiceText(app.from)})`;
-    return `  + create TwiML App "${friendlyName}" with voice URL POST ${url}${fallbackText(voice)}`;
+    if (app.action === 'ok') return `  = TwiML App ${app.sid}: voice POST ${url}${callbacksText(voice)}`;
+    if (app.action === 'update')
+      return `  ~ update TwiML App ${app.sid} voice URL to POST ${url}${callbacksText(voice)} (was ${voiceText(app.from)})`;
+    return `  + create TwiML App "${friendlyName}" with voice URL POST ${url}${callbacksText(voice)}`;
   },
   isChange: (app) => app.action !== 'ok',
   async apply(apps, ctx) {
@@ -400,7 +427,8 @@ export const twimlAppStep: SetupStep<TwimlAppAction> = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// Phone numbers: each must belong to the account; its voice URL goes to the incoming-call webhook
+// Phone numbers: each must belong to the account; its voice URL goes to the incoming-call webhook, its status
+// callback to the call log
 
 export interface NumberAction {
   number: string;
@@ -436,13 +464,7 @@ async function planNumber(number: string, ctx: PlanContext): Promise<NumberActio
     ctx.problems.push(`${number} is not a phone number of account ${ctx.accountSid}: buy or port it in the Twilio console, or fix --number.`);
     return undefined;
   }
-  const from = {
-    voiceUrl: found.voiceUrl ?? '',
-    voiceMethod: found.voiceMethod ?? '',
-    voiceFallbackUrl: found.voiceFallbackUrl,
-    voiceFallbackMethod: found.voiceFallbackMethod,
-    voiceApplicationSid: found.voiceApplicationSid ?? '',
-  };
+  const from = { ...voiceConfigOf(found), voiceApplicationSid: found.voiceApplicationSid ?? '' };
   const ok = sameVoice(from, desiredVoice(ctx.outputs.IncomingCallWebhookUrl, ctx.outputs)) && !from.voiceApplicationSid;
   return { number, sid: found.sid, action: ok ? 'ok' : 'update', from };
 }
@@ -462,8 +484,8 @@ export const phoneNumberStep: SetupStep<NumberAction> = {
   },
   describe(n, { outputs }) {
     const voice = desiredVoice(outputs.IncomingCallWebhookUrl, outputs);
-    if (n.action === 'ok') return `  = ${n.number} (${n.sid}): voice POST ${voice.voiceUrl}${fallbackText(voice)}`;
-    return `  ~ update ${n.number} (${n.sid}) voice URL to POST ${voice.voiceUrl}${fallbackText(voice)} (was ${voiceText(n.from)})`;
+    if (n.action === 'ok') return `  = ${n.number} (${n.sid}): voice POST ${voice.voiceUrl}${callbacksText(voice)}`;
+    return `  ~ update ${n.number} (${n.sid}) voice URL to POST ${voice.voiceUrl}${callbacksText(voice)} (was ${voiceText(n.from)})`;
   },
   isChange: (n) => n.action !== 'ok',
   async apply(numbers, ctx) {
@@ -476,7 +498,7 @@ export const phoneNumberStep: SetupStep<NumberAction> = {
           // a voice application overrides the voice URL; clear it
           ...(n.from.voiceApplicationSid ? { voiceApplicationSid: '' } : {}),
         });
-        ctx.changes.push(`updated ${n.number} (${n.sid}) voice URL to POST ${voice.voiceUrl}${fallbackText(voice)} (was ${voiceText(n.from)})`);
+        ctx.changes.push(`updated ${n.number} (${n.sid}) voice URL to POST ${voice.voiceUrl}${callbacksText(voice)} (was ${voiceText(n.from)})`);
       } catch (err) {
         ctx.failures.push(`updating ${n.number} (${n.sid}) failed: ${errorMessage(err)}`);
       }

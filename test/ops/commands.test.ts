@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import { buildClient } from '../../client/build';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { LOCAL_ATTEMPTS_TABLE, LOCAL_REGISTRY_TABLE } from '../../lib/local/registry-server';
+import { LOCAL_ATTEMPTS_TABLE, LOCAL_CALLS_TABLE, LOCAL_REGISTRY_TABLE } from '../../lib/local/registry-server';
 import { credentialProblems } from '../../lib/ops/aws';
 import { AwsStandIn } from '../support/aws-stand-in';
 import { FakeTwilio } from '../support/fake-twilio';
@@ -76,7 +76,12 @@ beforeEach(async () => {
 });
 
 function deployedOutputs() {
-  return { ...outputsFor(app.apiBaseUrl, `${app.url}/`), DevicesTableName: LOCAL_REGISTRY_TABLE, AttemptsTableName: LOCAL_ATTEMPTS_TABLE };
+  return {
+    ...outputsFor(app.apiBaseUrl, `${app.url}/`),
+    DevicesTableName: LOCAL_REGISTRY_TABLE,
+    AttemptsTableName: LOCAL_ATTEMPTS_TABLE,
+    CallsTableName: LOCAL_CALLS_TABLE,
+  };
 }
 afterEach(async () => {
   expect(fake.contractViolations).toEqual([]);
@@ -103,6 +108,11 @@ test('setup on a fresh deployment exits 0 and wires everything; a second run cha
     voice_method: 'POST',
     ...fallback,
   });
+  // the parent calls report how they end to the app's own call-status route (the call log)
+  const statusCallback = { status_callback: app.routeUrls.callStatus, status_callback_method: 'POST' };
+  expect(app.routeUrls.callStatus).toBe(`${app.apiBaseUrl}/twilio/call_status`);
+  expect(fake.applications.get(secret.twimlAppSid)).toMatchObject(statusCallback);
+  expect([...fake.numbers.values()][0]).toMatchObject(statusCallback);
   // the new Standard key was checked the way Twilio lets Standard keys be used
   expect(fake.requests.filter((r) => r.user === secret.apiKeySid).every((r) => r.status === 200 && r.path.includes('/Applications'))).toBe(true);
 
@@ -169,12 +179,12 @@ test('every command doctor prints as a fix runs as shown, and after them doctor 
   for (const c of d.commands) expect((await runCommandLine(c)).code).toBe(0);
 
   // devices registered in the deployed table: the account's number, and one whose number is not the account's;
-  // and the number's voice URL changed in the Twilio console
+  // and the number's voice URL and status callback changed in the Twilio console
   const table = `--table ${LOCAL_REGISTRY_TABLE} --region ${aws.region}`;
   for (const add of [`--number ${NUMBER} --client alice`, '--number +14155550100 --client bob']) {
     expect((await runCommandLine(`npm run device -- add ${add} ${table}`)).code).toBe(0);
   }
-  [...fake.numbers.values()][0].voice_url = 'https://demo.twilio.com/welcome/voice/';
+  Object.assign([...fake.numbers.values()][0], { voice_url: 'https://demo.twilio.com/welcome/voice/', status_callback: '' });
   d = await doctorFixes();
   expect(d.code).toBe(1);
   expect(d.commands.sort()).toEqual(

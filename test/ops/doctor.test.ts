@@ -205,10 +205,12 @@ describe('doctor against the real local app', () => {
       expect.stringMatching(/^✔ TwiML App AP[0-9a-f]{32} exists$/),
       '✔ TwiML App voice URL points at this stack',
       "✔ TwiML App fallback URL is the site's fallback TwiML",
+      '✔ TwiML App status callback reports to the call log',
       '✔ device registry TwilioSoftphoneStack-Devices is readable',
       `✔ ${NUMBER} belongs to account ${fake.accountSid}`,
       `✔ ${NUMBER} voice URL points at this stack`,
       `✔ ${NUMBER} fallback URL is the site's fallback TwiML`,
+      `✔ ${NUMBER} status callback reports to the call log`,
       '✔ call_incoming: a signed request for an unregistered number (+15005550006) answers with TwiML',
       '✔ call_incoming: an unsigned request is refused with 403',
       '✔ call_outgoing: a signed request for an unregistered client (doctor-probe-unregistered) answers with TwiML',
@@ -222,7 +224,10 @@ describe('doctor against the real local app', () => {
     // the fallback set by setup is the file the site serves (client/build.ts writes it), fetched with GET
     expect(text).toContain(`✔ TwiML App fallback URL is the site's fallback TwiML — GET ${app.url}/fallback.xml`);
     expect(text).toContain(`✔ ${NUMBER} fallback URL is the site's fallback TwiML — GET ${app.url}/fallback.xml`);
-    expect(text).toContain('All 20 checks passed.');
+    // the status callbacks setup set are the app's own call-status route, posted to
+    expect(text).toContain(`✔ TwiML App status callback reports to the call log — POST ${app.routeUrls.callStatus}`);
+    expect(text).toContain(`✔ ${NUMBER} status callback reports to the call log — POST ${app.apiBaseUrl}/twilio/call_status`);
+    expect(text).toContain('All 22 checks passed.');
     expect(text).not.toContain('fix:');
 
     // the probes were signed for exactly the stack's webhook URLs (the app accepted them), and doctor changed nothing at Twilio
@@ -280,7 +285,62 @@ describe('doctor against the real local app', () => {
     lines.forEach((l, i) => {
       if (l.startsWith('✘ ')) expect(lines[i + 1]).toMatch(/^ {4}fix: /);
     });
-    expect(text).toMatch(/9 of 21 checks failed\./);
+    expect(text).toMatch(/9 of 23 checks failed\./);
+  });
+
+  test('status callbacks missing or wrong on the app or a number: each fails with what it is, what it should be and the setup command; after that command, doctor passes', async () => {
+    await deploy();
+    await setUp();
+    const secret = JSON.parse(aws!.secretValue()!) as Record<string, string>;
+    const expected = `${app.apiBaseUrl}/twilio/call_status`;
+    // as a setup from before the call log left them: the app without a status callback
+    Object.assign(fake.applications.get(secret.twimlAppSid)!, { status_callback: null, status_callback_method: 'POST' });
+    const pn = [...fake.numbers.values()][0];
+    // the number's callback somewhere else
+    Object.assign(pn, { status_callback: 'https://old.example.com/status', status_callback_method: 'POST' });
+
+    let r = await doctor();
+    expect(r.code).toBe(1);
+    const fixAfter = (line: string) => r.lines[r.lines.indexOf(line) + 1];
+    const appLine = `✘ TwiML App status callback reports to the call log — is not set, expected POST ${expected}: the call log would not learn how calls made from the softphone end`;
+    const numberLine = `✘ ${NUMBER} status callback reports to the call log — is POST https://old.example.com/status, expected POST ${expected}: the call log would not learn how calls to ${NUMBER} end`;
+    expect(r.lines).toContain(appLine);
+    expect(fixAfter(appLine)).toBe('    fix: run `npm run twilio:setup -- --region ap-northeast-1 --yes`');
+    expect(r.lines).toContain(numberLine);
+    expect(fixAfter(numberLine)).toBe(`    fix: run \`npm run twilio:setup -- --number ${NUMBER} --region ap-northeast-1 --yes\``);
+    // nothing else is wrong: the voice URL and fallback checks of both still pass
+    expect(r.lines.filter((l) => l.startsWith('✘ '))).toEqual([appLine, numberLine]);
+    expect(r.text).toContain('2 of 22 checks failed.');
+
+    // the right URL with GET is wrong too: the call-status route takes POST
+    Object.assign(pn, { status_callback: expected, status_callback_method: 'GET' });
+    r = await doctor();
+    expect(r.text).toContain(`✘ ${NUMBER} status callback reports to the call log — is GET ${expected}, expected POST ${expected}`);
+
+    // what the fix runs: setup puts both back, and doctor passes
+    const setup = await runSetup(
+      { accountSid: fake.accountSid, authToken: fake.authToken, stackName: STACK, numbers: [{ number: NUMBER }], registerDevices: false, yes: true },
+      { cfn: aws!.cfn, secrets: aws!.secrets, twilio: twilioClientFactory({ apiBaseUrl: fake.url }), sleep: async () => {} },
+      new RecordingIO(),
+    );
+    expect(setup).toBe(0);
+    expect(fake.applications.get(secret.twimlAppSid)).toMatchObject({ status_callback: expected, status_callback_method: 'POST' });
+    expect(pn).toMatchObject({ status_callback: expected, status_callback_method: 'POST' });
+    r = await doctor();
+    expect([r.code, r.text]).toEqual([0, expect.stringContaining('All 22 checks passed.')]);
+  });
+
+  test('a stack deployed before the call log (no CallsTableName output): doctor says to deploy this version, and checks nothing else', async () => {
+    await deploy();
+    const { CallsTableName: _omit, ...beforeCallLog } = outputsFor(app.apiBaseUrl, `${app.url}/`);
+    aws!.standIn.putStack(STACK, beforeCallLog);
+    const r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.lines.filter((l) => /^[✔✘]/.test(l))).toEqual([`✘ stack ${STACK} has every output — Stack ${STACK} has no output CallsTableName`]);
+    expect(r.text).toContain(
+      '    fix: it was deployed from another (e.g. an earlier) version of this app; deploy this one with `npx cdk deploy`, then re-run',
+    );
+    expect(fake.requests).toEqual([]);
   });
 
   test('a deleted API key and a rejected signature are reported', async () => {

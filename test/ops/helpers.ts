@@ -22,6 +22,7 @@ export function outputsFor(apiBase: string, softphoneUrl = 'https://d111111abcde
     DevicesTableName: 'TwilioSoftphoneStack-Devices',
     AttemptsTableName: 'TwilioSoftphoneStack-Attempts',
     TwilioSecretName: SECRET_NAME,
+    CallsTableName: 'TwilioSoftphoneStack-Calls',
   };
 }
 

@@ -12,8 +12,15 @@ const outputs = outputsFor(API);
 const NUMBER = '+815031234567';
 /** The voice fallback setup sets everywhere: the site's static TwiML (lib/site/fallback.ts), fetched with GET. */
 const FALLBACK = 'https://d111111abcdef8.cloudfront.net/fallback.xml';
-/** A number as a previous setup (or this one) wired it: the incoming webhook and the fallback. */
-const WIRED = { voice_url: outputs.IncomingCallWebhookUrl, voice_method: 'POST', voice_fallback_url: FALLBACK, voice_fallback_method: 'GET' };
+/** Where the parent calls report how they end, for the call log: the call-status webhook at ApiUrl, with POST. */
+const CALL_STATUS = `${API}/twilio/call_status`;
+const STATUS_CALLBACK = { status_callback: CALL_STATUS, status_callback_method: 'POST' };
+/** A number wired before the call log: the incoming webhook and the fallback, no status callback. */
+const VOICE_ONLY = { voice_url: outputs.IncomingCallWebhookUrl, voice_method: 'POST', voice_fallback_url: FALLBACK, voice_fallback_method: 'GET' };
+/** A number as a previous setup (or this one) wired it: the incoming webhook, the fallback and the status callback. */
+const WIRED = { ...VOICE_ONLY, ...STATUS_CALLBACK };
+/** How plan and change lines name what is set next to the voice URL. */
+const CALLBACKS = `; fallback GET ${FALLBACK}; status callback POST ${CALL_STATUS}`;
 
 let fake: FakeTwilio;
 let aws: AwsFixture;
@@ -84,6 +91,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
       voice_method: 'POST',
       voice_fallback_url: FALLBACK,
       voice_fallback_method: 'GET',
+      ...STATUS_CALLBACK,
     });
     expect(fake.numberBySid(pn)).toMatchObject(WIRED);
 
@@ -95,6 +103,8 @@ describe('twilio:setup against a fake Twilio REST API', () => {
       VoiceMethod: 'POST',
       VoiceFallbackUrl: FALLBACK,
       VoiceFallbackMethod: 'GET',
+      StatusCallback: CALL_STATUS,
+      StatusCallbackMethod: 'POST',
     });
     const numberUpdate = fake.writes().find((r) => r.path.endsWith(`/IncomingPhoneNumbers/${pn}.json`))!;
     expect(numberUpdate.form).toEqual({
@@ -102,6 +112,8 @@ describe('twilio:setup against a fake Twilio REST API', () => {
       VoiceMethod: 'POST',
       VoiceFallbackUrl: FALLBACK,
       VoiceFallbackMethod: 'GET',
+      StatusCallback: CALL_STATUS,
+      StatusCallbackMethod: 'POST',
     });
     expect(fake.requests.every((r) => r.user !== '')).toBe(true);
 
@@ -121,10 +133,10 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     // the output lists exactly what changed
     expect(text).toContain(`✔ created API key ${keySid}`);
     expect(text).toContain(
-      `✔ created TwiML App ${String(app.sid)} ("twilio-softphone-aws") with voice URL POST ${outputs.OutgoingCallWebhookUrl}; fallback GET ${FALLBACK}`,
+      `✔ created TwiML App ${String(app.sid)} ("twilio-softphone-aws") with voice URL POST ${outputs.OutgoingCallWebhookUrl}${CALLBACKS}\n`,
     );
     expect(text).toContain(
-      `✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl}; fallback GET ${FALLBACK} (was POST https://demo.twilio.com/welcome/voice/)`,
+      `✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl}${CALLBACKS} (was POST https://demo.twilio.com/welcome/voice/, no status callback)`,
     );
     expect(text).toContain('✔ wrote credentials to secret');
     expect(text).toContain('Done: 4 changes.');
@@ -143,8 +155,12 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(aws.secretValue()).toBe(secretBefore);
     expect(second.text).toContain('Nothing to change: everything is already set up.');
     expect(second.text).toMatch(/= API key SK[0-9a-f]{32}: exists, secret stored/);
-    expect(second.text).toContain(`= ${NUMBER} (`);
-    expect(second.text).toContain(`: voice POST ${outputs.IncomingCallWebhookUrl}; fallback GET ${FALLBACK}`);
+    expect(second.text).toMatch(
+      new RegExp(`= \\${NUMBER} \\(PN[0-9a-f]{32}\\): voice POST ${escapeRegExp(outputs.IncomingCallWebhookUrl + CALLBACKS)}$`, 'm'),
+    );
+    expect(second.text).toMatch(
+      new RegExp(`= TwiML App AP[0-9a-f]{32}: voice POST ${escapeRegExp(outputs.OutgoingCallWebhookUrl + CALLBACKS)}$`, 'm'),
+    );
     expect(second.text).not.toContain('✔');
   });
 
@@ -156,12 +172,10 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(aws.puts()).toBe(0);
     expect(aws.secretValue()).toBeUndefined();
     expect(text).toContain('+ create API key "twilio-softphone-aws"');
-    expect(text).toContain(
-      `+ create TwiML App "twilio-softphone-aws" with voice URL POST ${outputs.OutgoingCallWebhookUrl}; fallback GET ${FALLBACK}`,
-    );
+    expect(text).toContain(`+ create TwiML App "twilio-softphone-aws" with voice URL POST ${outputs.OutgoingCallWebhookUrl}${CALLBACKS}\n`);
     expect(text).toMatch(
       new RegExp(
-        `~ update \\${NUMBER} \\(PN[0-9a-f]{32}\\) voice URL to POST ${escapeRegExp(outputs.IncomingCallWebhookUrl)}; fallback GET ${escapeRegExp(FALLBACK)} \\(was POST https://demo\\.twilio\\.com/welcome/voice/\\)`,
+        `~ update \\${NUMBER} \\(PN[0-9a-f]{32}\\) voice URL to POST ${escapeRegExp(outputs.IncomingCallWebhookUrl + CALLBACKS)} \\(was POST https://demo\\.twilio\\.com/welcome/voice/, no status callback\\)`,
       ),
     );
     expect(text).toContain('Dry run: nothing was changed.');
@@ -180,11 +194,14 @@ describe('twilio:setup against a fake Twilio REST API', () => {
       voice_method: 'POST',
       voice_fallback_url: FALLBACK,
       voice_fallback_method: 'GET',
+      ...STATUS_CALLBACK,
     });
     expect(fake.keys.size).toBe(2);
     expect(text).toContain(`API key "twilio-softphone-aws" exists (${staleKey}) but its secret is only shown when a key is created`);
     expect(text).toContain(`${staleKey} are no longer used by this stack`);
-    expect(text).toContain(`✔ updated TwiML App ${appSid} voice URL to POST ${outputs.OutgoingCallWebhookUrl}; fallback GET ${FALLBACK}`);
+    expect(text).toContain(
+      `✔ updated TwiML App ${appSid} voice URL to POST ${outputs.OutgoingCallWebhookUrl}${CALLBACKS} (was GET https://old.example.com/voice, no status callback)`,
+    );
     expect(text).toContain(`= ${NUMBER}`);
     expect(fake.writes().filter((r) => r.path.includes('/IncomingPhoneNumbers/'))).toEqual([]); // already wired
     expect(storedSecret().twimlAppSid).toBe(appSid);
@@ -200,9 +217,9 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(code).toBe(0);
     expect(fake.applications.get(appSid)).toMatchObject({ voice_fallback_url: FALLBACK, voice_fallback_method: 'GET' });
     expect(fake.numberBySid(pn)).toMatchObject(WIRED);
-    expect(text).toContain(`✔ updated TwiML App ${appSid} voice URL to POST ${outputs.OutgoingCallWebhookUrl}; fallback GET ${FALLBACK}`);
+    expect(text).toContain(`✔ updated TwiML App ${appSid} voice URL to POST ${outputs.OutgoingCallWebhookUrl}${CALLBACKS}`);
     expect(text).toContain(
-      `✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl}; fallback GET ${FALLBACK} (was POST ${outputs.IncomingCallWebhookUrl}, fallback POST ${FALLBACK})`,
+      `✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl}${CALLBACKS} (was POST ${outputs.IncomingCallWebhookUrl}, fallback POST ${FALLBACK}, status callback POST ${CALL_STATUS})`,
     );
   });
 
@@ -212,7 +229,142 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     const { code, text } = await run();
     expect(code).toBe(0);
     expect(fake.numberBySid(pn)).toMatchObject({ voice_application_sid: null, voice_url: outputs.IncomingCallWebhookUrl });
-    expect(text).toContain(`(was TwiML App ${otherApp})`);
+    expect(text).toContain(`(was TwiML App ${otherApp}, no status callback)`);
+  });
+
+  test('a number and an app wired before the call log (voice URL and fallback in place) get the status callback; a second run changes nothing', async () => {
+    const OUT = outputs.OutgoingCallWebhookUrl;
+    const IN = outputs.IncomingCallWebhookUrl;
+    const appSid = fake.seedApplication('twilio-softphone-aws', OUT, 'POST', { voice_fallback_url: FALLBACK, voice_fallback_method: 'GET' });
+    const pn = fake.seedNumber(NUMBER, VOICE_ONLY);
+
+    // the plan names the callback being set, and what is there now
+    const dry = await run({ dryRun: true, yes: false });
+    expect(dry.text).toContain(
+      `~ update TwiML App ${appSid} voice URL to POST ${OUT}${CALLBACKS} (was POST ${OUT}, fallback GET ${FALLBACK}, no status callback)`,
+    );
+    expect(dry.text).toContain(
+      `~ update ${NUMBER} (${pn}) voice URL to POST ${IN}${CALLBACKS} (was POST ${IN}, fallback GET ${FALLBACK}, no status callback)`,
+    );
+    expect(fake.writes()).toEqual([]);
+
+    const first = await run();
+    expect(first.code).toBe(0);
+    expect(fake.applications.get(appSid)).toMatchObject({ voice_url: OUT, voice_fallback_url: FALLBACK, ...STATUS_CALLBACK });
+    expect(fake.numberBySid(pn)).toMatchObject(WIRED);
+    // one update each, with Twilio's form field names, the callback next to the voice URL and fallback
+    const updates = fake
+      .writes()
+      .filter((r) => r.path.endsWith(`/Applications/${appSid}.json`) || r.path.endsWith(`/IncomingPhoneNumbers/${pn}.json`));
+    expect(updates.map((r) => [r.method, r.status, r.form])).toEqual([
+      [
+        'POST',
+        200,
+        {
+          VoiceUrl: OUT,
+          VoiceMethod: 'POST',
+          VoiceFallbackUrl: FALLBACK,
+          VoiceFallbackMethod: 'GET',
+          StatusCallback: CALL_STATUS,
+          StatusCallbackMethod: 'POST',
+        },
+      ],
+      [
+        'POST',
+        200,
+        {
+          VoiceUrl: IN,
+          VoiceMethod: 'POST',
+          VoiceFallbackUrl: FALLBACK,
+          VoiceFallbackMethod: 'GET',
+          StatusCallback: CALL_STATUS,
+          StatusCallbackMethod: 'POST',
+        },
+      ],
+    ]);
+    expect(first.text).toContain(
+      `✔ updated TwiML App ${appSid} voice URL to POST ${OUT}${CALLBACKS} (was POST ${OUT}, fallback GET ${FALLBACK}, no status callback)`,
+    );
+    expect(first.text).toContain(
+      `✔ updated ${NUMBER} (${pn}) voice URL to POST ${IN}${CALLBACKS} (was POST ${IN}, fallback GET ${FALLBACK}, no status callback)`,
+    );
+
+    const writes = fake.writes().length;
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(second.text).toContain('Nothing to change: everything is already set up.');
+    expect(second.text).toContain(`= TwiML App ${appSid}: voice POST ${OUT}${CALLBACKS}`);
+    expect(second.text).toContain(`= ${NUMBER} (${pn}): voice POST ${IN}${CALLBACKS}`);
+    expect(fake.writes()).toHaveLength(writes);
+  });
+
+  test('a status callback elsewhere, or at the right URL with GET, is planned as an update and replaced', async () => {
+    const OUT = outputs.OutgoingCallWebhookUrl;
+    const IN = outputs.IncomingCallWebhookUrl;
+    const appSid = fake.seedApplication('twilio-softphone-aws', OUT, 'POST', {
+      voice_fallback_url: FALLBACK,
+      voice_fallback_method: 'GET',
+      status_callback: CALL_STATUS,
+      status_callback_method: 'GET',
+    });
+    const pn = fake.seedNumber(NUMBER, { ...VOICE_ONLY, status_callback: 'https://old.example.com/status', status_callback_method: 'GET' });
+
+    const plan = await planSetup(options(), deps());
+    const items = (kind: string) => plan.steps.find((step) => step.kind === kind)?.items;
+    expect(items('TwiML App')).toEqual([
+      {
+        action: 'update',
+        sid: appSid,
+        from: expect.objectContaining({ voiceUrl: OUT, statusCallback: CALL_STATUS, statusCallbackMethod: 'GET' }),
+      },
+    ]);
+    expect(items('phone number')).toEqual([
+      {
+        number: NUMBER,
+        sid: pn,
+        action: 'update',
+        from: expect.objectContaining({ voiceUrl: IN, statusCallback: 'https://old.example.com/status', statusCallbackMethod: 'GET' }),
+      },
+    ]);
+    expect(fake.writes()).toEqual([]);
+
+    const { code, text } = await run();
+    expect(code).toBe(0);
+    expect(fake.applications.get(appSid)).toMatchObject(STATUS_CALLBACK);
+    expect(fake.numberBySid(pn)).toMatchObject(STATUS_CALLBACK);
+    expect(text).toContain(`(was POST ${OUT}, fallback GET ${FALLBACK}, status callback GET ${CALL_STATUS})`);
+    expect(text).toContain(`(was POST ${IN}, fallback GET ${FALLBACK}, status callback GET https://old.example.com/status)`);
+    expect((await run()).text).toContain('Nothing to change');
+  });
+
+  test('with a custom domain (the webhook outputs on publicBaseUrl), the status callback is on that domain too: where the functions check signatures', async () => {
+    aws.standIn.putStack(STACK, {
+      ...outputs,
+      IncomingCallWebhookUrl: 'https://phone.example.com/twilio/retrieve_twiml/call_incoming',
+      OutgoingCallWebhookUrl: 'https://phone.example.com/twilio/retrieve_twiml/call_outgoing',
+    });
+    const pn = fake.seedNumber(NUMBER);
+    const { code, text } = await run();
+    expect(code).toBe(0);
+    const onDomain = { status_callback: 'https://phone.example.com/twilio/call_status', status_callback_method: 'POST' };
+    expect(fake.numberBySid(pn)).toMatchObject({ voice_url: 'https://phone.example.com/twilio/retrieve_twiml/call_incoming', ...onDomain });
+    expect([...fake.applications.values()]).toEqual([expect.objectContaining(onDomain)]);
+    expect(text).toContain('; status callback POST https://phone.example.com/twilio/call_status');
+    expect(text).not.toContain(CALL_STATUS);
+  });
+
+  test('a stack deployed before the call log (no CallsTableName output) stops before any change and says to deploy this version', async () => {
+    const { CallsTableName: _omit, ...beforeCallLog } = outputs;
+    aws.standIn.putStack(STACK, beforeCallLog);
+    fake.seedNumber(NUMBER);
+    const { code, text } = await run();
+    expect(code).toBe(1);
+    expect(text).toContain(
+      `✘ Stack ${STACK} has no output CallsTableName: it was deployed from another (e.g. an earlier) version of this app; deploy this one with \`npx cdk deploy\`, then re-run.`,
+    );
+    expect(text).toContain('Nothing was changed.');
+    expect(fake.requests).toEqual([]);
+    expect(aws.puts()).toBe(0);
   });
 
   test('a failed step is reported, the secret is not touched and the new API key is deleted again; a re-run completes', async () => {

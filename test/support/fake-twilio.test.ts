@@ -192,6 +192,115 @@ describe('requests outside the published contract are refused and recorded', () 
   });
 });
 
+describe('status callbacks of numbers and applications (StatusCallback, StatusCallbackMethod)', () => {
+  const CALLBACK = 'https://abc123.execute-api.us-east-1.amazonaws.com/prod/twilio/call_status';
+
+  test('a number keeps them and answers them as status_callback / status_callback_method, in fetch and list, to a Standard key too', async () => {
+    const pn = fake.seedNumber('+815031234567');
+    expect(fake.numberBySid(pn)).toMatchObject({ status_callback: '', status_callback_method: 'POST' });
+    const updated = await call('POST', `${base()}/IncomingPhoneNumbers/${pn}.json`, authToken(), {
+      StatusCallback: CALLBACK,
+      StatusCallbackMethod: 'GET',
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ sid: pn, status_callback: CALLBACK, status_callback_method: 'GET' });
+    // a later update of one field leaves the other as it was
+    await call('POST', `${base()}/IncomingPhoneNumbers/${pn}.json`, authToken(), { StatusCallbackMethod: 'POST' });
+    const key = await standardKey();
+    const fetched = await call('GET', `${base()}/IncomingPhoneNumbers/${pn}.json`, key);
+    expect(fetched.body).toMatchObject({
+      status_callback: CALLBACK,
+      status_callback_method: 'POST',
+      voice_url: 'https://demo.twilio.com/welcome/voice/',
+    });
+    const listed = await call('GET', `${base()}/IncomingPhoneNumbers.json?PhoneNumber=%2B815031234567`, key);
+    expect(listed.body!.incoming_phone_numbers).toEqual([expect.objectContaining({ status_callback: CALLBACK, status_callback_method: 'POST' })]);
+    // an empty StatusCallback clears it (Twilio answers "" for an unset URL)
+    const cleared = await call('POST', `${base()}/IncomingPhoneNumbers/${pn}.json`, authToken(), { StatusCallback: '' });
+    expect(cleared.body).toMatchObject({ status_callback: '' });
+    expect(fake.contractViolations).toEqual([]);
+  });
+
+  test('an application is created and updated with them; unset, it answers status_callback null and the method POST', async () => {
+    const plain = await call('POST', `${base()}/Applications.json`, authToken(), { FriendlyName: 'plain' });
+    expect(plain).toEqual({ status: 201, body: expect.objectContaining({ status_callback: null, status_callback_method: 'POST' }) });
+    const created = await call('POST', `${base()}/Applications.json`, authToken(), {
+      FriendlyName: 'softphone',
+      StatusCallback: CALLBACK,
+      StatusCallbackMethod: 'POST',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ friendly_name: 'softphone', status_callback: CALLBACK, status_callback_method: 'POST' });
+    const appSid = created.body!.sid as string;
+    const updated = await call('POST', `${base()}/Applications/${appSid}.json`, authToken(), {
+      StatusCallback: 'https://example.com/status',
+      StatusCallbackMethod: 'GET',
+    });
+    expect(updated.body).toMatchObject({ status_callback: 'https://example.com/status', status_callback_method: 'GET' });
+    expect(fake.applications.get(appSid)).toMatchObject({ status_callback: 'https://example.com/status', status_callback_method: 'GET' });
+    const seeded = fake.seedApplication('seeded', '', 'POST', { status_callback: CALLBACK, status_callback_method: 'GET' });
+    expect((await call('GET', `${base()}/Applications/${seeded}.json`, authToken())).body).toMatchObject({
+      status_callback: CALLBACK,
+      status_callback_method: 'GET',
+    });
+    expect(fake.contractViolations).toEqual([]);
+  });
+
+  test('a StatusCallbackMethod other than GET or POST: 400 in Twilio’s error shape, nothing changed or created', async () => {
+    const pn = fake.seedNumber('+815031234567', { status_callback: CALLBACK });
+    const number = await call('POST', `${base()}/IncomingPhoneNumbers/${pn}.json`, authToken(), {
+      StatusCallback: 'https://example.com/other',
+      StatusCallbackMethod: 'PUT',
+    });
+    expect(number).toEqual({
+      status: 400,
+      body: {
+        code: 400,
+        message: expect.stringContaining('StatusCallbackMethod'),
+        more_info: 'https://www.twilio.com/docs/errors/400',
+        status: 400,
+      },
+    });
+    expect(fake.numberBySid(pn)).toMatchObject({ status_callback: CALLBACK, status_callback_method: 'POST' });
+    const app = await call('POST', `${base()}/Applications.json`, authToken(), {
+      FriendlyName: 'x',
+      StatusCallback: CALLBACK,
+      StatusCallbackMethod: 'DELETE',
+    });
+    expect(app.status).toBe(400);
+    expect(fake.applications.size).toBe(0);
+    expect(fake.contractViolations).toEqual([
+      expect.stringContaining('UpdateIncomingPhoneNumber: form field StatusCallbackMethod: must be one of ["GET","POST"] (got "PUT")'),
+      expect.stringContaining('CreateApplication: form field StatusCallbackMethod: must be one of ["GET","POST"] (got "DELETE")'),
+    ]);
+  });
+
+  test('a StatusCallback that is not a URL, an undeclared field (StatusCallbackEvent), an unknown number or wrong credentials: refused, nothing changed', async () => {
+    const pn = fake.seedNumber('+815031234567');
+    const appSid = fake.seedApplication('softphone');
+    const notUrl = await call('POST', `${base()}/Applications/${appSid}.json`, authToken(), { StatusCallback: 'call status please' });
+    expect(notUrl.status).toBe(400);
+    expect(fake.applications.get(appSid)!.status_callback).toBeNull();
+    // the number resource has no StatusCallbackEvent (that is a <Dial> noun's and a Call's attribute)
+    const event = await call('POST', `${base()}/IncomingPhoneNumbers/${pn}.json`, authToken(), {
+      StatusCallback: CALLBACK,
+      StatusCallbackEvent: 'completed',
+    });
+    expect(event.status).toBe(400);
+    expect(event.body!.message).toContain('"StatusCallbackEvent" is not declared');
+    expect(fake.numberBySid(pn).status_callback).toBe('');
+    const unknown = await call('POST', `${base()}/IncomingPhoneNumbers/PN${'0'.repeat(32)}.json`, authToken(), { StatusCallback: CALLBACK });
+    expect(unknown).toEqual({ status: 404, body: expect.objectContaining({ code: 20404, status: 404 }) });
+    const refused = await call('POST', `${base()}/IncomingPhoneNumbers/${pn}.json`, [fake.accountSid, 'not-the-token'], { StatusCallback: CALLBACK });
+    expect(refused).toEqual({ status: 401, body: expect.objectContaining(AUTHENTICATE) });
+    expect(fake.numberBySid(pn).status_callback).toBe('');
+    expect(fake.contractViolations).toEqual([
+      expect.stringMatching(/UpdateApplication: form field StatusCallback: .*"call status please"/),
+      expect.stringContaining('UpdateIncomingPhoneNumber: form field "StatusCallbackEvent" is not declared'),
+    ]);
+  });
+});
+
 describe('the helper library against the fake', () => {
   test('every request the ops commands make, and every answer to it, conforms to the contract', async () => {
     const factory = twilioClientFactory({ apiBaseUrl: fake.url });
@@ -215,12 +324,32 @@ describe('the helper library against the fake', () => {
     expect(await client.applications.list({ friendlyName: 'twilio-softphone-aws' })).toHaveLength(1);
     const [number] = await client.incomingPhoneNumbers.list({ phoneNumber: '+815031234567', limit: 20 });
     expect(number.sid).toBe(pn);
-    await client.incomingPhoneNumbers(pn).update({ voiceUrl: 'https://example.com/in', voiceMethod: 'POST', voiceApplicationSid: '' });
-    expect(fake.numberBySid(pn)).toMatchObject({ voice_url: 'https://example.com/in', voice_application_sid: null });
+    await client.incomingPhoneNumbers(pn).update({
+      voiceUrl: 'https://example.com/in',
+      voiceMethod: 'POST',
+      voiceApplicationSid: '',
+      statusCallback: 'https://example.com/status',
+      statusCallbackMethod: 'POST',
+    });
+    expect(fake.numberBySid(pn)).toMatchObject({
+      voice_url: 'https://example.com/in',
+      voice_application_sid: null,
+      status_callback: 'https://example.com/status',
+      status_callback_method: 'POST',
+    });
+    // the library answers the status callback fields camelCased, as setup and doctor read them
+    expect(await client.incomingPhoneNumbers(pn).fetch()).toMatchObject({
+      statusCallback: 'https://example.com/status',
+      statusCallbackMethod: 'POST',
+    });
 
     // the new key: a Standard key, as everything the REST API creates
     const asKey = factory({ username: key.sid, password: key.secret, accountSid: fake.accountSid });
-    expect((await asKey.applications(app.sid).fetch()).voiceUrl).toBe('https://example.com/out2');
+    expect(await asKey.applications(app.sid).fetch()).toMatchObject({
+      voiceUrl: 'https://example.com/out2',
+      statusCallback: 'https://example.com/status',
+      statusCallbackMethod: 'POST',
+    });
     expect(await asKey.incomingPhoneNumbers.list({ phoneNumber: '+815031234567', limit: 20 })).toHaveLength(1);
     await expect(asKey.api.v2010.accounts(fake.accountSid).fetch()).rejects.toMatchObject({ status: 401, code: 20003 });
     await expect(asKey.keys.list()).rejects.toMatchObject({ status: 401, code: 20003 });

@@ -37,6 +37,13 @@
  *   Basic Authentication for media access" on answers (the setting Twilio requires for HIPAA workloads): a
  *   wrong key 401 / 20003, an unknown recording 404 / 20404. Only GET; `.wav` is not served.
  *
+ * Resource fields are stored as the form sent them (`VoiceUrl` → `voice_url`, `StatusCallback` →
+ * `status_callback`, `StatusCallbackMethod` → `status_callback_method`: the call-status callback of a number or
+ * TwiML App) and answered in every later fetch and list, once the request passed the contract check (so a
+ * `StatusCallbackMethod` other than GET/POST, or a `StatusCallback` that is not a URL, is a 400 that changes
+ * nothing). Unset, a number answers `status_callback: ""` (as the spec's examples do) and an application `null`
+ * (the field is nullable), both with `status_callback_method: "POST"` (the spec: "defaults to `POST`").
+ *
  * The helper library is pointed at it through its `httpClient` option (lib/ops/twilio-client.ts).
  */
 import { randomBytes } from 'node:crypto';
@@ -173,9 +180,13 @@ export class FakeTwilio {
     return keySid;
   }
 
-  seedApplication(friendlyName: string, voiceUrl = '', voiceMethod = 'POST'): string {
+  /** An existing TwiML App; `fields` are JSON fields of the Application resource (e.g. `status_callback`). */
+  seedApplication(friendlyName: string, voiceUrl = '', voiceMethod = 'POST', fields: Json = {}): string {
     const appSid = sid('AP');
-    this.applications.set(appSid, this.applicationJson(appSid, { friendly_name: friendlyName, voice_url: voiceUrl, voice_method: voiceMethod }));
+    this.applications.set(
+      appSid,
+      this.applicationJson(appSid, { friendly_name: friendlyName, voice_url: voiceUrl, voice_method: voiceMethod, ...fields }),
+    );
     return appSid;
   }
 
