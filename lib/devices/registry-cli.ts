@@ -1,13 +1,17 @@
 /**
- * What the device and line CLIs (`bin/device.ts`, `bin/line.ts`) share: which registry they work on (the local
- * one, or the deployed table with `--table`), their usage errors and exit codes, and plain-text tables.
+ * What the device, line and calls CLIs (`bin/device.ts`, `bin/line.ts`, `bin/calls.ts`) share: which registry
+ * they work on (the local one, or the deployed table with `--table`), their usage errors and exit codes, and
+ * plain-text tables.
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { createDynamoClient } from '../../lambda/adapters/dynamo';
+import { DynamoCallLog } from '../../lambda/adapters/dynamo-call-log';
 import { DynamoLineDirectory } from '../../lambda/adapters/dynamo-line-directory';
-import type { LineDirectory } from '../../lambda/ports';
+import { CALL_LOG_RETENTION_DAYS } from '../../lambda/core/settings';
+import type { CallLog, LineDirectory } from '../../lambda/ports';
 import { errorText } from '../local/cli-support';
 import {
+  type LocalRegistry,
   openLocalRegistry,
   RegistryInUseError,
   RegistryNotFoundError,
@@ -39,9 +43,35 @@ export async function openRegistry(table: string | undefined, region: string | u
   }
   const registryPath = registryPathFromEnv(process.env);
   const local = await openLocalRegistry(registryPath, owner);
-  const where =
-    local.mode === 'shared' ? `${registryPath} (through the running ${local.owner?.owner ?? 'owner'}, pid ${local.owner?.pid})` : registryPath;
+  const where = localWhere(registryPath, local);
   return { lines: local.lines, where, close: () => local.close() };
+}
+
+/** The local registry in use, as the CLIs print it. */
+function localWhere(registryPath: string, local: LocalRegistry): string {
+  return local.mode === 'shared' ? `${registryPath} (through the running ${local.owner?.owner ?? 'owner'}, pid ${local.owner?.pid})` : registryPath;
+}
+
+export interface OpenedCallLog {
+  calls: CallLog;
+  where: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The call log of the local registry, or the deployed calls table `table` (stack output CallsTableName) in
+ * `region`: what `npm run calls` reads (reading only: the retention given to the adapter changes nothing).
+ */
+export async function openCallLog(table: string | undefined, region: string | undefined, owner: string): Promise<OpenedCallLog> {
+  if (table) {
+    const client = createDynamoClient(region ? { region } : {});
+    const calls = new DynamoCallLog({ client, table, retentionDays: CALL_LOG_RETENTION_DAYS.default });
+    return { calls, where: `DynamoDB table ${table}${region ? ` (${region})` : ''}`, close: async () => client.destroy() };
+  }
+  const registryPath = registryPathFromEnv(process.env);
+  const local = await openLocalRegistry(registryPath, owner);
+  const where = localWhere(registryPath, local);
+  return { calls: local.calls, where, close: () => local.close() };
 }
 
 /** Exit codes: 0 done, 1 refused or failed, 2 usage error, 4 local registry unavailable. */
