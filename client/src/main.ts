@@ -2,12 +2,13 @@
 import { callLabel, connectedSeconds, formatDuration, isActive, type CallState } from './call-state';
 import { EMERGENCY_REFUSAL, isEmergencyNumber } from '../../lambda/core/emergency';
 import { VOICEMAIL_POLL_MS } from './build-config';
+import { CallLogClient, describeCall, isUnseenMissed, RecentCalls, type LoggedCall, type RecentCallsSnapshot } from './call-log';
 import { DirectoryClient, lineStatus, memberName, teammates, type Directory } from './directory';
 import { RememberedIdentities, withIdentityHint } from './identities';
 import { PageApi, PageApiError } from './page-api';
 import { callBackTarget, countryFromLocale, countryOf, describeParty, dialChars, formatAsYouType, formatForDisplay, toE164 } from './phone-format';
 import { Phone, type PhoneSnapshot, type RegistrationState } from './phone';
-import { RecentCallsStore, forgetCredentials, loadCredentials, saveCredentials, type RecentCall } from './recent-calls';
+import { RecentCallsCache, forgetCredentials, loadCredentials, saveCredentials } from './recent-calls';
 import { createRingtone } from './tones';
 import { fetchToken, type Credentials } from './token-client';
 import { VoicemailClient, VoicemailInbox, type InboxSnapshot, type Voicemail } from './voicemail';
@@ -46,8 +47,14 @@ const el = {
   speaker: $<HTMLSelectElement>('speaker'),
   level: $<HTMLMeterElement>('level'),
   micTest: $<HTMLButtonElement>('mic-test'),
-  recentEmpty: $('recent-empty'),
+  recent: $('recent'),
+  recentBadge: $('recent-badge'),
+  recentBadgeCount: $('recent-badge-count'),
+  recentRefresh: $<HTMLButtonElement>('recent-refresh'),
+  recentStatus: $('recent-status'),
+  recentNote: $('recent-note'),
   recentList: $('recent-list'),
+  recentMore: $<HTMLButtonElement>('recent-more'),
   vmBadge: $('vm-badge'),
   vmBadgeCount: $('vm-badge-count'),
   vmRefresh: $<HTMLButtonElement>('vm-refresh'),
@@ -70,7 +77,7 @@ const el = {
 };
 
 const storage = window.localStorage;
-const recent = new RecentCallsStore(storage);
+const recentCache = new RecentCallsCache(storage);
 const identities = new RememberedIdentities(storage);
 let apiBaseUrl = '';
 let audioContext: AudioContext | undefined;
@@ -83,7 +90,8 @@ const ringtone = createRingtone(getAudioContext);
 const phone = new Phone({
   fetchToken: withIdentityHint((creds, opts) => fetchToken(apiBaseUrl, creds, (url, init) => fetch(url, init), opts), identities),
   createDevice: createVoiceDevice,
-  recent,
+  // The call log is the server's: a finished call only makes the page ask it again.
+  onCallFinished: () => void recentCalls.afterCall(),
 });
 
 // The page's own API (voicemails, team directory), authenticated with the phone's Access Token.
@@ -98,6 +106,13 @@ const inbox = new VoicemailInbox({
   isVisible: () => document.visibilityState !== 'hidden',
 });
 const directoryClient = new DirectoryClient(pageApi);
+// Recent calls: the line's call log from the server (polled like voicemail), this browser's copy while it cannot be reached.
+const recentCalls = new RecentCalls({
+  client: new CallLogClient(pageApi),
+  cache: recentCache,
+  pollIntervalMs: VOICEMAIL_POLL_MS,
+  isVisible: () => document.visibilityState !== 'hidden',
+});
 
 const home = () => countryOf(phone.credentials?.twilioPhoneNumber ?? '') ?? countryFromLocale(navigator.language);
 
@@ -151,23 +166,31 @@ function render(s: PhoneSnapshot): void {
 }
 
 /**
- * The voicemail inbox and the directory follow the session: they start with a token, load again when the phone
- * is ready again (after a sign-in or a recovery), and stop and forget everything on sign-out.
+ * The voicemail inbox, Recent calls and the directory follow the session: they start with a token, load again when
+ * the phone is ready again (after a sign-in or a recovery), and stop and forget everything on sign-out.
  */
 let sessionToken = false;
 function followSession(s: PhoneSnapshot, prev: PhoneSnapshot | undefined): void {
   const hasToken = phone.accessToken !== undefined;
-  if (hasToken && (!sessionToken || (s.registration === 'ready' && prev?.registration !== 'ready' && !inbox.polling))) {
+  const readyAgain = s.registration === 'ready' && prev?.registration !== 'ready';
+  const line = s.line ?? phone.credentials?.twilioPhoneNumber;
+  if (hasToken && (!sessionToken || (readyAgain && !inbox.polling))) {
+    if (!sessionToken || !recentCalls.polling) recentCalls.start(line);
     sessionToken = true;
     inbox.start();
     void loadDirectory();
+  } else if (hasToken && readyAgain && !recentCalls.polling) {
+    recentCalls.start(line);
   } else if (!hasToken && sessionToken) {
     sessionToken = false;
     inbox.stop();
+    recentCalls.stop();
     closePlayer();
     directory = undefined;
     renderDirectory();
   }
+  // "Sign in again": the session is over, so is polling (the inbox stops on its own refused request).
+  if (s.registration === 'error' && prev?.registration !== 'error') recentCalls.suspend(s.message ?? 'Sign in again.');
   renderTeamButtons();
 }
 
@@ -202,8 +225,7 @@ function renderCall(c: CallState, prev: CallState | undefined): void {
     announce(`${callLabel(c)}${c.phase === 'incoming' || c.phase === 'in-call' ? who : ''}${line}`);
     if (c.phase === 'in-call' && prev.phase !== 'in-call') el.hangup.focus();
     if (c.phase === 'ended') {
-      renderRecent(recent.list());
-      // A caller who got no answer may have left a message.
+      // A caller who got no answer may have left a message. (Recent calls ask the call log: Phone.onCallFinished.)
       if (prev.phase !== 'ended') void inbox.refresh();
       if (document.activeElement === document.body || (document.activeElement as HTMLButtonElement | null)?.disabled) el.dial.focus();
     }
@@ -231,44 +253,17 @@ function notifyIncoming(from: string): void {
   };
 }
 
-const OUTCOME_TEXT: Record<RecentCall['outcome'], string> = {
-  answered: '',
-  missed: 'missed',
-  rejected: 'rejected',
-  failed: 'failed',
-  unanswered: 'no answer',
-};
-
-function renderRecent(list: RecentCall[]): void {
-  el.recentEmpty.hidden = list.length > 0;
-  el.recentList.replaceChildren(
-    ...list.map((r) => {
-      const li = document.createElement('li');
-      const dir = document.createElement('span');
-      dir.className = 'dir';
-      dir.dataset.outcome = r.outcome;
-      dir.textContent = r.direction === 'incoming' ? '↙' : '↗';
-      dir.setAttribute('aria-label', r.direction === 'incoming' ? 'Incoming' : 'Outgoing');
-      dir.setAttribute('role', 'img');
-      const num = document.createElement('span');
-      num.className = 'num';
-      const shown = describeParty(r.number, home());
-      num.textContent = shown;
-      const when = document.createElement('span');
-      when.className = 'when';
-      const at = new Date(r.at);
-      const detail = [at.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' })];
-      if (r.durationSeconds > 0) detail.push(formatDuration(r.durationSeconds));
-      if (OUTCOME_TEXT[r.outcome]) detail.push(OUTCOME_TEXT[r.outcome]);
-      when.textContent = detail.join(' · ');
-      const back = callBackButton(r.number, shown);
-      li.append(dir, num, when, back);
-      return li;
-    }),
-  );
+/** What "Call back" does: dials the number (through the dial field, as if typed) or calls the teammate. */
+function callBack(target: { teammate: string } | { number: string }): void {
+  if ('teammate' in target) {
+    void phone.callTeammate(target.teammate);
+    return;
+  }
+  el.dial.value = formatForDisplay(target.number, home());
+  void startCall();
 }
 
-/** "Call back" for a party: dials the number (through the dial field, as if typed) or calls the teammate. */
+/** "Call back" for a party (a voicemail's caller). */
 function callBackButton(party: string, shown: string): HTMLButtonElement {
   const back = document.createElement('button');
   back.type = 'button';
@@ -277,16 +272,230 @@ function callBackButton(party: string, shown: string): HTMLButtonElement {
   const target = callBackTarget(party);
   back.disabled = !target;
   back.addEventListener('click', () => {
-    if (!target) return;
-    if ('teammate' in target) {
-      void phone.callTeammate(target.teammate);
-      return;
-    }
-    el.dial.value = formatForDisplay(target.number, home());
-    void startCall();
+    if (target) callBack(target);
   });
   return back;
 }
+
+// ---- recent calls ----
+
+/** The unheard voicemails and the unseen missed calls, in the tab's title. */
+function renderTitle(): void {
+  const count = inbox.state.unheard + recentCalls.state.unseenMissed;
+  document.title = count > 0 ? `(${count}) Softphone` : 'Softphone';
+}
+
+const DIRECTION_ICONS = { incoming: '↙', outgoing: '↗', internal: '⇄', missed: '↙' } as const;
+/** The list's items by call SID, updated in place so that a poll never moves the focus; and the calls they show. */
+const recentItems = new Map<string, HTMLLIElement>();
+const recentShown = new Map<string, LoggedCall>();
+let lastRecentError: string | undefined;
+
+const shortTime = (at: string | number) => new Date(at).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+
+function recentNote(s: RecentCallsSnapshot): string | undefined {
+  const asOf = s.loadedAt !== undefined ? ` as of ${shortTime(s.loadedAt)}` : '';
+  if (s.status === 'error') {
+    const shown = s.calls.length > 0 ? ` The calls shown are${asOf} and may be out of date.` : '';
+    return `Recent calls could not be loaded: ${s.error ?? 'unknown error'}${shown}`;
+  }
+  if (s.fromCache && s.calls.length > 0) return `Showing the calls saved on this device${asOf}: they may be out of date. Checking for new calls…`;
+  return undefined;
+}
+
+function renderRecentCalls(s: RecentCallsSnapshot): void {
+  el.recentBadge.hidden = s.unseenMissed === 0;
+  el.recentBadgeCount.textContent = String(s.unseenMissed);
+  renderTitle();
+  el.recentRefresh.disabled = s.status === 'off';
+  const status =
+    s.status === 'off'
+      ? 'Not loaded yet.'
+      : s.calls.length > 0
+        ? ''
+        : s.status === 'loading'
+          ? 'Loading recent calls…'
+          : s.status === 'ready'
+            ? 'No calls yet.'
+            : '';
+  el.recentStatus.hidden = !status;
+  el.recentStatus.textContent = status;
+  const note = recentNote(s);
+  el.recentNote.hidden = !note;
+  el.recentNote.textContent = note ?? '';
+  el.recentNote.dataset.kind = s.status === 'error' ? 'error' : 'stale';
+  const error = s.status === 'error' ? `Recent calls could not be loaded: ${s.error ?? 'unknown error'}` : undefined;
+  if (error && error !== lastRecentError) announce(error);
+  lastRecentError = error;
+
+  const me = phone.state.identity;
+  const ids = new Set(s.calls.map((c) => c.callSid));
+  for (const [sid, li] of recentItems) {
+    if (!ids.has(sid)) {
+      li.remove();
+      recentItems.delete(sid);
+      recentShown.delete(sid);
+    }
+  }
+  s.calls.forEach((call, i) => {
+    let li = recentItems.get(call.callSid);
+    if (!li) {
+      li = createRecentItem(call.callSid);
+      recentItems.set(call.callSid, li);
+    }
+    recentShown.set(call.callSid, call);
+    updateRecentItem(li, call, me, s.seenUntil);
+    if (el.recentList.children[i] !== li) el.recentList.insertBefore(li, el.recentList.children[i] ?? null);
+  });
+  el.recentMore.hidden = !s.more;
+  watchNewest();
+  noteUnseen(s.unseenMissed);
+  considerSeen();
+}
+
+function createRecentItem(callSid: string): HTMLLIElement {
+  const li = document.createElement('li');
+  li.dataset.callSid = callSid;
+  const dir = document.createElement('span');
+  dir.className = 'dir';
+  dir.setAttribute('role', 'img');
+  const party = document.createElement('span');
+  party.className = 'party';
+  const num = document.createElement('span');
+  num.className = 'num';
+  const fresh = document.createElement('span');
+  fresh.className = 'recent-new';
+  fresh.textContent = 'New';
+  party.append(num, fresh);
+  const when = document.createElement('span');
+  when.className = 'when';
+  const time = document.createElement('time');
+  const detail = document.createElement('span');
+  detail.className = 'detail';
+  when.append(time, detail);
+  const back = document.createElement('button');
+  back.type = 'button';
+  back.className = 'recent-back';
+  back.textContent = 'Call back';
+  back.addEventListener('click', () => {
+    const call = recentShown.get(callSid);
+    const target = call ? describeCall(call, phone.state.identity, home()).callBack : undefined;
+    if (target) callBack(target);
+  });
+  li.append(dir, party, when, back);
+  return li;
+}
+
+function updateRecentItem(li: HTMLLIElement, call: LoggedCall, me: string | undefined, seenUntil: string | undefined): void {
+  const entry = describeCall(call, me, home());
+  const unseen = isUnseenMissed(call, seenUntil);
+  li.dataset.direction = call.direction;
+  li.dataset.outcome = call.outcome;
+  li.dataset.missed = String(entry.kind === 'missed');
+  li.dataset.unseen = String(unseen);
+  const dir = li.querySelector<HTMLElement>('.dir')!;
+  dir.dataset.kind = entry.kind;
+  dir.textContent = DIRECTION_ICONS[entry.kind];
+  dir.setAttribute('aria-label', entry.kindLabel);
+  li.querySelector('.num')!.textContent = entry.party;
+  li.querySelector<HTMLElement>('.recent-new')!.hidden = !unseen;
+  const time = li.querySelector('time')!;
+  time.dateTime = call.startedAt;
+  time.textContent = shortTime(call.startedAt);
+  const duration = call.durationSeconds ? formatDuration(call.durationSeconds) : '';
+  li.querySelector('.detail')!.textContent = [duration, entry.summary]
+    .filter(Boolean)
+    .map((t) => ` · ${t}`)
+    .join('');
+  const back = li.querySelector<HTMLButtonElement>('.recent-back')!;
+  back.disabled = !entry.callBack;
+  back.setAttribute('aria-label', `Call back ${entry.party}`);
+}
+
+el.recentMore.addEventListener('click', () => {
+  void recentCalls.loadMore().then(
+    (added) => {
+      announce(added === 0 ? 'No older calls.' : `${added} older ${added === 1 ? 'call' : 'calls'} shown.`);
+      // The button goes once there is nothing more: keep the focus in the list.
+      const focus = document.activeElement;
+      if (el.recentMore.hidden && (focus === el.recentMore || focus === document.body || focus === null)) {
+        (el.recentList.lastElementChild?.querySelector<HTMLButtonElement>('button') ?? el.recentRefresh).focus();
+      }
+    },
+    (err) => announce(`Older calls could not be loaded: ${voicemailError(err)}`),
+  );
+});
+
+el.recentRefresh.addEventListener('click', () => {
+  if (!recentCalls.polling && phone.accessToken) recentCalls.start(phone.state.line ?? phone.credentials?.twilioPhoneNumber);
+  else void recentCalls.refresh();
+});
+
+/*
+ * Seen: the badge counts the missed calls this device has not seen, until the user looks at the list: its newest
+ * call is on screen (or the focus is in the list) while the page is visible, the user has been active on the page
+ * since those calls came in (a tab left open in an empty office sees nothing), for a moment.
+ */
+const SEEN_AFTER_MS = 1000;
+let newestInView = false;
+let observedNewest: Element | undefined;
+let lastActivity = 0;
+let unseenSince = 0;
+let lastUnseen = 0;
+let seenTimer: number | undefined;
+
+const newestObserver =
+  typeof IntersectionObserver === 'undefined'
+    ? undefined
+    : new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) if (e.target === observedNewest) newestInView = e.isIntersecting && e.intersectionRatio >= 0.75;
+          considerSeen();
+        },
+        { threshold: [0, 0.75, 1] },
+      );
+
+function watchNewest(): void {
+  const first = el.recentList.firstElementChild ?? undefined;
+  if (first === observedNewest) return;
+  if (observedNewest) newestObserver?.unobserve(observedNewest);
+  observedNewest = first;
+  newestInView = false;
+  if (first) newestObserver?.observe(first);
+}
+
+function noteUnseen(count: number): void {
+  if (count > lastUnseen) unseenSince = Date.now();
+  lastUnseen = count;
+}
+
+function lookingAtRecent(): boolean {
+  const inView = newestInView || el.recent.contains(document.activeElement);
+  return document.visibilityState !== 'hidden' && inView && lastActivity >= unseenSince;
+}
+
+function considerSeen(): void {
+  const s = recentCalls.state;
+  if (s.status !== 'ready' || s.unseenMissed === 0 || !lookingAtRecent()) {
+    window.clearTimeout(seenTimer);
+    seenTimer = undefined;
+    return;
+  }
+  if (seenTimer !== undefined) return;
+  seenTimer = window.setTimeout(() => {
+    seenTimer = undefined;
+    if (lookingAtRecent()) void recentCalls.markSeen().catch(() => undefined);
+  }, SEEN_AFTER_MS);
+}
+
+const active = () => {
+  lastActivity = Date.now();
+  considerSeen();
+};
+for (const type of ['pointerdown', 'pointermove', 'keydown', 'wheel', 'touchstart'] as const) {
+  document.addEventListener(type, active, { capture: true, passive: true });
+}
+el.recent.addEventListener('focusin', active);
 
 // ---- voicemail ----
 
@@ -302,7 +511,7 @@ function voicemailTitle(v: Voicemail): string {
 function renderInbox(s: InboxSnapshot, arrived: readonly Voicemail[]): void {
   el.vmBadge.hidden = s.unheard === 0;
   el.vmBadgeCount.textContent = String(s.unheard);
-  document.title = s.unheard > 0 ? `(${s.unheard}) Softphone` : 'Softphone';
+  renderTitle();
   el.vmRefresh.disabled = s.status === 'off';
   el.vmStatus.textContent =
     s.status === 'off'
@@ -493,6 +702,8 @@ el.vmRefresh.addEventListener('click', () => {
 document.addEventListener('visibilitychange', () => {
   const visible = document.visibilityState !== 'hidden';
   inbox.setVisible(visible);
+  recentCalls.setVisible(visible);
+  considerSeen();
   if (visible && phone.accessToken) void loadDirectory();
 });
 
@@ -688,6 +899,9 @@ el.signinForm.addEventListener('submit', (e) => {
 
 el.signOut.addEventListener('click', () => {
   forgetCredentials(storage);
+  // The line's calls are not left behind in this browser either (stopped first: no answer may save them again).
+  recentCalls.stop();
+  recentCache.clear();
   el.secret.value = '';
   el.remember.checked = false;
   void phone.signOut().then(() => {
@@ -765,8 +979,8 @@ el.micTest.addEventListener('click', () => void toggleMicTest());
 
 async function start(): Promise<void> {
   inbox.subscribe((s, change) => renderInbox(s, change.arrived));
+  recentCalls.subscribe(renderRecentCalls);
   phone.subscribe(render);
-  renderRecent(recent.list());
   try {
     const res = await fetch('config.json', { cache: 'no-store' });
     const config = (await res.json()) as { apiBaseUrl?: unknown };

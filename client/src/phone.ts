@@ -3,9 +3,8 @@
  * No DOM here; the UI subscribes to snapshots. Dependencies (token fetch, device factory, timers) are
  * injected so the logic is unit-tested with a test double Device.
  */
-import { IDLE, connectedSeconds, isActive, reduceCall, type CallEvent, type CallState } from './call-state';
+import { IDLE, isActive, reduceCall, type CallEvent, type CallState } from './call-state';
 import { describeVoiceError, isTokenExpiry } from './errors';
-import type { RecentCallsStore } from './recent-calls';
 import { TokenError, type Credentials, type TokenGrant } from './token-client';
 import type { CreateVoiceDevice, VoiceCall, VoiceDevice, VoiceError } from './voice/types';
 
@@ -32,7 +31,11 @@ export interface PhoneSnapshot {
 export interface PhoneDeps {
   fetchToken(creds: Credentials): Promise<TokenGrant>;
   createDevice: CreateVoiceDevice;
-  recent?: RecentCallsStore;
+  /**
+   * A call of this device is over (it ended, or it was declined because another was on). The call log is the
+   * server's (it logs every call from Twilio's status callbacks): the page asks it again instead of keeping a copy.
+   */
+  onCallFinished?: () => void;
   now?: () => number;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
@@ -320,17 +323,10 @@ export class Phone {
     const before = this.snapshot.call;
     const call = reduceCall(before, event);
     if (call === before) return;
-    if (call.phase === 'ended' && before.phase !== 'ended') {
-      this.activeCall = undefined;
-      this.deps.recent?.add({
-        direction: call.direction ?? 'outgoing',
-        number: call.number ?? '',
-        at: new Date(call.startedAt ?? this.now()).toISOString(),
-        durationSeconds: connectedSeconds(call, this.now()),
-        outcome: call.outcome ?? 'failed',
-      });
-    }
+    const finished = call.phase === 'ended' && before.phase !== 'ended';
+    if (finished) this.activeCall = undefined;
     this.update({ call, inputVolume: call.phase === 'in-call' ? this.snapshot.inputVolume : 0 });
+    if (finished) this.deps.onCallFinished?.();
   }
 
   private watch(call: VoiceCall): void {
@@ -360,15 +356,9 @@ export class Phone {
     const number = call.customParameters[INCOMING_CALL_PARAMETERS.caller] || call.remote;
     const line = call.customParameters[INCOMING_CALL_PARAMETERS.line] || undefined;
     if (isActive(this.snapshot.call)) {
-      // Busy: decline and remember it as missed.
+      // Busy: decline (a teammate may take it; the call log says who did, or that it was missed).
       call.reject();
-      this.deps.recent?.add({
-        direction: 'incoming',
-        number,
-        at: new Date(this.now()).toISOString(),
-        durationSeconds: 0,
-        outcome: 'missed',
-      });
+      this.deps.onCallFinished?.();
       return;
     }
     this.activeCall = call;

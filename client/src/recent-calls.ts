@@ -1,5 +1,9 @@
-/** The last calls, kept in localStorage (newest first), and the remembered device credentials. */
-import type { CallDirection } from './voice/types';
+/**
+ * What the page keeps in localStorage: this browser's copy of the line's Recent calls (`RecentCallsCache`, only a
+ * cache of the server's call log, shown while the server cannot be asked; call-log.ts), and the remembered device
+ * credentials.
+ */
+import { type CachedCallLog, type CallLogCache, CACHE_LIMIT, parseLoggedCall } from './call-log';
 import type { Credentials } from './token-client';
 
 export interface KeyValueStorage {
@@ -8,61 +12,70 @@ export interface KeyValueStorage {
   removeItem(key: string): void;
 }
 
+/** How a call ended as this device saw it (the call state's outcome, call-state.ts). */
 export type CallOutcome = 'answered' | 'missed' | 'rejected' | 'failed' | 'unanswered';
 
-export interface RecentCall {
-  direction: CallDirection;
-  number: string;
-  /** ISO-8601 time the call started (dialled or rang). */
-  at: string;
-  /** Seconds connected; 0 when never connected. */
-  durationSeconds: number;
-  outcome: CallOutcome;
-}
-
-export const RECENT_LIMIT = 20;
-export const RECENT_KEY = 'softphone.recentCalls';
+/** The copy of the line's call log. */
+export const CALL_LOG_KEY = 'softphone.callLog';
+/** Where the first release kept this browser's own list of calls: dropped, the server's log replaces it. */
+export const LEGACY_RECENT_KEY = 'softphone.recentCalls';
 export const CREDENTIALS_KEY = 'softphone.device';
 
-function isRecentCall(v: unknown): v is RecentCall {
-  const r = v as RecentCall;
-  return (
-    !!r &&
-    (r.direction === 'incoming' || r.direction === 'outgoing') &&
-    typeof r.number === 'string' &&
-    typeof r.at === 'string' &&
-    typeof r.durationSeconds === 'number' &&
-    typeof r.outcome === 'string'
-  );
-}
-
-export class RecentCallsStore {
+/**
+ * The copy of one line's call log (the last line signed in to), as the server last answered it. A corrupt or
+ * foreign entry reads as no copy; a call in it that is not what the API gives is left out.
+ */
+export class RecentCallsCache implements CallLogCache {
   constructor(
     private readonly storage: KeyValueStorage,
-    private readonly limit = RECENT_LIMIT,
-  ) {}
-
-  list(): RecentCall[] {
+    private readonly limit = CACHE_LIMIT,
+  ) {
     try {
-      const parsed: unknown = JSON.parse(this.storage.getItem(RECENT_KEY) ?? '[]');
-      return Array.isArray(parsed) ? parsed.filter(isRecentCall).slice(0, this.limit) : [];
+      storage.removeItem(LEGACY_RECENT_KEY);
     } catch {
-      return [];
+      // blocked storage: nothing to drop
     }
   }
 
-  add(call: RecentCall): RecentCall[] {
-    const next = [call, ...this.list()].slice(0, this.limit);
+  load(line: string): CachedCallLog | undefined {
     try {
-      this.storage.setItem(RECENT_KEY, JSON.stringify(next));
+      const v = JSON.parse(this.storage.getItem(CALL_LOG_KEY) ?? 'null') as Record<string, unknown> | null;
+      if (!v || typeof v !== 'object' || v.line !== line || !Array.isArray(v.calls)) return undefined;
+      if (typeof v.savedAt !== 'number' || !Number.isFinite(v.savedAt)) return undefined;
+      const calls = v.calls.flatMap((c: unknown) => {
+        try {
+          return c && typeof c === 'object' && !Array.isArray(c) ? [parseLoggedCall(c as Record<string, unknown>)] : [];
+        } catch {
+          return [];
+        }
+      });
+      const unseenMissed = typeof v.unseenMissed === 'number' && v.unseenMissed >= 0 ? Math.round(v.unseenMissed) : 0;
+      return {
+        line,
+        calls: calls.slice(0, this.limit),
+        unseenMissed,
+        savedAt: v.savedAt,
+        ...(typeof v.seenUntil === 'string' ? { seenUntil: v.seenUntil } : {}),
+      };
     } catch {
-      // storage full or blocked: keep going without history
+      return undefined;
     }
-    return next;
+  }
+
+  save(log: CachedCallLog): void {
+    try {
+      this.storage.setItem(CALL_LOG_KEY, JSON.stringify({ ...log, calls: log.calls.slice(0, this.limit) }));
+    } catch {
+      // storage full or blocked: the page works without the copy
+    }
   }
 
   clear(): void {
-    this.storage.removeItem(RECENT_KEY);
+    try {
+      this.storage.removeItem(CALL_LOG_KEY);
+    } catch {
+      // blocked storage: nothing kept
+    }
   }
 }
 

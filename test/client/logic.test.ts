@@ -1,9 +1,11 @@
 import { IDLE, callLabel, connectedSeconds, formatDuration, reduceCall, type CallEvent, type CallState } from '../../client/src/call-state';
 import { describeVoiceError, isTokenExpiry } from '../../client/src/errors';
 import { countryFromLocale, countryOf, dialChars, formatAsYouType, formatForDisplay, toE164 } from '../../client/src/phone-format';
+import type { LoggedCall } from '../../client/src/call-log';
 import {
-  RECENT_LIMIT,
-  RecentCallsStore,
+  CALL_LOG_KEY,
+  LEGACY_RECENT_KEY,
+  RecentCallsCache,
   forgetCredentials,
   loadCredentials,
   saveCredentials,
@@ -171,32 +173,85 @@ function memoryStorage(): KeyValueStorage & { data: Map<string, string> } {
   return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
 }
 
-describe('recent calls and remembered device', () => {
-  it('keeps the newest 20 calls, newest first', () => {
-    const store = new RecentCallsStore(memoryStorage());
-    for (let i = 0; i < 25; i++)
-      store.add({
-        direction: 'outgoing',
-        number: `+1415555${1000 + i}`,
-        at: new Date(i * 1000).toISOString(),
-        durationSeconds: i,
-        outcome: 'answered',
-      });
-    const list = store.list();
-    expect(list).toHaveLength(RECENT_LIMIT);
-    expect(list[0].number).toBe('+14155551024');
-    expect(list[19].number).toBe('+14155551005');
+describe('the copy of Recent calls, and the remembered device', () => {
+  const LINE = '+815031234567';
+  const call = (n: number, over: Partial<LoggedCall> = {}): LoggedCall => ({
+    callSid: `CA${n.toString(16).padStart(32, '0')}`,
+    line: LINE,
+    direction: 'incoming',
+    remote: '+819059876543',
+    startedAt: new Date(Date.UTC(2025, 0, 1, 9, 0, n)).toISOString(),
+    outcome: 'missed',
+    ...over,
   });
 
-  it('survives corrupt storage', () => {
+  it('keeps one line’s list as the server answered it, and gives it back only for that line', () => {
     const s = memoryStorage();
-    s.setItem('softphone.recentCalls', '{not json');
-    expect(new RecentCallsStore(s).list()).toEqual([]);
+    const cache = new RecentCallsCache(s);
+    expect(cache.load(LINE)).toBeUndefined();
+    const log = {
+      line: LINE,
+      calls: [call(2), call(1, { direction: 'outgoing', member: 'Bob', outcome: 'answered', durationSeconds: 65 })],
+      seenUntil: call(1).startedAt,
+      unseenMissed: 1,
+      savedAt: 1_700_000_000_000,
+    };
+    cache.save(log);
+    expect(cache.load(LINE)).toEqual(log);
+    expect(cache.load('+815031234568')).toBeUndefined(); // another line's number: not this copy
+    expect([...s.data.keys()]).toEqual([CALL_LOG_KEY]);
+    cache.clear();
+    expect(cache.load(LINE)).toBeUndefined();
+    expect(s.data.size).toBe(0);
+  });
+
+  it('keeps at most the newest calls it was built for', () => {
+    const cache = new RecentCallsCache(memoryStorage(), 3);
+    cache.save({ line: LINE, calls: [5, 4, 3, 2, 1].map((n) => call(n)), unseenMissed: 5, savedAt: 1 });
+    expect(cache.load(LINE)?.calls.map((c) => c.callSid)).toEqual([call(5).callSid, call(4).callSid, call(3).callSid]);
+  });
+
+  it('survives corrupt storage, and leaves out calls that are not what the API gives', () => {
+    const s = memoryStorage();
+    s.setItem(CALL_LOG_KEY, '{not json');
+    expect(new RecentCallsCache(s).load(LINE)).toBeUndefined();
+    s.setItem(CALL_LOG_KEY, JSON.stringify({ line: LINE, calls: [call(1)] })); // no savedAt
+    expect(new RecentCallsCache(s).load(LINE)).toBeUndefined();
     s.setItem(
-      'softphone.recentCalls',
-      JSON.stringify([{ nope: 1 }, { direction: 'incoming', number: '+1', at: 'x', durationSeconds: 0, outcome: 'missed' }]),
+      CALL_LOG_KEY,
+      JSON.stringify({
+        line: LINE,
+        savedAt: 1,
+        unseenMissed: -3,
+        calls: [{ nope: 1 }, call(1, { callSid: 'CAnope' }), call(2, { outcome: 'lost' as never }), call(3), 'x'],
+      }),
     );
-    expect(new RecentCallsStore(s).list()).toHaveLength(1);
+    expect(new RecentCallsCache(s).load(LINE)).toEqual({ line: LINE, calls: [call(3)], unseenMissed: 0, savedAt: 1 });
+  });
+
+  it('drops the first release’s own list of calls (the server’s log replaces it)', () => {
+    const s = memoryStorage();
+    s.setItem(LEGACY_RECENT_KEY, JSON.stringify([{ direction: 'incoming', number: '+1', at: 'x', durationSeconds: 0, outcome: 'missed' }]));
+    new RecentCallsCache(s);
+    expect(s.data.has(LEGACY_RECENT_KEY)).toBe(false);
+  });
+
+  it('keeps going when storage is full or blocked', () => {
+    const blocked: KeyValueStorage = {
+      getItem: () => {
+        throw new Error('SecurityError');
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError');
+      },
+      removeItem: () => {
+        throw new Error('SecurityError');
+      },
+    };
+    const cache = new RecentCallsCache(blocked);
+    expect(() => cache.save({ line: LINE, calls: [call(1)], unseenMissed: 1, savedAt: 1 })).not.toThrow();
+    expect(cache.load(LINE)).toBeUndefined();
+    expect(() => cache.clear()).not.toThrow();
   });
 
   it('remembers and forgets credentials', () => {

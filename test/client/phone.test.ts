@@ -1,6 +1,6 @@
 import { INCOMING_CALL_PARAMETERS as API_INCOMING_CALL_PARAMETERS } from '../../lambda/core/twiml';
 import { INCOMING_CALL_PARAMETERS, Phone } from '../../client/src/phone';
-import { RecentCallsStore, type KeyValueStorage } from '../../client/src/recent-calls';
+import { connectedSeconds, type CallState } from '../../client/src/call-state';
 import { TokenError, type Credentials, type TokenGrant } from '../../client/src/token-client';
 import type { VoiceCall, VoiceCallEvents, VoiceDevice, VoiceDeviceEvents, VoiceError } from '../../client/src/voice/types';
 
@@ -100,11 +100,6 @@ class TestDevice extends Emitter<VoiceDeviceEvents> implements VoiceDevice {
 const creds: Credentials = { twilioPhoneNumber: '+815031234567', deviceSecret: 'secret' };
 const flush = () => new Promise((r) => setImmediate(r));
 
-function memoryStorage(): KeyValueStorage {
-  const data = new Map<string, string>();
-  return { getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v), removeItem: (k) => void data.delete(k) };
-}
-
 function setup(tokenResults: Array<TokenGrant | Error> = []) {
   let n = 0;
   const fetchToken = jest.fn(async (): Promise<TokenGrant> => {
@@ -115,15 +110,16 @@ function setup(tokenResults: Array<TokenGrant | Error> = []) {
   const devices: TestDevice[] = [];
   const timers: Array<{ fn: () => void; ms: number }> = [];
   let clock = 1_000_000;
-  const recent = new RecentCallsStore(memoryStorage());
-  const phone = new Phone({
+  /** The phone's call as it was each time a call finished (the page then asks the server's call log again). */
+  const finished: CallState[] = [];
+  const phone: Phone = new Phone({
     fetchToken,
     createDevice: (token) => {
       const d = new TestDevice(token);
       devices.push(d);
       return d;
     },
-    recent,
+    onCallFinished: () => finished.push(phone.state.call),
     now: () => clock,
     setTimer: (fn, ms) => {
       const t = { fn, ms };
@@ -141,7 +137,7 @@ function setup(tokenResults: Array<TokenGrant | Error> = []) {
     for (const t of due) t.fn();
     await flush();
   };
-  return { phone, fetchToken, devices, timers, runTimers, recent, tick: (ms: number) => (clock += ms) };
+  return { phone, fetchToken, devices, timers, runTimers, finished, tick: (ms: number) => (clock += ms) };
 }
 
 describe('Phone: sign-in and registration', () => {
@@ -333,7 +329,7 @@ describe('Phone: staying connected', () => {
 
 describe('Phone: calls', () => {
   it("dials with the walkthrough's custom parameters, sends DTMF, mutes and hangs up", async () => {
-    const { phone, devices, recent, tick } = setup();
+    const { phone, devices, finished, tick } = setup();
     await phone.signIn(creds);
     await phone.dial('+819059876543');
     expect(devices[0].connects).toEqual([{ callOutgoingPhoneNumber: '+819059876543', callerPhoneNumber: '+815031234567' }]);
@@ -354,7 +350,9 @@ describe('Phone: calls', () => {
     phone.hangUp();
     expect(call.disconnected).toBe(true);
     expect(phone.state.call).toMatchObject({ phase: 'ended', endReason: 'You hung up' });
-    expect(recent.list()[0]).toMatchObject({ direction: 'outgoing', number: '+819059876543', durationSeconds: 42, outcome: 'answered' });
+    // The phone keeps no copy of the call: it says the call is over, once, with the ended call in its state.
+    expect(finished).toEqual([expect.objectContaining({ phase: 'ended', direction: 'outgoing', number: '+819059876543', outcome: 'answered' })]);
+    expect(connectedSeconds(finished[0], 0)).toBe(42);
   });
 
   it("shows the other side hanging up and a failing call's reason", async () => {
@@ -371,7 +369,7 @@ describe('Phone: calls', () => {
   });
 
   it('rings for incoming calls: accept, reject, and declines a second call while busy', async () => {
-    const { phone, devices, recent } = setup();
+    const { phone, devices, finished } = setup();
     await phone.signIn(creds);
     const first = new TestCall('incoming', '+819011112222');
     devices[0].emit('incoming', first);
@@ -392,7 +390,12 @@ describe('Phone: calls', () => {
     phone.reject();
     expect(third.rejected).toBe(true);
     expect(phone.state.call).toMatchObject({ phase: 'ended', endReason: 'Call rejected' });
-    expect(recent.list().map((r) => r.outcome)).toEqual(['rejected', 'answered', 'missed']);
+    // Each finished call made the page ask the call log: the declined one (the first call still on), then the two ended.
+    expect(finished.map((c) => [c.phase, c.number, c.outcome])).toEqual([
+      ['in-call', '+819011112222', undefined],
+      ['ended', '+819011112222', 'answered'],
+      ['ended', '+819055556666', 'rejected'],
+    ]);
   });
 
   it('marks a call the caller abandoned as missed', async () => {
@@ -408,14 +411,14 @@ describe('Phone: calls', () => {
 describe('Phone: team lines', () => {
   it("reads the caller and the line from the API's custom parameters (the names the TwiML sets)", async () => {
     expect(INCOMING_CALL_PARAMETERS).toEqual(API_INCOMING_CALL_PARAMETERS);
-    const { phone, devices, recent } = setup();
+    const { phone, devices, finished } = setup();
     await phone.signIn(creds);
     // Twilio's From on a ringing Client leg can be the line's own number; the parameter names the real caller.
     const call = new TestCall('incoming', '+815031234567', { callerNumber: '+819011112222', lineNumber: '+815031234567' });
     devices[0].emit('incoming', call);
     expect(phone.state.call).toMatchObject({ phase: 'incoming', number: '+819011112222', line: '+815031234567' });
     call.emit('cancel');
-    expect(recent.list()[0]).toMatchObject({ direction: 'incoming', number: '+819011112222', outcome: 'missed' });
+    expect(finished).toEqual([expect.objectContaining({ phase: 'ended', direction: 'incoming', number: '+819011112222', outcome: 'missed' })]);
   });
 
   it('shows an internal call as coming from the teammate, and falls back to From without parameters', async () => {
@@ -430,26 +433,27 @@ describe('Phone: team lines', () => {
     expect(phone.state.call.line).toBeUndefined();
   });
 
-  it('remembers a call that came in while busy under the real caller', async () => {
-    const { phone, devices, recent } = setup();
+  it('declines a call that comes in while busy, and says a call finished (the server logs it under the real caller)', async () => {
+    const { phone, devices, finished } = setup();
     await phone.signIn(creds);
     await phone.dial('+819059876543');
     devices[0].lastCall!.emit('accept');
     const second = new TestCall('incoming', '+815031234567', { callerNumber: '+819077778888', lineNumber: '+815031234567' });
     devices[0].emit('incoming', second);
     expect(second.rejected).toBe(true);
-    expect(recent.list()[0]).toMatchObject({ number: '+819077778888', outcome: 'missed' });
+    expect(finished).toHaveLength(1);
+    expect(phone.state.call).toMatchObject({ phase: 'in-call', number: '+819059876543' });
   });
 
-  it('calls a teammate with callOutgoingClient only (the API sets the caller ID), and records it as client:<name>', async () => {
-    const { phone, devices, recent } = setup();
+  it('calls a teammate with callOutgoingClient only (the API sets the caller ID), and the call is client:<name>', async () => {
+    const { phone, devices, finished } = setup();
     await phone.signIn(creds);
     await phone.callTeammate('Alice');
     expect(devices[0].connects).toEqual([{ callOutgoingClient: 'Alice' }]);
     expect(phone.state.call).toMatchObject({ phase: 'connecting', number: 'client:Alice', direction: 'outgoing' });
     devices[0].lastCall!.emit('accept');
     phone.hangUp();
-    expect(recent.list()[0]).toMatchObject({ direction: 'outgoing', number: 'client:Alice', outcome: 'answered' });
+    expect(finished).toEqual([expect.objectContaining({ direction: 'outgoing', number: 'client:Alice', outcome: 'answered' })]);
     // not while another call is on
     await phone.dial('+819059876543');
     await phone.callTeammate('Bob');
