@@ -318,6 +318,29 @@ export interface Log {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** The app's metrics by key (their CloudWatch names, units and dimensions: core/metrics.ts METRIC). */
+export type MetricKey =
+  | 'signIn'
+  | 'signatureRejected'
+  | 'incomingCall'
+  | 'missedCall'
+  | 'voicemail'
+  | 'callRefused'
+  | 'dependencyFailure'
+  | 'handlerLatency'
+  | 'twilioAlert';
+
+/**
+ * The app's metrics (names and dimensions: core/metrics.ts). In Lambda, Powertools Metrics (EMF log lines,
+ * flushed after each invocation); locally and in tests, a sink that keeps or prints them. Never throws.
+ */
+export interface Metrics {
+  /** Adds `value` (default 1) to a Count metric, with its own dimension's value when it has one. */
+  count(metric: MetricKey, dimensionValue?: string, value?: number): void;
+  /** Records a duration in milliseconds (HandlerLatency). */
+  milliseconds(metric: MetricKey, ms: number, dimensionValue?: string): void;
+}
+
 /** The time now (tests pass a fixed one). */
 export type Clock = () => Date;
 

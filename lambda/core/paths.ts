@@ -11,6 +11,8 @@ export const API_PATHS = {
   forwardScreen: '/twilio/retrieve_twiml/forward_screen',
   recordingStatus: '/twilio/recording_status',
   callStatus: '/twilio/call_status',
+  twilioDebugger: '/twilio/debugger_events',
+  preflight: '/twilio/retrieve_twiml/preflight',
   voicemails: '/softphone/voicemails',
   directory: '/softphone/directory',
   calls: '/softphone/calls',

@@ -33,6 +33,8 @@ export type RouteId =
   | 'forwardScreen'
   | 'recordingStatus'
   | 'callStatus'
+  | 'twilioDebugger'
+  | 'preflight'
   | 'voicemails'
   | 'directory'
   | 'calls';
@@ -232,6 +234,8 @@ export const ROUTES: readonly RouteSpec[] = [
   webhookRoute('forwardScreen', 'TwilioRetrieveTwimlForwardScreen'),
   webhookRoute('recordingStatus', 'TwilioRecordingStatus'),
   webhookRoute('callStatus', 'TwilioCallStatus'),
+  webhookRoute('twilioDebugger', 'TwilioDebuggerEvents'),
+  webhookRoute('preflight', 'TwilioRetrieveTwimlPreflight'),
   pageRoute('voicemails', 'SoftphoneVoicemails'),
   pageRoute('directory', 'SoftphoneDirectory'),
   pageRoute('calls', 'SoftphoneCalls'),

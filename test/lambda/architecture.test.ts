@@ -93,9 +93,6 @@ describe('lambda/ layers', () => {
   });
 
   it('lambda/ports.ts imports nothing at all', () => {
-    // BUG (reported): lambda/ports.ts imports `type LineSettings` from './core/line' (issue 14), against the layer
-    // rule of docs/architecture.md (ports may import nothing; core may import ports). Move LineSettings (and
-    // RingStrategy) into ports.ts, or change the documented rule; until then this assertion fails.
     expect(show(importsOf(path.join(LAMBDA, 'ports.ts')))).toEqual([]);
   });
 
