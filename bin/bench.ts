@@ -13,10 +13,12 @@
  *   `twilio` package root + the AWS SDK clients, unbundled from node_modules) so machine noise hits both;
  * - warm: thousands of sequential invocations in one process, each function with its own event (a signed
  *   webhook, the page's request, the authorizer's Access Token) and its answer checked; DynamoDB (a fake registry
- *   of one line), Secrets Manager, S3 and SNS stubbed by aws-sdk-client-mock, Twilio's recordings API by a
- *   `fetch` stub, nothing leaving the machine; the secret cached after the first call; the token row is the
- *   handler's own cost with the device-secret hash memoized, the hash itself (every call real) is reported on its
- *   own line;
+ *   of one line, and an in-memory calls table holding its call log, with DynamoDB's conditional writes and the
+ *   line index: a status callback rewrites a call's record, put back before each invocation; the outgoing call
+ *   keeps the places it claimed), Secrets Manager, S3 and SNS stubbed by aws-sdk-client-mock, Twilio's
+ *   recordings API by a `fetch` stub, nothing leaving the machine; the secret cached after the first call; the
+ *   token row is the handler's own cost with the device-secret hash memoized, the hash itself (every call real)
+ *   is reported on its own line;
  * - softphone: a production `buildClient` build, gzip -9 sizes, navigation → ready to sign in (config read,
  *   number field focused) in /usr/bin/chromium, median of 7 fresh contexts;
  * - local app: autocannon, 50 connections, 5 s per endpoint against 127.0.0.1, webhooks signed; the JSON's

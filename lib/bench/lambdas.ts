@@ -16,7 +16,7 @@ const HARNESS_DIR = path.join(__dirname, 'harness');
 /**
  * What a function is, for the warm probe (which event it gets) and the budgets (which apply):
  * - `token`: the browser's sign-in (the token budget, on top of the hash);
- * - `twiml`: a Twilio webhook answering TwiML (the TwiML budget), the recording callback included;
+ * - `twiml`: a Twilio webhook answering TwiML (the TwiML budget), the recording and call status callbacks included;
  * - `page`: the page's own API behind the authorizer (JSON);
  * - `authorizer`: the page API's Lambda authorizer (an IAM policy);
  * - `deploy`: run by `cdk deploy` only (the registry upgrade): bundle and cold init, no warm figures.
@@ -107,6 +107,7 @@ export function lambdaEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     // (lambda/adapters/function-deps.ts), so every function gets all of it here.
     REGISTRY_TABLE: 'bench-registry',
     ATTEMPTS_TABLE: 'bench-attempts',
+    CALLS_TABLE: 'bench-calls',
     LEGACY_DEVICES_TABLE: 'bench-legacy-devices',
     TWILIO_SECRET_ID: 'bench/twilio',
     RECORDINGS_BUCKET: 'bench-recordings',
@@ -115,6 +116,9 @@ export function lambdaEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     TOKEN_TTL_SECONDS: '3600',
     CALL_TIME_LIMIT_SECONDS: '14400',
     VOICEMAIL_RETENTION_DAYS: '30',
+    CALL_LOG_RETENTION_DAYS: '90',
+    MAX_CALLS_PER_DEVICE: '2',
+    MAX_CALLS_PER_LINE: '10',
     WEBHOOK_SIGNATURE_VALIDATION: 'on',
     ALLOWED_DESTINATION_COUNTRIES: 'JP',
     POWERTOOLS_SERVICE_NAME: 'twilio-softphone-bench',
@@ -152,7 +156,7 @@ export async function buildLambdaBundle(
 
 /**
  * Bundles the helpers the warm probe makes its fixture with (the device-secret hash of the registry's members, an
- * Access Token for the authorizer's event) with the stack's settings.
+ * Access Token for the authorizer's event, the calls table's schema and call records) with the stack's settings.
  */
 export async function buildHelpersBundle(outdir: string): Promise<string> {
   await mkdir(outdir, { recursive: true });
@@ -163,6 +167,10 @@ export async function buildHelpersBundle(outdir: string): Promise<string> {
       contents: [
         "export { hashDeviceSecret, verifyDeviceSecret } from './lambda/core/device-secret';",
         "export { createVoiceAccessToken } from './lambda/core/access-token';",
+        // the call log's fixture: records merged as the handlers merge them, laid out as the adapter writes them
+        "export { mergeCallEvent } from './lambda/core/call-log';",
+        'export { CALLS_INDEX_PK, CALLS_INDEX_SK, PK, SK, TTL_ATTRIBUTE, callKey, callsTableInput, deviceSlotKey, lineSlotKey, seenKey }',
+        "  from './lambda/adapters/registry-schema';",
       ].join('\n'),
       resolveDir: REPO_ROOT,
       loader: 'ts',

@@ -1,7 +1,8 @@
 /**
  * The benchmark's pieces work: one bundling definition for CDK and esbuild, bundles load as handlers, the warm
- * probe times a bundle, the JSON output has the documented shape, the report prints budgets. Shapes only:
- * timings are the benchmark's business, not the tests'.
+ * probe times a bundle, its in-memory calls table answers the call log's adapter as DynamoDB would, the JSON
+ * output has the documented shape, the report prints budgets. Shapes only: timings are the benchmark's business,
+ * not the tests'.
  *
  * Two sizes, chosen by SOFTPHONE_LOAD_TEST: `npm test` (unset) runs each piece once at its smallest size (one
  * bundle's cold init, a few warm invocations, one real hash, each function's warm probe event answered as its
@@ -12,9 +13,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { parseBenchArgs } from '../../bin/bench';
+import { DynamoCallLog } from '../../lambda/adapters/dynamo-call-log';
 import * as FUNCTION_DEPS from '../../lambda/adapters/function-deps';
+import { callKey, callsTableInput, deviceSlotKey, lineSlotKey } from '../../lambda/adapters/registry-schema';
+import type { CallEvent } from '../../lambda/ports';
 import { ROUTES, SUPPORT_FUNCTIONS } from '../../lib/api/routes';
 import {
   AWS_SDK_BUNDLED,
@@ -156,18 +163,22 @@ describe('benchmark pieces', () => {
       expect(w.p50Us).toBeGreaterThan(0);
       expect(w.secretFetchesAfterWarmup).toBe(0);
     }
+    // the call log's functions are probed too (issue 15), each checked for the real thing (in harness/warm.cjs)
+    expect([...warm.keys()]).toEqual(expect.arrayContaining(['callStatus', 'calls']));
     // the page's API takes the identity from the authorizer and never reads the secret; the webhooks and the
     // authorizer read it once per container
-    expect(warm.get('voicemails')!.secretFetches).toBe(0);
-    expect(warm.get('directory')!.secretFetches).toBe(0);
-    for (const id of ['callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus', 'pageAuthorizer'])
+    for (const id of ['voicemails', 'directory', 'calls']) expect(warm.get(id)!.secretFetches).toBe(0);
+    for (const id of ['callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus', 'callStatus', 'pageAuthorizer'])
       expect(warm.get(id)!.secretFetches).toBe(1);
     // the recording callback's whole path, every invocation: Twilio's copy fetched and deleted, kept in S3, announced
     expect(warm.get('recordingStatus')!.callsPerInvocation).toMatchObject({ s3: 1, sns: 1, twilio: 2 });
     expect(warm.get('pageAuthorizer')!.callsPerInvocation).toMatchObject({ dynamodb: 0, s3: 0, sns: 0, twilio: 0 });
+    // a member leg's status callback: the call's record read and written back on its version, nothing else
+    expect(warm.get('callStatus')!.callsPerInvocation).toEqual({ dynamodb: 2, secrets: 0, s3: 0, sns: 0, twilio: 0 });
     // a wrong answer fails the probe, saying what was expected
     await expect(measureWarm(bundles.get('callOutgoing')!, helpers, 'callIncoming', 1, 1)).rejects.toThrow(/callIncoming: did not ring the line/);
     await expect(measureWarm(bundles.get('directory')!, helpers, 'voicemails', 1, 1)).rejects.toThrow(/voicemails: did not list the line/);
+    await expect(measureWarm(bundles.get('voicemails')!, helpers, 'calls', 1, 1)).rejects.toThrow(/calls: did not read the index and the seen mark/);
   }, 120_000);
 
   it('judges every function by the budgets of its kind; the deploy-time upgrade has no warm budget', async () => {
@@ -217,6 +228,14 @@ describe('benchmark pieces', () => {
     // The token handler's hash is reported on its own.
     expect(report.details.tokenRealHash?.scryptP50Us).toEqual(expect.any(Number));
     for (const w of Object.values(report.details.warm)) expect(w.secretFetchesAfterWarmup).toBe(0);
+    // The call log's rows (issue 15), beside the others; no error above means every checked invocation did the real
+    // thing (a call's record written, a page of the line's calls listed).
+    for (const name of ['call-status', 'calls']) {
+      const row = json.lambdas.find((l) => l.name === name);
+      expect(row).toBeDefined();
+      for (const key of LAMBDA_FIGURES) expect(row![key]).toEqual(expect.any(Number));
+    }
+    expect(report.details.warm['call-status'].callsPerInvocation.dynamodb).toBe(2);
 
     const text = formatReport(report);
     expect(text).toContain('device-secret hash (scrypt, on its own');
@@ -253,6 +272,161 @@ function expectDocumentedShape(report: BenchReport): BenchReport['json'] {
   expect(Object.keys(json.localServer).sort()).toEqual(['p99Ms', 'requestsPerSecond']);
   return json;
 }
+
+/** The warm probe's in-memory DynamoDB table (harness/fake-dynamo.cjs), as much of it as these tests use. */
+interface FakeTable {
+  items: Record<string, unknown>[];
+  write(item: Record<string, unknown>): void;
+  get(input: object): { Item?: Record<string, unknown> };
+  put(input: object): object;
+  delete(input: object): object;
+  query(input: object): { Items: Record<string, unknown>[]; Count: number; ScannedCount: number; LastEvaluatedKey?: Record<string, unknown> };
+}
+const { FakeTable } = require('../../lib/bench/harness/fake-dynamo.cjs') as {
+  FakeTable: new (description: object, items?: object[]) => FakeTable;
+};
+
+describe('the warm probe’s calls table (harness/fake-dynamo.cjs) answers the call log’s adapter as DynamoDB does', () => {
+  const LINE = '+815031234567';
+  const OTHER_LINE = '+815031239999';
+  let table: FakeTable;
+  let log: DynamoCallLog;
+  const docMock = mockClient(DynamoDBDocumentClient);
+  beforeEach(() => {
+    table = new FakeTable(callsTableInput('calls'));
+    docMock.reset();
+    docMock.on(GetCommand).callsFake((input) => table.get(input));
+    docMock.on(PutCommand).callsFake((input) => table.put(input));
+    docMock.on(DeleteCommand).callsFake((input) => table.delete(input));
+    docMock.on(QueryCommand).callsFake((input) => table.query(input));
+    const client = new DynamoDBClient({ region: 'ap-northeast-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } });
+    log = new DynamoCallLog({ client, table: 'calls', retentionDays: 90 });
+  });
+  afterAll(() => docMock.restore());
+
+  const sid = (tag: string, n = 0) => `CA${tag}${String(n).padStart(32 - tag.length, '0')}`;
+  const ring = (callSid: string, at: number, line = LINE): CallEvent => ({
+    kind: 'status',
+    callSid,
+    legSid: callSid,
+    role: 'caller',
+    to: line,
+    status: 'ringing',
+    at,
+    line,
+    direction: 'incoming',
+    remote: '+14155550100',
+  });
+  const stored = (callSid: string) => table.get({ TableName: 'calls', Key: callKey(callSid) }).Item;
+
+  it('writes a record on the version it read: a stale version fails its condition and changes nothing', async () => {
+    const callSid = sid('a');
+    await log.apply(ring(callSid, 1_000));
+    expect(stored(callSid)).toMatchObject({ version: 1, line: LINE });
+    const answered: CallEvent = { ...(ring(callSid, 2_000) as Extract<CallEvent, { kind: 'status' }>), status: 'in-progress' };
+    expect((await log.apply(answered)).legs[callSid].status).toBe('in-progress');
+    expect(stored(callSid)).toMatchObject({ version: 2 });
+    // a repeated event reads and writes nothing
+    await log.apply(answered);
+    expect(stored(callSid)).toMatchObject({ version: 2 });
+    // a writer that read version 1 loses: DynamoDB's ConditionalCheckFailedException, the item as it was
+    const before = stored(callSid);
+    const stale = {
+      TableName: 'calls',
+      Item: { ...before, version: 2 },
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': 1 },
+    };
+    expect(() => table.put(stale)).toThrow(expect.objectContaining({ name: 'ConditionalCheckFailedException' }));
+    expect(stored(callSid)).toBe(before);
+    // a first write of a call that exists fails too
+    expect(() =>
+      table.put({ TableName: 'calls', Item: before, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }),
+    ).toThrow(expect.objectContaining({ name: 'ConditionalCheckFailedException' }));
+  });
+
+  it('claims places one at a time: again for the same call, never past the limits, an expired place taken over', async () => {
+    const claim = (clientName: string, callSid: string, nowSeconds = 1_000) =>
+      log.claimSlots({ line: LINE, clientName, callSid, perDevice: 1, perLine: 2, nowSeconds, holdSeconds: 600 });
+    const holders = () =>
+      table.items
+        .filter((i) => i.callSid !== undefined)
+        .map((i) => `${i.sk}=${i.callSid}`)
+        .sort();
+    expect(await claim('DeviceId_0001', sid('b', 1))).toBe('ok');
+    expect(await claim('DeviceId_0001', sid('b', 1))).toBe('ok'); // the same call: the same places
+    expect(holders()).toEqual([`DEVICE#DeviceId_0001#0=${sid('b', 1)}`, `LINE#0=${sid('b', 1)}`]);
+    expect(await claim('DeviceId_0001', sid('b', 2))).toBe('device-busy');
+    expect(await claim('DeviceId_0002', sid('b', 3))).toBe('ok');
+    // the line is full: the device's place taken for the call is given back (a conditional delete)
+    expect(await claim('DeviceId_0003', sid('b', 4))).toBe('line-busy');
+    expect(holders()).toEqual([
+      `DEVICE#DeviceId_0001#0=${sid('b', 1)}`,
+      `DEVICE#DeviceId_0002#0=${sid('b', 3)}`,
+      `LINE#0=${sid('b', 1)}`,
+      `LINE#1=${sid('b', 3)}`,
+    ]);
+    // the first call ends: its places are free for the next
+    await log.releaseSlots(LINE, sid('b', 1));
+    expect(await claim('DeviceId_0001', sid('b', 2))).toBe('ok');
+    // a place whose call never reported its end frees itself when it expires
+    expect(await claim('DeviceId_0002', sid('b', 5), 1_000 + 600)).toBe('ok');
+    expect(holders()).toContain(`DEVICE#DeviceId_0002#0=${sid('b', 5)}`);
+    // a claim over a live place of another call fails its condition, as DynamoDB's would
+    const live = { ...deviceSlotKey(LINE, 'DeviceId_0001', 0), callSid: sid('b', 6), expiresAt: 2_000 };
+    const slotCondition = {
+      ConditionExpression: 'attribute_not_exists(#pk) OR #exp <= :now OR callSid = :sid',
+      ExpressionAttributeNames: { '#pk': 'pk', '#exp': 'expiresAt' },
+      ExpressionAttributeValues: { ':now': 1_100, ':sid': sid('b', 6) },
+    };
+    expect(() => table.put({ TableName: 'calls', Item: live, ...slotCondition })).toThrow(
+      expect.objectContaining({ name: 'ConditionalCheckFailedException' }),
+    );
+    expect(() =>
+      table.delete({
+        TableName: 'calls',
+        Key: lineSlotKey(LINE, 0),
+        ConditionExpression: 'callSid = :sid',
+        ExpressionAttributeValues: { ':sid': sid('b', 6) },
+      }),
+    ).toThrow(expect.objectContaining({ name: 'ConditionalCheckFailedException' }));
+  });
+
+  it('lists a line’s calls from the index, newest first, page by page; other lines’ calls and other items stay out', async () => {
+    for (let i = 0; i < 25; i++) await log.apply(ring(sid('c', i), 1_000_000 + i * 1000));
+    for (let i = 0; i < 3; i++) await log.apply(ring(sid('d', i), 1_000_000 + i * 1000 + 500, OTHER_LINE));
+    await log.claimSlots({ line: LINE, clientName: 'DeviceId_0001', callSid: sid('e'), perDevice: 1, perLine: 1, nowSeconds: 1, holdSeconds: 60 });
+    await log.markSeen('DeviceId_0001', '2026-01-01T00:00:00.000Z');
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await log.list(LINE, { limit: 10, ...(cursor ? { cursor } : {}) });
+      pages.push(page.calls.map((c) => c.callSid));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(pages.map((p) => p.length)).toEqual([10, 10, 5]);
+    expect(pages.flat()).toEqual(Array.from({ length: 25 }, (_, i) => sid('c', 24 - i)));
+    // DynamoDB's Limit: a page that ends at the last item still has a LastEvaluatedKey; the next one is empty
+    const twenty = await log.list(LINE, { limit: 20, cursor: (await log.list(LINE, { limit: 5 })).cursor });
+    expect(twenty.calls).toHaveLength(20);
+    expect(twenty.cursor).toEqual(expect.any(String));
+    expect(await log.list(LINE, { limit: 20, cursor: twenty.cursor })).toEqual({ calls: [] });
+    // the seen mark only moves forward (its condition fails quietly otherwise)
+    await log.markSeen('DeviceId_0001', '2025-01-01T00:00:00.000Z');
+    expect(await log.seenUntil('DeviceId_0001')).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('refuses what DynamoDB refuses: a consistent read of a global index, an unused or undefined placeholder, a key off the schema', () => {
+    const query = { TableName: 'calls', IndexName: 'line-startedAt', KeyConditionExpression: '#l = :l', ExpressionAttributeNames: { '#l': 'line' } };
+    expect(() => table.query({ ...query, ExpressionAttributeValues: { ':l': LINE }, ConsistentRead: true })).toThrow(
+      /Consistent reads are not supported/,
+    );
+    expect(() => table.query({ ...query, ExpressionAttributeValues: { ':l': LINE, ':x': 1 } })).toThrow(/unused in expressions/);
+    expect(() => table.query({ ...query, ExpressionAttributeValues: {} })).toThrow(/not defined/);
+    expect(() => table.get({ TableName: 'calls', Key: { pk: 'CALL#x' } })).toThrow(/does not match the schema/);
+    expect(table.query({ ...query, ExpressionAttributeValues: { ':l': LINE } })).toEqual({ Items: [], Count: 0, ScannedCount: 0 });
+  });
+});
 
 describe('helpers', () => {
   it('parses the CLI flags', () => {

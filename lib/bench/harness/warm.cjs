@@ -6,7 +6,10 @@
 // device-secret hash cost is reported on its own and subtracted per invocation.
 //
 // Nothing leaves the machine: DynamoDB, Secrets Manager, S3 and SNS are mocked; `fetch` is a stub that answers
-// Twilio's recording download and delete and refuses anything else; any other outgoing connection throws.
+// Twilio's recording download and delete and refuses anything else; any other outgoing connection throws. The
+// registry table is a read-only fixture (writes accepted, nothing changed: every invocation finds the same line);
+// the calls table is a real in-memory table (fake-dynamo.cjs: conditional writes, the line index), seeded with a
+// line's call log, and a function whose invocation changes it (a call's record) finds it reset before each one.
 //
 // argv[2]: JSON { bundle, helpers, kind: FunctionId, iterations, warmup, memoizeScrypt, fixture, resourcePaths }
 // (memoizeScrypt: each distinct hash is computed once, then served from a memo on the next tick.)
@@ -14,6 +17,7 @@
 // secretFetches, secretFetchesAfterWarmup, callsPerInvocation } or { ok: false, error }.
 const crypto = require('node:crypto');
 const net = require('node:net');
+const { FakeTable } = require('./fake-dynamo.cjs');
 
 const opts = JSON.parse(process.argv[2]);
 const { fixture } = opts;
@@ -64,6 +68,9 @@ function fail(error) {
 /** What the handlers asked of the (mocked) clouds; `last` keeps the latest request of each kind for the checks. */
 const calls = { dynamodb: 0, secrets: 0, s3: 0, sns: 0, twilio: 0 };
 const last = {};
+/** The DynamoDB requests of a checked invocation, in order: `<table> <operation>[@index][?]` (`?`: conditional), `!<error>` when refused. */
+const tableOps = [];
+let recordingOps = false;
 
 async function main() {
   const { mockClient } = require('aws-sdk-client-mock');
@@ -78,77 +85,97 @@ async function main() {
   const helpers = require(opts.helpers);
   const secretHash = await helpers.hashDeviceSecret(fixture.deviceSecret);
   const registry = new FakeRegistry(registryItems(secretHash));
+  const callLog = callLogFixture(helpers);
+  const callsTable = new FakeTable(helpers.callsTableInput(process.env.CALLS_TABLE), callLog.items);
 
-  // --- DynamoDB: the registry table of lines (pk/sk) and the attempts table, answered by request shape ------
+  // --- DynamoDB: the registry table of lines (pk/sk) and the attempts table, answered by request shape; the
+  // calls table by fake-dynamo.cjs --------------------------------------------------------------------------
   const registryTable = process.env.REGISTRY_TABLE;
   const attemptsTable = process.env.ATTEMPTS_TABLE;
+  const callsTableName = process.env.CALLS_TABLE;
   const table = (input) => {
     if (input.TableName === registryTable) return 'registry';
     if (input.TableName === attemptsTable) return 'attempts';
+    if (input.TableName === callsTableName) return 'calls';
     throw new Error(`the warm probe has no table ${input.TableName}`);
   };
   const dynamo = {
-    get(input) {
-      if (table(input) === 'attempts') return {}; // no failures yet: a first try
+    get(input, t) {
+      if (t === 'calls') return callsTable.get(input);
+      if (t === 'attempts') return {}; // no failures yet: a first try
       const item = registry.get(input.Key);
       return item ? { Item: project(item, input) } : {};
     },
-    query(input) {
-      if (table(input) === 'attempts') return { Items: [], Count: 0, ScannedCount: 0 };
+    query(input, t) {
+      if (t === 'calls') return callsTable.query(input);
+      if (t === 'attempts') return { Items: [], Count: 0, ScannedCount: 0 };
       const items = registry.query(input).map((item) => project(item, input));
       return { Items: items, Count: items.length, ScannedCount: items.length };
     },
-    update(input) {
-      if (table(input) === 'attempts' && input.ReturnValues === 'ALL_NEW') {
+    update(input, t) {
+      if (t === 'calls') throw new Error('the call log updates no item (it rewrites a record by a conditional put)');
+      if (t === 'attempts' && input.ReturnValues === 'ALL_NEW') {
         // The lockout counts the attempt before the secret is checked: one failure, as for a first try.
         const v = input.ExpressionAttributeValues ?? {};
         return { Attributes: { ...input.Key, failures: 1, lastFailureAt: v[':now'], expiresAt: v[':exp'] } };
       }
       return {}; // forgiveFailure, markHeard, the line's counters: accepted, the fixture unchanged
     },
-    put() {
+    put(input, t) {
+      if (t === 'calls') return callsTable.put(input);
       return {}; // a voicemail kept, a claim: accepted (the conditions hold), the fixture unchanged
     },
-    delete(input) {
-      if (table(input) === 'attempts') return {};
+    delete(input, t) {
+      if (t === 'calls') return callsTable.delete(input);
+      if (t === 'attempts') return {};
       const item = registry.get(input.Key);
       return input.ReturnValues === 'ALL_OLD' && item ? { Attributes: item } : {};
     },
-    scan(input) {
-      if (table(input) === 'attempts') return { Items: [], Count: 0, ScannedCount: 0 };
+    scan(_input, t) {
+      if (t === 'calls') throw new Error('the call log scans nothing');
+      if (t === 'attempts') return { Items: [], Count: 0, ScannedCount: 0 };
       return { Items: registry.items, Count: registry.items.length, ScannedCount: registry.items.length };
     },
   };
-  const counted = (fn) => (input) => {
+  const counted = (op, fn) => (input) => {
     calls.dynamodb += 1;
-    return fn(input);
+    const t = table(input);
+    if (!recordingOps) return fn(input, t);
+    const at = tableOps.push(`${t} ${op}${input.IndexName ? `@${input.IndexName}` : ''}${input.ConditionExpression ? '?' : ''}`) - 1;
+    try {
+      return fn(input, t);
+    } catch (err) {
+      tableOps[at] += ` !${err.name}`;
+      throw err;
+    }
   };
   const docMock = mockClient(doc.DynamoDBDocumentClient);
-  docMock.on(doc.GetCommand).callsFake(counted(dynamo.get));
-  docMock.on(doc.QueryCommand).callsFake(counted(dynamo.query));
-  docMock.on(doc.UpdateCommand).callsFake(counted(dynamo.update));
-  docMock.on(doc.PutCommand).callsFake(counted(dynamo.put));
-  docMock.on(doc.DeleteCommand).callsFake(counted(dynamo.delete));
-  docMock.on(doc.ScanCommand).callsFake(counted(dynamo.scan));
+  docMock.on(doc.GetCommand).callsFake(counted('get', dynamo.get));
+  docMock.on(doc.QueryCommand).callsFake(counted('query', dynamo.query));
+  docMock.on(doc.UpdateCommand).callsFake(counted('update', dynamo.update));
+  docMock.on(doc.PutCommand).callsFake(counted('put', dynamo.put));
+  docMock.on(doc.DeleteCommand).callsFake(counted('delete', dynamo.delete));
+  docMock.on(doc.ScanCommand).callsFake(counted('scan', dynamo.scan));
   // The low-level client, should anything use it directly: the same answers, (un)marshalled.
-  const raw = (fn) =>
-    counted((input) => {
+  const raw = (op, fn) =>
+    counted(op, (input, t) => {
       const plain = { ...input };
       for (const k of ['Key', 'Item', 'ExpressionAttributeValues', 'ExclusiveStartKey']) if (input[k]) plain[k] = unmarshall(input[k]);
-      const out = { ...fn(plain) };
+      const out = { ...fn(plain, t) };
       const m = (item) => marshall(item, { removeUndefinedValues: true });
       if (out.Item) out.Item = m(out.Item);
       if (out.Attributes) out.Attributes = m(out.Attributes);
       if (out.Items) out.Items = out.Items.map(m);
+      if (out.LastEvaluatedKey) out.LastEvaluatedKey = m(out.LastEvaluatedKey);
       return out;
     });
   const rawMock = mockClient(ddb.DynamoDBClient);
-  rawMock.on(ddb.GetItemCommand).callsFake(raw(dynamo.get));
-  rawMock.on(ddb.QueryCommand).callsFake(raw(dynamo.query));
-  rawMock.on(ddb.UpdateItemCommand).callsFake(raw(dynamo.update));
-  rawMock.on(ddb.PutItemCommand).callsFake(raw(dynamo.put));
-  rawMock.on(ddb.DeleteItemCommand).callsFake(raw(dynamo.delete));
-  rawMock.on(ddb.ScanCommand).callsFake(raw(dynamo.scan));
+  rawMock.on(ddb.GetItemCommand).callsFake(raw('get', dynamo.get));
+  rawMock.on(ddb.QueryCommand).callsFake(raw('query', dynamo.query));
+  rawMock.on(ddb.UpdateItemCommand).callsFake(raw('update', dynamo.update));
+  rawMock.on(ddb.PutItemCommand).callsFake(raw('put', dynamo.put));
+  rawMock.on(ddb.DeleteItemCommand).callsFake(raw('delete', dynamo.delete));
+  rawMock.on(ddb.ScanCommand).callsFake(raw('scan', dynamo.scan));
 
   mockClient(SecretsManagerClient)
     .onAnyCommand()
@@ -175,8 +202,12 @@ async function main() {
   const { handler } = require(opts.bundle);
   if (typeof handler !== 'function') throw new Error(`${opts.bundle} exports no handler`);
 
-  const event = makeEvent(opts.kind, helpers, getExpectedTwilioSignature);
-  const check = makeCheck(opts.kind);
+  const event = makeEvent(opts.kind, helpers, getExpectedTwilioSignature, callLog);
+  const check = makeCheck(opts.kind, callLog, callsTable);
+  // Before each invocation (outside the timing): the call record it changes is put back as the fixture has it,
+  // so every invocation does the same work (a read and a conditional write), not a no-op repeat of the first.
+  const resetRecord = { callStatus: callLog.ringing, recordingStatus: callLog.voicemail }[opts.kind]?.item;
+  const reset = resetRecord ? () => callsTable.write(resetRecord) : () => undefined;
   const context = {
     functionName: `bench-${opts.kind}`,
     functionVersion: '$LATEST',
@@ -193,13 +224,21 @@ async function main() {
   };
   /** One invocation, checked: its answer and what it asked of the clouds. */
   const checked = async () => {
+    reset();
     const before = { ...calls };
-    const result = await handler(event, context);
+    tableOps.length = 0;
+    recordingOps = true;
+    let result;
+    try {
+      result = await handler(event, context);
+    } finally {
+      recordingOps = false;
+    }
     const made = Object.fromEntries(Object.entries(calls).map(([k, n]) => [k, n - before[k]]));
     try {
-      check(result, made);
+      check(result, made, [...tableOps]);
     } catch (err) {
-      err.message += `\n  answer: ${JSON.stringify(result)?.slice(0, 2000)}\n  calls: ${JSON.stringify(made)}`;
+      err.message += `\n  answer: ${JSON.stringify(result)?.slice(0, 2000)}\n  calls: ${JSON.stringify(made)}\n  DynamoDB: ${tableOps.join(', ')}`;
       throw err;
     }
     return result;
@@ -209,7 +248,10 @@ async function main() {
   const tFirst = process.hrtime.bigint();
   await checked();
   const firstUs = Number(process.hrtime.bigint() - tFirst) / 1000;
-  for (let i = 1; i < opts.warmup; i++) await handler(event, context);
+  for (let i = 1; i < opts.warmup; i++) {
+    reset();
+    await handler(event, context);
+  }
   const secretsAfterWarmup = calls.secrets;
 
   const totalUs = [];
@@ -224,6 +266,7 @@ async function main() {
       await checked();
       continue;
     }
+    reset();
     const scryptBefore = scryptNs;
     const samplesBefore = scryptSamples.length;
     const t0 = process.hrtime.bigint();
@@ -237,6 +280,7 @@ async function main() {
   if (totalUs.length === 0) {
     // A run of one or two iterations (the tests): time one more, unchecked.
     invocations += 1;
+    reset();
     const scryptBefore = scryptNs;
     const samplesBefore = scryptSamples.length;
     const t0 = process.hrtime.bigint();
@@ -302,6 +346,210 @@ function registryItems(secretHash) {
     ...voicemails,
     ...members.map((m) => ({ pk: `CLIENT#${m.clientName}`, sk: 'CLIENT', line, claimedAt: 1704067200 })),
   ];
+}
+
+// --- the call log's content --------------------------------------------------------------------------------
+
+/** A CallSid of the fixture: `CA`, then `tag` and `n` in 32 hex digits. */
+const sid = (tag, n = 0) => `CA${tag}${String(n).padStart(32 - tag.length, '0')}`;
+/** Twilio's Timestamp of a status callback (RFC 2822). */
+const rfc2822 = (ms) => new Date(ms).toUTCString().replace('GMT', '+0000');
+
+/**
+ * The calls table, laid out as lambda/adapters/dynamo-call-log.ts writes it (keys from registry-schema.ts, records
+ * merged from their events by lambda/core/call-log.ts):
+ * - the line's history: 30 calls an hour apart (answered, missed, voicemail, outgoing, in turn), the device's
+ *   "seen" mark at the 25th newest (a day ago); 5 calls of another line (the index must keep them apart);
+ * - two calls in progress: `ringing` (both members' legs started, the teammate's ringing: the status callback's
+ *   case is the first member's leg ringing) and `voicemail` (nobody answered, the caller is recording: the
+ *   recording callback's case notes the voicemail);
+ * - the line's places of outgoing calls: the device's first place held by a call whose completion never came
+ *   (expired), the teammate's call holding the teammate's first place and the line's first place (live). The
+ *   outgoing call takes the device's first place over and the line's second.
+ * Times are whole seconds (Twilio's Timestamp has no more) before `now`, the probe's start.
+ */
+function callLogFixture(helpers) {
+  const line = fixture.phoneNumber;
+  const otherLine = '+815031239999';
+  const caller = fixture.caller;
+  const destination = '+819059876543';
+  const me = fixture.clientName;
+  const mate = fixture.teammateClientName;
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const nowSeconds = now / 1000;
+  const retentionSeconds = Number(process.env.CALL_LOG_RETENTION_DAYS) * 86400;
+
+  const keyText = (k) => `${k[helpers.PK]} ${k[helpers.SK]}`;
+  const item = (record, version) => ({
+    ...helpers.callKey(record.callSid),
+    record,
+    version,
+    [helpers.TTL_ATTRIBUTE]: Math.floor(record.firstAt / 1000) + retentionSeconds,
+    [helpers.CALLS_INDEX_SK]: new Date(record.firstAt).toISOString(),
+    ...(record.line ? { [helpers.CALLS_INDEX_PK]: record.line } : {}),
+  });
+  /** The record of a call's events, and its item as the adapter writes it (one version per event). */
+  const call = (events) => {
+    const record = events.reduce((r, e) => helpers.mergeCallEvent(r, e), undefined);
+    return { record, item: item(record, events.length) };
+  };
+  const incoming = (callSid, onLine) => ({ callSid, line: onLine, direction: 'incoming', remote: caller });
+  const callerLeg = (callSid, onLine, status, at, extra = {}) => ({
+    kind: 'status',
+    ...incoming(callSid, onLine),
+    legSid: callSid,
+    role: 'caller',
+    to: onLine,
+    status,
+    at,
+    ...extra,
+  });
+  /** Every leg its own CallSid, as Twilio gives them. */
+  const legSids = new Map();
+  const legSid = (callSid, n) => {
+    const key = `${callSid}/${n}`;
+    if (!legSids.has(key)) legSids.set(key, sid('e', legSids.size + 1));
+    return legSids.get(key);
+  };
+  const memberLeg = (callSid, onLine, n, member, status, at, sequence, extra = {}) => ({
+    kind: 'status',
+    ...incoming(callSid, onLine),
+    legSid: legSid(callSid, n),
+    role: 'member',
+    to: `client:${member}`,
+    status,
+    at,
+    sequence,
+    ...extra,
+  });
+  const ringBoth = (callSid, onLine, at) => [
+    callerLeg(callSid, onLine, 'ringing', at),
+    callerLeg(callSid, onLine, 'in-progress', at + 1000),
+    memberLeg(callSid, onLine, 1, me, 'initiated', at + 1000, 0),
+    memberLeg(callSid, onLine, 2, mate, 'initiated', at + 1000, 0),
+    memberLeg(callSid, onLine, 1, me, 'ringing', at + 2000, 1),
+    memberLeg(callSid, onLine, 2, mate, 'ringing', at + 2000, 1),
+  ];
+  const KINDS = ['answered', 'missed', 'voicemail', 'outgoing'];
+  const historyCall = (callSid, onLine, kind, at) => {
+    if (kind === 'outgoing') {
+      const facts = { callSid, line: onLine, direction: 'outgoing', placedBy: me, remote: destination };
+      const leg = (status, t, sequence, extra = {}) => ({
+        kind: 'status',
+        ...facts,
+        legSid: legSid(callSid, 'callee'),
+        role: 'callee',
+        to: destination,
+        status,
+        at: t,
+        sequence,
+        ...extra,
+      });
+      return call([
+        { kind: 'status', callSid, line: onLine, placedBy: me, legSid: callSid, role: 'caller', to: '', status: 'in-progress', at },
+        leg('initiated', at + 1000, 0),
+        leg('ringing', at + 2000, 1),
+        leg('in-progress', at + 9000, 2),
+        leg('completed', at + 99_000, 3, { durationSeconds: 90 }),
+        {
+          kind: 'status',
+          callSid,
+          line: onLine,
+          placedBy: me,
+          legSid: callSid,
+          role: 'caller',
+          to: '',
+          status: 'completed',
+          at: at + 99_000,
+          durationSeconds: 99,
+        },
+      ]);
+    }
+    const events = ringBoth(callSid, onLine, at);
+    if (kind === 'answered') {
+      events.push(
+        memberLeg(callSid, onLine, 1, me, 'in-progress', at + 8000, 2),
+        memberLeg(callSid, onLine, 2, mate, 'canceled', at + 8000, 2),
+        memberLeg(callSid, onLine, 1, me, 'completed', at + 68_000, 3, { durationSeconds: 60 }),
+        callerLeg(callSid, onLine, 'completed', at + 68_000, { durationSeconds: 68 }),
+      );
+    } else {
+      events.push(memberLeg(callSid, onLine, 1, me, 'no-answer', at + 22_000, 2), memberLeg(callSid, onLine, 2, mate, 'no-answer', at + 22_000, 2));
+      if (kind === 'voicemail') events.push({ kind: 'voicemail', ...incoming(callSid, onLine), at: at + 40_000 });
+      events.push(callerLeg(callSid, onLine, 'completed', at + (kind === 'voicemail' ? 45_000 : 23_000), { durationSeconds: 23 }));
+    }
+    return call(events);
+  };
+
+  const history = Array.from({ length: 30 }, (_, i) => {
+    const kind = KINDS[i % KINDS.length];
+    const at = now - (i + 1) * 3_600_000;
+    return { kind, at, ...historyCall(sid('a', i), line, kind, at) };
+  });
+  const elsewhere = Array.from({ length: 5 }, (_, i) => historyCall(sid('b', i), otherLine, KINDS[i % KINDS.length], now - i * 60_000 - 30_000));
+
+  // The status callback's call: the first member's leg is about to report `ringing`.
+  const ringingSid = sid('c');
+  const ringingAt = now - 5000;
+  const ringing = call(
+    ringBoth(ringingSid, line, ringingAt).filter((e) => !(e.role === 'member' && e.to === `client:${me}` && e.status === 'ringing')),
+  );
+  const ringingLeg = memberLeg(ringingSid, line, 1, me, 'ringing', ringingAt + 3000, 1);
+
+  // The recording callback's call (the webhook's CallSid): rang, nobody answered, the caller is leaving a message.
+  const voicemailSid = 'CA0123456789abcdef0123456789abcdef';
+  const voicemailAt = now - 60_000;
+  const voicemail = call([
+    ...ringBoth(voicemailSid, line, voicemailAt),
+    memberLeg(voicemailSid, line, 1, me, 'no-answer', voicemailAt + 22_000, 2),
+    memberLeg(voicemailSid, line, 2, mate, 'no-answer', voicemailAt + 22_000, 2),
+  ]);
+
+  // The seen mark: the device last looked at its calls a day ago (the 25th newest of the history), so its unseen
+  // missed calls reach beyond the first page.
+  const seenUntil = new Date(history[24].at).toISOString();
+  const live = [ringing, voicemail];
+  const pageSize = 20;
+
+  // Places of outgoing calls (the outgoing webhook's CallSid takes them).
+  const outgoingSid = sid('d');
+  const staleSid = sid('d', 1);
+  const mateSid = sid('d', 2);
+  const liveUntil = nowSeconds + 4 * 3600;
+  const slots = [
+    { ...helpers.deviceSlotKey(line, me, 0), callSid: staleSid, [helpers.TTL_ATTRIBUTE]: nowSeconds - 60 },
+    { ...helpers.deviceSlotKey(line, mate, 0), callSid: mateSid, [helpers.TTL_ATTRIBUTE]: liveUntil },
+    { ...helpers.lineSlotKey(line, 0), callSid: mateSid, [helpers.TTL_ATTRIBUTE]: liveUntil },
+  ];
+
+  return {
+    items: [
+      ...history.map((h) => h.item),
+      ...elsewhere.map((c) => c.item),
+      ringing.item,
+      voicemail.item,
+      { ...helpers.seenKey(me), seenUntil },
+      ...slots,
+    ],
+    ringing: { ...ringing, leg: ringingLeg },
+    voicemail,
+    list: {
+      pageSize,
+      newest: live.map((c) => c.record.callSid),
+      callSids: new Set([...history, ...live].map((c) => c.record.callSid)),
+      seenUntil,
+      /** missed calls since the mark, whatever the page (lambda/handlers/calls.ts) */
+      unseenMissed: history.filter((h) => h.kind === 'missed' && new Date(h.at).toISOString() > seenUntil).length,
+    },
+    outgoing: {
+      callSid: outgoingSid,
+      /** the places it holds after its claim: the device's first (expired, taken over) and the line's second */
+      holds: [helpers.deviceSlotKey(line, me, 0), helpers.lineSlotKey(line, 1)].map(keyText).sort(),
+      /** the teammate's places, untouched */
+      mate: { callSid: mateSid, holds: [helpers.deviceSlotKey(line, mate, 0), helpers.lineSlotKey(line, 0)].map(keyText).sort() },
+      keyText,
+    },
+  };
 }
 
 /** The registry table, read-only: GetItem by pk/sk, Query on a pk with `sk < :v`, `begins_with(sk, :v)` or none. */
@@ -398,7 +646,7 @@ async function twilioRecordingsFetch(input, init = {}) {
 // --- events and checks ------------------------------------------------------------------------------------
 
 /** Each function's event, as API Gateway (through the request templates) hands it over. */
-function makeEvent(kind, helpers, sign) {
+function makeEvent(kind, helpers, sign, callLog) {
   const line = fixture.phoneNumber;
   const call = {
     AccountSid: fixture.credentials.accountSid,
@@ -423,8 +671,10 @@ function makeEvent(kind, helpers, sign) {
     case 'callIncoming':
       return webhook('callIncoming', { ...inbound, CallStatus: 'ringing' });
     case 'callOutgoing':
+      // Every invocation the same call (Twilio's retry of one request): it keeps the places it took the first time.
       return webhook('callOutgoing', {
         ...call,
+        CallSid: callLog.outgoing.callSid,
         CallStatus: 'ringing',
         ApplicationSid: fixture.credentials.twimlAppSid,
         From: `client:${fixture.clientName}`,
@@ -481,8 +731,34 @@ function makeEvent(kind, helpers, sign) {
         },
         { line, caller: fixture.caller },
       );
+    case 'callStatus': {
+      // The first member's softphone rings: its leg's `ringing` callback, to the URL the ring TwiML gave it.
+      const leg = callLog.ringing.leg;
+      return webhook(
+        'callStatus',
+        {
+          AccountSid: fixture.credentials.accountSid,
+          ApiVersion: '2010-04-01',
+          CallSid: leg.legSid,
+          ParentCallSid: leg.callSid,
+          CallStatus: 'ringing',
+          Direction: 'outbound-dial',
+          From: fixture.caller,
+          Caller: fixture.caller,
+          To: leg.to,
+          Called: leg.to,
+          SequenceNumber: String(leg.sequence),
+          Timestamp: rfc2822(leg.at),
+          CallbackSource: 'call-progress-events',
+        },
+        { leg: 'member', line, caller: fixture.caller },
+      );
+    }
     case 'voicemails':
       return { identity: fixture.clientName, request: { action: 'list' } };
+    case 'calls':
+      // The page's recent calls, as it asks for them (client/src/call-log.ts): the first page.
+      return { identity: fixture.clientName, request: { action: 'list', limit: callLog.list.pageSize } };
     case 'directory':
       return { identity: fixture.clientName, request: {} };
     case 'pageAuthorizer': {
@@ -504,9 +780,13 @@ function expect(ok, what) {
 const includes = (result, text) => typeof result === 'string' && result.includes(text);
 
 /** What each function must answer (and ask of the clouds) for its figures to mean the path they name. */
-function makeCheck(kind) {
+function makeCheck(kind, callLog, callsTable) {
   const line = fixture.phoneNumber;
-  return (result, made) => {
+  /** The stored item of a call, by its record's CallSid. */
+  const callItem = (callSid) => callsTable.items.find((i) => i.record?.callSid === callSid);
+  return (result, made, ops) => {
+    /** The calls table's requests of the invocation. */
+    const callOps = ops.filter((o) => o.startsWith('calls '));
     switch (kind) {
       case 'token':
         expect(result?.success === true && typeof result.capabilityToken === 'string', 'did not issue a token');
@@ -516,20 +796,38 @@ function makeCheck(kind) {
       case 'callIncoming':
         expect(includes(result, '<Dial') && includes(result, 'call_action?stage=ring'), 'did not ring the line with an action');
         for (const name of [fixture.clientName, fixture.teammateClientName]) {
-          expect(includes(result, `<Client><Identity>${name}</Identity>`), `did not ring ${name}`);
+          // each member's leg reports its progress to the call log
+          const client = new RegExp(`<Client [^>]*statusCallback="[^"]*/twilio/call_status\\?leg=member[^"]*"[^>]*><Identity>${name}</Identity>`);
+          expect(client.test(result), `did not ring ${name} with its leg's status callback`);
         }
         expect(includes(result, '<Parameter'), 'rang without the caller parameter');
         return;
-      case 'callOutgoing':
-        expect(includes(result, '<Number>+819059876543</Number>') && includes(result, `callerId="${line}"`), 'did not dial the number from the line');
+      case 'callOutgoing': {
+        expect(
+          /<Number [^>]*>\+819059876543<\/Number>/.test(result ?? '') && includes(result, `callerId="${line}"`),
+          'did not dial the number from the line',
+        );
+        expect(includes(result, '/twilio/call_status?leg=callee'), 'dialled without the leg’s status callback');
+        // Its places: read, then the device's and the line's claimed by conditional writes that held.
+        expect(callOps.join() === 'calls query,calls put?,calls put?', `did not claim its places as expected (${callOps.join(', ')})`);
+        const { outgoing } = callLog;
+        const held = (callSid) =>
+          callsTable.items
+            .filter((i) => i.callSid === callSid)
+            .map(outgoing.keyText)
+            .sort()
+            .join();
+        expect(held(outgoing.callSid) === outgoing.holds.join(), `holds other places: ${held(outgoing.callSid)}`);
+        expect(held(outgoing.mate.callSid) === outgoing.mate.holds.join(), 'took the teammate’s places');
         return;
+      }
       case 'callAction':
         expect(includes(result, '<Record') && includes(result, 'recording_status'), 'did not take a voicemail');
         return;
       case 'forwardScreen':
         expect(includes(result, '<Gather') && includes(result, 'stage=answer'), 'did not prompt the forward number to press 1');
         return;
-      case 'recordingStatus':
+      case 'recordingStatus': {
         expect(includes(result, '<Response'), 'did not answer TwiML');
         expect(
           made.twilio === 2 && last.twilio === `DELETE ${fixture.recordingSid}.json`,
@@ -541,7 +839,60 @@ function makeCheck(kind) {
           'stored something else',
         );
         expect(made.sns === 1 && last.sns?.TopicArn === process.env.VOICEMAIL_TOPIC_ARN, 'did not announce the voicemail');
+        // The call log shows the call as a voicemail: its record read and written back on its version.
+        const { voicemail } = callLog;
+        const stored = callItem(voicemail.record.callSid);
+        expect(callOps.join() === 'calls get,calls put?', `did not note the voicemail on the call (${callOps.join(', ')})`);
+        expect(stored?.record.voicemail === true && stored.version === voicemail.item.version + 1, 'the call’s record does not show the voicemail');
         return;
+      }
+      case 'callStatus': {
+        expect(includes(result, '<Response'), 'did not answer TwiML');
+        // The call's record: read, the leg's status merged, written back on the version read.
+        const { ringing } = callLog;
+        const stored = callItem(ringing.record.callSid);
+        const leg = stored?.record.legs[ringing.leg.legSid];
+        expect(callOps.join() === 'calls get,calls put?', `did not read and conditionally write the call's record (${callOps.join(', ')})`);
+        expect(leg?.status === 'ringing' && leg.ringingAt === ringing.leg.at && leg.role === 'member', 'the member’s leg is not ringing');
+        expect(stored.version === ringing.item.version + 1, `the record's version is ${stored.version}, not ${ringing.item.version + 1}`);
+        expect(
+          Object.keys(stored.record.legs).length === Object.keys(ringing.record.legs).length && stored.record.line === line,
+          'the record changed more than the leg',
+        );
+        return;
+      }
+      case 'calls': {
+        // The line's newest calls from the index, newest first, with what the device has not seen.
+        const { list } = callLog;
+        expect(result?.success === true && result.line === line, 'did not list the line');
+        expect(
+          callOps[0] === 'calls query@line-startedAt' &&
+            callOps.includes('calls get') &&
+            callOps.every((o) => o === 'calls query@line-startedAt' || o === 'calls get'),
+          `did not read the index and the seen mark (${callOps.join(', ')})`,
+        );
+        const listed = result.calls ?? [];
+        expect(
+          listed.length === list.pageSize && typeof result.cursor === 'string',
+          `listed ${listed.length} calls${result.cursor ? '' : ' and no cursor'}`,
+        );
+        expect(
+          listed.every((c, i) => c.line === line && list.callSids.has(c.callSid) && (i === 0 || c.startedAt < listed[i - 1].startedAt)),
+          'listed calls of another line, or not newest first',
+        );
+        expect(
+          listed
+            .slice(0, list.newest.length)
+            .map((c) => c.callSid)
+            .join() === list.newest.join(),
+          'did not list the calls in progress first',
+        );
+        expect(
+          result.seenUntil === list.seenUntil && result.unseenMissed === list.unseenMissed,
+          `counted ${result.unseenMissed} unseen missed calls, not ${list.unseenMissed}`,
+        );
+        return;
+      }
       case 'voicemails':
         expect(result?.success === true && result.line === line, 'did not list the line');
         expect(result.voicemails?.length === 3 && result.unheard === 2, 'listed other voicemails');
