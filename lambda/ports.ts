@@ -125,7 +125,8 @@ export interface TwilioRecordings {
 
 /** Tells a line's people something happened (SNS in AWS; a log line locally). Never throws. */
 export interface Notifier {
-  newVoicemail(voicemail: Voicemail, log: Log): Promise<void>;
+  /** True when the notice went out; false when it could not be sent (logged; the voicemail is kept either way). */
+  newVoicemail(voicemail: Voicemail, log: Log): Promise<boolean>;
 }
 
 /** Twilio's call statuses (a call's or a leg's `CallStatus`). */
@@ -224,6 +225,12 @@ export interface CallPage {
 export interface CallLog {
   /** Merges one event into its call's record (read, merge, conditional write, again on a concurrent write); returns the record. */
   apply(event: CallEvent): Promise<CallRecord>;
+  /**
+   * `apply`, also returning the record the event was merged into (`before`, undefined for a call's first event):
+   * what the event changed, e.g. whether it made the call a missed one (counted once however often Twilio
+   * repeats the callback). With concurrent writers, `before` is the version this write replaced.
+   */
+  merge(event: CallEvent): Promise<{ before?: CallRecord; after: CallRecord }>;
   get(callSid: string): Promise<CallRecord | undefined>;
   /** A line's calls, newest first: at most `limit`, after `cursor`, started at or after `since` (ISO-8601). Throws BadCursorError. */
   list(line: string, opts: { limit: number; cursor?: string; since?: string }): Promise<CallPage>;
@@ -293,6 +300,11 @@ export interface TwilioCredentials {
   apiKeySecret: string;
   authToken: string;
   twimlAppSid: string;
+  /**
+   * Optional: the second TwiML App ("Test my setup", made by `npm run twilio:setup`), whose Voice URL is the
+   * preflight webhook; the token API's `purpose: "preflight"` tokens call it. Absent: the test is not configured.
+   */
+  preflightTwimlAppSid?: string;
 }
 
 /**
@@ -344,11 +356,17 @@ export interface Metrics {
 /** The time now (tests pass a fixed one). */
 export type Clock = () => Date;
 
+/** Which store a RegistryError comes from (the DependencyFailures metric's Dependency). */
+export type RegistryDependency = 'DynamoDB' | 'S3';
+
 /** A store the registry depends on failed (throttling, time-out, service error): answered gracefully. */
 export class RegistryError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** the failing store: DynamoDB unless told (the recordings store says S3) */
+  readonly dependency: RegistryDependency;
+  constructor(message: string, options?: { cause?: unknown; dependency?: RegistryDependency }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RegistryError';
+    this.dependency = options?.dependency ?? 'DynamoDB';
   }
 }
 

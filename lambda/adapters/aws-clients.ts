@@ -19,3 +19,11 @@ export function awsClientConfig(): DynamoDBClientConfig & SecretsManagerClientCo
     requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
   };
 }
+
+/**
+ * What a function does with each AWS SDK v3 client it creates: in Lambda, Powertools Tracer's
+ * `captureAWSv3Client` (each call a subsegment of the invocation's trace; tracing.ts); elsewhere nothing.
+ */
+export type CaptureClient = <T>(client: T) => T;
+
+export const uncaptured: CaptureClient = (client) => client;

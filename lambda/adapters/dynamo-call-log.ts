@@ -46,10 +46,15 @@ export class DynamoCallLog implements CallLog {
   }
 
   async apply(event: CallEvent): Promise<CallRecord> {
+    return (await this.merge(event)).after;
+  }
+
+  async merge(event: CallEvent): Promise<{ before?: CallRecord; after: CallRecord }> {
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const current = await this.read(event.callSid);
       const next = mergeCallEvent(current?.record, event);
-      if (current && sameCallRecord(next, current.record)) return next;
+      const changed = (after: CallRecord) => (current ? { before: current.record, after } : { after });
+      if (current && sameCallRecord(next, current.record)) return changed(next);
       const item: Item = {
         ...callKey(event.callSid),
         record: next,
@@ -69,7 +74,7 @@ export class DynamoCallLog implements CallLog {
           }),
         ),
       );
-      if (written) return next;
+      if (written) return changed(next);
     }
     throw new RegistryError('DynamoDB recordCall failed: too many concurrent writes');
   }

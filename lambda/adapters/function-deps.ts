@@ -6,22 +6,26 @@
  * Environment (set by lib/constructs/softphone-functions.ts): REGISTRY_TABLE, ATTEMPTS_TABLE, TWILIO_SECRET_ID,
  * RECORDINGS_BUCKET and VOICEMAIL_TOPIC_ARN (voicemail functions), CALLS_TABLE (the functions that write or read the call log), LEGACY_DEVICES_TABLE (the upgrade), and the
  * settings `loadConfig` reads. Building deps is cheap: SDK clients connect on first use; the secret is fetched
- * on demand and cached (secrets-manager-credentials.ts).
+ * on demand and cached (secrets-manager-credentials.ts). Every AWS client is created here and handed to
+ * `capture` (in Lambda: the X-Ray tracer's `captureAWSv3Client`, lambda-runtime.ts).
  */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadConfig } from '../core/settings';
 import type { HandlerDeps } from '../handlers/deps';
+import { awsClientConfig, type CaptureClient, uncaptured } from './aws-clients';
 import { createDynamoClient } from './dynamo';
 import { DynamoAttemptStore } from './dynamo-attempt-store';
 import { DynamoCallLog } from './dynamo-call-log';
 import { DynamoLineDirectory } from './dynamo-line-directory';
 import { DynamoVoicemailStore } from './dynamo-voicemail-store';
 import { upgradeRegistry } from './registry-upgrade';
-import { S3RecordingStore } from './s3-recording-store';
+import { createS3Client, S3RecordingStore } from './s3-recording-store';
 import { secretsManagerCredentials } from './secrets-manager-credentials';
-import { SnsNotifier } from './sns-notifier';
+import { createSnsClient, SnsNotifier } from './sns-notifier';
 import { HttpTwilioRecordings } from './twilio-recordings';
 
-export type DepsBuilder = (env: NodeJS.ProcessEnv) => HandlerDeps;
+/** A function's deps from its environment; `capture` is given every AWS client it creates (default: none). */
+export type DepsBuilder = (env: NodeJS.ProcessEnv, capture?: CaptureClient) => HandlerDeps;
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name]?.trim();
@@ -30,32 +34,32 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 /** What every function has: the registry of lines, the sign-in attempts, the Twilio secret, the settings. */
-const registry: DepsBuilder = (env) => {
-  const client = createDynamoClient();
+const registry: DepsBuilder = (env, capture = uncaptured) => {
+  const client = capture(createDynamoClient());
   return {
     lines: new DynamoLineDirectory({ client, table: required(env, 'REGISTRY_TABLE') }),
     attempts: new DynamoAttemptStore({ client, table: required(env, 'ATTEMPTS_TABLE') }),
-    credentials: secretsManagerCredentials(required(env, 'TWILIO_SECRET_ID')),
+    credentials: secretsManagerCredentials(required(env, 'TWILIO_SECRET_ID'), { client: capture(new SecretsManagerClient(awsClientConfig())) }),
     config: loadConfig(env),
   };
 };
 
 /** The call log (the calls table). */
-const callLogOf = (env: NodeJS.ProcessEnv, deps: HandlerDeps): DynamoCallLog =>
-  new DynamoCallLog({ client: createDynamoClient(), table: required(env, 'CALLS_TABLE'), retentionDays: deps.config.callLogRetentionDays });
+const callLogOf = (env: NodeJS.ProcessEnv, deps: HandlerDeps, capture: CaptureClient): DynamoCallLog =>
+  new DynamoCallLog({ client: capture(createDynamoClient()), table: required(env, 'CALLS_TABLE'), retentionDays: deps.config.callLogRetentionDays });
 
-const callLog: DepsBuilder = (env) => {
-  const deps = registry(env);
-  return { ...deps, calls: callLogOf(env, deps) };
+const callLog: DepsBuilder = (env, capture = uncaptured) => {
+  const deps = registry(env, capture);
+  return { ...deps, calls: callLogOf(env, deps, capture) };
 };
 
 /** Plus the voicemails of the registry table and the recordings bucket. */
-const voicemailStore: DepsBuilder = (env) => {
-  const deps = registry(env);
+const voicemailStore: DepsBuilder = (env, capture = uncaptured) => {
+  const deps = registry(env, capture);
   return {
     ...deps,
-    voicemails: new DynamoVoicemailStore({ client: createDynamoClient(), table: required(env, 'REGISTRY_TABLE') }),
-    recordings: new S3RecordingStore(required(env, 'RECORDINGS_BUCKET')),
+    voicemails: new DynamoVoicemailStore({ client: capture(createDynamoClient()), table: required(env, 'REGISTRY_TABLE') }),
+    recordings: new S3RecordingStore(required(env, 'RECORDINGS_BUCKET'), capture(createS3Client())),
   };
 };
 
@@ -64,25 +68,28 @@ export const callIncoming = registry;
 export const callOutgoing = callLog;
 export const callStatus = callLog;
 export const calls = callLog;
-export const callAction = registry;
+export const callAction = callLog;
 export const forwardScreen = registry;
 export const directory = registry;
 export const pageAuthorizer = registry;
 export const voicemails = voicemailStore;
 
-export const recordingStatus: DepsBuilder = (env) => {
-  const deps = voicemailStore(env);
+export const twilioDebugger = registry;
+export const preflight = registry;
+
+export const recordingStatus: DepsBuilder = (env, capture = uncaptured) => {
+  const deps = voicemailStore(env, capture);
   return {
     ...deps,
-    calls: callLogOf(env, deps),
+    calls: callLogOf(env, deps, capture),
     twilioRecordings: new HttpTwilioRecordings(deps.credentials),
-    notifier: new SnsNotifier(required(env, 'VOICEMAIL_TOPIC_ARN'), deps.config.softphoneUrl),
+    notifier: new SnsNotifier(required(env, 'VOICEMAIL_TOPIC_ARN'), deps.config.softphoneUrl, capture(createSnsClient())),
   };
 };
 
-export const registryUpgrade: DepsBuilder = (env) => {
-  const deps = registry(env);
-  const client = createDynamoClient();
+export const registryUpgrade: DepsBuilder = (env, capture = uncaptured) => {
+  const deps = registry(env, capture);
+  const client = capture(createDynamoClient());
   const legacyTable = required(env, 'LEGACY_DEVICES_TABLE');
   return { ...deps, upgradeRegistry: () => upgradeRegistry({ client, legacyTable, lines: deps.lines }) };
 };

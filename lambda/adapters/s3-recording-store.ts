@@ -8,6 +8,16 @@ import type { RecordingStore } from '../ports';
 import { RegistryError } from '../ports';
 import { AWS_CONNECTION_TIMEOUT_MS, AWS_MAX_ATTEMPTS } from './aws-clients';
 
+/** The recordings' S3 client: uploads are up to ~1 MB, so a longer request time-out than the registry's. */
+export function createS3Client(): S3Client {
+  return new S3Client({
+    maxAttempts: AWS_MAX_ATTEMPTS,
+    retryMode: 'standard',
+    requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: 5000, throwOnRequestTimeout: true },
+  });
+}
+
+/** Failures throw RegistryError with `dependency: 'S3'`. */
 export class S3RecordingStore implements RecordingStore {
   private readonly s3: S3Client;
 
@@ -15,14 +25,7 @@ export class S3RecordingStore implements RecordingStore {
     private readonly bucket: string,
     client?: S3Client,
   ) {
-    // Uploads are up to ~1 MB: a longer request time-out than the registry's.
-    this.s3 =
-      client ??
-      new S3Client({
-        maxAttempts: AWS_MAX_ATTEMPTS,
-        retryMode: 'standard',
-        requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: 5000, throwOnRequestTimeout: true },
-      });
+    this.s3 = client ?? createS3Client();
   }
 
   async put(key: string, audio: Uint8Array, contentType: string): Promise<void> {
@@ -31,7 +34,7 @@ export class S3RecordingStore implements RecordingStore {
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: audio, ContentType: contentType, ServerSideEncryption: 'AES256' }),
       );
     } catch (err) {
-      throw new RegistryError(`S3 put failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
+      throw new RegistryError(`S3 put failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err, dependency: 'S3' });
     }
   }
 
@@ -43,7 +46,7 @@ export class S3RecordingStore implements RecordingStore {
     try {
       await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (err) {
-      throw new RegistryError(`S3 delete failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err });
+      throw new RegistryError(`S3 delete failed: ${(err as Error)?.name ?? 'Error'}`, { cause: err, dependency: 'S3' });
     }
   }
 }

@@ -19,6 +19,11 @@ export function voicemailNotice(v: Voicemail, softphoneUrl?: string): { subject:
   };
 }
 
+/** The notifications' SNS client, with the handlers' timeouts and bounded retries (aws-clients.ts). */
+export function createSnsClient(): SNSClient {
+  return new SNSClient(awsClientConfig());
+}
+
 export class SnsNotifier implements Notifier {
   private readonly sns: SNSClient;
 
@@ -27,16 +32,18 @@ export class SnsNotifier implements Notifier {
     private readonly softphoneUrl?: string,
     client?: SNSClient,
   ) {
-    this.sns = client ?? new SNSClient(awsClientConfig());
+    this.sns = client ?? createSnsClient();
   }
 
-  async newVoicemail(v: Voicemail, log: Log): Promise<void> {
+  async newVoicemail(v: Voicemail, log: Log): Promise<boolean> {
     const { subject, message } = voicemailNotice(v, this.softphoneUrl);
     try {
       await this.sns.send(new PublishCommand({ TopicArn: this.topicArn, Subject: subject, Message: message }));
+      return true;
     } catch (err) {
       // The voicemail is kept and the page shows it: a lost e-mail is not worth failing the callback.
       log.warn('voicemail notification not sent', { error: describeError(err) });
+      return false;
     }
   }
 }

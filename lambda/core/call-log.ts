@@ -267,3 +267,12 @@ export function callView(record: CallRecord): CallView {
 export function isMissed(view: CallView): boolean {
   return view.direction === 'incoming' && view.outcome === 'missed';
 }
+
+/**
+ * Whether a change of a call's record (`before` → `after`, `before` undefined for its first event) made it a
+ * missed call: true only on that transition, so a repeated callback, or a later event of a call already missed,
+ * is not counted again (the MissedCalls metric).
+ */
+export function becameMissed(before: CallRecord | undefined, after: CallRecord): boolean {
+  return isMissed(callView(after)) && !(before !== undefined && isMissed(callView(before)));
+}

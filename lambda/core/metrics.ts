@@ -6,7 +6,7 @@
  * these names and dimensions. Pure constants: no SDK.
  */
 
-import type { MetricKey } from '../ports';
+import { CredentialsError, type MetricKey, RegistryError, TwilioApiError } from '../ports';
 
 export type { MetricKey };
 
@@ -51,3 +51,59 @@ export const METRIC = {
 
 /** The destination-policy reasons that mean toll fraud was stopped (alarmed on): not a mistyped number. */
 export const TOLL_FRAUD_REASONS = ['premium-rate', 'shared-cost', 'special-rate', 'country-not-allowed', 'number-type'] as const;
+
+/** Every reason a call is refused (CallsRefused's Reason): the destination policy's (core/destination-policy.ts), and the outgoing handler's own. */
+export const CALL_REFUSAL_REASONS = [
+  'emergency',
+  'unparsable',
+  'invalid',
+  'premium-rate',
+  'shared-cost',
+  'special-rate',
+  'number-type',
+  'country-not-allowed',
+  'limit',
+  'not-a-teammate',
+  'caller-id',
+  'no-destination',
+] as const;
+
+/** A dependency whose failure is counted (DependencyFailures' Dependency). */
+export type Dependency = 'DynamoDB' | 'SecretsManager' | 'Twilio' | 'S3' | 'SNS';
+
+/**
+ * The dependency behind a known fault: a RegistryError's store (DynamoDB, or S3 for the recordings), Secrets
+ * Manager for a CredentialsError, Twilio for a TwilioApiError; undefined for anything else (a bug is not a
+ * dependency failure).
+ */
+export function dependencyOf(err: unknown): Dependency | undefined {
+  if (err instanceof RegistryError) return err.dependency;
+  if (err instanceof CredentialsError) return 'SecretsManager';
+  if (err instanceof TwilioApiError) return 'Twilio';
+  return undefined;
+}
+
+/** One value of one metric, ready to be written: its CloudWatch name and unit, and its own dimension if it has one. */
+export interface MetricDatum {
+  name: string;
+  unit: MetricSpec['unit'];
+  /** the metric's own dimension (besides `service`) and its value */
+  dimension?: { name: string; value: string };
+}
+
+/** A dimension value we write: short, plain (CloudWatch allows more; a value outside this is a bug). */
+const DIMENSION_VALUE = /^[A-Za-z0-9][\w.:-]{0,63}$/;
+
+/**
+ * The datum of a metric recorded with `unit` and an optional dimension value, or undefined when it does not fit
+ * the metric (wrong unit, a dimension value missing, unknown, or given to a metric without a dimension): the
+ * adapters never write such a datum, so no stray dimension set reaches CloudWatch.
+ */
+export function metricDatum(metric: MetricKey, unit: MetricSpec['unit'], dimensionValue?: string): MetricDatum | undefined {
+  const spec: MetricSpec | undefined = Object.hasOwn(METRIC, metric) ? METRIC[metric] : undefined;
+  if (!spec || spec.unit !== unit) return undefined;
+  if (spec.dimension === undefined) return dimensionValue === undefined ? { name: spec.name, unit } : undefined;
+  if (dimensionValue === undefined || !DIMENSION_VALUE.test(dimensionValue)) return undefined;
+  if (spec.values && !spec.values.includes(dimensionValue)) return undefined;
+  return { name: spec.name, unit, dimension: { name: spec.dimension, value: dimensionValue } };
+}

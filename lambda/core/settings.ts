@@ -169,6 +169,21 @@ export function parseAllowedOrigin(raw: unknown, name: string): string | undefin
   return value;
 }
 
+/**
+ * The softphone's Twilio edge(s), for config.json's `edge` (context twilioEdge, local TWILIO_EDGE): `roaming`, or
+ * edge names in order of preference, comma-separated; each must be one of `known` (the Voice SDK's names, from
+ * client/src/config.ts, passed in so this module stays free of the page). Undefined when unset (the page's default).
+ */
+export function parseEdges(raw: unknown, name: string, known: readonly string[]): string[] | undefined {
+  if (!Array.isArray(raw) && text(raw) === undefined) return undefined;
+  const list = (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((e) => e.trim().toLowerCase()).filter((e) => e !== '');
+  const unknown = list.filter((e) => !known.includes(e));
+  if (list.length === 0 || unknown.length > 0) {
+    throw new SettingError(`${name} must be Twilio edge names (${known.join(', ')}), got "${String(raw)}"`);
+  }
+  return [...new Set(list)];
+}
+
 /** A CloudFormation stack name. */
 export function parseStackName(raw: unknown, name: string): string {
   const value = text(raw) ?? DEFAULT_STACK_NAME;

@@ -169,3 +169,31 @@ export function dialTeammateTwiml(callerIdentity: string, lineNumber: string, te
   client.parameter({ name: INCOMING_CALL_PARAMETERS.line, value: lineNumber });
   return response.toString();
 }
+
+/**
+ * The preflight call ("Test my setup": the Voice SDK's `Device.runPreflight`) lasts this long after its words: the
+ * SDK's own echo test runs 20 seconds (its ECHO_TEST_DURATION), and its report needs a sample a second.
+ */
+export const PREFLIGHT_PAUSE_SECONDS = 20;
+export const PREFLIGHT_MESSAGE = 'Testing your connection. This takes about twenty seconds.';
+
+/**
+ * The answer to the preflight TwiML App's call: `<Say>` a few words, `<Pause>` PREFLIGHT_PAUSE_SECONDS, `<Hangup/>`.
+ *
+ * Twilio's guide to PreflightTest ("TwiML Apps for PreflightTest", Voice JavaScript SDK) suggests TwiML Bins that
+ * `<Record>` the caller and `<Play>` the recording back, or an `<Echo/>` with the SDK's fake microphone input.
+ * Recording keeps the person's voice at Twilio (personal data, and a recording to delete): not done here.
+ * `<Echo>` has no length of its own (only the SDK's fake-input timer ends it) and the SDK may test the real
+ * microphone. What the test measures (connection set-up, ICE/TURN, jitter, packet loss, round trip, MOS) needs
+ * only a connected call with media in both directions for the test's duration: the browser sends its microphone
+ * (or the SDK's test sound) all along, and Twilio's side streams the spoken words and then the pause, so the
+ * samples come every second; the `<Hangup/>` ends the call, which completes the test (the SDK reports when the
+ * call disconnects) and bounds what the test costs. Nothing is recorded.
+ */
+export function preflightTwiml(): string {
+  const response = new VoiceResponse();
+  response.say({ language: SAY_LANGUAGE }, PREFLIGHT_MESSAGE);
+  response.pause({ length: PREFLIGHT_PAUSE_SECONDS });
+  response.hangup();
+  return response.toString();
+}

@@ -9,7 +9,7 @@
  * parameters) is answered with an empty `<Response/>` and a log line; a failure of the log's store answers 500
  * (Twilio's debugger shows it).
  */
-import { type CallFacts, isTerminalStatus, statusEventFromCallback } from '../core/call-log';
+import { becameMissed, type CallFacts, isTerminalStatus, statusEventFromCallback } from '../core/call-log';
 import { isE164 } from '../core/e164';
 import { isValidClientName } from '../core/phone-rules';
 import { emptyTwiml } from '../core/twiml';
@@ -20,8 +20,9 @@ import { verifiedWebhook } from './webhook-common';
 export function createCallStatusHandler(deps: HandlerDeps): Handler<string> {
   const { calls } = requireDeps(deps, 'call status', ['calls']);
   const now = deps.clock ?? (() => new Date());
-  return async (event, { log }) => {
-    const { params, query } = await verifiedWebhook(event, deps, log);
+  return async (event, ctx) => {
+    const { log, metrics } = ctx;
+    const { params, query } = await verifiedWebhook(event, deps, ctx);
     const { accountSid } = await deps.credentials();
     if (params.AccountSid !== accountSid) {
       log.warn('call status for another account');
@@ -30,12 +31,13 @@ export function createCallStatusHandler(deps: HandlerDeps): Handler<string> {
     // Only a parent call's callback (no leg in the URL, no parent of its own) needs its line looked up.
     const parentFacts = query.leg === undefined && params.ParentCallSid === undefined ? await parentCallFacts(params, deps) : {};
     const statusEvent = statusEventFromCallback(params, query, now().getTime(), parentFacts);
-    if (!statusEvent || !statusEvent.line) {
+    if (!statusEvent?.line) {
       log.warn('call status not logged: not a call of ours', { callSid: params.CallSid, status: params.CallStatus, leg: query.leg });
       return emptyTwiml();
     }
-    const record = await calls.apply(statusEvent);
+    const { before, after: record } = await calls.merge(statusEvent);
     log.info('call status', { callSid: statusEvent.callSid, leg: statusEvent.role, status: statusEvent.status, line: statusEvent.line });
+    if (becameMissed(before, record)) metrics.count('missedCall');
     // An outgoing call is over when its parent call or its dialled leg ends (the `<Dial>` is its last verb).
     const outgoing = statusEvent.role === 'callee' || (statusEvent.role === 'caller' && record.placedBy !== undefined);
     if (outgoing && isTerminalStatus(statusEvent.status) && record.line) await calls.releaseSlots(record.line, statusEvent.callSid);

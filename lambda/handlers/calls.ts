@@ -24,7 +24,7 @@ export type CallsResult =
 export function createCallsHandler(deps: HandlerDeps): Handler<CallsResult> {
   const { calls } = requireDeps(deps, 'calls', ['calls']);
   const now = deps.clock ?? (() => new Date());
-  return async (event, { log }) => {
+  return async (event, ctx) => {
     const { identity, request } = parsePageEvent(event);
     const { action, limit = CALLS_PAGE.default, cursor, until } = request;
     if (typeof action !== 'string' || !(CALLS_ACTIONS as readonly string[]).includes(action)) {
@@ -37,7 +37,7 @@ export function createCallsHandler(deps: HandlerDeps): Handler<CallsResult> {
     } else if (typeof until !== 'string' || !ISO_INSTANT.test(until) || Number.isNaN(Date.parse(until))) {
       throw pageError(400, 'until must be an ISO-8601 UTC time like 2026-01-31T09:00:00.000Z.');
     }
-    return unavailableOnPageFault(log, async () => {
+    return unavailableOnPageFault(ctx, async () => {
       const { phoneNumber: line } = await callerDevice(deps, identity);
       if (action === 'markSeen') {
         // Never past now: a mark in the future would hide calls that have not happened yet.

@@ -11,6 +11,7 @@ import type {
   CredentialsProvider,
   LineDirectory,
   Log,
+  Metrics,
   Notifier,
   RecordingStore,
   TwilioRecordings,
@@ -44,9 +45,13 @@ export function requireDeps<K extends keyof HandlerDeps>(deps: HandlerDeps, hand
   return deps as unknown as Required<Pick<HandlerDeps, K>>;
 }
 
-/** What one invocation carries besides its event: a log whose lines name the request, cold start and route. */
+/**
+ * What one invocation carries besides its event: a log whose lines name the request, cold start and route, and
+ * the metrics it counts (core/metrics.ts; written after the invocation, in Lambda as EMF).
+ */
 export interface InvocationContext {
   log: Log;
+  metrics: Metrics;
 }
 
 export type Handler<R = unknown> = (event: unknown, context: InvocationContext) => Promise<R>;
@@ -59,4 +64,6 @@ export interface TokenSuccess {
   /** the line's number: the device's caller ID */
   line: string;
   expiresAt: string;
+  /** only on a "Test my setup" token (`purpose: "preflight"` asked): the token calls the preflight TwiML App */
+  purpose?: 'preflight';
 }

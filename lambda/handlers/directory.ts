@@ -14,9 +14,9 @@ export interface DirectoryResult {
 }
 
 export function createDirectoryHandler(deps: HandlerDeps): Handler<DirectoryResult> {
-  return async (event, { log }) => {
+  return async (event, ctx) => {
     const { identity } = parsePageEvent(event);
-    return unavailableOnPageFault(log, async () => {
+    return unavailableOnPageFault(ctx, async () => {
       const device = await callerDevice(deps, identity);
       const line = await deps.lines.findLine(device.phoneNumber);
       if (!line) throw pageError(403, 'This device is no longer registered. Ask your administrator.');

@@ -10,14 +10,16 @@ import { API_PATHS } from '../core/paths';
 import { sayAndHangupTwiml, screenPromptTwiml, screenResultTwiml } from '../core/twiml';
 import { apiBaseUrl, webhookUrl } from '../core/webhook';
 import { isDependencyFault } from '../ports';
+import { countDependencyFailure } from './dependency-failure';
 import type { Handler, HandlerDeps } from './deps';
 import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export function createForwardScreenHandler(deps: HandlerDeps): Handler<string> {
   const { lines, config } = deps;
-  return (event, { log }) =>
-    unavailableOnFault(log, async () => {
-      const verified = await verifiedWebhook(event, deps, log);
+  return (event, ctx) =>
+    unavailableOnFault(ctx, async () => {
+      const { log, metrics } = ctx;
+      const verified = await verifiedWebhook(event, deps, ctx);
       const { stage, line = '', caller = '' } = verified.query;
       let language = DEFAULT_LINE_SETTINGS.language;
       try {
@@ -26,6 +28,7 @@ export function createForwardScreenHandler(deps: HandlerDeps): Handler<string> {
         // The prompt still works in the default language: never lose the call over a setting.
         if (!isDependencyFault(err)) throw err;
         log.error('dependency failure, prompting in the default language', { error: describeError(err) });
+        countDependencyFailure(metrics, err);
       }
       if (stage === 'prompt') {
         const acceptUrl = webhookUrl(apiBaseUrl(verified, config), API_PATHS.forwardScreen, { stage: 'answer', line });

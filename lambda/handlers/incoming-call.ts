@@ -13,9 +13,10 @@ import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 export function createIncomingCallHandler(deps: HandlerDeps): Handler<string> {
   const { lines, config } = deps;
   const now = deps.clock ?? (() => new Date());
-  return (event, { log }) =>
-    unavailableOnFault(log, async () => {
-      const verified = await verifiedWebhook(event, deps, log);
+  return (event, ctx) =>
+    unavailableOnFault(ctx, async () => {
+      const { log, metrics } = ctx;
+      const verified = await verifiedWebhook(event, deps, ctx);
       const to = verified.params.To;
       if (!isE164(to)) {
         log.warn('To is not an E.164 phone number');
@@ -29,6 +30,8 @@ export function createIncomingCallHandler(deps: HandlerDeps): Handler<string> {
       // The first step never forwards (call-flow.ts): no forward check here.
       const step = firstStep(lineCall(line, false), now());
       log.info('incoming call', { to, step: step.kind, members: line.members.length, callSid: verified.params.CallSid });
-      return flowStepTwiml(step, flowContext(verified, to, config));
+      const twiml = flowStepTwiml(step, flowContext(verified, to, config));
+      metrics.count('incomingCall');
+      return twiml;
     });
 }

@@ -16,3 +16,5 @@ export { createDirectoryHandler as directory } from './directory';
 export { createCallsHandler as calls } from './calls';
 export { createPageAuthorizerHandler as pageAuthorizer } from './page-authorizer';
 export { createRegistryUpgradeHandler as registryUpgrade } from './registry-upgrade';
+export { createTwilioDebuggerHandler as twilioDebugger } from './twilio-debugger';
+export { createPreflightHandler as preflight } from './preflight';

@@ -10,6 +10,7 @@ import { type CallDirection, dialLegQuery, isCallSid } from '../core/call-log';
 import { checkDestination, phoneRulesWithTypes, type DestinationRefusal } from '../core/destination-policy';
 import { EMERGENCY_REFUSAL } from '../core/emergency';
 import { describeError } from '../core/errors';
+import type { CALL_REFUSAL_REASONS } from '../core/metrics';
 import { API_PATHS } from '../core/paths';
 import { isValidClientName } from '../core/phone-rules';
 import { dialNumberTwiml, dialTeammateTwiml, sayAndHangupTwiml } from '../core/twiml';
@@ -17,6 +18,7 @@ import { apiBaseUrl, webhookUrl } from '../core/webhook';
 import type { Device, Log } from '../ports';
 import type { Handler, HandlerDeps } from './deps';
 import { requireDeps } from './deps';
+import { countDependencyFailure } from './dependency-failure';
 import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export const OUTGOING_MESSAGES = {
@@ -34,6 +36,8 @@ export const OUTGOING_MESSAGES = {
   deviceBusy: 'Sorry, this device already has as many calls in progress as it may. Please end one first.',
   lineBusy: 'Sorry, your team line already has as many calls in progress as it may. Please try again later.',
 } as const;
+
+type CallRefusalReason = (typeof CALL_REFUSAL_REASONS)[number];
 
 /** How long a call's place is held when its completion callback never comes: the longest call, and its ringing. */
 const HOLD_MARGIN_SECONDS = 120;
@@ -54,9 +58,10 @@ export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
   const { lines, config } = deps;
   const { calls } = requireDeps(deps, 'outgoing call', ['calls']);
   const now = deps.clock ?? (() => new Date());
-  return (event, { log }) =>
-    unavailableOnFault(log, async () => {
-      const verified = await verifiedWebhook(event, deps, log);
+  return (event, ctx) =>
+    unavailableOnFault(ctx, async () => {
+      const { log, metrics } = ctx;
+      const verified = await verifiedWebhook(event, deps, ctx);
       const { params } = verified;
       const from = params.From ?? '';
       const identity = from.startsWith('client:') ? from.slice('client:'.length) : '';
@@ -71,13 +76,17 @@ export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
       }
       const callSid = params.CallSid ?? '';
       const line = device.phoneNumber;
-      /** Logs the refusal on the call (best effort: the caller hears why either way) and says why. */
-      const refuse = async (reason: string, message: string, direction: CallDirection, remote?: string): Promise<string> => {
+      /** Counts the refusal (CallsRefused by Reason), logs it on the call (best effort: the caller hears why either way) and says why. */
+      const refuse = async (reason: CallRefusalReason, message: string, direction: CallDirection, remote?: string): Promise<string> => {
+        metrics.count('callRefused', reason);
         if (isCallSid(callSid)) {
           const at = now().getTime();
           await calls
             .apply({ kind: 'refused', callSid, at, line, direction, placedBy: identity, reason, ...(remote ? { remote } : {}) })
-            .catch((err) => log.error('refusal not logged', { callSid, error: describeError(err) }));
+            .catch((err) => {
+              log.error('refusal not logged', { callSid, error: describeError(err) });
+              countDependencyFailure(metrics, err);
+            });
         }
         return sayAndHangupTwiml(message);
       };

@@ -10,6 +10,7 @@ import { verifyAccessToken } from '../core/access-token-verify';
 import { describeError } from '../core/errors';
 import { isDependencyFault } from '../ports';
 import type { Handler, HandlerDeps } from './deps';
+import { countDependencyFailure } from './dependency-failure';
 
 export interface AuthorizerResult {
   principalId: string;
@@ -31,7 +32,7 @@ export function pageRoutesArn(methodArn: string): string {
 
 export function createPageAuthorizerHandler(deps: HandlerDeps): Handler<AuthorizerResult> {
   const now = deps.clock ?? (() => new Date());
-  return async (event, { log }) => {
+  return async (event, { log, metrics }) => {
     const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
     const header = typeof e.authorizationToken === 'string' ? e.authorizationToken : '';
     const methodArn = typeof e.methodArn === 'string' ? e.methodArn : '';
@@ -55,7 +56,10 @@ export function createPageAuthorizerHandler(deps: HandlerDeps): Handler<Authoriz
     } catch (err) {
       // A dependency fault is not the caller's fault: any error but `Unauthorized` makes API Gateway answer 500
       // (the page says "temporarily unavailable" instead of asking to sign in again).
-      if (isDependencyFault(err)) log.error('dependency failure', { error: describeError(err) });
+      if (isDependencyFault(err)) {
+        log.error('dependency failure', { error: describeError(err) });
+        countDependencyFailure(metrics, err);
+      }
       throw err;
     }
   };

@@ -6,8 +6,9 @@
 import { describeError } from '../core/errors';
 import { pageError } from '../core/http-error';
 import { isValidClientName } from '../core/phone-rules';
-import { type Device, isDependencyFault, type Log } from '../ports';
-import type { HandlerDeps } from './deps';
+import { type Device, isDependencyFault } from '../ports';
+import { countDependencyFailure } from './dependency-failure';
+import type { HandlerDeps, InvocationContext } from './deps';
 
 export interface PageEvent {
   /** `$context.authorizer.identity`: the Client identity of the Access Token the authorizer verified */
@@ -31,13 +32,17 @@ export async function callerDevice(deps: HandlerDeps, identity: string): Promise
   return device;
 }
 
-/** Runs a page request's work; a known dependency fault (DynamoDB down) answers 503 with a JSON error. */
-export async function unavailableOnPageFault<R>(log: Log, work: () => Promise<R>): Promise<R> {
+/**
+ * Runs a page request's work; a known dependency fault (DynamoDB or S3 down) answers 503 with a JSON error and is
+ * counted (DependencyFailures).
+ */
+export async function unavailableOnPageFault<R>({ log, metrics }: InvocationContext, work: () => Promise<R>): Promise<R> {
   try {
     return await work();
   } catch (err) {
     if (!isDependencyFault(err)) throw err;
     log.error('dependency failure', { error: describeError(err) });
+    countDependencyFailure(metrics, err);
     throw pageError(503, 'The service is temporarily unavailable. Please try again in a moment.');
   }
 }

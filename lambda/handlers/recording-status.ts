@@ -7,10 +7,12 @@
  */
 import { isCallSid } from '../core/call-log';
 import { describeError } from '../core/errors';
+import { dependencyOf } from '../core/metrics';
 import { emptyTwiml } from '../core/twiml';
 import type { Voicemail } from '../ports';
 import type { Handler, HandlerDeps } from './deps';
 import { requireDeps } from './deps';
+import { countDependencyFailure } from './dependency-failure';
 import { verifiedWebhook } from './webhook-common';
 
 const RECORDING_SID = /^RE[0-9a-f]{32}$/;
@@ -29,16 +31,18 @@ export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string>
     'notifier',
   ]);
   const now = deps.clock ?? (() => new Date());
-  return async (event, { log }) => {
+  return async (event, ctx) => {
+    const { log, metrics } = ctx;
     /** Deletes Twilio's copy; a failure leaves it there (the message is ours already) and says so. */
     const deleteTwilioCopy = async (accountSid: string, sid: string): Promise<void> => {
       try {
         await twilioRecordings.delete(accountSid, sid);
       } catch (err) {
         log.warn('Twilio’s copy of the recording was not deleted', { recordingSid: sid, error: describeError(err) });
+        countDependencyFailure(metrics, err, dependencyOf(err) ?? 'Twilio');
       }
     };
-    const verified = await verifiedWebhook(event, deps, log);
+    const verified = await verifiedWebhook(event, deps, ctx);
     const { params } = verified;
     const { line = '', caller = '' } = verified.query;
     const sid = params.RecordingSid ?? '';
@@ -68,6 +72,7 @@ export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string>
       await recordings.put(key, audio, contentType);
     } catch (err) {
       log.error('voicemail not kept: the recording stays at Twilio', { line, recordingSid: sid, error: describeError(err) });
+      countDependencyFailure(metrics, err);
       throw new Error(`voicemail ${sid} not kept`);
     }
     const voicemail: Voicemail = {
@@ -83,7 +88,8 @@ export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string>
     };
     if (await voicemails.add(voicemail)) {
       log.info('voicemail kept', { line, recordingSid: sid, durationSeconds: voicemail.durationSeconds });
-      await notifier.newVoicemail(voicemail, log);
+      metrics.count('voicemail');
+      if (!(await notifier.newVoicemail(voicemail, log))) countDependencyFailure(metrics, undefined, 'SNS');
     }
     if (deps.calls && isCallSid(voicemail.callSid)) {
       // The call log shows the call as a voicemail (best effort: the message is kept either way).
@@ -96,7 +102,10 @@ export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string>
           direction: 'incoming',
           ...(caller ? { remote: caller } : {}),
         })
-        .catch((err) => log.error('voicemail not noted in the call log', { callSid: voicemail.callSid, error: describeError(err) }));
+        .catch((err) => {
+          log.error('voicemail not noted in the call log', { callSid: voicemail.callSid, error: describeError(err) });
+          countDependencyFailure(metrics, err);
+        });
     }
     await deleteTwilioCopy(accountSid, sid);
     return emptyTwiml();

@@ -1,11 +1,14 @@
 /**
- * POST /twilio/retrieve_capability_token — `{twilioPhoneNumber, deviceSecret[, clientName]}` in, an Access Token
- * out. The number is the device's line; the secret says which of the line's devices signs in (each has its own).
- * `clientName`, the identity the page last signed in as, is only a hint of which hash to check first: the
- * right secret of another device of the line still signs that device in.
+ * POST /twilio/retrieve_capability_token — `{twilioPhoneNumber, deviceSecret[, clientName][, purpose]}` in, an
+ * Access Token out. The number is the device's line; the secret says which of the line's devices signs in (each
+ * has its own). `clientName`, the identity the page last signed in as, is only a hint of which hash to check
+ * first: the right secret of another device of the line still signs that device in.
+ * `purpose: "preflight"` ("Test my setup"), after the same checks, asks for a token of PREFLIGHT_TOKEN_TTL_SECONDS
+ * that reaches only the preflight TwiML App and takes no calls; the answer then says `"purpose":"preflight"`
+ * (503 when no preflight app is configured). Each sign-in is counted (SignIn by Result).
  * Failures are thrown as `[status] {"success":false,"capabilityToken":null,"error":"…"}` (core/http-error).
  */
-import { createVoiceAccessToken } from '../core/access-token';
+import { createVoiceAccessToken, PREFLIGHT_TOKEN_TTL_SECONDS, preflightGrant } from '../core/access-token';
 import { generateDeviceSecret, hashDeviceSecret, verifyDeviceSecret, type ScryptParams } from '../core/device-secret';
 import { describeError } from '../core/errors';
 import { tokenError } from '../core/http-error';
@@ -14,6 +17,7 @@ import { isValidClientName } from '../core/phone-rules';
 import { normalizePhoneNumber } from '../core/phone';
 import { DEVICE_SECRET_LENGTH, deviceSecretLength } from '../core/settings';
 import { isDependencyFault, type AttemptRecord, type Log } from '../ports';
+import { countDependencyFailure } from './dependency-failure';
 import type { Handler, HandlerDeps, TokenSuccess } from './deps';
 
 /**
@@ -24,6 +28,11 @@ import type { Handler, HandlerDeps, TokenSuccess } from './deps';
 export const DUMMY_SECRET_HASH = 'scrypt$32768$8$1$myhdnwEXU7i6ugiDapPlUg$yL3mB4dXYCEdmKty1aAtj2wtIMgVpR1rew4fqK-mO5E';
 export const FORBIDDEN_MESSAGE = 'Unknown phone number or wrong device secret.';
 export const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable. Please try again in a moment.';
+export const PREFLIGHT_NOT_CONFIGURED_MESSAGE = 'Test my setup is not configured: run npm run twilio:setup.';
+
+/** What a token is for: the softphone's calls (the default), or the Voice SDK's preflight test ("Test my setup"). */
+export const TOKEN_PURPOSES = ['call', 'preflight'] as const;
+export type TokenPurpose = (typeof TOKEN_PURPOSES)[number];
 
 export interface TokenHandlerOptions {
   lockout?: LockoutPolicy;
@@ -35,6 +44,7 @@ interface TokenRequest {
   twilioPhoneNumber: string;
   deviceSecret: string;
   clientName?: string;
+  purpose: TokenPurpose;
 }
 
 export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions = {}): Handler<TokenSuccess> {
@@ -70,13 +80,19 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
     );
   };
 
-  return async (event, { log }) => {
-    const request = parseRequest(event);
+  return async (event, { log, metrics }) => {
+    let request: TokenRequest;
     let phoneNumber: string;
     try {
-      phoneNumber = normalizePhoneNumber(request.twilioPhoneNumber);
-    } catch {
-      throw tokenError(400, 'twilioPhoneNumber is not a phone number; use international format, e.g. +81-50-3123-4567.');
+      request = parseRequest(event);
+      try {
+        phoneNumber = normalizePhoneNumber(request.twilioPhoneNumber);
+      } catch {
+        throw tokenError(400, 'twilioPhoneNumber is not a phone number; use international format, e.g. +81-50-3123-4567.');
+      }
+    } catch (err) {
+      metrics.count('signIn', 'invalid');
+      throw err;
     }
 
     try {
@@ -96,18 +112,23 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
         { key: deviceKey, policy },
       ];
       const previous = await Promise.all(buckets.map((b) => attempts.getAttempts(b.key, nowSeconds)));
-      for (const [i, b] of buckets.entries()) refuseWhileBlocked(log, phoneNumber, previous[i], nowSeconds, b.policy);
-      const reserved = await Promise.all(buckets.map((b) => attempts.recordFailure(b.key, nowSeconds, b.policy.rememberSeconds)));
-      for (const [i, b] of buckets.entries()) {
-        if (reserved[i].failures > (previous[i]?.failures ?? 0) + 1) {
-          refuseWhileBlocked(
-            log,
-            phoneNumber,
-            { ...reserved[i], failures: reserved[i].failures - 1, lastFailureAt: nowSeconds },
-            nowSeconds,
-            b.policy,
-          );
+      try {
+        for (const [i, b] of buckets.entries()) refuseWhileBlocked(log, phoneNumber, previous[i], nowSeconds, b.policy);
+        const reserved = await Promise.all(buckets.map((b) => attempts.recordFailure(b.key, nowSeconds, b.policy.rememberSeconds)));
+        for (const [i, b] of buckets.entries()) {
+          if (reserved[i].failures > (previous[i]?.failures ?? 0) + 1) {
+            refuseWhileBlocked(
+              log,
+              phoneNumber,
+              { ...reserved[i], failures: reserved[i].failures - 1, lastFailureAt: nowSeconds },
+              nowSeconds,
+              b.policy,
+            );
+          }
         }
+      } catch (err) {
+        if (!isDependencyFault(err)) metrics.count('signIn', 'locked-out');
+        throw err;
       }
 
       // The hinted device first; then the others in ring order. A wrong secret costs one check per device.
@@ -124,6 +145,7 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
 
       if (!device) {
         log.warn('token refused: unknown number or wrong secret', { phoneNumber });
+        metrics.count('signIn', 'refused');
         throw tokenError(403, FORBIDDEN_MESSAGE);
       }
       // The device's own failures are forgiven; of the line's, only this attempt's (an attacker's progress is not
@@ -131,12 +153,25 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
       await Promise.all([attempts.clearAttempts(deviceKey), attempts.forgiveFailure(phoneNumber)]);
 
       const creds = await credentials();
+      metrics.count('signIn', 'ok');
+      if (request.purpose === 'preflight') {
+        const grant = preflightGrant(creds);
+        if (!grant) {
+          log.warn('preflight token refused: no preflight TwiML App in the credentials (preflightTwimlAppSid)', { identity: device.clientName });
+          throw tokenError(503, PREFLIGHT_NOT_CONFIGURED_MESSAGE);
+        }
+        const { token, expiresAt } = createVoiceAccessToken(creds, device.clientName, PREFLIGHT_TOKEN_TTL_SECONDS, now(), grant);
+        log.info('preflight token issued', { phoneNumber, identity: device.clientName, expiresAt: expiresAt.toISOString() });
+        const expires = expiresAt.toISOString();
+        return { success: true, capabilityToken: token, identity: device.clientName, line: phoneNumber, expiresAt: expires, purpose: 'preflight' };
+      }
       const { token, expiresAt } = createVoiceAccessToken(creds, device.clientName, config.tokenTtlSeconds);
       log.info('token issued', { phoneNumber, identity: device.clientName, expiresAt: expiresAt.toISOString() });
       return { success: true, capabilityToken: token, identity: device.clientName, line: phoneNumber, expiresAt: expiresAt.toISOString() };
     } catch (err) {
       if (isDependencyFault(err)) {
         log.error('dependency failure', { error: describeError(err) });
+        countDependencyFailure(metrics, err);
         throw tokenError(503, UNAVAILABLE_MESSAGE);
       }
       throw err;
@@ -148,7 +183,7 @@ function parseRequest(event: unknown): TokenRequest {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw tokenError(400, 'The request body must be a JSON object with twilioPhoneNumber and deviceSecret.');
   }
-  const { twilioPhoneNumber, deviceSecret, clientName } = event as Record<string, unknown>;
+  const { twilioPhoneNumber, deviceSecret, clientName, purpose = 'call' } = event as Record<string, unknown>;
   if (typeof twilioPhoneNumber !== 'string' || twilioPhoneNumber.trim() === '') {
     throw tokenError(400, 'twilioPhoneNumber is required and must be a string.');
   }
@@ -158,5 +193,8 @@ function parseRequest(event: unknown): TokenRequest {
   if (deviceSecretLength(deviceSecret) > DEVICE_SECRET_LENGTH.max) {
     throw tokenError(400, `deviceSecret must be at most ${DEVICE_SECRET_LENGTH.max} characters.`);
   }
-  return { twilioPhoneNumber, deviceSecret, ...(typeof clientName === 'string' ? { clientName } : {}) };
+  if (typeof purpose !== 'string' || !(TOKEN_PURPOSES as readonly string[]).includes(purpose)) {
+    throw tokenError(400, `purpose must be one of ${TOKEN_PURPOSES.join(', ')}.`);
+  }
+  return { twilioPhoneNumber, deviceSecret, purpose: purpose as TokenPurpose, ...(typeof clientName === 'string' ? { clientName } : {}) };
 }

@@ -10,6 +10,7 @@ import { PLAYBACK_URL_SECONDS } from '../core/settings';
 import type { Voicemail } from '../ports';
 import type { Handler, HandlerDeps } from './deps';
 import { requireDeps } from './deps';
+import { countDependencyFailure } from './dependency-failure';
 import { callerDevice, parsePageEvent, unavailableOnPageFault } from './page-common';
 
 export const VOICEMAIL_ACTIONS = ['list', 'play', 'markHeard', 'delete'] as const;
@@ -41,7 +42,8 @@ const view = (v: Voicemail): VoicemailView => ({
 export function createVoicemailsHandler(deps: HandlerDeps): Handler<VoicemailsResult> {
   const { voicemails, recordings } = requireDeps(deps, 'voicemails', ['voicemails', 'recordings']);
   const now = deps.clock ?? (() => new Date());
-  return async (event, { log }) => {
+  return async (event, ctx) => {
+    const { log, metrics } = ctx;
     const { identity, request } = parsePageEvent(event);
     const action = request.action;
     if (typeof action !== 'string' || !(VOICEMAIL_ACTIONS as readonly string[]).includes(action)) {
@@ -49,7 +51,7 @@ export function createVoicemailsHandler(deps: HandlerDeps): Handler<VoicemailsRe
     }
     const id = request.id;
     if (action !== 'list' && (typeof id !== 'string' || !VOICEMAIL_ID.test(id))) throw pageError(400, 'id must be a voicemail id (RE…).');
-    return unavailableOnPageFault(log, async () => {
+    return unavailableOnPageFault(ctx, async () => {
       const { phoneNumber: line } = await callerDevice(deps, identity);
       const nowSeconds = Math.floor(now().getTime() / 1000);
       switch (action as VoicemailAction) {
@@ -75,6 +77,7 @@ export function createVoicemailsHandler(deps: HandlerDeps): Handler<VoicemailsRe
           } catch (err) {
             // The lifecycle deletes it at the end of the retention anyway.
             log.warn('recording not deleted now', { line, id, error: describeError(err) });
+            countDependencyFailure(metrics, err);
           }
           return { success: true };
         }

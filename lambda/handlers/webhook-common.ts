@@ -3,18 +3,20 @@ import { describeError } from '../core/errors';
 import { forbidden } from '../core/http-error';
 import { temporarilyUnavailableTwiml } from '../core/twiml';
 import { isValidTwilioSignature, parseWebhookEvent, signedUrlCandidates, type WebhookEvent } from '../core/webhook';
-import { isDependencyFault, type Log } from '../ports';
-import type { HandlerDeps } from './deps';
+import { isDependencyFault } from '../ports';
+import type { HandlerDeps, InvocationContext } from './deps';
+import { countDependencyFailure } from './dependency-failure';
 
 /**
- * Returns the verified event. Throws `[403] Forbidden` for a malformed event or a missing/wrong signature;
- * lets CredentialsError through (the caller answers "temporarily unavailable"). A present but wrong signature
- * triggers one rate-limited re-read of the secret first (see `matchesRefreshedAuthToken`).
+ * Returns the verified event. Throws `[403] Forbidden` for a malformed event or a missing/wrong signature, and
+ * counts it (SignatureRejected); lets CredentialsError through (the caller answers "temporarily unavailable"). A
+ * present but wrong signature triggers one rate-limited re-read of the secret first (see `matchesRefreshedAuthToken`).
  */
-export async function verifiedWebhook(event: unknown, deps: HandlerDeps, log: Log): Promise<WebhookEvent> {
+export async function verifiedWebhook(event: unknown, deps: HandlerDeps, { log, metrics }: InvocationContext): Promise<WebhookEvent> {
   const parsed = parseWebhookEvent(event);
   if (!parsed) {
     log.warn('malformed webhook event');
+    metrics.count('signatureRejected');
     throw forbidden();
   }
   if (!deps.config.validateWebhookSignatures) return parsed;
@@ -26,6 +28,7 @@ export async function verifiedWebhook(event: unknown, deps: HandlerDeps, log: Lo
     return parsed;
   }
   log.warn('missing or wrong X-Twilio-Signature', { url: urls[0], hasSignature: parsed.signature !== '' });
+  metrics.count('signatureRejected');
   throw forbidden();
 }
 
@@ -46,14 +49,16 @@ function signedByToken(authToken: string, parsed: WebhookEvent, urls: string[]):
 
 /**
  * Runs a webhook's work; a known dependency fault (DynamoDB, Secrets Manager) is answered with valid
- * "temporarily unavailable" TwiML (status 200), so the caller hears why instead of Twilio's generic error.
+ * "temporarily unavailable" TwiML (status 200), so the caller hears why instead of Twilio's generic error, and
+ * counted (DependencyFailures).
  */
-export async function unavailableOnFault(log: Log, work: () => Promise<string>): Promise<string> {
+export async function unavailableOnFault({ log, metrics }: InvocationContext, work: () => Promise<string>): Promise<string> {
   try {
     return await work();
   } catch (err) {
     if (!isDependencyFault(err)) throw err;
     log.error('dependency failure', { error: describeError(err) });
+    countDependencyFailure(metrics, err);
     return temporarilyUnavailableTwiml();
   }
 }

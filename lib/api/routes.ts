@@ -124,6 +124,10 @@ export const TOKEN_REQUEST_MODEL = {
     deviceSecret: { type: 'string', minLength: 1, maxLength: DEVICE_SECRET_LENGTH.max },
     // optional: the identity last signed in as, to check its secret first (a line has several devices)
     clientName: { type: 'string', minLength: 1, maxLength: 121 },
+    // optional: what the token is for, `call` (the default) or `preflight` ("Test my setup"); the handler refuses
+    // any other value with a 400 (lambda/handlers/token.ts TOKEN_PURPOSES). Bounded here rather than an `enum`: the
+    // local validator (lib/api/model-validation.ts) accepts only the keywords of this file so far.
+    purpose: { type: 'string', minLength: 1, maxLength: 16 },
   },
 } as const;
 

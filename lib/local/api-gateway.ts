@@ -16,6 +16,7 @@
 import { describeError } from '../../lambda/core/errors';
 import { functionTimeoutSeconds } from '../../lambda/core/settings';
 import type { Handler } from '../../lambda/handlers/deps';
+import type { Metrics } from '../../lambda/ports';
 import { gatewayErrorResponse, gatewayRefusal, integrationResponse, type HttpResponse, type LambdaOutcome } from '../api/gateway';
 import { PAGE_AUTHORIZER, preflightHeaders, routeByPath, ROUTE_METHOD, type RouteAuthorizer, type RouteId, STAGE_NAME } from '../api/routes';
 import { createGatewayContext, type GatewayRequest } from '../vtl';
@@ -42,6 +43,8 @@ export interface LocalGatewayOptions {
   /** `Access-Control-Allow-Origin` (known once the app listens) */
   allowedOrigin: () => string;
   log: KeyedLog;
+  /** what the handlers count (the local app sums them); each invocation also records HandlerLatency, as in Lambda */
+  metrics: Metrics;
   /** renders request templates (large bodies off the event loop) */
   renderer: TemplateRenderer;
   /** default: the functions' time-out */
@@ -128,6 +131,15 @@ export async function authorizeToken(
 
 export function createLocalGateway(opts: LocalGatewayOptions): (request: ApiRequest) => Promise<HttpResponse> {
   const timeoutMs = (id: string) => opts.timeoutMs ?? functionTimeoutSeconds(id) * 1000;
+  /** A handler call that records how long it took (HandlerLatency by Function), answered or thrown, as lambda-runtime.ts does. */
+  const timed = (id: string, call: () => Promise<unknown>) => async (): Promise<unknown> => {
+    const started = performance.now();
+    try {
+      return await call();
+    } finally {
+      opts.metrics.milliseconds('handlerLatency', performance.now() - started, id);
+    }
+  };
   const warm = new Set<RouteId>();
   return async (request) => {
     const allowedOrigin = opts.allowedOrigin();
@@ -172,7 +184,11 @@ export function createLocalGateway(opts: LocalGatewayOptions): (request: ApiRequ
       const authorizerLog = opts.log.with({ route: `${route.authorizer}Authorizer`, request_id: request.requestId });
       const authorizer = opts.authorizers[route.authorizer];
       const verdict = await authorizeToken(
-        (event) => invokeLikeLambda(() => authorizer(event, { log: authorizerLog }), timeoutMs('pageAuthorizer')),
+        (event) =>
+          invokeLikeLambda(
+            timed('pageAuthorizer', () => authorizer(event, { log: authorizerLog, metrics: opts.metrics })),
+            timeoutMs('pageAuthorizer'),
+          ),
         request.headers,
         methodArn,
       );
@@ -205,7 +221,10 @@ export function createLocalGateway(opts: LocalGatewayOptions): (request: ApiRequ
       log.error('the rendered request template is not JSON');
       return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
     }
-    const outcome = await invokeLikeLambda(() => opts.handlers[route.id](event, { log }), timeoutMs(route.id));
+    const outcome = await invokeLikeLambda(
+      timed(route.id, () => opts.handlers[route.id](event, { log, metrics: opts.metrics })),
+      timeoutMs(route.id),
+    );
     // In Lambda the runtime logs an error the handler did not turn into an answer (`[status] …`): so here.
     if ('error' in outcome && !/^\[\d{3}\] /.test((outcome.error as Error)?.message ?? '')) {
       log.error('handler failed', { error: describeError(outcome.error) });

@@ -14,11 +14,12 @@ import * as path from 'node:path';
 import { voicemailNotice } from '../../lambda/adapters/sns-notifier';
 import { HttpTwilioRecordings } from '../../lambda/adapters/twilio-recordings';
 import { staticCredentials } from '../../lambda/core/credentials';
-import { loadConfig, type AppConfig } from '../../lambda/core/settings';
+import { loadConfig, parseEdges, type AppConfig } from '../../lambda/core/settings';
 import type { HandlerDeps } from '../../lambda/handlers/deps';
 import { buildHandlers, HANDLER_TABLE } from '../../lambda/handlers/table';
 import type { CallLog, LineDirectory, Notifier, TwilioCredentials, VoicemailStore } from '../../lambda/ports';
 import { DynamoCallLog } from '../../lambda/adapters/dynamo-call-log';
+import { type MetricRecord, RecordingMetrics } from '../../lambda/adapters/recording-metrics';
 import { twilioApiBaseUrl } from '../config/twilio-api';
 import { gatewayErrorResponse, type HttpResponse } from '../api/gateway';
 import { ROUTES, STAGE_NAME, type RouteId } from '../api/routes';
@@ -37,6 +38,8 @@ import {
   type RegistryCredentials,
 } from './registry-server';
 import { securityHeaders } from '../site/security-headers';
+import { siteEdge } from '../site/config-json';
+import { TWILIO_EDGES } from '../../client/src/config';
 import { send, staticSite } from './static-site';
 
 export interface LocalAppOptions {
@@ -73,6 +76,11 @@ export interface LocalApp {
   credentialsSource: CredentialsSource;
   /** The full URL of each API route. */
   routeUrls: Record<RouteId, string>;
+  /**
+   * What the handlers counted (lambda/core/metrics.ts), summed per metric and dimension value since start
+   * (`metrics.totals()`); each datum is also a DEBUG log line `metric` (POWERTOOLS_LOG_LEVEL=DEBUG).
+   */
+  metrics: RecordingMetrics;
   close(): Promise<void>;
 }
 
@@ -165,8 +173,11 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   let allowedOrigin = opts.allowedOrigin ?? (env.SOFTPHONE_ALLOWED_ORIGIN?.trim() || '');
 
   let config: AppConfig;
+  // config.json's edge (TWILIO_EDGE), as the stack's twilioEdge context writes it
+  let edge: string[] | undefined;
   try {
     config = { ...loadConfig(env), webhookScheme: 'http' };
+    edge = parseEdges(env.TWILIO_EDGE, 'TWILIO_EDGE', TWILIO_EDGES);
   } catch (err) {
     throw new LocalAppError('config', `Bad configuration: ${(err as Error).message}`, { cause: err });
   }
@@ -216,7 +227,10 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
   const recordings = new LocalRecordingStore(path.join(registryPath, 'recordings'), recordingsBase);
   // New voicemails are announced in the log (the deployed stack e-mails them through SNS); the page polls.
   const notifier: Notifier = {
-    newVoicemail: async (voicemail) => log(voicemailNotice(voicemail, baseUrl).message.replace(/\n/g, ' ')),
+    newVoicemail: async (voicemail) => {
+      log(voicemailNotice(voicemail, baseUrl).message.replace(/\n/g, ' '));
+      return true;
+    },
   };
   const deps: HandlerDeps = {
     lines: local.lines,
@@ -233,9 +247,18 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     deps,
     ROUTES.map((r) => r.id),
   );
+  const logLevel = logLevelFrom(env.POWERTOOLS_LOG_LEVEL, 'WARN');
   const handlerLog = jsonLineLog(log, {
-    level: logLevelFrom(env.POWERTOOLS_LOG_LEVEL, 'WARN'),
+    level: logLevel,
     service: env.POWERTOOLS_SERVICE_NAME ?? 'twilio-softphone-local',
+  });
+  // The metrics are summed (no CloudWatch here); at DEBUG each datum is a log line, as EMF would carry it.
+  const metricsLog = handlerLog.with({ route: 'metrics' });
+  const metrics = new RecordingMetrics({
+    keep: false,
+    ...(logLevel === 'DEBUG'
+      ? { onRecord: (r: MetricRecord) => metricsLog.debug('metric', { metric: r.name, unit: r.unit, value: r.value, dimensions: r.dimensions }) }
+      : {}),
   });
   const renderer = createTemplateRenderer();
   const handleApiRequest = createLocalGateway({
@@ -243,6 +266,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     authorizers: { page: HANDLER_TABLE.pageAuthorizer(deps) },
     allowedOrigin: () => allowedOrigin,
     log: handlerLog,
+    metrics,
     renderer,
   });
   // Completed once listening: the page may be reached at any of the app's names and play recordings from another.
@@ -256,8 +280,8 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     config: (req) => {
       const hostHeader = req.headers.host;
       if (config.publicBaseUrl && hostHeader?.toLowerCase() === new URL(config.publicBaseUrl).host.toLowerCase())
-        return { apiBaseUrl: config.publicBaseUrl };
-      return { apiBaseUrl: `${hostHeader ? `http://${hostHeader}` : baseUrl}${stagePrefix}` };
+        return { apiBaseUrl: config.publicBaseUrl, ...siteEdge(edge) };
+      return { apiBaseUrl: `${hostHeader ? `http://${hostHeader}` : baseUrl}${stagePrefix}`, ...siteEdge(edge) };
     },
   });
 
@@ -387,6 +411,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     registry: { endpoint: local.endpoint, credentials: local.credentials, region: LOCAL_REGION },
     credentialsSource: resolved.source,
     routeUrls,
+    metrics,
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((resolve) => {

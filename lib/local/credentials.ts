@@ -46,7 +46,11 @@ export async function readDevCredentials(registryPath: string): Promise<TwilioCr
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
-/** Fresh throwaway credentials: AC/SK/AP + 32 hex digits, a 32-hex Auth Token, a random API key secret. */
+/**
+ * Fresh throwaway credentials: AC/SK/AP + 32 hex digits, a 32-hex Auth Token, a random API key secret, and a
+ * "Test my setup" TwiML App (so the preflight token path works locally; development files made before it lack
+ * one, and the token API then answers that the test is not configured).
+ */
 export function generateDevCredentials(): TwilioCredentials {
   return {
     accountSid: `AC${hex(16)}`,
@@ -54,6 +58,7 @@ export function generateDevCredentials(): TwilioCredentials {
     apiKeySecret: randomBytes(24).toString('base64url'),
     authToken: hex(16),
     twimlAppSid: `AP${hex(16)}`,
+    preflightTwimlAppSid: `AP${hex(16)}`,
   };
 }
 

@@ -5,6 +5,7 @@
  * Secrets Manager on a local fake of its JSON API (an AWS cloud endpoint, so faked).
  */
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +31,7 @@ import {
   signedEvent,
   TEST_CREDENTIALS,
 } from '../support/fixtures';
-import { registerDevice } from './helpers';
+import { emfMetrics, registerDevice } from './helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
 /** Each handler's own module, by function (lambda/handlers/index.ts): every route's, and the support functions'. */
@@ -42,6 +43,8 @@ const HANDLER_MODULES: Record<FunctionId, string> = {
   forwardScreen: 'forward-screen.ts',
   recordingStatus: 'recording-status.ts',
   callStatus: 'call-status.ts',
+  twilioDebugger: 'twilio-debugger.ts',
+  preflight: 'preflight.ts',
   voicemails: 'voicemails.ts',
   directory: 'directory.ts',
   calls: 'calls.ts',
@@ -110,13 +113,14 @@ const CONTEXT = {
 
 /**
  * Loads a bundle in a fresh process, as the Lambda runtime would, and invokes its handler once with a Lambda
- * context; returns its result or error and its log lines (JSON on stdout).
+ * context; returns its result or error, its log lines and its metrics (EMF documents), all JSON on stdout.
  */
 async function invoke(
   route: FunctionId,
   event: unknown,
   logLevel = 'SILENT',
-): Promise<{ result?: unknown; error?: string; logs: Record<string, unknown>[] }> {
+  extraEnv: Record<string, string> = {},
+): Promise<{ result?: unknown; error?: string; logs: Record<string, unknown>[]; emf: Record<string, unknown>[] }> {
   const script = `const write = process.stdout.write.bind(process.stdout);
     require(${JSON.stringify(bundles[route].file)}).handler(JSON.parse(process.argv[1]), JSON.parse(process.argv[2])).then(
     (result) => write('\\n' + JSON.stringify({ outcome: { result } })),
@@ -141,6 +145,7 @@ async function invoke(
       CALLS_TABLE: db.callsTable,
       TWILIO_SECRET_ID: 'twilio',
       POWERTOOLS_LOG_LEVEL: logLevel,
+      ...extraEnv,
     },
   });
   const lines = stdout
@@ -148,7 +153,7 @@ async function invoke(
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   const outcome = lines.pop()!.outcome as { result?: unknown; error?: string };
-  return { ...outcome, logs: lines };
+  return { ...outcome, logs: lines.filter((l) => !('_aws' in l)), emf: lines.filter((l) => '_aws' in l) };
 }
 
 /** The source files with code in a bundle (the metafile's `inputs` also lists files parsed, then dropped). */
@@ -198,6 +203,8 @@ test('each bundle carries only the AWS clients its function uses: S3 for the voi
     forwardScreen: ['client-dynamodb', 'client-secrets-manager'],
     recordingStatus: ['client-dynamodb', 'client-s3', 'client-secrets-manager', 'client-sns'],
     callStatus: ['client-dynamodb', 'client-secrets-manager'],
+    twilioDebugger: ['client-dynamodb', 'client-secrets-manager'],
+    preflight: ['client-dynamodb', 'client-secrets-manager'],
     voicemails: ['client-dynamodb', 'client-s3', 'client-secrets-manager'],
     directory: ['client-dynamodb', 'client-secrets-manager'],
     calls: ['client-dynamodb', 'client-secrets-manager'],
@@ -222,6 +229,8 @@ test('phone metadata: min for sign-in, max (number types) only where a destinati
     'forwardScreen',
     'recordingStatus',
     'callStatus',
+    'twilioDebugger',
+    'preflight',
     'voicemails',
     'directory',
     'calls',
@@ -297,7 +306,7 @@ test("the bundled call log: Twilio's status callbacks write it (CALLS_TABLE), th
     invoke('callStatus', signedEvent('/twilio/call_status', { AccountSid: TEST_CREDENTIALS.accountSid, ...params }, query ? { query } : {}));
   // a call to the line that nobody answers: the number's callback for the call, a member's leg
   const ringing = await status({ CallSid: callSid(10), CallStatus: 'ringing', From: '+819059876543', To: DEVICE_NUMBER });
-  expect(ringing).toEqual({ result: '<?xml version="1.0" encoding="UTF-8"?><Response/>', logs: [] });
+  expect(ringing).toMatchObject({ result: '<?xml version="1.0" encoding="UTF-8"?><Response/>', logs: [] });
   await status(
     { CallSid: callSid(11), ParentCallSid: callSid(10), CallStatus: 'no-answer', To: `client:${DEVICE_CLIENT}` },
     {
@@ -323,4 +332,63 @@ test("the bundled call log: Twilio's status callbacks write it (CALLS_TABLE), th
     seenUntil: until,
   });
   expect((await invoke('calls', { identity: DEVICE_CLIENT, request: { action: 'list' } })).result).toMatchObject({ unseenMissed: 0 });
+});
+
+test('the bundles write their metrics as EMF on stdout: the invocation’s own, and HandlerLatency by Function', async () => {
+  const token = await invoke('token', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET });
+  expect(token.result).toMatchObject({ success: true });
+  const written = token.emf.flatMap(emfMetrics).map((m) => [m.namespace, m.name, m.unit, m.dimensions]);
+  expect(written).toEqual([
+    ['TwilioSoftphone', 'SignIn', 'Count', { service: 'twilio-softphone', Result: 'ok' }],
+    ['TwilioSoftphone', 'HandlerLatency', 'Milliseconds', { service: 'twilio-softphone', Function: 'token' }],
+  ]);
+  const refused = await invoke('preflight', { params: { From: `client:${DEVICE_CLIENT}` }, signature: '' });
+  expect(refused.error).toBe('[403] Forbidden');
+  expect(refused.emf.flatMap(emfMetrics).map((m) => m.name)).toEqual(['SignatureRejected', 'HandlerLatency']);
+});
+
+test('in Lambda with active tracing, each invocation is an X-Ray subsegment with its AWS calls inside; nothing of the answer', async () => {
+  // The X-Ray daemon's side: the SDK sends segment documents over UDP to AWS_XRAY_DAEMON_ADDRESS.
+  const daemon = createSocket('udp4');
+  const documents: Record<string, unknown>[] = [];
+  daemon.on('message', (m) => documents.push(JSON.parse(m.toString().split('\n')[1]) as Record<string, unknown>));
+  await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+  try {
+    const lambdaEnv = {
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      LAMBDA_TASK_ROOT: dir,
+      AWS_LAMBDA_FUNCTION_NAME: CONTEXT.functionName,
+      _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=557abcec3ee5a047;Sampled=1',
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+    };
+    const { result } = await invoke('token', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET }, 'SILENT', lambdaEnv);
+    const token = (result as { capabilityToken: string }).capabilityToken;
+    // The process has exited, so its datagrams are in the socket's queue: wait for them to be read (no timing claim).
+    for (let i = 0; i < 100 && !documents.some((d) => d.name === '## token'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const own = documents.find((d) => d.name === '## token');
+    expect(own).toMatchObject({
+      type: 'subsegment',
+      parent_id: '557abcec3ee5a047',
+      trace_id: '1-5759e988-bd862e3fe1be46a994272793',
+      annotations: { ColdStart: true, Service: 'twilio-softphone', route: 'token' },
+    });
+    const calls = documents.filter((d) => d.parent_id === own?.id).map((d) => [d.name, (d.aws as { operation?: string })?.operation]);
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        ['SecretsManager', 'GetSecretValue'],
+        ['DynamoDB', expect.any(String)],
+      ]),
+    );
+    const all = JSON.stringify(documents);
+    expect(all).not.toContain(token);
+    expect(all).not.toContain(DEVICE_SECRET);
+    // without a trace id (tracing not active on the function), nothing is sent
+    documents.length = 0;
+    const { _X_AMZN_TRACE_ID: _none, ...untraced } = lambdaEnv;
+    await invoke('token', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET }, 'SILENT', untraced);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(documents.filter((d) => d.name === '## token')).toEqual([]);
+  } finally {
+    daemon.close();
+  }
 });

@@ -48,6 +48,8 @@ beforeEach(() => {
     CALLS_TABLE: db.callsTable,
     TWILIO_SECRET_ID: 'twilio-softphone/test',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
+    // the metrics' EMF lines are the subject of metrics.test.ts; here they would only fill the output
+    POWERTOOLS_METRICS_DISABLED: 'true',
   });
 });
 afterAll(() => {
@@ -117,10 +119,10 @@ test('missing environment gives a clear error', () => {
   );
   expect(() => DEPS.registryUpgrade(base)).toThrow('The environment variable LEGACY_DEVICES_TABLE is not set');
   // the call log's functions, and only they, need its table (the stack sets CALLS_TABLE for exactly these)
-  for (const build of [DEPS.callOutgoing, DEPS.callStatus, DEPS.calls])
+  for (const build of [DEPS.callOutgoing, DEPS.callAction, DEPS.callStatus, DEPS.calls])
     expect(() => build(base)).toThrow('The environment variable CALLS_TABLE is not set');
   expect(() => DEPS.recordingStatus({ ...base, RECORDINGS_BUCKET: 'b', VOICEMAIL_TOPIC_ARN: 'arn:aws:sns:us-east-1:1:t' })).toThrow('CALLS_TABLE');
-  for (const build of [DEPS.token, DEPS.callIncoming, DEPS.callAction, DEPS.forwardScreen, DEPS.directory, DEPS.pageAuthorizer])
+  for (const build of [DEPS.token, DEPS.callIncoming, DEPS.forwardScreen, DEPS.directory, DEPS.pageAuthorizer])
     expect(Object.keys(build(base))).not.toContain('calls');
   expect(Object.keys(DEPS.callStatus({ ...base, CALLS_TABLE: 'c' })).sort()).toEqual(['attempts', 'calls', 'config', 'credentials', 'lines']);
   expect(Object.keys(DEPS.calls({ ...base, CALLS_TABLE: 'c' }))).toContain('calls');

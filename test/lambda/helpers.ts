@@ -3,11 +3,12 @@
  * capture and the `[status] body` error convention. Shared data (credentials, the device, webhook parameters,
  * the signed event) comes from `test/support/fixtures.ts`; the registry from `test/support/dynalite.ts`.
  */
+import { RecordingMetrics } from '../../lambda/adapters/recording-metrics';
 import { staticCredentials } from '../../lambda/core/credentials';
 import { hashDeviceSecret, type ScryptParams } from '../../lambda/core/device-secret';
 import { loadConfig, type AppConfig } from '../../lambda/core/settings';
 import type { Handler, HandlerDeps } from '../../lambda/handlers/deps';
-import type { AttemptStore, CallLog, DeviceRecord, LineDirectory, Log } from '../../lambda/ports';
+import type { AttemptStore, CallLog, DeviceRecord, LineDirectory, Log, Metrics } from '../../lambda/ports';
 import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, TEST_CREDENTIALS } from '../support/fixtures';
 
 /** Cheap scrypt cost for tests only (production default is N=2^15). */
@@ -51,9 +52,12 @@ export class RecordingLog implements Log {
   }
 }
 
-/** A handler called with the event only, as the tests call it: its invocation context carries `log`. */
-export function callable<R>(handler: Handler<R>, log: Log = silentLog()): (event: unknown) => Promise<R> {
-  return (event) => handler(event, { log });
+/**
+ * A handler called with the event only, as the tests call it: its invocation context carries `log` and
+ * `metrics` (by default a fresh recording sink each call of `callable`; pass one to read what was counted).
+ */
+export function callable<R>(handler: Handler<R>, log: Log = silentLog(), metrics: Metrics = new RecordingMetrics()): (event: unknown) => Promise<R> {
+  return (event) => handler(event, { log, metrics });
 }
 
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
@@ -86,4 +90,47 @@ export async function expectThrown(fn: () => Promise<unknown>): Promise<{ status
     return { status: Number(m[1]), body: m[2], message };
   }
   throw new Error('expected the handler to throw');
+}
+
+/** One metric datum of an EMF document, as CloudWatch reads it. */
+export interface EmfMetric {
+  namespace: string;
+  name: string;
+  unit: string;
+  /** the dimension set: each dimension's name and value */
+  dimensions: Record<string, string>;
+  /** the value(s) written */
+  value: number | number[];
+}
+
+/**
+ * The metrics of an EMF document (CloudWatch's Embedded Metric Format, `_aws.CloudWatchMetrics`): one per metric
+ * and dimension set of each directive, the values read from the document's root, as CloudWatch Logs extracts them.
+ */
+export function emfMetrics(document: unknown): EmfMetric[] {
+  const doc = (typeof document === 'string' ? JSON.parse(document) : document) as Record<string, unknown>;
+  const aws = doc._aws as {
+    Timestamp: number;
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
+  if (typeof aws?.Timestamp !== 'number' || !Array.isArray(aws.CloudWatchMetrics)) throw new Error(`not an EMF document: ${JSON.stringify(doc)}`);
+  return aws.CloudWatchMetrics.flatMap((directive) =>
+    directive.Dimensions.flatMap((set) =>
+      directive.Metrics.map((m) => ({
+        namespace: directive.Namespace,
+        name: m.Name,
+        unit: m.Unit,
+        dimensions: Object.fromEntries(set.map((d) => [d, String(doc[d])])),
+        value: doc[m.Name] as number | number[],
+      })),
+    ),
+  );
+}
+
+/** The EMF documents among lines of output (JSON lines with `_aws`), each parsed. */
+export function emfDocuments(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{') && l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

@@ -21,6 +21,7 @@ import { CredentialsError, type CredentialsProvider, type TwilioCredentials } fr
 import { PAGE_AUTHORIZER } from '../../lib/api/routes';
 import { authorizeToken } from '../../lib/local/api-gateway';
 import { TEST_CREDENTIALS } from '../support/fixtures';
+import { NO_METRICS } from '../../lambda/adapters/recording-metrics';
 import { KeptLog } from '../support/lines';
 
 const CREDS = TEST_CREDENTIALS;
@@ -209,7 +210,10 @@ describe('the page authorizer function', () => {
   test('a valid Bearer token → Allow on the page’s routes of this API and stage, and the identity as context', async () => {
     const handler = createPageAuthorizerHandler(authorizerDeps(provider(CREDS)));
     const { token } = createVoiceAccessToken(CREDS, 'alice', 600);
-    const answer = await handler({ type: 'TOKEN', authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN }, { log: new KeptLog() });
+    const answer = await handler(
+      { type: 'TOKEN', authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN },
+      { log: new KeptLog(), metrics: NO_METRICS },
+    );
     expect(answer).toEqual({
       principalId: 'alice',
       policyDocument: {
@@ -237,7 +241,9 @@ describe('the page authorizer function', () => {
     const other = createVoiceAccessToken({ ...CREDS, apiKeySecret: 'another-secret' }, 'alice', 600).token;
     const expired = sign(HEADER, claims({ iat: NOW - 7200, exp: NOW - 3600 }));
     const authorizationToken = header?.replace('TOKEN', valid).replace('OTHER', other).replace('EXPIRED', expired);
-    await expect(handler({ type: 'TOKEN', authorizationToken, methodArn: METHOD_ARN }, { log })).rejects.toThrow(new Error(UNAUTHORIZED));
+    await expect(handler({ type: 'TOKEN', authorizationToken, methodArn: METHOD_ARN }, { log, metrics: NO_METRICS })).rejects.toThrow(
+      new Error(UNAUTHORIZED),
+    );
     expect(JSON.stringify(log.lines)).not.toContain(valid.split('.')[2]);
     expect(log.lines.some((l) => l.level === 'WARN' && l.message === 'page request refused')).toBe(true);
   });
@@ -254,7 +260,9 @@ describe('the page authorizer function', () => {
       ),
     );
     const { token } = createVoiceAccessToken(rotated, 'alice', 600);
-    await expect(handler({ authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN }, { log: new KeptLog() })).resolves.toMatchObject({
+    await expect(
+      handler({ authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN }, { log: new KeptLog(), metrics: NO_METRICS }),
+    ).resolves.toMatchObject({
       principalId: 'alice',
     });
     expect(refreshed).toBe(1);
@@ -262,7 +270,7 @@ describe('the page authorizer function', () => {
     await expect(
       handler(
         { authorizationToken: `Bearer ${sign(HEADER, claims({ iat: NOW - 7200, exp: NOW - 3600 }))}`, methodArn: METHOD_ARN },
-        { log: new KeptLog() },
+        { log: new KeptLog(), metrics: NO_METRICS },
       ),
     ).rejects.toThrow(UNAUTHORIZED);
     expect(refreshed).toBe(1);
@@ -273,7 +281,9 @@ describe('the page authorizer function', () => {
     const log = new KeptLog();
     const handler = createPageAuthorizerHandler(authorizerDeps(failing));
     const { token } = createVoiceAccessToken(CREDS, 'alice', 600);
-    const err = await handler({ authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN }, { log }).catch((e: unknown) => e);
+    const err = await handler({ authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN }, { log, metrics: NO_METRICS }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CredentialsError);
     expect((err as Error).message).not.toBe(UNAUTHORIZED);
     expect(log.lines.some((l) => l.level === 'ERROR')).toBe(true);
@@ -289,7 +299,7 @@ const LOCAL_ARN = 'arn:aws:execute-api:local:000000000000:local/prod/POST/softph
 function asLambda(handler: Handler): (event: unknown) => Promise<LambdaOutcome> {
   return async (event) => {
     try {
-      return { result: JSON.parse(JSON.stringify(await handler(event, { log: new KeptLog() }))) as unknown };
+      return { result: JSON.parse(JSON.stringify(await handler(event, { log: new KeptLog(), metrics: NO_METRICS }))) as unknown };
     } catch (error) {
       return { error };
     }

@@ -27,6 +27,7 @@ import { createTokenHandler } from '../../lambda/handlers/token';
 import { startLocalApp } from '../../lib/local/app';
 import { LOCAL_ATTEMPTS_TABLE, LOCAL_LEGACY_DEVICES_TABLE, listenDynalite } from '../../lib/local/registry-server';
 import { TEST_CREDENTIALS } from '../support/fixtures';
+import { NO_METRICS } from '../../lambda/adapters/recording-metrics';
 import { addMembers, CHEAP_SCRYPT, KeptLog, memberRecord, useLineRegistry, writeMinimalSite } from '../support/lines';
 
 const reg = useLineRegistry();
@@ -114,7 +115,7 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
 
 async function signIn(twilioPhoneNumber: string, deviceSecret: string) {
   const handler = createTokenHandler(deps(), { dummyScryptParams: CHEAP_SCRYPT });
-  return handler({ twilioPhoneNumber, deviceSecret }, { log: new KeptLog() });
+  return handler({ twilioPhoneNumber, deviceSecret }, { log: new KeptLog(), metrics: NO_METRICS });
 }
 
 describe('upgradeRegistry from the first release’s devices table', () => {
@@ -262,7 +263,7 @@ describe('the RegistryUpgrade custom resource (CloudFormation’s contract)', ()
     await putLegacyDevices(legacy, FIRST_RELEASE);
     const { handler, sent } = upgradeHandler(legacy);
     const request = cfnRequest('Create');
-    const returned = await handler(request, { log: new KeptLog() });
+    const returned = await handler(request, { log: new KeptLog(), metrics: NO_METRICS });
     expect(sent).toHaveLength(1);
     expect(sent[0].url).toBe(request.ResponseURL);
     const body = JSON.parse(sent[0].body) as CustomResourceResponse;
@@ -288,9 +289,10 @@ describe('the RegistryUpgrade custom resource (CloudFormation’s contract)', ()
     const legacy = await createLegacyTable();
     await putLegacyDevices(legacy, FIRST_RELEASE);
     const { handler, sent } = upgradeHandler(legacy);
-    await handler(cfnRequest('Create'), { log: new KeptLog() });
+    await handler(cfnRequest('Create'), { log: new KeptLog(), metrics: NO_METRICS });
     await handler(cfnRequest('Update', { PhysicalResourceId: 'registry-upgrade-v2', OldResourceProperties: { SchemaVersion: '2' } }), {
       log: new KeptLog(),
+      metrics: NO_METRICS,
     });
     const second = JSON.parse(sent[1].body) as CustomResourceResponse;
     expect(second).toMatchObject({
@@ -304,7 +306,7 @@ describe('the RegistryUpgrade custom resource (CloudFormation’s contract)', ()
     const legacy = await createLegacyTable();
     await putLegacyDevices(legacy, FIRST_RELEASE);
     const { handler, sent, runs } = upgradeHandler(legacy);
-    await handler(cfnRequest('Delete', { PhysicalResourceId: UPGRADE_PHYSICAL_ID }), { log: new KeptLog() });
+    await handler(cfnRequest('Delete', { PhysicalResourceId: UPGRADE_PHYSICAL_ID }), { log: new KeptLog(), metrics: NO_METRICS });
     expect(runs()).toBe(0);
     expect(JSON.parse(sent[0].body)).toEqual({
       Status: 'SUCCESS',
@@ -319,7 +321,7 @@ describe('the RegistryUpgrade custom resource (CloudFormation’s contract)', ()
   test('a failing upgrade answers FAILED with a Reason (so the deploy rolls back), still at the ResponseURL', async () => {
     const { handler, sent } = upgradeHandler('no-such-legacy-table');
     const log = new KeptLog();
-    const returned = await handler(cfnRequest('Create'), { log });
+    const returned = await handler(cfnRequest('Create'), { log, metrics: NO_METRICS });
     const body = JSON.parse(sent[0].body) as CustomResourceResponse;
     expect(body).toMatchObject({
       Status: 'FAILED',
@@ -344,7 +346,7 @@ describe('the RegistryUpgrade custom resource (CloudFormation’s contract)', ()
     );
     const { handler, sent } = upgradeHandler(legacy);
     const log = new KeptLog();
-    await handler(cfnRequest('Create'), { log });
+    await handler(cfnRequest('Create'), { log, metrics: NO_METRICS });
     expect(JSON.parse(sent[0].body)).toMatchObject({ Status: 'SUCCESS', Data: { copied: '2', skipped: '1' } });
     expect(log.lines).toContainEqual(
       expect.objectContaining({
@@ -357,11 +359,13 @@ describe('the RegistryUpgrade custom resource (CloudFormation’s contract)', ()
 
   test('what is not a CloudFormation request is refused without answering anywhere', async () => {
     const { handler, sent } = upgradeHandler('whatever');
-    await expect(handler({ RequestType: 'Create', ResponseURL: 'http://insecure.example/' }, { log: new KeptLog() })).rejects.toThrow(
-      /not a CloudFormation custom resource request/,
-    );
-    await expect(handler({ RequestType: 'Replace', ResponseURL: 'https://x.example/' }, { log: new KeptLog() })).rejects.toThrow();
-    await expect(handler('Create', { log: new KeptLog() })).rejects.toThrow();
+    await expect(
+      handler({ RequestType: 'Create', ResponseURL: 'http://insecure.example/' }, { log: new KeptLog(), metrics: NO_METRICS }),
+    ).rejects.toThrow(/not a CloudFormation custom resource request/);
+    await expect(
+      handler({ RequestType: 'Replace', ResponseURL: 'https://x.example/' }, { log: new KeptLog(), metrics: NO_METRICS }),
+    ).rejects.toThrow();
+    await expect(handler('Create', { log: new KeptLog(), metrics: NO_METRICS })).rejects.toThrow();
     expect(sent).toEqual([]);
   });
 

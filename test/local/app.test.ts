@@ -225,6 +225,18 @@ describe('API Gateway behaviour from ROUTES', () => {
     }
   });
 
+  test('TWILIO_EDGE goes into config.json as the page reads it; an unknown edge stops the start', async () => {
+    const edged = await startLocalApp(options({ env: { TWILIO_EDGE: 'Tokyo,singapore' }, registryPath: path.join(dir, 'registry-edge') }));
+    try {
+      expect(await (await fetch(`${edged.url}/config.json`)).json()).toEqual({ apiBaseUrl: edged.apiBaseUrl, edge: ['tokyo', 'singapore'] });
+    } finally {
+      await edged.close();
+    }
+    await expect(startLocalApp(options({ env: { TWILIO_EDGE: 'atlantis' }, registryPath: path.join(dir, 'registry-edge') }))).rejects.toThrow(
+      /TWILIO_EDGE/,
+    );
+  });
+
   test('unknown resources and methods → 403 like API Gateway (DEFAULT_4XX, CORS)', async () => {
     for (const [method, url] of [
       ['GET', `${app.apiBaseUrl}/twilio/nope`],

@@ -215,6 +215,25 @@ describe('incoming calls, as their status callbacks arrive in any order and more
     expect(logged.legs.find((l) => l.role === 'forward')).toMatchObject({ to: '+819012345678', status: 'completed' });
   });
 
+  test('voicemail: the message is noted when it is recorded, so the call never counts as missed', async () => {
+    const { line, names } = await newLine(['alice'], true);
+    const { call, dial, twiml } = await ringLine(line);
+    const voicemail = ok(await call.dialEnded(twiml, { DialCallStatus: 'no-answer', DialBridged: 'false' }));
+    expect(verbs(voicemail)).toEqual(['Say', 'Record']);
+    const missedBefore = app.metrics.totals().MissedCalls?.[''] ?? 0;
+    // the caller speaks, then hangs up: the Record action, then the call's end; the recording's callback comes later
+    expect(verbs(ok(await call.recorded(voicemail, twilioSid('RE'), 6, 'completed')))).toEqual(['Hangup']);
+    for (const cb of [
+      ...call.legCallbacks(childElement(dial, 'Client'), ['initiated', 'ringing', 'no-answer']),
+      call.parentCallback(app.routeUrls.callStatus, 'completed', { durationSeconds: 40 }),
+    ]) {
+      acknowledged(await call.postCallback(cb));
+    }
+    const [logged] = (await listCalls(await signIn(line, names[0]))).calls;
+    expect(logged).toMatchObject({ callSid: call.callSid, outcome: 'voicemail' });
+    expect(app.metrics.totals().MissedCalls?.[''] ?? 0).toBe(missedBefore);
+  });
+
   test('a callback that arrives before anything else of its call starts the record; the rest fill it in', async () => {
     const { line, names } = await newLine(['alice']);
     const { call, dial } = await ringLine(line);

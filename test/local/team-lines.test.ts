@@ -13,6 +13,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { NO_METRICS } from '../../lambda/adapters/recording-metrics';
 import { staticCredentials } from '../../lambda/core/credentials';
 import { DEFAULT_LINE_SETTINGS, type LineSettings } from '../../lambda/core/line';
 import { API_PATHS } from '../../lambda/core/paths';
@@ -497,7 +498,7 @@ describe('hours with a frozen clock (the call-flow handlers)', () => {
   async function incomingAt(iso: string): Promise<XmlElement> {
     const { incoming } = handlersAt(iso);
     const params = new TwilioCall(AUTH, TEST_CREDENTIALS.accountSid, CALLER, LINE).params('ringing');
-    return parseTwiml(await incoming(signedEvent(API_PATHS.callIncoming, params), { log: new KeptLog() }));
+    return parseTwiml(await incoming(signedEvent(API_PATHS.callIncoming, params), { log: new KeptLog(), metrics: NO_METRICS }));
   }
 
   beforeEach(async () => {
@@ -532,7 +533,7 @@ describe('hours with a frozen clock (the call-flow handlers)', () => {
     const event = signedEvent(API_PATHS.callAction, call.params('in-progress', { DialCallStatus: 'no-answer' }), {
       query: { stage: 'ring', next: '1' },
     });
-    const twiml = parseTwiml(await action(event, { log: new KeptLog() }));
+    const twiml = parseTwiml(await action(event, { log: new KeptLog(), metrics: NO_METRICS }));
     expect(textOf(childElement(childElement(twiml, 'Dial'), 'Number'))).toBe(FORWARD);
   });
 });
