@@ -25,6 +25,11 @@
  *                                1..10 (internal calls count too)
  *   maxCallsPerLine              simultaneous outgoing calls of a line's      default 10
  *                                devices together, 1..100
+ *   alarmEmails                  e-mail addresses the alarms are sent to,     default none
+ *                                e.g. ops@example.com,boss@example.com (each confirms the SNS subscription;
+ *                                the AlarmTopicArn output takes other subscriptions)
+ *   twilioEdge                   the softphone's Twilio edge(s), in order     default roaming
+ *                                of preference, e.g. tokyo or ashburn,dublin (config.json edge)
  *
  * The stack is environment-agnostic: synth needs no AWS account, credentials or network. cdk-nag's
  * AwsSolutions pack runs as a policy-validation plugin, so synth fails on any unacknowledged finding.

@@ -2,6 +2,8 @@ import { CfnOutput, CustomResource, Duration, Lazy, Stack, type StackProps } fro
 import type { Construct } from 'constructs';
 import { STACK_OUTPUT_IDS, type StackOutputId } from '../lambda/core/settings';
 import { GATEWAY_RESPONSES, ROUTES, routeById } from './api/routes';
+import { CALLS_BY_LINE_INDEX } from '../lambda/adapters/registry-schema';
+import { Operations } from './constructs/operations';
 import { RegistryTables } from './constructs/registry-tables';
 import { SoftphoneApi, type SoftphoneApiProps } from './constructs/softphone-api';
 import { SoftphoneFunctions, type FunctionSettings } from './constructs/softphone-functions';
@@ -32,6 +34,10 @@ export interface TwilioSoftphoneStackProps extends StackProps {
   readonly voicemailNotifyEmails?: readonly string[];
   /** Throttling of the browser's routes and of Twilio's webhooks. @default 10/s burst 20; 50/s burst 100 */
   readonly throttle?: SoftphoneApiProps['throttle'];
+  /** E-mail addresses subscribed to the alarm topic (each confirms by e-mail). @default none */
+  readonly alarmEmails?: readonly string[];
+  /** The Twilio edge(s) the softphone connects through, in order of preference (config.json `edge`). @default roaming */
+  readonly twilioEdge?: readonly string[];
 }
 
 /**
@@ -45,6 +51,7 @@ export interface TwilioSoftphoneStackProps extends StackProps {
  *                     Functions (one per route, the authorizer, the registry upgrade)
  *                        ──▶ Registry (DynamoDB: lines, sign-in attempts, the call log) + TwilioSecret (Secrets Manager)
  *                            + Voicemail (S3 recordings, SNS)
+ *   Operations: alarms on all of the above (SNS topic, e-mail) and one dashboard; X-Ray on the stage and functions.
  */
 export class TwilioSoftphoneStack extends Stack {
   constructor(scope: Construct, id: string, props: TwilioSoftphoneStackProps = {}) {
@@ -93,6 +100,7 @@ export class TwilioSoftphoneStack extends Stack {
       apiBaseUrl: api.baseUrl,
       apiOrigins: [api.origin, ...(publicBaseUrl ? [new URL(publicBaseUrl).origin] : [])],
       mediaOrigins: [voicemail.bucketOrigin],
+      ...(props.twilioEdge ? { edge: props.twilioEdge } : {}),
     });
 
     // The upgrade from the first release: CloudFormation invokes the function itself (it answers at the
@@ -107,6 +115,19 @@ export class TwilioSoftphoneStack extends Stack {
     upgrade.node.addDependency(registry.linesTable, registry.legacyDevicesTable);
     // The handlers that read lines go live only once the devices are in them: no sign-in finds an empty registry.
     for (const route of ROUTES) functions.functionFor(route.id).node.addDependency(upgrade);
+
+    // The first release's devices table is read once, by the upgrade at deploy time: not watched.
+    const operations = new Operations(this, 'Operations', {
+      api: api.restApi,
+      routes: ROUTES,
+      functions: functions.byId,
+      tables: [
+        { name: 'lines', table: registry.linesTable },
+        { name: 'attempts', table: registry.attemptsTable },
+        { name: 'calls', table: registry.callsTable, indexes: [CALLS_BY_LINE_INDEX] },
+      ],
+      alarmEmails: props.alarmEmails,
+    });
 
     // Twilio signs the URL it calls: with a custom domain (publicBaseUrl) that is the one to configure.
     const webhookUrl = (id: 'callIncoming' | 'callOutgoing'): string =>
@@ -141,6 +162,14 @@ export class TwilioSoftphoneStack extends Stack {
     new CfnOutput(this, 'VoicemailTopicArn', {
       value: voicemail.topic.topicArn,
       description: 'New-voicemail notifications (SNS; add e-mail subscriptions here or by context)',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: operations.topic.topicArn,
+      description: 'Alarm notifications (SNS; subscribe by context alarmEmails, each address confirms by e-mail)',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: operations.dashboard.dashboardName,
+      description: 'CloudWatch dashboard: calls, sign-ins, refusals, errors, latency, throttles',
     });
   }
 }

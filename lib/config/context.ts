@@ -11,12 +11,14 @@ import {
   parseAllowedOrigin,
   parseBaseUrl,
   parseCountries,
+  parseEdges,
   parseStackName,
   parseWholeNumber,
   THROTTLE,
   TOKEN_TTL_SECONDS,
   VOICEMAIL_RETENTION_DAYS,
 } from '../../lambda/core/settings';
+import { TWILIO_EDGES } from '../../client/src/config';
 import { parseNotifyEmails } from '../constructs/voicemail-storage';
 import type { TwilioSoftphoneStackProps } from '../softphone-stack';
 
@@ -37,6 +39,8 @@ export const CONTEXT_KEYS = [
   'callLogRetentionDays',
   'maxCallsPerDevice',
   'maxCallsPerLine',
+  'alarmEmails',
+  'twilioEdge',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -60,6 +64,8 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): Twilio
       maxCallsPerLine: parseWholeNumber(get('maxCallsPerLine'), context('maxCallsPerLine'), MAX_CALLS_PER_LINE),
     },
     voicemailNotifyEmails: parseNotifyEmails(get('voicemailNotifyEmails'), context('voicemailNotifyEmails')),
+    alarmEmails: parseNotifyEmails(get('alarmEmails'), context('alarmEmails')),
+    twilioEdge: parseEdges(get('twilioEdge'), context('twilioEdge'), TWILIO_EDGES),
     throttle: {
       browser: {
         rateLimit: parseWholeNumber(get('throttleRateLimit'), context('throttleRateLimit'), THROTTLE.rateLimit) ?? THROTTLE.default.rateLimit,

@@ -73,8 +73,9 @@ const STAGE_OBSERVABILITY = {
  * - the token route: a JSON Schema request model and a body validator;
  * - CORS: the allow-origin header on every method/integration response and gateway response, and an
  *   OPTIONS preflight (mock integration) on every route resource;
- * - stage `prod` with throttling, JSON access logs in CloudWatch Logs and ERROR execution logs (no bodies:
- *   they carry device secrets).
+ * - stage `prod` with throttling, JSON access logs in CloudWatch Logs, ERROR execution logs (no bodies:
+ *   they carry device secrets), per-method metrics (the operations construct's webhook alarms read them) and
+ *   X-Ray tracing.
  */
 export class SoftphoneApi extends Construct {
   public readonly restApi: apigw.RestApi;
@@ -126,6 +127,8 @@ export class SoftphoneApi extends Construct {
             },
           ]),
         ),
+        // X-Ray: a request's trace runs from the stage through its function (which traces actively).
+        tracingEnabled: true,
         accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
         ...STAGE_OBSERVABILITY,

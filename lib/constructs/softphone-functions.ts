@@ -9,6 +9,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { CALLS_BY_LINE_INDEX } from '../../lambda/adapters/registry-schema';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/core/metrics';
 import {
   CALL_LOG_RETENTION_DAYS,
   CALL_TIME_LIMIT_SECONDS,
@@ -110,6 +111,9 @@ interface FunctionAccess {
  *   record (GetItem, PutItem);
  * - the call status callback: the parent call's device (GetItem) or line (Query), the call's record (GetItem,
  *   PutItem), and when an outgoing call ends the places it held (Query, DeleteItem);
+ * - twilioDebugger: Twilio's Debugger events, signed like any webhook: the secret only (the signature), nothing in
+ *   DynamoDB;
+ * - preflight: the calling device (its member item, GetItem) after the signature;
  * - the page routes: the caller's device (GetItem) and its line (Query); voicemails also marks (UpdateItem) and
  *   deletes (DeleteItem) items, presigns playback (GetObject) and deletes recordings (DeleteObject); calls reads
  *   the line's calls on the index `line-startedAt` (Query there only) and the device's seen mark (GetItem,
@@ -123,7 +127,7 @@ const ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   token: { registry: ['Query'], attempts: ['GetItem', 'UpdateItem', 'DeleteItem'], twilioSecret: true },
   callIncoming: { registry: ['Query'], twilioSecret: true },
   callOutgoing: { registry: ['GetItem'], calls: ['Query', 'PutItem', 'DeleteItem', 'GetItem'], twilioSecret: true },
-  callAction: { registry: ['Query'], twilioSecret: true },
+  callAction: { registry: ['Query'], calls: ['GetItem', 'PutItem'], twilioSecret: true },
   forwardScreen: { registry: ['Query'], twilioSecret: true },
   recordingStatus: {
     registry: ['Query', 'GetItem', 'PutItem'],
@@ -133,6 +137,8 @@ const ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
     publishVoicemail: true,
   },
   callStatus: { registry: ['GetItem', 'Query'], calls: ['GetItem', 'PutItem', 'Query', 'DeleteItem'], twilioSecret: true },
+  twilioDebugger: { registry: [], twilioSecret: true },
+  preflight: { registry: ['GetItem'], twilioSecret: true },
   voicemails: { registry: ['GetItem', 'Query', 'UpdateItem', 'DeleteItem'], recordings: ['GetObject', 'DeleteObject'] },
   directory: { registry: ['GetItem', 'Query'] },
   calls: { registry: ['GetItem'], calls: ['GetItem', 'PutItem'], callsByLine: ['Query'] },
@@ -155,6 +161,8 @@ const MEMORY_MB: Readonly<Record<FunctionId, number>> = {
   forwardScreen: 512,
   recordingStatus: 512,
   callStatus: 512,
+  twilioDebugger: 512,
+  preflight: 512,
   voicemails: 512,
   directory: 512,
   calls: 512,
@@ -166,7 +174,8 @@ const MEMORY_MB: Readonly<Record<FunctionId, number>> = {
  * The Lambda functions of the stack, one `NodejsFunction` per route and per support function (the page
  * authorizer, the registry upgrade): Node.js 24 on ARM64, bundled by local esbuild (never Docker) with the
  * settings of `lib/lambda-bundling.ts` (minified, source maps), a short timeout, an explicit log group with
- * retention, and a role of its own holding exactly what its handler uses (ACCESS).
+ * retention, X-Ray active tracing (responses are not captured), and a role of its own holding exactly what its
+ * handler uses (ACCESS) besides its log group and the X-Ray writes.
  */
 export class SoftphoneFunctions extends Construct {
   /** The function of each route and support function. */
@@ -203,8 +212,13 @@ export class SoftphoneFunctions extends Construct {
       MAX_CALLS_PER_DEVICE: String(maxCallsPerDevice),
       MAX_CALLS_PER_LINE: String(maxCallsPerLine),
       WEBHOOK_SIGNATURE_VALIDATION: 'on',
-      POWERTOOLS_SERVICE_NAME: 'twilio-softphone',
+      // Powertools: the `service` of logs, metrics and traces, and the metrics' namespace (lambda/core/metrics.ts,
+      // which the alarms of lib/constructs/operations.ts read).
+      POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      // Traces keep timings, not what was said: a response is TwiML naming phone numbers, or an Access Token.
+      POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
       // No NODE_OPTIONS=--enable-source-maps: registering the source map costs ~9 ms of every cold start
       // (npm run bench). The bundles still ship it; set the variable on a function while debugging.
       ...(publicBaseUrl ? { PUBLIC_BASE_URL: publicBaseUrl } : {}),
@@ -279,7 +293,15 @@ export class SoftphoneFunctions extends Construct {
         role,
         logGroup,
         environment,
+        // X-Ray (Powertools Tracer in the handlers): the CDK grants xray:PutTraceSegments and PutTelemetryRecords.
+        tracing: lambda.Tracing.ACTIVE,
         bundling: { ...functionBundlingOptions(fnId), forceDockerBundling: false },
+      });
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords, which the CDK grants for Tracing.ACTIVE. ' +
+          'X-Ray supports no resource-level permissions for them, so their resource is *; nothing else here is granted on *.',
       });
       byId.set(fnId, fn);
     }

@@ -8,6 +8,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { ASSETS_DIR } from '../../client/build-layout';
 import { IMMUTABLE_CACHE_CONTROL, REVALIDATE_CACHE_CONTROL } from '../site/cache-control';
+import { siteEdge } from '../site/config-json';
 import { contentSecurityPolicy, HSTS_MAX_AGE_SECONDS, PERMISSIONS_POLICY } from '../site/security-headers';
 
 /** The repository root (the client sources are in `client/`). */
@@ -16,6 +17,8 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export interface SoftphoneSiteProps {
   /** `config.json`'s `apiBaseUrl`: the API stage URL without a trailing slash. */
   readonly apiBaseUrl: string;
+  /** `config.json`'s `edge`: the Twilio edge(s) the page connects through, in order of preference. @default the page's (roaming) */
+  readonly edge?: readonly string[];
   /** Origins the page may call besides its own and Twilio's (the API's `https://<id>.execute-api…`). */
   readonly apiOrigins: readonly string[];
   /** Origins the page may play media from (the voicemail recordings' presigned URLs). @default none */
@@ -34,7 +37,7 @@ export interface SoftphoneSiteProps {
  *   response headers policy with HSTS, a Content-Security-Policy, nosniff, frame denial, a referrer policy and a
  *   Permissions-Policy that grants the microphone to this origin only;
  * - the client built at synth time: its content-hashed `assets/` immutable for a year; `index.html` and
- *   `config.json` = `{"apiBaseUrl": …}` with `no-cache` and invalidated on every deployment.
+ *   `config.json` = `{"apiBaseUrl": …, "edge": …}` with `no-cache` and invalidated on every deployment.
  */
 export class SoftphoneSite extends Construct {
   public readonly bucket: s3.Bucket;
@@ -135,7 +138,7 @@ export class SoftphoneSite extends Construct {
     // index.html and config.json: revalidated on every load (and invalidated at CloudFront), so a
     // redeployment reaches every browser at once.
     const deployment = new s3deploy.BucketDeployment(this, 'Deployment', {
-      sources: [client, s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiBaseUrl })],
+      sources: [client, s3deploy.Source.jsonData('config.json', { apiBaseUrl: props.apiBaseUrl, ...siteEdge(props.edge) })],
       exclude: [`${ASSETS_DIR}/*`],
       destinationBucket: this.bucket,
       cacheControl: [s3deploy.CacheControl.fromString(REVALIDATE_CACHE_CONTROL)],

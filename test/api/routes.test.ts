@@ -37,6 +37,9 @@ describe('routes', () => {
       ['forwardScreen', '/twilio/retrieve_twiml/forward_screen', 'TwilioRetrieveTwimlForwardScreen', 'application/x-www-form-urlencoded'],
       ['recordingStatus', '/twilio/recording_status', 'TwilioRecordingStatus', 'application/x-www-form-urlencoded'],
       ['callStatus', '/twilio/call_status', 'TwilioCallStatus', 'application/x-www-form-urlencoded'],
+      // Twilio's Debugger events (TwilioAlerts) and the "Test my setup" call's TwiML
+      ['twilioDebugger', '/twilio/debugger_events', 'TwilioDebuggerEvents', 'application/x-www-form-urlencoded'],
+      ['preflight', '/twilio/retrieve_twiml/preflight', 'TwilioRetrieveTwimlPreflight', 'application/x-www-form-urlencoded'],
       ['voicemails', '/softphone/voicemails', 'SoftphoneVoicemails', 'application/json'],
       ['directory', '/softphone/directory', 'SoftphoneDirectory', 'application/json'],
       ['calls', '/softphone/calls', 'SoftphoneCalls', 'application/json'],
@@ -50,6 +53,8 @@ describe('routes', () => {
       ['forwardScreen', 'twilio'],
       ['recordingStatus', 'twilio'],
       ['callStatus', 'twilio'],
+      ['twilioDebugger', 'twilio'],
+      ['preflight', 'twilio'],
       ['voicemails', 'browser'],
       ['directory', 'browser'],
       ['calls', 'browser'],

@@ -33,6 +33,8 @@ const HANDLER_MODULE: Record<FunctionId, string> = {
   forwardScreen: 'forward-screen',
   recordingStatus: 'recording-status',
   callStatus: 'call-status',
+  twilioDebugger: 'twilio-debugger',
+  preflight: 'preflight',
   voicemails: 'voicemails',
   directory: 'directory',
   calls: 'calls',
@@ -78,7 +80,9 @@ describe('npx cdk synth (real CLI, offline, no AWS credentials)', () => {
 
   it('the app (bin/twilio-softphone.ts) gives the outputs setup, doctor and the CLIs read, the call log table among them', () => {
     const template = JSON.parse(readFileSync(path.join(outdir, 'TwilioSoftphoneStack.template.json'), 'utf8'));
-    expect(Object.keys(template.Outputs).sort()).toEqual([...STACK_OUTPUT_IDS, 'RecordingsBucketName', 'VoicemailTopicArn'].sort());
+    expect(Object.keys(template.Outputs).sort()).toEqual(
+      [...STACK_OUTPUT_IDS, 'RecordingsBucketName', 'VoicemailTopicArn', 'AlarmTopicArn', 'DashboardName'].sort(),
+    );
     const [callsId] = Object.entries(template.Resources as Record<string, { Type: string }>).find(
       ([id, r]) => r.Type === 'AWS::DynamoDB::Table' && id.startsWith('RegistryCalls'),
     )!;

@@ -1,6 +1,7 @@
 /** Context keys: parsing/validation, and one synth with every key overridden. */
 import { ROUTES } from '../../lib/api/routes';
 import { stackPropsFromContext, type ContextKey } from '../../lib/config/context';
+import { siteEdge } from '../../lib/site/config-json';
 import { flatten, resourcesOf, synthesize, type Synthesized } from './synth';
 
 const parse = (ctx: Partial<Record<ContextKey, unknown>>) => stackPropsFromContext((k) => ctx[k]);
@@ -22,6 +23,8 @@ describe('stackPropsFromContext', () => {
         maxCallsPerLine: undefined,
       },
       voicemailNotifyEmails: [],
+      alarmEmails: [],
+      twilioEdge: undefined,
       throttle: { browser: { rateLimit: 10, burstLimit: 20 }, twilio: { rateLimit: 50, burstLimit: 100 } },
     });
   });
@@ -45,6 +48,8 @@ describe('stackPropsFromContext', () => {
         callLogRetentionDays: '365',
         maxCallsPerDevice: '1',
         maxCallsPerLine: 25,
+        alarmEmails: 'ops@example.com, oncall@example.co.jp,ops@example.com',
+        twilioEdge: 'Tokyo, singapore,tokyo',
       }),
     ).toEqual({
       stackName: 'Phone-Dev',
@@ -61,6 +66,8 @@ describe('stackPropsFromContext', () => {
         maxCallsPerLine: 25,
       },
       voicemailNotifyEmails: ['team@example.com', 'boss@example.co.jp'],
+      alarmEmails: ['ops@example.com', 'oncall@example.co.jp'],
+      twilioEdge: ['tokyo', 'singapore'],
       throttle: { browser: { rateLimit: 5, burstLimit: 8 }, twilio: { rateLimit: 30, burstLimit: 60 } },
     });
     // each caller's limits are their own: setting one leaves the other's defaults
@@ -73,6 +80,8 @@ describe('stackPropsFromContext', () => {
     // cdk.json may give the addresses as a list
     expect(parse({ voicemailNotifyEmails: ['a@example.com', 'b@example.com'] }).voicemailNotifyEmails).toEqual(['a@example.com', 'b@example.com']);
     expect(parse({ voicemailNotifyEmails: [] }).voicemailNotifyEmails).toEqual([]);
+    expect(parse({ alarmEmails: ['ops@example.com'] }).alarmEmails).toEqual(['ops@example.com']);
+    expect(parse({ alarmEmails: '' }).alarmEmails).toEqual([]);
     expect(parse({ voicemailRetentionDays: 1 }).functionSettings?.voicemailRetentionDays).toBe(1);
     expect(parse({ voicemailRetentionDays: '3650' }).functionSettings?.voicemailRetentionDays).toBe(3650);
     // the call log's bounds (lambda/core/settings.ts), both ends
@@ -80,6 +89,11 @@ describe('stackPropsFromContext', () => {
     expect(parse({ callLogRetentionDays: '3650' }).functionSettings?.callLogRetentionDays).toBe(3650);
     expect(parse({ maxCallsPerDevice: '10', maxCallsPerLine: '1' }).functionSettings).toMatchObject({ maxCallsPerDevice: 10, maxCallsPerLine: 1 });
     expect(parse({ maxCallsPerLine: 100 }).functionSettings?.maxCallsPerLine).toBe(100);
+    // the edge goes into config.json as the page reads it: one name, or a list in order of preference
+    expect(parse({ twilioEdge: ['roaming'] }).twilioEdge).toEqual(['roaming']);
+    expect(siteEdge(parse({ twilioEdge: 'dublin' }).twilioEdge)).toEqual({ edge: 'dublin' });
+    expect(siteEdge(parse({ twilioEdge: 'ashburn,dublin' }).twilioEdge)).toEqual({ edge: ['ashburn', 'dublin'] });
+    expect(siteEdge(parse({}).twilioEdge)).toEqual({});
   });
 
   it.each([
@@ -99,6 +113,9 @@ describe('stackPropsFromContext', () => {
     [{ voicemailRetentionDays: '0' }, /voicemailRetentionDays/],
     [{ voicemailRetentionDays: '3651' }, /voicemailRetentionDays/],
     [{ voicemailRetentionDays: '30d' }, /voicemailRetentionDays/],
+    [{ twilioEdge: 'atlantis' }, /twilioEdge/],
+    [{ twilioEdge: 'tokyo,mars' }, /twilioEdge/],
+    [{ twilioEdge: ',' }, /twilioEdge/],
     [{ callLogRetentionDays: '0' }, /callLogRetentionDays/],
     [{ callLogRetentionDays: '3651' }, /callLogRetentionDays/],
     [{ callLogRetentionDays: '90d' }, /callLogRetentionDays/],
@@ -114,6 +131,9 @@ describe('stackPropsFromContext', () => {
     [{ voicemailNotifyEmails: 'a b@example.com' }, /voicemailNotifyEmails/],
     [{ voicemailNotifyEmails: ',' }, /voicemailNotifyEmails/],
     [{ voicemailNotifyEmails: ['ok@example.com', 'not an address'] }, /voicemailNotifyEmails/],
+    [{ alarmEmails: 'ops' }, /Context alarmEmails must be e-mail addresses/],
+    [{ alarmEmails: 'a@example.com;b@example.com' }, /alarmEmails/],
+    [{ alarmEmails: ['ops@example.com', 'ops@'] }, /alarmEmails/],
   ] as const)('refuses %j', (ctx, message) => {
     expect(() => parse(ctx)).toThrow(message);
   });
@@ -139,6 +159,7 @@ describe('a synth with every context key overridden', () => {
       callLogRetentionDays: '30',
       maxCallsPerDevice: '3',
       maxCallsPerLine: '20',
+      alarmEmails: 'ops@example.com,oncall@example.com',
     });
   });
   afterAll(() => s?.cleanUp());
@@ -161,8 +182,8 @@ describe('a synth with every context key overridden', () => {
       .filter(([id]) => id.startsWith('Functions'))
       .flatMap(([, p]) => p.Properties!.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[])
       .filter((st) => [st.Action].flat().some((a) => a.startsWith('secretsmanager:')));
-    // the token route, the six webhooks and the page authorizer
-    expect(reads).toHaveLength(8);
+    // the token route, the webhooks and the page authorizer
+    expect(reads).toHaveLength(ROUTES.filter((r) => r.caller === 'twilio').length + 2);
     for (const st of reads) {
       expect(st.Action).toBe('secretsmanager:GetSecretValue');
       expect(flatten(st.Resource)).toMatch(/:secret:team\/twilio-\?\?\?\?\?\?$/);
@@ -190,12 +211,30 @@ describe('a synth with every context key overridden', () => {
   it('voicemail: recordings expire after the retention days, each address subscribed to the topic by e-mail', () => {
     const [, bucket] = resourcesOf(s.json, 'AWS::S3::Bucket').find(([id]) => id.startsWith('VoicemailRecordings'))!;
     expect(bucket.Properties!.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ Id: 'ExpireRecordings', ExpirationInDays: 7 })]);
-    const [topicId] = resourcesOf(s.json, 'AWS::SNS::Topic')[0];
-    const subscriptions = resourcesOf(s.json, 'AWS::SNS::Subscription').map(([, sub]) => sub.Properties);
+    const [topicId] = resourcesOf(s.json, 'AWS::SNS::Topic').find(([id]) => id.startsWith('VoicemailNewVoicemail'))!;
+    const subscriptions = resourcesOf(s.json, 'AWS::SNS::Subscription')
+      .map(([, sub]) => sub.Properties)
+      .filter((p) => p!.TopicArn.Ref === topicId);
     expect(subscriptions).toEqual([
       { Protocol: 'email', Endpoint: 'team@example.com', TopicArn: { Ref: topicId } },
       { Protocol: 'email', Endpoint: 'boss@example.com', TopicArn: { Ref: topicId } },
     ]);
+  });
+
+  it('alarms: each alarmEmails address subscribed to the alarm topic by e-mail, and nothing else is', () => {
+    const [topicId] = resourcesOf(s.json, 'AWS::SNS::Topic').find(([id]) => id.startsWith('OperationsAlarmTopic'))!;
+    const subscriptions = resourcesOf(s.json, 'AWS::SNS::Subscription')
+      .map(([, sub]) => sub.Properties)
+      .filter((p) => p!.TopicArn.Ref === topicId);
+    expect(subscriptions).toEqual([
+      { Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: topicId } },
+      { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topicId } },
+    ]);
+    expect(resourcesOf(s.json, 'AWS::SNS::Subscription')).toHaveLength(4);
+    // the dashboard and the alarms are named after the stack
+    const [, dashboard] = resourcesOf(s.json, 'AWS::CloudWatch::Dashboard')[0];
+    expect(dashboard.Properties!.DashboardName).toBe('PhoneCtx');
+    for (const [, alarm] of resourcesOf(s.json, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties!.AlarmName).toMatch(/^PhoneCtx-/);
   });
 
   it('throttling per caller from context; webhook outputs on the public base URL; CSP allows it', () => {
@@ -229,6 +268,7 @@ describe('a bad voicemail or call-log value stops synth', () => {
     [{ maxCallsPerDevice: '11' }, /maxCallsPerDevice must be a whole number between 1 and 10/],
     [{ maxCallsPerLine: '0' }, /maxCallsPerLine must be a whole number between 1 and 100/],
     [{ voicemailNotifyEmails: 'team@example.com,nobody' }, /voicemailNotifyEmails must be e-mail addresses.*"nobody"/],
+    [{ alarmEmails: 'ops@example.com,nobody' }, /alarmEmails must be e-mail addresses.*"nobody"/],
   ] as const)('synth with %j throws, naming the key', (ctx, message) => {
     expect(() => synthesize(ctx)).toThrow(message);
   });

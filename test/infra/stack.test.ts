@@ -58,7 +58,8 @@ const legacyTable = () => tableWithKey(LEGACY_DEVICE_KEY, true)[0];
 const attemptsTable = () => tableWithKey(ATTEMPTS_KEY, false)[0];
 const recordingsBucket = () =>
   findOne('AWS::S3::Bucket', (b) => JSON.stringify(b.Properties?.LifecycleConfiguration ?? {}).includes('ExpireRecordings'))[0];
-const voicemailTopic = () => findOne('AWS::SNS::Topic')[0];
+/** The new-voicemail topic (the other one is the alarm topic, test/infra/operations.test.ts). */
+const voicemailTopic = () => findOne('AWS::SNS::Topic', (t) => flatten(t.Properties?.KmsMasterKeyId).endsWith(':alias/aws/sns'))[0];
 const twilioSecret = () => findOne('AWS::SecretsManager::Secret')[0];
 /** Every function of the stack: one per route, and the support functions. */
 const FUNCTIONS: { id: FunctionId; functionName: string }[] = [...ROUTES, ...SUPPORT_FUNCTIONS];
@@ -236,7 +237,9 @@ describe('functions', () => {
       'MAX_CALLS_PER_DEVICE',
       'MAX_CALLS_PER_LINE',
       'POWERTOOLS_LOG_LEVEL',
+      'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
+      'POWERTOOLS_TRACER_CAPTURE_RESPONSE',
       'REGISTRY_TABLE',
       'TOKEN_TTL_SECONDS',
       'TWILIO_SECRET_ID',
@@ -246,6 +249,7 @@ describe('functions', () => {
     // the call log only where a handler reads or writes it (function-deps.ts callLog, recordingStatus)
     const own: Partial<Record<FunctionId, string[]>> = {
       callOutgoing: ['CALLS_TABLE'],
+      callAction: ['CALLS_TABLE'],
       callStatus: ['CALLS_TABLE'],
       calls: ['CALLS_TABLE'],
       recordingStatus: ['CALLS_TABLE', 'RECORDINGS_BUCKET', 'SOFTPHONE_URL', 'VOICEMAIL_TOPIC_ARN'],
@@ -287,12 +291,14 @@ describe('functions', () => {
     const callsByLine = `<${callsTable()}.Arn>/index/${CALLS_BY_LINE_INDEX}`;
     const recordings = `<${recordingsBucket()}.Arn>/voicemail/*`;
     const secret = { [`<${twilioSecret()}>`]: ['secretsmanager:GetSecretValue'] };
+    // active tracing (X-Ray takes no resource-level permissions): every function, nothing else on *
+    const xray = { '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] };
     const dynamo = (...actions: string[]) => actions.map((a) => `dynamodb:${a}`).sort();
     const expected: Record<FunctionId, Record<string, string[]>> = {
       token: { [lines]: dynamo('Query'), [attempts]: dynamo('DeleteItem', 'GetItem', 'UpdateItem'), ...secret },
       callIncoming: { [lines]: dynamo('Query'), ...secret },
       callOutgoing: { [lines]: dynamo('GetItem'), [calls]: dynamo('DeleteItem', 'GetItem', 'PutItem', 'Query'), ...secret },
-      callAction: { [lines]: dynamo('Query'), ...secret },
+      callAction: { [lines]: dynamo('Query'), [calls]: dynamo('GetItem', 'PutItem'), ...secret },
       forwardScreen: { [lines]: dynamo('Query'), ...secret },
       recordingStatus: {
         [lines]: dynamo('GetItem', 'PutItem', 'Query'),
@@ -302,6 +308,10 @@ describe('functions', () => {
         ...secret,
       },
       callStatus: { [lines]: dynamo('GetItem', 'Query'), [calls]: dynamo('DeleteItem', 'GetItem', 'PutItem', 'Query'), ...secret },
+      // Twilio's Debugger events: the signature only
+      twilioDebugger: { ...secret },
+      // the preflight call: the calling device, after the signature
+      preflight: { [lines]: dynamo('GetItem'), ...secret },
       voicemails: { [lines]: dynamo('DeleteItem', 'GetItem', 'Query', 'UpdateItem'), [recordings]: ['s3:DeleteObject', 's3:GetObject'] },
       directory: { [lines]: dynamo('GetItem', 'Query') },
       calls: { [lines]: dynamo('GetItem'), [calls]: dynamo('GetItem', 'PutItem'), [callsByLine]: dynamo('Query') },
@@ -321,7 +331,7 @@ describe('functions', () => {
         for (const resource of [st.Resource].flat().map(flatten)) grants[resource] = [...(grants[resource] ?? []), ...actions].sort();
       }
       const logGroup = fn.Properties!.LoggingConfig.LogGroup.Ref as string;
-      expect(grants).toEqual({ [`<${logGroup}.Arn>`]: ['logs:CreateLogStream', 'logs:PutLogEvents'], ...expected[f.id] });
+      expect(grants).toEqual({ [`<${logGroup}.Arn>`]: ['logs:CreateLogStream', 'logs:PutLogEvents'], ...xray, ...expected[f.id] });
     }
   });
 
@@ -343,11 +353,12 @@ describe('functions', () => {
 });
 
 describe('API Gateway', () => {
-  it("REST API twilio_on_aws (the walkthrough's name), stage prod with throttling per caller, access logs and no data trace", () => {
+  it("REST API twilio_on_aws (the walkthrough's name), stage prod with throttling per caller, access logs, X-Ray and no data trace", () => {
     expect(findOne('AWS::ApiGateway::RestApi')[1].Properties!.Name).toBe('twilio_on_aws');
     const [, stage] = findOne('AWS::ApiGateway::Stage');
     expect(stage.Properties).toMatchObject({
       StageName: 'prod',
+      TracingEnabled: true,
       AccessLogSetting: {
         DestinationArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'] },
         Format: expect.stringContaining('$context.requestId'),
@@ -426,7 +437,9 @@ describe('API Gateway', () => {
       'callOutgoing',
       'callStatus',
       'forwardScreen',
+      'preflight',
       'recordingStatus',
+      'twilioDebugger',
     ]);
     for (const { id } of TWILIO_ROUTES) {
       const statuses = methodFor(routeById(id).path, 'POST').Properties!.Integration.IntegrationResponses as {
@@ -679,22 +692,24 @@ describe('voicemail storage', () => {
   });
 
   it('new-voicemail topic: the AWS managed key alias/aws/sns, publishers must use TLS, no subscription by default', () => {
-    const [id, topic] = findOne('AWS::SNS::Topic');
+    const id = voicemailTopic();
+    const topic = s.json.Resources[id];
     expect(flatten(topic.Properties!.KmsMasterKeyId)).toBe('arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:alias/aws/sns');
-    const [, policy] = findOne('AWS::SNS::TopicPolicy');
-    expect(policy.Properties!.Topics).toEqual([{ Ref: id }]);
+    const [, policy] = findOne('AWS::SNS::TopicPolicy', (p) => JSON.stringify(p.Properties!.Topics) === JSON.stringify([{ Ref: id }]));
     expect(policy.Properties!.PolicyDocument.Statement).toEqual([
       expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
     ]);
     expect(resourcesOf(s.json, 'AWS::SNS::Subscription')).toEqual([]);
-    // no customer managed key to pay for or grant
-    expect(resourcesOf(s.json, 'AWS::KMS::Key')).toEqual([]);
+    // no customer managed key to pay for or grant (the stack's one key is the alarm topic's, which CloudWatch needs)
+    expect(resourcesOf(s.json, 'AWS::KMS::Key').map(([keyId]) => keyId)).toEqual([expect.stringMatching(/^OperationsAlarmTopicKey/)]);
   });
 });
 
 describe('outputs', () => {
-  it('the contract ids (STACK_OUTPUT_IDS), with the route URLs, then the voicemail resources', () => {
-    expect(Object.keys(s.json.Outputs).sort()).toEqual([...STACK_OUTPUT_IDS, 'RecordingsBucketName', 'VoicemailTopicArn'].sort());
+  it('the contract ids (STACK_OUTPUT_IDS), with the route URLs, then the voicemail resources and the operations', () => {
+    expect(Object.keys(s.json.Outputs).sort()).toEqual(
+      [...STACK_OUTPUT_IDS, 'RecordingsBucketName', 'VoicemailTopicArn', 'AlarmTopicArn', 'DashboardName'].sort(),
+    );
     expect([...STACK_OUTPUT_IDS].sort()).toEqual(
       [
         'ApiUrl',

@@ -100,7 +100,16 @@ function renderForm(routeId: RouteId, body: string, signature?: string, query?: 
 describe('request templates from the synthesized template', () => {
   it('each route has exactly its one content type', () => {
     expect(Object.keys(deployed.token.requestTemplates)).toEqual(['application/json']);
-    expect(WEBHOOKS.sort()).toEqual(['callAction', 'callIncoming', 'callOutgoing', 'callStatus', 'forwardScreen', 'recordingStatus']);
+    expect(WEBHOOKS.sort()).toEqual([
+      'callAction',
+      'callIncoming',
+      'callOutgoing',
+      'callStatus',
+      'forwardScreen',
+      'preflight',
+      'recordingStatus',
+      'twilioDebugger',
+    ]);
     for (const id of WEBHOOKS) expect(Object.keys(deployed[id].requestTemplates)).toEqual(['application/x-www-form-urlencoded']);
     expect(PAGE_ROUTES.sort()).toEqual(['calls', 'directory', 'voicemails']);
     for (const id of PAGE_ROUTES) expect(Object.keys(deployed[id].requestTemplates)).toEqual(['application/json']);
