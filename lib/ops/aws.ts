@@ -50,11 +50,32 @@ export class StackOutputsError extends Error {
 const DEPLOY_OR_POINT = 'deploy it with `npx cdk deploy`, or pass the right --stack/--region';
 
 /**
+ * Outputs the ops commands read when the stack has them, by name: the operations construct's alarm topic and
+ * dashboard. A stack deployed before them lacks them (a release that predates the alarms): doctor reports that,
+ * as a stack to deploy again, without failing every other check.
+ */
+export const OPTIONAL_STACK_OUTPUT_IDS = ['AlarmTopicArn', 'DashboardName'] as const;
+export type OptionalStackOutputs = Partial<Record<(typeof OPTIONAL_STACK_OUTPUT_IDS)[number], string>>;
+
+/** `key` is output `id`: exactly, or with the 8-hex-digit suffix CDK adds to a CfnOutput declared inside a construct. */
+function isOutput(key: string, id: string): boolean {
+  return key === id || new RegExp(`^${id}[0-9A-F]{8}$`).test(key);
+}
+
+/**
  * Reads the outputs of `stackName`. An output key matches its id exactly or with the 8-hex-digit suffix CDK
  * adds to CfnOutputs declared inside a construct. Throws a StackOutputsError that says what to do when the
  * stack or an output is missing, the stack is mid-deployment, or AWS refuses the call.
  */
 export async function readStackOutputs(cfn: CloudFormationClient, stackName: string): Promise<StackOutputs> {
+  return (await readDeployedStack(cfn, stackName)).outputs;
+}
+
+/** As readStackOutputs, with the optional outputs (OPTIONAL_STACK_OUTPUT_IDS) the stack has. */
+export async function readDeployedStack(
+  cfn: CloudFormationClient,
+  stackName: string,
+): Promise<{ outputs: StackOutputs; optional: OptionalStackOutputs }> {
   let stack: NonNullable<DescribeStacksCommandOutput['Stacks']>[number] | undefined;
   try {
     const res = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));
@@ -76,10 +97,13 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
     throw new StackOutputsError(`Stack ${stackName} is ${status}`, advice);
   }
   const found: Partial<StackOutputs> = {};
+  const optional: OptionalStackOutputs = {};
   for (const output of stack.Outputs ?? []) {
     const key = output.OutputKey ?? '';
-    const id = STACK_OUTPUT_IDS.find((candidate) => key === candidate || new RegExp(`^${candidate}[0-9A-F]{8}$`).test(key));
+    const id = STACK_OUTPUT_IDS.find((candidate) => isOutput(key, candidate));
     if (id && output.OutputValue) found[id] = output.OutputValue;
+    const optionalId = OPTIONAL_STACK_OUTPUT_IDS.find((candidate) => isOutput(key, candidate));
+    if (optionalId && output.OutputValue) optional[optionalId] = output.OutputValue;
   }
   const missing = STACK_OUTPUT_IDS.filter((id) => !found[id]);
   if (missing.length > 0) {
@@ -89,25 +113,39 @@ export async function readStackOutputs(cfn: CloudFormationClient, stackName: str
       'it was deployed from another (e.g. an earlier) version of this app; deploy this one with `npx cdk deploy`, then re-run',
     );
   }
-  return found as StackOutputs;
+  return { outputs: found as StackOutputs, optional };
 }
 
-/** The secret's JSON shape is `TwilioCredentials` (lambda/core/credentials.ts); each field's expected form: */
+/** The secret's JSON shape is `TwilioCredentials` (lambda/ports.ts); each field's expected form: */
 const FIELD_PATTERNS: Record<keyof TwilioCredentials, RegExp> = {
   accountSid: /^AC[0-9a-f]{32}$/,
   apiKeySid: /^SK[0-9a-f]{32}$/,
   apiKeySecret: /^\S{16,}$/,
   authToken: /^\S{16,}$/,
   twimlAppSid: /^AP[0-9a-f]{32}$/,
+  preflightTwimlAppSid: /^AP[0-9a-f]{32}$/,
 };
 
-/** Problems with a credentials object, one message per field; empty when it is complete and well-formed. */
+/**
+ * The fields the ops commands read and write: every required one (CREDENTIAL_FIELDS), then the optional
+ * `preflightTwimlAppSid` ("Test my setup" TwiML App), which `twilio:setup` fills and `doctor` checks.
+ */
+export const SECRET_FIELDS: readonly (keyof TwilioCredentials)[] = [
+  ...new Set<keyof TwilioCredentials>([...CREDENTIAL_FIELDS, 'preflightTwimlAppSid']),
+];
+
+/**
+ * Problems with a credentials object, one message per field; empty when it is complete and well-formed. An
+ * optional field (preflightTwimlAppSid) may be absent, but when present it must be well-formed.
+ */
 export function credentialProblems(value: unknown): string[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return ['not a JSON object'];
   const record = value as Record<string, unknown>;
   const problems: string[] = [];
-  for (const field of CREDENTIAL_FIELDS) {
+  for (const field of SECRET_FIELDS) {
     const v = record[field];
+    const required = (CREDENTIAL_FIELDS as readonly string[]).includes(field);
+    if (v === undefined && !required) continue;
     if (typeof v !== 'string' || v === '') problems.push(`${field} is missing`);
     else if (!FIELD_PATTERNS[field].test(v)) problems.push(`${field} is malformed`);
   }
@@ -170,7 +208,7 @@ function parseSecretFields(raw: string): Partial<Record<keyof TwilioCredentials,
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
   const parsed: Partial<Record<keyof TwilioCredentials, string>> = {};
-  for (const field of CREDENTIAL_FIELDS) {
+  for (const field of SECRET_FIELDS) {
     const v = (json as Record<string, unknown>)[field];
     if (typeof v === 'string') parsed[field] = v;
   }
@@ -187,6 +225,7 @@ export async function writeSecret(sm: SecretsManagerClient, secretId: string, cr
     apiKeySecret: creds.apiKeySecret,
     authToken: creds.authToken,
     twimlAppSid: creds.twimlAppSid,
+    ...(creds.preflightTwimlAppSid !== undefined ? { preflightTwimlAppSid: creds.preflightTwimlAppSid } : {}),
   };
   await sm.send(new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify(body) }));
 }

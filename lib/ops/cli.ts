@@ -7,9 +7,11 @@ export const SETUP_USAGE = `Usage: npm run twilio:setup -- [options]
 
 Configures Twilio for a deployed stack: creates or reuses an API key and a TwiML App named
 "${DEFAULT_FRIENDLY_NAME}", points the TwiML App and each --number at the stack's webhooks (voice URL,
-fallback TwiML, and the status callback that feeds the call log), writes the credentials into the stack's
-secret (last, only when everything else succeeded) and offers to register each number as a device.
-Running it again changes nothing.
+fallback TwiML, and the status callback that feeds the call log), creates or reuses the softphone's
+"Test my setup" TwiML App ("${DEFAULT_FRIENDLY_NAME} preflight", voice URL: the preflight webhook), writes
+the credentials into the stack's secret (last, only when everything else succeeded) and offers to register
+each number as a device. Running it again changes nothing. It ends with the one step Twilio has no API
+for: where in the Twilio Console to set the Debugger webhook to the stack's debugger_events URL.
 
 Credentials: TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or asked for in a terminal (the token is not echoed).
 TWILIO_API_BASE_URL sends every Twilio REST call elsewhere (for mocks and tests); the AWS SDK's variables
@@ -29,9 +31,11 @@ Options:
 
 export const DOCTOR_USAGE = `Usage: npm run doctor -- [options]
 
-Checks a deployment end to end and prints one line per check (✔/✘), with a fix under each failure.
-Exits non-zero when any check fails. TWILIO_API_BASE_URL and the AWS SDK's variables apply as for
-twilio:setup.
+Checks a deployment end to end and prints one line per check (✔/✘), with a fix under each failure:
+the stack, the secret, Twilio (API key, TwiML Apps with their voice, fallback and status callback URLs,
+numbers), the webhooks, the site, and operations (the alarm topic has a confirmed subscription, the
+stack's alarms exist; an alarm in ALARM is a ! warning). Exits non-zero when any check fails.
+TWILIO_API_BASE_URL and the AWS SDK's variables apply as for twilio:setup.
 
 Options:
   --stack <name>     deployed stack (default ${DEFAULT_STACK_NAME})

@@ -1,22 +1,27 @@
 /**
  * `npm run doctor`: checks a deployment end to end, one line per check, a fix for each failure.
  *
- * One function per concern (stack, secret, Twilio account, API key, TwiML App, registry, numbers, webhooks,
- * site), run in that order by runDoctorChecks(), each adding Check objects and passing on what later checks
- * need (the TwiML App and each number: a check each of their voice URL, fallback URL and call-status callback,
- * as twilio:setup sets them); runDoctor() prints them and returns the exit code (non-zero when any check fails).
- * Every command a fix names runs as shown (with this run's --stack and --region). Dependencies are injected like
- * in setup.ts; HTTP checks use `fetch`.
+ * One function per concern (stack, secret, Twilio account, API key, TwiML App, the "Test my setup" TwiML App,
+ * registry, numbers, webhooks, site, alarm topic, alarms), run in that order by runDoctorChecks(), each adding
+ * Check objects and passing on what later checks need (the TwiML App and each number: a check each of their voice
+ * URL, fallback URL and call-status callback, as twilio:setup sets them); runDoctor() prints them and returns the
+ * exit code (non-zero when any check fails). A warning (an alarm in ALARM) is printed but fails nothing; what no
+ * API can show (the Twilio Debugger's webhook) is printed once as not checked, with where to set it. Every command
+ * a fix names runs as shown (with this run's --stack and --region). Dependencies are injected like in setup.ts;
+ * HTTP checks use `fetch`.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { TEMPORARILY_UNAVAILABLE_MESSAGE } from '../../lambda/core/twiml';
 import { CREDENTIAL_FIELDS, CREDENTIALS_FORCED_REFRESH_INTERVAL_SECONDS, CREDENTIALS_MAX_AGE_SECONDS } from '../../lambda/core/credentials';
 import { DEFAULT_STACK_NAME, type StackOutputs } from '../../lambda/core/settings';
 import type { TwilioCredentials } from '../../lambda/ports';
-import { awsErrorAdvice, credentialProblems, readSecret, readStackOutputs, StackOutputsError } from './aws';
-import { CALL_STATUS_METHOD, callStatusUrl } from './call-status';
+import { listTopicAlarms, listTopicSubscriptions, type StackAlarm, type TopicSubscription } from './alarms';
+import { awsErrorAdvice, credentialProblems, readDeployedStack, readSecret, StackOutputsError, type OptionalStackOutputs } from './aws';
+import { CALL_STATUS_METHOD, callStatusUrl, debuggerWebhookStep, preflightUrl } from './call-status';
 import { fallbackTwimlUrl } from '../site/fallback';
 import { siteFileUrl } from '../site/urls';
 import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
@@ -27,6 +32,11 @@ export interface Check {
   detail?: string;
   /** what to do about a failure */
   fix?: string;
+  /**
+   * 'warning': passed, but worth a look (an alarm in ALARM); 'not-checked': nothing can check it (no API), `detail`
+   * says what to do by hand. Neither counts as a check nor fails the run.
+   */
+  notice?: 'warning' | 'not-checked';
 }
 
 /** What doctor needs of the registry of lines (`DynamoLineDirectory` satisfies it). */
@@ -37,6 +47,10 @@ export interface RegisteredNumbers {
 export interface DoctorDeps {
   cfn: CloudFormationClient;
   secrets: SecretsManagerClient;
+  /** the alarm topic's subscriptions */
+  sns: SNSClient;
+  /** the stack's alarms */
+  cloudwatch: CloudWatchClient;
   twilio: TwilioClientFactory;
   registry: (outputs: StackOutputs) => RegisteredNumbers;
   fetch?: typeof fetch;
@@ -56,8 +70,23 @@ const PROBE_NUMBERS = ['+15005550006', '+15005550007', '+15005550008', '+1500555
 const PROBE_CLIENT = 'doctor-probe-unregistered';
 const DEPLOY = 'deploy again (`npx cdk deploy`)';
 
+/**
+ * The fewest alarms a deployment of this version sends to its alarm topic: one per rule of ALARM_THRESHOLDS in
+ * lib/constructs/operations.ts, each of which at least one alarm uses (a rule may alarm several things: each
+ * table's throttles, or a sum over more routes than one alarm may watch). Not imported from there: that would load
+ * the CDK into the CLI; test/ops/doctor.test.ts holds the two equal.
+ */
+export const MIN_STACK_ALARMS = 12;
+
+/** How a deployment gets its alarm topic subscribed (context alarmEmails, comma-separated; each address confirms). */
+const DEPLOY_WITH_ALARM_EMAILS = 'deploy with the addresses to alert: `npx cdk deploy -c alarmEmails=you@example.com` (comma-separated)';
+/** SNS's confirmation e-mail (an e-mail subscription stays PendingConfirmation until its link is followed). */
+const CONFIRMATION_MAIL = '"AWS Notification - Subscription Confirmation"';
+
 const pass = (name: string, detail?: string): Check => ({ ok: true, name, detail });
 const fail = (name: string, detail: string, fix: string): Check => ({ ok: false, name, detail, fix });
+const warn = (name: string, detail: string): Check => ({ ok: true, name, detail, notice: 'warning' });
+const errorName = (err: unknown): string => (err as { name?: string } | null)?.name ?? '';
 
 /** A TwiML document: optional XML declaration, one `<Response>` root, balanced tags. */
 export function isTwimlDocument(body: string): boolean {
@@ -160,18 +189,24 @@ interface Context {
   deps: DoctorDeps;
   add: Add;
   outputs: StackOutputs;
+  /** the outputs a stack of an earlier release may lack (the alarm topic) */
+  optional: OptionalStackOutputs;
   creds: Partial<TwilioCredentials>;
   /** the account's client (Auth Token), once Twilio accepted it */
   client?: TwilioClient;
   registered: { phoneNumber: string; clientName: string }[];
 }
 
-async function checkStack(opts: DoctorOptions, deps: DoctorDeps, add: Add): Promise<StackOutputs | undefined> {
+async function checkStack(
+  opts: DoctorOptions,
+  deps: DoctorDeps,
+  add: Add,
+): Promise<{ outputs: StackOutputs; optional: OptionalStackOutputs } | undefined> {
   const name = `stack ${opts.stackName} has every output`;
   try {
-    const outputs = await readStackOutputs(deps.cfn, opts.stackName);
+    const stack = await readDeployedStack(deps.cfn, opts.stackName);
     add(pass(name));
-    return outputs;
+    return stack;
   } catch (err) {
     if (err instanceof StackOutputsError) add(fail(name, err.problem, err.fix));
     else add(fail(name, errorMessage(err), 'check your network and AWS configuration, then re-run'));
@@ -281,6 +316,36 @@ async function checkTwimlApp(ctx: Context): Promise<void> {
   } catch (err) {
     if (errorStatus(err) === 404) add(fail(name, 'the app does not exist (deleted?)', setupCommand(opts)));
     else add(twilioFail(name, err, setupCommand(opts)));
+  }
+}
+
+/**
+ * The "Test my setup" TwiML App: the secret names it (preflightTwimlAppSid; the token API issues the preflight
+ * test's tokens for it), it exists, and its voice URL is the preflight webhook (POST), as twilio:setup makes it.
+ */
+async function checkPreflightApp(ctx: Context): Promise<void> {
+  const { client, creds, opts, outputs, add } = ctx;
+  if (!client) return;
+  const setup = setupCommand(opts);
+  const sid = creds.preflightTwimlAppSid;
+  if (!sid) {
+    add(
+      fail(
+        'the secret names the "Test my setup" TwiML App',
+        `the secret has no preflightTwimlAppSid: the softphone's "Test my setup" cannot get a token`,
+        `${setup} (it creates the app and records it in the secret)`,
+      ),
+    );
+    return;
+  }
+  const name = `"Test my setup" TwiML App ${sid} exists`;
+  try {
+    const app = await client.applications(sid).fetch();
+    add(pass(name, app.friendlyName));
+    add(voiceCheck('"Test my setup" TwiML App voice URL is the preflight webhook', app, preflightUrl(outputs), setup));
+  } catch (err) {
+    if (errorStatus(err) === 404) add(fail(name, 'the app does not exist (deleted?)', `${setup} (it creates the app again)`));
+    else add(twilioFail(name, err, setup));
   }
 }
 
@@ -518,6 +583,110 @@ async function checkSite(ctx: Context): Promise<void> {
   }
 }
 
+/**
+ * The alarm topic (stack output AlarmTopicArn) exists and someone receives its messages: at least one subscription
+ * is confirmed (SNS lists an unconfirmed one with SubscriptionArn `PendingConfirmation`). Returns the topic's ARN
+ * when it exists, for the alarms check.
+ */
+async function checkAlarmTopic(ctx: Context): Promise<string | undefined> {
+  const { opts, add } = ctx;
+  const topicArn = ctx.optional.AlarmTopicArn;
+  if (!topicArn) {
+    add(
+      fail(
+        'alarm topic (stack output AlarmTopicArn) exists',
+        `stack ${opts.stackName} has no output AlarmTopicArn: it was deployed from an earlier release of this app, without alarms`,
+        `${DEPLOY_WITH_ALARM_EMAILS}, confirm the subscription from the e-mail AWS sends, then re-run`,
+      ),
+    );
+    return undefined;
+  }
+  const topicName = `alarm topic ${topicArn} exists`;
+  let subscriptions: TopicSubscription[];
+  try {
+    subscriptions = await listTopicSubscriptions(ctx.deps.sns, topicArn);
+  } catch (err) {
+    if (errorName(err) === 'NotFoundException') {
+      add(fail(topicName, 'the topic does not exist (deleted outside CloudFormation?)', `${DEPLOY}; the stack's alarms notify nobody until then`));
+    } else {
+      add(fail(topicName, `${errorName(err) || 'Error'}: ${errorMessage(err)}`, awsErrorAdvice(err, 'sns:ListSubscriptionsByTopic on it')));
+    }
+    return undefined;
+  }
+  add(pass(topicName));
+  const name = 'alarm topic has a confirmed subscription';
+  // the first few endpoints (an e-mail by its address, other protocols named), then how many more
+  const who = (list: TopicSubscription[]) =>
+    list
+      .slice(0, 5)
+      .map((s) => (s.protocol === 'email' ? s.endpoint : `${s.protocol} ${s.endpoint}`))
+      .join(', ') + (list.length > 5 ? ` and ${list.length - 5} more` : '');
+  const confirmed = subscriptions.filter((s) => s.confirmed);
+  const pending = subscriptions.filter((s) => !s.confirmed);
+  if (confirmed.length > 0) {
+    add(pass(name, `${who(confirmed)}${pending.length > 0 ? `; not confirmed yet: ${who(pending)}` : ''}`));
+  } else if (pending.length === 0) {
+    add(
+      fail(
+        name,
+        'nobody is subscribed: the alarms notify no one',
+        `${DEPLOY_WITH_ALARM_EMAILS}, then confirm the subscription with the link in the e-mail AWS sends (${CONFIRMATION_MAIL})`,
+      ),
+    );
+  } else {
+    const first = pending[0];
+    const resend =
+      first.protocol === 'email'
+        ? `; lost, or its link expired (after 3 days)? have it sent again: \`aws sns subscribe --topic-arn ${topicArn} --protocol email --notification-endpoint ${first.endpoint}${opts.region ? ` --region ${opts.region}` : ''}\``
+        : '';
+    add(
+      fail(
+        name,
+        `only pending ones: ${who(pending)} never confirmed (SNS lists them as PendingConfirmation): the alarms notify no one`,
+        `confirm with the link in the e-mail AWS sent to ${first.endpoint} (${CONFIRMATION_MAIL}; look in the spam folder too)${resend}`,
+      ),
+    );
+  }
+  return topicArn;
+}
+
+/**
+ * The stack's alarms: those that send to the alarm topic (DescribeAlarms with ActionPrefix = its ARN), at least
+ * MIN_STACK_ALARMS of them. Each alarm in ALARM is a warning line: the deployment is sound, something it watches
+ * is not.
+ */
+async function checkAlarms(ctx: Context, topicArn: string): Promise<void> {
+  const { add } = ctx;
+  const name = `the stack's alarms notify the alarm topic`;
+  let alarms: StackAlarm[];
+  try {
+    alarms = await listTopicAlarms(ctx.deps.cloudwatch, topicArn);
+  } catch (err) {
+    add(fail(name, `${errorName(err) || 'Error'}: ${errorMessage(err)}`, awsErrorAdvice(err, 'cloudwatch:DescribeAlarms')));
+    return;
+  }
+  if (alarms.length < MIN_STACK_ALARMS) {
+    add(
+      fail(
+        name,
+        `${alarms.length === 0 ? 'no alarm sends' : `only ${alarms.length} alarm${alarms.length === 1 ? ' sends' : 's send'}`} to the topic, expected at least ${MIN_STACK_ALARMS}: failures would go unnoticed`,
+        `${DEPLOY}: it creates the alarms (deleted ones too)`,
+      ),
+    );
+    return;
+  }
+  const count = (state: string) => alarms.filter((a) => a.state === state).length;
+  add(pass(name, `${alarms.length} alarms: ${count('OK')} OK, ${count('ALARM')} ALARM, ${count('INSUFFICIENT_DATA')} INSUFFICIENT_DATA`));
+  for (const a of alarms.filter((x) => x.state === 'ALARM')) {
+    add(warn(`alarm ${a.name} is in ALARM`, `${a.reason || 'no reason given'} (its description says what to do first; see the dashboard)`));
+  }
+}
+
+async function checkOperations(ctx: Context): Promise<void> {
+  const topicArn = await checkAlarmTopic(ctx);
+  if (topicArn) await checkAlarms(ctx, topicArn);
+}
+
 /** Runs every check in order, calling `onCheck` as each completes. */
 export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onCheck: (c: Check) => void = () => {}): Promise<Check[]> {
   const checks: Check[] = [];
@@ -525,28 +694,52 @@ export async function runDoctorChecks(opts: DoctorOptions, deps: DoctorDeps, onC
     checks.push(c);
     onCheck(c);
   };
-  const outputs = await checkStack(opts, deps, add);
-  if (!outputs) return checks;
-  const ctx: Context = { opts, deps, add, outputs, creds: {}, registered: [] };
-  for (const check of [checkSecret, checkTwilioAccount, checkApiKeyAccepted, checkTwimlApp, checkRegistry, checkNumbers, checkWebhooks, checkSite]) {
+  const stack = await checkStack(opts, deps, add);
+  if (!stack) return checks;
+  const ctx: Context = { opts, deps, add, outputs: stack.outputs, optional: stack.optional, creds: {}, registered: [] };
+  for (const check of [
+    checkSecret,
+    checkTwilioAccount,
+    checkApiKeyAccepted,
+    checkTwimlApp,
+    checkPreflightApp,
+    checkRegistry,
+    checkNumbers,
+    checkWebhooks,
+    checkSite,
+    checkOperations,
+  ]) {
     await check(ctx);
   }
+  add({
+    ok: true,
+    name: "Twilio Debugger webhook (Twilio's API cannot read or set it)",
+    detail: debuggerWebhookStep(ctx.outputs),
+    notice: 'not-checked',
+  });
   return checks;
 }
 
 export function formatCheck(c: Check): string[] {
-  const line = `${c.ok ? '✔' : '✘'} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`;
+  const mark = c.notice === 'warning' ? '!' : c.notice === 'not-checked' ? '?' : c.ok ? '✔' : '✘';
+  const line = `${mark} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`;
   return c.ok || !c.fix ? [line] : [line, `    fix: ${c.fix}`];
 }
 
-/** Prints one line per check (plus a fix line under each failure); returns the exit code. */
+/**
+ * Prints one line per check (plus a fix line under each failure), `!` warnings and `?` what it cannot check;
+ * returns the exit code.
+ */
 export async function runDoctor(opts: DoctorOptions, deps: DoctorDeps, io: { print(line: string): void }): Promise<number> {
   io.print(`doctor for stack ${opts.stackName}${opts.region ? ` in ${opts.region}` : ''}`);
-  const checks = await runDoctorChecks(opts, deps, (c) => {
+  const all = await runDoctorChecks(opts, deps, (c) => {
     for (const line of formatCheck(c)) io.print(line);
   });
+  const checks = all.filter((c) => !c.notice);
+  const warnings = all.filter((c) => c.notice === 'warning').length;
   const failed = checks.filter((c) => !c.ok).length;
-  io.print(failed === 0 ? `All ${checks.length} checks passed.` : `${failed} of ${checks.length} checks failed.`);
+  const warned = warnings === 0 ? '' : ` (${warnings} warning${warnings === 1 ? '' : 's'})`;
+  io.print(failed === 0 ? `All ${checks.length} checks passed${warned}.` : `${failed} of ${checks.length} checks failed${warned}.`);
   return failed === 0 ? 0 : 1;
 }
 

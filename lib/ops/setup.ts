@@ -1,13 +1,14 @@
 /**
  * `npm run twilio:setup`: configure Twilio for a deployed stack in one command.
  *
- * Each resource kind setup manages (API key, TwiML App, phone numbers, the secret, devices) is one `SetupStep`
- * object: it plans its items (reads and decides, changes nothing), describes each item as one plan line, says
- * whether an item is a change, and applies its items. planSetup() prepares what every step reads (stack outputs,
- * the stored secret, Twilio as the account) and plans the steps in order; applySetup() applies them in the same
- * order; runSetup() ties them together with printing and confirmation. A new kind of Twilio resource is a new
- * step in SETUP_STEPS, placed before the secret step. The AWS clients, the Twilio client factory and the device
- * registry are injected, so tests run the same code against the AWS stand-in and a local fake of Twilio's API.
+ * Each resource kind setup manages (API key, TwiML App, the "Test my setup" TwiML App, phone numbers, the secret,
+ * devices) is one `SetupStep` object: it plans its items (reads and decides, changes nothing), describes each item
+ * as one plan line, says whether an item is a change, and applies its items. planSetup() prepares what every step
+ * reads (stack outputs, the stored secret, Twilio as the account) and plans the steps in order; applySetup()
+ * applies them in the same order; runSetup() ties them together with printing and confirmation. A new kind of
+ * Twilio resource is a new step in SETUP_STEPS, placed before the secret step. The AWS clients, the Twilio client
+ * factory and the device registry are injected, so tests run the same code against the AWS stand-in and a local
+ * fake of Twilio's API.
  *
  * Safety rules:
  * - nothing is changed when planning finds a problem (unknown number, wrong credentials, missing secret);
@@ -15,6 +16,9 @@
  *   and only when every Twilio change succeeded: a failed run never leaves a half-written secret;
  * - an API key created by a run that then fails is deleted again (its secret was never stored anywhere);
  * - a second run finds everything in place and changes nothing.
+ *
+ * One piece of Twilio configuration has no API (the Console Debugger's webhook, see call-status.ts): every run that
+ * got as far as a plan prints it once, as the one manual step.
  */
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -23,7 +27,7 @@ import type { TwilioCredentials } from '../../lambda/ports';
 import { normalizeDeviceNumber } from '../devices/device-admin';
 import { fallbackTwimlUrl } from '../site/fallback';
 import { credentialProblems, readSecret, readStackOutputs, writeSecret } from './aws';
-import { CALL_STATUS_METHOD, callStatusUrl } from './call-status';
+import { CALL_STATUS_METHOD, callStatusUrl, debuggerWebhookStep, preflightUrl } from './call-status';
 import { checkApiKey, errorMessage, errorStatus, isRefusal, type TwilioClient, type TwilioClientFactory } from './twilio-client';
 
 export const DEFAULT_FRIENDLY_NAME = 'twilio-softphone-aws';
@@ -84,7 +88,7 @@ export interface SetupTarget {
 }
 
 /** The secret's fields each Twilio step owns; undefined until known (while planning: created on apply). */
-export type CredentialDraft = Partial<Pick<TwilioCredentials, 'apiKeySid' | 'apiKeySecret' | 'twimlAppSid'>>;
+export type CredentialDraft = Partial<Pick<TwilioCredentials, 'apiKeySid' | 'apiKeySecret' | 'twimlAppSid' | 'preflightTwimlAppSid'>>;
 
 /** A number given with --number: normalized to E.164 with its client name, or why it could not be. */
 export type RequestedNumber = { number: string; clientName: string } | { invalid: string };
@@ -258,9 +262,9 @@ async function keyAccepted(
 
 /** The secret's full content once every Twilio step has filled in its fields; undefined while one is missing. */
 function completeCredentials(target: SetupTarget, draft: CredentialDraft): TwilioCredentials | undefined {
-  const { apiKeySid, apiKeySecret, twimlAppSid } = draft;
-  if (!apiKeySid || !apiKeySecret || !twimlAppSid) return undefined;
-  return { accountSid: target.accountSid, apiKeySid, apiKeySecret, authToken: target.authToken, twimlAppSid };
+  const { apiKeySid, apiKeySecret, twimlAppSid, preflightTwimlAppSid } = draft;
+  if (!apiKeySid || !apiKeySecret || !twimlAppSid || !preflightTwimlAppSid) return undefined;
+  return { accountSid: target.accountSid, apiKeySid, apiKeySecret, authToken: target.authToken, twimlAppSid, preflightTwimlAppSid };
 }
 
 function changedFields(stored: Partial<TwilioCredentials> | undefined, desired: TwilioCredentials): (keyof TwilioCredentials)[] {
@@ -427,6 +431,92 @@ export const twimlAppStep: SetupStep<TwimlAppAction> = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
+// "Test my setup": a second TwiML App, for the Voice SDK's preflight test. Its voice URL is the preflight webhook
+// (a few words and a pause, then hang up), the token API issues preflight tokens for it, and the secret names it
+// (preflightTwimlAppSid). Found by the stored SID, else by its friendly name; no fallback or status callback: a
+// test call is not a call for the call log, and a failing test should say so, not play a fallback.
+
+/** The "Test my setup" TwiML App's friendly name: the main one's, with ` preflight`. */
+export function preflightFriendlyName(friendlyName: string): string {
+  return `${friendlyName} preflight`;
+}
+
+export type PreflightAppAction =
+  | { action: 'ok'; sid: string }
+  | { action: 'update'; sid: string; from: { voiceUrl: string; voiceMethod: string } }
+  | { action: 'create' };
+
+async function findPreflightApp(ctx: PlanContext): Promise<TwimlApp | undefined> {
+  const storedSid = ctx.sameAccount ? ctx.storedSecret?.preflightTwimlAppSid : undefined;
+  // never the main TwiML App, whatever the secret says
+  if (storedSid && storedSid !== ctx.credentials.twimlAppSid) {
+    try {
+      return await ctx.client.applications(storedSid).fetch();
+    } catch (err) {
+      if (errorStatus(err) !== 404) throw err;
+      ctx.notes.push(`The stored "Test my setup" TwiML App ${storedSid} no longer exists.`);
+    }
+  }
+  const name = preflightFriendlyName(ctx.friendlyName);
+  const named = await ctx.client.applications.list({ friendlyName: name });
+  if (named.length > 1) {
+    ctx.notes.push(`${named.length} TwiML Apps are named "${name}" (${named.map((a) => a.sid).join(', ')}); using ${named[0].sid}.`);
+  }
+  return named[0];
+}
+
+const samePreflightVoice = (app: VoiceConfig, url: string) => app.voiceUrl === url && (app.voiceMethod ?? '').toUpperCase() === POST;
+
+/** What the app's voice URL is now, for the `(was …)` of plan and change lines. */
+const preflightVoiceText = (from: { voiceUrl: string; voiceMethod: string }) =>
+  from.voiceUrl ? `${(from.voiceMethod || POST).toUpperCase()} ${from.voiceUrl}` : 'no voice URL';
+
+export const preflightAppStep: SetupStep<PreflightAppAction> = {
+  kind: '"Test my setup" TwiML App',
+  async plan(ctx) {
+    const app = await findPreflightApp(ctx);
+    if (!app) return [{ action: 'create' }];
+    ctx.credentials.preflightTwimlAppSid = app.sid;
+    if (samePreflightVoice(app, preflightUrl(ctx.outputs))) return [{ action: 'ok', sid: app.sid }];
+    return [{ action: 'update', sid: app.sid, from: { voiceUrl: app.voiceUrl ?? '', voiceMethod: app.voiceMethod ?? '' } }];
+  },
+  describe(app, { friendlyName, outputs }) {
+    const url = preflightUrl(outputs);
+    if (app.action === 'ok') return `  = "Test my setup" TwiML App ${app.sid}: voice POST ${url}`;
+    if (app.action === 'update')
+      return `  ~ update "Test my setup" TwiML App ${app.sid} voice URL to POST ${url} (was ${preflightVoiceText(app.from)})`;
+    return `  + create "Test my setup" TwiML App "${preflightFriendlyName(friendlyName)}" with voice URL POST ${url}`;
+  },
+  isChange: (app) => app.action !== 'ok',
+  async apply(apps, ctx) {
+    const url = preflightUrl(ctx.target.outputs);
+    const voice = { voiceUrl: url, voiceMethod: POST };
+    for (const app of apps) {
+      if (app.action === 'ok') {
+        ctx.credentials.preflightTwimlAppSid = app.sid;
+      } else if (app.action === 'update') {
+        try {
+          await ctx.client.applications(app.sid).update(voice);
+          ctx.credentials.preflightTwimlAppSid = app.sid;
+          ctx.changes.push(`updated "Test my setup" TwiML App ${app.sid} voice URL to POST ${url} (was ${preflightVoiceText(app.from)})`);
+        } catch (err) {
+          ctx.failures.push(`updating "Test my setup" TwiML App ${app.sid} failed: ${errorMessage(err)}`);
+        }
+      } else {
+        const name = preflightFriendlyName(ctx.target.friendlyName);
+        try {
+          const created = await ctx.client.applications.create({ friendlyName: name, ...voice });
+          ctx.credentials.preflightTwimlAppSid = created.sid;
+          ctx.changes.push(`created "Test my setup" TwiML App ${created.sid} ("${name}") with voice URL POST ${url}`);
+        } catch (err) {
+          ctx.failures.push(`creating "Test my setup" TwiML App "${name}" failed: ${errorMessage(err)}`);
+        }
+      }
+    }
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
 // Phone numbers: each must belong to the account; its voice URL goes to the incoming-call webhook, its status
 // callback to the call log
 
@@ -547,7 +637,7 @@ export const secretStep: SetupStep<SecretAction> = {
   kind: 'secret',
   async plan(ctx) {
     const desired = completeCredentials(ctx, ctx.credentials);
-    if (!desired) return [{ action: 'write', reason: 'new API key / TwiML App' }];
+    if (!desired) return [{ action: 'write', reason: 'new API key / TwiML Apps' }];
     const changed = changedFields(ctx.storedSecret, desired);
     return [changed.length === 0 ? { action: 'ok', reason: 'up to date' } : { action: 'write', reason: `${changed.join(', ')} changed` }];
   },
@@ -651,6 +741,7 @@ function planner<Item>(step: SetupStep<Item>): StepPlanner {
 const SETUP_STEPS: readonly StepPlanner[] = [
   planner(apiKeyStep),
   planner(twimlAppStep),
+  planner(preflightAppStep),
   planner(phoneNumberStep),
   planner(secretStep),
   planner(deviceStep),
@@ -784,6 +875,11 @@ function printResult(result: SetupResult, io: SetupIO): void {
   else io.print(`Setup failed: ${result.failures.length} ${result.failures.length === 1 ? 'step' : 'steps'} failed.`);
 }
 
+/** The one manual step (no Twilio API sets the Debugger webhook), printed once per run that got as far as a plan. */
+function printManualStep(plan: SetupPlan, io: SetupIO): void {
+  io.print(`Manual step (Twilio offers no API for it): ${debuggerWebhookStep(plan.outputs)}.`);
+}
+
 /** The whole command: plan, print, confirm, apply, print. Returns the process exit code. */
 export async function runSetup(opts: SetupOptions, deps: SetupDeps, io: SetupIO): Promise<number> {
   io.print(`twilio:setup for stack ${opts.stackName}, Twilio account ${opts.accountSid}`);
@@ -795,6 +891,12 @@ export async function runSetup(opts: SetupOptions, deps: SetupDeps, io: SetupIO)
     io.print('Nothing was changed.');
     return 1;
   }
+  const code = await confirmAndApply(plan, opts, deps, io);
+  printManualStep(plan, io);
+  return code;
+}
+
+async function confirmAndApply(plan: SetupPlan, opts: SetupOptions, deps: SetupDeps, io: SetupIO): Promise<number> {
   if (!opts.dryRun && plan.problems.length === 0) {
     for (const step of plan.steps) await step.ask(io, opts);
   }

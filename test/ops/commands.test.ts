@@ -10,13 +10,15 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as secretsManager from '@aws-sdk/client-secrets-manager';
 import { buildClient } from '../../client/build';
+import { CONTEXT_KEYS } from '../../lib/config/context';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
 import { LOCAL_ATTEMPTS_TABLE, LOCAL_CALLS_TABLE, LOCAL_REGISTRY_TABLE } from '../../lib/local/registry-server';
 import { credentialProblems } from '../../lib/ops/aws';
 import { AwsStandIn } from '../support/aws-stand-in';
 import { FakeTwilio } from '../support/fake-twilio';
 import { runCommand, type CommandResult } from '../support/fixtures';
-import { outputsFor, SECRET_NAME, STACK } from './helpers';
+import * as sns from '@aws-sdk/client-sns';
+import { deployOperations, outputsFor, SECRET_NAME, STACK } from './helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const NUMBER = '+815031234567';
@@ -71,9 +73,13 @@ beforeEach(async () => {
   // AWS: a stack as `cdk deploy` leaves it (outputs, and a secret with no value yet); its registry tables are
   // the app's own, so what the device CLI writes through AWS_ENDPOINT_URL is what the webhooks read
   aws = await AwsStandIn.start({ dynamoUpstream: app.registry });
+  // the operations construct too: an alarm topic with a confirmed e-mail subscription, and the stack's alarms
+  operations = deployOperations(aws);
   aws.putStack(STACK, deployedOutputs());
   aws.createSecret(SECRET_NAME);
 });
+
+let operations: { AlarmTopicArn: string; DashboardName: string };
 
 function deployedOutputs() {
   return {
@@ -81,6 +87,7 @@ function deployedOutputs() {
     DevicesTableName: LOCAL_REGISTRY_TABLE,
     AttemptsTableName: LOCAL_ATTEMPTS_TABLE,
     CallsTableName: LOCAL_CALLS_TABLE,
+    ...operations,
   };
 }
 afterEach(async () => {
@@ -93,10 +100,19 @@ afterEach(async () => {
 test('setup on a fresh deployment exits 0 and wires everything; a second run changes nothing; doctor then exits 0', async () => {
   const first = await runCommandLine(SETUP);
   expect([first.code, first.stderr]).toEqual([0, expect.stringContaining(`Twilio REST API: ${fake.url} (TWILIO_API_BASE_URL)`)]);
-  // all five secret fields, well formed, with the key and app that now exist at Twilio
+  // all six secret fields, well formed, with the key and apps that now exist at Twilio
   const secret = JSON.parse(aws.secretValue(SECRET_NAME)!) as Record<string, string>;
   expect(credentialProblems(secret)).toEqual([]);
-  expect(Object.keys(secret).sort()).toEqual(['accountSid', 'apiKeySecret', 'apiKeySid', 'authToken', 'twimlAppSid']);
+  expect(Object.keys(secret).sort()).toEqual(['accountSid', 'apiKeySecret', 'apiKeySid', 'authToken', 'preflightTwimlAppSid', 'twimlAppSid']);
+  // the "Test my setup" app calls the app's own preflight route
+  expect(fake.applications.get(secret.preflightTwimlAppSid)).toMatchObject({
+    friendly_name: 'twilio-softphone-aws preflight',
+    voice_url: `${app.apiBaseUrl}/twilio/retrieve_twiml/preflight`,
+    voice_method: 'POST',
+  });
+  // the one manual step, once, with the app's own debugger route
+  expect(first.stdout.split('Manual step')).toHaveLength(2);
+  expect(first.stdout).toContain(`set the Webhook URL to ${app.apiBaseUrl}/twilio/debugger_events, then Save`);
   expect(secret).toMatchObject({ accountSid: fake.accountSid, authToken: fake.authToken });
   expect(fake.keys.get(secret.apiKeySid)?.secret).toBe(secret.apiKeySecret);
   // the number and the TwiML App point at the stack's webhook outputs, and fall back to the site's static TwiML
@@ -126,7 +142,7 @@ test('setup on a fresh deployment exits 0 and wires everything; a second run cha
 
   const doctor = await runCommandLine(DOCTOR);
   expect([doctor.code, doctor.stdout]).toEqual([0, expect.stringMatching(/All \d+ checks passed\./)]);
-}, 120_000);
+}, 180_000);
 
 /** The commands in a doctor output's `fix:` lines, as printed between backticks, each once. */
 function fixCommands(stdout: string): string[] {
@@ -139,28 +155,38 @@ function fixCommands(stdout: string): string[] {
 }
 
 /**
+ * The AWS CLI's flags that are not the kebab-case of their request member: `aws sns subscribe` takes the
+ * subscription's Endpoint as `--notification-endpoint` (the CLI's own --endpoint-url is global).
+ */
+const CLI_RENAMED_FLAGS: Record<string, Record<string, string>> = { sns: { '--notification-endpoint': 'Endpoint' } };
+
+/**
  * An `aws <service> <operation> --flag value …` line is checked against the AWS SDK's own model of the operation
  * (the CLI is not installed here): the operation exists, every flag is a member of its request (or `--region`),
  * and the request's required members are given.
  */
 function checkAwsCliCommand(commandLine: string): void {
   const [, service, operation, ...rest] = commandLine.split(' ');
-  expect(service).toBe('secretsmanager');
+  const models: Record<string, [unknown, string]> = { secretsmanager: [secretsManager, 'Request$'], sns: [sns, 'Input$'] };
+  expect(Object.keys(models)).toContain(service);
+  const [model, suffix] = models[service];
   const pascal = (kebab: string) => kebab.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
-  const schema = (secretsManager as unknown as Record<string, unknown>)[`${pascal(operation)}Request$`] as
+  const schema = (model as Record<string, unknown>)[`${pascal(operation)}${suffix}`] as
     | [number, string, string, number, string[], unknown, number]
     | undefined;
   expect(schema).toBeDefined();
   const members = schema![4];
   const required = members.slice(0, schema![6]);
+  const renamed = CLI_RENAMED_FLAGS[service] ?? {};
+  const memberOf = (flag: string) => renamed[flag] ?? pascal(flag.slice(2));
   const flags: string[] = [];
   for (let i = 0; i < rest.length; i += 2) {
     expect(rest[i]).toMatch(/^--[a-z-]+$/);
     expect(rest[i + 1]).toBeDefined();
     flags.push(rest[i]);
   }
-  for (const flag of flags) if (flag !== '--region') expect(members).toContain(pascal(flag.slice(2)));
-  for (const member of required) expect(flags).toContain(`--${member.replace(/[A-Z]/g, (c, i: number) => (i ? '-' : '') + c.toLowerCase())}`);
+  for (const flag of flags) if (flag !== '--region') expect(members).toContain(memberOf(flag));
+  for (const member of required) expect(flags.map(memberOf)).toContain(member);
 }
 
 test('every command doctor prints as a fix runs as shown, and after them doctor exits 0', async () => {
@@ -195,25 +221,42 @@ test('every command doctor prints as a fix runs as shown, and after them doctor 
   d = await doctorFixes();
   expect([d.code, d.stdout]).toEqual([0, expect.stringMatching(/All \d+ checks passed\./)]);
 
-  // the remaining fixes, where running them needs what is not here (an AWS account, the AWS CLI)
+  // the remaining fixes, where running them needs what is not here (an AWS account, the AWS CLI); each run also
+  // breaks the operations side, so that no extra run is needed for its fixes:
+  // - the secret scheduled for deletion, and the alarm topic's one subscriber never confirmed (its fix sends the
+  //   confirmation again)
   aws.deleteSecret(SECRET_NAME);
+  const pending = deployOperations(aws, { name: 'PendingOnly', subscribers: [{ email: 'late@example.com', confirmed: false }] });
+  aws.putStack(STACK, { ...deployedOutputs(), ...pending });
   d = await doctorFixes();
-  expect(d.commands).toEqual([`aws secretsmanager restore-secret --secret-id ${SECRET_NAME} --region ${aws.region}`]);
+  expect(d.commands).toEqual([
+    `aws secretsmanager restore-secret --secret-id ${SECRET_NAME} --region ${aws.region}`,
+    `aws sns subscribe --topic-arn ${pending.AlarmTopicArn} --protocol email --notification-endpoint late@example.com --region ${aws.region}`,
+  ]);
   const other = await runCommandLine(`${DOCTOR} -- --stack OtherStack`);
   for (const c of fixCommands(other.stdout)) seen.add(c);
   expect(fixCommands(other.stdout)).toEqual(['npx cdk deploy']);
-  aws.putStack('NamedSecretStack', { ...deployedOutputs(), TwilioSecretName: 'team-phone/twilio' });
+  // - a secret name that does not exist, on a stack of an earlier release (no alarm topic: deploy this version
+  //   with the addresses to alert)
+  const { AlarmTopicArn: _topic, DashboardName: _dashboard, ...withoutOperations } = deployedOutputs();
+  aws.putStack('NamedSecretStack', { ...withoutOperations, TwilioSecretName: 'team-phone/twilio' });
   const named = await runCommandLine(`${DOCTOR} -- --stack NamedSecretStack`);
   for (const c of fixCommands(named.stdout)) seen.add(c);
   const namedSetup = `npm run twilio:setup -- --stack NamedSecretStack --region ${aws.region} --yes`;
-  expect(fixCommands(named.stdout)).toEqual([`aws secretsmanager create-secret --name team-phone/twilio --region ${aws.region}`, namedSetup]);
+  expect(fixCommands(named.stdout)).toEqual([
+    `aws secretsmanager create-secret --name team-phone/twilio --region ${aws.region}`,
+    namedSetup,
+    'npx cdk deploy -c alarmEmails=you@example.com',
+  ]);
   aws.createSecret('team-phone/twilio'); // what that create-secret does
   expect((await runCommandLine(namedSetup)).code).toBe(0);
 
   for (const c of seen) {
     if (c.startsWith('aws ')) checkAwsCliCommand(c);
-    else if (c.startsWith('npx cdk ')) expect(c).toBe('npx cdk deploy'); // the README's deploy command
+    // the README's deploy command, with the context key lib/config/context.ts reads (comma-separated addresses)
+    else if (c.startsWith('npx cdk ')) expect(c).toMatch(/^npx cdk deploy( -c alarmEmails=[^\s,@]+@[^\s,@]+\.[a-z]+(,[^\s,@]+@[^\s,@]+\.[a-z]+)*)?$/);
   }
-  expect([...seen].filter((c) => c.startsWith('aws ')).length).toBe(2);
+  expect(CONTEXT_KEYS).toContain('alarmEmails');
+  expect([...seen].filter((c) => c.startsWith('aws ')).length).toBe(3);
   expect([...seen].filter((c) => c.startsWith('npm run ')).length).toBe(4);
-}, 240_000);
+}, 360_000);

@@ -10,11 +10,11 @@ import { addDevice } from '../../lib/devices/device-admin';
 import { temporarilyUnavailableTwiml } from '../../lambda/core/twiml';
 import { fallbackTwiml } from '../../lib/site/fallback';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { configJsonUrl, isTwimlDocument, runDoctor, type DoctorDeps } from '../../lib/ops/doctor';
+import { configJsonUrl, isTwimlDocument, MIN_STACK_ALARMS, runDoctor, type DoctorDeps } from '../../lib/ops/doctor';
 import { runSetup } from '../../lib/ops/setup';
 import { twilioClientFactory } from '../../lib/ops/twilio-client';
 import { FakeTwilio } from '../support/fake-twilio';
-import { awsFixture, outputsFor, RecordingIO, SECRET_NAME, STACK, type AwsFixture } from './helpers';
+import { ALARM_EMAIL, ALARM_IDS, awsFixture, deployOperations, outputsFor, RecordingIO, SECRET_NAME, STACK, type AwsFixture } from './helpers';
 import { startDynalite } from '../support/dynalite';
 
 const NUMBER = '+815031234567';
@@ -164,6 +164,8 @@ function deps(): DoctorDeps {
   return {
     cfn: aws!.cfn,
     secrets: aws!.secrets,
+    sns: aws!.sns,
+    cloudwatch: aws!.cloudwatch,
     twilio: twilioClientFactory({ apiBaseUrl: fake.url }),
     registry: () => app.lines,
     fetch: recordingFetch,
@@ -206,6 +208,8 @@ describe('doctor against the real local app', () => {
       '✔ TwiML App voice URL points at this stack',
       "✔ TwiML App fallback URL is the site's fallback TwiML",
       '✔ TwiML App status callback reports to the call log',
+      expect.stringMatching(/^✔ "Test my setup" TwiML App AP[0-9a-f]{32} exists$/),
+      '✔ "Test my setup" TwiML App voice URL is the preflight webhook',
       '✔ device registry TwilioSoftphoneStack-Devices is readable',
       `✔ ${NUMBER} belongs to account ${fake.accountSid}`,
       `✔ ${NUMBER} voice URL points at this stack`,
@@ -220,6 +224,19 @@ describe('doctor against the real local app', () => {
       `✔ softphone ${app.url}/ serves the page`,
       `✔ fallback TwiML ${app.url}/fallback.xml answers TwiML`,
       '✔ softphone config.json points at this API',
+      `✔ alarm topic ${aws!.alarmTopicArn} exists`,
+      '✔ alarm topic has a confirmed subscription',
+      "✔ the stack's alarms notify the alarm topic",
+    ]);
+    // the "Test my setup" app calls the app's own preflight route; the topic mails someone; the alarms are the stack's
+    expect(text).toContain(`✔ "Test my setup" TwiML App voice URL is the preflight webhook — POST ${app.apiBaseUrl}/twilio/retrieve_twiml/preflight`);
+    expect(text).toContain(`✔ alarm topic has a confirmed subscription — ${ALARM_EMAIL}`);
+    expect(text).toContain(
+      `✔ the stack's alarms notify the alarm topic — ${ALARM_IDS.length} alarms: ${ALARM_IDS.length} OK, 0 ALARM, 0 INSUFFICIENT_DATA`,
+    );
+    // what no API can check is said once, with where to set it and the exact URL
+    expect(lines.filter((l) => l.startsWith('? '))).toEqual([
+      `? Twilio Debugger webhook (Twilio's API cannot read or set it) — in the Twilio Console, open Monitor → Logs → Errors → Webhook (the Debugger's webhook) and set the Webhook URL to ${app.apiBaseUrl}/twilio/debugger_events, then Save: Twilio then posts every error and warning of the account there (signed with the Auth Token), and the stack counts them as the TwilioAlerts metric`,
     ]);
     // the fallback set by setup is the file the site serves (client/build.ts writes it), fetched with GET
     expect(text).toContain(`✔ TwiML App fallback URL is the site's fallback TwiML — GET ${app.url}/fallback.xml`);
@@ -227,7 +244,7 @@ describe('doctor against the real local app', () => {
     // the status callbacks setup set are the app's own call-status route, posted to
     expect(text).toContain(`✔ TwiML App status callback reports to the call log — POST ${app.routeUrls.callStatus}`);
     expect(text).toContain(`✔ ${NUMBER} status callback reports to the call log — POST ${app.apiBaseUrl}/twilio/call_status`);
-    expect(text).toContain('All 22 checks passed.');
+    expect(text).toContain('All 27 checks passed.');
     expect(text).not.toContain('fix:');
 
     // the probes were signed for exactly the stack's webhook URLs (the app accepted them), and doctor changed nothing at Twilio
@@ -285,7 +302,7 @@ describe('doctor against the real local app', () => {
     lines.forEach((l, i) => {
       if (l.startsWith('✘ ')) expect(lines[i + 1]).toMatch(/^ {4}fix: /);
     });
-    expect(text).toMatch(/9 of 23 checks failed\./);
+    expect(text).toMatch(/9 of 28 checks failed\./);
   });
 
   test('status callbacks missing or wrong on the app or a number: each fails with what it is, what it should be and the setup command; after that command, doctor passes', async () => {
@@ -310,7 +327,7 @@ describe('doctor against the real local app', () => {
     expect(fixAfter(numberLine)).toBe(`    fix: run \`npm run twilio:setup -- --number ${NUMBER} --region ap-northeast-1 --yes\``);
     // nothing else is wrong: the voice URL and fallback checks of both still pass
     expect(r.lines.filter((l) => l.startsWith('✘ '))).toEqual([appLine, numberLine]);
-    expect(r.text).toContain('2 of 22 checks failed.');
+    expect(r.text).toContain('2 of 27 checks failed.');
 
     // the right URL with GET is wrong too: the call-status route takes POST
     Object.assign(pn, { status_callback: expected, status_callback_method: 'GET' });
@@ -327,7 +344,7 @@ describe('doctor against the real local app', () => {
     expect(fake.applications.get(secret.twimlAppSid)).toMatchObject({ status_callback: expected, status_callback_method: 'POST' });
     expect(pn).toMatchObject({ status_callback: expected, status_callback_method: 'POST' });
     r = await doctor();
-    expect([r.code, r.text]).toEqual([0, expect.stringContaining('All 22 checks passed.')]);
+    expect([r.code, r.text]).toEqual([0, expect.stringContaining('All 27 checks passed.')]);
   });
 
   test('a stack deployed before the call log (no CallsTableName output): doctor says to deploy this version, and checks nothing else', async () => {
@@ -453,6 +470,216 @@ describe('doctor against the real local app', () => {
     expect(r.code).toBe(1);
     expect(r.text).toMatch(/✘ softphone http:\/\/127\.0\.0\.1:\d+\/ serves the page — /);
     expect(r.text).toMatch(/✘ fallback TwiML http:\/\/127\.0\.0\.1:\d+\/fallback\.xml answers TwiML — /);
+  });
+});
+
+describe('doctor: the "Test my setup" TwiML App', () => {
+  const SETUP_FIX = '    fix: run `npm run twilio:setup -- --region ap-northeast-1 --yes`';
+
+  test('missing from the secret, deleted, or pointing elsewhere: each fails with the setup command; after it, doctor passes', async () => {
+    await deploy();
+    await setUp();
+    const secret = JSON.parse(aws!.secretValue()!) as Record<string, string>;
+    const preflight = `${app.apiBaseUrl}/twilio/retrieve_twiml/preflight`;
+    expect(fake.applications.get(secret.preflightTwimlAppSid)).toMatchObject({ voice_url: preflight, voice_method: 'POST' });
+    const failures = (r: { lines: string[] }) => r.lines.filter((l) => l.startsWith('✘ '));
+    const fixOf = (r: { lines: string[] }, line: string) => r.lines[r.lines.indexOf(line) + 1];
+
+    // pointing elsewhere (edited in the console)
+    Object.assign(fake.applications.get(secret.preflightTwimlAppSid)!, { voice_url: 'https://old.example.com/echo', voice_method: 'POST' });
+    let r = await doctor();
+    const elsewhere = `✘ "Test my setup" TwiML App voice URL is the preflight webhook — is POST https://old.example.com/echo, expected POST ${preflight}`;
+    expect([r.code, failures(r)]).toEqual([1, [elsewhere]]);
+    expect(fixOf(r, elsewhere)).toBe(`${SETUP_FIX}`);
+    expect(r.text).toContain('1 of 27 checks failed.');
+
+    // deleted
+    fake.applications.delete(secret.preflightTwimlAppSid);
+    r = await doctor();
+    const deleted = `✘ "Test my setup" TwiML App ${secret.preflightTwimlAppSid} exists — the app does not exist (deleted?)`;
+    expect(failures(r)).toEqual([deleted]);
+    expect(fixOf(r, deleted)).toBe(`${SETUP_FIX} (it creates the app again)`);
+
+    // a secret written before the preflight test (no preflightTwimlAppSid): the secret itself is still complete
+    const { preflightTwimlAppSid: _gone, ...before } = secret;
+    await aws!.putSecret(JSON.stringify(before));
+    r = await doctor();
+    const unnamed = `✘ the secret names the "Test my setup" TwiML App — the secret has no preflightTwimlAppSid: the softphone's "Test my setup" cannot get a token`;
+    expect(failures(r)).toEqual([unnamed]);
+    expect(fixOf(r, unnamed)).toBe(`${SETUP_FIX} (it creates the app and records it in the secret)`);
+    expect(r.text).toContain(`✔ secret ${SECRET_NAME} exists and has every field`);
+    expect(r.text).toContain('1 of 26 checks failed.');
+
+    // the fix, as printed
+    const code = await runSetup(
+      { accountSid: fake.accountSid, authToken: fake.authToken, stackName: STACK, numbers: [], registerDevices: false, yes: true },
+      { cfn: aws!.cfn, secrets: aws!.secrets, twilio: twilioClientFactory({ apiBaseUrl: fake.url }), sleep: async () => {} },
+      new RecordingIO(),
+    );
+    expect(code).toBe(0);
+    r = await doctor();
+    expect([r.code, r.text]).toEqual([0, expect.stringContaining('All 27 checks passed.')]);
+  });
+});
+
+describe("doctor: operations (the alarm topic, its subscription, the stack's alarms)", () => {
+  /** Points the stack's AlarmTopicArn output at another topic (or drops it), as a deployment of that shape would. */
+  function repoint(operations: { AlarmTopicArn?: string; DashboardName?: string }) {
+    aws!.standIn.putStack(STACK, { ...outputsFor(app.apiBaseUrl, `${app.url}/`), ...operations });
+  }
+  const opsLines = (r: { lines: string[] }) =>
+    r.lines.filter((l) => /^[✔✘!] (alarm|the stack's alarms)/.test(l) || /^ {4}fix: .*(alarm|sns|cdk)/.test(l));
+
+  test('an alarm in ALARM is a warning line, not a failure', async () => {
+    await deploy();
+    await setUp();
+    aws!.standIn.setAlarmState(`${STACK}-toll-fraud-refusals`, 'ALARM', 'Threshold Crossed: 1 out of the last 1 datapoints [4.0] was >= 3.0');
+    aws!.standIn.setAlarmState(`${STACK}-twilio-errors`, 'INSUFFICIENT_DATA');
+    const r = await doctor();
+    expect(r.code).toBe(0);
+    expect(opsLines(r)).toEqual([
+      `✔ alarm topic ${aws!.alarmTopicArn} exists`,
+      `✔ alarm topic has a confirmed subscription — ${ALARM_EMAIL}`,
+      `✔ the stack's alarms notify the alarm topic — ${ALARM_IDS.length} alarms: ${ALARM_IDS.length - 2} OK, 1 ALARM, 1 INSUFFICIENT_DATA`,
+      `! alarm ${STACK}-toll-fraud-refusals is in ALARM — Threshold Crossed: 1 out of the last 1 datapoints [4.0] was >= 3.0 (its description says what to do first; see the dashboard)`,
+    ]);
+    expect(r.text).toContain('All 27 checks passed (1 warning).');
+  });
+
+  test('no subscription, pending ones only, no alarms, too few, a deleted topic, an old stack: each fails with its fix', async () => {
+    await deploy();
+    await setUp();
+    const region = aws!.standIn.region;
+
+    // nobody subscribed (deployed without -c alarmEmails)
+    repoint(deployOperations(aws!.standIn, { name: 'NoSubscribers', subscribers: [] }));
+    let r = await doctor();
+    expect(r.code).toBe(1);
+    expect(opsLines(r)).toEqual([
+      expect.stringMatching(/^✔ alarm topic arn:aws:sns:ap-northeast-1:\d{12}:NoSubscribers exists$/),
+      '✘ alarm topic has a confirmed subscription — nobody is subscribed: the alarms notify no one',
+      '    fix: deploy with the addresses to alert: `npx cdk deploy -c alarmEmails=you@example.com` (comma-separated), then confirm the subscription with the link in the e-mail AWS sends ("AWS Notification - Subscription Confirmation")',
+      `✔ the stack's alarms notify the alarm topic — ${ALARM_IDS.length} alarms: ${ALARM_IDS.length} OK, 0 ALARM, 0 INSUFFICIENT_DATA`,
+    ]);
+    expect(r.text).toContain('1 of 27 checks failed.');
+
+    // subscribed, never confirmed
+    const pendingTopic = deployOperations(aws!.standIn, {
+      name: 'Pending',
+      subscribers: [
+        { email: 'late@example.com', confirmed: false },
+        { email: 'boss@example.com', confirmed: false },
+      ],
+    });
+    repoint(pendingTopic);
+    r = await doctor();
+    expect(opsLines(r).slice(1, 3)).toEqual([
+      '✘ alarm topic has a confirmed subscription — only pending ones: late@example.com, boss@example.com never confirmed (SNS lists them as PendingConfirmation): the alarms notify no one',
+      `    fix: confirm with the link in the e-mail AWS sent to late@example.com ("AWS Notification - Subscription Confirmation"; look in the spam folder too); lost, or its link expired (after 3 days)? have it sent again: \`aws sns subscribe --topic-arn ${pendingTopic.AlarmTopicArn} --protocol email --notification-endpoint late@example.com --region ${region}\``,
+    ]);
+    // one confirmation is enough; the other is named as still pending
+    aws!.standIn.confirmSubscription(pendingTopic.AlarmTopicArn, 'boss@example.com');
+    r = await doctor();
+    expect(r.code).toBe(0);
+    expect(r.text).toContain('✔ alarm topic has a confirmed subscription — boss@example.com; not confirmed yet: late@example.com');
+
+    // no alarm sends to the topic (deleted by hand), then fewer than a deployment makes
+    repoint(deployOperations(aws!.standIn, { name: 'NoAlarms', alarms: 0 }));
+    r = await doctor();
+    expect(opsLines(r).slice(2)).toEqual([
+      "✘ the stack's alarms notify the alarm topic — no alarm sends to the topic, expected at least 12: failures would go unnoticed",
+      '    fix: deploy again (`npx cdk deploy`): it creates the alarms (deleted ones too)',
+    ]);
+    repoint(deployOperations(aws!.standIn, { name: 'FewAlarms', alarms: 3 }));
+    r = await doctor();
+    expect(r.text).toContain("✘ the stack's alarms notify the alarm topic — only 3 alarms send to the topic, expected at least 12");
+
+    // the topic itself is gone
+    const gone = deployOperations(aws!.standIn, { name: 'Gone' });
+    aws!.standIn.deleteTopic(gone.AlarmTopicArn);
+    repoint(gone);
+    r = await doctor();
+    expect(opsLines(r)).toEqual([
+      `✘ alarm topic ${gone.AlarmTopicArn} exists — the topic does not exist (deleted outside CloudFormation?)`,
+      "    fix: deploy again (`npx cdk deploy`); the stack's alarms notify nobody until then",
+    ]);
+    expect(r.text).toContain('1 of 25 checks failed.');
+
+    // a stack of an earlier release: no AlarmTopicArn output; everything else is still checked
+    repoint({});
+    r = await doctor();
+    expect(r.code).toBe(1);
+    expect(r.lines.filter((l) => l.startsWith('✘ '))).toEqual([
+      `✘ alarm topic (stack output AlarmTopicArn) exists — stack ${STACK} has no output AlarmTopicArn: it was deployed from an earlier release of this app, without alarms`,
+    ]);
+    expect(r.text).toContain(
+      '    fix: deploy with the addresses to alert: `npx cdk deploy -c alarmEmails=you@example.com` (comma-separated), confirm the subscription from the e-mail AWS sends, then re-run',
+    );
+    expect(r.text).toContain(`✔ stack ${STACK} has every output`);
+    expect(r.text).toContain('✔ softphone config.json points at this API');
+    expect(r.text).toContain('1 of 25 checks failed.');
+  });
+
+  test('long lists are read to the end: 101 subscriptions (the confirmed one last) and 120 alarms (two DescribeAlarms pages)', async () => {
+    await deploy();
+    await setUp();
+    const big = deployOperations(aws!.standIn, {
+      name: 'Big',
+      subscribers: [
+        ...Array.from({ length: 100 }, (_, i) => ({ email: `p${i}@example.com`, confirmed: false })),
+        { email: 'last@example.com', confirmed: true },
+      ],
+      alarms: 120,
+    });
+    repoint(big);
+    const before = aws!.standIn.requests.length;
+    const r = await doctor();
+    expect(r.code).toBe(0);
+    expect(r.text).toContain(
+      '✔ alarm topic has a confirmed subscription — last@example.com; not confirmed yet: p0@example.com, p1@example.com, p2@example.com, p3@example.com, p4@example.com and 95 more\n',
+    );
+    expect(r.text).toContain("✔ the stack's alarms notify the alarm topic — 120 alarms: 120 OK, 0 ALARM, 0 INSUFFICIENT_DATA");
+    const ops = aws!.standIn.requests.slice(before).filter((q) => q.service === 'sns' || q.service === 'cloudwatch');
+    expect(ops).toEqual([
+      { service: 'sns', action: 'ListSubscriptionsByTopic', status: 200 },
+      { service: 'sns', action: 'ListSubscriptionsByTopic', status: 200 },
+      { service: 'cloudwatch', action: 'DescribeAlarms', status: 200 },
+      { service: 'cloudwatch', action: 'DescribeAlarms', status: 200 },
+    ]);
+  });
+
+  test('AWS refusing SNS or CloudWatch is told as a permission to add, not as something to deploy', async () => {
+    await deploy();
+    await setUp();
+    aws!.standIn.fail('sns', 'ListSubscriptionsByTopic', {
+      code: 'AuthorizationError',
+      message: `User: arn:aws:iam::123456789012:user/ops is not authorized to perform: SNS:ListSubscriptionsByTopic on resource: ${aws!.alarmTopicArn}`,
+      status: 403,
+    });
+    let r = await doctor();
+    expect(opsLines(r)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^✘ alarm topic ${aws!.alarmTopicArn} exists — AuthorizationErrorException: .*is not authorized to perform: SNS:ListSubscriptionsByTopic`,
+        ),
+      ),
+      '    fix: your AWS credentials are not allowed sns:ListSubscriptionsByTopic on it: use credentials that are',
+    ]);
+    aws!.standIn.fail('cloudwatch', 'DescribeAlarms', {
+      code: 'AccessDenied',
+      message: 'User: arn:aws:iam::123456789012:user/ops is not authorized to perform: cloudwatch:DescribeAlarms',
+      status: 403,
+    });
+    r = await doctor();
+    expect(r.text).toContain("✘ the stack's alarms notify the alarm topic — AccessDenied: ");
+    expect(r.text).toContain('    fix: your AWS credentials are not allowed cloudwatch:DescribeAlarms: use credentials that are');
+    expect(r.text).not.toContain('cdk deploy');
+  });
+
+  test('MIN_STACK_ALARMS is one per rule of the operations construct (each rule alarms at least once)', async () => {
+    const { ALARM_THRESHOLDS } = await import('../../lib/constructs/operations');
+    expect(MIN_STACK_ALARMS).toBe(Object.keys(ALARM_THRESHOLDS).length);
+    expect(ALARM_IDS.length).toBeGreaterThanOrEqual(MIN_STACK_ALARMS);
   });
 });
 

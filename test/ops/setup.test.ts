@@ -21,6 +21,11 @@ const VOICE_ONLY = { voice_url: outputs.IncomingCallWebhookUrl, voice_method: 'P
 const WIRED = { ...VOICE_ONLY, ...STATUS_CALLBACK };
 /** How plan and change lines name what is set next to the voice URL. */
 const CALLBACKS = `; fallback GET ${FALLBACK}; status callback POST ${CALL_STATUS}`;
+/** The "Test my setup" TwiML App's voice URL: the preflight webhook at ApiUrl (API_PATHS.preflight). */
+const PREFLIGHT = `${API}/twilio/retrieve_twiml/preflight`;
+const PREFLIGHT_NAME = 'twilio-softphone-aws preflight';
+/** The one manual step, as every run that planned prints it (once). */
+const MANUAL_STEP = `Manual step (Twilio offers no API for it): in the Twilio Console, open Monitor → Logs → Errors → Webhook (the Debugger's webhook) and set the Webhook URL to ${API}/twilio/debugger_events, then Save: Twilio then posts every error and warning of the account there (signed with the Auth Token), and the stack counts them as the TwilioAlerts metric.`;
 
 let fake: FakeTwilio;
 let aws: AwsFixture;
@@ -82,9 +87,19 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(code).toBe(0);
     expect(text).toContain(`! Secret ${SECRET_NAME} has no value yet (a fresh deployment): setup writes it.`);
 
-    // Twilio: one key, one app, the number's voice URL; app and number fall back to the site's static TwiML
+    // Twilio: one key, two apps, the number's voice URL; app and number fall back to the site's static TwiML
     expect([...fake.keys.values()].map((k) => k.friendly_name)).toEqual(['twilio-softphone-aws']);
-    const [app] = [...fake.applications.values()];
+    const [app, preflightApp] = [...fake.applications.values()];
+    // the "Test my setup" app: its own name, the preflight webhook with POST, nothing else (no call-log callback)
+    expect(preflightApp).toMatchObject({
+      friendly_name: PREFLIGHT_NAME,
+      voice_url: PREFLIGHT,
+      voice_method: 'POST',
+      voice_fallback_url: null,
+      status_callback: null,
+    });
+    const preflightCreate = fake.writes().filter((r) => r.path.endsWith('/Applications.json'))[1];
+    expect(preflightCreate.form).toEqual({ FriendlyName: PREFLIGHT_NAME, VoiceUrl: PREFLIGHT, VoiceMethod: 'POST' });
     expect(app).toMatchObject({
       friendly_name: 'twilio-softphone-aws',
       voice_url: outputs.OutgoingCallWebhookUrl,
@@ -128,6 +143,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
       apiKeySecret: fake.keys.get(keySid)!.secret,
       authToken: fake.authToken,
       twimlAppSid: app.sid,
+      preflightTwimlAppSid: preflightApp.sid,
     });
 
     // the output lists exactly what changed
@@ -138,8 +154,14 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(text).toContain(
       `✔ updated ${NUMBER} (${pn}) voice URL to POST ${outputs.IncomingCallWebhookUrl}${CALLBACKS} (was POST https://demo.twilio.com/welcome/voice/, no status callback)`,
     );
+    expect(text).toContain(
+      `✔ created "Test my setup" TwiML App ${String(preflightApp.sid)} ("${PREFLIGHT_NAME}") with voice URL POST ${PREFLIGHT}\n`,
+    );
     expect(text).toContain('✔ wrote credentials to secret');
-    expect(text).toContain('Done: 4 changes.');
+    expect(text).toContain('Done: 5 changes.');
+    // the step no API can do, once, last
+    expect(text.split('Manual step')).toHaveLength(2);
+    expect(text.endsWith(MANUAL_STEP)).toBe(true);
   });
 
   test('a second run changes nothing and says so', async () => {
@@ -161,7 +183,9 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(second.text).toMatch(
       new RegExp(`= TwiML App AP[0-9a-f]{32}: voice POST ${escapeRegExp(outputs.OutgoingCallWebhookUrl + CALLBACKS)}$`, 'm'),
     );
+    expect(second.text).toContain(`= "Test my setup" TwiML App ${storedSecret().preflightTwimlAppSid}: voice POST ${PREFLIGHT}\n`);
     expect(second.text).not.toContain('✔');
+    expect(second.text.split('Manual step')).toHaveLength(2);
   });
 
   test('--dry-run prints the plan and changes nothing', async () => {
@@ -173,12 +197,14 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(aws.secretValue()).toBeUndefined();
     expect(text).toContain('+ create API key "twilio-softphone-aws"');
     expect(text).toContain(`+ create TwiML App "twilio-softphone-aws" with voice URL POST ${outputs.OutgoingCallWebhookUrl}${CALLBACKS}\n`);
+    expect(text).toContain(`+ create "Test my setup" TwiML App "${PREFLIGHT_NAME}" with voice URL POST ${PREFLIGHT}\n`);
     expect(text).toMatch(
       new RegExp(
         `~ update \\${NUMBER} \\(PN[0-9a-f]{32}\\) voice URL to POST ${escapeRegExp(outputs.IncomingCallWebhookUrl + CALLBACKS)} \\(was POST https://demo\\.twilio\\.com/welcome/voice/, no status callback\\)`,
       ),
     );
     expect(text).toContain('Dry run: nothing was changed.');
+    expect(text.split('Manual step')).toHaveLength(2);
   });
 
   test('reuses a TwiML App by friendly name and fixes its voice URL; a known-name key without a secret is replaced, and it says so', async () => {
@@ -188,7 +214,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
 
     const { code, text } = await run();
     expect(code).toBe(0);
-    expect(fake.applications.size).toBe(1);
+    expect(fake.applications.size).toBe(2); // this one, and the new "Test my setup"
     expect(fake.applications.get(appSid)).toMatchObject({
       voice_url: outputs.OutgoingCallWebhookUrl,
       voice_method: 'POST',
@@ -348,9 +374,14 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     expect(code).toBe(0);
     const onDomain = { status_callback: 'https://phone.example.com/twilio/call_status', status_callback_method: 'POST' };
     expect(fake.numberBySid(pn)).toMatchObject({ voice_url: 'https://phone.example.com/twilio/retrieve_twiml/call_incoming', ...onDomain });
-    expect([...fake.applications.values()]).toEqual([expect.objectContaining(onDomain)]);
+    expect([...fake.applications.values()]).toEqual([
+      expect.objectContaining(onDomain),
+      expect.objectContaining({ voice_url: 'https://phone.example.com/twilio/retrieve_twiml/preflight' }),
+    ]);
     expect(text).toContain('; status callback POST https://phone.example.com/twilio/call_status');
-    expect(text).not.toContain(CALL_STATUS);
+    // the manual step names the Debugger webhook on the domain too (Twilio signs for the URL it calls)
+    expect(text).toContain('set the Webhook URL to https://phone.example.com/twilio/debugger_events, then Save');
+    expect(text).not.toContain(API);
   });
 
   test('a stack deployed before the call log (no CallsTableName output) stops before any change and says to deploy this version', async () => {
@@ -382,7 +413,7 @@ describe('twilio:setup against a fake Twilio REST API', () => {
 
     const second = await run();
     expect(second.code).toBe(0);
-    expect(fake.applications.size).toBe(1); // the app created by the failed run is reused
+    expect(fake.applications.size).toBe(2); // the apps created by the failed run are reused
     expect(second.text).toContain(`= TwiML App`);
     expect(aws.puts()).toBe(1);
     expect(credentialProblems(storedSecret())).toEqual([]);
@@ -569,10 +600,109 @@ describe('twilio:setup against a fake Twilio REST API', () => {
     fake.keys.delete(apiKeySid);
     const plan = await planSetup(options(), deps());
     const items = (kind: string) => plan.steps.find((step) => step.kind === kind)?.items;
-    expect(plan.steps.map((step) => step.kind)).toEqual(['API key', 'TwiML App', 'phone number', 'secret', 'device']);
+    expect(plan.steps.map((step) => step.kind)).toEqual(['API key', 'TwiML App', '"Test my setup" TwiML App', 'phone number', 'secret', 'device']);
     expect(items('API key')).toEqual([{ action: 'create', reason: `the stored API key ${apiKeySid} no longer exists`, staleSids: [] }]);
     expect(items('TwiML App')).toEqual([{ action: 'ok', sid: storedSecret().twimlAppSid }]);
-    expect(items('secret')).toEqual([{ action: 'write', reason: 'new API key / TwiML App' }]);
+    expect(items('"Test my setup" TwiML App')).toEqual([{ action: 'ok', sid: storedSecret().preflightTwimlAppSid }]);
+    expect(items('secret')).toEqual([{ action: 'write', reason: 'new API key / TwiML Apps' }]);
+  });
+
+  test('"Test my setup": a secret from before it gets the app and the field, in one write; a second run changes nothing', async () => {
+    fake.seedNumber(NUMBER);
+    expect((await run()).code).toBe(0);
+    // as an earlier release left things: no preflight app, a secret without preflightTwimlAppSid
+    const { preflightTwimlAppSid: old, ...before } = storedSecret();
+    fake.applications.delete(old);
+    await aws.putSecret(JSON.stringify(before));
+    const writes = fake.writes().length;
+
+    const dry = await run({ dryRun: true, yes: false });
+    expect(dry.text).toContain(`+ create "Test my setup" TwiML App "${PREFLIGHT_NAME}" with voice URL POST ${PREFLIGHT}\n`);
+    expect(dry.text).toContain(`+ write credentials to secret ${SECRET_NAME} (new API key / TwiML Apps), after everything else succeeded`);
+    expect(fake.writes()).toHaveLength(writes);
+    expect(aws.puts()).toBe(1);
+
+    const { code, text } = await run();
+    expect(code).toBe(0);
+    const created = [...fake.applications.values()].find((a) => a.friendly_name === PREFLIGHT_NAME)!;
+    expect(storedSecret()).toEqual({ ...before, preflightTwimlAppSid: created.sid });
+    expect(aws.puts()).toBe(2);
+    expect(text).toContain('Done: 2 changes.');
+    // the Twilio writes were the app's creation only
+    expect(
+      fake
+        .writes()
+        .slice(writes)
+        .map((r) => `${r.method} ${r.path.replace(/^.*\/Accounts\/AC[0-9a-f]{32}/, '')}`),
+    ).toEqual(['POST /Applications.json']);
+
+    const again = await run();
+    expect(again.text).toContain('Nothing to change: everything is already set up.');
+    expect(aws.puts()).toBe(2);
+  });
+
+  test('"Test my setup": found by friendly name when the secret does not name it, and pointed back at the preflight webhook', async () => {
+    fake.seedNumber(NUMBER);
+    const existing = fake.seedApplication(PREFLIGHT_NAME, 'https://old.example.com/echo', 'GET');
+    const { code, text } = await run();
+    expect(code).toBe(0);
+    expect(fake.applications.size).toBe(2);
+    expect(fake.applications.get(existing)).toMatchObject({ voice_url: PREFLIGHT, voice_method: 'POST' });
+    expect(text).toContain(`✔ updated "Test my setup" TwiML App ${existing} voice URL to POST ${PREFLIGHT} (was GET https://old.example.com/echo)`);
+    expect(storedSecret().preflightTwimlAppSid).toBe(existing);
+    const update = fake.writes().find((r) => r.path.endsWith(`/Applications/${existing}.json`))!;
+    expect(update.form).toEqual({ VoiceUrl: PREFLIGHT, VoiceMethod: 'POST' });
+  });
+
+  test('"Test my setup": the stored app is kept under any name and fixed when it points elsewhere; a deleted one is made again', async () => {
+    fake.seedNumber(NUMBER);
+    expect((await run()).code).toBe(0);
+    const sid = storedSecret().preflightTwimlAppSid;
+    Object.assign(fake.applications.get(sid)!, { friendly_name: 'renamed in the console', voice_url: 'https://old.example.com/echo' });
+    const fixed = await run();
+    expect(fixed.text).toContain(`~ update "Test my setup" TwiML App ${sid} voice URL to POST ${PREFLIGHT} (was POST https://old.example.com/echo)`);
+    expect(fake.applications.get(sid)).toMatchObject({ voice_url: PREFLIGHT });
+    expect(storedSecret().preflightTwimlAppSid).toBe(sid);
+    expect(aws.puts()).toBe(1); // the secret already named it
+
+    fake.applications.delete(sid);
+    const remade = await run();
+    expect(remade.code).toBe(0);
+    expect(remade.text).toContain(`! The stored "Test my setup" TwiML App ${sid} no longer exists.`);
+    const newSid = storedSecret().preflightTwimlAppSid;
+    expect(newSid).not.toBe(sid);
+    expect(fake.applications.get(newSid)).toMatchObject({ friendly_name: PREFLIGHT_NAME, voice_url: PREFLIGHT });
+    expect(aws.puts()).toBe(2);
+  });
+
+  test('"Test my setup": a failed creation leaves the secret unwritten and no orphan key; the re-run completes', async () => {
+    fake.seedNumber(NUMBER, WIRED);
+    fake.seedApplication('twilio-softphone-aws', outputs.OutgoingCallWebhookUrl, 'POST', {
+      voice_fallback_url: FALLBACK,
+      voice_fallback_method: 'GET',
+      ...STATUS_CALLBACK,
+    });
+    // the main app exists, so the one POST to the list is the "Test my setup" app's creation
+    fake.fail('POST', /\/Applications\.json$/, 500, 1);
+    const first = await run();
+    expect(first.code).toBe(1);
+    expect(first.text).toContain(`✘ creating "Test my setup" TwiML App "${PREFLIGHT_NAME}" failed: HTTP 500`);
+    expect(aws.puts()).toBe(0);
+    expect(fake.keys.size).toBe(0);
+    expect(first.text.split('Manual step')).toHaveLength(2);
+
+    expect((await run()).code).toBe(0);
+    expect(credentialProblems(storedSecret())).toEqual([]);
+    expect(storedSecret().preflightTwimlAppSid).toMatch(/^AP[0-9a-f]{32}$/);
+  });
+
+  test('the manual step is printed when planning finds a problem, and not when setup cannot even plan', async () => {
+    const problem = await run({ numbers: [{ number: '+14155550100' }] });
+    expect(problem.code).toBe(1);
+    expect(problem.text.split('Manual step')).toHaveLength(2);
+    const noStack = await run({ stackName: 'NoSuchStack' });
+    expect(noStack.code).toBe(1);
+    expect(noStack.text).not.toContain('Manual step');
   });
 
   test('lists are paged like the real API', async () => {

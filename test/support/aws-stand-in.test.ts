@@ -4,6 +4,15 @@
  * endpoint variables route a child process's clients to it.
  */
 import { CloudFormationClient, CloudFormationServiceException, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudWatchClient,
+  CloudWatchServiceException,
+  DescribeAlarmsCommand,
+  InvalidNextToken,
+  InvalidParameterCombinationException,
+  paginateDescribeAlarms,
+  type MetricAlarm,
+} from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient, DynamoDBServiceException, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeSecretCommand,
@@ -15,6 +24,16 @@ import {
   SecretsManagerClient,
   SecretsManagerServiceException,
 } from '@aws-sdk/client-secrets-manager';
+import {
+  AuthorizationErrorException,
+  InvalidParameterException,
+  ListSubscriptionsByTopicCommand,
+  NotFoundException,
+  paginateListSubscriptionsByTopic,
+  SNSClient,
+  SNSServiceException,
+  type Subscription,
+} from '@aws-sdk/client-sns';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
@@ -49,6 +68,16 @@ function cfn(o?: ClientOpts): CloudFormationClient {
 }
 function ddb(o?: ClientOpts): DynamoDBClient {
   const c = new DynamoDBClient(config(o));
+  clients.push(c);
+  return c;
+}
+function sns(o?: ClientOpts): SNSClient {
+  const c = new SNSClient(config(o));
+  clients.push(c);
+  return c;
+}
+function cw(o?: ClientOpts): CloudWatchClient {
+  const c = new CloudWatchClient(config(o));
   clients.push(c);
   return c;
 }
@@ -281,6 +310,194 @@ describe('DynamoDB (proxied to dynalite)', () => {
   });
 });
 
+describe('SNS ListSubscriptionsByTopic (awsQuery, Version 2010-03-31)', () => {
+  it('lists a topic\'s subscriptions: confirmed ones by their ARN, pending ones as "PendingConfirmation"', async () => {
+    const topic = standIn.createTopic(unique('Alarms'));
+    expect(topic).toMatch(/^arn:aws:sns:ap-northeast-1:\d{12}:Alarms-\d+$/);
+    const confirmed = standIn.subscribe(topic, 'ops@example.com', { confirmed: true });
+    standIn.subscribe(topic, 'late@example.com');
+    const { Subscriptions, NextToken } = await sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
+    expect(NextToken).toBeUndefined();
+    expect(Subscriptions).toEqual([
+      { TopicArn: topic, Protocol: 'email', SubscriptionArn: confirmed, Owner: '123456789012', Endpoint: 'ops@example.com' },
+      { TopicArn: topic, Protocol: 'email', SubscriptionArn: 'PendingConfirmation', Owner: '123456789012', Endpoint: 'late@example.com' },
+    ]);
+    expect(confirmed).toMatch(new RegExp(`^${topic}:[0-9a-f-]{36}$`));
+    expect(standIn.requests.at(-1)).toEqual({ service: 'sns', action: 'ListSubscriptionsByTopic', status: 200 });
+
+    standIn.confirmSubscription(topic, 'late@example.com');
+    const again = await sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
+    expect(again.Subscriptions?.map((x) => x.SubscriptionArn?.startsWith(`${topic}:`))).toEqual([true, true]);
+  });
+
+  it('a topic without subscriptions answers an empty list', async () => {
+    const topic = standIn.createTopic(unique('Empty'));
+    const { Subscriptions } = await sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
+    expect(Subscriptions ?? []).toEqual([]);
+  });
+
+  it('pages by 100 with a NextToken, which the SDK paginator follows; a token is refused for another topic', async () => {
+    const topic = standIn.createTopic(unique('Big'));
+    for (let i = 0; i < 101; i++) standIn.subscribe(topic, `p${i}@example.com`, { confirmed: i % 2 === 0 });
+    const first = await sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
+    expect(first.Subscriptions).toHaveLength(100);
+    expect(first.NextToken).toEqual(expect.any(String));
+    const second = await sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: topic, NextToken: first.NextToken }));
+    expect(second.Subscriptions?.map((x) => x.Endpoint)).toEqual(['p100@example.com']);
+    expect(second.NextToken).toBeUndefined();
+
+    const all: Subscription[] = [];
+    for await (const page of paginateListSubscriptionsByTopic({ client: sns() }, { TopicArn: topic })) all.push(...(page.Subscriptions ?? []));
+    expect(all.map((x) => x.Endpoint)).toEqual(Array.from({ length: 101 }, (_, i) => `p${i}@example.com`));
+
+    const other = standIn.createTopic(unique('Other'));
+    const err = await rejection(sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: other, NextToken: first.NextToken })));
+    expect(err).toBeInstanceOf(InvalidParameterException);
+    expect(err.message).toBe('Invalid parameter: NextToken');
+    expect(err.$metadata?.httpStatusCode).toBe(400);
+  });
+
+  it('an unknown topic is NotFound (NotFoundException, HTTP 404) "Topic does not exist"; a malformed ARN is InvalidParameter', async () => {
+    const gone = standIn.createTopic(unique('Gone'));
+    standIn.deleteTopic(gone);
+    const err = await rejection(sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: gone })));
+    expect(err).toBeInstanceOf(NotFoundException);
+    expect(err.name).toBe('NotFoundException');
+    expect(err.message).toBe('Topic does not exist');
+    expect(err.$metadata?.httpStatusCode).toBe(404);
+    expect(err.$fault).toBe('client');
+    expect(standIn.requests.at(-1)).toEqual({ service: 'sns', action: 'ListSubscriptionsByTopic', status: 404 });
+
+    const bad = await rejection(sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: 'not-an-arn' })));
+    expect(bad).toBeInstanceOf(InvalidParameterException);
+    expect(bad.message).toBe('Invalid parameter: TopicArn');
+  });
+
+  it('fail() injects an SNS error (AuthorizationError → AuthorizationErrorException, 403); an unknown action is InvalidAction', async () => {
+    const topic = standIn.createTopic(unique('Denied'));
+    standIn.fail('sns', 'ListSubscriptionsByTopic', {
+      code: 'AuthorizationError',
+      message: 'User: arn:aws:iam::123456789012:user/x is not authorized to perform: SNS:ListSubscriptionsByTopic',
+      status: 403,
+    });
+    const err = await rejection(sns().send(new ListSubscriptionsByTopicCommand({ TopicArn: topic })));
+    expect(err).toBeInstanceOf(AuthorizationErrorException);
+    expect(err.$metadata?.httpStatusCode).toBe(403);
+
+    const res = await fetch(standIn.url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'Action=Publish&Version=2010-03-31',
+    });
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(text).toContain('<Code>InvalidAction</Code>');
+    expect(text).toContain('xmlns="http://sns.amazonaws.com/doc/2010-03-31/"');
+    expect(standIn.requests.at(-1)).toEqual({ service: 'sns', action: 'Publish', status: 400 });
+  });
+});
+
+describe('CloudWatch DescribeAlarms (awsJson1_0, query compatible)', () => {
+  let topic: string;
+  let prefix: string;
+  beforeAll(() => {
+    prefix = unique('Stack');
+    topic = standIn.createTopic(`${prefix}-AlarmTopic`);
+    standIn.putAlarm({ name: `${prefix}-SignatureRejected`, alarmActions: [topic], okActions: [topic], description: 'forged webhooks' });
+    standIn.putAlarm({ name: `${prefix}-TollFraud`, alarmActions: [topic], state: 'ALARM', stateReason: 'Threshold Crossed: 1 datapoint [3.0]' });
+    standIn.putAlarm({ name: `${prefix}-Composite`, type: 'CompositeAlarm', alarmActions: [topic] });
+    standIn.putAlarm({ name: `${prefix}-Unrelated`, alarmActions: ['arn:aws:sns:ap-northeast-1:123456789012:someone-else'] });
+  });
+
+  it('ActionPrefix finds the alarms that notify a topic; without AlarmTypes only metric alarms, with them composite ones too', async () => {
+    const metricOnly = await cw().send(new DescribeAlarmsCommand({ ActionPrefix: topic }));
+    expect(metricOnly.MetricAlarms?.map((a) => a.AlarmName)).toEqual([`${prefix}-SignatureRejected`, `${prefix}-TollFraud`]);
+    expect(metricOnly.CompositeAlarms ?? []).toEqual([]);
+    expect(metricOnly.NextToken).toBeUndefined();
+    const alarm = metricOnly.MetricAlarms![0];
+    expect(alarm).toMatchObject({
+      AlarmArn: `arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:${prefix}-SignatureRejected`,
+      AlarmDescription: 'forged webhooks',
+      AlarmActions: [topic],
+      OKActions: [topic],
+      StateValue: 'OK',
+      MetricName: 'SignatureRejected',
+      Namespace: 'TwilioSoftphone',
+    });
+    expect(alarm.StateUpdatedTimestamp).toBeInstanceOf(Date);
+    expect(metricOnly.MetricAlarms![1]).toMatchObject({ StateValue: 'ALARM', StateReason: 'Threshold Crossed: 1 datapoint [3.0]' });
+
+    const both = await cw().send(new DescribeAlarmsCommand({ ActionPrefix: topic, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] }));
+    expect(both.MetricAlarms).toHaveLength(2);
+    expect(both.CompositeAlarms?.map((a) => [a.AlarmName, a.AlarmRule])).toEqual([[`${prefix}-Composite`, `ALARM("${prefix}-Composite-child")`]]);
+    expect(standIn.requests.at(-1)).toEqual({ service: 'cloudwatch', action: 'DescribeAlarms', status: 200 });
+  });
+
+  it('filters by StateValue, AlarmNames and AlarmNamePrefix; AlarmNames with AlarmNamePrefix is InvalidParameterCombination', async () => {
+    const inAlarm = await cw().send(new DescribeAlarmsCommand({ ActionPrefix: topic, StateValue: 'ALARM' }));
+    expect(inAlarm.MetricAlarms?.map((a) => a.AlarmName)).toEqual([`${prefix}-TollFraud`]);
+    const named = await cw().send(new DescribeAlarmsCommand({ AlarmNames: [`${prefix}-Unrelated`] }));
+    expect(named.MetricAlarms?.map((a) => a.AlarmName)).toEqual([`${prefix}-Unrelated`]);
+    const prefixed = await cw().send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${prefix}-S` }));
+    expect(prefixed.MetricAlarms?.map((a) => a.AlarmName)).toEqual([`${prefix}-SignatureRejected`]);
+    const err = await rejection(cw().send(new DescribeAlarmsCommand({ AlarmNames: ['a'], AlarmNamePrefix: 'a' })));
+    // the SDK names a modelled error by its shape, and keeps the awsQuery code in `Code`
+    expect(err).toBeInstanceOf(InvalidParameterCombinationException);
+    expect((err as { Code?: string }).Code).toBe('InvalidParameterCombination');
+    expect(err.$metadata?.httpStatusCode).toBe(400);
+  });
+
+  it('pages by MaxRecords with a NextToken the SDK paginator follows; a foreign or garbled token is InvalidNextToken', async () => {
+    const many = unique('Many');
+    const manyTopic = standIn.createTopic(many);
+    for (let i = 0; i < 7; i++) standIn.putAlarm({ name: `${many}-${i}`, alarmActions: [manyTopic] });
+    const first = await cw().send(new DescribeAlarmsCommand({ ActionPrefix: manyTopic, MaxRecords: 3 }));
+    expect(first.MetricAlarms?.map((a) => a.AlarmName)).toEqual([`${many}-0`, `${many}-1`, `${many}-2`]);
+    expect(first.NextToken).toEqual(expect.any(String));
+
+    const all: MetricAlarm[] = [];
+    for await (const page of paginateDescribeAlarms({ client: cw(), pageSize: 3 }, { ActionPrefix: manyTopic }))
+      all.push(...(page.MetricAlarms ?? []));
+    expect(all.map((a) => a.AlarmName)).toEqual(Array.from({ length: 7 }, (_, i) => `${many}-${i}`));
+
+    for (const NextToken of [first.NextToken, 'garbled']) {
+      const err = await rejection(cw().send(new DescribeAlarmsCommand({ ActionPrefix: topic, NextToken })));
+      expect(err).toBeInstanceOf(InvalidNextToken);
+      expect(err.message).toBe('The next token specified is invalid.');
+      expect(err.$metadata?.httpStatusCode).toBe(400);
+    }
+  });
+
+  it('MaxRecords outside 1–100 is a ValidationError', async () => {
+    for (const MaxRecords of [0, 101]) {
+      const err = await rejection(cw().send(new DescribeAlarmsCommand({ MaxRecords })));
+      expect(err).toBeInstanceOf(CloudWatchServiceException);
+      expect([err.name, (err as { Code?: string }).Code]).toEqual(['ValidationException', 'ValidationError']);
+      expect(err.message).toMatch(/at 'maxRecords' failed to satisfy constraint/);
+    }
+  });
+
+  it('fail() injects a CloudWatch error by its awsQuery code; an unknown operation is UnknownOperationException', async () => {
+    standIn.fail('cloudwatch', 'DescribeAlarms', {
+      code: 'AccessDenied',
+      message: 'User: arn:aws:iam::123456789012:user/x is not authorized to perform: cloudwatch:DescribeAlarms',
+      status: 403,
+    });
+    const err = await rejection(cw().send(new DescribeAlarmsCommand({ ActionPrefix: topic })));
+    expect(err.name).toBe('AccessDenied');
+    expect(err.$metadata?.httpStatusCode).toBe(403);
+
+    const res = await fetch(standIn.url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'GraniteServiceVersion20100801.DeleteAlarms' },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-amzn-query-error')).toBe('UnknownOperationException;Sender');
+    expect(await res.json()).toEqual({ __type: 'com.amazon.coral.service#UnknownOperationException' });
+  });
+});
+
 describe('authentication (SigV4)', () => {
   it('an unknown access key id: UnrecognizedClientException (400) / InvalidClientTokenId (403)', async () => {
     const wrong = { accessKeyId: 'AKIAWRONGWRONGWRONG0' };
@@ -296,6 +513,13 @@ describe('authentication (SigV4)', () => {
     expect(err.name).toBe('InvalidClientTokenId');
     expect(err.message).toBe('The security token included in the request is invalid.');
     expect(err.$metadata?.httpStatusCode).toBe(403);
+    // the awsQuery codes for SNS, and for CloudWatch in its query-compatible header
+    const snsErr = await rejection(sns(wrong).send(new ListSubscriptionsByTopicCommand({ TopicArn: 'arn:aws:sns:ap-northeast-1:123456789012:t' })));
+    expect(snsErr).toBeInstanceOf(SNSServiceException);
+    expect([snsErr.name, snsErr.$metadata?.httpStatusCode]).toEqual(['InvalidClientTokenId', 403]);
+    const cwErr = await rejection(cw(wrong).send(new DescribeAlarmsCommand({})));
+    expect(cwErr).toBeInstanceOf(CloudWatchServiceException);
+    expect([cwErr.name, cwErr.$metadata?.httpStatusCode]).toEqual(['InvalidClientTokenId', 403]);
   });
 
   it('the right key id with a wrong secret key fails the signature check (the signature is verified)', async () => {
@@ -307,6 +531,9 @@ describe('authentication (SigV4)', () => {
     const cfnErr = await rejection(cfn(wrong).send(new DescribeStacksCommand({ StackName: 'x' })));
     expect(cfnErr.name).toBe('SignatureDoesNotMatch');
     expect(cfnErr.$metadata?.httpStatusCode).toBe(403);
+    // CloudWatch is signed for "monitoring": a correct signature passes, a wrong one does not
+    expect((await rejection(cw(wrong).send(new DescribeAlarmsCommand({})))).name).toBe('SignatureDoesNotMatch');
+    expect((await cw().send(new DescribeAlarmsCommand({ AlarmNames: ['none'] }))).MetricAlarms).toEqual([]);
   });
 
   it('a credential scoped to another region is refused', async () => {
@@ -417,11 +644,15 @@ describe('the SDK endpoint variables in a child process', () => {
     const { SecretsManagerClient, GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager');
     const { CloudFormationClient, DescribeStacksCommand } = require('@aws-sdk/client-cloudformation');
     const { DynamoDBClient, GetItemCommand } = require('@aws-sdk/client-dynamodb');
+    const { SNSClient, ListSubscriptionsByTopicCommand } = require('@aws-sdk/client-sns');
+    const { CloudWatchClient, DescribeAlarmsCommand } = require('@aws-sdk/client-cloudwatch');
     (async () => {
       const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: process.argv[1] }));
       const stacks = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: process.argv[1] }));
       const item = await new DynamoDBClient({}).send(new GetItemCommand({ TableName: 'Devices', Key: { pk: { S: 'LINE#+15005550006' }, sk: { S: 'MEMBER#alice' } } }));
-      console.log(JSON.stringify({ secret: secret.SecretString, output: stacks.Stacks[0].Outputs[0].OutputValue, client: item.Item.clientName.S }));
+      const subs = await new SNSClient({}).send(new ListSubscriptionsByTopicCommand({ TopicArn: stacks.Stacks[0].Outputs[1].OutputValue }));
+      const alarms = await new CloudWatchClient({}).send(new DescribeAlarmsCommand({ ActionPrefix: stacks.Stacks[0].Outputs[1].OutputValue }));
+      console.log(JSON.stringify({ secret: secret.SecretString, output: stacks.Stacks[0].Outputs[0].OutputValue, client: item.Item.clientName.S, subscribers: subs.Subscriptions.length, alarms: alarms.MetricAlarms.length }));
     })().catch((err) => { console.error(err.name + ': ' + err.message); process.exit(1); });
   `;
 
@@ -441,30 +672,42 @@ describe('the SDK endpoint variables in a child process', () => {
     );
   });
 
-  it('AWS_ENDPOINT_URL sends all three services to the stand-in', async () => {
+  /** A stack whose second output is an alarm topic with one subscriber, notified by one alarm. */
+  function childStack(name: string, out: string): void {
+    const topic = standIn.createTopic(`${name}-Alarms`);
+    standIn.subscribe(topic, 'ops@example.com', { confirmed: true });
+    standIn.putAlarm({ name: `${name}-Alarm`, alarmActions: [topic] });
+    standIn.putStack(name, { Out: out, AlarmTopicArn: topic });
+  }
+
+  it('AWS_ENDPOINT_URL sends every service to the stand-in', async () => {
     const name = unique('Child');
     standIn.createSecret(name, 'from-child');
-    standIn.putStack(name, { Out: 'cfn-output' });
+    childStack(name, 'cfn-output');
     const before = standIn.requests.length;
     const out = JSON.parse(await runChild(standIn.childEnv(), name));
-    expect(out).toEqual({ secret: 'from-child', output: 'cfn-output', client: 'alice' });
+    expect(out).toEqual({ secret: 'from-child', output: 'cfn-output', client: 'alice', subscribers: 1, alarms: 1 });
     expect(standIn.requests.slice(before)).toEqual([
       { service: 'secretsmanager', action: 'GetSecretValue', status: 200 },
       { service: 'cloudformation', action: 'DescribeStacks', status: 200 },
       { service: 'dynamodb', action: 'GetItem', status: 200 },
+      { service: 'sns', action: 'ListSubscriptionsByTopic', status: 200 },
+      { service: 'cloudwatch', action: 'DescribeAlarms', status: 200 },
     ]);
   });
 
   it('the service-specific AWS_ENDPOINT_URL_<SERVICE> variables win over AWS_ENDPOINT_URL', async () => {
     const name = unique('Child');
     standIn.createSecret(name, 'specific');
-    standIn.putStack(name, { Out: 'o' });
+    childStack(name, 'o');
     const env = standIn.childEnv({
       AWS_ENDPOINT_URL: 'http://127.0.0.1:1', // nothing listens there
       AWS_ENDPOINT_URL_SECRETS_MANAGER: standIn.url,
       AWS_ENDPOINT_URL_CLOUDFORMATION: standIn.url,
       AWS_ENDPOINT_URL_DYNAMODB: standIn.url,
+      AWS_ENDPOINT_URL_SNS: standIn.url,
+      AWS_ENDPOINT_URL_CLOUDWATCH: standIn.url,
     });
-    expect(JSON.parse(await runChild(env, name))).toEqual({ secret: 'specific', output: 'o', client: 'alice' });
+    expect(JSON.parse(await runChild(env, name))).toEqual({ secret: 'specific', output: 'o', client: 'alice', subscribers: 1, alarms: 1 });
   });
 });

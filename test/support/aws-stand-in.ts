@@ -1,14 +1,22 @@
 /**
- * An HTTP stand-in for the three AWS services the ops commands call (CloudFormation, Secrets Manager,
- * DynamoDB), on ONE port, answering on the wire the way the real services do, so the real AWS SDK v3 clients
+ * An HTTP stand-in for the AWS services the ops commands call (CloudFormation, Secrets Manager, DynamoDB, SNS,
+ * CloudWatch), on ONE port, answering on the wire the way the real services do, so the real AWS SDK v3 clients
  * (and `npm run twilio:setup` / `npm run doctor` in a child process, through `AWS_ENDPOINT_URL`) can be
  * driven against it:
  *
  * - Secrets Manager speaks awsJson1_1 (`POST /`, `X-Amz-Target: secretsmanager.<Op>`); CloudFormation speaks
  *   awsQuery (`POST /`, form-encoded `Action=…&Version=2010-05-15`, XML answers); DynamoDB speaks awsJson1_0
  *   (`X-Amz-Target: DynamoDB_20120810.<Op>`) and is forwarded as-is to an in-memory dynalite.
+ * - SNS speaks awsQuery too (`Version=2010-03-31`, which is how its requests are told from CloudFormation's on
+ *   the one port; AWS tells them apart by host). CloudWatch speaks awsJson1_0 (`X-Amz-Target:
+ *   GraniteServiceVersion20100801.<Op>`) in its "query compatible" form: the SDK (3.1164) sends
+ *   `x-amzn-query-mode: true` and reads an error's awsQuery code from the `x-amzn-query-error: <Code>;<Type>`
+ *   header (node_modules/@aws-sdk/core, AwsJsonRpcProtocol with `awsQueryCompatible`), so the stand-in answers
+ *   errors with that header and the awsQuery code (CloudWatch's documented error codes are awsQuery ones:
+ *   https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CommonErrors.html).
  * - Every request must carry a SigV4 `Authorization` header for the stand-in's one access key, scoped to its
- *   region and to the service, and its signature is recomputed with `@smithy/signature-v4` and compared.
+ *   region and to the service's signing name (`monitoring` for CloudWatch), and its signature is recomputed
+ *   with `@smithy/signature-v4` and compared.
  * - Errors have the real codes, HTTP statuses and (where known) the real messages, so the SDK turns them into
  *   the same exception classes as in production.
  *
@@ -22,7 +30,50 @@ import type { AddressInfo } from 'node:net';
 import { createRegistryTables as createTables, listenDynalite, type DynaliteServer, type RegistryCredentials } from '../../lib/local/registry-server';
 import { signRequest, verifySigV4, type SigV4Failure } from '../../lib/local/sigv4';
 
-export type AwsService = 'cloudformation' | 'secretsmanager' | 'dynamodb';
+export type AwsService = 'cloudformation' | 'secretsmanager' | 'dynamodb' | 'sns' | 'cloudwatch';
+
+/** The name each service's requests are signed for (the credential scope's service). */
+const SIGNING_NAME: Record<AwsService, string> = {
+  cloudformation: 'cloudformation',
+  secretsmanager: 'secretsmanager',
+  dynamodb: 'dynamodb',
+  sns: 'sns',
+  cloudwatch: 'monitoring',
+};
+
+/** The awsQuery services (form-encoded requests, XML answers) and their XML namespaces. */
+const QUERY_XMLNS = {
+  cloudformation: 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
+  sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
+} as const;
+type QueryService = keyof typeof QUERY_XMLNS;
+
+/** SNS's API version: a form post carrying it is an SNS request (https://docs.aws.amazon.com/sns/latest/api/CommonParameters.html). */
+const SNS_VERSION = '2010-03-31';
+/** CloudWatch's awsJson1_0 target prefix (the service shape's name, as the SDK sends it). */
+const CLOUDWATCH_TARGET = 'GraniteServiceVersion20100801';
+
+/** An alarm's state (CloudWatch StateValue). */
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+/** An alarm as `putAlarm` creates it; what is not given gets a plausible value. */
+export interface AlarmSpec {
+  name: string;
+  /** default MetricAlarm */
+  type?: 'MetricAlarm' | 'CompositeAlarm';
+  alarmActions?: string[];
+  okActions?: string[];
+  insufficientDataActions?: string[];
+  /** default OK */
+  state?: AlarmState;
+  stateReason?: string;
+  description?: string;
+  /** MetricAlarm: default `SignatureRejected` in `TwilioSoftphone` */
+  metricName?: string;
+  namespace?: string;
+  /** CompositeAlarm: default `ALARM("<name>-child")` */
+  alarmRule?: string;
+}
 
 export interface AwsErrorSpec {
   /** the error code, e.g. `ThrottlingException`, `AccessDeniedException` */
@@ -58,7 +109,7 @@ export interface AwsStandInOptions {
 /** The 12-digit account every ARN of the stand-in is in. */
 export const STAND_IN_ACCOUNT = '123456789012';
 
-const CFN_XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+const CFN_XMLNS = QUERY_XMLNS.cloudformation;
 const AWSCURRENT = 'AWSCURRENT';
 const AWSPREVIOUS = 'AWSPREVIOUS';
 
@@ -68,6 +119,8 @@ const AWSPREVIOUS = 'AWSPREVIOUS';
 
 const SECRETS_MANAGER_OPERATIONS = new Set(['GetSecretValue', 'DescribeSecret', 'PutSecretValue']);
 const CLOUDFORMATION_OPERATIONS = new Set(['DescribeStacks']);
+const SNS_OPERATIONS = new Set(['ListSubscriptionsByTopic']);
+const CLOUDWATCH_OPERATIONS = new Set(['DescribeAlarms']);
 /** DynamoDB operations are validated by dynalite itself (it answers UnknownOperationException). */
 
 /** A service error, answered in the protocol of the service that raised it. */
@@ -76,6 +129,8 @@ class AwsFault extends Error {
     readonly code: string,
     message: string,
     readonly status = 400,
+    /** awsJson `__type` when it is not the code (CloudWatch's validation errors are coral's shape) */
+    readonly jsonType?: string,
   ) {
     super(message);
   }
@@ -107,13 +162,47 @@ interface StoredStack {
   outputs: { key: string; value: string; description?: string; exportName?: string }[];
 }
 
+interface StoredSubscription {
+  arn: string;
+  protocol: string;
+  endpoint: string;
+  confirmed: boolean;
+}
+
+interface StoredTopic {
+  arn: string;
+  subscriptions: StoredSubscription[];
+}
+
+interface StoredAlarm {
+  spec: Required<Pick<AlarmSpec, 'name' | 'type' | 'alarmActions' | 'okActions' | 'insufficientDataActions' | 'state'>> & AlarmSpec;
+  arn: string;
+  configured: Date;
+  stateUpdated: Date;
+}
+
 interface Route {
   service: AwsService;
   action: string;
-  /** parsed awsJson body (Secrets Manager) */
+  /** parsed awsJson body (Secrets Manager, CloudWatch) */
   json?: Record<string, unknown>;
-  /** parsed awsQuery parameters (CloudFormation) */
+  /** parsed awsQuery parameters (CloudFormation, SNS) */
   params?: URLSearchParams;
+}
+
+/** Each page's position in an opaque token, bound to the request it continues (a token of another request is refused). */
+function pageToken(offset: number, request: string): string {
+  return Buffer.from(JSON.stringify({ o: offset, r: request }), 'utf8').toString('base64url');
+}
+
+/** The offset a token stands for, when it was issued for `request`; undefined for anything else. */
+function readPageToken(token: string, request: string): number | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown; r?: unknown };
+    return typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o > 0 && parsed.r === request ? parsed.o : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function xml(text: string): string {
@@ -140,6 +229,8 @@ export class AwsStandIn {
 
   private readonly stacks = new Map<string, StoredStack>();
   private readonly secrets = new Map<string, StoredSecret>();
+  private readonly topics = new Map<string, StoredTopic>();
+  private readonly alarms = new Map<string, StoredAlarm>();
   private readonly failures: { service: AwsService; action: string; error: AwsErrorSpec; remaining: number }[] = [];
   private readonly upstreamAgent = new http.Agent({ keepAlive: true });
   /** the registry's key pair when DynamoDB requests go to a guarded upstream (re-signed for it) */
@@ -198,7 +289,7 @@ export class AwsStandIn {
   }
 
   /**
-   * The environment for a child process: the SDK's standard endpoint variable (all three services), the region
+   * The environment for a child process: the SDK's standard endpoint variable (every service), the region
    * and the stand-in's key pair. Also switches off the EC2 metadata lookup and points the shared config and
    * credentials files at a path that does not exist, so nothing can be resolved from the real machine setup.
    * Merge it over a base from which the other AWS_* variables were removed: see `childEnv`.
@@ -294,6 +385,83 @@ export class AwsStandIn {
   }
 
   /* ---------------------------------------------------------------------------------------------------------- */
+  /* SNS state                                                                                                  */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /** Creates the standard topic `name` and returns its ARN (`arn:aws:sns:<region>:<account>:<name>`). */
+  createTopic(name: string): string {
+    const arn = `arn:aws:sns:${this.region}:${STAND_IN_ACCOUNT}:${name}`;
+    if (this.topics.has(arn)) throw new Error(`aws-stand-in: topic ${name} already exists`);
+    this.topics.set(arn, { arn, subscriptions: [] });
+    return arn;
+  }
+
+  /** Deletes the topic and its subscriptions (DeleteTopic). */
+  deleteTopic(topicArn: string): void {
+    if (!this.topics.delete(topicArn)) throw new Error(`aws-stand-in: no topic ${topicArn}`);
+  }
+
+  /**
+   * Subscribes `endpoint` (default protocol `email`). An e-mail subscription stays pending until the recipient
+   * follows the link in the confirmation message ("the subscription ARN is not displayed until the subscription is
+   * confirmed"; ListSubscriptionsByTopic shows it as `PendingConfirmation`,
+   * https://docs.aws.amazon.com/sns/latest/dg/sns-create-subscribe-endpoint-to-topic.html): `confirmed: true`
+   * plays a recipient who did. Returns the subscription's ARN (`<topic ARN>:<uuid>`), shown once confirmed.
+   */
+  subscribe(topicArn: string, endpoint: string, opts: { protocol?: string; confirmed?: boolean } = {}): string {
+    const topic = this.topics.get(topicArn);
+    if (!topic) throw new Error(`aws-stand-in: no topic ${topicArn}`);
+    const arn = `${topicArn}:${randomUUID()}`;
+    topic.subscriptions.push({ arn, protocol: opts.protocol ?? 'email', endpoint, confirmed: opts.confirmed ?? false });
+    return arn;
+  }
+
+  /** The recipient at `endpoint` confirms the subscription. */
+  confirmSubscription(topicArn: string, endpoint: string): void {
+    const sub = this.topics.get(topicArn)?.subscriptions.find((s) => s.endpoint === endpoint);
+    if (!sub) throw new Error(`aws-stand-in: no subscription of ${endpoint} to ${topicArn}`);
+    sub.confirmed = true;
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* CloudWatch state                                                                                           */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /** Creates or replaces an alarm (PutMetricAlarm / PutCompositeAlarm); returns its ARN. */
+  putAlarm(spec: AlarmSpec): string {
+    const now = new Date();
+    const arn = `arn:aws:cloudwatch:${this.region}:${STAND_IN_ACCOUNT}:alarm:${spec.name}`;
+    this.alarms.set(spec.name, {
+      spec: {
+        ...spec,
+        type: spec.type ?? 'MetricAlarm',
+        alarmActions: spec.alarmActions ?? [],
+        okActions: spec.okActions ?? [],
+        insufficientDataActions: spec.insufficientDataActions ?? [],
+        state: spec.state ?? 'OK',
+      },
+      arn,
+      configured: now,
+      stateUpdated: now,
+    });
+    return arn;
+  }
+
+  /** Moves an alarm to `state` (SetAlarmState). */
+  setAlarmState(name: string, state: AlarmState, reason?: string): void {
+    const alarm = this.alarms.get(name);
+    if (!alarm) throw new Error(`aws-stand-in: no alarm ${name}`);
+    alarm.spec.state = state;
+    alarm.spec.stateReason = reason;
+    alarm.stateUpdated = new Date();
+  }
+
+  /** Deletes an alarm (DeleteAlarms). */
+  deleteAlarm(name: string): void {
+    if (!this.alarms.delete(name)) throw new Error(`aws-stand-in: no alarm ${name}`);
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
   /* DynamoDB                                                                                                   */
   /* ---------------------------------------------------------------------------------------------------------- */
 
@@ -351,7 +519,7 @@ export class AwsStandIn {
       return;
     }
     try {
-      if (route.service === 'secretsmanager' && !route.json) {
+      if ((route.service === 'secretsmanager' || route.service === 'cloudwatch') && !route.json) {
         // awsJson services reject a body that is not JSON (dynalite mirrors DynamoDB: SerializationException).
         throw new AwsFault('SerializationException', '');
       }
@@ -362,14 +530,21 @@ export class AwsStandIn {
         failure.remaining--;
         throw new AwsFault(failure.error.code, failure.error.message, failure.error.status);
       }
-      if (route.service === 'dynamodb') {
-        await this.proxyToDynalite(req, body, res, route);
-        return;
-      }
-      if (route.service === 'secretsmanager') {
-        this.answerJson(res, route, 200, this.secretsManager(route.action, route.json ?? {}));
-      } else {
-        this.answerXml(res, route, 200, this.cloudFormation(route.action, route.params ?? new URLSearchParams()));
+      switch (route.service) {
+        case 'dynamodb':
+          await this.proxyToDynalite(req, body, res, route);
+          return;
+        case 'secretsmanager':
+          this.answerJson(res, route, 200, this.secretsManager(route.action, route.json ?? {}));
+          return;
+        case 'cloudwatch':
+          this.answerJson(res, route, 200, this.cloudWatch(route.action, route.json ?? {}));
+          return;
+        case 'sns':
+          this.answerXml(res, route, 200, this.sns(route.action, route.params ?? new URLSearchParams()));
+          return;
+        default:
+          this.answerXml(res, route, 200, this.cloudFormation(route.action, route.params ?? new URLSearchParams()));
       }
     } catch (err) {
       if (!(err instanceof AwsFault)) throw err;
@@ -389,7 +564,7 @@ export class AwsStandIn {
       const prefix = dot < 0 ? target : target.slice(0, dot);
       const action = dot < 0 ? '' : target.slice(dot + 1);
       if (prefix.startsWith('DynamoDB_')) return { service: 'dynamodb', action };
-      if (prefix === 'secretsmanager') {
+      if (prefix === 'secretsmanager' || prefix === CLOUDWATCH_TARGET) {
         let json: Record<string, unknown> | undefined;
         try {
           const parsed: unknown = body.length ? JSON.parse(body.toString('utf8')) : {};
@@ -397,30 +572,32 @@ export class AwsStandIn {
         } catch {
           json = undefined;
         }
-        return { service: 'secretsmanager', action, json };
+        return { service: prefix === CLOUDWATCH_TARGET ? 'cloudwatch' : 'secretsmanager', action, json };
       }
       return undefined;
     }
     if (req.method === 'POST' && contentType === 'application/x-www-form-urlencoded') {
       const params = new URLSearchParams(body.toString('utf8'));
-      return { service: 'cloudformation', action: params.get('Action') ?? '', params };
+      return { service: params.get('Version') === SNS_VERSION ? 'sns' : 'cloudformation', action: params.get('Action') ?? '', params };
     }
     return undefined;
   }
 
   private checkOperation(route: Route): void {
-    if (route.service === 'secretsmanager' && !SECRETS_MANAGER_OPERATIONS.has(route.action)) {
+    const jsonOperations = { secretsmanager: SECRETS_MANAGER_OPERATIONS, cloudwatch: CLOUDWATCH_OPERATIONS }[route.service as string];
+    if (jsonOperations && !jsonOperations.has(route.action)) {
       // awsJson services answer an unknown X-Amz-Target with UnknownOperationException (HTTP 400), before they
       // look at the signature — the order dynalite recorded from DynamoDB (node_modules/dynalite/index.js).
       throw new AwsFault('UnknownOperationException', '');
     }
-    if (route.service === 'cloudformation') {
+    const queryOperations = { cloudformation: CLOUDFORMATION_OPERATIONS, sns: SNS_OPERATIONS }[route.service as string];
+    if (queryOperations) {
       if (!route.action) {
         // "MissingAction: The request is missing an action or a required parameter. HTTP Status Code: 400"
         // (https://docs.aws.amazon.com/cloudsearch/latest/developerguide/CommonErrors.md, the common errors of awsQuery services)
         throw new AwsFault('MissingAction', 'Missing Action');
       }
-      if (!CLOUDFORMATION_OPERATIONS.has(route.action)) {
+      if (!queryOperations.has(route.action)) {
         // "InvalidAction: The action or operation requested is invalid. Verify that the action is typed
         // correctly. HTTP Status Code: 400" (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/CommonErrors.html)
         // The message is the wording AWS query services use; not checked against CloudFormation itself.
@@ -436,7 +613,9 @@ export class AwsStandIn {
    * - awsJson (Secrets Manager, DynamoDB): MissingAuthenticationTokenException / IncompleteSignatureException /
    *   InvalidSignatureException / UnrecognizedClientException, all HTTP 400
    *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ErrorHandling.html);
-   * - awsQuery (CloudFormation): MissingAuthenticationToken 403, IncompleteSignature 400, InvalidClientTokenId
+   * - awsQuery (CloudFormation, SNS; and CloudWatch, whose query-compatible JSON answers carry the awsQuery code
+   *   in `x-amzn-query-error` — what CloudWatch itself sends there for SigV4 failures was not checked):
+   *   MissingAuthenticationToken 403, IncompleteSignature 400, InvalidClientTokenId
    *   403 (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/CommonErrors.html) and
    *   SignatureDoesNotMatch 403 ("you might receive HTTP 403 SignatureDoesNotMatch from AWS services",
    *   https://docs.aws.amazon.com/general/latest/gr/signature-v4-troubleshooting.html).
@@ -448,10 +627,10 @@ export class AwsStandIn {
       accessKeyId: this.accessKeyId,
       secretAccessKey: this.secretAccessKey,
       region: this.region,
-      service,
+      service: SIGNING_NAME[service],
     });
     if (!failure) return;
-    const query = service === 'cloudformation';
+    const query = service === 'cloudformation' || service === 'sns' || service === 'cloudwatch';
     const codes: Record<SigV4Failure['reason'], [string, number] | [string]> = query
       ? {
           missing: ['MissingAuthenticationToken', 403],
@@ -481,14 +660,15 @@ export class AwsStandIn {
     this.requests.push({ service: route.service, action: route.action, status });
   }
 
-  private answerJson(res: http.ServerResponse, route: Route, status: number, body: unknown): void {
+  private answerJson(res: http.ServerResponse, route: Route, status: number, body: unknown, headers: Record<string, string> = {}): void {
     this.record(route, status);
     const text = JSON.stringify(body);
     res.writeHead(status, {
-      'Content-Type': route.service === 'dynamodb' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1',
+      'Content-Type': route.service === 'secretsmanager' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0',
       'Content-Length': Buffer.byteLength(text),
       'x-amzn-RequestId': randomUUID(),
       Date: new Date().toUTCString(),
+      ...headers,
     });
     res.end(text);
   }
@@ -517,16 +697,20 @@ export class AwsStandIn {
    *   whether the error is a receiver or sender error"
    *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-responses.html);
    *   CloudFormation's own form, e.g. `<Code>ValidationError</Code><Message>Stack: foobar does not exist</Message>`,
-   *   is the recorded response in https://docs.rs/crate/rusoto_cloudformation/0.32.0/source/test_resources/generated/error/cloudformation-cancel-update-stack.xml
+   *   is the recorded response in https://docs.rs/crate/rusoto_cloudformation/0.32.0/source/test_resources/generated/error/cloudformation-cancel-update-stack.xml;
+   *   SNS answers in the same envelope with its own namespace.
+   * - CloudWatch (awsJson1_0, query compatible): `{"__type": "com.amazonaws.cloudwatch#<Code>", "message": …}` and
+   *   the header `x-amzn-query-error: <Code>;Sender|Receiver`, the awsQuery code the SDK names the error by
+   *   (`awsQueryError` traits in node_modules/@aws-sdk/client-cloudwatch, e.g. InvalidNextToken, 400).
    */
   private answerError(res: http.ServerResponse, route: Route, fault: AwsFault): void {
-    if (route.service === 'cloudformation') {
-      const type = fault.status >= 500 ? 'Receiver' : 'Sender';
+    const side = fault.status >= 500 ? 'Receiver' : 'Sender';
+    if (route.service === 'cloudformation' || route.service === 'sns') {
       this.answerXml(
         res,
         route,
         fault.status,
-        `<ErrorResponse xmlns="${CFN_XMLNS}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${xml(fault.code)}</Code>\n` +
+        `<ErrorResponse xmlns="${QUERY_XMLNS[route.service satisfies QueryService]}">\n  <Error>\n    <Type>${side}</Type>\n    <Code>${xml(fault.code)}</Code>\n` +
           `    <Message>${xml(fault.message)}</Message>\n  </Error>\n  <RequestId>${randomUUID()}</RequestId>\n</ErrorResponse>\n`,
       );
       return;
@@ -539,11 +723,10 @@ export class AwsStandIn {
       'InvalidSignatureException',
       'UnrecognizedClientException',
     ];
-    const type =
-      route.service === 'dynamodb'
-        ? `${coral.includes(fault.code) ? 'com.amazon.coral.service' : 'com.amazonaws.dynamodb.v20120810'}#${fault.code}`
-        : fault.code;
-    this.answerJson(res, route, fault.status, fault.message ? { __type: type, message: fault.message } : { __type: type });
+    const namespace = { dynamodb: 'com.amazonaws.dynamodb.v20120810', cloudwatch: 'com.amazonaws.cloudwatch' }[route.service as string];
+    const type = fault.jsonType ?? (namespace ? `${coral.includes(fault.code) ? 'com.amazon.coral.service' : namespace}#${fault.code}` : fault.code);
+    const body = fault.message ? { __type: type, message: fault.message } : { __type: type };
+    this.answerJson(res, route, fault.status, body, route.service === 'cloudwatch' ? { 'x-amzn-query-error': `${fault.code};${side}` } : {});
   }
 
   /**
@@ -646,6 +829,161 @@ export class AwsStandIn {
       `<DescribeStacksResponse xmlns="${CFN_XMLNS}">\n  <DescribeStacksResult>\n    <Stacks>\n${members.join('')}    </Stacks>\n` +
       `  </DescribeStacksResult>\n  <ResponseMetadata>\n    <RequestId>${randomUUID()}</RequestId>\n  </ResponseMetadata>\n</DescribeStacksResponse>\n`
     );
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* SNS                                                                                                        */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /**
+   * ListSubscriptionsByTopic (https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.html):
+   * "Returns a list of the subscriptions to a specific topic. Each call returns a limited list of subscriptions,
+   * up to 100. If there are more subscriptions, a NextToken is also returned. Use the NextToken parameter in a
+   * new ListSubscriptionsByTopic call to get further results." Request: TopicArn (required), NextToken. Answer:
+   * `<ListSubscriptionsByTopicResponse><ListSubscriptionsByTopicResult><Subscriptions><member>` with TopicArn,
+   * Protocol, SubscriptionArn, Owner, Endpoint (the API reference's example), a pending subscription's
+   * SubscriptionArn being `PendingConfirmation`. Errors (same page): NotFound "Indicates that the requested
+   * resource does not exist" (HTTP 404; the SDK's NotFoundException) for an unknown topic, with the message SNS
+   * sends, "Topic does not exist"; InvalidParameter (400) "Indicates that a request parameter does not comply
+   * with the associated constraints" for a TopicArn that is not a topic ARN ("Invalid parameter: TopicArn") and,
+   * here, for a NextToken this stand-in did not issue for this topic (that wording was not checked against SNS).
+   * A missing TopicArn is the coral validation error the other services send.
+   */
+  private sns(action: string, params: URLSearchParams): string {
+    void action; // only ListSubscriptionsByTopic passes checkOperation
+    const topicArn = params.get('TopicArn');
+    if (!topicArn) {
+      throw new AwsFault(
+        'ValidationError',
+        "1 validation error detected: Value null at 'topicArn' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    if (!/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(topicArn)) {
+      throw new AwsFault('InvalidParameter', 'Invalid parameter: TopicArn');
+    }
+    const topic = this.topics.get(topicArn);
+    if (!topic) throw new AwsFault('NotFound', 'Topic does not exist', 404);
+    const nextToken = params.get('NextToken');
+    const offset = nextToken ? readPageToken(nextToken, topicArn) : 0;
+    if (offset === undefined) throw new AwsFault('InvalidParameter', 'Invalid parameter: NextToken');
+    const PAGE = 100;
+    const page = topic.subscriptions.slice(offset, offset + PAGE);
+    const more = offset + PAGE < topic.subscriptions.length;
+    const members = page
+      .map(
+        (sub) =>
+          '      <member>\n' +
+          `        <TopicArn>${xml(topic.arn)}</TopicArn>\n` +
+          `        <Protocol>${xml(sub.protocol)}</Protocol>\n` +
+          `        <SubscriptionArn>${xml(sub.confirmed ? sub.arn : 'PendingConfirmation')}</SubscriptionArn>\n` +
+          `        <Owner>${STAND_IN_ACCOUNT}</Owner>\n` +
+          `        <Endpoint>${xml(sub.endpoint)}</Endpoint>\n` +
+          '      </member>\n',
+      )
+      .join('');
+    return (
+      `<ListSubscriptionsByTopicResponse xmlns="${QUERY_XMLNS.sns}">\n  <ListSubscriptionsByTopicResult>\n` +
+      `    <Subscriptions>\n${members}    </Subscriptions>\n` +
+      (more ? `    <NextToken>${pageToken(offset + PAGE, topicArn)}</NextToken>\n` : '') +
+      `  </ListSubscriptionsByTopicResult>\n  <ResponseMetadata>\n    <RequestId>${randomUUID()}</RequestId>\n  </ResponseMetadata>\n` +
+      '</ListSubscriptionsByTopicResponse>\n'
+    );
+  }
+
+  /* ---------------------------------------------------------------------------------------------------------- */
+  /* CloudWatch                                                                                                 */
+  /* ---------------------------------------------------------------------------------------------------------- */
+
+  /**
+   * DescribeAlarms (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html, and
+   * the SDK's DescribeAlarmsInput documentation):
+   * - AlarmNames, or AlarmNamePrefix ("If this parameter is specified, you cannot specify AlarmNames": both is
+   *   InvalidParameterCombination, 400, "Parameters that must not be used together were used together");
+   * - AlarmTypes: "If you omit this parameter, only metric alarms are returned, even if composite alarms ... exist";
+   * - StateValue; ActionPrefix: "only those alarms that use a certain alarm action. For example, you could specify
+   *   the ARN of an SNS topic to find all alarms that send notifications to that topic" — matched here against
+   *   AlarmActions (which of an alarm's action lists the service looks at is not documented);
+   * - MaxRecords "The maximum number of alarm descriptions to retrieve", 1–100 (default 50; out of range is the
+   *   ValidationError of CommonErrors, 400);
+   * - NextToken; one it did not issue for this request is InvalidNextToken, "The next token specified is
+   *   invalid" (400).
+   * ChildrenOfAlarmName / ParentsOfAlarmName are not implemented (InvalidParameterValue, saying so). Answer:
+   * MetricAlarms, CompositeAlarms, NextToken, alarms in name order, timestamps as epoch seconds (awsJson).
+   */
+  private cloudWatch(action: string, input: Record<string, unknown>): unknown {
+    void action; // only DescribeAlarms passes checkOperation
+    if (input.ChildrenOfAlarmName !== undefined || input.ParentsOfAlarmName !== undefined) {
+      throw new AwsFault('InvalidParameterValue', 'ChildrenOfAlarmName and ParentsOfAlarmName are not implemented by the AWS stand-in');
+    }
+    const names = Array.isArray(input.AlarmNames) ? input.AlarmNames.map(String) : undefined;
+    const namePrefix = typeof input.AlarmNamePrefix === 'string' ? input.AlarmNamePrefix : undefined;
+    if (names && namePrefix !== undefined) {
+      throw new AwsFault('InvalidParameterCombination', 'AlarmNamePrefix and AlarmNames cannot be specified together');
+    }
+    const maxRecords = input.MaxRecords === undefined ? 50 : Number(input.MaxRecords);
+    if (!Number.isInteger(maxRecords) || maxRecords < 1 || maxRecords > 100) {
+      throw new AwsFault(
+        'ValidationError',
+        `1 validation error detected: Value '${String(input.MaxRecords)}' at 'maxRecords' failed to satisfy constraint: Member must have value ${maxRecords < 1 ? 'greater than or equal to 1' : 'less than or equal to 100'}`,
+        400,
+        'com.amazon.coral.validate#ValidationException',
+      );
+    }
+    const types = Array.isArray(input.AlarmTypes) && input.AlarmTypes.length > 0 ? input.AlarmTypes.map(String) : ['MetricAlarm'];
+    const state = typeof input.StateValue === 'string' ? input.StateValue : undefined;
+    const actionPrefix = typeof input.ActionPrefix === 'string' ? input.ActionPrefix : undefined;
+    const matching = [...this.alarms.values()]
+      .filter(
+        (a) =>
+          types.includes(a.spec.type) &&
+          (!names || names.includes(a.spec.name)) &&
+          (namePrefix === undefined || a.spec.name.startsWith(namePrefix)) &&
+          (state === undefined || a.spec.state === state) &&
+          (actionPrefix === undefined || a.spec.alarmActions.some((action) => action.startsWith(actionPrefix))),
+      )
+      .sort((a, b) => (a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0));
+    // a token continues the request it came from (every filter, not the page size)
+    const request = JSON.stringify([names, namePrefix, types, state, actionPrefix]);
+    const nextToken = typeof input.NextToken === 'string' ? input.NextToken : undefined;
+    const offset = nextToken === undefined ? 0 : readPageToken(nextToken, request);
+    if (offset === undefined) throw new AwsFault('InvalidNextToken', 'The next token specified is invalid.');
+    const page = matching.slice(offset, offset + maxRecords);
+    const common = (a: StoredAlarm) => ({
+      AlarmName: a.spec.name,
+      AlarmArn: a.arn,
+      ...(a.spec.description !== undefined ? { AlarmDescription: a.spec.description } : {}),
+      AlarmConfigurationUpdatedTimestamp: epochSeconds(a.configured),
+      ActionsEnabled: true,
+      OKActions: a.spec.okActions,
+      AlarmActions: a.spec.alarmActions,
+      InsufficientDataActions: a.spec.insufficientDataActions,
+      StateValue: a.spec.state,
+      StateReason:
+        a.spec.stateReason ??
+        (a.spec.state === 'INSUFFICIENT_DATA' ? 'Unchecked: Initial alarm creation' : `Threshold Crossed: state ${a.spec.state}`),
+      StateUpdatedTimestamp: epochSeconds(a.stateUpdated),
+      StateTransitionedTimestamp: epochSeconds(a.stateUpdated),
+    });
+    return {
+      MetricAlarms: page
+        .filter((a) => a.spec.type === 'MetricAlarm')
+        .map((a) => ({
+          ...common(a),
+          MetricName: a.spec.metricName ?? 'SignatureRejected',
+          Namespace: a.spec.namespace ?? 'TwilioSoftphone',
+          Statistic: 'Sum',
+          Dimensions: [],
+          Period: 300,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+        })),
+      CompositeAlarms: page
+        .filter((a) => a.spec.type === 'CompositeAlarm')
+        .map((a) => ({ ...common(a), AlarmRule: a.spec.alarmRule ?? `ALARM("${a.spec.name}-child")` })),
+      ...(offset + maxRecords < matching.length ? { NextToken: pageToken(offset + maxRecords, request) } : {}),
+    };
   }
 
   /* ---------------------------------------------------------------------------------------------------------- */
