@@ -17,9 +17,15 @@ export interface CallState {
   endedAt?: number;
   muted: boolean;
   reconnecting: boolean;
+  /** While reconnecting: whether the signalling connection to Twilio or the call's audio (media) dropped. */
+  reconnectCause?: ReconnectCause;
+  /** The call quality warnings the Voice SDK has raised and not yet cleared, by name (see quality.ts). */
+  warnings?: readonly string[];
   endReason?: string;
   outcome?: CallOutcome;
 }
+
+export type ReconnectCause = 'signalling' | 'media';
 
 export type CallEvent =
   | { type: 'dial'; number: string; at: number }
@@ -32,8 +38,10 @@ export type CallEvent =
   | { type: 'cancelled'; at: number } // the caller gave up before we answered
   | { type: 'failed'; reason: string; at: number }
   | { type: 'muted'; muted: boolean }
-  | { type: 'reconnecting' }
+  | { type: 'reconnecting'; cause?: ReconnectCause }
   | { type: 'reconnected' }
+  | { type: 'warning'; name: string }
+  | { type: 'warning-cleared'; name: string }
   | { type: 'reset' };
 
 export const IDLE: CallState = { phase: 'idle', muted: false, reconnecting: false };
@@ -43,7 +51,8 @@ export function isActive(state: CallState): boolean {
 }
 
 function end(state: CallState, at: number, endReason: string, outcome: CallOutcome): CallState {
-  return { ...state, phase: 'ended', endedAt: at, endReason, outcome, muted: false, reconnecting: false };
+  const { reconnectCause: _cause, warnings: _warnings, ...rest } = state;
+  return { ...rest, phase: 'ended', endedAt: at, endReason, outcome, muted: false, reconnecting: false };
 }
 
 export function reduceCall(state: CallState, event: CallEvent): CallState {
@@ -88,9 +97,18 @@ export function reduceCall(state: CallState, event: CallEvent): CallState {
     case 'muted':
       return state.phase === 'in-call' ? { ...state, muted: event.muted } : state;
     case 'reconnecting':
-      return state.phase === 'in-call' ? { ...state, reconnecting: true } : state;
-    case 'reconnected':
-      return { ...state, reconnecting: false };
+      return state.phase === 'in-call' ? { ...state, reconnecting: true, ...(event.cause ? { reconnectCause: event.cause } : {}) } : state;
+    case 'reconnected': {
+      if (!state.reconnecting) return state;
+      const { reconnectCause: _cause, ...rest } = state;
+      return { ...rest, reconnecting: false };
+    }
+    case 'warning':
+      if (!isActive(state) || state.warnings?.includes(event.name)) return state;
+      return { ...state, warnings: [...(state.warnings ?? []), event.name] };
+    case 'warning-cleared':
+      if (!state.warnings?.includes(event.name)) return state;
+      return { ...state, warnings: state.warnings.filter((w) => w !== event.name) };
     case 'reset':
       return isActive(state) ? state : IDLE;
   }
@@ -112,6 +130,19 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+const RECONNECT_CAUSES: Record<ReconnectCause, string> = {
+  signalling: 'The connection to the phone service dropped; the call stays on while it comes back.',
+  media: "The call's audio connection dropped; the call stays on while it comes back.",
+};
+
+/**
+ * What a `reconnecting` error code says dropped: 53001 and the other 530xx–533xx signalling errors, or the media
+ * (534xx, e.g. 53405, and anything else: the SDK reconnects a call's media on ICE failures).
+ */
+export function reconnectCauseOf(code: number | undefined): ReconnectCause {
+  return code !== undefined && code >= 53000 && code < 53400 ? 'signalling' : 'media';
+}
+
 /** The short label shown (and announced) for a state. */
 export function callLabel(state: CallState): string {
   switch (state.phase) {
@@ -124,7 +155,8 @@ export function callLabel(state: CallState): string {
     case 'incoming':
       return 'Incoming call';
     case 'in-call':
-      return state.reconnecting ? 'Reconnecting…' : state.muted ? 'In call (muted)' : 'In call';
+      if (state.reconnecting) return `Reconnecting…${state.reconnectCause ? ` ${RECONNECT_CAUSES[state.reconnectCause]}` : ''}`;
+      return state.muted ? 'In call (muted)' : 'In call';
     case 'ended':
       return `Call ended: ${state.endReason ?? 'ended'}`;
   }

@@ -2,17 +2,20 @@
 import { callLabel, connectedSeconds, formatDuration, isActive, type CallState } from './call-state';
 import { EMERGENCY_REFUSAL, isEmergencyNumber } from '../../lambda/core/emergency';
 import { VOICEMAIL_POLL_MS } from './build-config';
+import { DEFAULT_EDGE, firstEdge, MAX_CALL_SIGNALING_TIMEOUT_MS, parseConfig, type PageConfig } from './config';
 import { CallLogClient, describeCall, isUnseenMissed, RecentCalls, type LoggedCall, type RecentCallsSnapshot } from './call-log';
 import { DirectoryClient, lineStatus, memberName, teammates, type Directory } from './directory';
 import { RememberedIdentities, withIdentityHint } from './identities';
 import { PageApi, PageApiError } from './page-api';
 import { callBackTarget, countryFromLocale, countryOf, describeParty, dialChars, formatAsYouType, formatForDisplay, toE164 } from './phone-format';
-import { Phone, type PhoneSnapshot, type RegistrationState } from './phone';
+import { Phone, type FeedbackState, type PhoneSnapshot, type RegistrationState } from './phone';
+import { describeWarning, FEEDBACK_ISSUES, FEEDBACK_SCORES, isFeedbackIssue, isFeedbackScore, isListedWarning, warningSentences } from './quality';
 import { RecentCallsCache, forgetCredentials, loadCredentials, saveCredentials } from './recent-calls';
-import { createRingtone } from './tones';
+import { SETUP_STEPS, SetupTest, type SetupSnapshot, type SetupStepId } from './setup-test';
+import { createRingtone, testSoundWav } from './tones';
 import { fetchToken, type Credentials } from './token-client';
 import { VoicemailClient, VoicemailInbox, type InboxSnapshot, type Voicemail } from './voicemail';
-import { createVoiceDevice } from './voice/device';
+import { createVoiceDevice, runVoicePreflight } from './voice/device';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -36,6 +39,20 @@ const el = {
   callState: $('call-state'),
   callNumber: $('call-number'),
   callTimer: $<HTMLTimeElement>('call-timer'),
+  callWarnings: $<HTMLUListElement>('call-warnings'),
+  rating: $<HTMLFormElement>('rating'),
+  ratingScores: $('rating-scores'),
+  ratingIssue: $<HTMLSelectElement>('rating-issue'),
+  ratingError: $('rating-error'),
+  ratingSend: $<HTMLButtonElement>('rating-send'),
+  ratingSkip: $<HTMLButtonElement>('rating-skip'),
+  ratingThanks: $('rating-thanks'),
+  setupRun: $<HTMLButtonElement>('setup-run'),
+  setupSteps: $('setup-steps'),
+  setupHeard: $<HTMLButtonElement>('setup-heard'),
+  setupNotHeard: $<HTMLButtonElement>('setup-not-heard'),
+  setupReplay: $<HTMLButtonElement>('setup-replay'),
+  setupSummary: $('setup-summary'),
   dialForm: $<HTMLFormElement>('dial-form'),
   dial: $<HTMLInputElement>('dial-number'),
   backspace: $<HTMLButtonElement>('backspace'),
@@ -80,6 +97,8 @@ const storage = window.localStorage;
 const recentCache = new RecentCallsCache(storage);
 const identities = new RememberedIdentities(storage);
 let apiBaseUrl = '';
+/** config.json's Twilio edge(s) (config.ts); the Device and the preflight test connect through them. */
+let edge: PageConfig['edge'] = DEFAULT_EDGE;
 let audioContext: AudioContext | undefined;
 const getAudioContext = () => {
   if (!audioContext && typeof AudioContext !== 'undefined') audioContext = new AudioContext();
@@ -89,7 +108,8 @@ const ringtone = createRingtone(getAudioContext);
 
 const phone = new Phone({
   fetchToken: withIdentityHint((creds, opts) => fetchToken(apiBaseUrl, creds, (url, init) => fetch(url, init), opts), identities),
-  createDevice: createVoiceDevice,
+  // Read when the Device is made (after config.json): a call outlives a dropped signalling connection for a while.
+  createDevice: (token) => createVoiceDevice(token, { edge, maxCallSignalingTimeoutMs: MAX_CALL_SIGNALING_TIMEOUT_MS }),
   // The call log is the server's: a finished call only makes the page ask it again.
   onCallFinished: () => void recentCalls.afterCall(),
 });
@@ -115,6 +135,22 @@ const recentCalls = new RecentCalls({
 });
 
 const home = () => countryOf(phone.credentials?.twilioPhoneNumber ?? '') ?? countryFromLocale(navigator.language);
+
+/**
+ * Says several things at once (e.g. a step of "Test my setup" ending as the next begins): what is said within the
+ * same turn of the event loop is announced together, in order, instead of the last one replacing the others.
+ */
+let batched: string[] = [];
+function announceTogether(text: string): void {
+  if (batched.length === 0) {
+    window.setTimeout(() => {
+      const all = batched.join(' ');
+      batched = [];
+      announce(all);
+    }, 0);
+  }
+  batched.push(text);
+}
 
 function announce(text: string): void {
   // Re-set so identical messages are announced again.
@@ -155,14 +191,23 @@ function render(s: PhoneSnapshot): void {
   el.signinError.hidden = !errorText || signedIn;
   el.signinError.textContent = errorText;
   if (prev?.registration !== s.registration || prev?.message !== s.message) {
-    if (s.registration === 'ready' && prev?.registration !== 'ready') announce('Phone ready.');
-    else if (s.message && (s.registration === 'error' || s.registration === 'offline')) announce(s.message);
+    // During a call, the call's own status says what matters (e.g. "Reconnecting… The connection to the phone
+    // service dropped"): the registration's news would only talk over it.
+    const inCall = isActive(s.call);
+    if (s.registration === 'ready' && prev?.registration !== 'ready') {
+      if (!inCall) announce('Phone ready.');
+    } else if (s.message && (s.registration === 'error' || (s.registration === 'offline' && !s.call.reconnecting))) announce(s.message);
   }
   if (signedIn && s.message && s.registration !== 'ready') el.callState.title = s.message;
 
   renderCall(s.call, prev?.call);
+  renderFeedback(s.feedback, prev?.feedback);
   if (!micTestStream) el.level.value = s.inputVolume;
   followSession(s, prev);
+  // "Test my setup" makes a test call and uses the microphone: not during a real call.
+  if (isActive(s.call) && setupTest.state.running) setupTest.stop('Stopped: a call started.');
+  if (!signedIn && setupTest.state.running) setupTest.stop();
+  renderSetupButton();
 }
 
 /**
@@ -219,10 +264,13 @@ function renderCall(c: CallState, prev: CallState | undefined): void {
     notification?.close();
   }
   document.body.dataset.ringing = String(ringtone.playing);
+  renderWarnings(c);
   if (prev && (prev.phase !== c.phase || prev.muted !== c.muted || prev.reconnecting !== c.reconnecting)) {
     const who = el.callNumber.textContent ? ` ${c.phase === 'incoming' ? 'from' : 'with'} ${el.callNumber.textContent}` : '';
     const line = c.phase === 'incoming' && el.incomingLine.textContent ? `, ${el.incomingLine.textContent.toLowerCase()}` : '';
-    announce(`${callLabel(c)}${c.phase === 'incoming' || c.phase === 'in-call' ? who : ''}${line}`);
+    if (prev.reconnecting && !c.reconnecting && c.phase === 'in-call') announce('Call reconnected.');
+    else if (c.reconnecting && !prev.reconnecting) announce(callLabel(c));
+    else announce(`${callLabel(c)}${c.phase === 'incoming' || c.phase === 'in-call' ? who : ''}${line}`);
     if (c.phase === 'in-call' && prev.phase !== 'in-call') el.hangup.focus();
     if (c.phase === 'ended') {
       // A caller who got no answer may have left a message. (Recent calls ask the call log: Phone.onCallFinished.)
@@ -231,6 +279,96 @@ function renderCall(c: CallState, prev: CallState | undefined): void {
     }
   }
 }
+
+/** The call's quality problems, listed in plain words while they last; each is announced when it starts and ends. */
+function renderWarnings(c: CallState): void {
+  const sentences = warningSentences(c.warnings ?? []);
+  el.callWarnings.hidden = sentences.length === 0;
+  const shown = [...el.callWarnings.children].map((li) => li.textContent);
+  if (shown.join('\n') !== sentences.join('\n')) {
+    el.callWarnings.replaceChildren(
+      ...sentences.map((text) => {
+        const li = document.createElement('li');
+        li.textContent = text;
+        return li;
+      }),
+    );
+  }
+  const before = announcedWarnings;
+  const now = new Set((c.warnings ?? []).filter(isListedWarning));
+  announcedWarnings = now;
+  if (!isActive(c)) return; // the end of the call says it all
+  // By sentence: two warnings of one problem (the SDK's two packet-loss warnings) start and end it once.
+  const said = new Set(warningSentences([...before]));
+  const saying = new Set(sentences);
+  const started = sentences.filter((text) => !said.has(text));
+  const cleared = [...before].filter((w) => !now.has(w) && !saying.has(describeWarning(w).problem)).map((w) => describeWarning(w).cleared);
+  const news = [...new Set([...started, ...cleared])];
+  if (news.length > 0) announce(news.join(' '));
+}
+let announcedWarnings = new Set<string>();
+
+// ---- rating the last call ----
+
+el.ratingScores.replaceChildren(
+  ...FEEDBACK_SCORES.map(({ score, label }) => {
+    const option = document.createElement('label');
+    option.className = 'score';
+    const input = document.createElement('input');
+    input.type = 'radio';
+    input.name = 'score';
+    input.value = String(score);
+    const number = document.createElement('span');
+    number.className = 'score-number';
+    number.textContent = String(score);
+    const word = document.createElement('span');
+    word.className = 'score-word';
+    word.textContent = label;
+    option.append(input, number, ' ', word);
+    return option;
+  }),
+);
+el.ratingIssue.append(...FEEDBACK_ISSUES.map(({ issue, label }) => new Option(label, issue)));
+
+function renderFeedback(f: FeedbackState, prev: FeedbackState | undefined): void {
+  const asking = f.status === 'ask' || f.status === 'sending' || f.status === 'failed';
+  if (asking && !(prev && (prev.status === 'ask' || prev.status === 'sending' || prev.status === 'failed'))) {
+    el.rating.reset();
+    el.ratingError.hidden = true;
+  }
+  el.rating.hidden = !asking;
+  el.ratingSend.disabled = f.status === 'sending';
+  el.ratingSkip.disabled = f.status === 'sending';
+  el.ratingThanks.hidden = f.status !== 'sent';
+  if (f.status === 'failed' && prev?.status !== 'failed') {
+    el.ratingError.hidden = false;
+    el.ratingError.textContent = `Your rating could not be sent: ${f.error ?? 'unknown error'}. Try again, or choose No thanks.`;
+  }
+  if (f.status === 'sent' && prev?.status !== 'sent') {
+    announce('Thanks: your rating was sent.');
+    if (document.activeElement === document.body || el.rating.contains(document.activeElement)) el.dial.focus();
+  }
+}
+
+el.rating.addEventListener('submit', (e) => {
+  e.preventDefault();
+  const data = new FormData(el.rating);
+  const score = Number(data.get('score'));
+  const issue = el.ratingIssue.value;
+  if (!isFeedbackScore(score)) {
+    el.ratingError.hidden = false;
+    el.ratingError.textContent = 'Pick a rating from 1 to 5, or choose No thanks.';
+    el.ratingScores.querySelector<HTMLInputElement>('input')?.focus();
+    return;
+  }
+  el.ratingError.hidden = true;
+  void phone.sendFeedback(score, isFeedbackIssue(issue) ? issue : undefined);
+});
+el.ratingSkip.addEventListener('click', () => {
+  const focused = el.rating.contains(document.activeElement);
+  phone.declineFeedback();
+  if (focused) el.dial.focus();
+});
 
 function renderTimer(): void {
   const c = last?.call;
@@ -975,17 +1113,149 @@ async function toggleMicTest(): Promise<void> {
 }
 el.micTest.addEventListener('click', () => void toggleMicTest());
 
+// ---- Test my setup ----
+
+const STEP_NAMES: Record<SetupStepId, string> = { microphone: 'Microphone', speaker: 'Speaker', network: 'Connection' };
+
+/** Listens to the chosen microphone for up to 4 s: has it picked up anything louder than silence? */
+async function listenToMicrophone(): Promise<{ heard: boolean }> {
+  if (micTestStream) await toggleMicTest(); // the meter's own test lets go of the microphone first
+  const deviceId = el.mic.value && el.mic.value !== 'default' ? { exact: el.mic.value } : undefined;
+  const stream = await navigator.mediaDevices.getUserMedia({ audio: deviceId ? { deviceId } : true });
+  void listDevices(); // labels become available after permission
+  const ctx = getAudioContext();
+  try {
+    if (!ctx) return { heard: stream.getAudioTracks().some((t) => t.readyState === 'live') };
+    await ctx.resume().catch(() => undefined);
+    const analyser = ctx.createAnalyser();
+    // The longest window the analyser has (~0.7 s): polled every 100 ms, no sound between two polls is missed,
+    // however late a busy machine runs the timer.
+    analyser.fftSize = 32768;
+    const source = ctx.createMediaStreamSource(stream);
+    source.connect(analyser);
+    const data = new Float32Array(analyser.fftSize);
+    const until = Date.now() + 4000;
+    let peak = 0;
+    try {
+      while (Date.now() < until && peak < 0.02) {
+        await new Promise((r) => window.setTimeout(r, 100));
+        analyser.getFloatTimeDomainData(data);
+        for (const v of data) peak = Math.max(peak, Math.abs(v));
+        el.level.value = Math.min(1, peak * 1.5);
+      }
+    } finally {
+      source.disconnect();
+      el.level.value = 0;
+    }
+    return { heard: peak >= 0.02 };
+  } finally {
+    for (const track of stream.getTracks()) track.stop();
+  }
+}
+
+let testSoundUrl: string | undefined;
+let testSound: HTMLAudioElement | undefined;
+
+/** Plays the three beeps on the speaker chosen in Audio settings. */
+async function playTestSound(): Promise<void> {
+  testSoundUrl ??= URL.createObjectURL(new Blob([testSoundWav()], { type: 'audio/wav' }));
+  testSound?.pause();
+  const audio = new Audio(testSoundUrl);
+  testSound = audio;
+  const sinkId = el.speaker.value;
+  const withSink = audio as HTMLAudioElement & { setSinkId?: (id: string) => Promise<void> };
+  if (sinkId && sinkId !== 'default' && !el.speaker.disabled && withSink.setSinkId) {
+    // The chosen speaker, if the browser lets the page pick one; else the default one plays it.
+    await withSink.setSinkId(sinkId).catch(() => undefined);
+  }
+  await audio.play();
+}
+
+async function fetchPreflightToken(): Promise<string> {
+  const creds = phone.credentials;
+  if (!creds) throw new Error('Sign in first.');
+  const grant = await fetchToken(apiBaseUrl, creds, (url, init) => fetch(url, init), { clientName: phone.state.identity, purpose: 'preflight' });
+  return grant.token;
+}
+
+const setupTest = new SetupTest({
+  listenToMicrophone,
+  playTestSound,
+  fetchPreflightToken,
+  runPreflight: (token) => runVoicePreflight(token, { edge: firstEdge(edge) }),
+});
+
+let lastSetup: SetupSnapshot | undefined;
+
+function renderSetup(s: SetupSnapshot): void {
+  const prev = lastSetup;
+  lastSetup = s;
+  renderSetupButton();
+  for (const id of SETUP_STEPS) {
+    const step = s.steps[id];
+    const li = el.setupSteps.querySelector<HTMLElement>(`[data-step="${id}"]`)!;
+    li.dataset.status = step.status;
+    li.querySelector('.setup-message')!.textContent = step.message;
+    const details = li.querySelector<HTMLDListElement>('.setup-details');
+    if (details) {
+      details.hidden = !step.details?.length;
+      details.replaceChildren(
+        ...(step.details ?? []).flatMap(({ label, value }) => {
+          const dt = document.createElement('dt');
+          dt.textContent = label;
+          const dd = document.createElement('dd');
+          dd.textContent = value;
+          return [dt, dd];
+        }),
+      );
+    }
+    const before = prev?.steps[id];
+    const settled = step.status !== 'waiting' && step.status !== 'running';
+    if (settled && (before?.status !== step.status || before?.message !== step.message)) announceTogether(`${STEP_NAMES[id]}: ${step.message}`);
+  }
+  const asking = s.steps.speaker.status === 'asking';
+  el.setupHeard.closest<HTMLElement>('.setup-ask')!.hidden = !asking;
+  if (asking && prev?.steps.speaker.status !== 'asking') el.setupHeard.focus();
+  el.setupSummary.hidden = !s.summary;
+  el.setupSummary.textContent = s.summary ?? '';
+  if (s.summary && s.summary !== prev?.summary) announceTogether(s.summary);
+  if (!s.running && prev?.running && el.setupSteps.contains(document.activeElement)) el.setupRun.focus();
+}
+
+function renderSetupButton(): void {
+  const running = setupTest.state.running;
+  el.setupRun.textContent = running ? 'Stop the test' : 'Test my setup';
+  el.setupRun.disabled = !running && (isActive(phone.state.call) || !phone.credentials);
+}
+
+el.setupRun.addEventListener('click', () => {
+  if (setupTest.state.running) {
+    setupTest.stop();
+    return;
+  }
+  // Inside the click: the browser lets the page's audio start.
+  void getAudioContext()
+    ?.resume()
+    .catch(() => undefined);
+  announce('Testing your setup: first the microphone. Say something…');
+  void setupTest.start();
+});
+el.setupHeard.addEventListener('click', () => setupTest.answerSpeaker(true));
+el.setupNotHeard.addEventListener('click', () => setupTest.answerSpeaker(false));
+el.setupReplay.addEventListener('click', () => void setupTest.replaySound());
+
 // ---- start ----
 
 async function start(): Promise<void> {
   inbox.subscribe((s, change) => renderInbox(s, change.arrived));
   recentCalls.subscribe(renderRecentCalls);
   phone.subscribe(render);
+  setupTest.subscribe(renderSetup);
   try {
     const res = await fetch('config.json', { cache: 'no-store' });
-    const config = (await res.json()) as { apiBaseUrl?: unknown };
-    if (typeof config.apiBaseUrl !== 'string' || !config.apiBaseUrl) throw new Error('apiBaseUrl missing');
+    const config = parseConfig(await res.json());
     apiBaseUrl = config.apiBaseUrl;
+    edge = config.edge;
   } catch {
     el.signinError.hidden = false;
     el.signinError.textContent = 'This page is not configured: config.json with "apiBaseUrl" is missing.';

@@ -3,10 +3,10 @@
  * No DOM here; the UI subscribes to snapshots. Dependencies (token fetch, device factory, timers) are
  * injected so the logic is unit-tested with a test double Device.
  */
-import { IDLE, isActive, reduceCall, type CallEvent, type CallState } from './call-state';
+import { IDLE, isActive, reconnectCauseOf, reduceCall, type CallEvent, type CallState } from './call-state';
 import { describeVoiceError, isTokenExpiry } from './errors';
 import { TokenError, type Credentials, type TokenGrant } from './token-client';
-import type { CreateVoiceDevice, VoiceCall, VoiceDevice, VoiceError } from './voice/types';
+import type { CreateVoiceDevice, FeedbackIssue, FeedbackScore, VoiceCall, VoiceDevice, VoiceError } from './voice/types';
 
 /**
  * The custom parameters of an incoming call that the API's TwiML sets (lambda/core/twiml.ts
@@ -17,6 +17,18 @@ export const INCOMING_CALL_PARAMETERS = { caller: 'callerNumber', line: 'lineNum
 
 export type RegistrationState = 'signed-out' | 'signing-in' | 'registering' | 'ready' | 'offline' | 'error';
 
+/**
+ * The rating of the last call (`Call.postFeedback`): asked after a call that was answered, until it is sent,
+ * declined, or another call starts.
+ */
+export interface FeedbackState {
+  status: 'none' | 'ask' | 'sending' | 'sent' | 'failed';
+  /** Why sending failed. */
+  error?: string;
+}
+
+const NO_FEEDBACK: FeedbackState = { status: 'none' };
+
 export interface PhoneSnapshot {
   registration: RegistrationState;
   /** A sentence for the user about the registration (errors, recovery), if any. */
@@ -26,6 +38,7 @@ export interface PhoneSnapshot {
   line?: string;
   call: CallState;
   inputVolume: number;
+  feedback: FeedbackState;
 }
 
 export interface PhoneDeps {
@@ -52,8 +65,10 @@ export class Phone {
   private token?: string;
   private tokenRefresh?: Promise<string>;
   private activeCall?: VoiceCall;
+  /** The last answered call, while its rating is asked for. */
+  private ratedCall?: VoiceCall;
   private listeners = new Set<Listener>();
-  private snapshot: PhoneSnapshot = { registration: 'signed-out', call: IDLE, inputVolume: 0 };
+  private snapshot: PhoneSnapshot = { registration: 'signed-out', call: IDLE, inputVolume: 0, feedback: NO_FEEDBACK };
   private retryTimer?: unknown;
   private retryCount = 0;
   private recovering = false;
@@ -143,6 +158,7 @@ export class Phone {
     this.tokenRefresh = undefined;
     this.activeCall?.disconnect();
     this.activeCall = undefined;
+    this.ratedCall = undefined;
     if (device) {
       try {
         if (device.registered) await device.unregister();
@@ -151,7 +167,7 @@ export class Phone {
       }
       device.destroy();
     }
-    this.snapshot = { registration: 'signed-out', call: IDLE, inputVolume: 0 };
+    this.snapshot = { registration: 'signed-out', call: IDLE, inputVolume: 0, feedback: NO_FEEDBACK };
     this.update({});
   }
 
@@ -254,6 +270,13 @@ export class Phone {
    */
   async recover(): Promise<void> {
     if (this.recovering || !this.device || !this.creds) return;
+    // A call is reconnecting through a dropped signalling connection: the SDK brings the connection back and
+    // registers again by itself (then `registered` makes the phone ready). Registering meanwhile would only
+    // compete with it, so recovery waits (the backoff goes on, in case the call ends without that).
+    if (this.snapshot.call.reconnecting) {
+      this.scheduleRecovery();
+      return;
+    }
     this.cancelRetry();
     if (this.device.registered && !this.tokenStale) {
       this.markReady();
@@ -324,9 +347,44 @@ export class Phone {
     const call = reduceCall(before, event);
     if (call === before) return;
     const finished = call.phase === 'ended' && before.phase !== 'ended';
-    if (finished) this.activeCall = undefined;
-    this.update({ call, inputVolume: call.phase === 'in-call' ? this.snapshot.inputVolume : 0 });
+    const started = isActive(call) && !isActive(before);
+    let feedback = this.snapshot.feedback;
+    if (finished) {
+      // An answered call may be rated; an unanswered one has nothing to rate.
+      this.ratedCall = call.connectedAt !== undefined ? this.activeCall : undefined;
+      feedback = this.ratedCall ? { status: 'ask' } : NO_FEEDBACK;
+      this.activeCall = undefined;
+    } else if (started) {
+      this.ratedCall = undefined;
+      feedback = NO_FEEDBACK;
+    }
+    this.update({ call, inputVolume: call.phase === 'in-call' ? this.snapshot.inputVolume : 0, feedback });
     if (finished) this.deps.onCallFinished?.();
+  }
+
+  /** Sends the rating of the last answered call (1–5, and the main problem if any); resolves whether it was sent. */
+  async sendFeedback(score: FeedbackScore, issue?: FeedbackIssue): Promise<boolean> {
+    const call = this.ratedCall;
+    if (!call || this.snapshot.feedback.status === 'sending') return false;
+    this.update({ feedback: { status: 'sending' } });
+    try {
+      await call.postFeedback(score, issue);
+    } catch (err) {
+      if (this.ratedCall === call) this.update({ feedback: { status: 'failed', error: toVoiceError(err).message } });
+      return false;
+    }
+    if (this.ratedCall !== call) return true;
+    this.ratedCall = undefined;
+    this.update({ feedback: { status: 'sent' } });
+    return true;
+  }
+
+  /** The user would rather not rate the call: Twilio hears that they declined (best effort), and the question goes. */
+  declineFeedback(): void {
+    const call = this.ratedCall;
+    this.ratedCall = undefined;
+    if (call && this.snapshot.feedback.status !== 'sending') void call.postFeedback().catch(() => undefined);
+    if (this.snapshot.feedback.status !== 'none') this.update({ feedback: NO_FEEDBACK });
   }
 
   private watch(call: VoiceCall): void {
@@ -342,8 +400,10 @@ export class Phone {
     call.on('reject', () => mine() && this.dispatch({ type: 'reject', at: this.now() }));
     call.on('error', (err) => mine() && this.dispatch({ type: 'failed', reason: describeVoiceError(err).message, at: this.now() }));
     call.on('volume', (input) => mine() && this.update({ inputVolume: input }));
-    call.on('reconnecting', () => mine() && this.dispatch({ type: 'reconnecting' }));
+    call.on('reconnecting', (err) => mine() && this.dispatch({ type: 'reconnecting', cause: reconnectCauseOf(err?.code) }));
     call.on('reconnected', () => mine() && this.dispatch({ type: 'reconnected' }));
+    call.on('warning', (name) => mine() && this.dispatch({ type: 'warning', name }));
+    call.on('warning-cleared', (name) => mine() && this.dispatch({ type: 'warning-cleared', name }));
     this.markLocalEnd = () => {
       localEnd = true;
     };

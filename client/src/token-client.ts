@@ -13,7 +13,15 @@ export interface TokenGrant {
   /** The device's line (E.164): its caller ID; the API answers it since lines have several devices. */
   line?: string;
   expiresAt?: string;
+  /** `preflight` for a "Test my setup" token (asked for with `purpose: 'preflight'`). */
+  purpose?: TokenPurpose;
 }
+
+/**
+ * What the token is for: signing in (the default: the phone's TwiML App, the token's full lifetime), or
+ * `preflight`: a 60-second token for the echo TwiML App of "Test my setup" (`Device.runPreflight`).
+ */
+export type TokenPurpose = 'preflight';
 
 /** What a token request may add to the credentials. */
 export interface TokenRequestOptions {
@@ -22,6 +30,7 @@ export interface TokenRequestOptions {
    * (a line has several devices, each with its own secret). Only a hint: a wrong one costs time, not access.
    */
   clientName?: string;
+  purpose?: TokenPurpose;
 }
 
 /** A Twilio Client identity as the API accepts one (the API's own rule). */
@@ -64,6 +73,8 @@ const DEFAULT_MESSAGES: Record<TokenErrorKind, string> = {
   server: 'The phone service had a problem. Try again in a moment.',
 };
 
+const PURPOSE_UNSUPPORTED = 'The phone service does not offer Test my setup yet: it needs updating (npm run twilio:setup, then deploy).';
+
 function kindFor(status: number): TokenErrorKind {
   if (status === 401 || status === 403) return 'refused';
   if (status === 429) return 'rate-limited';
@@ -79,11 +90,12 @@ export function tokenUrl(apiBaseUrl: string): string {
 export async function fetchToken(apiBaseUrl: string, creds: Credentials, fetchFn: FetchLike, opts: TokenRequestOptions = {}): Promise<TokenGrant> {
   let res: Awaited<ReturnType<FetchLike>>;
   const hint = isClientName(opts.clientName) ? { clientName: opts.clientName } : {};
+  const purpose = opts.purpose ? { purpose: opts.purpose } : {};
   try {
     res = await fetchFn(tokenUrl(apiBaseUrl), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ twilioPhoneNumber: creds.twilioPhoneNumber, deviceSecret: creds.deviceSecret, ...hint }),
+      body: JSON.stringify({ twilioPhoneNumber: creds.twilioPhoneNumber, deviceSecret: creds.deviceSecret, ...hint, ...purpose }),
     });
   } catch {
     throw new TokenError('network', DEFAULT_MESSAGES.network);
@@ -96,16 +108,22 @@ export async function fetchToken(apiBaseUrl: string, creds: Credentials, fetchFn
     // not JSON: fall through to the status-based message
   }
   if (res.ok && body.success === true && typeof body.capabilityToken === 'string') {
+    // An API that does not know `purpose` answers an ordinary token: a test call with it would reach the phone's
+    // own TwiML App, not the echo test, so it is not used.
+    if (opts.purpose && body.purpose !== opts.purpose) throw new TokenError('server', PURPOSE_UNSUPPORTED, res.status);
     return {
       token: body.capabilityToken,
       identity: typeof body.identity === 'string' ? body.identity : '',
       ...(typeof body.line === 'string' && body.line ? { line: body.line } : {}),
       expiresAt: typeof body.expiresAt === 'string' ? body.expiresAt : undefined,
+      ...(opts.purpose ? { purpose: opts.purpose } : {}),
     };
   }
   const kind = res.ok ? 'server' : kindFor(res.status);
-  // The API's own sentence is shown for refusals and bad input; other failures get ours.
+  // The API's own sentence is shown for refusals and bad input; other failures get ours. A preflight token's 503
+  // says what is missing ("Test my setup is not configured: …"): that sentence is shown too.
   const serverMessage = typeof body.error === 'string' && body.error.trim() ? body.error.trim() : undefined;
-  const message = (kind === 'refused' || kind === 'bad-request' || kind === 'rate-limited') && serverMessage ? serverMessage : DEFAULT_MESSAGES[kind];
+  const own = kind === 'refused' || kind === 'bad-request' || kind === 'rate-limited' || (kind === 'unavailable' && opts.purpose !== undefined);
+  const message = own && serverMessage ? serverMessage : DEFAULT_MESSAGES[kind];
   throw new TokenError(kind, message, res.status);
 }

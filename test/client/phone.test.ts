@@ -2,7 +2,15 @@ import { INCOMING_CALL_PARAMETERS as API_INCOMING_CALL_PARAMETERS } from '../../
 import { INCOMING_CALL_PARAMETERS, Phone } from '../../client/src/phone';
 import { connectedSeconds, type CallState } from '../../client/src/call-state';
 import { TokenError, type Credentials, type TokenGrant } from '../../client/src/token-client';
-import type { VoiceCall, VoiceCallEvents, VoiceDevice, VoiceDeviceEvents, VoiceError } from '../../client/src/voice/types';
+import type {
+  FeedbackIssue,
+  FeedbackScore,
+  VoiceCall,
+  VoiceCallEvents,
+  VoiceDevice,
+  VoiceDeviceEvents,
+  VoiceError,
+} from '../../client/src/voice/types';
 
 /** A test double for the Voice SDK Device behind the adapter interface. */
 class Emitter<T> {
@@ -48,6 +56,12 @@ class TestCall extends Emitter<VoiceCallEvents> implements VoiceCall {
   }
   sendDigits(d: string) {
     this.digits += d;
+  }
+  feedback: Array<{ score?: FeedbackScore; issue?: FeedbackIssue }> = [];
+  feedbackFails?: string;
+  async postFeedback(score?: FeedbackScore, issue?: FeedbackIssue) {
+    if (this.feedbackFails) throw new Error(this.feedbackFails);
+    this.feedback.push({ score, issue });
   }
 }
 
@@ -504,5 +518,126 @@ describe('Phone: fresh tokens for the page API', () => {
     await phone.signOut();
     await expect(pending).rejects.toBeInstanceOf(TokenError);
     expect(phone.accessToken).toBeUndefined();
+  });
+});
+
+describe('Phone: reconnecting, call quality and rating (issue 16)', () => {
+  async function inCall() {
+    const env = setup();
+    await env.phone.signIn(creds);
+    await env.phone.dial('+819059876543');
+    const call = env.devices[0].lastCall!;
+    call.emit('accept');
+    return { ...env, call };
+  }
+
+  it('keeps the call through a dropped signalling connection, leaving the re-registration to the SDK', async () => {
+    const { phone, devices, call, timers, runTimers } = await inCall();
+    call.emit('reconnecting', { code: 53001, message: 'Signaling connection disconnected' });
+    devices[0].registered = false;
+    devices[0].emit('unregistered');
+    expect(phone.state.call).toMatchObject({ phase: 'in-call', reconnecting: true, reconnectCause: 'signalling' });
+    expect(phone.state.registration).toBe('offline');
+    // The backoff comes round while the call is reconnecting: no register() of its own, the backoff goes on.
+    await runTimers();
+    expect(devices[0].registerCalls).toBe(1);
+    expect(timers).toHaveLength(1);
+    phone.networkOnline();
+    await flush();
+    expect(devices[0].registerCalls).toBe(1);
+    // The SDK brings the call back and registers again by itself.
+    call.emit('reconnected');
+    devices[0].registered = true;
+    devices[0].emit('registered');
+    expect(phone.state.call).toMatchObject({ phase: 'in-call', reconnecting: false });
+    expect(phone.state.call.reconnectCause).toBeUndefined();
+    expect(phone.state.registration).toBe('ready');
+    expect(timers).toHaveLength(0);
+    expect(call.disconnected).toBe(false);
+  });
+
+  it('recovers as usual when the call ends while its signalling is gone', async () => {
+    const { phone, devices, call, runTimers } = await inCall();
+    call.emit('reconnecting', { code: 53001, message: 'gone' });
+    devices[0].registered = false;
+    devices[0].emit('unregistered');
+    call.emit('error', { code: 31005, message: 'Connection with Twilio was interrupted.' });
+    expect(phone.state.call.phase).toBe('ended');
+    await runTimers();
+    await flush();
+    expect(devices[0].registerCalls).toBe(2);
+    expect(phone.state.registration).toBe('ready');
+  });
+
+  it('tells a media reconnection from a signalling one', async () => {
+    const { phone, call } = await inCall();
+    call.emit('reconnecting', { code: 53405, message: 'Media connection failed.' });
+    expect(phone.state.call).toMatchObject({ reconnecting: true, reconnectCause: 'media' });
+    call.emit('reconnected');
+    expect(phone.state.call.reconnecting).toBe(false);
+  });
+
+  it("follows the call's quality warnings until they clear or the call ends", async () => {
+    const { phone, call } = await inCall();
+    call.emit('warning', 'high-packet-loss');
+    call.emit('warning', 'constant-audio-input-level');
+    call.emit('warning', 'high-packet-loss');
+    expect(phone.state.call.warnings).toEqual(['high-packet-loss', 'constant-audio-input-level']);
+    call.emit('warning-cleared', 'high-packet-loss');
+    expect(phone.state.call.warnings).toEqual(['constant-audio-input-level']);
+    phone.hangUp();
+    expect(phone.state.call.warnings).toBeUndefined();
+  });
+
+  it('asks for a rating after an answered call and sends it with postFeedback', async () => {
+    const { phone, call } = await inCall();
+    expect(phone.state.feedback.status).toBe('none');
+    phone.hangUp();
+    expect(phone.state.feedback.status).toBe('ask');
+    const sending = phone.sendFeedback(2, 'choppy-audio');
+    expect(phone.state.feedback.status).toBe('sending');
+    await expect(sending).resolves.toBe(true);
+    expect(call.feedback).toEqual([{ score: 2, issue: 'choppy-audio' }]);
+    expect(phone.state.feedback.status).toBe('sent');
+    await expect(phone.sendFeedback(5)).resolves.toBe(false); // once per call
+    expect(call.feedback).toHaveLength(1);
+  });
+
+  it('a failed send can be tried again; declining says so to Twilio; a new call drops the question', async () => {
+    const { phone, devices, call } = await inCall();
+    call.emit('disconnect');
+    call.feedbackFails = 'Insights is down';
+    await expect(phone.sendFeedback(3)).resolves.toBe(false);
+    expect(phone.state.feedback).toEqual({ status: 'failed', error: 'Insights is down' });
+    call.feedbackFails = undefined;
+    phone.declineFeedback();
+    await flush();
+    expect(call.feedback).toEqual([{ score: undefined, issue: undefined }]);
+    expect(phone.state.feedback.status).toBe('none');
+
+    phone.dismissEnded();
+    await phone.dial('+819059876543');
+    const second = devices[0].lastCall!;
+    second.emit('accept');
+    second.emit('disconnect');
+    expect(phone.state.feedback.status).toBe('ask');
+    await phone.dial('+819059876543');
+    expect(phone.state.feedback.status).toBe('none');
+    await expect(phone.sendFeedback(4)).resolves.toBe(false);
+    expect(second.feedback).toEqual([]);
+  });
+
+  it('does not ask about a call that was never answered', async () => {
+    const { phone, devices } = setup();
+    await phone.signIn(creds);
+    await phone.dial('+819059876543');
+    devices[0].lastCall!.emit('ringing');
+    phone.hangUp();
+    expect(phone.state.call.outcome).toBe('unanswered');
+    expect(phone.state.feedback.status).toBe('none');
+    const incoming = new TestCall('incoming', '+819011112222');
+    devices[0].emit('incoming', incoming);
+    phone.reject();
+    expect(phone.state.feedback.status).toBe('none');
   });
 });

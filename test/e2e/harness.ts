@@ -13,8 +13,8 @@ export interface StaticSite {
   close(): Promise<void>;
 }
 
-/** Serves `dir` on 127.0.0.1 (any free port) plus a `config.json` pointing at `apiBaseUrl`. */
-export async function serveSite(dir: string, config: () => { apiBaseUrl: string }): Promise<StaticSite> {
+/** Serves `dir` on 127.0.0.1 (any free port) plus a `config.json` pointing at `apiBaseUrl` (and any other fields, e.g. `edge`). */
+export async function serveSite(dir: string, config: () => { apiBaseUrl: string; [field: string]: unknown }): Promise<StaticSite> {
   const site = await staticSite({ root: dir, config });
   const server = createServer((req, res) => {
     const { pathname } = new URL(req.url ?? '/', 'http://127.0.0.1');

@@ -1,6 +1,7 @@
 /** Production adapter: the Twilio Voice SDK behind the small `VoiceDevice` interface. */
 import { Call, Device } from '@twilio/voice-sdk';
-import type { CreateVoiceDevice, VoiceCall, VoiceDevice, VoiceError } from './types';
+import { toPreflightReport } from './preflight-report';
+import type { CreateVoiceDevice, RunVoicePreflight, VoiceCall, VoiceDevice, VoiceError } from './types';
 
 function toVoiceError(err: unknown): VoiceError {
   const e = err as { code?: unknown; message?: unknown; description?: unknown } | undefined;
@@ -21,10 +22,14 @@ function wrapCall(call: Call, direction: VoiceCall['direction'], remote: string)
     mute: (muted) => call.mute(muted),
     isMuted: () => call.isMuted(),
     sendDigits: (digits) => call.sendDigits(digits),
+    postFeedback: (score, issue) => call.postFeedback(score as Call.FeedbackScore | undefined, issue as Call.FeedbackIssue | undefined),
     on(event, listener) {
       const fn = listener as (...args: unknown[]) => void;
       if (event === 'error' || event === 'reconnecting') {
         call.on(event, (err: unknown) => fn(toVoiceError(err)));
+      } else if (event === 'warning' || event === 'warning-cleared') {
+        // (name, data): the page only needs the name
+        call.on(event, (name: unknown) => fn(String(name)));
       } else {
         call.on(event, fn);
       }
@@ -32,12 +37,14 @@ function wrapCall(call: Call, direction: VoiceCall['direction'], remote: string)
   };
 }
 
-export const createVoiceDevice: CreateVoiceDevice = (token) => {
+export const createVoiceDevice: CreateVoiceDevice = (token, options) => {
   const device = new Device(token, {
     closeProtection: 'A call is in progress. Leave the page and end it?',
     codecPreferences: [Call.Codec.Opus, Call.Codec.PCMU],
     appName: 'twilio-softphone-aws',
     logLevel: 'warn',
+    // Edge fallback and signalling reconnection: a call outlives a dropped signalling connection for this long.
+    ...(options ? { edge: options.edge, maxCallSignalingTimeoutMs: options.maxCallSignalingTimeoutMs } : {}),
   });
   const audio = () => device.audio;
   // The page plays its own ringtone (`tones.ts`); the SDK keeps only its DTMF key sounds.
@@ -78,4 +85,18 @@ export const createVoiceDevice: CreateVoiceDevice = (token) => {
     },
   };
   return adapter;
+};
+
+/** `Device.runPreflight`: a test call to the TwiML App of the (short-lived) token, through `edge`. */
+export const runVoicePreflight: RunVoicePreflight = (token, options) => {
+  const test = Device.runPreflight(token, { edge: options.edge, codecPreferences: [Call.Codec.Opus, Call.Codec.PCMU], logLevel: 'warn' });
+  return {
+    stop: () => test.stop(),
+    on(event, listener) {
+      const fn = listener as (...args: unknown[]) => void;
+      if (event === 'completed') test.on('completed', (report: unknown) => fn(toPreflightReport(report)));
+      else if (event === 'failed') test.on('failed', (err: unknown) => fn(toVoiceError(err)));
+      else test.on(event, fn);
+    },
+  };
 };

@@ -3,7 +3,20 @@
  * (Twilio's cloud cannot be reached from the test machine). It emulates the Device/Call events and
  * exposes `window.__softphoneTest` so tests can ring the phone, hang up remotely and see what was sent.
  */
-import type { CreateVoiceDevice, VoiceCall, VoiceCallEvents, VoiceDevice, VoiceDeviceEvents } from './types';
+import { toPreflightReport } from './preflight-report';
+import type {
+  CreateVoiceDevice,
+  FeedbackIssue,
+  FeedbackScore,
+  RunVoicePreflight,
+  VoiceCall,
+  VoiceCallEvents,
+  VoiceDevice,
+  VoiceDeviceEvents,
+  VoiceDeviceOptions,
+  VoicePreflight,
+  VoicePreflightEvents,
+} from './types';
 
 type Handlers<T> = { [K in keyof T]?: Array<T[K]> };
 
@@ -42,6 +55,31 @@ export interface SoftphoneTestControl {
   tokenWillExpire(): void;
   dropNetwork(): void;
   failCall(code: number, message: string): void;
+  /** The options the page created the latest Device with (config.json's edge, the signalling reconnection time). */
+  deviceOptions?: VoiceDeviceOptions;
+  /**
+   * The signalling connection drops: the Device unregisters and, when the Device was created with a
+   * `maxCallSignalingTimeoutMs`, the call reconnects (`reconnecting`, 53001) as the SDK's does; without one, the
+   * call fails (31005) and ends.
+   */
+  dropSignalling(): void;
+  /** It is back: the call `reconnected`, and the Device registers again by itself (as the SDK re-registers). */
+  restoreSignalling(): void;
+  /** The call's media (ICE) connection drops (`warning` ice-connectivity-lost, `reconnecting` 53405) / comes back. */
+  dropMedia(): void;
+  restoreMedia(): void;
+  /** The current call raises / clears a call quality warning (`high-packet-loss`, `constant-audio-input-level`, …). */
+  warn(name: string): void;
+  clearWarning(name: string): void;
+  /** Every `postFeedback` of a call: `{}` when the user declined to rate it. */
+  feedback: Array<{ score?: FeedbackScore; issue?: FeedbackIssue }>;
+  /** When set, `postFeedback` fails with this message. */
+  feedbackError?: string;
+  /** Every preflight test the page ran: the token (from the token API), the edge, and whether the page stopped it. */
+  preflights: Array<{ token: string; edge: string; stopped: boolean }>;
+  /** Ends the latest preflight test with a report shaped as the Voice SDK's `PreflightTest.Report`. */
+  completePreflight(report: unknown): void;
+  failPreflight(code: number, message: string): void;
 }
 
 function decodeIdentity(token: string): string | undefined {
@@ -94,6 +132,11 @@ class FakeCall extends Emitter<VoiceCallEvents> implements VoiceCall {
   sendDigits(digits: string): void {
     this.control.digits += digits;
   }
+  async postFeedback(score?: FeedbackScore, issue?: FeedbackIssue): Promise<void> {
+    await new Promise((r) => setTimeout(r, 20));
+    if (this.control.feedbackError) throw new Error(this.control.feedbackError);
+    this.control.feedback.push({ ...(score !== undefined ? { score } : {}), ...(issue !== undefined ? { issue } : {}) });
+  }
   fail(code: number, message: string): void {
     if (!this.open) return;
     this.emit('error', { code, message });
@@ -104,7 +147,10 @@ class FakeCall extends Emitter<VoiceCallEvents> implements VoiceCall {
 class FakeDevice extends Emitter<VoiceDeviceEvents> implements VoiceDevice {
   registered = false;
   current?: FakeCall;
-  constructor(private readonly control: SoftphoneTestControl) {
+  constructor(
+    private readonly control: SoftphoneTestControl,
+    readonly options?: VoiceDeviceOptions,
+  ) {
     super();
   }
   get audio() {
@@ -158,7 +204,28 @@ class FakeDevice extends Emitter<VoiceDeviceEvents> implements VoiceDevice {
   }
 }
 
+class FakePreflight extends Emitter<VoicePreflightEvents> implements VoicePreflight {
+  open = true;
+  constructor(private readonly record: SoftphoneTestControl['preflights'][number]) {
+    super();
+    setTimeout(() => this.open && this.emit('connected'), 50);
+  }
+  end(event: 'completed' | 'failed', arg: unknown): void {
+    if (!this.open) return;
+    this.open = false;
+    this.emit(event, arg);
+  }
+  stop(): void {
+    if (!this.open) return;
+    this.record.stopped = true;
+    // As the SDK's: stopping fails the test with 31008 (call cancelled).
+    this.end('failed', { code: 31008, message: 'Call cancelled' });
+  }
+}
+
 let latest: FakeDevice | undefined;
+let latestPreflight: FakePreflight | undefined;
+const openCall = () => (latest?.current?.open ? latest.current : undefined);
 
 const control: SoftphoneTestControl = {
   tokens: [],
@@ -181,13 +248,49 @@ const control: SoftphoneTestControl = {
     latest.emit('unregistered');
   },
   failCall: (code, message) => latest?.current?.fail(code, message),
+  feedback: [],
+  preflights: [],
+  dropSignalling: () => {
+    const call = openCall();
+    if (call && (latest?.options?.maxCallSignalingTimeoutMs ?? 0) > 0)
+      call.emit('reconnecting', { code: 53001, message: 'Signaling connection disconnected' });
+    else call?.fail(31005, 'Connection with Twilio was interrupted.');
+    control.dropNetwork();
+  },
+  restoreSignalling: () => {
+    openCall()?.emit('reconnected');
+    if (latest && !latest.registered) void latest.register();
+  },
+  dropMedia: () => {
+    const call = openCall();
+    call?.emit('warning', 'ice-connectivity-lost');
+    call?.emit('reconnecting', { code: 53405, message: 'Media connection failed.' });
+  },
+  restoreMedia: () => {
+    const call = openCall();
+    call?.emit('warning-cleared', 'ice-connectivity-lost');
+    call?.emit('reconnected');
+  },
+  warn: (name) => openCall()?.emit('warning', name),
+  clearWarning: (name) => openCall()?.emit('warning-cleared', name),
+  completePreflight: (report) => latestPreflight?.end('completed', toPreflightReport(report)),
+  failPreflight: (code, message) => latestPreflight?.end('failed', { code, message }),
 };
 
 (window as unknown as { __softphoneTest: SoftphoneTestControl }).__softphoneTest = control;
 
-export const createVoiceDevice: CreateVoiceDevice = (token) => {
-  const device = new FakeDevice(control);
+export const createVoiceDevice: CreateVoiceDevice = (token, options) => {
+  const device = new FakeDevice(control, options);
+  control.deviceOptions = options;
   device.updateToken(token);
   latest = device;
   return device;
+};
+
+export const runVoicePreflight: RunVoicePreflight = (token, options) => {
+  decodeIdentity(token); // a JWT, or this throws as the SDK would refuse it
+  const record = { token, edge: options.edge, stopped: false };
+  control.preflights.push(record);
+  latestPreflight = new FakePreflight(record);
+  return latestPreflight;
 };
