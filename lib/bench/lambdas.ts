@@ -156,7 +156,8 @@ export async function buildLambdaBundle(
 
 /**
  * Bundles the helpers the warm probe makes its fixture with (the device-secret hash of the registry's members, an
- * Access Token for the authorizer's event, the calls table's schema and call records) with the stack's settings.
+ * Access Token for the authorizer's event, the calls table's schema and call records) and checks its answers by
+ * (the TwiML the Debugger webhook and the preflight call answer, the metrics' names) with the stack's settings.
  */
 export async function buildHelpersBundle(outdir: string): Promise<string> {
   await mkdir(outdir, { recursive: true });
@@ -167,6 +168,9 @@ export async function buildHelpersBundle(outdir: string): Promise<string> {
       contents: [
         "export { hashDeviceSecret, verifyDeviceSecret } from './lambda/core/device-secret';",
         "export { createVoiceAccessToken } from './lambda/core/access-token';",
+        // the answers the Debugger webhook and the preflight call must give, as the handlers build them
+        "export { emptyTwiml, preflightTwiml } from './lambda/core/twiml';",
+        "export { METRIC, METRICS_NAMESPACE } from './lambda/core/metrics';",
         // the call log's fixture: records merged as the handlers merge them, laid out as the adapter writes them
         "export { mergeCallEvent } from './lambda/core/call-log';",
         'export { CALLS_INDEX_PK, CALLS_INDEX_SK, PK, SK, TTL_ATTRIBUTE, callKey, callsTableInput, deviceSlotKey, lineSlotKey, seenKey }',

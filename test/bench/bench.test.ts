@@ -168,17 +168,40 @@ describe('benchmark pieces', () => {
     // the page's API takes the identity from the authorizer and never reads the secret; the webhooks and the
     // authorizer read it once per container
     for (const id of ['voicemails', 'directory', 'calls']) expect(warm.get(id)!.secretFetches).toBe(0);
-    for (const id of ['callOutgoing', 'callAction', 'forwardScreen', 'recordingStatus', 'callStatus', 'pageAuthorizer'])
+    for (const id of [
+      'callOutgoing',
+      'callAction',
+      'forwardScreen',
+      'recordingStatus',
+      'callStatus',
+      'twilioDebugger',
+      'preflight',
+      'pageAuthorizer',
+    ])
       expect(warm.get(id)!.secretFetches).toBe(1);
     // the recording callback's whole path, every invocation: Twilio's copy fetched and deleted, kept in S3, announced
     expect(warm.get('recordingStatus')!.callsPerInvocation).toMatchObject({ s3: 1, sns: 1, twilio: 2 });
     expect(warm.get('pageAuthorizer')!.callsPerInvocation).toMatchObject({ dynamodb: 0, s3: 0, sns: 0, twilio: 0 });
     // a member leg's status callback: the call's record read and written back on its version, nothing else
     expect(warm.get('callStatus')!.callsPerInvocation).toEqual({ dynamodb: 2, secrets: 0, s3: 0, sns: 0, twilio: 0 });
+    // the Debugger webhook and the preflight call are probed too: the Debugger's event answered with an
+    // empty <Response/>, counted (one TwilioAlerts of Level error, read from its EMF output) and logged, asking the
+    // clouds nothing; the preflight call answered with its TwiML once its identity was found in the registry
+    expect([...warm.keys()]).toEqual(expect.arrayContaining(['twilioDebugger', 'preflight']));
+    expect(warm.get('twilioDebugger')!.callsPerInvocation).toEqual({ dynamodb: 0, secrets: 0, s3: 0, sns: 0, twilio: 0 });
+    expect(warm.get('preflight')!.callsPerInvocation).toMatchObject({ secrets: 0, s3: 0, sns: 0, twilio: 0 });
+    expect(warm.get('preflight')!.callsPerInvocation.dynamodb).toBeGreaterThan(0);
     // a wrong answer fails the probe, saying what was expected
     await expect(measureWarm(bundles.get('callOutgoing')!, helpers, 'callIncoming', 1, 1)).rejects.toThrow(/callIncoming: did not ring the line/);
     await expect(measureWarm(bundles.get('directory')!, helpers, 'voicemails', 1, 1)).rejects.toThrow(/voicemails: did not list the line/);
     await expect(measureWarm(bundles.get('voicemails')!, helpers, 'calls', 1, 1)).rejects.toThrow(/calls: did not read the index and the seen mark/);
+    // an empty <Response/> is not enough: the status callback answers the Debugger's event so, but counts nothing
+    await expect(measureWarm(bundles.get('callStatus')!, helpers, 'twilioDebugger', 1, 1)).rejects.toThrow(
+      /twilioDebugger: did not count one TwilioAlerts of Level error/,
+    );
+    await expect(measureWarm(bundles.get('twilioDebugger')!, helpers, 'preflight', 1, 1)).rejects.toThrow(
+      /preflight: did not answer the preflight TwiML/,
+    );
   }, 120_000);
 
   it('judges every function by the budgets of its kind; the deploy-time upgrade has no warm budget', async () => {
@@ -236,6 +259,13 @@ describe('benchmark pieces', () => {
       for (const key of LAMBDA_FIGURES) expect(row![key]).toEqual(expect.any(Number));
     }
     expect(report.details.warm['call-status'].callsPerInvocation.dynamodb).toBe(2);
+    // The Debugger webhook's and the preflight call's rows, their checks passed (no error above).
+    for (const name of ['debugger-events', 'preflight']) {
+      const row = json.lambdas.find((l) => l.name === name);
+      expect(row).toBeDefined();
+      for (const key of LAMBDA_FIGURES) expect(row![key]).toEqual(expect.any(Number));
+    }
+    expect(report.details.warm['debugger-events'].callsPerInvocation.dynamodb).toBe(0);
 
     const text = formatReport(report);
     expect(text).toContain('device-secret hash (scrypt, on its own');

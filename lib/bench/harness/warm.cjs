@@ -61,6 +61,34 @@ crypto.scryptSync = function scryptSync(...args) {
   }
 };
 
+// --- what the function writes (its log lines, its metrics as EMF): kept for the checked invocations only -------
+// Powertools writes through Console instances on process.stdout and process.stderr (the logger's warnings and
+// errors), which call the stream's `write` when they print; the timed invocations write on as before (stdout to
+// /dev/null, stderr to the parent, which keeps it for an error message).
+/** The lines written on stdout and stderr during the checked invocation running. */
+const written = [];
+let capturing = false;
+for (const stream of [process.stdout, process.stderr]) {
+  const streamWrite = stream.write;
+  stream.write = function write(chunk, ...rest) {
+    if (capturing) written.push(String(chunk));
+    return streamWrite.call(this, chunk, ...rest);
+  };
+}
+/** The JSON lines written (log lines, EMF documents); other text skipped. */
+function writtenJson() {
+  const out = [];
+  for (const line of written.join('').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      // not a whole JSON line: not a log line or an EMF document
+    }
+  }
+  return out;
+}
+
 function fail(error) {
   process.send({ ok: false, error: String(error?.stack ? error.stack : error) }, () => process.exit(1));
 }
@@ -203,7 +231,7 @@ async function main() {
   if (typeof handler !== 'function') throw new Error(`${opts.bundle} exports no handler`);
 
   const event = makeEvent(opts.kind, helpers, getExpectedTwilioSignature, callLog);
-  const check = makeCheck(opts.kind, callLog, callsTable);
+  const check = makeCheck(opts.kind, helpers, callLog, callsTable);
   // Before each invocation (outside the timing): the call record it changes is put back as the fixture has it,
   // so every invocation does the same work (a read and a conditional write), not a no-op repeat of the first.
   const resetRecord = { callStatus: callLog.ringing, recordingStatus: callLog.voicemail }[opts.kind]?.item;
@@ -227,16 +255,19 @@ async function main() {
     reset();
     const before = { ...calls };
     tableOps.length = 0;
+    written.length = 0;
     recordingOps = true;
+    capturing = true;
     let result;
     try {
       result = await handler(event, context);
     } finally {
       recordingOps = false;
+      capturing = false;
     }
     const made = Object.fromEntries(Object.entries(calls).map(([k, n]) => [k, n - before[k]]));
     try {
-      check(result, made, [...tableOps]);
+      check(result, made, [...tableOps], writtenJson());
     } catch (err) {
       err.message += `\n  answer: ${JSON.stringify(result)?.slice(0, 2000)}\n  calls: ${JSON.stringify(made)}\n  DynamoDB: ${tableOps.join(', ')}`;
       throw err;
@@ -754,6 +785,28 @@ function makeEvent(kind, helpers, sign, callLog) {
         { leg: 'member', line, caller: fixture.caller },
       );
     }
+    case 'twilioDebugger':
+      // Twilio's Debugger reports an error on the account: a webhook (the recording callback) answered 502. The
+      // Payload as Twilio sends it, the request's parameters and the response's body included (never logged).
+      return webhook('twilioDebugger', {
+        AccountSid: fixture.credentials.accountSid,
+        Sid: DEBUGGER_EVENT.sid,
+        Level: 'Error',
+        Timestamp: '2024-01-01T09:00:00.000Z',
+        PayloadType: 'application/json',
+        Payload: JSON.stringify(debuggerPayload(inbound)),
+      });
+    case 'preflight':
+      // "Test my setup": the registered device's preflight call to the second TwiML App's Voice URL.
+      return webhook('preflight', {
+        ...call,
+        ApplicationSid: 'AP00000000000000000000000000000001',
+        CallStatus: 'ringing',
+        From: `client:${fixture.clientName}`,
+        Caller: `client:${fixture.clientName}`,
+        To: '',
+        Called: '',
+      });
     case 'voicemails':
       return { identity: fixture.clientName, request: { action: 'list' } };
     case 'calls':
@@ -774,17 +827,68 @@ function makeEvent(kind, helpers, sign, callLog) {
   }
 }
 
+/**
+ * The Debugger event the probe sends: an HTTP retrieval failure (11200) of the recording callback, whose URL
+ * carries the line and the caller in its query (logged without it).
+ */
+const DEBUGGER_EVENT = {
+  sid: 'NO0123456789abcdef0123456789abcdef',
+  errorCode: '11200',
+  path: '/prod/twilio/recording_status',
+};
+
+/** The Debugger's Payload (a JSON document), as Twilio sends it for a webhook that answered 502. */
+function debuggerPayload(params) {
+  const query = new URLSearchParams({ line: fixture.phoneNumber, caller: fixture.caller }).toString();
+  const url = `https://${fixture.domainName}${DEBUGGER_EVENT.path}?${query}`;
+  return {
+    resource_sid: params.CallSid,
+    service_sid: null,
+    error_code: DEBUGGER_EVENT.errorCode,
+    more_info: {
+      msg: `An attempt to retrieve content from ${url} returned the HTTP status code 502`,
+      Msg: `An attempt to retrieve content from ${url} returned the HTTP status code 502`,
+      sourceComponent: '12000',
+      ErrorCode: DEBUGGER_EVENT.errorCode,
+      httpResponse: '502',
+      url,
+      LogLevel: 'ERROR',
+    },
+    webhook: {
+      type: 'application/json',
+      request: {
+        url,
+        method: 'POST',
+        headers: { 'X-Twilio-Signature': 'bm90LWEtcmVhbC1zaWduYXR1cmU=', 'Content-Type': 'application/x-www-form-urlencoded' },
+        parameters: { ...params, RecordingSid: fixture.recordingSid, RecordingStatus: 'completed' },
+      },
+      response: {
+        status_code: 502,
+        headers: { 'Content-Type': 'application/json', 'X-Cache': 'Error from cloudfront' },
+        body: '{"message": "Internal server error"}',
+      },
+    },
+  };
+}
+
 function expect(ok, what) {
   if (!ok) throw new Error(`${opts.kind}: ${what}`);
 }
 const includes = (result, text) => typeof result === 'string' && result.includes(text);
 
 /** What each function must answer (and ask of the clouds) for its figures to mean the path they name. */
-function makeCheck(kind, callLog, callsTable) {
+function makeCheck(kind, helpers, callLog, callsTable) {
   const line = fixture.phoneNumber;
   /** The stored item of a call, by its record's CallSid. */
   const callItem = (callSid) => callsTable.items.find((i) => i.record?.callSid === callSid);
-  return (result, made, ops) => {
+  /** Every datum of `metric` (lambda/core/metrics.ts METRIC) in the EMF documents written: its value and its own dimension's. */
+  const emitted = (lines, metric) => {
+    const { name, dimension } = helpers.METRIC[metric];
+    return lines
+      .filter((l) => l._aws?.CloudWatchMetrics?.some((m) => m.Namespace === helpers.METRICS_NAMESPACE && m.Metrics?.some((d) => d.Name === name)))
+      .map((l) => ({ value: l[name], dimension: dimension ? l[dimension] : undefined }));
+  };
+  return (result, made, ops, lines) => {
     /** The calls table's requests of the invocation. */
     const callOps = ops.filter((o) => o.startsWith('calls '));
     switch (kind) {
@@ -893,6 +997,29 @@ function makeCheck(kind, callLog, callsTable) {
         );
         return;
       }
+      case 'twilioDebugger': {
+        expect(result === helpers.emptyTwiml(), 'did not answer an empty <Response/>');
+        expect(made.dynamodb + made.s3 + made.sns + made.twilio === 0, 'asked the clouds for something');
+        // Counted one TwilioAlerts (Level error) in its EMF output, and logged the error by its code.
+        const alerts = emitted(lines, 'twilioAlert');
+        expect(
+          alerts.length === 1 && alerts[0].value === 1 && alerts[0].dimension === 'error',
+          `did not count one TwilioAlerts of Level error (${JSON.stringify(alerts)})`,
+        );
+        const logged = lines.filter((l) => l.level === 'ERROR' && l.errorCode === DEBUGGER_EVENT.errorCode);
+        expect(logged.length === 1, `did not log the error once (${logged.length} lines)`);
+        expect(logged[0].url === `https://${fixture.domainName}${DEBUGGER_EVENT.path}`, 'logged another URL, or the URL with its query');
+        expect(!JSON.stringify(logged[0]).includes(fixture.caller), 'logged the payload’s personal data');
+        return;
+      }
+      case 'preflight':
+        expect(result === helpers.preflightTwiml(), 'did not answer the preflight TwiML');
+        // The identity looked up in the registry (its claim, then its membership), nothing written.
+        expect(
+          ops.length > 0 && ops.every((o) => o === 'registry get' || o === 'registry query'),
+          `did not look the identity up in the registry (${ops.join(', ')})`,
+        );
+        return;
       case 'voicemails':
         expect(result?.success === true && result.line === line, 'did not list the line');
         expect(result.voicemails?.length === 3 && result.unheard === 2, 'listed other voicemails');
