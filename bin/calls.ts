@@ -10,7 +10,7 @@
  */
 import { CALLS_PAGE_SIZE, callRows, listCalls, localTime, parseSince, SinceError } from '../lib/devices/calls-admin';
 import { normalizeDeviceNumber } from '../lib/devices/device-admin';
-import { formatTable, need, openCallLog, parseCommandLine, registryCliFailure, UsageError } from '../lib/devices/registry-cli';
+import { formatTable, need, openCallLog, parseCommandLine, registryCliFailure, UsageError, REGISTRY_CLI_OPTIONS } from '../lib/devices/registry-cli';
 import { loadDotEnv, runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
 import { RegistryNotFoundError, registryPathFromEnv } from '../lib/local/registry-server';
 
@@ -50,10 +50,7 @@ ${OPTIONS_HELP}`,
 const OPTIONS = {
   number: { type: 'string' },
   since: { type: 'string' },
-  table: { type: 'string' },
-  region: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...REGISTRY_CLI_OPTIONS,
 } as const;
 
 async function run(argv: string[]): Promise<number> {

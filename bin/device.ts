@@ -22,6 +22,7 @@ import {
   REGISTRY_OPTIONS_HELP,
   registryCliFailure,
   UsageError,
+  REGISTRY_CLI_OPTIONS,
 } from '../lib/devices/registry-cli';
 import { loadDotEnv, runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
 
@@ -73,10 +74,7 @@ const OPTIONS = {
   client: { type: 'string' },
   secret: { type: 'string' },
   label: { type: 'string' },
-  table: { type: 'string' },
-  region: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...REGISTRY_CLI_OPTIONS,
 } as const;
 
 async function run(argv: string[]): Promise<number> {

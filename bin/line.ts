@@ -20,6 +20,7 @@ import {
   REGISTRY_OPTIONS_HELP,
   registryCliFailure,
   UsageError,
+  REGISTRY_CLI_OPTIONS,
 } from '../lib/devices/registry-cli';
 import { loadDotEnv, runCli, silenceSdkNodeVersionWarning } from '../lib/local/cli-support';
 
@@ -64,10 +65,7 @@ const OPTIONS = {
   language: { type: 'string' },
   hours: { type: 'string' },
   timezone: { type: 'string' },
-  table: { type: 'string' },
-  region: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...REGISTRY_CLI_OPTIONS,
 } as const;
 
 type Values = ParsedValues<typeof OPTIONS>;

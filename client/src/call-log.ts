@@ -9,8 +9,9 @@
  */
 import type { CallDirection, CallOutcome, CallView } from '../../lambda/core/call-log';
 import { API_PATHS } from '../../lambda/core/paths';
-import { field, PageApiError, type PageApi, type PageApiErrorKind } from './page-api';
+import { field, type PageApi, type PageApiErrorKind } from './page-api';
 import { callBackTarget, describeParty, teammateOf } from './phone-format';
+import { Poller, type PollingEnv, toPageError } from './poller';
 import type { CountryCode } from 'libphonenumber-js/min';
 
 /** A call of the line's log as the page keeps it (the API's CallView without its legs, which the page never shows). */
@@ -171,7 +172,7 @@ export interface RecentCallsSnapshot {
 
 export type RecentCallsListener = (snapshot: RecentCallsSnapshot) => void;
 
-export interface RecentCallsDeps {
+export interface RecentCallsDeps extends PollingEnv {
   client: Pick<CallLogClient, 'list' | 'markSeen'>;
   cache?: CallLogCache;
   /** How often the first page is asked for while the page is visible. */
@@ -181,10 +182,7 @@ export interface RecentCallsDeps {
   pageSize?: number;
   /** At most this many calls are kept in the cache. */
   cacheLimit?: number;
-  isVisible?: () => boolean;
   now?: () => number;
-  setTimer?: (fn: () => void, ms: number) => unknown;
-  clearTimer?: (handle: unknown) => void;
 }
 
 export const AFTER_CALL_MS = 3_000;
@@ -195,13 +193,9 @@ const OFF: RecentCallsSnapshot = { status: 'off', calls: [], fromCache: false, m
 export class RecentCalls {
   private snapshot: RecentCallsSnapshot = OFF;
   private listeners = new Set<RecentCallsListener>();
-  private running = false;
-  private visible: boolean;
-  private timer?: unknown;
-  private loading?: Promise<void>;
-  private again = false;
+  private readonly poller: Poller;
+  /** the next poll comes sooner: a call of this device ended */
   private followUp = false;
-  private session = 0;
   /** where the next older page starts */
   private cursor?: string;
   /** pages after the first were loaded: a refresh keeps them below the new first page */
@@ -210,15 +204,18 @@ export class RecentCalls {
   private mark?: string;
   private readonly pageSize: number;
   private readonly now: () => number;
-  private readonly setTimer: (fn: () => void, ms: number) => unknown;
-  private readonly clearTimer: (handle: unknown) => void;
 
   constructor(private readonly deps: RecentCallsDeps) {
-    this.visible = deps.isVisible?.() ?? true;
     this.pageSize = deps.pageSize ?? CALL_LOG_PAGE_SIZE;
     this.now = deps.now ?? (() => Date.now());
-    this.setTimer = deps.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-    this.clearTimer = deps.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>));
+    this.poller = new Poller({ load: (session) => this.load(session), delayMs: () => this.nextPollMs() }, deps);
+  }
+
+  /** The poll after a call of this device comes sooner (once); then every interval. */
+  private nextPollMs(): number {
+    const followUp = this.followUp;
+    this.followUp = false;
+    return followUp ? Math.min(this.deps.afterCallMs ?? AFTER_CALL_MS, this.deps.pollIntervalMs) : this.deps.pollIntervalMs;
   }
 
   get state(): RecentCallsSnapshot {
@@ -227,7 +224,7 @@ export class RecentCalls {
 
   /** Whether it polls: started, and not stopped by a refused session. */
   get polling(): boolean {
-    return this.running;
+    return this.poller.polling;
   }
 
   subscribe(listener: RecentCallsListener): () => void {
@@ -246,11 +243,10 @@ export class RecentCalls {
    * then polls. Calling it again while running only loads now.
    */
   start(line?: string): void {
-    if (this.running) {
+    if (!this.poller.start()) {
       void this.refresh();
       return;
     }
-    this.running = true;
     this.newSession();
     const cached = line ? this.deps.cache?.load(line) : undefined;
     // Nothing of an earlier session stays (its line, its error).
@@ -273,9 +269,8 @@ export class RecentCalls {
 
   /** Signed out: stop polling and forget the list (the cache is the caller's to clear). */
   stop(): void {
-    this.running = false;
+    this.poller.stop();
     this.newSession();
-    this.cancelTimer();
     this.reset(OFF);
   }
 
@@ -289,20 +284,14 @@ export class RecentCalls {
    * answer under way no longer counts, the list stays with the reason it may be out of date. `start` resumes.
    */
   suspend(reason: string): void {
-    if (!this.running) return;
-    this.running = false;
-    this.session++;
-    this.loading = undefined;
-    this.again = false;
+    if (!this.poller.polling) return;
+    this.poller.stop();
     this.followUp = false;
-    this.cancelTimer();
     this.update({ status: 'error', error: reason, errorKind: 'unauthorized', loadingMore: false });
   }
 
+  /** What an earlier session had loaded or marked no longer counts. */
   private newSession(): void {
-    this.session++;
-    this.loading = undefined;
-    this.again = false;
     this.followUp = false;
     this.cursor = undefined;
     this.olderPages = false;
@@ -311,40 +300,19 @@ export class RecentCalls {
 
   /** The page was hidden (no polling) or shown again (load at once, then poll). */
   setVisible(visible: boolean): void {
-    if (visible === this.visible) return;
-    this.visible = visible;
-    if (!visible) this.cancelTimer();
-    else if (this.running) void this.refresh();
+    this.poller.setVisible(visible);
   }
 
   /** A call of this device ended: the log has news now, and more once Twilio's last callbacks are in. */
   afterCall(): Promise<void> {
-    if (!this.running) return Promise.resolve();
+    if (!this.poller.polling) return Promise.resolve();
     this.followUp = true;
     return this.refresh();
   }
 
   /** Loads the first page now (a load under way is followed by one more); resolves when the list is in. */
   refresh(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    if (this.loading) {
-      this.again = true;
-      return this.loading;
-    }
-    this.cancelTimer();
-    const session = this.session;
-    const loading: Promise<void> = this.load(session).finally(() => {
-      if (this.loading === loading) this.loading = undefined;
-      if (session !== this.session || !this.running) return;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      } else {
-        this.schedule();
-      }
-    });
-    this.loading = loading;
-    return loading;
+    return this.poller.refresh();
   }
 
   private async load(session: number): Promise<void> {
@@ -352,18 +320,15 @@ export class RecentCalls {
     try {
       page = await this.deps.client.list({ limit: this.pageSize });
     } catch (err) {
-      if (session !== this.session) return;
+      if (session !== this.poller.session) return;
       const e = toPageError(err);
-      if (e.kind === 'unauthorized') {
-        // As the voicemail inbox: polling would only ask the token API again and again. Wait for the next sign-in.
-        this.running = false;
-        this.cancelTimer();
-      }
+      // As the voicemail inbox: polling would only ask the token API again and again. Wait for the next sign-in.
+      if (e.kind === 'unauthorized') this.poller.halt();
       // What is shown (the last list, or this browser's copy) stays, marked as possibly out of date.
       this.update({ status: 'error', error: e.message, errorKind: e.kind });
       return;
     }
-    if (session !== this.session) return;
+    if (session !== this.poller.session) return;
     const calls = this.withOlderPages(page);
     // A list that started before this page's markSeen answered still counts those calls: count them again.
     const stale = this.mark !== undefined && (page.seenUntil === undefined || page.seenUntil < this.mark);
@@ -406,14 +371,14 @@ export class RecentCalls {
    */
   async loadMore(): Promise<number> {
     const cursor = this.cursor;
-    if (!this.running || cursor === undefined || this.snapshot.loadingMore || this.snapshot.fromCache) return 0;
-    const session = this.session;
+    if (!this.poller.polling || cursor === undefined || this.snapshot.loadingMore || this.snapshot.fromCache) return 0;
+    const session = this.poller.session;
     this.update({ loadingMore: true });
     let page: CallLogPage;
     try {
       page = await this.deps.client.list({ limit: this.pageSize, cursor });
     } catch (err) {
-      if (session !== this.session) return 0;
+      if (session !== this.poller.session) return 0;
       const e = toPageError(err);
       this.update({ loadingMore: false });
       if (e.kind === 'bad-request') {
@@ -424,7 +389,7 @@ export class RecentCalls {
       }
       throw e;
     }
-    if (session !== this.session) return 0;
+    if (session !== this.poller.session) return 0;
     if (this.cursor !== cursor) {
       // The list started again from the first page meanwhile: this page may not follow it.
       this.update({ loadingMore: false });
@@ -445,19 +410,19 @@ export class RecentCalls {
   async markSeen(): Promise<void> {
     const s = this.snapshot;
     const until = s.calls[0]?.startedAt;
-    if (!this.running || s.status !== 'ready' || s.unseenMissed === 0 || until === undefined) return;
-    const session = this.session;
+    if (!this.poller.polling || s.status !== 'ready' || s.unseenMissed === 0 || until === undefined) return;
+    const session = this.poller.session;
     const before = this.mark;
     this.mark = laterOf(this.mark, until);
     const seenUntil = laterOf(s.seenUntil, this.mark);
     this.update({ seenUntil, unseenMissed: countUnseenMissed(s.calls, seenUntil) });
     try {
       const kept = await this.deps.client.markSeen(until);
-      if (session !== this.session) return;
+      if (session !== this.poller.session) return;
       this.update({ seenUntil: laterOf(this.snapshot.seenUntil, kept) });
       this.save();
     } catch (err) {
-      if (session !== this.session) return;
+      if (session !== this.poller.session) return;
       this.mark = before;
       void this.refresh();
       throw toPageError(err);
@@ -475,27 +440,6 @@ export class RecentCalls {
       ...(s.seenUntil ? { seenUntil: s.seenUntil } : {}),
     });
   }
-
-  private schedule(): void {
-    this.cancelTimer();
-    if (!this.running || !this.visible) return;
-    const followUp = this.followUp;
-    this.followUp = false;
-    const ms = followUp ? Math.min(this.deps.afterCallMs ?? AFTER_CALL_MS, this.deps.pollIntervalMs) : this.deps.pollIntervalMs;
-    this.timer = this.setTimer(() => {
-      this.timer = undefined;
-      void this.refresh();
-    }, ms);
-  }
-
-  private cancelTimer(): void {
-    if (this.timer !== undefined) this.clearTimer(this.timer);
-    this.timer = undefined;
-  }
-}
-
-function toPageError(err: unknown): PageApiError {
-  return err instanceof PageApiError ? err : new PageApiError('server', err instanceof Error ? err.message : String(err));
 }
 
 // ---------------------------------------------------------------------------------------------------------

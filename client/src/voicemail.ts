@@ -6,6 +6,7 @@
  */
 import { API_PATHS } from '../../lambda/core/paths';
 import { field, PageApiError, type PageApi, type PageApiErrorKind } from './page-api';
+import { Poller, type PollingEnv, toPageError } from './poller';
 
 export interface Voicemail {
   /** Twilio's RecordingSid (`RE…`) */
@@ -101,14 +102,11 @@ export interface InboxChange {
 
 export type InboxListener = (snapshot: InboxSnapshot, change: InboxChange) => void;
 
-export interface InboxDeps {
+export interface InboxDeps extends PollingEnv {
   client: Pick<VoicemailClient, 'list' | 'play' | 'markHeard' | 'delete'>;
   /** How often `list` is polled while the page is visible. */
   pollIntervalMs: number;
-  isVisible?: () => boolean;
   now?: () => number;
-  setTimer?: (fn: () => void, ms: number) => unknown;
-  clearTimer?: (handle: unknown) => void;
 }
 
 const OFF: InboxSnapshot = { status: 'off', voicemails: [], unheard: 0 };
@@ -116,12 +114,7 @@ const OFF: InboxSnapshot = { status: 'off', voicemails: [], unheard: 0 };
 export class VoicemailInbox {
   private snapshot: InboxSnapshot = OFF;
   private listeners = new Set<InboxListener>();
-  private running = false;
-  private visible: boolean;
-  private timer?: unknown;
-  private loading?: Promise<void>;
-  private again = false;
-  private session = 0;
+  private readonly poller: Poller;
   /** ids seen in a load of this session: what is not among them is new */
   private known?: Set<string>;
   /** Deleted here: a list that started before the delete must not bring them back. */
@@ -129,14 +122,10 @@ export class VoicemailInbox {
   /** Marked heard here: a list that started before must not show them unheard again. */
   private heard = new Set<string>();
   private readonly now: () => number;
-  private readonly setTimer: (fn: () => void, ms: number) => unknown;
-  private readonly clearTimer: (handle: unknown) => void;
 
   constructor(private readonly deps: InboxDeps) {
-    this.visible = deps.isVisible?.() ?? true;
     this.now = deps.now ?? (() => Date.now());
-    this.setTimer = deps.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-    this.clearTimer = deps.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>));
+    this.poller = new Poller({ load: (session) => this.load(session), delayMs: () => deps.pollIntervalMs }, deps);
   }
 
   get state(): InboxSnapshot {
@@ -145,7 +134,7 @@ export class VoicemailInbox {
 
   /** Whether it polls: started, and not stopped by a refused session. */
   get polling(): boolean {
-    return this.running;
+    return this.poller.polling;
   }
 
   subscribe(listener: InboxListener): () => void {
@@ -161,29 +150,22 @@ export class VoicemailInbox {
 
   /** Signed in: load now, then poll. Calling it again while running only loads now. */
   start(): void {
-    if (this.running) {
-      void this.refresh();
-      return;
+    if (this.poller.start()) {
+      this.newSession();
+      this.reset({ ...OFF, status: 'loading' });
     }
-    this.running = true;
-    this.newSession();
-    this.reset({ ...OFF, status: 'loading' });
     void this.refresh();
   }
 
   /** Signed out: stop polling and forget the list. */
   stop(): void {
-    this.running = false;
+    this.poller.stop();
     this.newSession();
-    this.cancelTimer();
     this.reset(OFF);
   }
 
-  /** Whatever an earlier session started (a load under way, what it had seen) no longer counts. */
+  /** What an earlier session had seen, deleted or marked heard no longer counts. */
   private newSession(): void {
-    this.session++;
-    this.loading = undefined;
-    this.again = false;
     this.known = undefined;
     this.deleted.clear();
     this.heard.clear();
@@ -196,33 +178,12 @@ export class VoicemailInbox {
 
   /** The page was hidden (no polling) or shown again (load at once, then poll). */
   setVisible(visible: boolean): void {
-    if (visible === this.visible) return;
-    this.visible = visible;
-    if (!visible) this.cancelTimer();
-    else if (this.running) void this.refresh();
+    this.poller.setVisible(visible);
   }
 
   /** Loads the list now (a load already under way is followed by one more); resolves when the list is in. */
   refresh(): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    if (this.loading) {
-      this.again = true;
-      return this.loading;
-    }
-    this.cancelTimer();
-    const session = this.session;
-    const loading: Promise<void> = this.load(session).finally(() => {
-      if (this.loading === loading) this.loading = undefined;
-      if (session !== this.session || !this.running) return;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      } else {
-        this.schedule();
-      }
-    });
-    this.loading = loading;
-    return loading;
+    return this.poller.refresh();
   }
 
   private async load(session: number): Promise<void> {
@@ -230,18 +191,15 @@ export class VoicemailInbox {
     try {
       list = await this.deps.client.list();
     } catch (err) {
-      if (session !== this.session) return;
+      if (session !== this.poller.session) return;
       const e = toPageError(err);
-      if (e.kind === 'unauthorized') {
-        // The token API refused a new session (e.g. the secret was rotated): polling would only ask it again and
-        // again, counting towards the line's sign-in lockout. Wait for the next sign-in.
-        this.running = false;
-        this.cancelTimer();
-      }
+      // The token API refused a new session (e.g. the secret was rotated): polling would only ask it again and
+      // again, counting towards the line's sign-in lockout. Wait for the next sign-in.
+      if (e.kind === 'unauthorized') this.poller.halt();
       this.update({ status: 'error', error: e.message, errorKind: e.kind });
       return;
     }
-    if (session !== this.session) return;
+    if (session !== this.poller.session) return;
     const voicemails = list.voicemails
       .filter((v) => !this.deleted.has(v.id))
       .map((v) => (this.heard.has(v.id) && !v.heard ? { ...v, heard: true } : v));
@@ -259,20 +217,6 @@ export class VoicemailInbox {
       },
       { arrived },
     );
-  }
-
-  private schedule(): void {
-    this.cancelTimer();
-    if (!this.running || !this.visible) return;
-    this.timer = this.setTimer(() => {
-      this.timer = undefined;
-      void this.refresh();
-    }, this.deps.pollIntervalMs);
-  }
-
-  private cancelTimer(): void {
-    if (this.timer !== undefined) this.clearTimer(this.timer);
-    this.timer = undefined;
   }
 
   private replace(voicemails: Voicemail[]): void {
@@ -332,8 +276,4 @@ export class VoicemailInbox {
 
 function countUnheard(voicemails: readonly Voicemail[]): number {
   return voicemails.filter((v) => !v.heard).length;
-}
-
-function toPageError(err: unknown): PageApiError {
-  return err instanceof PageApiError ? err : new PageApiError('server', err instanceof Error ? err.message : String(err));
 }

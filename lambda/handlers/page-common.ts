@@ -3,11 +3,10 @@
  * the identity the authorizer verified, and the caller's device (a device removed since its token was issued
  * is refused).
  */
-import { describeError } from '../core/errors';
 import { pageError } from '../core/http-error';
 import { isValidClientName } from '../core/phone-rules';
-import { type Device, isDependencyFault } from '../ports';
-import { countDependencyFailure } from './dependency-failure';
+import type { Device } from '../ports';
+import { answerDependencyFault } from './dependency-failure';
 import type { HandlerDeps, InvocationContext } from './deps';
 
 export interface PageEvent {
@@ -36,13 +35,8 @@ export async function callerDevice(deps: HandlerDeps, identity: string): Promise
  * Runs a page request's work; a known dependency fault (DynamoDB or S3 down) answers 503 with a JSON error and is
  * counted (DependencyFailures).
  */
-export async function unavailableOnPageFault<R>({ log, metrics }: InvocationContext, work: () => Promise<R>): Promise<R> {
-  try {
-    return await work();
-  } catch (err) {
-    if (!isDependencyFault(err)) throw err;
-    log.error('dependency failure', { error: describeError(err) });
-    countDependencyFailure(metrics, err);
+export function unavailableOnPageFault<R>(ctx: InvocationContext, work: () => Promise<R>): Promise<R> {
+  return answerDependencyFault(ctx, work, () => {
     throw pageError(503, 'The service is temporarily unavailable. Please try again in a moment.');
-  }
+  });
 }

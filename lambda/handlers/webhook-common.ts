@@ -1,11 +1,9 @@
 /** Shared steps of the TwiML handlers: parse the event, verify the Twilio signature, answer known faults. */
-import { describeError } from '../core/errors';
 import { forbidden } from '../core/http-error';
 import { temporarilyUnavailableTwiml } from '../core/twiml';
 import { isValidTwilioSignature, parseWebhookEvent, signedUrlCandidates, type WebhookEvent } from '../core/webhook';
-import { isDependencyFault } from '../ports';
 import type { HandlerDeps, InvocationContext } from './deps';
-import { countDependencyFailure } from './dependency-failure';
+import { answerDependencyFault } from './dependency-failure';
 
 /**
  * Returns the verified event. Throws `[403] Forbidden` for a malformed event or a missing/wrong signature, and
@@ -52,13 +50,6 @@ function signedByToken(authToken: string, parsed: WebhookEvent, urls: string[]):
  * "temporarily unavailable" TwiML (status 200), so the caller hears why instead of Twilio's generic error, and
  * counted (DependencyFailures).
  */
-export async function unavailableOnFault({ log, metrics }: InvocationContext, work: () => Promise<string>): Promise<string> {
-  try {
-    return await work();
-  } catch (err) {
-    if (!isDependencyFault(err)) throw err;
-    log.error('dependency failure', { error: describeError(err) });
-    countDependencyFailure(metrics, err);
-    return temporarilyUnavailableTwiml();
-  }
+export function unavailableOnFault(ctx: InvocationContext, work: () => Promise<string>): Promise<string> {
+  return answerDependencyFault(ctx, work, temporarilyUnavailableTwiml);
 }

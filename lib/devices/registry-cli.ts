@@ -19,6 +19,14 @@ import {
   registryPathFromEnv,
 } from '../local/registry-server';
 
+/** The options every registry CLI takes (`--table`, `--region`, `--json`, `--help`), for its OPTIONS table. */
+export const REGISTRY_CLI_OPTIONS = {
+  table: { type: 'string' },
+  region: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export const REGISTRY_OPTIONS_HELP = `Registry options:
   (default)            the local registry at SOFTPHONE_REGISTRY (default .local/registry), created by
                        npm start; works whether or not npm start is running

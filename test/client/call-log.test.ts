@@ -8,13 +8,12 @@ import {
   RecentCalls,
   type RecentCallsSnapshot,
 } from '../../client/src/call-log';
-import { PageApi, PageApiError } from '../../client/src/page-api';
-import type { FetchLike } from '../../client/src/token-client';
+import { PageApiError } from '../../client/src/page-api';
 import { API_PATHS } from '../../lambda/core/paths';
 import type { CallView } from '../../lambda/core/call-log';
+import { API_BASE as BASE, flush, manualTimers, scriptedPageApi } from './page-api-fakes';
 
 const LINE = '+815031234567';
-const BASE = 'http://127.0.0.1:3000/prod';
 const sid = (n: number) => `CA${n.toString(16).padStart(32, '0')}`;
 /** Call n started n minutes after 09:00 (a higher n is newer). */
 const at = (n: number) => new Date(Date.UTC(2025, 0, 1, 9, n)).toISOString();
@@ -33,21 +32,10 @@ const missed = (n: number, over: Partial<LoggedCall> = {}) => call(n, { outcome:
 /** What the API sends: a CallView, legs included. */
 const view = (c: LoggedCall): CallView => ({ ...c, legs: [{ sid: c.callSid, role: 'caller', to: LINE, status: 'completed' }] });
 const sids = (calls: readonly LoggedCall[]) => calls.map((c) => c.callSid);
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-};
 
 describe('CallLogClient', () => {
   function client(answers: Array<{ status: number; body: unknown } | Error>) {
-    const sent: Array<{ url: string; body: unknown; auth: string }> = [];
-    const fetch: FetchLike = async (url, init) => {
-      sent.push({ url, body: JSON.parse(init.body), auth: init.headers.Authorization });
-      const next = answers.shift();
-      if (!next) throw new Error('no answer scripted');
-      if (next instanceof Error) throw next;
-      return { status: next.status, ok: next.status === 200, text: async () => JSON.stringify(next.body) };
-    };
-    const api = new PageApi({ apiBaseUrl: () => BASE, fetch, session: { current: () => 'jwt', refresh: async () => 'jwt2' } });
+    const { api, sent } = scriptedPageApi(answers);
     return { calls: new CallLogClient(api), sent };
   }
 
@@ -175,7 +163,7 @@ function setup(opts: { visible?: boolean; cached?: CachedCallLog; pageSize?: num
   const client = new ScriptedLog();
   const cache = new MemoryCache();
   if (opts.cached) cache.save(opts.cached);
-  const timers: Array<{ fn: () => void; ms: number }> = [];
+  const { timers, setTimer, clearTimer, fire } = manualTimers();
   let clock = 1_000;
   const recent = new RecentCalls({
     client,
@@ -186,23 +174,11 @@ function setup(opts: { visible?: boolean; cached?: CachedCallLog; pageSize?: num
     cacheLimit: 4,
     isVisible: () => opts.visible ?? true,
     now: () => clock,
-    setTimer: (fn, ms) => {
-      const t = { fn, ms };
-      timers.push(t);
-      return t;
-    },
-    clearTimer: (h) => {
-      const i = timers.indexOf(h as (typeof timers)[number]);
-      if (i >= 0) timers.splice(i, 1);
-    },
+    setTimer,
+    clearTimer,
   });
   const seen: RecentCallsSnapshot[] = [];
   recent.subscribe((s) => seen.push(s));
-  const fire = async () => {
-    const due = timers.splice(0);
-    for (const t of due) t.fn();
-    await flush();
-  };
   return { client, cache, recent, timers, fire, seen, tick: (ms: number) => (clock += ms) };
 }
 

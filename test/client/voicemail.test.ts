@@ -1,5 +1,4 @@
-import { PageApi, PageApiError } from '../../client/src/page-api';
-import type { FetchLike } from '../../client/src/token-client';
+import { PageApiError } from '../../client/src/page-api';
 import {
   VoicemailClient,
   VoicemailInbox,
@@ -9,6 +8,7 @@ import {
   type VoicemailList,
 } from '../../client/src/voicemail';
 import { API_PATHS } from '../../lambda/core/paths';
+import { flush, manualTimers, scriptedPageApi } from './page-api-fakes';
 
 const LINE = '+815031234567';
 const id = (n: number) => `RE${n.toString(16).padStart(32, '0')}`;
@@ -20,23 +20,10 @@ const vm = (n: number, over: Partial<Voicemail> = {}): Voicemail => ({
   heard: false,
   ...over,
 });
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-};
 
 describe('VoicemailClient', () => {
   function client(answers: Array<{ status: number; body: unknown }>) {
-    const sent: Array<{ url: string; body: unknown; auth: string }> = [];
-    const fetch: FetchLike = async (url, init) => {
-      sent.push({ url, body: JSON.parse(init.body), auth: init.headers.Authorization });
-      const next = answers.shift()!;
-      return { status: next.status, ok: next.status === 200, text: async () => JSON.stringify(next.body) };
-    };
-    const api = new PageApi({
-      apiBaseUrl: () => 'http://127.0.0.1:3000/prod',
-      fetch,
-      session: { current: () => 'jwt', refresh: async () => 'jwt2' },
-    });
+    const { api, sent } = scriptedPageApi(answers);
     return { voicemails: new VoicemailClient(api), sent };
   }
 
@@ -120,29 +107,17 @@ class ScriptedVoicemails {
 
 function setup(opts: { visible?: boolean } = {}) {
   const client = new ScriptedVoicemails();
-  const timers: Array<{ fn: () => void; ms: number }> = [];
+  const { timers, setTimer, clearTimer, fire } = manualTimers();
   const inbox = new VoicemailInbox({
     client,
     pollIntervalMs: 30_000,
     isVisible: () => opts.visible ?? true,
     now: () => 1_000,
-    setTimer: (fn, ms) => {
-      const t = { fn, ms };
-      timers.push(t);
-      return t;
-    },
-    clearTimer: (h) => {
-      const i = timers.indexOf(h as (typeof timers)[number]);
-      if (i >= 0) timers.splice(i, 1);
-    },
+    setTimer,
+    clearTimer,
   });
   const seen: Array<{ s: InboxSnapshot; c: InboxChange }> = [];
   inbox.subscribe((s, c) => seen.push({ s, c }));
-  const fire = async () => {
-    const due = timers.splice(0);
-    for (const t of due) t.fn();
-    await flush();
-  };
   return { client, inbox, timers, fire, seen };
 }
 

@@ -4,16 +4,14 @@
  * possible from this phone, and no call is placed (the Voice SDK test double records no `connect`). The
  * browser's locale is en-US, so the number is judged by the DEVICE's country (Japan), not the browser's.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { buildClient } from '../../client/build';
 import { EMERGENCY_REFUSAL } from '../../lambda/core/emergency';
-import { addDevice } from '../../lib/devices/device-admin';
-import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { DEVICE_CLIENT, DEVICE_NUMBER, launchChromium, TEST_CREDENTIALS, type SoftphoneTestControl } from '../support/fixtures';
-import { serveSite, type StaticSite } from './harness';
+import type { LocalApp } from '../../lib/local/app';
+import { DEVICE_CLIENT, DEVICE_NUMBER, launchChromium, type SoftphoneTestControl } from '../support/fixtures';
+import { closeAll, signIn, startSiteAndApp, type StaticSite } from './harness';
 
 let dir: string;
 let app: LocalApp;
@@ -47,20 +45,7 @@ async function typeNumber(text: string): Promise<void> {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'softphone-e2e-emergency-'));
-  const siteDir = path.join(dir, 'site');
-  await buildClient({ outdir: siteDir, e2e: true });
-  let apiBaseUrl = '';
-  site = await serveSite(siteDir, () => ({ apiBaseUrl }));
-  app = await startLocalApp({
-    port: 0,
-    host: '127.0.0.1',
-    registryPath: path.join(dir, 'registry'),
-    credentials: TEST_CREDENTIALS,
-    allowedOrigin: site.origin,
-    log: () => undefined,
-  });
-  apiBaseUrl = app.apiBaseUrl;
-  ({ secret } = await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT, label: 'e2e' }));
+  ({ site, app, secret } = await startSiteAndApp(dir));
 
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 460, height: 760 }, locale: 'en-US' });
@@ -71,18 +56,10 @@ beforeAll(async () => {
   });
   await page.goto(`${site.origin}/`);
 
-  await page.getByLabel('Your Twilio number').fill(DEVICE_NUMBER);
-  await page.getByLabel('Device secret').fill(secret);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.locator('#reg-status[data-state="ready"]').waitFor();
+  await signIn(page, DEVICE_NUMBER, secret);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await site?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => closeAll({ browser, app, site, dir }));
 
 describe('emergency numbers on the page (a Japanese device, an en-US browser)', () => {
   it('110: shows and announces the refusal and places no call', async () => {

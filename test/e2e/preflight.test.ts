@@ -17,7 +17,9 @@ import { buildClient } from '../../client/build';
 import { SPEAKER_QUESTION } from '../../client/src/setup-test';
 import { addDevice } from '../../lib/devices/device-admin';
 import { startLocalApp, type LocalApp } from '../../lib/local/app';
+import { TEST_CREDENTIALS_ENV } from '../support/credentials-env';
 import { DEVICE_NUMBER, launchChromium, TEST_CREDENTIALS, type SoftphoneTestControl } from '../support/fixtures';
+import { recordAnnouncements, signIn } from './harness';
 
 /** Generous waits: the tests wait for conditions, never for a time, and must pass on a loaded machine. */
 const WAIT = { timeout: 30_000 };
@@ -29,11 +31,7 @@ const NOT_CONFIGURED = 'Test my setup is not configured: run npm run twilio:setu
 
 /** The app's TWILIO_* environment, as `npm start` reads it (with or without the preflight TwiML App). */
 const twilioEnv = (preflight: boolean): NodeJS.ProcessEnv => ({
-  TWILIO_ACCOUNT_SID: TEST_CREDENTIALS.accountSid,
-  TWILIO_API_KEY_SID: TEST_CREDENTIALS.apiKeySid,
-  TWILIO_API_KEY_SECRET: TEST_CREDENTIALS.apiKeySecret,
-  TWILIO_AUTH_TOKEN: TEST_CREDENTIALS.authToken,
-  TWILIO_TWIML_APP_SID: TEST_CREDENTIALS.twimlAppSid,
+  ...TEST_CREDENTIALS_ENV,
   ...(preflight ? { TWILIO_PREFLIGHT_TWIML_APP_SID: PREFLIGHT_APP_SID } : {}),
   POWERTOOLS_LOG_LEVEL: 'ERROR',
 });
@@ -66,18 +64,7 @@ async function openSession(name: string, preflight: boolean): Promise<Session> {
   });
   const { secret } = await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: CLIENT, label: 'Back office' });
   const context = await browser.newContext({ viewport: { width: 460, height: 1000 }, locale: 'en-US' });
-  await context.addInitScript(() => {
-    const said: string[] = [];
-    (window as unknown as { __announced: string[] }).__announced = said;
-    document.addEventListener('DOMContentLoaded', () => {
-      const region = document.getElementById('announcer');
-      if (!region) return;
-      new MutationObserver(() => {
-        const text = region.textContent ?? '';
-        if (text) said.push(text);
-      }).observe(region, { childList: true, characterData: true, subtree: true });
-    });
-  });
+  await recordAnnouncements(context);
   const page = await context.newPage();
   const session: Session = { app, secret, context, page, tokenRequests: [], errors: [], expectedStatuses: [] };
   page.on('pageerror', (err) => session.errors.push(`pageerror: ${err.message}`));
@@ -106,10 +93,7 @@ async function openSession(name: string, preflight: boolean): Promise<Session> {
       });
   });
   await page.goto(`${app.url}/`);
-  await page.getByLabel('Your Twilio number').fill(DEVICE_NUMBER);
-  await page.getByLabel('Device secret').fill(secret);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.locator('#reg-status[data-state="ready"]').waitFor(WAIT);
+  await signIn(page, DEVICE_NUMBER, secret, WAIT);
   return session;
 }
 

@@ -6,16 +6,14 @@
  * rating going to Twilio with `call.postFeedback`. The Voice SDK is the test double (`client/src/voice/fake-device.ts`),
  * driven through `window.__softphoneTest`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { buildClient } from '../../client/build';
 import { describeWarning } from '../../client/src/quality';
-import { addDevice } from '../../lib/devices/device-admin';
-import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { DEVICE_CLIENT, DEVICE_NUMBER, launchChromium, TEST_CREDENTIALS, type SoftphoneTestControl } from '../support/fixtures';
-import { serveSite, type StaticSite } from './harness';
+import type { LocalApp } from '../../lib/local/app';
+import { DEVICE_NUMBER, launchChromium, type SoftphoneTestControl } from '../support/fixtures';
+import { closeAll, recordAnnouncements, signIn, startSiteAndApp, type StaticSite } from './harness';
 
 /** Generous waits: the tests wait for conditions, never for a time, and must pass on a loaded machine. */
 const WAIT = { timeout: 20_000 };
@@ -61,37 +59,15 @@ async function placeCall(): Promise<void> {
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'softphone-e2e-quality-'));
-  const siteDir = path.join(dir, 'site');
-  await buildClient({ outdir: siteDir, e2e: true });
-  let apiBaseUrl = '';
   // Two edges the SDK knows (one in capitals) around one it does not: the page keeps the known ones, in order.
-  site = await serveSite(siteDir, () => ({ apiBaseUrl, edge: ['Tokyo', 'atlantis', 'singapore'] }));
-  app = await startLocalApp({
-    port: 0,
-    host: '127.0.0.1',
-    registryPath: path.join(dir, 'registry'),
-    credentials: TEST_CREDENTIALS,
-    allowedOrigin: site.origin,
+  ({ site, app, secret } = await startSiteAndApp(dir, {
+    config: { edge: ['Tokyo', 'atlantis', 'singapore'] },
     env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
-    log: () => undefined,
-  });
-  apiBaseUrl = app.apiBaseUrl;
-  ({ secret } = await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT, label: 'e2e' }));
+  }));
 
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 460, height: 900 }, locale: 'ja-JP' });
-  await context.addInitScript(() => {
-    const said: string[] = [];
-    (window as unknown as { __announced: string[] }).__announced = said;
-    document.addEventListener('DOMContentLoaded', () => {
-      const region = document.getElementById('announcer');
-      if (!region) return;
-      new MutationObserver(() => {
-        const text = region.textContent ?? '';
-        if (text) said.push(text);
-      }).observe(region, { childList: true, characterData: true, subtree: true });
-    });
-  });
+  await recordAnnouncements(context);
   page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
@@ -101,19 +77,11 @@ beforeAll(async () => {
   await page.goto(`${site.origin}/`);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await site?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => closeAll({ browser, app, site, dir }));
 
 describe('call quality on the page (Chromium, the local app)', () => {
   it("creates the Device with config.json's known edges, in order, and a signalling reconnection time", async () => {
-    await page.getByLabel('Your Twilio number').fill(DEVICE_NUMBER);
-    await page.getByLabel('Device secret').fill(secret);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.locator('#reg-status[data-state="ready"]').waitFor(WAIT);
+    await signIn(page, DEVICE_NUMBER, secret, WAIT);
     expect((await control()).deviceOptions).toEqual({ edge: ['tokyo', 'singapore'], maxCallSignalingTimeoutMs: 30_000 });
     expect(consoleWarnings).toEqual([expect.stringMatching(/^config\.json: ignoring the edge "atlantis": not a Twilio edge/)]);
   });

@@ -4,15 +4,13 @@
  * origin. Only the Voice SDK Device is a test double (`client/src/voice/fake-device.ts`), because Twilio's
  * cloud cannot be reached from here.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { buildClient } from '../../client/build';
-import { addDevice } from '../../lib/devices/device-admin';
-import { startLocalApp, type LocalApp } from '../../lib/local/app';
-import { DEVICE_CLIENT, DEVICE_NUMBER, launchChromium, TEST_CREDENTIALS, type SoftphoneTestControl } from '../support/fixtures';
-import { serveSite, type StaticSite } from './harness';
+import type { LocalApp } from '../../lib/local/app';
+import { DEVICE_CLIENT, DEVICE_NUMBER, launchChromium, type SoftphoneTestControl } from '../support/fixtures';
+import { closeAll, startSiteAndApp, type StaticSite } from './harness';
 // The README's screenshot is refreshed on request (`UPDATE_SCREENSHOT=1 npx jest test/e2e`); otherwise the
 // test still takes one, into its temp dir, so a plain `npm test` leaves the work tree clean.
 const screenshotPath = () => (process.env.UPDATE_SCREENSHOT ? path.resolve(__dirname, '../../docs/softphone.png') : path.join(dir, 'softphone.png'));
@@ -45,20 +43,7 @@ const callState = () => page.locator('#call-state');
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'softphone-e2e-'));
-  const siteDir = path.join(dir, 'site');
-  await buildClient({ outdir: siteDir, e2e: true });
-  let apiBaseUrl = '';
-  site = await serveSite(siteDir, () => ({ apiBaseUrl }));
-  app = await startLocalApp({
-    port: 0,
-    host: '127.0.0.1',
-    registryPath: path.join(dir, 'registry'),
-    credentials: TEST_CREDENTIALS,
-    allowedOrigin: site.origin,
-    log: () => undefined,
-  });
-  apiBaseUrl = app.apiBaseUrl;
-  ({ secret } = await addDevice(app.lines, { number: DEVICE_NUMBER, clientName: DEVICE_CLIENT, label: 'e2e' }));
+  ({ site, app, secret } = await startSiteAndApp(dir));
 
   browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 460, height: 760 }, deviceScaleFactor: 1, locale: 'ja-JP' });
@@ -95,12 +80,7 @@ beforeAll(async () => {
   await page.goto(`${site.origin}/`);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await site?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => closeAll({ browser, app, site, dir }));
 
 describe('softphone in Chromium against the local app', () => {
   it('shows a wrong secret clearly', async () => {

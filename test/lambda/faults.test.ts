@@ -47,6 +47,7 @@ import {
   signedEvent,
   TEST_CREDENTIALS,
 } from '../support/fixtures';
+import { TEST_CREDENTIALS_ENV } from '../support/credentials-env';
 import { callable, expectThrown, makeDeps, RecordingLog, TEST_SCRYPT } from './helpers';
 
 const UNAVAILABLE_TWIML =
@@ -335,13 +336,7 @@ describe('timeouts and bounded retries (real sockets on 127.0.0.1)', () => {
 
 describe('environment credentials (local use)', () => {
   test('all set → credentials; none → undefined; some → clear error naming the missing ones', () => {
-    const env = {
-      TWILIO_ACCOUNT_SID: TEST_CREDENTIALS.accountSid,
-      TWILIO_API_KEY_SID: TEST_CREDENTIALS.apiKeySid,
-      TWILIO_API_KEY_SECRET: TEST_CREDENTIALS.apiKeySecret,
-      TWILIO_AUTH_TOKEN: TEST_CREDENTIALS.authToken,
-      TWILIO_TWIML_APP_SID: TEST_CREDENTIALS.twimlAppSid,
-    };
+    const env = TEST_CREDENTIALS_ENV;
     expect(credentialsFromEnv(env)).toEqual(TEST_CREDENTIALS);
     expect(credentialsFromEnv({})).toBeUndefined();
     expect(() => credentialsFromEnv({ TWILIO_ACCOUNT_SID: 'ACtest' })).toThrow(

@@ -21,6 +21,7 @@ import { modelErrors as validateModel } from '../../lib/api/model-validation';
 import { TOKEN_REQUEST_MODEL } from '../../lib/api/routes';
 import { useDynalite } from '../support/dynalite';
 import { DEVICE_CLIENT, DEVICE_NUMBER, DEVICE_SECRET, signedEvent, TEST_CREDENTIALS } from '../support/fixtures';
+import { TEST_CREDENTIALS_ENV } from '../support/credentials-env';
 import { callable, expectThrown, makeDeps, RecordingLog, registerDevice, TEST_SCRYPT } from './helpers';
 
 const PREFLIGHT_APP = 'AP99990123456789abcdef0123456789ab';
@@ -127,13 +128,7 @@ describe('the credentials’ optional preflight TwiML App', () => {
   });
 
   test('locally from TWILIO_PREFLIGHT_TWIML_APP_SID, optional', () => {
-    const env = {
-      TWILIO_ACCOUNT_SID: TEST_CREDENTIALS.accountSid,
-      TWILIO_API_KEY_SID: TEST_CREDENTIALS.apiKeySid,
-      TWILIO_API_KEY_SECRET: TEST_CREDENTIALS.apiKeySecret,
-      TWILIO_AUTH_TOKEN: TEST_CREDENTIALS.authToken,
-      TWILIO_TWIML_APP_SID: TEST_CREDENTIALS.twimlAppSid,
-    };
+    const env = TEST_CREDENTIALS_ENV;
     expect(credentialsFromEnv(env)).toEqual(TEST_CREDENTIALS);
     expect(credentialsFromEnv({ ...env, TWILIO_PREFLIGHT_TWIML_APP_SID: PREFLIGHT_APP })).toEqual(WITH_PREFLIGHT);
     // alone it is not a set of credentials

@@ -527,4 +527,4 @@ class FakeTable {
   }
 }
 
-module.exports = { FakeTable, ValidationException, parseCondition };
+module.exports = { FakeTable, ValidationException, parseCondition, project };

@@ -17,7 +17,9 @@
 // secretFetches, secretFetchesAfterWarmup, callsPerInvocation } or { ok: false, error }.
 const crypto = require('node:crypto');
 const net = require('node:net');
-const { FakeTable } = require('./fake-dynamo.cjs');
+const { FakeTable, project: projectItem } = require('./fake-dynamo.cjs');
+/** An item as a read returns it: its projection, or a copy of the whole item (the store's own is never handed out). */
+const project = (item, input) => (input.ProjectionExpression ? projectItem(item, input) : { ...item });
 
 const opts = JSON.parse(process.argv[2]);
 const { fixture } = opts;
@@ -625,24 +627,6 @@ class FakeRegistry {
     this.conditions.set(expression, parsed);
     return parsed;
   }
-}
-
-const projections = new Map();
-/** The attributes a ProjectionExpression names (as DynamoDB returns them), or the whole item. */
-function project(item, input) {
-  if (!input.ProjectionExpression) return { ...item };
-  let tokens = projections.get(input.ProjectionExpression);
-  if (!tokens) {
-    tokens = input.ProjectionExpression.split(',').map((t) => t.trim());
-    projections.set(input.ProjectionExpression, tokens);
-  }
-  const names = input.ExpressionAttributeNames ?? {};
-  const out = {};
-  for (const t of tokens) {
-    const name = names[t] ?? t;
-    if (item[name] !== undefined) out[name] = item[name];
-  }
-  return out;
 }
 
 // --- Twilio's REST API for recordings ---------------------------------------------------------------------
