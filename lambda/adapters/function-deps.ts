@@ -7,8 +7,10 @@
  * RECORDINGS_BUCKET and VOICEMAIL_TOPIC_ARN (voicemail functions), CALLS_TABLE (the functions that write or read the call log), LEGACY_DEVICES_TABLE (the upgrade), and the
  * settings `loadConfig` reads. Building deps is cheap: SDK clients connect on first use; the secret is fetched
  * on demand and cached (secrets-manager-credentials.ts). Every AWS client is created here and handed to
- * `capture` (in Lambda: the X-Ray tracer's `captureAWSv3Client`, lambda-runtime.ts).
+ * `capture` (in Lambda: the X-Ray tracer's `captureAWSv3Client`, lambda-runtime.ts); one DynamoDB client serves
+ * all of a function's tables.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadConfig } from '../core/settings';
 import type { HandlerDeps } from '../handlers/deps';
@@ -34,62 +36,68 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 /** What every function has: the registry of lines, the sign-in attempts, the Twilio secret, the settings. */
-const registry: DepsBuilder = (env, capture = uncaptured) => {
-  const client = capture(createDynamoClient());
-  return {
-    lines: new DynamoLineDirectory({ client, table: required(env, 'REGISTRY_TABLE') }),
-    attempts: new DynamoAttemptStore({ client, table: required(env, 'ATTEMPTS_TABLE') }),
-    credentials: secretsManagerCredentials(required(env, 'TWILIO_SECRET_ID'), { client: capture(new SecretsManagerClient(awsClientConfig())) }),
-    config: loadConfig(env),
-  };
-};
+const registry = (env: NodeJS.ProcessEnv, capture: CaptureClient, client: DynamoDBClient): HandlerDeps => ({
+  lines: new DynamoLineDirectory({ client, table: required(env, 'REGISTRY_TABLE') }),
+  attempts: new DynamoAttemptStore({ client, table: required(env, 'ATTEMPTS_TABLE') }),
+  credentials: secretsManagerCredentials(required(env, 'TWILIO_SECRET_ID'), { client: capture(new SecretsManagerClient(awsClientConfig())) }),
+  config: loadConfig(env),
+});
 
 /** The call log (the calls table). */
-const callLogOf = (env: NodeJS.ProcessEnv, deps: HandlerDeps, capture: CaptureClient): DynamoCallLog =>
-  new DynamoCallLog({ client: capture(createDynamoClient()), table: required(env, 'CALLS_TABLE'), retentionDays: deps.config.callLogRetentionDays });
-
-const callLog: DepsBuilder = (env, capture = uncaptured) => {
-  const deps = registry(env, capture);
-  return { ...deps, calls: callLogOf(env, deps, capture) };
-};
+const callLogOf = (env: NodeJS.ProcessEnv, deps: HandlerDeps, client: DynamoDBClient): DynamoCallLog =>
+  new DynamoCallLog({ client, table: required(env, 'CALLS_TABLE'), retentionDays: deps.config.callLogRetentionDays });
 
 /** Plus the voicemails of the registry table and the recordings bucket. */
-const voicemailStore: DepsBuilder = (env, capture = uncaptured) => {
-  const deps = registry(env, capture);
-  return {
-    ...deps,
-    voicemails: new DynamoVoicemailStore({ client: capture(createDynamoClient()), table: required(env, 'REGISTRY_TABLE') }),
-    recordings: new S3RecordingStore(required(env, 'RECORDINGS_BUCKET'), capture(createS3Client())),
-  };
+const withVoicemails = (env: NodeJS.ProcessEnv, capture: CaptureClient, client: DynamoDBClient): HandlerDeps => ({
+  ...registry(env, capture, client),
+  voicemails: new DynamoVoicemailStore({ client, table: required(env, 'REGISTRY_TABLE') }),
+  recordings: new S3RecordingStore(required(env, 'RECORDINGS_BUCKET'), capture(createS3Client())),
+});
+
+/**
+ * Each builder below creates one DynamoDB client for all of its function's tables. They stay plain functions (no
+ * factory called at module scope), so a bundle tree-shakes the builders, and their SDK clients, it does not use.
+ */
+const dynamo = (capture: CaptureClient): DynamoDBClient => capture(createDynamoClient());
+
+const registryOnly: DepsBuilder = (env, capture = uncaptured) => registry(env, capture, dynamo(capture));
+
+const callLog: DepsBuilder = (env, capture = uncaptured) => {
+  const client = dynamo(capture);
+  const deps = registry(env, capture, client);
+  return { ...deps, calls: callLogOf(env, deps, client) };
 };
 
-export const token = registry;
-export const callIncoming = registry;
+const voicemailStore: DepsBuilder = (env, capture = uncaptured) => withVoicemails(env, capture, dynamo(capture));
+
+export const token = registryOnly;
+export const callIncoming = registryOnly;
 export const callOutgoing = callLog;
 export const callStatus = callLog;
 export const calls = callLog;
 export const callAction = callLog;
-export const forwardScreen = registry;
-export const directory = registry;
-export const pageAuthorizer = registry;
+export const forwardScreen = registryOnly;
+export const directory = registryOnly;
+export const pageAuthorizer = registryOnly;
 export const voicemails = voicemailStore;
 
-export const twilioDebugger = registry;
-export const preflight = registry;
+export const twilioDebugger = registryOnly;
+export const preflight = registryOnly;
 
 export const recordingStatus: DepsBuilder = (env, capture = uncaptured) => {
-  const deps = voicemailStore(env, capture);
+  const client = dynamo(capture);
+  const deps = withVoicemails(env, capture, client);
   return {
     ...deps,
-    calls: callLogOf(env, deps, capture),
+    calls: callLogOf(env, deps, client),
     twilioRecordings: new HttpTwilioRecordings(deps.credentials),
     notifier: new SnsNotifier(required(env, 'VOICEMAIL_TOPIC_ARN'), deps.config.softphoneUrl, capture(createSnsClient())),
   };
 };
 
 export const registryUpgrade: DepsBuilder = (env, capture = uncaptured) => {
-  const deps = registry(env, capture);
-  const client = capture(createDynamoClient());
+  const client = dynamo(capture);
+  const deps = registry(env, capture, client);
   const legacyTable = required(env, 'LEGACY_DEVICES_TABLE');
   return { ...deps, upgradeRegistry: () => upgradeRegistry({ client, legacyTable, lines: deps.lines }) };
 };

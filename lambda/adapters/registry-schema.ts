@@ -48,19 +48,26 @@ export const LEGACY_CLIENT_NAME_INDEX = 'clientName-index';
 export const ATTEMPTS_KEY = 'phoneNumber';
 export const ATTEMPTS_TTL_ATTRIBUTE = TTL_ATTRIBUTE;
 
-export function registryTableInput(tableName: string): CreateTableCommandInput {
+/** A table keyed by the generic `pk`/`sk` (the registry and the calls table), with any further key attributes. */
+function pkSkTableInput(
+  tableName: string,
+  more: Pick<CreateTableCommandInput, 'GlobalSecondaryIndexes'> & { indexAttributes?: string[] } = {},
+): CreateTableCommandInput {
+  const { indexAttributes = [], ...rest } = more;
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: PK, AttributeType: 'S' },
-      { AttributeName: SK, AttributeType: 'S' },
-    ],
+    AttributeDefinitions: [PK, SK, ...indexAttributes].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
     KeySchema: [
       { AttributeName: PK, KeyType: 'HASH' },
       { AttributeName: SK, KeyType: 'RANGE' },
     ],
+    ...rest,
   };
+}
+
+export function registryTableInput(tableName: string): CreateTableCommandInput {
+  return pkSkTableInput(tableName);
 }
 
 export function attemptsTableInput(tableName: string): CreateTableCommandInput {
@@ -126,19 +133,8 @@ export const lineSlotKey = (line: string, index: number) => ({ [PK]: `${SLOTS_PR
 export const seenKey = (clientName: string) => ({ [PK]: `${SEEN_PREFIX}${clientName}`, [SK]: SEEN_SK });
 
 export function callsTableInput(tableName: string): CreateTableCommandInput {
-  return {
-    TableName: tableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: PK, AttributeType: 'S' },
-      { AttributeName: SK, AttributeType: 'S' },
-      { AttributeName: CALLS_INDEX_PK, AttributeType: 'S' },
-      { AttributeName: CALLS_INDEX_SK, AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: PK, KeyType: 'HASH' },
-      { AttributeName: SK, KeyType: 'RANGE' },
-    ],
+  return pkSkTableInput(tableName, {
+    indexAttributes: [CALLS_INDEX_PK, CALLS_INDEX_SK],
     GlobalSecondaryIndexes: [
       {
         IndexName: CALLS_BY_LINE_INDEX,
@@ -149,5 +145,5 @@ export function callsTableInput(tableName: string): CreateTableCommandInput {
         Projection: { ProjectionType: 'ALL' },
       },
     ],
-  };
+  });
 }

@@ -43,10 +43,16 @@ export type DialLegRole = (typeof DIAL_LEG_ROLES)[number];
 
 /** Twilio's CallSid: `CA` and 32 hex digits (letters and digits accepted: the walkthrough's examples use placeholders). */
 const CALL_SID = /^CA[0-9a-zA-Z]{32}$/;
+/** Twilio's RecordingSid (a voicemail's id): `RE` and 32 lowercase hex digits. */
+const RECORDING_SID = /^RE[0-9a-f]{32}$/;
 const SMALL_NUMBER = /^\d{1,9}$/;
 
 export function isCallSid(value: unknown): value is string {
   return typeof value === 'string' && CALL_SID.test(value);
+}
+
+export function isRecordingSid(value: unknown): value is string {
+  return typeof value === 'string' && RECORDING_SID.test(value);
 }
 
 const minDefined = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.min(a, b));

@@ -6,7 +6,7 @@
  * never counted missed on its way to voicemail (the recording's own callback comes later).
  */
 import { type DialOutcome, nextStep, stageFromQuery } from '../core/call-flow';
-import { isCallSid } from '../core/call-log';
+import { isCallSid, isRecordingSid } from '../core/call-log';
 import { describeError } from '../core/errors';
 import { flowStepTwiml } from '../core/twiml';
 import type { Handler, HandlerDeps } from './deps';
@@ -33,7 +33,7 @@ export function createCallActionHandler(deps: HandlerDeps): Handler<string> {
         ...(params.DialBridged !== undefined ? { bridged: params.DialBridged === 'true' } : {}),
         ...(params.CallStatus !== undefined ? { callStatus: params.CallStatus } : {}),
       };
-      if (stage.stage === 'recorded' && deps.calls && isCallSid(params.CallSid) && /^RE[0-9a-f]{32}$/.test(params.RecordingSid ?? '')) {
+      if (stage.stage === 'recorded' && deps.calls && isCallSid(params.CallSid) && isRecordingSid(params.RecordingSid)) {
         const caller = params.From ?? '';
         await deps.calls
           .apply({

@@ -5,7 +5,7 @@
  * deleted from Twilio. Twilio ignores the answer's body; a failure to keep the message answers 500 (Twilio's
  * debugger shows it) and leaves Twilio's copy in place, so nothing is lost.
  */
-import { isCallSid } from '../core/call-log';
+import { isCallSid, isRecordingSid } from '../core/call-log';
 import { describeError } from '../core/errors';
 import { dependencyOf } from '../core/metrics';
 import { emptyTwiml } from '../core/twiml';
@@ -15,7 +15,6 @@ import { requireDeps } from './deps';
 import { countDependencyFailure } from './dependency-failure';
 import { verifiedWebhook } from './webhook-common';
 
-const RECORDING_SID = /^RE[0-9a-f]{32}$/;
 const SECONDS_PER_DAY = 86_400;
 
 /** Where a voicemail's audio is kept: one prefix per line, the RecordingSid as the name. */
@@ -51,7 +50,7 @@ export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string>
       return emptyTwiml();
     }
     const { accountSid } = await deps.credentials();
-    if (!RECORDING_SID.test(sid) || params.AccountSid !== accountSid) {
+    if (!isRecordingSid(sid) || params.AccountSid !== accountSid) {
       log.warn('recording callback for another account or without a RecordingSid', { line });
       return emptyTwiml();
     }

@@ -4,6 +4,7 @@
  * `{"action":"markHeard","id":"RE…"}`, `{"action":"delete","id":"RE…"}` (the recording too). A device sees only
  * its own line's messages: the line comes from the registry, never from the request.
  */
+import { isRecordingSid } from '../core/call-log';
 import { describeError } from '../core/errors';
 import { pageError } from '../core/http-error';
 import { PLAYBACK_URL_SECONDS } from '../core/settings';
@@ -15,7 +16,6 @@ import { callerDevice, parsePageEvent, unavailableOnPageFault } from './page-com
 
 export const VOICEMAIL_ACTIONS = ['list', 'play', 'markHeard', 'delete'] as const;
 export type VoicemailAction = (typeof VOICEMAIL_ACTIONS)[number];
-const VOICEMAIL_ID = /^RE[0-9a-f]{32}$/;
 
 /** A voicemail as the page sees it (no storage keys). */
 export interface VoicemailView {
@@ -50,7 +50,7 @@ export function createVoicemailsHandler(deps: HandlerDeps): Handler<VoicemailsRe
       throw pageError(400, `action must be one of ${VOICEMAIL_ACTIONS.join(', ')}.`);
     }
     const id = request.id;
-    if (action !== 'list' && (typeof id !== 'string' || !VOICEMAIL_ID.test(id))) throw pageError(400, 'id must be a voicemail id (RE…).');
+    if (action !== 'list' && !isRecordingSid(id)) throw pageError(400, 'id must be a voicemail id (RE…).');
     return unavailableOnPageFault(ctx, async () => {
       const { phoneNumber: line } = await callerDevice(deps, identity);
       const nowSeconds = Math.floor(now().getTime() / 1000);
