@@ -4,7 +4,7 @@
  */
 import { DescribeStacksCommand, type CloudFormationClient, type DescribeStacksCommandOutput } from '@aws-sdk/client-cloudformation';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CREDENTIAL_FIELDS } from '../../lambda/core/credentials';
+import { CREDENTIAL_FIELDS, OPTIONAL_CREDENTIAL_FIELDS } from '../../lambda/core/credentials';
 import { STACK_OUTPUT_IDS, type StackOutputs } from '../../lambda/core/settings';
 import type { TwilioCredentials } from '../../lambda/ports';
 
@@ -127,12 +127,10 @@ const FIELD_PATTERNS: Record<keyof TwilioCredentials, RegExp> = {
 };
 
 /**
- * The fields the ops commands read and write: every required one (CREDENTIAL_FIELDS), then the optional
- * `preflightTwimlAppSid` ("Test my setup" TwiML App), which `twilio:setup` fills and `doctor` checks.
+ * The fields the ops commands read and write: every required one (CREDENTIAL_FIELDS), then the optional ones
+ * (OPTIONAL_CREDENTIAL_FIELDS: the "Test my setup" TwiML App), which `twilio:setup` fills and `doctor` checks.
  */
-export const SECRET_FIELDS: readonly (keyof TwilioCredentials)[] = [
-  ...new Set<keyof TwilioCredentials>([...CREDENTIAL_FIELDS, 'preflightTwimlAppSid']),
-];
+export const SECRET_FIELDS: readonly (keyof TwilioCredentials)[] = [...CREDENTIAL_FIELDS, ...OPTIONAL_CREDENTIAL_FIELDS];
 
 /**
  * Problems with a credentials object, one message per field; empty when it is complete and well-formed. An
@@ -144,8 +142,7 @@ export function credentialProblems(value: unknown): string[] {
   const problems: string[] = [];
   for (const field of SECRET_FIELDS) {
     const v = record[field];
-    const required = (CREDENTIAL_FIELDS as readonly string[]).includes(field);
-    if (v === undefined && !required) continue;
+    if (v === undefined && (OPTIONAL_CREDENTIAL_FIELDS as readonly string[]).includes(field)) continue;
     if (typeof v !== 'string' || v === '') problems.push(`${field} is missing`);
     else if (!FIELD_PATTERNS[field].test(v)) problems.push(`${field} is malformed`);
   }
