@@ -11,7 +11,7 @@ import type { CallDirection, CallOutcome, CallView } from '../../lambda/core/cal
 import { API_PATHS } from '../../lambda/core/paths';
 import { field, type PageApi, type PageApiErrorKind } from './page-api';
 import { callBackTarget, describeParty, teammateOf } from './phone-format';
-import { Poller, type PollingEnv, toPageError } from './poller';
+import { PolledPanel, type PollingEnv, toPageError } from './poller';
 import type { CountryCode } from 'libphonenumber-js/min';
 
 /** A call of the line's log as the page keeps it (the API's CallView without its legs, which the page never shows). */
@@ -170,8 +170,6 @@ export interface RecentCallsSnapshot {
   errorKind?: PageApiErrorKind;
 }
 
-export type RecentCallsListener = (snapshot: RecentCallsSnapshot) => void;
-
 export interface RecentCallsDeps extends PollingEnv {
   client: Pick<CallLogClient, 'list' | 'markSeen'>;
   cache?: CallLogCache;
@@ -190,10 +188,7 @@ export const CACHE_LIMIT = 50;
 
 const OFF: RecentCallsSnapshot = { status: 'off', calls: [], fromCache: false, more: false, loadingMore: false, unseenMissed: 0 };
 
-export class RecentCalls {
-  private snapshot: RecentCallsSnapshot = OFF;
-  private listeners = new Set<RecentCallsListener>();
-  private readonly poller: Poller;
+export class RecentCalls extends PolledPanel<RecentCallsSnapshot> {
   /** the next poll comes sooner: a call of this device ended */
   private followUp = false;
   /** where the next older page starts */
@@ -206,36 +201,16 @@ export class RecentCalls {
   private readonly now: () => number;
 
   constructor(private readonly deps: RecentCallsDeps) {
+    super(OFF, () => undefined, deps);
     this.pageSize = deps.pageSize ?? CALL_LOG_PAGE_SIZE;
     this.now = deps.now ?? (() => Date.now());
-    this.poller = new Poller({ load: (session) => this.load(session), delayMs: () => this.nextPollMs() }, deps);
   }
 
   /** The poll after a call of this device comes sooner (once); then every interval. */
-  private nextPollMs(): number {
+  protected delayMs(): number {
     const followUp = this.followUp;
     this.followUp = false;
     return followUp ? Math.min(this.deps.afterCallMs ?? AFTER_CALL_MS, this.deps.pollIntervalMs) : this.deps.pollIntervalMs;
-  }
-
-  get state(): RecentCallsSnapshot {
-    return this.snapshot;
-  }
-
-  /** Whether it polls: started, and not stopped by a refused session. */
-  get polling(): boolean {
-    return this.poller.polling;
-  }
-
-  subscribe(listener: RecentCallsListener): () => void {
-    this.listeners.add(listener);
-    listener(this.snapshot);
-    return () => this.listeners.delete(listener);
-  }
-
-  private update(patch: Partial<RecentCallsSnapshot>): void {
-    this.snapshot = { ...this.snapshot, ...patch };
-    for (const l of this.listeners) l(this.snapshot);
   }
 
   /**
@@ -274,11 +249,6 @@ export class RecentCalls {
     this.reset(OFF);
   }
 
-  private reset(snapshot: RecentCallsSnapshot): void {
-    this.snapshot = { ...snapshot };
-    for (const l of this.listeners) l(this.snapshot);
-  }
-
   /**
    * The session is over (the phone asks to sign in again, e.g. the device's secret was rotated): polls stop, an
    * answer under way no longer counts, the list stays with the reason it may be out of date. `start` resumes.
@@ -298,11 +268,6 @@ export class RecentCalls {
     this.mark = undefined;
   }
 
-  /** The page was hidden (no polling) or shown again (load at once, then poll). */
-  setVisible(visible: boolean): void {
-    this.poller.setVisible(visible);
-  }
-
   /** A call of this device ended: the log has news now, and more once Twilio's last callbacks are in. */
   afterCall(): Promise<void> {
     if (!this.poller.polling) return Promise.resolve();
@@ -310,12 +275,7 @@ export class RecentCalls {
     return this.refresh();
   }
 
-  /** Loads the first page now (a load under way is followed by one more); resolves when the list is in. */
-  refresh(): Promise<void> {
-    return this.poller.refresh();
-  }
-
-  private async load(session: number): Promise<void> {
+  protected async load(session: number): Promise<void> {
     let page: CallLogPage;
     try {
       page = await this.deps.client.list({ limit: this.pageSize });
@@ -355,7 +315,7 @@ export class RecentCalls {
   private withOlderPages(page: CallLogPage): LoggedCall[] {
     const first = page.calls;
     const oldest = first.at(-1);
-    const shown = this.snapshot.fromCache ? [] : this.snapshot.calls;
+    const shown = this.state.fromCache ? [] : this.state.calls;
     if (this.olderPages && page.cursor !== undefined && oldest && shown.length > 0 && oldest.startedAt <= shown[0].startedAt) {
       const inFirst = new Set(first.map((c) => c.callSid));
       return sortCalls([...first, ...shown.filter((c) => !inFirst.has(c.callSid) && c.startedAt <= oldest.startedAt)]);
@@ -371,7 +331,7 @@ export class RecentCalls {
    */
   async loadMore(): Promise<number> {
     const cursor = this.cursor;
-    if (!this.poller.polling || cursor === undefined || this.snapshot.loadingMore || this.snapshot.fromCache) return 0;
+    if (!this.poller.polling || cursor === undefined || this.state.loadingMore || this.state.fromCache) return 0;
     const session = this.poller.session;
     this.update({ loadingMore: true });
     let page: CallLogPage;
@@ -395,11 +355,11 @@ export class RecentCalls {
       this.update({ loadingMore: false });
       return 0;
     }
-    const known = new Set(this.snapshot.calls.map((c) => c.callSid));
+    const known = new Set(this.state.calls.map((c) => c.callSid));
     const added = page.calls.filter((c) => !known.has(c.callSid));
     this.cursor = page.calls.length > 0 ? page.cursor : undefined;
     this.olderPages = true;
-    this.update({ calls: sortCalls([...this.snapshot.calls, ...added]), more: this.cursor !== undefined, loadingMore: false });
+    this.update({ calls: sortCalls([...this.state.calls, ...added]), more: this.cursor !== undefined, loadingMore: false });
     return added.length;
   }
 
@@ -408,7 +368,7 @@ export class RecentCalls {
    * told). Nothing happens unless a missed call is unseen. If the API refuses, the server's count comes back.
    */
   async markSeen(): Promise<void> {
-    const s = this.snapshot;
+    const s = this.state;
     const until = s.calls[0]?.startedAt;
     if (!this.poller.polling || s.status !== 'ready' || s.unseenMissed === 0 || until === undefined) return;
     const session = this.poller.session;
@@ -419,7 +379,7 @@ export class RecentCalls {
     try {
       const kept = await this.deps.client.markSeen(until);
       if (session !== this.poller.session) return;
-      this.update({ seenUntil: laterOf(this.snapshot.seenUntil, kept) });
+      this.update({ seenUntil: laterOf(this.state.seenUntil, kept) });
       this.save();
     } catch (err) {
       if (session !== this.poller.session) return;
@@ -430,7 +390,7 @@ export class RecentCalls {
   }
 
   private save(): void {
-    const s = this.snapshot;
+    const s = this.state;
     if (!this.deps.cache || s.fromCache || s.line === undefined || s.loadedAt === undefined) return;
     this.deps.cache.save({
       line: s.line,

@@ -6,7 +6,7 @@ import { DEFAULT_EDGE, firstEdge, MAX_CALL_SIGNALING_TIMEOUT_MS, parseConfig, ty
 import { CallLogClient, describeCall, isUnseenMissed, RecentCalls, type LoggedCall, type RecentCallsSnapshot } from './call-log';
 import { DirectoryClient, lineStatus, memberName, teammates, type Directory } from './directory';
 import { RememberedIdentities, withIdentityHint } from './identities';
-import { PageApi, PageApiError } from './page-api';
+import { PageApi } from './page-api';
 import { callBackTarget, countryFromLocale, countryOf, describeParty, dialChars, formatAsYouType, formatForDisplay, toE164 } from './phone-format';
 import { Phone, type FeedbackState, type PhoneSnapshot, type RegistrationState } from './phone';
 import { describeWarning, FEEDBACK_ISSUES, FEEDBACK_SCORES, isFeedbackIssue, isFeedbackScore, isListedWarning, warningSentences } from './quality';
@@ -219,14 +219,16 @@ function followSession(s: PhoneSnapshot, prev: PhoneSnapshot | undefined): void 
   const hasToken = phone.accessToken !== undefined;
   const readyAgain = s.registration === 'ready' && prev?.registration !== 'ready';
   const line = s.line ?? phone.credentials?.twilioPhoneNumber;
-  if (hasToken && (!sessionToken || (readyAgain && !inbox.polling))) {
-    if (!sessionToken || !recentCalls.polling) recentCalls.start(line);
+  if (hasToken) {
+    // A new session starts everything; the phone ready again restarts what a refused request had stopped.
+    const first = !sessionToken;
     sessionToken = true;
-    inbox.start();
-    void loadDirectory();
-  } else if (hasToken && readyAgain && !recentCalls.polling) {
-    recentCalls.start(line);
-  } else if (!hasToken && sessionToken) {
+    if (first || (readyAgain && !recentCalls.polling)) recentCalls.start(line);
+    if (first || (readyAgain && !inbox.polling)) {
+      inbox.start();
+      void loadDirectory();
+    }
+  } else if (sessionToken) {
     sessionToken = false;
     inbox.stop();
     recentCalls.stop();
@@ -739,7 +741,7 @@ function updateVoicemailItem(li: HTMLLIElement, v: Voicemail): void {
 }
 
 function voicemailError(err: unknown): string {
-  return err instanceof PageApiError || err instanceof Error ? err.message : String(err);
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function playVoicemail(id: string): Promise<void> {

@@ -128,3 +128,64 @@ export class Poller {
 export function toPageError(err: unknown): PageApiError {
   return err instanceof PageApiError ? err : new PageApiError('server', err instanceof Error ? err.message : String(err));
 }
+
+/**
+ * What the polled panels (`RecentCalls`, `VoicemailInbox`) have in common: a snapshot the UI subscribes to (each
+ * listener also gets what changed with it, `change`; `noChange()` when nothing in particular did), and the Poller
+ * that runs the panel's `load`.
+ */
+export abstract class PolledPanel<S extends object, E = void> {
+  private snapshot: S;
+  private readonly listeners = new Set<(snapshot: S, change: E) => void>();
+  protected readonly poller: Poller;
+
+  constructor(
+    initial: S,
+    private readonly noChange: () => E,
+    env: PollingEnv,
+  ) {
+    this.snapshot = initial;
+    this.poller = new Poller({ load: (session) => this.load(session), delayMs: () => this.delayMs() }, env);
+  }
+
+  /** Loads once (Polled.load). */
+  protected abstract load(session: number): Promise<void>;
+  /** How long until the next load (Polled.delayMs). */
+  protected abstract delayMs(): number;
+
+  get state(): S {
+    return this.snapshot;
+  }
+
+  /** Whether it polls: started, and not stopped by a refused session. */
+  get polling(): boolean {
+    return this.poller.polling;
+  }
+
+  subscribe(listener: (snapshot: S, change: E) => void): () => void {
+    this.listeners.add(listener);
+    listener(this.snapshot, this.noChange());
+    return () => this.listeners.delete(listener);
+  }
+
+  protected update(patch: Partial<S>, change: E = this.noChange()): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const l of this.listeners) l(this.snapshot, change);
+  }
+
+  /** A new snapshot, nothing of the previous one kept. */
+  protected reset(snapshot: S): void {
+    this.snapshot = { ...snapshot };
+    for (const l of this.listeners) l(this.snapshot, this.noChange());
+  }
+
+  /** The page was hidden (no polling) or shown again (load at once, then poll). */
+  setVisible(visible: boolean): void {
+    this.poller.setVisible(visible);
+  }
+
+  /** Loads now (a load already under way is followed by one more); resolves when the load is in. */
+  refresh(): Promise<void> {
+    return this.poller.refresh();
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { API_PATHS } from '../../lambda/core/paths';
 import { field, PageApiError, type PageApi, type PageApiErrorKind } from './page-api';
-import { Poller, type PollingEnv, toPageError } from './poller';
+import { PolledPanel, type PollingEnv, toPageError } from './poller';
 
 export interface Voicemail {
   /** Twilio's RecordingSid (`RE…`) */
@@ -100,8 +100,6 @@ export interface InboxChange {
   arrived: Voicemail[];
 }
 
-export type InboxListener = (snapshot: InboxSnapshot, change: InboxChange) => void;
-
 export interface InboxDeps extends PollingEnv {
   client: Pick<VoicemailClient, 'list' | 'play' | 'markHeard' | 'delete'>;
   /** How often `list` is polled while the page is visible. */
@@ -111,10 +109,7 @@ export interface InboxDeps extends PollingEnv {
 
 const OFF: InboxSnapshot = { status: 'off', voicemails: [], unheard: 0 };
 
-export class VoicemailInbox {
-  private snapshot: InboxSnapshot = OFF;
-  private listeners = new Set<InboxListener>();
-  private readonly poller: Poller;
+export class VoicemailInbox extends PolledPanel<InboxSnapshot, InboxChange> {
   /** ids seen in a load of this session: what is not among them is new */
   private known?: Set<string>;
   /** Deleted here: a list that started before the delete must not bring them back. */
@@ -124,28 +119,12 @@ export class VoicemailInbox {
   private readonly now: () => number;
 
   constructor(private readonly deps: InboxDeps) {
+    super(OFF, () => ({ arrived: [] }), deps);
     this.now = deps.now ?? (() => Date.now());
-    this.poller = new Poller({ load: (session) => this.load(session), delayMs: () => deps.pollIntervalMs }, deps);
   }
 
-  get state(): InboxSnapshot {
-    return this.snapshot;
-  }
-
-  /** Whether it polls: started, and not stopped by a refused session. */
-  get polling(): boolean {
-    return this.poller.polling;
-  }
-
-  subscribe(listener: InboxListener): () => void {
-    this.listeners.add(listener);
-    listener(this.snapshot, { arrived: [] });
-    return () => this.listeners.delete(listener);
-  }
-
-  private update(patch: Partial<InboxSnapshot>, change: InboxChange = { arrived: [] }): void {
-    this.snapshot = { ...this.snapshot, ...patch };
-    for (const l of this.listeners) l(this.snapshot, change);
+  protected delayMs(): number {
+    return this.deps.pollIntervalMs;
   }
 
   /** Signed in: load now, then poll. Calling it again while running only loads now. */
@@ -171,22 +150,7 @@ export class VoicemailInbox {
     this.heard.clear();
   }
 
-  private reset(snapshot: InboxSnapshot): void {
-    this.snapshot = { ...snapshot };
-    for (const l of this.listeners) l(this.snapshot, { arrived: [] });
-  }
-
-  /** The page was hidden (no polling) or shown again (load at once, then poll). */
-  setVisible(visible: boolean): void {
-    this.poller.setVisible(visible);
-  }
-
-  /** Loads the list now (a load already under way is followed by one more); resolves when the list is in. */
-  refresh(): Promise<void> {
-    return this.poller.refresh();
-  }
-
-  private async load(session: number): Promise<void> {
+  protected async load(session: number): Promise<void> {
     let list: VoicemailList;
     try {
       list = await this.deps.client.list();
@@ -225,7 +189,7 @@ export class VoicemailInbox {
 
   private forget(id: string): void {
     this.deleted.add(id);
-    this.replace(this.snapshot.voicemails.filter((v) => v.id !== id));
+    this.replace(this.state.voicemails.filter((v) => v.id !== id));
   }
 
   /** A short-lived URL to play it from. A voicemail gone meanwhile (a teammate deleted it) leaves the list. */
@@ -239,17 +203,17 @@ export class VoicemailInbox {
 
   /** Marks it heard (at once on the page; the API is told). */
   async markHeard(id: string): Promise<void> {
-    const item = this.snapshot.voicemails.find((v) => v.id === id);
+    const item = this.state.voicemails.find((v) => v.id === id);
     if (!item || item.heard) return;
     this.heard.add(id);
-    this.replace(this.snapshot.voicemails.map((v) => (v.id === id ? { ...v, heard: true } : v)));
+    this.replace(this.state.voicemails.map((v) => (v.id === id ? { ...v, heard: true } : v)));
     try {
       await this.deps.client.markHeard(id);
     } catch (err) {
       const e = this.goneIfNotFound(id, err, 'That voicemail is no longer there: a teammate may have deleted it.');
       if (e.kind !== 'not-found') {
         this.heard.delete(id);
-        this.replace(this.snapshot.voicemails.map((v) => (v.id === id ? { ...v, heard: false } : v)));
+        this.replace(this.state.voicemails.map((v) => (v.id === id ? { ...v, heard: false } : v)));
       }
       throw e;
     }
