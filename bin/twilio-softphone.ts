@@ -30,6 +30,8 @@
  *                                the AlarmTopicArn output takes other subscriptions)
  *   twilioEdge                   the softphone's Twilio edge(s), in order     default roaming
  *                                of preference, e.g. tokyo or ashburn,dublin (config.json edge)
+ *   detailedTracing              Powertools Tracer in every function: an      default false
+ *                                X-Ray subsegment per AWS and Twilio call (costs each cold start ~25%)
  *
  * The stack is environment-agnostic: synth needs no AWS account, credentials or network. cdk-nag's
  * AwsSolutions pack runs as a policy-validation plugin, so synth fails on any unacknowledged finding.

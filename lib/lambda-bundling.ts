@@ -28,9 +28,29 @@ import type { FunctionId } from './api/routes';
 /** The one Lambda entry, relative to the repository root. */
 export const LAMBDA_ENTRY = 'lambda/entry.ts';
 
-/** The build-time constants of a function's bundle: which handler `lambda/entry.ts` exports. */
-export function functionDefines(id: FunctionId): Record<string, string> {
-  return { SOFTPHONE_FUNCTION_ID: JSON.stringify(id) };
+/**
+ * Whether the functions carry Powertools Tracer (the `detailedTracing` context key; default off). Lambda's own
+ * X-Ray segments (init, invocation) and the API stage's are there either way; the tracer adds a subsegment per
+ * AWS and Twilio call, and with the X-Ray SDK it costs 134 KB and ~25% more cold init per function
+ * (`npm run bench`, docs/performance.md), so it is built in only when asked for.
+ */
+export const DETAILED_TRACING_DEFAULT = false;
+
+/** What a function's bundle is built with besides its id. */
+export interface FunctionBuild {
+  /** Powertools Tracer in the bundle (lambda/adapters/tracing.ts); without it the tracer code is left out. */
+  detailedTracing?: boolean;
+}
+
+/**
+ * The build-time constants of a function's bundle: which handler `lambda/entry.ts` exports, and whether the
+ * tracer is bundled (`SOFTPHONE_DETAILED_TRACING`, read by lambda/adapters/tracing.ts).
+ */
+export function functionDefines(id: FunctionId, build: FunctionBuild = {}): Record<string, string> {
+  return {
+    SOFTPHONE_FUNCTION_ID: JSON.stringify(id),
+    SOFTPHONE_DETAILED_TRACING: JSON.stringify(build.detailedTracing ?? DETAILED_TRACING_DEFAULT),
+  };
 }
 
 /** esbuild target: the Node.js major version of the Lambda runtime (`Runtime.NODEJS_24_X`). */
@@ -73,8 +93,8 @@ export const LAMBDA_BUNDLING = {
 } as const;
 
 /** For `new NodejsFunction(scope, id, { entry: LAMBDA_ENTRY, runtime: Runtime.NODEJS_24_X, bundling: functionBundlingOptions(id) })`. */
-export function functionBundlingOptions(id: FunctionId): BundlingOptions {
-  return { ...lambdaBundlingOptions, define: functionDefines(id) };
+export function functionBundlingOptions(id: FunctionId, build: FunctionBuild = {}): BundlingOptions {
+  return { ...lambdaBundlingOptions, define: functionDefines(id, build) };
 }
 
 /** The settings every route shares. */
@@ -95,7 +115,7 @@ const lambdaBundlingOptions: BundlingOptions = {
 };
 
 /** Overrides for experiments (the benchmark compares variants); the deployed settings take none. */
-export interface LambdaEsbuildOverrides {
+export interface LambdaEsbuildOverrides extends FunctionBuild {
   minify?: boolean;
   /** Leave the AWS SDK to the runtime (true) or bundle it (false); default: `!AWS_SDK_BUNDLED`. */
   externalAwsSdk?: boolean;
@@ -112,7 +132,7 @@ export function lambdaEsbuildOptions(route: FunctionId | null, outfile: string, 
   const external = overrides.externalAwsSdk === undefined ? LAMBDA_BUNDLING.externalModules : overrides.externalAwsSdk ? AWS_SDK_EXTERNALS : [];
   return {
     // null: the caller gives its own entry (e.g. `stdin`) with the same settings
-    ...(route === null ? {} : { entryPoints: [LAMBDA_ENTRY], define: functionDefines(route) }),
+    ...(route === null ? {} : { entryPoints: [LAMBDA_ENTRY], define: functionDefines(route, { detailedTracing: overrides.detailedTracing }) }),
     outfile,
     bundle: true,
     platform: LAMBDA_BUNDLING.platform,

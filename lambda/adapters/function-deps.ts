@@ -3,9 +3,11 @@
  * only the clients its handler uses (the entry picks the builder by the same build-time constant as the
  * handler; the S3 and SNS clients stay out of every bundle but the voicemail ones).
  *
- * Environment (set by lib/constructs/softphone-functions.ts): REGISTRY_TABLE, ATTEMPTS_TABLE, TWILIO_SECRET_ID,
- * RECORDINGS_BUCKET and VOICEMAIL_TOPIC_ARN (voicemail functions), CALLS_TABLE (the functions that write or read the call log), LEGACY_DEVICES_TABLE (the upgrade), and the
- * settings `loadConfig` reads. Building deps is cheap: SDK clients connect on first use; the secret is fetched
+ * Environment (set by lib/constructs/softphone-functions.ts): TWILIO_SECRET_ID (read by the functions that hold the
+ * secret: not the page's own routes nor the upgrade), REGISTRY_TABLE and ATTEMPTS_TABLE (all but the Debugger webhook
+ * and the page authorizer, which ask DynamoDB nothing), RECORDINGS_BUCKET and VOICEMAIL_TOPIC_ARN (voicemail
+ * functions), CALLS_TABLE (the functions that write or read the call log), LEGACY_DEVICES_TABLE (the upgrade), and
+ * the settings `loadConfig` reads. Building deps is cheap: SDK clients connect on first use; the secret is fetched
  * on demand and cached (secrets-manager-credentials.ts). Every AWS client is created here and handed to
  * `capture` (in Lambda: the X-Ray tracer's `captureAWSv3Client`, lambda-runtime.ts); one DynamoDB client serves
  * all of a function's tables.
@@ -13,7 +15,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadConfig } from '../core/settings';
-import type { HandlerDeps } from '../handlers/deps';
+import { type HandlerDeps, requireDeps } from '../handlers/deps';
 import { awsClientConfig, type CaptureClient, uncaptured } from './aws-clients';
 import { createDynamoClient } from './dynamo';
 import { DynamoAttemptStore } from './dynamo-attempt-store';
@@ -35,21 +37,36 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** What every function has: the registry of lines, the sign-in attempts, the Twilio secret, the settings. */
-const registry = (env: NodeJS.ProcessEnv, capture: CaptureClient, client: DynamoDBClient): HandlerDeps => ({
+/** The Twilio secret: Twilio's webhooks (signatures), Access Tokens, the recordings API. */
+const twilioSecret = (env: NodeJS.ProcessEnv, capture: CaptureClient): Pick<HandlerDeps, 'credentials'> => ({
+  credentials: secretsManagerCredentials(required(env, 'TWILIO_SECRET_ID'), { client: capture(new SecretsManagerClient(awsClientConfig())) }),
+});
+
+/** The secret and the settings. */
+const secretAndSettings = (env: NodeJS.ProcessEnv, capture: CaptureClient): HandlerDeps => ({
+  ...twilioSecret(env, capture),
+  config: loadConfig(env),
+});
+
+/** The registry of lines, the sign-in attempts and the settings: the page's own routes (no Twilio secret). */
+const registryAndSettings = (env: NodeJS.ProcessEnv, client: DynamoDBClient): HandlerDeps => ({
   lines: new DynamoLineDirectory({ client, table: required(env, 'REGISTRY_TABLE') }),
   attempts: new DynamoAttemptStore({ client, table: required(env, 'ATTEMPTS_TABLE') }),
-  credentials: secretsManagerCredentials(required(env, 'TWILIO_SECRET_ID'), { client: capture(new SecretsManagerClient(awsClientConfig())) }),
   config: loadConfig(env),
+});
+
+/** Both: the registry, the attempts, the secret and the settings. */
+const registry = (env: NodeJS.ProcessEnv, capture: CaptureClient, client: DynamoDBClient): HandlerDeps => ({
+  ...registryAndSettings(env, client),
+  ...twilioSecret(env, capture),
 });
 
 /** The call log (the calls table). */
 const callLogOf = (env: NodeJS.ProcessEnv, deps: HandlerDeps, client: DynamoDBClient): DynamoCallLog =>
   new DynamoCallLog({ client, table: required(env, 'CALLS_TABLE'), retentionDays: deps.config.callLogRetentionDays });
 
-/** Plus the voicemails of the registry table and the recordings bucket. */
-const withVoicemails = (env: NodeJS.ProcessEnv, capture: CaptureClient, client: DynamoDBClient): HandlerDeps => ({
-  ...registry(env, capture, client),
+/** The voicemails of the registry table and the recordings bucket. */
+const voicemailsOf = (env: NodeJS.ProcessEnv, capture: CaptureClient, client: DynamoDBClient): Pick<HandlerDeps, 'voicemails' | 'recordings'> => ({
   voicemails: new DynamoVoicemailStore({ client, table: required(env, 'REGISTRY_TABLE') }),
   recordings: new S3RecordingStore(required(env, 'RECORDINGS_BUCKET'), capture(createS3Client())),
 });
@@ -60,44 +77,60 @@ const withVoicemails = (env: NodeJS.ProcessEnv, capture: CaptureClient, client: 
  */
 const dynamo = (capture: CaptureClient): DynamoDBClient => capture(createDynamoClient());
 
+/** Twilio's webhooks and the sign-in: the registry and the secret. */
 const registryOnly: DepsBuilder = (env, capture = uncaptured) => registry(env, capture, dynamo(capture));
 
+/** The webhooks that see calls: plus the call log. */
 const callLog: DepsBuilder = (env, capture = uncaptured) => {
   const client = dynamo(capture);
   const deps = registry(env, capture, client);
   return { ...deps, calls: callLogOf(env, deps, client) };
 };
 
-const voicemailStore: DepsBuilder = (env, capture = uncaptured) => withVoicemails(env, capture, dynamo(capture));
+/** For the handlers that ask DynamoDB nothing (their roles hold no DynamoDB grant): no DynamoDB client in the bundle. */
+const secretOnly: DepsBuilder = (env, capture = uncaptured) => secretAndSettings(env, capture);
 
 export const token = registryOnly;
 export const callIncoming = registryOnly;
 export const callOutgoing = callLog;
 export const callStatus = callLog;
-export const calls = callLog;
 export const callAction = callLog;
 export const forwardScreen = registryOnly;
-export const directory = registryOnly;
-export const pageAuthorizer = registryOnly;
-export const voicemails = voicemailStore;
-
-export const twilioDebugger = registryOnly;
 export const preflight = registryOnly;
+export const twilioDebugger = secretOnly;
+export const pageAuthorizer = secretOnly;
+
+// The page's own routes: the authorizer has verified the caller, so they never read the Twilio secret.
+export const directory: DepsBuilder = (env, capture = uncaptured) => registryAndSettings(env, dynamo(capture));
+
+export const calls: DepsBuilder = (env, capture = uncaptured) => {
+  const client = dynamo(capture);
+  const deps = registryAndSettings(env, client);
+  return { ...deps, calls: callLogOf(env, deps, client) };
+};
+
+export const voicemails: DepsBuilder = (env, capture = uncaptured) => {
+  const client = dynamo(capture);
+  return { ...registryAndSettings(env, client), ...voicemailsOf(env, capture, client) };
+};
 
 export const recordingStatus: DepsBuilder = (env, capture = uncaptured) => {
   const client = dynamo(capture);
-  const deps = withVoicemails(env, capture, client);
+  const deps = registry(env, capture, client);
   return {
     ...deps,
+    ...voicemailsOf(env, capture, client),
     calls: callLogOf(env, deps, client),
-    twilioRecordings: new HttpTwilioRecordings(deps.credentials),
+    twilioRecordings: new HttpTwilioRecordings(requireDeps(deps, 'recording status', ['credentials']).credentials),
     notifier: new SnsNotifier(required(env, 'VOICEMAIL_TOPIC_ARN'), deps.config.softphoneUrl, capture(createSnsClient())),
   };
 };
 
+/** Run by `cdk deploy`: the registry and the first release's table, no Twilio secret. */
 export const registryUpgrade: DepsBuilder = (env, capture = uncaptured) => {
   const client = dynamo(capture);
-  const deps = registry(env, capture, client);
+  const deps = registryAndSettings(env, client);
+  const { lines } = requireDeps(deps, 'registry upgrade', ['lines']);
   const legacyTable = required(env, 'LEGACY_DEVICES_TABLE');
-  return { ...deps, upgradeRegistry: () => upgradeRegistry({ client, legacyTable, lines: deps.lines }) };
+  return { ...deps, upgradeRegistry: () => upgradeRegistry({ client, legacyTable, lines }) };
 };

@@ -37,14 +37,26 @@ export interface InvocationTracer {
 /** Tracing off: the client as it is, the invocation as it is. */
 const UNTRACED: InvocationTracer = { enabled: false, captureClient: (client) => client, trace: (work) => work() };
 
-/** The tracer module, loaded only when tracing is on (esbuild bundles it, and evaluates it only on this call). */
-function loadTracer(): typeof Tracer {
-  return (require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer')).Tracer;
+/**
+ * Build-time constant of a Lambda bundle (lib/lambda-bundling.ts `functionDefines`): whether the bundle carries
+ * Powertools Tracer at all. Undefined outside a bundle (tests, the local app), where the environment decides alone.
+ */
+declare const SOFTPHONE_DETAILED_TRACING: boolean | undefined;
+
+/**
+ * The tracer module, loaded only when tracing is on; undefined when the bundle was built without it (the define
+ * folds this to `undefined`, so esbuild leaves the tracer and the X-Ray SDK out: 134 KB of every cold start).
+ */
+function loadTracer(): typeof Tracer | undefined {
+  return typeof SOFTPHONE_DETAILED_TRACING !== 'undefined' && !SOFTPHONE_DETAILED_TRACING
+    ? undefined
+    : (require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer')).Tracer;
 }
 
 export function createInvocationTracer(id: string, env: NodeJS.ProcessEnv = process.env): InvocationTracer {
   if (!tracingEnabled(env)) return UNTRACED;
   const TracerClass = loadTracer();
+  if (!TracerClass) return UNTRACED;
   // Powertools makes its own check of the environment too (in Lambda, not SAM, not switched off): both must agree.
   const tracer = new TracerClass({ serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || METRICS_SERVICE });
   const enabled = tracer.isTracingEnabled();

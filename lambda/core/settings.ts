@@ -191,6 +191,16 @@ export function parseStackName(raw: unknown, name: string): string {
   return value;
 }
 
+/** A yes/no setting (`true`/`false`, `on`/`off`, `1`/`0`, or a JSON boolean from cdk.json); undefined when unset. */
+export function parseFlag(raw: unknown, name: string): boolean | undefined {
+  if (typeof raw === 'boolean') return raw;
+  const value = text(raw)?.toLowerCase();
+  if (value === undefined) return undefined;
+  if (value === 'on' || value === 'true' || value === '1') return true;
+  if (value === 'off' || value === 'false' || value === '0') return false;
+  throw new SettingError(`${name} must be true or false, got "${String(raw)}"`);
+}
+
 function parseSwitch(raw: unknown, name: string): boolean {
   const value = (text(raw) ?? 'on').toLowerCase();
   if (value === 'on' || value === 'true' || value === '1') return true;

@@ -9,13 +9,14 @@ import { type DialOutcome, nextStep, stageFromQuery } from '../core/call-flow';
 import { isCallSid, isRecordingSid } from '../core/call-log';
 import { describeError } from '../core/errors';
 import { flowStepTwiml } from '../core/twiml';
-import type { Handler, HandlerDeps } from './deps';
+import { type Handler, type HandlerDeps, requireDeps } from './deps';
 import { forwardRefusal } from './forward-policy';
 import { flowContext, lineCall } from './line-call';
 import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export function createCallActionHandler(deps: HandlerDeps): Handler<string> {
-  const { lines, config } = deps;
+  const { config } = deps;
+  const { lines } = requireDeps(deps, 'call action', ['lines', 'credentials']);
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {
       const { log, metrics } = ctx;

@@ -13,23 +13,23 @@ import { becameMissed, type CallFacts, isTerminalStatus, statusEventFromCallback
 import { isE164 } from '../core/e164';
 import { isValidClientName } from '../core/phone-rules';
 import { emptyTwiml } from '../core/twiml';
-import type { Handler, HandlerDeps } from './deps';
-import { requireDeps } from './deps';
+import type { LineDirectory } from '../ports';
+import { type Handler, type HandlerDeps, requireDeps } from './deps';
 import { verifiedWebhook } from './webhook-common';
 
 export function createCallStatusHandler(deps: HandlerDeps): Handler<string> {
-  const { calls } = requireDeps(deps, 'call status', ['calls']);
+  const { calls, lines, credentials } = requireDeps(deps, 'call status', ['calls', 'lines', 'credentials']);
   const now = deps.clock ?? (() => new Date());
   return async (event, ctx) => {
     const { log, metrics } = ctx;
     const { params, query } = await verifiedWebhook(event, deps, ctx);
-    const { accountSid } = await deps.credentials();
+    const { accountSid } = await credentials();
     if (params.AccountSid !== accountSid) {
       log.warn('call status for another account');
       return emptyTwiml();
     }
     // Only a parent call's callback (no leg in the URL, no parent of its own) needs its line looked up.
-    const parentFacts = query.leg === undefined && params.ParentCallSid === undefined ? await parentCallFacts(params, deps) : {};
+    const parentFacts = query.leg === undefined && params.ParentCallSid === undefined ? await parentCallFacts(params, lines) : {};
     const statusEvent = statusEventFromCallback(params, query, now().getTime(), parentFacts);
     if (!statusEvent?.line) {
       log.warn('call status not logged: not a call of ours', { callSid: params.CallSid, status: params.CallStatus, leg: query.leg });
@@ -49,14 +49,14 @@ export function createCallStatusHandler(deps: HandlerDeps): Handler<string> {
  * The line of a parent call, from the registry: a softphone's call (From `client:<name>`, the TwiML App's
  * callback) belongs to the device's line; a call to a line's number (the number's callback) to that line.
  */
-async function parentCallFacts(params: Record<string, string>, deps: HandlerDeps): Promise<CallFacts> {
+async function parentCallFacts(params: Record<string, string>, lines: LineDirectory): Promise<CallFacts> {
   const from = params.From ?? '';
   if (from.startsWith('client:')) {
     const name = from.slice('client:'.length);
-    const device = isValidClientName(name) ? await deps.lines.findByClientName(name) : undefined;
+    const device = isValidClientName(name) ? await lines.findByClientName(name) : undefined;
     return device ? { line: device.phoneNumber, placedBy: name } : {};
   }
   const to = params.To ?? '';
-  if (!isE164(to) || !(await deps.lines.findLine(to))) return {};
+  if (!isE164(to) || !(await lines.findLine(to))) return {};
   return { line: to, direction: 'incoming', ...(from !== '' && from.length <= 128 ? { remote: from } : {}) };
 }

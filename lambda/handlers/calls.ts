@@ -22,7 +22,7 @@ export type CallsResult =
   | { success: true; seenUntil: string };
 
 export function createCallsHandler(deps: HandlerDeps): Handler<CallsResult> {
-  const { calls } = requireDeps(deps, 'calls', ['calls']);
+  const { calls, lines } = requireDeps(deps, 'calls', ['calls', 'lines']);
   const now = deps.clock ?? (() => new Date());
   return async (event, ctx) => {
     const { identity, request } = parsePageEvent(event);
@@ -38,7 +38,7 @@ export function createCallsHandler(deps: HandlerDeps): Handler<CallsResult> {
       throw pageError(400, 'until must be an ISO-8601 UTC time like 2026-01-31T09:00:00.000Z.');
     }
     return unavailableOnPageFault(ctx, async () => {
-      const { phoneNumber: line } = await callerDevice(deps, identity);
+      const { phoneNumber: line } = await callerDevice(lines, identity);
       if (action === 'markSeen') {
         // Never past now: a mark in the future would hide calls that have not happened yet.
         const seenUntil = new Date(Math.min(Date.parse(until as string), now().getTime())).toISOString();

@@ -20,10 +20,15 @@ import type {
 } from '../ports';
 
 export interface HandlerDeps {
-  lines: LineDirectory;
-  /** the sign-in lockout's store: required, so no registry can switch the lockout off by lacking it */
-  attempts: AttemptStore;
-  credentials: CredentialsProvider;
+  /**
+   * The registry of lines: every handler but the two that ask DynamoDB nothing (the Debugger webhook, the page
+   * authorizer), whose bundles then carry no DynamoDB client (`requireDeps` says when one is missing).
+   */
+  lines?: LineDirectory;
+  /** the sign-in lockout's store: the token handler refuses to be built without it, so no deps can switch the lockout off */
+  attempts?: AttemptStore;
+  /** the Twilio secret: every handler but the page's own routes (whose bundles then carry no Secrets Manager client) */
+  credentials?: CredentialsProvider;
   config: AppConfig;
   /** default: the system clock */
   clock?: Clock;

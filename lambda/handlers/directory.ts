@@ -3,7 +3,7 @@
  * can be called internally, and what the line does with calls nobody answers.
  */
 import { pageError } from '../core/http-error';
-import type { Handler, HandlerDeps } from './deps';
+import { type Handler, type HandlerDeps, requireDeps } from './deps';
 import { callerDevice, parsePageEvent, unavailableOnPageFault } from './page-common';
 
 export interface DirectoryResult {
@@ -14,11 +14,12 @@ export interface DirectoryResult {
 }
 
 export function createDirectoryHandler(deps: HandlerDeps): Handler<DirectoryResult> {
+  const { lines } = requireDeps(deps, 'directory', ['lines']);
   return async (event, ctx) => {
     const { identity } = parsePageEvent(event);
     return unavailableOnPageFault(ctx, async () => {
-      const device = await callerDevice(deps, identity);
-      const line = await deps.lines.findLine(device.phoneNumber);
+      const device = await callerDevice(lines, identity);
+      const line = await lines.findLine(device.phoneNumber);
       if (!line) throw pageError(403, 'This device is no longer registered. Ask your administrator.');
       const { settings } = line;
       return {

@@ -11,11 +11,12 @@ import { sayAndHangupTwiml, screenPromptTwiml, screenResultTwiml } from '../core
 import { apiBaseUrl, webhookUrl } from '../core/webhook';
 import { isDependencyFault } from '../ports';
 import { countDependencyFailure } from './dependency-failure';
-import type { Handler, HandlerDeps } from './deps';
+import { type Handler, type HandlerDeps, requireDeps } from './deps';
 import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export function createForwardScreenHandler(deps: HandlerDeps): Handler<string> {
-  const { lines, config } = deps;
+  const { config } = deps;
+  const { lines } = requireDeps(deps, 'forward screen', ['lines', 'credentials']);
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {
       const { log, metrics } = ctx;

@@ -6,12 +6,13 @@
 import { firstStep } from '../core/call-flow';
 import { isE164 } from '../core/e164';
 import { flowStepTwiml, sayAndHangupTwiml } from '../core/twiml';
-import type { Handler, HandlerDeps } from './deps';
+import { type Handler, type HandlerDeps, requireDeps } from './deps';
 import { flowContext, lineCall } from './line-call';
 import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export function createIncomingCallHandler(deps: HandlerDeps): Handler<string> {
-  const { lines, config } = deps;
+  const { config } = deps;
+  const { lines } = requireDeps(deps, 'incoming call', ['lines', 'credentials']);
   const now = deps.clock ?? (() => new Date());
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {

@@ -55,8 +55,8 @@ const DESTINATION_REFUSALS: Record<DestinationRefusal, string> = {
 };
 
 export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
-  const { lines, config } = deps;
-  const { calls } = requireDeps(deps, 'outgoing call', ['calls']);
+  const { config } = deps;
+  const { lines, calls } = requireDeps(deps, 'outgoing call', ['lines', 'calls', 'credentials']);
   const now = deps.clock ?? (() => new Date());
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {

@@ -9,7 +9,7 @@
 import { verifyAccessToken } from '../core/access-token-verify';
 import { describeError } from '../core/errors';
 import { isDependencyFault } from '../ports';
-import type { Handler, HandlerDeps } from './deps';
+import { type Handler, type HandlerDeps, requireDeps } from './deps';
 import { countDependencyFailure } from './dependency-failure';
 
 export interface AuthorizerResult {
@@ -31,6 +31,7 @@ export function pageRoutesArn(methodArn: string): string {
 }
 
 export function createPageAuthorizerHandler(deps: HandlerDeps): Handler<AuthorizerResult> {
+  const { credentials } = requireDeps(deps, 'page authorizer', ['credentials']);
   const now = deps.clock ?? (() => new Date());
   return async (event, { log, metrics }) => {
     const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
@@ -39,9 +40,9 @@ export function createPageAuthorizerHandler(deps: HandlerDeps): Handler<Authoriz
     const token = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header)?.[1] ?? '';
     const nowSeconds = Math.floor(now().getTime() / 1000);
     try {
-      let verdict = verifyAccessToken(token, await deps.credentials(), nowSeconds);
+      let verdict = verifyAccessToken(token, await credentials(), nowSeconds);
       if (!verdict.ok && verdict.reason === 'bad signature') {
-        const fresh = await deps.credentials.refresh?.();
+        const fresh = await credentials.refresh?.();
         if (fresh) verdict = verifyAccessToken(token, fresh, nowSeconds);
       }
       if (!verdict.ok) {

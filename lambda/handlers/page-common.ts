@@ -5,9 +5,9 @@
  */
 import { pageError } from '../core/http-error';
 import { isValidClientName } from '../core/phone-rules';
-import type { Device } from '../ports';
+import type { Device, LineDirectory } from '../ports';
 import { answerDependencyFault } from './dependency-failure';
-import type { HandlerDeps, InvocationContext } from './deps';
+import type { InvocationContext } from './deps';
 
 export interface PageEvent {
   /** `$context.authorizer.identity`: the Client identity of the Access Token the authorizer verified */
@@ -25,8 +25,8 @@ export function parsePageEvent(event: unknown): PageEvent {
 }
 
 /** The signed-in device; 403 when it has been removed since it signed in. */
-export async function callerDevice(deps: HandlerDeps, identity: string): Promise<Device> {
-  const device = await deps.lines.findByClientName(identity);
+export async function callerDevice(lines: LineDirectory, identity: string): Promise<Device> {
+  const device = await lines.findByClientName(identity);
   if (!device) throw pageError(403, 'This device is no longer registered. Ask your administrator.');
   return device;
 }

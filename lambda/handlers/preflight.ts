@@ -7,12 +7,13 @@
  */
 import { isValidClientName } from '../core/phone-rules';
 import { preflightTwiml, sayAndHangupTwiml } from '../core/twiml';
-import type { Handler, HandlerDeps } from './deps';
+import { type Handler, type HandlerDeps, requireDeps } from './deps';
 import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export const PREFLIGHT_REFUSED_MESSAGE = 'Sorry, this device is not allowed to test its connection.';
 
 export function createPreflightHandler(deps: HandlerDeps): Handler<string> {
+  const { lines } = requireDeps(deps, 'preflight', ['lines', 'credentials']);
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {
       const { log } = ctx;
@@ -23,7 +24,7 @@ export function createPreflightHandler(deps: HandlerDeps): Handler<string> {
         log.warn('preflight refused, From is not a client identity');
         return sayAndHangupTwiml(PREFLIGHT_REFUSED_MESSAGE);
       }
-      if (!(await deps.lines.findByClientName(identity))) {
+      if (!(await lines.findByClientName(identity))) {
         log.warn('preflight refused, unknown identity', { identity });
         return sayAndHangupTwiml(PREFLIGHT_REFUSED_MESSAGE);
       }

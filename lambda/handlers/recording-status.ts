@@ -23,7 +23,9 @@ export function recordingKey(line: string, recordingSid: string): string {
 }
 
 export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string> {
-  const { voicemails, recordings, twilioRecordings, notifier } = requireDeps(deps, 'recording status', [
+  const { voicemails, recordings, twilioRecordings, notifier, lines, credentials } = requireDeps(deps, 'recording status', [
+    'lines',
+    'credentials',
     'voicemails',
     'recordings',
     'twilioRecordings',
@@ -49,12 +51,12 @@ export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string>
       log.warn('recording not completed', { line, recordingSid: sid, status: params.RecordingStatus });
       return emptyTwiml();
     }
-    const { accountSid } = await deps.credentials();
+    const { accountSid } = await credentials();
     if (!isRecordingSid(sid) || params.AccountSid !== accountSid) {
       log.warn('recording callback for another account or without a RecordingSid', { line });
       return emptyTwiml();
     }
-    if (!(await deps.lines.findLine(line))) {
+    if (!(await lines.findLine(line))) {
       log.warn('recording for a number without a line: left at Twilio', { line, recordingSid: sid });
       return emptyTwiml();
     }

@@ -18,7 +18,7 @@ import { normalizePhoneNumber } from '../core/phone';
 import { DEVICE_SECRET_LENGTH, deviceSecretLength } from '../core/settings';
 import { isDependencyFault, type AttemptRecord, type Log } from '../ports';
 import { countDependencyFailure } from './dependency-failure';
-import type { Handler, HandlerDeps, TokenSuccess } from './deps';
+import { type Handler, type HandlerDeps, requireDeps, type TokenSuccess } from './deps';
 
 /**
  * What an unknown number's secret is verified against, so the 403 path costs one scrypt verify like a known
@@ -48,7 +48,8 @@ interface TokenRequest {
 }
 
 export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions = {}): Handler<TokenSuccess> {
-  const { lines, attempts, credentials, config } = deps;
+  const { config } = deps;
+  const { lines, attempts, credentials } = requireDeps(deps, 'token', ['lines', 'attempts', 'credentials']);
   const now = deps.clock ?? (() => new Date());
   const policy = opts.lockout ?? DEFAULT_LOCKOUT_POLICY;
   // Tests choose a cheap cost; then the dummy hash is made at that cost.
@@ -160,12 +161,12 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
           log.warn('preflight token refused: no preflight TwiML App in the credentials (preflightTwimlAppSid)', { identity: device.clientName });
           throw tokenError(503, PREFLIGHT_NOT_CONFIGURED_MESSAGE);
         }
-        const { token, expiresAt } = createVoiceAccessToken(creds, device.clientName, PREFLIGHT_TOKEN_TTL_SECONDS, now(), grant);
+        const { token, expiresAt } = await createVoiceAccessToken(creds, device.clientName, PREFLIGHT_TOKEN_TTL_SECONDS, now(), grant);
         log.info('preflight token issued', { phoneNumber, identity: device.clientName, expiresAt: expiresAt.toISOString() });
         const expires = expiresAt.toISOString();
         return { success: true, capabilityToken: token, identity: device.clientName, line: phoneNumber, expiresAt: expires, purpose: 'preflight' };
       }
-      const { token, expiresAt } = createVoiceAccessToken(creds, device.clientName, config.tokenTtlSeconds);
+      const { token, expiresAt } = await createVoiceAccessToken(creds, device.clientName, config.tokenTtlSeconds);
       log.info('token issued', { phoneNumber, identity: device.clientName, expiresAt: expiresAt.toISOString() });
       return { success: true, capabilityToken: token, identity: device.clientName, line: phoneNumber, expiresAt: expiresAt.toISOString() };
     } catch (err) {

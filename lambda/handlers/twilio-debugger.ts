@@ -14,15 +14,16 @@ import { describeError } from '../core/errors';
 import { emptyTwiml } from '../core/twiml';
 import { isDependencyFault } from '../ports';
 import { countDependencyFailure } from './dependency-failure';
-import type { Handler, HandlerDeps } from './deps';
+import { type Handler, type HandlerDeps, requireDeps } from './deps';
 import { verifiedWebhook } from './webhook-common';
 
 export function createTwilioDebuggerHandler(deps: HandlerDeps): Handler<string> {
+  const { credentials } = requireDeps(deps, 'Twilio Debugger', ['credentials']);
   return async (event, ctx) => {
     const { log, metrics } = ctx;
     try {
       const { params } = await verifiedWebhook(event, deps, ctx);
-      const { accountSid } = await deps.credentials();
+      const { accountSid } = await credentials();
       if (params.AccountSid !== accountSid) {
         log.warn('Debugger event of another account: ignored');
         return emptyTwiml();

@@ -40,7 +40,7 @@ const view = (v: Voicemail): VoicemailView => ({
 });
 
 export function createVoicemailsHandler(deps: HandlerDeps): Handler<VoicemailsResult> {
-  const { voicemails, recordings } = requireDeps(deps, 'voicemails', ['voicemails', 'recordings']);
+  const { voicemails, recordings, lines } = requireDeps(deps, 'voicemails', ['voicemails', 'recordings', 'lines']);
   const now = deps.clock ?? (() => new Date());
   return async (event, ctx) => {
     const { log, metrics } = ctx;
@@ -52,7 +52,7 @@ export function createVoicemailsHandler(deps: HandlerDeps): Handler<VoicemailsRe
     const id = request.id;
     if (action !== 'list' && !isRecordingSid(id)) throw pageError(400, 'id must be a voicemail id (RE…).');
     return unavailableOnPageFault(ctx, async () => {
-      const { phoneNumber: line } = await callerDevice(deps, identity);
+      const { phoneNumber: line } = await callerDevice(lines, identity);
       const nowSeconds = Math.floor(now().getTime() / 1000);
       switch (action as VoicemailAction) {
         case 'list': {

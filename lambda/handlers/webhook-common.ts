@@ -2,7 +2,8 @@
 import { forbidden } from '../core/http-error';
 import { temporarilyUnavailableTwiml } from '../core/twiml';
 import { isValidTwilioSignature, parseWebhookEvent, signedUrlCandidates, type WebhookEvent } from '../core/webhook';
-import type { HandlerDeps, InvocationContext } from './deps';
+import type { CredentialsProvider } from '../ports';
+import { type HandlerDeps, type InvocationContext, requireDeps } from './deps';
 import { answerDependencyFault } from './dependency-failure';
 
 /**
@@ -18,10 +19,12 @@ export async function verifiedWebhook(event: unknown, deps: HandlerDeps, { log, 
     throw forbidden();
   }
   if (!deps.config.validateWebhookSignatures) return parsed;
-  const { authToken } = await deps.credentials();
+  // every webhook handler requires it when it is built; this only names it for the type
+  const { credentials } = requireDeps(deps, 'webhook', ['credentials']);
+  const { authToken } = await credentials();
   const urls = signedUrlCandidates(parsed, deps.config);
   if (signedByToken(authToken, parsed, urls)) return parsed;
-  if (parsed.signature !== '' && (await matchesRefreshedAuthToken(parsed, urls, authToken, deps))) {
+  if (parsed.signature !== '' && (await matchesRefreshedAuthToken(parsed, urls, authToken, credentials))) {
     log.info('signature matched the re-read Twilio secret (Auth Token rotated)');
     return parsed;
   }
@@ -35,8 +38,13 @@ export async function verifiedWebhook(event: unknown, deps: HandlerDeps, { log, 
  * provider allows this at most once per interval per container, so unsigned or forged floods cost no more
  * Secrets Manager calls) and check again with the new Auth Token, if it changed.
  */
-async function matchesRefreshedAuthToken(parsed: WebhookEvent, urls: string[], cachedToken: string, deps: HandlerDeps): Promise<boolean> {
-  const fresh = await deps.credentials.refresh?.();
+async function matchesRefreshedAuthToken(
+  parsed: WebhookEvent,
+  urls: string[],
+  cachedToken: string,
+  credentials: CredentialsProvider,
+): Promise<boolean> {
+  const fresh = await credentials.refresh?.();
   if (!fresh || fresh.authToken === cachedToken) return false;
   return signedByToken(fresh.authToken, parsed, urls);
 }

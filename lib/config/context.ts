@@ -12,6 +12,7 @@ import {
   parseBaseUrl,
   parseCountries,
   parseEdges,
+  parseFlag,
   parseStackName,
   parseWholeNumber,
   THROTTLE,
@@ -41,6 +42,7 @@ export const CONTEXT_KEYS = [
   'maxCallsPerLine',
   'alarmEmails',
   'twilioEdge',
+  'detailedTracing',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -62,6 +64,7 @@ export function stackPropsFromContext(get: (key: ContextKey) => unknown): Twilio
       callLogRetentionDays: parseWholeNumber(get('callLogRetentionDays'), context('callLogRetentionDays'), CALL_LOG_RETENTION_DAYS),
       maxCallsPerDevice: parseWholeNumber(get('maxCallsPerDevice'), context('maxCallsPerDevice'), MAX_CALLS_PER_DEVICE),
       maxCallsPerLine: parseWholeNumber(get('maxCallsPerLine'), context('maxCallsPerLine'), MAX_CALLS_PER_LINE),
+      detailedTracing: parseFlag(get('detailedTracing'), context('detailedTracing')),
     },
     voicemailNotifyEmails: parseNotifyEmails(get('voicemailNotifyEmails'), context('voicemailNotifyEmails')),
     alarmEmails: parseNotifyEmails(get('alarmEmails'), context('alarmEmails')),

@@ -23,7 +23,7 @@ import {
   VOICEMAIL_RETENTION_DAYS,
 } from '../../lambda/core/settings';
 import { type FunctionId, type RouteSpec, SUPPORT_FUNCTIONS } from '../api/routes';
-import { functionBundlingOptions, LAMBDA_ENTRY } from '../lambda-bundling';
+import { DETAILED_TRACING_DEFAULT, functionBundlingOptions, LAMBDA_ENTRY } from '../lambda-bundling';
 import type { TwilioSecret } from './twilio-secret';
 import { RECORDINGS_PREFIX } from './voicemail-storage';
 
@@ -48,6 +48,12 @@ export interface FunctionSettings {
   readonly maxCallsPerDevice?: number;
   /** MAX_CALLS_PER_LINE: simultaneous outgoing calls of all of a line's devices (1..100). @default 10 */
   readonly maxCallsPerLine?: number;
+  /**
+   * Powertools Tracer in every function: a subsegment per invocation and per AWS or Twilio call
+   * (POWERTOOLS_TRACE_ENABLED). Lambda's and the API stage's X-Ray segments are there either way.
+   * @default false (it costs every cold start ~25%: lib/lambda-bundling.ts DETAILED_TRACING_DEFAULT)
+   */
+  readonly detailedTracing?: boolean;
 }
 
 export interface SoftphoneFunctionsProps {
@@ -78,7 +84,7 @@ type DynamoAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem
 type RecordingAction = 'PutObject' | 'GetObject' | 'DeleteObject';
 
 /** What one function's handler touches, hence its IAM permissions (and the environment naming those resources). */
-interface FunctionAccess {
+export interface FunctionAccess {
   /** On the registry of lines. */
   readonly registry: readonly DynamoAction[];
   /** On the sign-in attempts table. */
@@ -123,7 +129,7 @@ interface FunctionAccess {
  *   members: GetItem, PutItem, UpdateItem; Query and DeleteItem when a line is full).
  * `test/infra/least-privilege.test.ts` records what each handler really calls and holds these grants to it.
  */
-const ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
+export const ACCESS: Readonly<Record<FunctionId, FunctionAccess>> = {
   token: { registry: ['Query'], attempts: ['GetItem', 'UpdateItem', 'DeleteItem'], twilioSecret: true },
   callIncoming: { registry: ['Query'], twilioSecret: true },
   callOutgoing: { registry: ['GetItem'], calls: ['Query', 'PutItem', 'DeleteItem', 'GetItem'], twilioSecret: true },
@@ -196,6 +202,7 @@ export class SoftphoneFunctions extends Construct {
       parseWholeNumber(settings.callLogRetentionDays, 'callLogRetentionDays', CALL_LOG_RETENTION_DAYS) ?? CALL_LOG_RETENTION_DAYS.default;
     const maxCallsPerDevice = parseWholeNumber(settings.maxCallsPerDevice, 'maxCallsPerDevice', MAX_CALLS_PER_DEVICE) ?? MAX_CALLS_PER_DEVICE.default;
     const maxCallsPerLine = parseWholeNumber(settings.maxCallsPerLine, 'maxCallsPerLine', MAX_CALLS_PER_LINE) ?? MAX_CALLS_PER_LINE.default;
+    const detailedTracing = settings.detailedTracing ?? DETAILED_TRACING_DEFAULT;
     if (props.softphoneUrl !== undefined && !Token.isUnresolved(props.softphoneUrl))
       parseBaseUrl(props.softphoneUrl, 'softphoneUrl', { allowHttp: false });
     // What every function's deps builder reads (lambda/adapters/function-deps.ts: the registry, the attempts
@@ -217,6 +224,8 @@ export class SoftphoneFunctions extends Construct {
       POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      // The tracer runs only where it was bundled (functionBundlingOptions below); said here too, for Powertools.
+      POWERTOOLS_TRACE_ENABLED: String(detailedTracing),
       // Traces keep timings, not what was said: a response is TwiML naming phone numbers, or an Access Token.
       POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
       // No NODE_OPTIONS=--enable-source-maps: registering the source map costs ~9 ms of every cold start
@@ -293,9 +302,10 @@ export class SoftphoneFunctions extends Construct {
         role,
         logGroup,
         environment,
-        // X-Ray (Powertools Tracer in the handlers): the CDK grants xray:PutTraceSegments and PutTelemetryRecords.
+        // X-Ray: Lambda's own segments always, Powertools Tracer's subsegments with detailedTracing. The CDK grants
+        // xray:PutTraceSegments and PutTelemetryRecords.
         tracing: lambda.Tracing.ACTIVE,
-        bundling: { ...functionBundlingOptions(fnId), forceDockerBundling: false },
+        bundling: { ...functionBundlingOptions(fnId, { detailedTracing }), forceDockerBundling: false },
       });
       Validations.of(role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -60,10 +60,18 @@ describe('lib/lambda-bundling: one definition for the CDK and the benchmark', ()
     const lambdaBundlingOptions = functionBundlingOptions('callIncoming');
     expect(es.entryPoints).toEqual([LAMBDA_ENTRY]);
     expect(lambdaBundlingOptions.define).toEqual(es.define);
-    expect(es.define).toEqual({ SOFTPHONE_FUNCTION_ID: '"callIncoming"' });
+    expect(es.define).toEqual({ SOFTPHONE_FUNCTION_ID: '"callIncoming"', SOFTPHONE_DETAILED_TRACING: 'false' });
     // a support function (no route) is bundled the same way
     expect(functionBundlingOptions('pageAuthorizer').define).toEqual(lambdaEsbuildOptions('pageAuthorizer', '/tmp/out/index.js').define);
-    expect(functionBundlingOptions('pageAuthorizer').define).toEqual({ SOFTPHONE_FUNCTION_ID: '"pageAuthorizer"' });
+    expect(functionBundlingOptions('pageAuthorizer').define).toEqual({
+      SOFTPHONE_FUNCTION_ID: '"pageAuthorizer"',
+      SOFTPHONE_DETAILED_TRACING: 'false',
+    });
+    // detailedTracing bundles the tracer, the same way for both
+    expect(functionBundlingOptions('token', { detailedTracing: true }).define).toEqual(
+      lambdaEsbuildOptions('token', '/tmp/out/index.js', { detailedTracing: true }).define,
+    );
+    expect(functionBundlingOptions('token', { detailedTracing: true }).define?.SOFTPHONE_DETAILED_TRACING).toBe('true');
     expect(es.target).toBe('node24'); // the functions' runtime, nodejs24.x (test/infra/stack.test.ts)
     expect(lambdaBundlingOptions.target).toBe(es.target);
     expect(lambdaBundlingOptions.minify).toBe(true);

@@ -21,6 +21,7 @@ describe('stackPropsFromContext', () => {
         callLogRetentionDays: undefined,
         maxCallsPerDevice: undefined,
         maxCallsPerLine: undefined,
+        detailedTracing: undefined,
       },
       voicemailNotifyEmails: [],
       alarmEmails: [],
@@ -50,6 +51,7 @@ describe('stackPropsFromContext', () => {
         maxCallsPerLine: 25,
         alarmEmails: 'ops@example.com, oncall@example.co.jp,ops@example.com',
         twilioEdge: 'Tokyo, singapore,tokyo',
+        detailedTracing: 'true',
       }),
     ).toEqual({
       stackName: 'Phone-Dev',
@@ -64,6 +66,7 @@ describe('stackPropsFromContext', () => {
         callLogRetentionDays: 365,
         maxCallsPerDevice: 1,
         maxCallsPerLine: 25,
+        detailedTracing: true,
       },
       voicemailNotifyEmails: ['team@example.com', 'boss@example.co.jp'],
       alarmEmails: ['ops@example.com', 'oncall@example.co.jp'],
@@ -94,6 +97,9 @@ describe('stackPropsFromContext', () => {
     expect(siteEdge(parse({ twilioEdge: 'dublin' }).twilioEdge)).toEqual({ edge: 'dublin' });
     expect(siteEdge(parse({ twilioEdge: 'ashburn,dublin' }).twilioEdge)).toEqual({ edge: ['ashburn', 'dublin'] });
     expect(siteEdge(parse({}).twilioEdge)).toEqual({});
+    // cdk.json may give the flag as a JSON boolean
+    expect(parse({ detailedTracing: false }).functionSettings?.detailedTracing).toBe(false);
+    expect(parse({ detailedTracing: 'off' }).functionSettings?.detailedTracing).toBe(false);
   });
 
   it.each([
@@ -125,6 +131,7 @@ describe('stackPropsFromContext', () => {
     [{ maxCallsPerLine: '0' }, /maxCallsPerLine/],
     [{ maxCallsPerLine: '101' }, /maxCallsPerLine/],
     [{ maxCallsPerLine: '-1' }, /maxCallsPerLine/],
+    [{ detailedTracing: 'yes please' }, /detailedTracing/],
     [{ voicemailNotifyEmails: 'team' }, /voicemailNotifyEmails/],
     [{ voicemailNotifyEmails: 'team@example' }, /voicemailNotifyEmails/],
     [{ voicemailNotifyEmails: 'a@example.com;b@example.com' }, /voicemailNotifyEmails/],
@@ -160,6 +167,7 @@ describe('a synth with every context key overridden', () => {
       maxCallsPerDevice: '3',
       maxCallsPerLine: '20',
       alarmEmails: 'ops@example.com,oncall@example.com',
+      detailedTracing: 'true',
     });
   });
   afterAll(() => s?.cleanUp());
@@ -204,6 +212,7 @@ describe('a synth with every context key overridden', () => {
         CALL_LOG_RETENTION_DAYS: '30',
         MAX_CALLS_PER_DEVICE: '3',
         MAX_CALLS_PER_LINE: '20',
+        POWERTOOLS_TRACE_ENABLED: 'true',
       });
     }
   });

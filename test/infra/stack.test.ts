@@ -239,6 +239,7 @@ describe('functions', () => {
       'POWERTOOLS_LOG_LEVEL',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
+      'POWERTOOLS_TRACE_ENABLED',
       'POWERTOOLS_TRACER_CAPTURE_RESPONSE',
       'REGISTRY_TABLE',
       'TOKEN_TTL_SECONDS',
@@ -269,6 +270,8 @@ describe('functions', () => {
         MAX_CALLS_PER_DEVICE: '2',
         MAX_CALLS_PER_LINE: '10',
         WEBHOOK_SIGNATURE_VALIDATION: 'on',
+        // Powertools Tracer is neither bundled nor on unless detailedTracing (context.test.ts)
+        POWERTOOLS_TRACE_ENABLED: 'false',
       });
       expect(env.NODE_OPTIONS).toBeUndefined(); // +9 ms per cold start (npm run bench); the .map ships for debugging
       expect(env.REGISTRY_TABLE).toEqual({ Ref: linesTable() });

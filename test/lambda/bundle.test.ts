@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { type FunctionId, ROUTES, SUPPORT_FUNCTIONS } from '../../lib/api/routes';
+import { capabilityOf, checkBundleContents } from '../../lib/bench/bundle-contents';
 import { lambdaEsbuildOptions } from '../../lib/lambda-bundling';
 import { useDynalite } from '../support/dynalite';
 import {
@@ -93,6 +94,15 @@ beforeAll(async () => {
     const result = await build({ ...lambdaEsbuildOptions(id, file), absWorkingDir: ROOT, metafile: true, logLevel: 'silent' });
     bundles[id] = { file, metafile: result.metafile! };
   }
+  // the token function as `-c detailedTracing=true` builds it (Powertools Tracer bundled)
+  const traced = path.join(dir, 'token-traced', 'index.js');
+  const result = await build({
+    ...lambdaEsbuildOptions('token', traced, { detailedTracing: true }),
+    absWorkingDir: ROOT,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  bundles.tokenTraced = { file: traced, metafile: result.metafile! };
 }, 240_000);
 
 afterAll(async () => {
@@ -116,7 +126,7 @@ const CONTEXT = {
  * context; returns its result or error, its log lines and its metrics (EMF documents), all JSON on stdout.
  */
 async function invoke(
-  route: FunctionId,
+  route: FunctionId | 'tokenTraced',
   event: unknown,
   logLevel = 'SILENT',
   extraEnv: Record<string, string> = {},
@@ -157,7 +167,7 @@ async function invoke(
 }
 
 /** The source files with code in a bundle (the metafile's `inputs` also lists files parsed, then dropped). */
-function bundled(route: FunctionId): string[] {
+function bundled(route: FunctionId | 'tokenTraced'): string[] {
   const output = Object.values(bundles[route].metafile.outputs).find((o) => o.entryPoint)!;
   return Object.entries(output.inputs)
     .filter(([, i]) => i.bytesInOutput > 0)
@@ -192,7 +202,7 @@ test('the SDK default credential chain is replaced by environment credentials in
   }
 });
 
-test('each bundle carries only the AWS clients its function uses: S3 for the voicemail ones, SNS only for new voicemails', () => {
+test('each bundle carries only the AWS clients its function uses: S3 for the voicemail ones, SNS only for new voicemails, Secrets Manager where the secret is read, DynamoDB where a table is', () => {
   const clientsIn = (id: FunctionId) =>
     [...new Set(bundled(id).flatMap((i) => /node_modules\/@aws-sdk\/(client-[\w-]+)\//.exec(i)?.[1] ?? []))].sort();
   const expected: Record<FunctionId, string[]> = {
@@ -203,13 +213,13 @@ test('each bundle carries only the AWS clients its function uses: S3 for the voi
     forwardScreen: ['client-dynamodb', 'client-secrets-manager'],
     recordingStatus: ['client-dynamodb', 'client-s3', 'client-secrets-manager', 'client-sns'],
     callStatus: ['client-dynamodb', 'client-secrets-manager'],
-    twilioDebugger: ['client-dynamodb', 'client-secrets-manager'],
+    twilioDebugger: ['client-secrets-manager'],
     preflight: ['client-dynamodb', 'client-secrets-manager'],
-    voicemails: ['client-dynamodb', 'client-s3', 'client-secrets-manager'],
-    directory: ['client-dynamodb', 'client-secrets-manager'],
-    calls: ['client-dynamodb', 'client-secrets-manager'],
-    pageAuthorizer: ['client-dynamodb', 'client-secrets-manager'],
-    registryUpgrade: ['client-dynamodb', 'client-secrets-manager'],
+    voicemails: ['client-dynamodb', 'client-s3'],
+    directory: ['client-dynamodb'],
+    calls: ['client-dynamodb'],
+    pageAuthorizer: ['client-secrets-manager'],
+    registryUpgrade: ['client-dynamodb'],
   };
   expect(Object.fromEntries(FUNCTION_IDS.map((id) => [id, clientsIn(id)]))).toEqual(expected);
 });
@@ -347,7 +357,52 @@ test('the bundles write their metrics as EMF on stdout: the invocation’s own, 
   expect(refused.emf.flatMap(emfMetrics).map((m) => m.name)).toEqual(['SignatureRejected', 'HandlerLatency']);
 });
 
-test('in Lambda with active tracing, each invocation is an X-Ray subsegment with its AWS calls inside; nothing of the answer', async () => {
+test('no bundle carries a module its handler never uses (metafile against grants and handler uses, lib/bench/bundle-contents.ts)', () => {
+  for (const id of FUNCTION_IDS) expect([id, checkBundleContents(id, bundles[id].metafile)]).toEqual([id, { unused: [], unknown: [], missing: [] }]);
+  expect(checkBundleContents('token', bundles.tokenTraced.metafile, { detailedTracing: true })).toEqual({ unused: [], unknown: [], missing: [] });
+  // the unhappy answers, on real bundles: the tracer where it was not asked for; the sign-in's modules in the
+  // authorizer (which asks DynamoDB nothing and signs nothing); a declared use the bundle lacks
+  const untraced = checkBundleContents('token', bundles.tokenTraced.metafile);
+  expect(new Set(untraced.unused.map((u) => u.capability))).toEqual(new Set(['tracing']));
+  expect(untraced.unused.map((u) => u.module)).toEqual(expect.arrayContaining(['@aws-lambda-powertools/tracer', 'aws-xray-sdk-core']));
+  const asAuthorizer = checkBundleContents('pageAuthorizer', bundles.token.metafile);
+  expect(new Set(asAuthorizer.unused.map((u) => u.capability))).toEqual(new Set(['dynamodb', 'jwtSigning', 'phoneNumbers']));
+  expect(checkBundleContents('callIncoming', bundles.pageAuthorizer.metafile).missing).toEqual(
+    expect.arrayContaining(['dynamodb', 'twiml', 'twilioSignature']),
+  );
+  expect(capabilityOf('left-pad')).toBeUndefined();
+});
+
+test('Powertools Tracer and the X-Ray SDK are in a bundle only when built with detailedTracing', () => {
+  const tracerIn = (id: FunctionId | 'tokenTraced') =>
+    bundled(id).filter((i) => /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk-core)\//.test(i));
+  for (const id of FUNCTION_IDS) expect([id, tracerIn(id)]).toEqual([id, []]);
+  expect(tracerIn('tokenTraced').length).toBeGreaterThan(0);
+});
+
+test('without detailedTracing, nothing is sent to X-Ray even in Lambda with a trace id (Lambda records the function itself)', async () => {
+  const daemon = createSocket('udp4');
+  const documents: string[] = [];
+  daemon.on('message', (m) => documents.push(m.toString()));
+  await new Promise<void>((resolve) => daemon.bind(0, '127.0.0.1', resolve));
+  try {
+    const { result } = await invoke('token', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET }, 'SILENT', {
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      LAMBDA_TASK_ROOT: dir,
+      AWS_LAMBDA_FUNCTION_NAME: CONTEXT.functionName,
+      _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=557abcec3ee5a047;Sampled=1',
+      AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+    });
+    expect(result).toMatchObject({ success: true });
+    // the process has exited, so anything it sent is queued on the socket: give the loop a moment to read it
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(documents).toEqual([]);
+  } finally {
+    daemon.close();
+  }
+});
+
+test('with detailedTracing, in Lambda with active tracing, each invocation is an X-Ray subsegment with its AWS calls inside; nothing of the answer', async () => {
   // The X-Ray daemon's side: the SDK sends segment documents over UDP to AWS_XRAY_DAEMON_ADDRESS.
   const daemon = createSocket('udp4');
   const documents: Record<string, unknown>[] = [];
@@ -361,7 +416,7 @@ test('in Lambda with active tracing, each invocation is an X-Ray subsegment with
       _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=557abcec3ee5a047;Sampled=1',
       AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
     };
-    const { result } = await invoke('token', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET }, 'SILENT', lambdaEnv);
+    const { result } = await invoke('tokenTraced', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET }, 'SILENT', lambdaEnv);
     const token = (result as { capabilityToken: string }).capabilityToken;
     // The process has exited, so its datagrams are in the socket's queue: wait for them to be read (no timing claim).
     for (let i = 0; i < 100 && !documents.some((d) => d.name === '## token'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -385,7 +440,7 @@ test('in Lambda with active tracing, each invocation is an X-Ray subsegment with
     // without a trace id (tracing not active on the function), nothing is sent
     documents.length = 0;
     const { _X_AMZN_TRACE_ID: _none, ...untraced } = lambdaEnv;
-    await invoke('token', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET }, 'SILENT', untraced);
+    await invoke('tokenTraced', { twilioPhoneNumber: DEVICE_NUMBER_TYPED, deviceSecret: DEVICE_SECRET }, 'SILENT', untraced);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(documents.filter((d) => d.name === '## token')).toEqual([]);
   } finally {
