@@ -11,7 +11,12 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.tsx?$': ['ts-jest', {}] },
+  transform: {
+    '^.+\\.tsx?$': ['ts-jest', {}],
+    '/node_modules/jose/.+\\.js$': '<rootDir>/test/support/esm-transform.js',
+  },
+  // jose 6 is ES modules only: transformed to CommonJS (test/support/esm-transform.js); the rest of node_modules is not.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   setupFiles: ['<rootDir>/test/setup.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

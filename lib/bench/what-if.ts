@@ -1,8 +1,9 @@
 /**
  * "What if": esbuild plugins that simulate code changes the benchmark recommends, so their effect on bundle
- * size and cold init is measured in the same run before anyone changes the code. Bench only — never part of
- * the deployed bundling settings (lib/lambda-bundling.ts).
+ * size and cold init is measured in the same run before anyone changes the code (or, for a change made, what
+ * undoing it would cost). Bench only — never part of the deployed bundling settings (lib/lambda-bundling.ts).
  */
+import * as path from 'node:path';
 import type { Plugin } from 'esbuild';
 
 /**
@@ -45,29 +46,17 @@ export function envOnlyAwsCredentials(): Plugin {
 }
 
 /**
- * `jsonwebtoken` (with semver, jws, jwa, lodash.*, ms) replaced by an HS256/384/512 signer on node:crypto —
- * what signing the Access Token ourselves would cost. Twilio's AccessToken still builds the payload. (Besides
- * its load time, jsonwebtoken 9 first tries `createPrivateKey()` on a string secret, which throws, on every
- * sign: ~0.3 ms per token.)
+ * A choice's alternative rather than a recommendation: the token route's Access Token signed by Twilio's
+ * `AccessToken` (jsonwebtoken, with semver, jws, jwa, lodash.*, ms) instead of jose. lib/bench/twilio-access-token.ts
+ * stands in for lambda/core/access-token.ts wherever a handler imports it.
  */
-export function nodeCryptoJwt(): Plugin {
+export function twilioAccessToken(): Plugin {
+  const alternative = path.join(__dirname, 'twilio-access-token.ts');
   return {
-    name: 'what-if-node-crypto-jwt',
+    name: 'choice-twilio-access-token',
     setup(build) {
-      build.onResolve({ filter: /^jsonwebtoken$/ }, () => ({ path: 'jwt', namespace: 'what-if' }));
-      build.onLoad({ filter: /^jwt$/, namespace: 'what-if' }, () => ({
-        loader: 'js',
-        contents: `const { createHmac } = require('node:crypto');
-const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-exports.sign = function sign(payload, secret, options) {
-  const algorithm = options.algorithm || 'HS256';
-  const iat = Math.floor(Date.now() / 1000);
-  const header = Object.assign({ alg: algorithm, typ: 'JWT' }, options.header);
-  const body = Object.assign({}, payload, { iat, exp: iat + options.expiresIn, iss: options.issuer, sub: options.subject });
-  const input = part(header) + '.' + part(body);
-  return input + '.' + createHmac('sha' + algorithm.slice(2), secret).update(input).digest('base64url');
-};`,
-      }));
+      // The alternative re-exports the rest of the real module: its own import resolves as usual.
+      build.onResolve({ filter: /(^|\/)core\/access-token$/ }, (args) => (args.importer === alternative ? undefined : { path: alternative }));
     },
   };
 }

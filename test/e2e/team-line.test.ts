@@ -96,8 +96,8 @@ async function answersIn(): Promise<void> {
 const identityOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')).grants.identity as string;
 
 /** A real Access Token of `identity`, signed with the app's API key, that expired an hour ago. */
-function expiredToken(identity: string): string {
-  const fresh = createVoiceAccessToken(credentials, identity, 60).token;
+async function expiredToken(identity: string): Promise<string> {
+  const fresh = (await createVoiceAccessToken(credentials, identity, 60)).token;
   const [header, payload] = fresh.split('.');
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   const now = Math.floor(Date.now() / 1000);
@@ -113,7 +113,7 @@ async function expireSessionOnce(apiPath: string): Promise<void> {
   await page.route(url, async (route) => {
     if (done || route.request().method() !== 'POST') return route.fallback();
     done = true;
-    await route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${expiredToken('Bob')}` } });
+    await route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${await expiredToken('Bob')}` } });
   });
 }
 

@@ -182,9 +182,9 @@ describe('device secrets', () => {
 });
 
 describe('access token', () => {
-  test('Access Token with VoiceGrant, verified with the API key secret', () => {
+  test('Access Token with VoiceGrant, verified with the API key secret', async () => {
     const before = Math.floor(Date.now() / 1000);
-    const { token, expiresAt } = createVoiceAccessToken(TEST_CREDENTIALS, 'DeviceId_0001', 1234);
+    const { token, expiresAt } = await createVoiceAccessToken(TEST_CREDENTIALS, 'DeviceId_0001', 1234);
     const decoded = jwt.verify(token, TEST_CREDENTIALS.apiKeySecret, { algorithms: ['HS256'], complete: true }) as jwt.Jwt;
     expect(decoded.header).toMatchObject({ alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' });
     const p = decoded.payload as jwt.JwtPayload & {
