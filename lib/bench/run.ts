@@ -33,9 +33,10 @@ import {
   type LoadResult,
   type RunningLocalApp,
 } from './local-server';
+import { type BundleContentsVerdict, checkBundleContents } from './bundle-contents';
 import { buildSoftphone, measureReady, type SoftphoneBuild } from './softphone';
 import { round } from './stats';
-import { envOnlyAwsCredentials, minPhoneMetadata, nodeCryptoJwt } from './what-if';
+import { envOnlyAwsCredentials, minPhoneMetadata, twilioAccessToken } from './what-if';
 
 export type BenchPart = 'lambdas' | 'softphone' | 'local';
 export const ALL_PARTS: readonly BenchPart[] = ['lambdas', 'softphone', 'local'];
@@ -82,9 +83,11 @@ export interface BenchDetails {
   warm: Record<string, WarmResult>;
   /** Token handler with every device-secret hash computed for real (the hash's own line). */
   tokenRealHash?: WarmResult;
-  /** Token handler (hash memoized) with the node:crypto JWT what-if. */
-  tokenMemoizedCryptoJwt?: WarmResult;
+  /** Token handler (hash memoized) with the JWT signed by Twilio's AccessToken instead of jose (a choice's alternative). */
+  tokenMemoizedTwilioJwt?: WarmResult;
   composition: Record<string, BundleShare[]>;
+  /** Each deployed bundle's modules against what its handler uses (bundle-contents.ts). */
+  bundleContents?: Record<string, BundleContentsVerdict>;
   variants: VariantFigure[];
   softphone?: SoftphoneBuild & { readySamples: number[]; composition: BundleShare[] };
   load: Record<string, LoadResult>;
@@ -239,6 +242,17 @@ function variantSpecs(): VariantSpec[] {
       env: lambdaEnv({ NODE_OPTIONS: '--enable-source-maps' }),
     },
   );
+  // `-c detailedTracing=true`: Powertools Tracer bundled and, as in Lambda with active tracing, loaded at init.
+  for (const e of LAMBDA_ENTRIES) {
+    specs.push({
+      id: `${e.name}:detailed-tracing`,
+      label: `${e.name}: detailedTracing (Powertools Tracer and the X-Ray SDK)`,
+      group: 'choice',
+      entry: e,
+      overrides: { detailedTracing: true },
+      env: lambdaEnv({ POWERTOOLS_TRACE_ENABLED: 'true' }),
+    });
+  }
   for (const e of [token, incoming]) {
     specs.push({
       id: `${e.name}:min-metadata`,
@@ -258,21 +272,20 @@ function variantSpecs(): VariantSpec[] {
     });
   }
   specs.push({
-    id: `${token.name}:crypto-jwt`,
-    label: `${token.name}: JWT signed with node:crypto`,
-    group: 'what-if',
+    id: `${token.name}:twilio-access-token`,
+    label: `${token.name}: Twilio's AccessToken (jsonwebtoken), not jose`,
+    group: 'choice',
     entry: token,
-    plugins: [nodeCryptoJwt()],
+    plugins: [twilioAccessToken()],
   });
   for (const e of LAMBDA_ENTRIES)
     specs.push({ id: `${e.name}:all-what-ifs`, label: `${e.name}: all of the above`, group: 'what-if', entry: e, plugins: whatIfPlugins(e) });
   return specs;
 }
 
-/** Every recommended change that applies to an entry (outgoing needs the `max` metadata and signs no JWT). */
+/** Every recommended change that applies to an entry (outgoing needs the `max` metadata). */
 function whatIfPlugins(e: LambdaEntry): Plugin[] {
-  if (e.id === 'token') return [minPhoneMetadata(), envOnlyAwsCredentials(), nodeCryptoJwt()];
-  if (e.id === 'callIncoming') return [minPhoneMetadata(), envOnlyAwsCredentials()];
+  if (e.id === 'token' || e.id === 'callIncoming') return [minPhoneMetadata(), envOnlyAwsCredentials()];
   return [envOnlyAwsCredentials()];
 }
 
@@ -290,6 +303,7 @@ async function benchLambdas(
     const built = await buildLambdaBundle(e.id, path.join(work, 'lambda', e.name));
     bundles.set(e.name, built);
     details.composition[e.name] = bundleComposition(built.metafile);
+    details.bundleContents = { ...details.bundleContents, [e.name]: checkBundleContents(e.id, built.metafile) };
     json.lambdas.find((l) => l.name === e.name)!.bundleBytes = built.bytes;
   }
 
@@ -359,10 +373,10 @@ async function benchLambdas(
   });
   if (variants) {
     const iterations = settings.warmIterations.twiml;
-    progress(`warm: ${token.name} with the node:crypto JWT what-if, ${iterations} invocations (hash memoized)`);
+    progress(`warm: ${token.name} with Twilio's AccessToken signing the JWT (not jose), ${iterations} invocations (hash memoized)`);
     await attemptInto(details, progress, async () => {
-      const jwtBundle = await buildLambdaBundle(token.id, path.join(work, 'warm', 'token-crypto-jwt'), { externalAwsSdk: true }, [nodeCryptoJwt()]);
-      details.tokenMemoizedCryptoJwt = await measureWarm(jwtBundle.file, helpers, 'token', iterations, iterations / 10, { memoizeScrypt: true });
+      const jwtBundle = await buildLambdaBundle(token.id, path.join(work, 'warm', 'twilio-jwt'), { externalAwsSdk: true }, [twilioAccessToken()]);
+      details.tokenMemoizedTwilioJwt = await measureWarm(jwtBundle.file, helpers, 'token', iterations, iterations / 10, { memoizeScrypt: true });
     });
   }
 }

@@ -215,7 +215,19 @@ describe('benchmark pieces', () => {
   it('judges every function by the budgets of its kind; the deploy-time upgrade has no warm budget', async () => {
     const report = await runBench({ quick: true, parts: [], variants: false });
     for (const l of report.json.lambdas) Object.assign(l, { bundleBytes: 1, coldInitMs: 1, referenceColdInitMs: 10, warmP50Us: 1, warmP99Us: 1 });
+    report.details.bundleContents = Object.fromEntries(LAMBDA_ENTRIES.map((e) => [e.name, { unused: [], unknown: [], missing: [] }]));
+    // a bundle carrying a client its handler never calls fails its line, naming it
+    report.details.bundleContents['page-authorizer'] = {
+      unused: [{ module: '@aws-sdk/client-dynamodb', capability: 'dynamodb', bytes: 30_900 }],
+      unknown: [],
+      missing: [],
+    };
     const budgets = evaluateBudgets(report);
+    const contents = budgets.find((b) => b.subject === 'page-authorizer' && b.budget.startsWith('bundle'))!;
+    expect(contents).toMatchObject({ pass: false, actual: '@aws-sdk/client-dynamodb (dynamodb, 30.9 KB) never used' });
+    expect(budgets.find((b) => b.subject === 'directory' && b.budget.startsWith('bundle'))).toMatchObject({ pass: true });
+    // cold init is judged at 20% of the reference
+    expect(budgets.find((b) => b.subject === 'directory' && b.budget.startsWith('cold init'))).toMatchObject({ limit: '≤ 20%', pass: true });
     for (const e of LAMBDA_ENTRIES) {
       const rows = budgets.filter((b) => b.subject === e.name).map((b) => b.budget);
       expect(rows).toEqual(expect.arrayContaining([expect.stringMatching(/^cold init/), expect.stringMatching(/^bundle/)]));

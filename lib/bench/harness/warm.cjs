@@ -13,7 +13,7 @@
 //
 // argv[2]: JSON { bundle, helpers, kind: FunctionId, iterations, warmup, memoizeScrypt, fixture, resourcePaths }
 // (memoizeScrypt: each distinct hash is computed once, then served from a memo on the next tick.)
-// Result: sent over IPC as { ok: true, firstUs, totalUs: number[], netUs: number[], scryptUs: number[],
+// Result: sent over IPC as { ok: true, firstUs, totalUs: number[], netUs: number[], cpuUs: number[], gcUs: number[], scryptUs: number[],
 // secretFetches, secretFetchesAfterWarmup, callsPerInvocation } or { ok: false, error }.
 const crypto = require('node:crypto');
 const net = require('node:net');
@@ -32,6 +32,10 @@ net.Socket.prototype.connect = function connect() {
 
 // --- scrypt accounting (patched before the bundle captures crypto.scrypt) -------------------------------
 let scryptNs = 0n;
+/** Time spent in the DynamoDB stand-in (answering at the SDK's transport), subtracted like the hash's. */
+let standInNs = 0n;
+/** Time with at least one AWS SDK call in flight (the clients' own work, the stand-in's answer within it). */
+let sdkNs = 0n;
 const scryptSamples = [];
 const originalScrypt = crypto.scrypt;
 const originalScryptSync = crypto.scryptSync;
@@ -104,8 +108,6 @@ let recordingOps = false;
 
 async function main() {
   const { mockClient } = require('aws-sdk-client-mock');
-  const ddb = require('@aws-sdk/client-dynamodb');
-  const doc = require('@aws-sdk/lib-dynamodb');
   const { SecretsManagerClient } = require('@aws-sdk/client-secrets-manager');
   const { S3Client } = require('@aws-sdk/client-s3');
   const { SNSClient } = require('@aws-sdk/client-sns');
@@ -179,14 +181,12 @@ async function main() {
       throw err;
     }
   };
-  const docMock = mockClient(doc.DynamoDBDocumentClient);
-  docMock.on(doc.GetCommand).callsFake(counted('get', dynamo.get));
-  docMock.on(doc.QueryCommand).callsFake(counted('query', dynamo.query));
-  docMock.on(doc.UpdateCommand).callsFake(counted('update', dynamo.update));
-  docMock.on(doc.PutCommand).callsFake(counted('put', dynamo.put));
-  docMock.on(doc.DeleteCommand).callsFake(counted('delete', dynamo.delete));
-  docMock.on(doc.ScanCommand).callsFake(counted('scan', dynamo.scan));
-  // The low-level client, should anything use it directly: the same answers, (un)marshalled.
+  // DynamoDB is answered at the SDK's transport: the clients' own work runs as in Lambda (the Document client's
+  // marshalling, serialization, SigV4 signing, retries, deserialization into the SDK's own error classes), only the
+  // socket is replaced. (aws-sdk-client-mock stubs `send` itself: none of that ran, while matching each call against
+  // every stubbed command with sinon's deepEqual made a quarter of the probe's allocations, and its GC pauses.)
+  // The wire format is DynamoDB's JSON protocol: POST, X-Amz-Target `DynamoDB_20120810.<Operation>`, marshalled
+  // attribute values; errors are 400 with `__type` (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
   const raw = (op, fn) =>
     counted(op, (input, t) => {
       const plain = { ...input };
@@ -199,45 +199,111 @@ async function main() {
       if (out.LastEvaluatedKey) out.LastEvaluatedKey = m(out.LastEvaluatedKey);
       return out;
     });
-  const rawMock = mockClient(ddb.DynamoDBClient);
-  rawMock.on(ddb.GetItemCommand).callsFake(raw('get', dynamo.get));
-  rawMock.on(ddb.QueryCommand).callsFake(raw('query', dynamo.query));
-  rawMock.on(ddb.UpdateItemCommand).callsFake(raw('update', dynamo.update));
-  rawMock.on(ddb.PutItemCommand).callsFake(raw('put', dynamo.put));
-  rawMock.on(ddb.DeleteItemCommand).callsFake(raw('delete', dynamo.delete));
-  rawMock.on(ddb.ScanCommand).callsFake(raw('scan', dynamo.scan));
+  const operations = {
+    GetItem: raw('get', dynamo.get),
+    Query: raw('query', dynamo.query),
+    UpdateItem: raw('update', dynamo.update),
+    PutItem: raw('put', dynamo.put),
+    DeleteItem: raw('delete', dynamo.delete),
+    Scan: raw('scan', dynamo.scan),
+  };
+  /** The errors DynamoDB itself answers (the stand-in throws them by name); anything else is the probe's own bug. */
+  const DYNAMO_ERRORS = new Set(['ConditionalCheckFailedException', 'ValidationException']);
+  const { NodeHttpHandler } = require('@smithy/node-http-handler');
+  const { HttpResponse } = require('@smithy/core/transport');
+  const networkHandle = NodeHttpHandler.prototype.handle;
+  // The SDK clients' own work, timed apart from the handler's: every client's `send` (the Document client's too)
+  // is the smithy Client's; the time while any call is in flight is counted once, however calls overlap.
+  const { Client } = require('@smithy/core/client');
+  const clientSend = Client.prototype.send;
+  let inFlight = 0;
+  let since = 0n;
+  Client.prototype.send = function send(...args) {
+    if (inFlight++ === 0) since = process.hrtime.bigint();
+    const settle = () => {
+      if (--inFlight === 0) sdkNs += process.hrtime.bigint() - since;
+    };
+    let sent;
+    try {
+      sent = clientSend.apply(this, args);
+    } catch (err) {
+      settle();
+      throw err;
+    }
+    if (typeof sent?.then !== 'function') {
+      settle();
+      return sent;
+    }
+    return sent.then(
+      (value) => {
+        settle();
+        return value;
+      },
+      (err) => {
+        settle();
+        throw err;
+      },
+    );
+  };
+  NodeHttpHandler.prototype.handle = async function handle(request, options) {
+    const [service, operation] = String(request.headers['x-amz-target'] ?? '').split('.');
+    if (service !== 'DynamoDB_20120810' || !operations[operation]) return networkHandle.call(this, request, options); // no network: throws
+    // The stand-in's own time (parsing, the fake table, marshalling) is the cloud's, not the handler's: it is
+    // subtracted from the invocation's figures, as the hash's is.
+    const t0 = process.hrtime.bigint();
+    let statusCode = 200;
+    let payload;
+    try {
+      const text = typeof request.body === 'string' ? request.body : Buffer.from(request.body).toString('utf8');
+      payload = operations[operation](JSON.parse(text));
+    } catch (err) {
+      if (!DYNAMO_ERRORS.has(err.name)) throw err;
+      statusCode = 400;
+      payload = { __type: `com.amazonaws.dynamodb.v20120810#${err.name}`, message: err.message };
+    }
+    const body = Buffer.from(JSON.stringify(payload));
+    const headers = { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(body.length), 'x-amzn-requestid': 'BENCH' };
+    standInNs += process.hrtime.bigint() - t0;
+    return { response: new HttpResponse({ statusCode, headers, body }) };
+  };
 
-  mockClient(SecretsManagerClient)
-    .onAnyCommand()
-    .callsFake(() => {
-      calls.secrets += 1;
-      return { Name: process.env.TWILIO_SECRET_ID, SecretString: JSON.stringify(fixture.credentials) };
-    });
-  mockClient(S3Client)
-    .onAnyCommand()
-    .callsFake((input) => {
-      calls.s3 += 1;
-      last.s3 = input;
-      return { ETag: '"bench"', ServerSideEncryption: 'AES256' };
-    });
-  mockClient(SNSClient)
-    .onAnyCommand()
-    .callsFake((input) => {
-      calls.sns += 1;
-      last.sns = input;
-      return { MessageId: '00000000-0000-4000-8000-000000000001' };
-    });
+  // The other clouds through aws-sdk-client-mock: read once per container (the secret) or by one function (S3,
+  // SNS). It records every call; the timed loop clears that history between invocations.
+  const mocks = [];
+  const secretsMock = mockClient(SecretsManagerClient);
+  const s3Mock = mockClient(S3Client);
+  const snsMock = mockClient(SNSClient);
+  mocks.push(secretsMock, s3Mock, snsMock);
+  secretsMock.onAnyCommand().callsFake(() => {
+    calls.secrets += 1;
+    return { Name: process.env.TWILIO_SECRET_ID, SecretString: JSON.stringify(fixture.credentials) };
+  });
+  s3Mock.onAnyCommand().callsFake((input) => {
+    calls.s3 += 1;
+    last.s3 = input;
+    return { ETag: '"bench"', ServerSideEncryption: 'AES256' };
+  });
+  snsMock.onAnyCommand().callsFake((input) => {
+    calls.sns += 1;
+    last.sns = input;
+    return { MessageId: '00000000-0000-4000-8000-000000000001' };
+  });
   globalThis.fetch = twilioRecordingsFetch;
 
   const { handler } = require(opts.bundle);
   if (typeof handler !== 'function') throw new Error(`${opts.bundle} exports no handler`);
 
-  const event = makeEvent(opts.kind, helpers, getExpectedTwilioSignature, callLog);
+  const event = await makeEvent(opts.kind, helpers, getExpectedTwilioSignature, callLog);
   const check = makeCheck(opts.kind, helpers, callLog, callsTable);
   // Before each invocation (outside the timing): the call record it changes is put back as the fixture has it,
   // so every invocation does the same work (a read and a conditional write), not a no-op repeat of the first.
   const resetRecord = { callStatus: callLog.ringing, recordingStatus: callLog.voicemail }[opts.kind]?.item;
-  const reset = resetRecord ? () => callsTable.write(resetRecord) : () => undefined;
+  // The mocks' call history is cleared too: kept, it grows with every call and the GC's work with it (the harness's
+  // cost, not the handler's: a scavenge pause of 6-8 ms instead of under 1 ms by the end of a run).
+  const reset = () => {
+    for (const m of mocks) m.resetHistory();
+    if (resetRecord) callsTable.write(resetRecord);
+  };
   const context = {
     functionName: `bench-${opts.kind}`,
     functionVersion: '$LATEST',
@@ -289,7 +355,45 @@ async function main() {
 
   const totalUs = [];
   const netUs = [];
+  const cpuUs = [];
+  const sdkUs = [];
+  const gcUs = [];
   const scryptUs = [];
+  // GC pauses (main thread), attributed afterwards to the invocation they fell in (`windows`: performance.now() ms)
+  const gcPauses = [];
+  const windows = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.push([e.startTime, e.duration]);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  /**
+   * One timed invocation: its elapsed time, that time less the device-secret hash's (`net`), and the process's CPU
+   * time during it (`cpu`: user + system of all its threads, so the GC's helpers too). CPU time leaves out the
+   * moments the OS gave the core to another process, which on a shared machine make most of the elapsed tail.
+   */
+  const timed = async () => {
+    reset();
+    const scryptBefore = scryptNs;
+    const standInBefore = standInNs;
+    const sdkBefore = sdkNs;
+    const samplesBefore = scryptSamples.length;
+    const cpu0 = process.cpuUsage();
+    const w0 = performance.now();
+    const t0 = process.hrtime.bigint();
+    await handler(event, context);
+    const dt = process.hrtime.bigint() - t0;
+    const w1 = performance.now();
+    const cpu = process.cpuUsage(cpu0);
+    windows.push([w0, w1]);
+    // In a sequential invocation with instant answers, the time in SDK calls is CPU work (the stand-in's within it).
+    const inSdkUs = Number(sdkNs - sdkBefore) / 1000;
+    const standInUs = Number(standInNs - standInBefore) / 1000;
+    totalUs.push(Number(dt) / 1000);
+    netUs.push(Number(dt - (scryptNs - scryptBefore)) / 1000 - inSdkUs);
+    cpuUs.push(Math.max(0, cpu.user + cpu.system - inSdkUs));
+    sdkUs.push(Math.max(0, inSdkUs - standInUs));
+    for (let j = samplesBefore; j < scryptSamples.length; j++) scryptUs.push(scryptSamples[j]);
+  };
   const callsBefore = { ...calls };
   let invocations = 0;
   for (let i = 0; i < opts.iterations; i++) {
@@ -299,29 +403,26 @@ async function main() {
       await checked();
       continue;
     }
-    reset();
-    const scryptBefore = scryptNs;
-    const samplesBefore = scryptSamples.length;
-    const t0 = process.hrtime.bigint();
-    await handler(event, context);
-    const dt = process.hrtime.bigint() - t0;
-    const inScrypt = scryptNs - scryptBefore;
-    totalUs.push(Number(dt) / 1000);
-    netUs.push(Number(dt - inScrypt) / 1000);
-    for (let j = samplesBefore; j < scryptSamples.length; j++) scryptUs.push(scryptSamples[j]);
+    await timed();
   }
   if (totalUs.length === 0) {
     // A run of one or two iterations (the tests): time one more, unchecked.
     invocations += 1;
-    reset();
-    const scryptBefore = scryptNs;
-    const samplesBefore = scryptSamples.length;
-    const t0 = process.hrtime.bigint();
-    await handler(event, context);
-    const dt = process.hrtime.bigint() - t0;
-    totalUs.push(Number(dt) / 1000);
-    netUs.push(Number(dt - (scryptNs - scryptBefore)) / 1000);
-    for (let j = samplesBefore; j < scryptSamples.length; j++) scryptUs.push(scryptSamples[j]);
+    await timed();
+  }
+  // The observer delivers its entries on a timer, after the loop (which never leaves the microtask queue): wait
+  // until a round brings no more.
+  for (let seen = -1; seen !== gcPauses.length; ) {
+    seen = gcPauses.length;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  gcObserver.disconnect();
+  let next = 0;
+  for (const [start, end] of windows) {
+    let inside = 0;
+    while (next < gcPauses.length && gcPauses[next][0] < start) next += 1;
+    for (let k = next; k < gcPauses.length && gcPauses[k][0] < end; k++) inside += gcPauses[k][1];
+    gcUs.push(inside * 1000);
   }
   const callsPerInvocation = Object.fromEntries(Object.entries(calls).map(([k, n]) => [k, (n - callsBefore[k]) / invocations]));
   process.send(
@@ -330,6 +431,9 @@ async function main() {
       firstUs,
       totalUs,
       netUs,
+      cpuUs,
+      sdkUs,
+      gcUs,
       scryptUs,
       secretFetches: calls.secrets,
       secretFetchesAfterWarmup: calls.secrets - secretsAfterWarmup,
@@ -661,7 +765,7 @@ async function twilioRecordingsFetch(input, init = {}) {
 // --- events and checks ------------------------------------------------------------------------------------
 
 /** Each function's event, as API Gateway (through the request templates) hands it over. */
-function makeEvent(kind, helpers, sign, callLog) {
+async function makeEvent(kind, helpers, sign, callLog) {
   const line = fixture.phoneNumber;
   const call = {
     AccountSid: fixture.credentials.accountSid,
@@ -799,7 +903,7 @@ function makeEvent(kind, helpers, sign, callLog) {
     case 'directory':
       return { identity: fixture.clientName, request: {} };
     case 'pageAuthorizer': {
-      const { token } = helpers.createVoiceAccessToken(fixture.credentials, fixture.clientName, 3600);
+      const { token } = await helpers.createVoiceAccessToken(fixture.credentials, fixture.clientName, 3600);
       return {
         type: 'TOKEN',
         authorizationToken: `Bearer ${token}`,
