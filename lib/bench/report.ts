@@ -107,6 +107,10 @@ export function formatReport(report: BenchReport): string {
   const { json, details } = report;
   const lines: string[] = [];
   lines.push(`npm run bench — node ${details.node}${details.quick ? ' — QUICK MODE (figures meaningless)' : ''}`);
+  const { machine } = details;
+  lines.push(
+    `machine: ${machine.cpus} × ${machine.model}; load average ${machine.loadStart} at the start, ${machine.loadEnd ?? 'n/a'} at the end (elapsed times want it below 1)`,
+  );
   lines.push(
     `settings: cold init median of ${details.settings.coldRuns} fresh processes; warm ${details.settings.warmIterations.twiml} invocations per function (token: hash memoized), ${details.settings.warmIterations.token} with the real hash; ` +
       `load ${details.settings.connections} connections × ${details.settings.loadSeconds} s; ${details.settings.browserRuns} browser navigations; AWS SDK ${details.sdkChoice}`,
@@ -137,7 +141,7 @@ export function formatReport(report: BenchReport): string {
         ` whole request p50 ${(real.totalP50Us / 1000).toFixed(1)} ms, p99 ${(real.totalP99Us / 1000).toFixed(1)} ms`,
     );
     lines.push(
-      `token warm figures above: the handler's own cost with the hash memoized. With the real hash's time subtracted per request instead (elapsed): p50 ${real.elapsedP50Us.toFixed(0)} µs, p99 ${real.elapsedP99Us.toFixed(0)} µs` +
+      `token warm figures above: the handler's own cost with the hash memoized. With the real hash's time subtracted per request instead: p50 ${real.p50Us.toFixed(0)} µs, p99 ${real.p99Us.toFixed(0)} µs` +
         ' (the difference is waking up after the ~80 ms wait, not handler code)',
     );
   }
@@ -150,13 +154,13 @@ export function formatReport(report: BenchReport): string {
   const warmRows = Object.entries(details.warm);
   if (warmRows.length > 0) {
     lines.push(
-      'warm = the handler’s own time: CPU time of the process during an invocation (GC included; time the OS gave to other processes left out), ' +
-        'less its AWS SDK calls (SDK calls: the clients’ own work, DynamoDB answered at the SDK’s transport, the stand-in’s time left out). Elapsed and GC:',
+      'warm = the handler’s own time: elapsed, GC included, less its AWS SDK calls (SDK calls: the clients’ own work, DynamoDB answered at ' +
+        'the SDK’s transport, the stand-in’s time left out) and the hash. What the GC adds to the tail:',
     );
     for (const [name, w] of warmRows)
       lines.push(
-        `  ${name}: elapsed p50 ${w.elapsedP50Us.toFixed(0)} µs, p99 ${w.elapsedP99Us.toFixed(0)} µs (${Number.isNaN(w.elapsedNoGcP99Us) ? 'n/a' : w.elapsedNoGcP99Us.toFixed(0)} µs without the invocations a GC pause fell in: ` +
-          `${w.gcInvocations} of ${w.invocations}, the longest pause ${w.gcMaxUs.toFixed(0)} µs)`,
+        `  ${name}: p99 ${w.p99Us.toFixed(0)} µs, ${Number.isNaN(w.noGcP99Us) ? 'n/a' : w.noGcP99Us.toFixed(0)} µs without the invocations a GC pause fell in ` +
+          `(${w.gcInvocations} of ${w.invocations}; the longest pause ${w.gcMaxUs.toFixed(0)} µs)`,
       );
   }
   for (const [name, w] of Object.entries(details.warm)) {

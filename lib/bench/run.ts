@@ -76,6 +76,8 @@ export interface VariantFigure {
 
 export interface BenchDetails {
   node: string;
+  /** The machine: its cores and its 1-minute load average when the run started and ended (elapsed times want it quiet). */
+  machine: { cpus: number; model: string; loadStart: number; loadEnd?: number };
   quick: boolean;
   settings: { coldRuns: number; warmIterations: Record<string, number>; loadSeconds: number; connections: number; browserRuns: number };
   sdkChoice: 'bundled' | 'external';
@@ -133,6 +135,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   };
   const details: BenchDetails = {
     node: process.version,
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model.trim() ?? 'unknown', loadStart: round(os.loadavg()[0], 2) },
     quick: opts.quick,
     settings: { ...settings, warmIterations: { ...settings.warmIterations } },
     sdkChoice: AWS_SDK_BUNDLED ? 'bundled' : 'external',
@@ -197,6 +200,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+  details.machine.loadEnd = round(os.loadavg()[0], 2);
   return { json, details };
 }
 

@@ -13,7 +13,7 @@
 //
 // argv[2]: JSON { bundle, helpers, kind: FunctionId, iterations, warmup, memoizeScrypt, fixture, resourcePaths }
 // (memoizeScrypt: each distinct hash is computed once, then served from a memo on the next tick.)
-// Result: sent over IPC as { ok: true, firstUs, totalUs: number[], netUs: number[], cpuUs: number[], gcUs: number[], scryptUs: number[],
+// Result: sent over IPC as { ok: true, firstUs, totalUs: number[], netUs: number[], sdkUs: number[], gcUs: number[], scryptUs: number[],
 // secretFetches, secretFetchesAfterWarmup, callsPerInvocation } or { ok: false, error }.
 const crypto = require('node:crypto');
 const net = require('node:net');
@@ -355,7 +355,6 @@ async function main() {
 
   const totalUs = [];
   const netUs = [];
-  const cpuUs = [];
   const sdkUs = [];
   const gcUs = [];
   const scryptUs = [];
@@ -367,9 +366,8 @@ async function main() {
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   /**
-   * One timed invocation: its elapsed time, that time less the device-secret hash's (`net`), and the process's CPU
-   * time during it (`cpu`: user + system of all its threads, so the GC's helpers too). CPU time leaves out the
-   * moments the OS gave the core to another process, which on a shared machine make most of the elapsed tail.
+   * One timed invocation: its elapsed time (`total`), that time less the device-secret hash's and the AWS SDK
+   * calls' (`net`: the handler's own), and the SDK calls' own work less the stand-in's answers (`sdk`).
    */
   const timed = async () => {
     reset();
@@ -377,20 +375,17 @@ async function main() {
     const standInBefore = standInNs;
     const sdkBefore = sdkNs;
     const samplesBefore = scryptSamples.length;
-    const cpu0 = process.cpuUsage();
     const w0 = performance.now();
     const t0 = process.hrtime.bigint();
     await handler(event, context);
     const dt = process.hrtime.bigint() - t0;
     const w1 = performance.now();
-    const cpu = process.cpuUsage(cpu0);
     windows.push([w0, w1]);
     // In a sequential invocation with instant answers, the time in SDK calls is CPU work (the stand-in's within it).
     const inSdkUs = Number(sdkNs - sdkBefore) / 1000;
     const standInUs = Number(standInNs - standInBefore) / 1000;
     totalUs.push(Number(dt) / 1000);
     netUs.push(Number(dt - (scryptNs - scryptBefore)) / 1000 - inSdkUs);
-    cpuUs.push(Math.max(0, cpu.user + cpu.system - inSdkUs));
     sdkUs.push(Math.max(0, inSdkUs - standInUs));
     for (let j = samplesBefore; j < scryptSamples.length; j++) scryptUs.push(scryptSamples[j]);
   };
@@ -431,7 +426,6 @@ async function main() {
       firstUs,
       totalUs,
       netUs,
-      cpuUs,
       sdkUs,
       gcUs,
       scryptUs,
