@@ -205,7 +205,7 @@ export function formatReport(report: BenchReport): string {
     lines.push('What each deployed bundling choice buys: the alternative, measured in the same run (Δ = alternative − deployed)');
     lines.push(table(head, rows('choice')));
     lines.push('');
-    lines.push('What-ifs: recommended code changes simulated at bundle time (not deployed; Δ vs the deployed bundle)');
+    lines.push('What-ifs: what replacing a well-kept library would save, simulated at bundle time (not deployed; Δ vs the deployed bundle)');
     lines.push(table(head, rows('what-if')));
   }
   lines.push('');

@@ -24,22 +24,18 @@ export function minPhoneMetadata(): Plugin {
 }
 
 /**
- * The AWS SDK's default credential chain (`@aws-sdk/credential-provider-node`: SSO, STS, web identity, INI,
- * process, IMDS, login — with their nested clients) replaced by the environment variables the Lambda runtime
- * always sets for the function's role.
+ * Twilio's TwiML builder (`twilio/lib/twiml/VoiceResponse`, with xmlbuilder: 77 KB) replaced by a stub that only
+ * loads: what a hand-written TwiML writer would save a webhook's cold start. Cold init only: a bundle built with it
+ * is never invoked.
  */
-export function envOnlyAwsCredentials(): Plugin {
+export function withoutTwilioTwiml(): Plugin {
   return {
-    name: 'what-if-env-only-aws-credentials',
+    name: 'what-if-without-twilio-twiml',
     setup(build) {
-      build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: 'env-credentials', namespace: 'what-if' }));
-      build.onLoad({ filter: /^env-credentials$/, namespace: 'what-if' }, () => ({
+      build.onResolve({ filter: /^twilio\/lib\/twiml\/VoiceResponse$/ }, () => ({ path: 'voice-response', namespace: 'what-if' }));
+      build.onLoad({ filter: /^voice-response$/, namespace: 'what-if' }, () => ({
         loader: 'js',
-        contents: `export const defaultProvider = () => async () => {
-  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env;
-  if (!accessKeyId || !secretAccessKey) throw new Error('AWS credentials missing from the environment');
-  return { accessKeyId, secretAccessKey, sessionToken };
-};`,
+        contents: 'module.exports = class VoiceResponse { toString() { return "<Response/>"; } };',
       }));
     },
   };
