@@ -34,6 +34,8 @@ export interface ApiRequest {
   readBody: () => Promise<string>;
   sourceIp: string;
   requestId: string;
+  /** True once the caller has hung up (a request waiting for its turn is then not invoked). */
+  callerGone?: () => boolean;
 }
 
 export interface LocalGatewayOptions {
@@ -49,6 +51,26 @@ export interface LocalGatewayOptions {
   renderer: TemplateRenderer;
   /** default: the functions' time-out */
   timeoutMs?: number;
+  /** The most invocations of a route's function at once; more wait their turn, in order (default: no limit). */
+  maxConcurrency?: Partial<Record<RouteId, number>>;
+}
+
+/** Runs at most `max` calls at once; the others wait, first come first served. */
+function concurrencyLimit(max: number): <T>(call: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (call) => {
+    if (running < max) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await call();
+    } finally {
+      // the slot passes straight to the next in line
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
 }
 
 const STAGE_PREFIX = `/${STAGE_NAME}`;
@@ -141,6 +163,10 @@ export function createLocalGateway(opts: LocalGatewayOptions): (request: ApiRequ
     }
   };
   const warm = new Set<RouteId>();
+  const limits = new Map(
+    Object.entries(opts.maxConcurrency ?? {}).map(([id, max]) => [id as RouteId, concurrencyLimit(Math.max(1, max ?? 1))] as const),
+  );
+  const unlimited = <T>(call: () => Promise<T>) => call();
   return async (request) => {
     const allowedOrigin = opts.allowedOrigin();
     const route = routeByPath(request.path.slice(STAGE_PREFIX.length) || '/');
@@ -221,10 +247,18 @@ export function createLocalGateway(opts: LocalGatewayOptions): (request: ApiRequ
       log.error('the rendered request template is not JSON');
       return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 500);
     }
-    const outcome = await invokeLikeLambda(
-      timed(route.id, () => opts.handlers[route.id](event, { log, metrics: opts.metrics })),
-      timeoutMs(route.id),
+    const outcome = await (limits.get(route.id) ?? unlimited)(async () =>
+      request.callerGone?.()
+        ? undefined
+        : invokeLikeLambda(
+            timed(route.id, () => opts.handlers[route.id](event, { log, metrics: opts.metrics })),
+            timeoutMs(route.id),
+          ),
     );
+    if (!outcome) {
+      log.warn('the caller hung up while waiting for its turn: not invoked');
+      return gatewayErrorResponse('DEFAULT_5XX', allowedOrigin, 504);
+    }
     // In Lambda the runtime logs an error the handler did not turn into an answer (`[status] …`): so here.
     if ('error' in outcome && !/^\[\d{3}\] /.test((outcome.error as Error)?.message ?? '')) {
       log.error('handler failed', { error: describeError(outcome.error) });

@@ -199,7 +199,11 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
 
   let local: LocalRegistry;
   try {
-    local = await startEmbeddedRegistry(registryPath, { owner: 'local app (npm start)' });
+    local = await startEmbeddedRegistry(registryPath, {
+      owner: 'local app (npm start)',
+      thread: true,
+      onThreadError: (err) => log(`The registry stopped: ${err.stack ?? err.message}`),
+    });
   } catch (err) {
     if (err instanceof RegistryInUseError || err instanceof RegistryUnavailableError) {
       throw new LocalAppError('registry', err.message, { cause: err });
@@ -268,6 +272,10 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     log: handlerLog,
     metrics,
     renderer,
+    // A sign-in's scrypt runs in libuv's thread pool, which the registry's LevelDB needs too: fewer sign-ins at
+    // once than its threads keep one free for the registry (else every registry call, a webhook's too, waits
+    // behind the queued hashes), and still keep both cores hashing.
+    maxConcurrency: { token: Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1) },
   });
   // Completed once listening: the page may be reached at any of the app's names and play recordings from another.
   const siteHeaders: Record<string, string> = {};
@@ -294,12 +302,16 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
       readBody: () => readBody(req),
       sourceIp: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
       requestId,
+      callerGone: () => req.socket.destroyed,
     });
   }
 
   // Only this app's own host names are served (DNS rebinding: a hostile name pointed at 127.0.0.1 must not
   // reach the API or get a config.json naming itself); known once listening.
   let allowedHosts = new Set<string>();
+  // Requests being answered: close() lets them finish before the registry closes (a client that hung up
+  // leaves its request running here).
+  const inFlight = new Set<Promise<void>>();
   const server: Server = createServer((req, res) => {
     const started = process.hrtime.bigint();
     const requestId = randomUUID();
@@ -335,7 +347,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
       : pathname.startsWith(RECORDINGS_PATH) && (req.method === 'GET' || req.method === 'HEAD')
         ? recordings.serve(res, pathname, search, siteHeaders, req.method === 'HEAD')
         : site(req, res, pathname);
-    work.then(finish, (err: unknown) => {
+    const settled = work.then(finish, (err: unknown) => {
       log(`${requestId} internal error: ${(err as Error)?.stack ?? String(err)}`);
       if (!res.headersSent)
         send(
@@ -347,6 +359,8 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
       else res.destroy();
       finish(500);
     });
+    inFlight.add(settled);
+    void settled.finally(() => inFlight.delete(settled));
   });
   server.keepAliveTimeout = 5000;
 
@@ -420,6 +434,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
           // Requests still running get a moment to finish, then their connections are cut.
           setTimeout(() => server.closeAllConnections(), 3000).unref();
         });
+        await Promise.race([Promise.allSettled(inFlight), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
         await renderer.close();
         await local.close();
       })()),

@@ -30,9 +30,6 @@
 import { CreateTableCommand, DescribeTableCommand, ListTablesCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { createDynamoClient } from '../../lambda/adapters/dynamo';
 import { DynamoAttemptStore } from '../../lambda/adapters/dynamo-attempt-store';
@@ -43,7 +40,9 @@ import { attemptsTableInput, callsTableInput, registryTableInput } from '../../l
 import { upgradeRegistry } from '../../lambda/adapters/registry-upgrade';
 import { CALL_LOG_RETENTION_DAYS } from '../../lambda/core/settings';
 import type { UpgradeReport } from '../../lambda/ports';
-import { verifySigV4, type SigV4Failure, type SigV4Key } from './sigv4';
+import { listenDynalite, LOCAL_REGION, type RegistryCredentials } from './dynalite-server';
+
+export { listenDynalite, LOCAL_REGION, type DynaliteServer, type RegistryCredentials } from './dynalite-server';
 
 /** Table names inside the local registry. */
 export const LOCAL_REGISTRY_TABLE = 'softphone-lines';
@@ -76,12 +75,6 @@ export interface AppAnnouncement {
   authTokenFingerprint: string;
 }
 
-/** The key pair the running registry accepts (made at each start). */
-export interface RegistryCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
-
 export interface EndpointInfo {
   pid: number;
   endpoint: string;
@@ -90,9 +83,6 @@ export interface EndpointInfo {
   startedAt: string;
   app?: AppAnnouncement;
 }
-
-/** The region local registry requests are signed for. */
-export const LOCAL_REGION = 'local';
 
 /** True when a registry (LevelDB's CURRENT file) exists at the path: some owner created it before. */
 export async function registryExists(registryPath: string): Promise<boolean> {
@@ -283,115 +273,15 @@ export async function createRegistryTables(
   return existing;
 }
 
-/** A dynalite server listening on 127.0.0.1 (any free port), in memory or persisted at `path`. */
-export interface DynaliteServer {
-  /** `http://127.0.0.1:<port>` */
-  endpoint: string;
-  close(): Promise<void>;
-}
-
-/** Largest request dynalite takes (as DynamoDB); the guard reads no more before refusing. */
-const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
-
-/** An error in DynamoDB's JSON protocol (`__type` names the exception the SDK raises). */
-function dynamoError(res: ServerResponse, status: number, type: string, message: string): void {
-  const body = JSON.stringify({ __type: `com.amazon.coral.service#${type}`, message });
-  res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.0', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-const SIGV4_ERRORS: Record<SigV4Failure['reason'], string> = {
-  missing: 'MissingAuthenticationTokenException',
-  incomplete: 'IncompleteSignatureException',
-  expired: 'InvalidSignatureException',
-  scope: 'InvalidSignatureException',
-  'unknown-key': 'UnrecognizedClientException',
-  mismatch: 'InvalidSignatureException',
-};
-
-/**
- * Puts a check in front of dynalite's request handler: a browser's request is refused at once, unread (403, no
- * CORS headers, so no page may read the answer or even its status); any other request must carry a valid
- * SigV4 signature made with `key`. The body read for the check is replayed to dynalite.
- */
-function guardRequests(server: Server, key: RegistryCredentials): void {
-  const [dynaliteHandler] = server.listeners('request') as RequestListener[];
-  server.removeAllListeners('request');
-  const signingKey: SigV4Key = { ...key, region: LOCAL_REGION, service: 'dynamodb' };
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const fromBrowser = req.headers.origin !== undefined || Object.keys(req.headers).some((h) => h.startsWith('sec-fetch-'));
-    if (fromBrowser || req.method !== 'POST') {
-      req.resume();
-      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': '10' });
-      res.end('Forbidden\n');
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (size > MAX_REQUEST_BYTES) return dynamoError(res, 413, 'SerializationException', 'Request too large');
-      const body = Buffer.concat(chunks);
-      verifySigV4(req, body, signingKey).then(
-        (failure) => {
-          if (failure) return dynamoError(res, 400, SIGV4_ERRORS[failure.reason], failure.message);
-          dynaliteHandler(replay(req, body), res);
-        },
-        () => dynamoError(res, 500, 'InternalServerError', 'The request could not be checked'),
-      );
-    });
-  });
-}
-
-/** The request again, for a handler that reads its body through 'data' and 'end' events. */
-function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
-  const copy = Object.assign(new EventEmitter(), {
-    headers: req.headers,
-    rawHeaders: req.rawHeaders,
-    method: req.method,
-    url: req.url,
-    socket: req.socket,
-  });
-  process.nextTick(() => {
-    if (body.length > 0) copy.emit('data', body);
-    copy.emit('end');
-  });
-  return copy as unknown as IncomingMessage;
-}
-
-/**
- * Starts dynalite on 127.0.0.1:0 with instant table creation; rejects when it cannot listen. With `key`, only
- * requests signed with it reach dynalite (`guardRequests`).
- */
-export async function listenDynalite(opts: { path?: string; key?: RegistryCredentials } = {}): Promise<DynaliteServer> {
-  const dynalite = require('dynalite') as (o: object) => Server;
-  const server = dynalite({ ...(opts.path ? { path: opts.path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  if (opts.key) guardRequests(server, opts.key);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      // Idle keep-alive sockets would hold server.close() open; dynalite then closes LevelDB (releasing the lock).
-      (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 export interface EmbeddedRegistryOptions {
   /** Written to the endpoint file, e.g. 'local app' or 'device CLI'. */
   owner: string;
   /** How long to wait for a lock held by another process; default 3 s. */
   lockWaitMs?: number;
+  /** Run dynalite on a worker thread of its own (the local app: its API and the registry then each get a core). */
+  thread?: boolean;
+  /** With `thread`: the registry's thread failed after start. */
+  onThreadError?: (err: Error) => void;
 }
 
 /** Embeds dynalite on `registryPath` (this process becomes the owner) and writes the endpoint file. */
@@ -404,7 +294,7 @@ export async function startEmbeddedRegistry(registryPath: string, opts: Embedded
     accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`,
     secretAccessKey: randomBytes(30).toString('base64'),
   };
-  const server = await listenDynalite({ path: dir, key: credentials });
+  const server = await listenDynalite({ path: dir, key: credentials, cacheReads: true, thread: opts.thread, onThreadError: opts.onThreadError });
   const endpoint = server.endpoint;
   const client = localDynamoClient(endpoint, credentials);
   const stores = storesFor(client);

@@ -45,7 +45,8 @@ export function createTemplateRenderer(opts: { inlineMaxBytes?: number; maxQueue
     worker = undefined;
   };
   const startWorker = (): Worker => {
-    const w = new Worker(path.join(__dirname, 'render-worker.cjs'));
+    // Not the process's flags: tsx's loader hooks would start again in the thread (it registers tsx itself).
+    const w = new Worker(path.join(__dirname, 'render-worker.cjs'), { execArgv: [] });
     w.unref();
     w.on('message', (answer: WorkerAnswer) => {
       const p = pending.get(answer.id);

@@ -280,6 +280,13 @@ describe('Velocity 1.7 semantics', () => {
     expect(render(t)).toBe('before');
   });
 
+  it('#set evaluates its right-hand side once: into a variable, a map entry, with arithmetic, in a loop', () => {
+    const t =
+      '#set($l = [])#set($m = {})#set($a = $l.add("x"))#set($m.k = $l.add("y"))#set($n = $l.size() + 1)' +
+      '#foreach($i in [1, 2])#set($b = $l.add($i))#end$l.size()|$m.k|$n|$a';
+    expect(render(t)).toBe('4|true|3|true');
+  });
+
   it('renders an undefined reference as its own text, and $! as nothing', () => {
     expect(render('$nothing|$!nothing|')).toBe('$nothing||');
   });
