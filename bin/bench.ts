@@ -21,8 +21,11 @@
  *   is reported on its own line;
  * - softphone: a production `buildClient` build, gzip -9 sizes, navigation → ready to sign in (config read,
  *   number field focused) in /usr/bin/chromium, median of 7 fresh contexts;
- * - local app: autocannon, 50 connections, 5 s per endpoint against 127.0.0.1, webhooks signed; the JSON's
- *   localServer is the mixed run (each connection cycles token → incoming → outgoing).
+ * - local app: autocannon, 50 connections against 127.0.0.1, webhooks signed; each endpoint runs 5 s under load
+ *   first, then only answers completed in the next 5 s count (steady state); the token endpoint's warm-up and window
+ *   stretch to fit its answers (50 ÷ the device-secret hash's rate, measured just before) and its throughput is
+ *   judged against that rate; the JSON's localServer is the mixed run (each connection cycles token → incoming →
+ *   outgoing).
  * `--quick` runs every piece once or a few times: it checks that they work, its figures mean nothing.
  */
 import { formatReport } from '../lib/bench/report';

@@ -3,9 +3,12 @@
  * 127.0.0.1 only, with signed webhooks. The app runs in its own process (harness/local-app.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import { generateDeviceSecret, hashDeviceSecret } from '../../lambda/core/device-secret';
 import { FIXTURE, REPO_ROOT } from './lambdas';
+import { median, quantile } from './stats';
 
 /**
  * Distinct registered numbers for the token endpoint under load: 50 users signing in at once, not one number
@@ -177,26 +180,25 @@ export interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Answers completed in the measured window. */
   requests: number;
   non2xx: number;
   errors: number;
   timeouts: number;
   /** HTTP status → count. */
   statusCodes: Record<string, number>;
+  /** Seconds of load before the measured window (their answers are not counted). */
+  warmupSeconds: number;
+  /** The measured window, seconds. */
+  windowSeconds: number;
 }
 
-interface AutocannonResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  statusCodeStats: Record<string, { count: number }>;
-  latency: { p50: number; p99: number };
-  requests: { total: number };
+/** What autocannon's instance emits, as used here (it ships no type declarations). */
+interface AutocannonInstance extends PromiseLike<unknown> {
+  on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
+  on(event: 'reqError', listener: (error: Error) => void): void;
 }
-type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
-// autocannon ships no type declarations; this is the slice of its API used here.
-const autocannon = require('autocannon') as Autocannon;
+const autocannon = require('autocannon') as (opts: Record<string, unknown>) => AutocannonInstance;
 
 /**
  * Waits until the app answers `probe` quickly twice in a row: a load run leaves work behind (the token
@@ -216,18 +218,35 @@ export async function waitForIdle(url: string, probe: LoadRequest, opts: { fastM
   }
 }
 
-/** One bounded autocannon run against 127.0.0.1 (the URL is checked), cycling through `requests`. */
+/**
+ * One bounded autocannon run against 127.0.0.1 (the URL is checked), cycling through `requests`: `warmupSeconds`
+ * of load, then `durationSeconds` measured. Only answers completed in the measured window count, so the figures
+ * are the app's steady state: not its JIT warming up, and (for the token endpoint, whose answers take seconds at
+ * 50 connections) not a queue still filling.
+ */
 export async function loadTest(
   url: string,
   requests: readonly LoadRequest[],
-  opts: { connections: number; durationSeconds: number },
+  opts: { connections: number; durationSeconds: number; warmupSeconds?: number },
 ): Promise<LoadResult> {
   const { hostname } = new URL(url);
   if (hostname !== '127.0.0.1') throw new Error(`refusing to load-test ${hostname}: the benchmark targets 127.0.0.1 only`);
-  const result = await autocannon({
+  const warmupSeconds = opts.warmupSeconds ?? 0;
+  const latencies: number[] = [];
+  const statusCodes: Record<string, number> = {};
+  let errors = 0;
+  let timeouts = 0;
+  const started = performance.now();
+  const windowStart = started + warmupSeconds * 1000;
+  const windowEnd = windowStart + opts.durationSeconds * 1000;
+  const inWindow = () => {
+    const now = performance.now();
+    return now >= windowStart && now <= windowEnd;
+  };
+  const instance = autocannon({
     url,
     connections: opts.connections,
-    duration: opts.durationSeconds,
+    duration: warmupSeconds + opts.durationSeconds,
     timeout: 30,
     requests: requests.map((r) => ({
       method: r.method,
@@ -237,15 +256,68 @@ export async function loadTest(
       ...(r.setupRequest ? { setupRequest: r.setupRequest } : {}),
     })),
   });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    if (!inWindow()) return;
+    statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
+    latencies.push(responseTime);
+  });
+  instance.on('reqError', (error) => {
+    if (!inWindow()) return;
+    errors++;
+    if (/timed out/.test(error.message)) timeouts++;
+  });
+  await instance;
+  const windowSeconds = (Math.min(performance.now(), windowEnd) - windowStart) / 1000;
   return {
-    requestsPerSecond: result.requests.total / Math.max(result.duration, 0.001),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    requests: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])),
+    requestsPerSecond: latencies.length / Math.max(windowSeconds, 0.001),
+    p50Ms: latencies.length ? quantile(latencies, 0.5) : 0,
+    p99Ms: latencies.length ? quantile(latencies, 0.99) : 0,
+    requests: latencies.length,
+    non2xx: Object.entries(statusCodes)
+      .filter(([code]) => !code.startsWith('2'))
+      .reduce((n, [, count]) => n + count, 0),
+    errors,
+    timeouts,
+    statusCodes,
+    warmupSeconds,
+    windowSeconds,
+  };
+}
+
+/** What bounds the token endpoint: the device-secret hash (scrypt at the production cost) on this machine. */
+export interface HashBound {
+  /** One hash alone, median, ms. */
+  hashMs: number;
+  cpus: number;
+  /** libuv's thread pool, where node:crypto runs scrypt (UV_THREADPOOL_SIZE, default 4). */
+  threadPool: number;
+  /** min(cpus, threadPool) ÷ one hash: the most sign-ins per second the hash allows. */
+  perSecond: number;
+  /** Hashes per second measured with the thread pool kept full (what the machine really gives). */
+  measuredPerSecond: number;
+}
+
+/** Measures the device-secret hash as the token handler computes it (in this process; the same machine). */
+export async function measureHashBound(opts: { lone?: number; parallel?: number } = {}): Promise<HashBound> {
+  const secret = generateDeviceSecret();
+  const lone: number[] = [];
+  for (let i = 0; i < (opts.lone ?? 5); i++) {
+    const t0 = performance.now();
+    await hashDeviceSecret(secret);
+    lone.push(performance.now() - t0);
+  }
+  const cpus = os.availableParallelism();
+  const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const parallel = opts.parallel ?? 4 * threadPool;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: parallel }, () => hashDeviceSecret(secret)));
+  const hashMs = median(lone);
+  return {
+    hashMs,
+    cpus,
+    threadPool,
+    perSecond: (Math.min(cpus, threadPool) * 1000) / hashMs,
+    measuredPerSecond: (parallel * 1000) / (performance.now() - t0),
   };
 }
 

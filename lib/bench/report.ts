@@ -3,7 +3,7 @@
  */
 import { awsSdkBytes, type BundleShare, LAMBDA_ENTRIES, type LambdaKind, type WarmCalls } from './lambdas';
 import { describeVerdict } from './bundle-contents';
-import { TOKEN_LOAD_DEVICES } from './local-server';
+import { type LoadResult, TOKEN_LOAD_DEVICES } from './local-server';
 import type { BenchReport } from './run';
 
 /**
@@ -18,6 +18,11 @@ export const BUDGETS = {
   tokenWarmP99MaxUs: 2000,
   softphoneJsGzipMaxBytes: 200_000,
   hostileBodyMaxDelayMs: 1000,
+  /** Local app at 50 connections, steady state (issue 17): each signed webhook endpoint, every answer 200. */
+  localWebhookMinRps: 1000,
+  localWebhookP99MaxMs: 100,
+  /** Local app: the token endpoint's throughput as a share of what the device-secret hash allows. */
+  localTokenMinHashShare: 0.95,
 } as const;
 
 export interface BudgetResult {
@@ -75,7 +80,55 @@ export function evaluateBudgets(report: BenchReport): BudgetResult[] {
     limit: `< ${BUDGETS.hostileBodyMaxDelayMs} ms`,
     pass: hostile ? hostile.worstDelayMs < BUDGETS.hostileBodyMaxDelayMs : null,
   });
+  out.push(...localAppBudgets(report));
   return out;
+}
+
+/** The local app's budgets: each signed webhook's steady-state throughput and p99, the token endpoint against its hash. */
+function localAppBudgets(report: BenchReport): BudgetResult[] {
+  const { load, hashBound, settings } = report.details;
+  const out: BudgetResult[] = [];
+  for (const id of LOCAL_WEBHOOKS) {
+    const r = load[id] as LoadResult | undefined;
+    const allOk = r ? r.errors === 0 && r.non2xx === 0 : false;
+    const answers = r ? (allOk ? 'all 200' : `${statusList(r)}, ${r.errors} errors`) : '';
+    out.push({
+      budget: `signed webhook ≥ ${BUDGETS.localWebhookMinRps} req/s at ${settings.connections} connections, all 200`,
+      subject: `local app: ${id}`,
+      actual: r ? `${r.requestsPerSecond.toFixed(0)} req/s, ${answers}` : 'n/a',
+      limit: `≥ ${BUDGETS.localWebhookMinRps} req/s`,
+      pass: r ? r.requestsPerSecond >= BUDGETS.localWebhookMinRps && allOk : null,
+    });
+    out.push({
+      budget: `signed webhook p99 < ${BUDGETS.localWebhookP99MaxMs} ms at ${settings.connections} connections`,
+      subject: `local app: ${id}`,
+      actual: r ? `p99 ${r.p99Ms.toFixed(0)} ms (p50 ${r.p50Ms.toFixed(0)} ms)` : 'n/a',
+      limit: `< ${BUDGETS.localWebhookP99MaxMs} ms`,
+      pass: r ? r.p99Ms < BUDGETS.localWebhookP99MaxMs && allOk : null,
+    });
+  }
+  const token = load.token as LoadResult | undefined;
+  const share = token && hashBound ? token.requestsPerSecond / hashBound.measuredPerSecond : null;
+  out.push({
+    budget: `token throughput ≥ ${BUDGETS.localTokenMinHashShare * 100}% of what the hash allows`,
+    subject: 'local app: token',
+    actual:
+      token && hashBound && share !== null
+        ? `${token.requestsPerSecond.toFixed(1)} req/s = ${(share * 100).toFixed(0)}% of ${hashBound.measuredPerSecond.toFixed(1)} hashes/s`
+        : 'n/a',
+    limit: `≥ ${BUDGETS.localTokenMinHashShare * 100}%`,
+    pass: token && share !== null ? share >= BUDGETS.localTokenMinHashShare && token.errors === 0 && token.non2xx === 0 : null,
+  });
+  return out;
+}
+
+/** The signed webhooks the local load test drives. */
+const LOCAL_WEBHOOKS = ['callIncoming', 'callOutgoing'] as const;
+
+function statusList(r: LoadResult): string {
+  return Object.entries(r.statusCodes)
+    .map(([code, n]) => `${code}×${n}`)
+    .join(' ');
 }
 
 const WARM_BUDGET_LABELS: Record<Exclude<LambdaKind, 'deploy'>, string> = {
@@ -229,23 +282,38 @@ export function formatReport(report: BenchReport): string {
   );
 
   lines.push('');
-  lines.push(`Local app (127.0.0.1, ${details.settings.connections} connections, ${details.settings.loadSeconds} s each)`);
+  lines.push(
+    `Local app (127.0.0.1, ${details.settings.connections} connections; each endpoint warmed up under the same load, then measured: answers completed in the window)`,
+  );
   lines.push(
     table(
-      ['endpoint', 'req/s', 'p50', 'p99', 'requests', 'statuses', 'errors'],
+      ['endpoint', 'req/s', 'p50', 'p99', 'requests', 'statuses', 'errors', 'warm-up + window', 'budget'],
       Object.entries(details.load).map(([id, r]) => [
         id,
-        r.requestsPerSecond.toFixed(0),
+        r.requestsPerSecond.toFixed(id === 'token' || id === 'mixed' ? 1 : 0),
         `${r.p50Ms.toFixed(1)} ms`,
         `${r.p99Ms.toFixed(1)} ms`,
         String(r.requests),
-        Object.entries(r.statusCodes)
-          .map(([code, n]) => `${code}×${n}`)
-          .join(' '),
+        statusList(r),
         String(r.errors + r.timeouts),
+        `${r.warmupSeconds} s + ${r.windowSeconds.toFixed(0)} s`,
+        (LOCAL_WEBHOOKS as readonly string[]).includes(id)
+          ? `≥ ${BUDGETS.localWebhookMinRps} req/s, p99 < ${BUDGETS.localWebhookP99MaxMs} ms`
+          : id === 'token'
+            ? `≥ ${BUDGETS.localTokenMinHashShare * 100}% of the hash’s rate`
+            : '',
       ]),
     ),
   );
+  const bound = details.hashBound;
+  if (bound) {
+    lines.push(
+      `token bound: one device-secret hash (scrypt N=2^15) takes ${bound.hashMs.toFixed(0)} ms alone here; ${bound.cpus} cores, libuv thread pool of ${bound.threadPool} → ` +
+        `at most min(${bound.cpus}, ${bound.threadPool}) ÷ ${bound.hashMs.toFixed(0)} ms = ${bound.perSecond.toFixed(1)} sign-ins/s; ` +
+        `measured with the pool kept full: ${bound.measuredPerSecond.toFixed(1)} hashes/s` +
+        (details.load.token ? `; the endpoint: ${details.load.token.requestsPerSecond.toFixed(1)} req/s` : ''),
+    );
+  }
   lines.push(
     `(token: ${TOKEN_LOAD_DEVICES} registered numbers in turn, i.e. distinct users signing in; one scrypt per request by design, so its throughput is the hash’s;`,
   );

@@ -25,8 +25,10 @@ import {
 import {
   benchRequests,
   checkBenchRequests,
+  type HashBound,
   type HostileBodyResult,
   hostileBodyDelay,
+  measureHashBound,
   loadTest,
   startBenchLocalApp,
   waitForIdle,
@@ -95,6 +97,8 @@ export interface BenchDetails {
   load: Record<string, LoadResult>;
   /** A signed webhook's delay while a hostile 1.2 MB body is refused (issue 13). */
   hostileBody?: HostileBodyResult;
+  /** The device-secret hash on this machine: what bounds the token endpoint (measured before its load run). */
+  hashBound?: HashBound;
   errors: string[];
 }
 
@@ -192,7 +196,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       }
       if (app && opts.parts.includes('local')) {
         const running = app;
-        await attempt('local load', () => benchLocal(running, json, details, settings, progress));
+        await attempt('local load', () => benchLocal(running, json, details, { ...settings, quick: opts.quick }, progress));
       }
     } finally {
       if (app) await app.close();
@@ -387,35 +391,62 @@ async function attemptInto(details: BenchDetails, progress: (line: string) => vo
   }
 }
 
+/** Load before each measured window of the local app: its JIT warms up, as a long-running `npm start` is. */
+const LOCAL_WARMUP_SECONDS = 5;
+/** The longest the token endpoint's warm-up or window may be made to fit the hash (see benchLocal). */
+const TOKEN_MAX_SECONDS = 30;
+
 async function benchLocal(
   app: RunningLocalApp,
   json: BenchJson,
   details: BenchDetails,
-  settings: { loadSeconds: number; connections: number },
+  settings: { loadSeconds: number; connections: number; quick: boolean },
   progress: (line: string) => void,
 ): Promise<void> {
   /** A run in which no request completed measured nothing (autocannon counts completed requests only): say so. */
   const noneCompleted = (id: string, result: LoadResult): boolean => {
     if (result.requests > 0) return false;
-    const message = `load: ${id}: no request completed within ${settings.loadSeconds} s at ${settings.connections} connections (each took longer than the run)`;
+    const message = `load: ${id}: no request completed within the ${result.windowSeconds.toFixed(0)} s measured at ${settings.connections} connections (each took longer than the run)`;
     details.errors.push(message);
     progress(`ERROR ${message}`);
     return true;
   };
+  const webhookWarmup = settings.quick ? 1 : LOCAL_WARMUP_SECONDS;
   const requests = benchRequests(app.apiBaseUrl);
   progress('local app: checking each request’s answer');
   await checkBenchRequests(app.url, requests);
-  for (const id of ['callIncoming', 'callOutgoing', 'token'] as const) {
+  for (const id of ['callIncoming', 'callOutgoing'] as const) {
     await waitForIdle(app.url, requests.callIncoming);
-    progress(`load: ${id}, ${settings.connections} connections, ${settings.loadSeconds} s`);
-    details.load[id] = await loadTest(app.url, [requests[id]], { connections: settings.connections, durationSeconds: settings.loadSeconds });
+    progress(`load: ${id}, ${settings.connections} connections, ${webhookWarmup} s warm-up + ${settings.loadSeconds} s measured`);
+    details.load[id] = await loadTest(app.url, [requests[id]], {
+      connections: settings.connections,
+      durationSeconds: settings.loadSeconds,
+      warmupSeconds: webhookWarmup,
+    });
     noneCompleted(id, details.load[id]);
   }
+  // The token endpoint is bound by its hash: at 50 connections an answer takes about connections ÷ hashes per
+  // second (seconds), so its warm-up lasts that long and more (the queue fills) and its window twice that.
+  progress('the device-secret hash on this machine (the token endpoint’s bound)');
+  const bound = await measureHashBound(settings.quick ? { lone: 1, parallel: 4 } : {});
+  details.hashBound = bound;
+  const answerSeconds = settings.connections / Math.min(bound.perSecond, bound.measuredPerSecond);
+  const tokenWarmup = Math.min(TOKEN_MAX_SECONDS, Math.max(webhookWarmup, Math.ceil(1.5 * answerSeconds)));
+  const tokenWindow = Math.min(TOKEN_MAX_SECONDS, Math.max(settings.loadSeconds, Math.ceil(2 * answerSeconds)));
   await waitForIdle(app.url, requests.callIncoming);
-  progress(`load: all three endpoints mixed, ${settings.connections} connections, ${settings.loadSeconds} s`);
+  progress(`load: token, ${settings.connections} connections, ${tokenWarmup} s warm-up + ${tokenWindow} s measured`);
+  details.load.token = await loadTest(app.url, [requests.token], {
+    connections: settings.connections,
+    durationSeconds: tokenWindow,
+    warmupSeconds: tokenWarmup,
+  });
+  noneCompleted('token', details.load.token);
+  await waitForIdle(app.url, requests.callIncoming);
+  progress(`load: all three endpoints mixed, ${settings.connections} connections, ${tokenWarmup} s warm-up + ${tokenWindow} s measured`);
   const mixed = await loadTest(app.url, [requests.token, requests.callIncoming, requests.callOutgoing], {
     connections: settings.connections,
-    durationSeconds: settings.loadSeconds,
+    durationSeconds: tokenWindow,
+    warmupSeconds: tokenWarmup,
   });
   details.load.mixed = mixed;
   if (!noneCompleted('mixed', mixed)) {
