@@ -9,16 +9,20 @@
  *
  * Method, in short (details beside each measurement in lib/bench/):
  * - bundles: `lib/lambda-bundling.ts`, the settings the CDK deploys (byte-identical output);
- * - cold init: `require()` of the bundle in a fresh `node`, median of 11, interleaved with the reference (the
+ * - cold init: `require()` of the bundle in a fresh `node` (Lambda's environment, AWS_EXECUTION_ENV set), median
+ *   of 11, interleaved with the reference (the
  *   `twilio` package root + the AWS SDK clients, unbundled from node_modules) so machine noise hits both;
  * - warm: thousands of sequential invocations in one process, each function with its own event (a signed
  *   webhook, the page's request, the authorizer's Access Token) and its answer checked; DynamoDB (a fake registry
  *   of one line, and an in-memory calls table holding its call log, with DynamoDB's conditional writes and the
  *   line index: a status callback rewrites a call's record, put back before each invocation; the outgoing call
- *   keeps the places it claimed), Secrets Manager, S3 and SNS stubbed by aws-sdk-client-mock, Twilio's
- *   recordings API by a `fetch` stub, nothing leaving the machine; the secret cached after the first call; the
- *   token row is the handler's own cost with the device-secret hash memoized, the hash itself (every call real)
- *   is reported on its own line;
+ *   keeps the places it claimed) answered at the SDK's transport, so the clients' own work runs (reported apart as
+ *   "SDK calls"; the stand-in's time subtracted); Secrets Manager, S3 and SNS stubbed by aws-sdk-client-mock,
+ *   Twilio's recordings API by a `fetch` stub, nothing leaving the machine; the secret cached after the first
+ *   call; a row is the handler's own elapsed time, GC pauses included and attributed; the token row with the
+ *   device-secret hash memoized, the hash itself (every call real) reported on its own line;
+ * - bundle contents: each bundle's packages (esbuild metafile) against its function's grants and handler's uses
+ *   (lib/bench/bundle-contents.ts);
  * - softphone: a production `buildClient` build, gzip -9 sizes, navigation → ready to sign in (config read,
  *   number field focused) in /usr/bin/chromium, median of 7 fresh contexts;
  * - local app: autocannon, 50 connections against 127.0.0.1, webhooks signed; each endpoint runs 5 s under load
