@@ -191,21 +191,28 @@ export function parseStackName(raw: unknown, name: string): string {
   return value;
 }
 
+/** `on`/`true`/`1` → true, `off`/`false`/`0` → false (any case); undefined for anything else. */
+function onOff(value: string): boolean | undefined {
+  const v = value.toLowerCase();
+  if (v === 'on' || v === 'true' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === '0') return false;
+  return undefined;
+}
+
 /** A yes/no setting (`true`/`false`, `on`/`off`, `1`/`0`, or a JSON boolean from cdk.json); undefined when unset. */
 export function parseFlag(raw: unknown, name: string): boolean | undefined {
   if (typeof raw === 'boolean') return raw;
-  const value = text(raw)?.toLowerCase();
+  const value = text(raw);
   if (value === undefined) return undefined;
-  if (value === 'on' || value === 'true' || value === '1') return true;
-  if (value === 'off' || value === 'false' || value === '0') return false;
-  throw new SettingError(`${name} must be true or false, got "${String(raw)}"`);
+  const flag = onOff(value);
+  if (flag === undefined) throw new SettingError(`${name} must be true or false, got "${String(raw)}"`);
+  return flag;
 }
 
 function parseSwitch(raw: unknown, name: string): boolean {
-  const value = (text(raw) ?? 'on').toLowerCase();
-  if (value === 'on' || value === 'true' || value === '1') return true;
-  if (value === 'off' || value === 'false' || value === '0') return false;
-  throw new SettingError(`${name} must be "on" or "off", got "${String(raw)}"`);
+  const on = onOff(text(raw) ?? 'on');
+  if (on === undefined) throw new SettingError(`${name} must be "on" or "off", got "${String(raw)}"`);
+  return on;
 }
 
 /** The functions' run-time configuration (docs/architecture.md, "Lambda environment"). */
