@@ -16,11 +16,12 @@ import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export function createCallActionHandler(deps: HandlerDeps): Handler<string> {
   const { config } = deps;
-  const { lines } = requireDeps(deps, 'call action', ['lines', 'credentials']);
+  const { lines, credentials } = requireDeps(deps, 'call action', ['lines', 'credentials']);
+  const signing = { config: deps.config, credentials };
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {
       const { log, metrics } = ctx;
-      const verified = await verifiedWebhook(event, deps, ctx);
+      const verified = await verifiedWebhook(event, signing, ctx);
       const { params } = verified;
       const stage = stageFromQuery(verified.query);
       const to = params.To ?? '';

@@ -19,10 +19,11 @@ import { verifiedWebhook } from './webhook-common';
 
 export function createCallStatusHandler(deps: HandlerDeps): Handler<string> {
   const { calls, lines, credentials } = requireDeps(deps, 'call status', ['calls', 'lines', 'credentials']);
+  const signing = { config: deps.config, credentials };
   const now = deps.clock ?? (() => new Date());
   return async (event, ctx) => {
     const { log, metrics } = ctx;
-    const { params, query } = await verifiedWebhook(event, deps, ctx);
+    const { params, query } = await verifiedWebhook(event, signing, ctx);
     const { accountSid } = await credentials();
     if (params.AccountSid !== accountSid) {
       log.warn('call status for another account');

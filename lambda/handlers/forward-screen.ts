@@ -16,11 +16,12 @@ import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export function createForwardScreenHandler(deps: HandlerDeps): Handler<string> {
   const { config } = deps;
-  const { lines } = requireDeps(deps, 'forward screen', ['lines', 'credentials']);
+  const { lines, credentials } = requireDeps(deps, 'forward screen', ['lines', 'credentials']);
+  const signing = { config: deps.config, credentials };
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {
       const { log, metrics } = ctx;
-      const verified = await verifiedWebhook(event, deps, ctx);
+      const verified = await verifiedWebhook(event, signing, ctx);
       const { stage, line = '', caller = '' } = verified.query;
       let language = DEFAULT_LINE_SETTINGS.language;
       try {

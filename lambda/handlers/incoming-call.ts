@@ -12,12 +12,13 @@ import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 
 export function createIncomingCallHandler(deps: HandlerDeps): Handler<string> {
   const { config } = deps;
-  const { lines } = requireDeps(deps, 'incoming call', ['lines', 'credentials']);
+  const { lines, credentials } = requireDeps(deps, 'incoming call', ['lines', 'credentials']);
+  const signing = { config: deps.config, credentials };
   const now = deps.clock ?? (() => new Date());
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {
       const { log, metrics } = ctx;
-      const verified = await verifiedWebhook(event, deps, ctx);
+      const verified = await verifiedWebhook(event, signing, ctx);
       const to = verified.params.To;
       if (!isE164(to)) {
         log.warn('To is not an E.164 phone number');

@@ -56,12 +56,13 @@ const DESTINATION_REFUSALS: Record<DestinationRefusal, string> = {
 
 export function createOutgoingCallHandler(deps: HandlerDeps): Handler<string> {
   const { config } = deps;
-  const { lines, calls } = requireDeps(deps, 'outgoing call', ['lines', 'calls', 'credentials']);
+  const { lines, calls, credentials } = requireDeps(deps, 'outgoing call', ['lines', 'calls', 'credentials']);
+  const signing = { config: deps.config, credentials };
   const now = deps.clock ?? (() => new Date());
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {
       const { log, metrics } = ctx;
-      const verified = await verifiedWebhook(event, deps, ctx);
+      const verified = await verifiedWebhook(event, signing, ctx);
       const { params } = verified;
       const from = params.From ?? '';
       const identity = from.startsWith('client:') ? from.slice('client:'.length) : '';

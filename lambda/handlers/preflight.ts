@@ -13,11 +13,12 @@ import { unavailableOnFault, verifiedWebhook } from './webhook-common';
 export const PREFLIGHT_REFUSED_MESSAGE = 'Sorry, this device is not allowed to test its connection.';
 
 export function createPreflightHandler(deps: HandlerDeps): Handler<string> {
-  const { lines } = requireDeps(deps, 'preflight', ['lines', 'credentials']);
+  const { lines, credentials } = requireDeps(deps, 'preflight', ['lines', 'credentials']);
+  const signing = { config: deps.config, credentials };
   return (event, ctx) =>
     unavailableOnFault(ctx, async () => {
       const { log } = ctx;
-      const { params } = await verifiedWebhook(event, deps, ctx);
+      const { params } = await verifiedWebhook(event, signing, ctx);
       const from = params.From ?? '';
       const identity = from.startsWith('client:') ? from.slice('client:'.length) : '';
       if (!isValidClientName(identity)) {

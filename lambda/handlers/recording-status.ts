@@ -31,6 +31,7 @@ export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string>
     'twilioRecordings',
     'notifier',
   ]);
+  const signing = { config: deps.config, credentials };
   const now = deps.clock ?? (() => new Date());
   return async (event, ctx) => {
     const { log, metrics } = ctx;
@@ -43,7 +44,7 @@ export function createRecordingStatusHandler(deps: HandlerDeps): Handler<string>
         countDependencyFailure(metrics, err, dependencyOf(err) ?? 'Twilio');
       }
     };
-    const verified = await verifiedWebhook(event, deps, ctx);
+    const verified = await verifiedWebhook(event, signing, ctx);
     const { params } = verified;
     const { line = '', caller = '' } = verified.query;
     const sid = params.RecordingSid ?? '';

@@ -19,10 +19,11 @@ import { verifiedWebhook } from './webhook-common';
 
 export function createTwilioDebuggerHandler(deps: HandlerDeps): Handler<string> {
   const { credentials } = requireDeps(deps, 'Twilio Debugger', ['credentials']);
+  const signing = { config: deps.config, credentials };
   return async (event, ctx) => {
     const { log, metrics } = ctx;
     try {
-      const { params } = await verifiedWebhook(event, deps, ctx);
+      const { params } = await verifiedWebhook(event, signing, ctx);
       const { accountSid } = await credentials();
       if (params.AccountSid !== accountSid) {
         log.warn('Debugger event of another account: ignored');

@@ -3,15 +3,21 @@ import { forbidden } from '../core/http-error';
 import { temporarilyUnavailableTwiml } from '../core/twiml';
 import { isValidTwilioSignature, parseWebhookEvent, signedUrlCandidates, type WebhookEvent } from '../core/webhook';
 import type { CredentialsProvider } from '../ports';
-import { type HandlerDeps, type InvocationContext, requireDeps } from './deps';
+import type { HandlerDeps, InvocationContext } from './deps';
 import { answerDependencyFault } from './dependency-failure';
+
+/** What checking a webhook's signature takes: the settings and the Twilio secret (each handler requires it when built). */
+export interface WebhookSigning {
+  config: HandlerDeps['config'];
+  credentials: CredentialsProvider;
+}
 
 /**
  * Returns the verified event. Throws `[403] Forbidden` for a malformed event or a missing/wrong signature, and
  * counts it (SignatureRejected); lets CredentialsError through (the caller answers "temporarily unavailable"). A
  * present but wrong signature triggers one rate-limited re-read of the secret first (see `matchesRefreshedAuthToken`).
  */
-export async function verifiedWebhook(event: unknown, deps: HandlerDeps, { log, metrics }: InvocationContext): Promise<WebhookEvent> {
+export async function verifiedWebhook(event: unknown, deps: WebhookSigning, { log, metrics }: InvocationContext): Promise<WebhookEvent> {
   const parsed = parseWebhookEvent(event);
   if (!parsed) {
     log.warn('malformed webhook event');
@@ -19,8 +25,7 @@ export async function verifiedWebhook(event: unknown, deps: HandlerDeps, { log, 
     throw forbidden();
   }
   if (!deps.config.validateWebhookSignatures) return parsed;
-  // every webhook handler requires it when it is built; this only names it for the type
-  const { credentials } = requireDeps(deps, 'webhook', ['credentials']);
+  const { credentials } = deps;
   const { authToken } = await credentials();
   const urls = signedUrlCandidates(parsed, deps.config);
   if (signedByToken(authToken, parsed, urls)) return parsed;
