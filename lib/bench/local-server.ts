@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { generateDeviceSecret, hashDeviceSecret } from '../../lambda/core/device-secret';
+import { threadPoolSize } from '../local/thread-pool';
 import { FIXTURE, REPO_ROOT } from './lambdas';
 import { median, quantile } from './stats';
 
@@ -307,7 +308,7 @@ export async function measureHashBound(opts: { lone?: number; parallel?: number 
     lone.push(performance.now() - t0);
   }
   const cpus = os.availableParallelism();
-  const threadPool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const threadPool = threadPoolSize();
   const parallel = opts.parallel ?? 4 * threadPool;
   const t0 = performance.now();
   await Promise.all(Array.from({ length: parallel }, () => hashDeviceSecret(secret)));

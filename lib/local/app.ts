@@ -26,6 +26,7 @@ import { ROUTES, STAGE_NAME, type RouteId } from '../api/routes';
 import { createLocalGateway, isApiPath, PayloadTooLargeError } from './api-gateway';
 import { LocalRecordingStore, RECORDINGS_PATH } from './recordings';
 import { createTemplateRenderer } from './template-renderer';
+import { threadPoolSize } from './thread-pool';
 import { authTokenFingerprint, resolveLocalCredentials, type CredentialsSource } from './credentials';
 import { jsonLineLog, logLevelFrom } from './log';
 import {
@@ -275,7 +276,7 @@ export async function startLocalApp(opts: LocalAppOptions): Promise<LocalApp> {
     // A sign-in's scrypt runs in libuv's thread pool, which the registry's LevelDB needs too: fewer sign-ins at
     // once than its threads keep one free for the registry (else every registry call, a webhook's too, waits
     // behind the queued hashes), and still keep both cores hashing.
-    maxConcurrency: { token: Math.max(1, (Number(process.env.UV_THREADPOOL_SIZE) || 4) - 1) },
+    maxConcurrency: { token: Math.max(1, threadPoolSize() - 1) },
   });
   // Completed once listening: the page may be reached at any of the app's names and play recordings from another.
   const siteHeaders: Record<string, string> = {};
