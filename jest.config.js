@@ -13,10 +13,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.tsx?$': ['ts-jest', {}],
-    '/node_modules/jose/.+\\.js$': '<rootDir>/test/support/esm-transform.js',
   },
-  // jose 6 is ES modules only: transformed to CommonJS (test/support/esm-transform.js); the rest of node_modules is not.
-  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   setupFiles: ['<rootDir>/test/setup.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

@@ -1,7 +1,7 @@
 /**
  * Verifies a Twilio Access Token the softphone already holds, for the page's own API (the API Gateway
  * authorizer): no new secret to manage. The token is a JWT (HS256) signed with the account's API key secret
- * (access-token.ts makes it with Twilio's helper): header `{"typ":"JWT","alg":"HS256","cty":"twilio-fpa;v=1"}`,
+ * (access-token.ts makes it as Twilio's helper does): header `{"alg":"HS256","typ":"JWT","cty":"twilio-fpa;v=1"}`,
  * claims `jti`, `iss` = the API key SID, `sub` = the account SID, `iat`, `exp`, and `grants.identity`.
  *
  * Checked: the signature (constant-time, HS256 only — an `alg` of `none` or anything else is refused), the

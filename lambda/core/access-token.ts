@@ -1,10 +1,13 @@
 /**
  * The token the softphone (`@twilio/voice-sdk` 2.x) needs: a Twilio Access Token with a VoiceGrant, signed with
- * an API key (HS256). Signed with jose's `SignJWT` (deep import) instead of Twilio's `AccessToken`, which pulls in
- * jsonwebtoken (~59 KB, ~7 ms of cold init). The token is byte for byte the one Twilio's `AccessToken` (twilio
- * 6.2.0, through jsonwebtoken 9) makes for the same second: test/lambda/access-token-equality.test.ts proves it.
+ * an API key (HS256). Signed with jws, the JWS layer under jsonwebtoken, instead of Twilio's `AccessToken`, which pulls
+ * in jsonwebtoken with lodash and semver (~50 KB, 8-20 ms of cold init). jws signs with node:crypto's HMAC on the
+ * calling thread; jose, measured in its place, signs through WebCrypto, which Node.js runs on libuv's thread pool
+ * (a wait of 0.3-1.1 ms at p99 per token on a quiet machine, docs/performance.md). The token is byte for byte the one
+ * Twilio's `AccessToken` (twilio 6.2.0, through jsonwebtoken 9 and this jws) makes for the same second:
+ * test/lambda/access-token-equality.test.ts proves it.
  */
-import { SignJWT } from 'jose/jwt/sign';
+import { sign } from 'jws';
 import type { TwilioCredentials } from '../ports';
 import { TOKEN_TTL_SECONDS } from './settings';
 
@@ -37,13 +40,13 @@ export function preflightGrant(creds: Pick<TwilioCredentials, 'preflightTwimlApp
 const HEADER = { alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' } as const;
 
 /** A token for `identity` valid `ttlSeconds` from `now`; by default the softphone's grant (its TwiML App, incoming calls allowed). */
-export async function createVoiceAccessToken(
+export function createVoiceAccessToken(
   creds: Pick<TwilioCredentials, 'accountSid' | 'apiKeySid' | 'apiKeySecret' | 'twimlAppSid'>,
   identity: string,
   ttlSeconds: number,
   now: Date = new Date(),
   grant: VoiceGrantOptions = { outgoingApplicationSid: creds.twimlAppSid, incomingAllow: true },
-): Promise<AccessTokenResult> {
+): AccessTokenResult {
   // Twilio's AccessToken refuses these; jsonwebtoken wants an integer expiresIn (Twilio turns 0 into 3600: refused here).
   if (!creds.accountSid || !creds.apiKeySid || !creds.apiKeySecret) throw new Error('accountSid, apiKeySid and apiKeySecret are required');
   if (!identity) throw new Error('identity is required');
@@ -56,6 +59,6 @@ export async function createVoiceAccessToken(
   if (grant.outgoingApplicationSid) voice.outgoing = { application_sid: grant.outgoingApplicationSid };
   // Claims in jsonwebtoken's order: Twilio's {jti, grants}, then iat, exp, then the options' iss, sub.
   const claims = { jti: `${creds.apiKeySid}-${iat}`, grants: { identity, voice }, iat, exp, iss: creds.apiKeySid, sub: creds.accountSid };
-  const token = await new SignJWT(claims).setProtectedHeader(HEADER).sign(new TextEncoder().encode(creds.apiKeySecret));
+  const token = sign({ header: HEADER, payload: claims, secret: creds.apiKeySecret, encoding: 'utf8' });
   return { token, expiresAt: new Date(exp * 1000) };
 }

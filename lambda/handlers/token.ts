@@ -161,12 +161,12 @@ export function createTokenHandler(deps: HandlerDeps, opts: TokenHandlerOptions 
           log.warn('preflight token refused: no preflight TwiML App in the credentials (preflightTwimlAppSid)', { identity: device.clientName });
           throw tokenError(503, PREFLIGHT_NOT_CONFIGURED_MESSAGE);
         }
-        const { token, expiresAt } = await createVoiceAccessToken(creds, device.clientName, PREFLIGHT_TOKEN_TTL_SECONDS, now(), grant);
+        const { token, expiresAt } = createVoiceAccessToken(creds, device.clientName, PREFLIGHT_TOKEN_TTL_SECONDS, now(), grant);
         log.info('preflight token issued', { phoneNumber, identity: device.clientName, expiresAt: expiresAt.toISOString() });
         const expires = expiresAt.toISOString();
         return { success: true, capabilityToken: token, identity: device.clientName, line: phoneNumber, expiresAt: expires, purpose: 'preflight' };
       }
-      const { token, expiresAt } = await createVoiceAccessToken(creds, device.clientName, config.tokenTtlSeconds);
+      const { token, expiresAt } = createVoiceAccessToken(creds, device.clientName, config.tokenTtlSeconds);
       log.info('token issued', { phoneNumber, identity: device.clientName, expiresAt: expiresAt.toISOString() });
       return { success: true, capabilityToken: token, identity: device.clientName, line: phoneNumber, expiresAt: expiresAt.toISOString() };
     } catch (err) {

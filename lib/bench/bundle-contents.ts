@@ -62,7 +62,8 @@ const PACKAGE_CAPABILITIES: readonly [RegExp, Capability][] = [
   [/^(@smithy\/.+|@aws-sdk\/(core|credential-provider-env|types)|@aws\/lambda-invoke-store|@aws-crypto\/.+|tslib)$/, 'awsSdk'],
   [/^(twilio\/lib\/twiml|xmlbuilder)$/, 'twiml'],
   [/^(twilio\/lib\/webhooks|scmp)$/, 'twilioSignature'],
-  [/^jose$/, 'jwtSigning'],
+  // jws and what it loads (jwa's HMAC, and its RSA/ECDSA helpers in the same module)
+  [/^(jws|jwa|safe-buffer|ecdsa-sig-formatter|buffer-equal-constant-time)$/, 'jwtSigning'],
   [/^libphonenumber-js$/, 'phoneNumbers'],
 ];
 

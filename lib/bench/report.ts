@@ -201,7 +201,7 @@ export function formatReport(report: BenchReport): string {
   if (details.tokenMemoizedTwilioJwt) {
     const b = details.tokenMemoizedTwilioJwt;
     lines.push(
-      `token handler with Twilio's AccessToken (jsonwebtoken) signing the JWT instead of jose (hash memoized): p50 ${b.p50Us.toFixed(0)} µs, p99 ${b.p99Us.toFixed(0)} µs`,
+      `token handler with Twilio's AccessToken (jsonwebtoken) signing the JWT instead of jws (hash memoized): p50 ${b.p50Us.toFixed(0)} µs, p99 ${b.p99Us.toFixed(0)} µs`,
     );
   }
   const warmRows = Object.entries(details.warm);

@@ -87,7 +87,7 @@ export interface BenchDetails {
   warm: Record<string, WarmResult>;
   /** Token handler with every device-secret hash computed for real (the hash's own line). */
   tokenRealHash?: WarmResult;
-  /** Token handler (hash memoized) with the JWT signed by Twilio's AccessToken instead of jose (a choice's alternative). */
+  /** Token handler (hash memoized) with the JWT signed by Twilio's AccessToken instead of jws (a choice's alternative). */
   tokenMemoizedTwilioJwt?: WarmResult;
   composition: Record<string, BundleShare[]>;
   /** Each deployed bundle's modules against what its handler uses (bundle-contents.ts). */
@@ -281,7 +281,7 @@ function variantSpecs(): VariantSpec[] {
   }
   specs.push({
     id: `${token.name}:twilio-access-token`,
-    label: `${token.name}: Twilio's AccessToken (jsonwebtoken), not jose`,
+    label: `${token.name}: Twilio's AccessToken (jsonwebtoken), not jws`,
     group: 'choice',
     entry: token,
     plugins: [twilioAccessToken()],
@@ -373,7 +373,7 @@ async function benchLambdas(
   });
   if (variants) {
     const iterations = settings.warmIterations.twiml;
-    progress(`warm: ${token.name} with Twilio's AccessToken signing the JWT (not jose), ${iterations} invocations (hash memoized)`);
+    progress(`warm: ${token.name} with Twilio's AccessToken signing the JWT (not jws), ${iterations} invocations (hash memoized)`);
     await attemptInto(details, progress, async () => {
       const jwtBundle = await buildLambdaBundle(token.id, path.join(work, 'warm', 'twilio-jwt'), { externalAwsSdk: true }, [twilioAccessToken()]);
       details.tokenMemoizedTwilioJwt = await measureWarm(jwtBundle.file, helpers, 'token', iterations, iterations / 10, { memoizeScrypt: true });

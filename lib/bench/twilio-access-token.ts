@@ -1,6 +1,6 @@
 /**
  * The Access Token signed by Twilio's `AccessToken` (through jsonwebtoken), as lambda/core/access-token.ts did
- * before it signed with jose: the alternative the benchmark measures that choice against (what-if.ts,
+ * before it signed with jws: the alternative the benchmark measures that choice against (what-if.ts,
  * `twilioAccessToken`). Bench only. The tokens are byte-identical (test/lambda/access-token-equality.test.ts).
  */
 import AccessToken from 'twilio/lib/jwt/AccessToken';
@@ -9,13 +9,13 @@ import type { TwilioCredentials } from '../../lambda/ports';
 
 export { PREFLIGHT_TOKEN_TTL_SECONDS, preflightGrant } from '../../lambda/core/access-token';
 
-export async function createVoiceAccessToken(
+export function createVoiceAccessToken(
   creds: Pick<TwilioCredentials, 'accountSid' | 'apiKeySid' | 'apiKeySecret' | 'twimlAppSid'>,
   identity: string,
   ttlSeconds: number,
   now: Date = new Date(),
   grant: VoiceGrantOptions = { outgoingApplicationSid: creds.twimlAppSid, incomingAllow: true },
-): Promise<AccessTokenResult> {
+): AccessTokenResult {
   const token = new AccessToken(creds.accountSid, creds.apiKeySid, creds.apiKeySecret, { identity, ttl: ttlSeconds });
   token.addGrant(new AccessToken.VoiceGrant({ incomingAllow: grant.incomingAllow, outgoingApplicationSid: grant.outgoingApplicationSid }));
   // AccessToken reads the clock itself; `now` only stands in for an exp it did not write.

@@ -43,7 +43,7 @@ export function withoutTwilioTwiml(): Plugin {
 
 /**
  * A choice's alternative rather than a recommendation: the token route's Access Token signed by Twilio's
- * `AccessToken` (jsonwebtoken, with semver, jws, jwa, lodash.*, ms) instead of jose. lib/bench/twilio-access-token.ts
+ * `AccessToken` (jsonwebtoken, with semver, jws, jwa, lodash.*, ms) instead of jws alone. lib/bench/twilio-access-token.ts
  * stands in for lambda/core/access-token.ts wherever a handler imports it.
  */
 export function twilioAccessToken(): Plugin {

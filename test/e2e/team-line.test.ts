@@ -97,7 +97,7 @@ const identityOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1], 'b
 
 /** A real Access Token of `identity`, signed with the app's API key, that expired an hour ago. */
 async function expiredToken(identity: string): Promise<string> {
-  const fresh = (await createVoiceAccessToken(credentials, identity, 60)).token;
+  const fresh = createVoiceAccessToken(credentials, identity, 60).token;
   const [header, payload] = fresh.split('.');
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   const now = Math.floor(Date.now() / 1000);

@@ -515,7 +515,7 @@ async function exercise(id: FunctionId): Promise<Set<string>> {
     }
     case 'pageAuthorizer': {
       const handler = HANDLERS.pageAuthorizer(d);
-      const { token } = await createVoiceAccessToken(TEST_CREDENTIALS, DEVICE_CLIENT, 600);
+      const { token } = createVoiceAccessToken(TEST_CREDENTIALS, DEVICE_CLIENT, 600);
       const methodArn = 'arn:aws:execute-api:us-east-1:000000000000:abc123/prod/POST/softphone/voicemails';
       expect(await invoke(handler, { type: 'TOKEN', authorizationToken: `Bearer ${token}`, methodArn })).toMatchObject({
         principalId: DEVICE_CLIENT,

@@ -60,7 +60,7 @@ function claims(overrides: Record<string, unknown> = {}): Record<string, unknown
 
 describe('verifyAccessToken', () => {
   test('a token from the token route’s helper is valid: its identity and expiry', async () => {
-    const { token, expiresAt } = await createVoiceAccessToken(CREDS, 'DeviceId_0001', 600);
+    const { token, expiresAt } = createVoiceAccessToken(CREDS, 'DeviceId_0001', 600);
     const verdict = verifyAccessToken(token, CREDS, NOW);
     expect(verdict).toEqual({ ok: true, identity: 'DeviceId_0001', expiresAt: expiresAt.getTime() / 1000 });
   });
@@ -71,7 +71,7 @@ describe('verifyAccessToken', () => {
       header: { alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' } as jwt.JwtHeader,
     });
     expect(verifyAccessToken(other, CREDS, NOW)).toMatchObject({ ok: true, identity: 'alice' });
-    const { token } = await createVoiceAccessToken(CREDS, 'bob', 600);
+    const { token } = createVoiceAccessToken(CREDS, 'bob', 600);
     expect(jwt.verify(token, CREDS.apiKeySecret, { algorithms: ['HS256'], issuer: CREDS.apiKeySid, subject: CREDS.accountSid })).toMatchObject({
       grants: { identity: 'bob' },
     });
@@ -85,7 +85,7 @@ describe('verifyAccessToken', () => {
         fc.nat(),
         fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'),
         async (identity, ttl, position, replacement) => {
-          const { token } = await createVoiceAccessToken(CREDS, identity, ttl);
+          const { token } = createVoiceAccessToken(CREDS, identity, ttl);
           expect(verifyAccessToken(token, CREDS, NOW)).toMatchObject({ ok: true, identity });
           const [h, p, s] = token.split('.');
           const i = position % (s.length - 1); // the last character carries padding bits only in part
@@ -99,7 +99,7 @@ describe('verifyAccessToken', () => {
   });
 
   test('alg none is refused, with an empty or a copied signature', async () => {
-    const { token } = await createVoiceAccessToken(CREDS, 'alice', 600);
+    const { token } = createVoiceAccessToken(CREDS, 'alice', 600);
     const { claims: c, signature } = parts(token);
     const none = `${b64({ alg: 'none', typ: 'JWT' })}.${b64(c)}.`;
     expect(verifyAccessToken(none, CREDS, NOW)).toEqual({ ok: false, reason: 'not a JWT' });
@@ -119,9 +119,9 @@ describe('verifyAccessToken', () => {
   });
 
   test('a signature by another secret, or claims changed after signing, is refused', async () => {
-    const other = (await createVoiceAccessToken({ ...CREDS, apiKeySecret: 'another-api-key-secret' }, 'alice', 600)).token;
+    const other = createVoiceAccessToken({ ...CREDS, apiKeySecret: 'another-api-key-secret' }, 'alice', 600).token;
     expect(verifyAccessToken(other, CREDS, NOW)).toEqual({ ok: false, reason: 'bad signature' });
-    const { token } = await createVoiceAccessToken(CREDS, 'alice', 600);
+    const { token } = createVoiceAccessToken(CREDS, 'alice', 600);
     const [h, p, s] = token.split('.');
     const promoted = `${h}.${b64({ ...parts(token).claims, grants: { identity: 'admin' } })}.${s}`;
     expect(verifyAccessToken(promoted, CREDS, NOW)).toEqual({ ok: false, reason: 'bad signature' });
@@ -149,7 +149,7 @@ describe('verifyAccessToken', () => {
     expect(expired(String(NOW + 3600))).toEqual({ ok: false, reason: 'expired' });
     expect(expired(undefined)).toEqual({ ok: false, reason: 'expired' });
     // the helper's own token, checked an hour and a minute after it was made
-    const { token } = await createVoiceAccessToken(CREDS, 'alice', 3600);
+    const { token } = createVoiceAccessToken(CREDS, 'alice', 3600);
     const exp = parts(token).claims.exp as number;
     expect(verifyAccessToken(token, CREDS, exp + CLOCK_SKEW_SECONDS - 1).ok).toBe(true);
     expect(verifyAccessToken(token, CREDS, exp + CLOCK_SKEW_SECONDS)).toEqual({ ok: false, reason: 'expired' });
@@ -209,7 +209,7 @@ const provider = (creds: TwilioCredentials, refresh?: () => Promise<TwilioCreden
 describe('the page authorizer function', () => {
   test('a valid Bearer token → Allow on the page’s routes of this API and stage, and the identity as context', async () => {
     const handler = createPageAuthorizerHandler(authorizerDeps(provider(CREDS)));
-    const { token } = await createVoiceAccessToken(CREDS, 'alice', 600);
+    const { token } = createVoiceAccessToken(CREDS, 'alice', 600);
     const answer = await handler(
       { type: 'TOKEN', authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN },
       { log: new KeptLog(), metrics: NO_METRICS },
@@ -237,8 +237,8 @@ describe('the page authorizer function', () => {
   ])('%s → the error "Unauthorized" (API Gateway answers 401), logged without the token', async (_, header) => {
     const log = new KeptLog();
     const handler = createPageAuthorizerHandler(authorizerDeps(provider(CREDS)));
-    const valid = (await createVoiceAccessToken(CREDS, 'alice', 600)).token;
-    const other = (await createVoiceAccessToken({ ...CREDS, apiKeySecret: 'another-secret' }, 'alice', 600)).token;
+    const valid = createVoiceAccessToken(CREDS, 'alice', 600).token;
+    const other = createVoiceAccessToken({ ...CREDS, apiKeySecret: 'another-secret' }, 'alice', 600).token;
     const expired = sign(HEADER, claims({ iat: NOW - 7200, exp: NOW - 3600 }));
     const authorizationToken = header?.replace('TOKEN', valid).replace('OTHER', other).replace('EXPIRED', expired);
     await expect(handler({ type: 'TOKEN', authorizationToken, methodArn: METHOD_ARN }, { log, metrics: NO_METRICS })).rejects.toThrow(
@@ -259,7 +259,7 @@ describe('the page authorizer function', () => {
         }),
       ),
     );
-    const { token } = await createVoiceAccessToken(rotated, 'alice', 600);
+    const { token } = createVoiceAccessToken(rotated, 'alice', 600);
     await expect(
       handler({ authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN }, { log: new KeptLog(), metrics: NO_METRICS }),
     ).resolves.toMatchObject({
@@ -280,7 +280,7 @@ describe('the page authorizer function', () => {
     const failing: CredentialsProvider = () => Promise.reject(new CredentialsError('Secrets Manager unavailable'));
     const log = new KeptLog();
     const handler = createPageAuthorizerHandler(authorizerDeps(failing));
-    const { token } = await createVoiceAccessToken(CREDS, 'alice', 600);
+    const { token } = createVoiceAccessToken(CREDS, 'alice', 600);
     const err = await handler({ authorizationToken: `Bearer ${token}`, methodArn: METHOD_ARN }, { log, metrics: NO_METRICS }).catch(
       (e: unknown) => e,
     );
@@ -327,7 +327,7 @@ const answer = (...statements: unknown[]) => ({
 describe('authorizeToken (API Gateway’s TOKEN authorizer)', () => {
   let bearer = '';
   beforeAll(async () => {
-    bearer = `Bearer ${(await createVoiceAccessToken(CREDS, 'alice', 600)).token}`;
+    bearer = `Bearer ${createVoiceAccessToken(CREDS, 'alice', 600).token}`;
   });
   const token = () => bearer;
 

@@ -102,7 +102,7 @@ describe('the page authorizer in front of the page’s routes', () => {
   });
 
   test('a token signed with another API key secret → 401', async () => {
-    const { token } = await createVoiceAccessToken({ ...TEST_CREDENTIALS, apiKeySecret: 'some-other-api-key-secret' }, 'alice', 600);
+    const { token } = createVoiceAccessToken({ ...TEST_CREDENTIALS, apiKeySecret: 'some-other-api-key-secret' }, 'alice', 600);
     const res = await page('directory', {}, `Bearer ${token}`);
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual(UNAUTHORIZED_BODY);
@@ -181,7 +181,7 @@ describe('the directory', () => {
   });
 
   test('a well-signed token for an identity that was never registered → 403', async () => {
-    const { token } = await createVoiceAccessToken(TEST_CREDENTIALS, 'ghost', 600);
+    const { token } = createVoiceAccessToken(TEST_CREDENTIALS, 'ghost', 600);
     expect((await page('directory', {}, `Bearer ${token}`)).status).toBe(403);
   });
 });
