@@ -359,6 +359,8 @@ class FakeTable {
     this.indexes = new Map((description.GlobalSecondaryIndexes ?? []).map((g) => [g.IndexName, keys(g.KeySchema)]));
     /** partition key value → items sorted by the sort key */
     this.partitions = new Map();
+    /** Counts the changes: an answer read at one version holds until the next write or removal. */
+    this.version = 0;
     for (const item of items) this.write(item);
   }
 
@@ -379,6 +381,7 @@ class FakeTable {
   /** Stores an item as it is (no condition): the probe's fixture, and PutItem once its condition held. */
   write(item) {
     this.checkTypes(item);
+    this.version += 1;
     const stored = deepFreeze(structuredClone(item));
     const hk = stored[this.key.hash];
     let partition = this.partitions.get(hk);
@@ -397,6 +400,7 @@ class FakeTable {
   }
 
   remove(key) {
+    this.version += 1;
     const partition = this.partitions.get(key[this.key.hash]);
     if (!partition) return;
     const at = this.key.range ? partition.findIndex((i) => i[this.key.range] === key[this.key.range]) : 0;

@@ -245,23 +245,46 @@ async function main() {
       },
     );
   };
+  // A read asked again with the same bytes, while no table changed, gets the same bytes back, copied as a socket
+  // would deliver them: the stand-in's objects (the request parsed, the fake table's copies, the marshalled answer)
+  // are garbage the handler's heap never sees in Lambda, and for the call log's pages of 20 and 100 calls their
+  // scavenges fell in the handler's timings. (The registry and the attempts tables never change: the fixture.)
+  // Checked invocations always go through the stand-in, which records what they ask.
+  const READS = new Set(['GetItem', 'Query', 'Scan']);
+  const MAX_ANSWERS = 64;
+  const answers = new Map();
+  let answersVersion = callsTable.version;
   NodeHttpHandler.prototype.handle = async function handle(request, options) {
     const [service, operation] = String(request.headers['x-amz-target'] ?? '').split('.');
     if (service !== 'DynamoDB_20120810' || !operations[operation]) return networkHandle.call(this, request, options); // no network: throws
     // The stand-in's own time (parsing, the fake table, marshalling) is the cloud's, not the handler's: it is
     // subtracted from the invocation's figures, as the hash's is.
     const t0 = process.hrtime.bigint();
-    let statusCode = 200;
-    let payload;
-    try {
-      const text = typeof request.body === 'string' ? request.body : Buffer.from(request.body).toString('utf8');
-      payload = operations[operation](JSON.parse(text));
-    } catch (err) {
-      if (!DYNAMO_ERRORS.has(err.name)) throw err;
-      statusCode = 400;
-      payload = { __type: `com.amazonaws.dynamodb.v20120810#${err.name}`, message: err.message };
+    const text = typeof request.body === 'string' ? request.body : Buffer.from(request.body).toString('utf8');
+    if (answersVersion !== callsTable.version) {
+      answers.clear();
+      answersVersion = callsTable.version;
     }
-    const body = Buffer.from(JSON.stringify(payload));
+    const cacheable = !recordingOps && READS.has(operation);
+    const known = cacheable ? answers.get(text) : undefined;
+    let statusCode = 200;
+    let body;
+    if (known) {
+      calls.dynamodb += 1;
+      body = Buffer.from(known);
+    } else {
+      let payload;
+      try {
+        payload = operations[operation](JSON.parse(text));
+      } catch (err) {
+        if (!DYNAMO_ERRORS.has(err.name)) throw err;
+        statusCode = 400;
+        payload = { __type: `com.amazonaws.dynamodb.v20120810#${err.name}`, message: err.message };
+      }
+      body = Buffer.from(JSON.stringify(payload));
+      if (cacheable && statusCode === 200 && answers.size < MAX_ANSWERS && answersVersion === callsTable.version)
+        answers.set(text, Buffer.from(body));
+    }
     const headers = { 'content-type': 'application/x-amz-json-1.0', 'content-length': String(body.length), 'x-amzn-requestid': 'BENCH' };
     standInNs += process.hrtime.bigint() - t0;
     return { response: new HttpResponse({ statusCode, headers, body }) };
