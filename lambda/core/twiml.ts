@@ -1,14 +1,15 @@
 /**
- * TwiML documents, built only with the Twilio helper's VoiceResponse (an XML builder that escapes text and
- * attributes): caller-supplied text can never become markup. Deep import for cold start.
+ * TwiML documents, built only through twiml-builder.ts (xmlbuilder with the options of Twilio's helper, which
+ * escapes every text and attribute): caller-supplied text can never become markup.
  */
-import VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
+import type VoiceResponse from 'twilio/lib/twiml/VoiceResponse';
 
 /** A `<Say>` language: the line's setting, checked by lambda/core/line.ts as a language tag. */
 type SayLanguage = NonNullable<VoiceResponse.SayAttributes['language']>;
 import type { CallStage, FlowStep } from './call-flow';
 import { VOICEMAIL_MAX_SECONDS } from './line';
 import { phrasesFor } from './phrases';
+import { TwimlResponse } from './twiml-builder';
 
 export const DIAL_TIMEOUT_SECONDS = 60;
 export const SAY_LANGUAGE = 'en-US';
@@ -26,7 +27,7 @@ export function legStatusCallback(url: string) {
  * (`statusUrl`: where the dialled leg reports its progress).
  */
 export function dialNumberTwiml(callerId: string, destination: string, timeLimitSeconds: number, statusUrl: string): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   const dial = response.dial({ timeout: DIAL_TIMEOUT_SECONDS, callerId, timeLimit: timeLimitSeconds });
   dial.number(legStatusCallback(statusUrl), destination);
   return response.toString();
@@ -34,7 +35,7 @@ export function dialNumberTwiml(callerId: string, destination: string, timeLimit
 
 /** A refusal or error: the message said once, then `<Hangup/>` (never `loop="0"`, which bills forever). */
 export function sayAndHangupTwiml(message: string): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   response.say({ language: SAY_LANGUAGE }, message);
   response.hangup();
   return response.toString();
@@ -75,7 +76,7 @@ export interface FlowContext {
 
 /** The TwiML of one step of a line's call flow (lambda/core/call-flow.ts). */
 export function flowStepTwiml(step: FlowStep, ctx: FlowContext): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   switch (step.kind) {
     case 'ring': {
       const dial = response.dial({ timeout: step.timeout, answerOnBridge: true, action: ctx.urls.action(step.after), method: 'POST' });
@@ -139,7 +140,7 @@ export function flowStepTwiml(step: FlowStep, ctx: FlowContext): string {
 /** The forwarded person's prompt: press 1 within 8 seconds to take the call, else it is not connected. */
 export function screenPromptTwiml(lineNumber: string, callerNumber: string, language: string, acceptUrl: string): string {
   const phrases = phrasesFor(language);
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   const gather = response.gather({ numDigits: 1, timeout: 8, action: acceptUrl, method: 'POST', actionOnEmptyResult: false });
   gather.say({ language: phrases.language as SayLanguage }, phrases.screen(lineNumber, callerNumber));
   response.hangup();
@@ -148,7 +149,7 @@ export function screenPromptTwiml(lineNumber: string, callerNumber: string, lang
 
 /** The answer to the prompt: `1` connects (the whisper TwiML ends, Twilio bridges); anything else hangs up. */
 export function screenResultTwiml(digits: string, language: string): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   if (digits === '1') response.say({ language: phrasesFor(language).language as SayLanguage }, phrasesFor(language).screenAccepted);
   else response.hangup();
   return response.toString();
@@ -156,12 +157,12 @@ export function screenResultTwiml(digits: string, language: string): string {
 
 /** An empty document: the answer to callbacks whose response Twilio ignores (a recording's status). */
 export function emptyTwiml(): string {
-  return new VoiceResponse().toString();
+  return new TwimlResponse().toString();
 }
 
 /** An internal call: another member's softphone rings, with the caller's identity shown. */
 export function dialTeammateTwiml(callerIdentity: string, lineNumber: string, teammate: string, timeLimitSeconds: number, statusUrl: string): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   const dial = response.dial({ timeout: DIAL_TIMEOUT_SECONDS, answerOnBridge: true, timeLimit: timeLimitSeconds });
   const client = dial.client(legStatusCallback(statusUrl));
   client.identity(teammate);
@@ -191,7 +192,7 @@ export const PREFLIGHT_MESSAGE = 'Testing your connection. This takes about twen
  * call disconnects) and bounds what the test costs. Nothing is recorded.
  */
 export function preflightTwiml(): string {
-  const response = new VoiceResponse();
+  const response = new TwimlResponse();
   response.say({ language: SAY_LANGUAGE }, PREFLIGHT_MESSAGE);
   response.pause({ length: PREFLIGHT_PAUSE_SECONDS });
   response.hangup();

@@ -28,7 +28,7 @@ export type Capability =
   | 'sns'
   /** Powertools Tracer, the X-Ray SDK and its helpers */
   | 'tracing'
-  /** Twilio's TwiML builder (VoiceResponse) and its XML writer: the answers to Twilio's webhooks */
+  /** the TwiML writer (xmlbuilder, lambda/core/twiml-builder.ts): the answers to Twilio's webhooks */
   | 'twiml'
   /** Twilio's request validation (X-Twilio-Signature) */
   | 'twilioSignature'

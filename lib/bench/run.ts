@@ -38,7 +38,7 @@ import {
 import { type BundleContentsVerdict, checkBundleContents } from './bundle-contents';
 import { buildSoftphone, measureReady, type SoftphoneBuild } from './softphone';
 import { round } from './stats';
-import { minPhoneMetadata, twilioAccessToken, withoutTwilioTwiml } from './what-if';
+import { minPhoneMetadata, twilioAccessToken, withoutXmlbuilder } from './what-if';
 
 export type BenchPart = 'lambdas' | 'softphone' | 'local';
 export const ALL_PARTS: readonly BenchPart[] = ['lambdas', 'softphone', 'local'];
@@ -272,11 +272,11 @@ function variantSpecs(): VariantSpec[] {
   }
   for (const e of LAMBDA_ENTRIES.filter((entry) => entry.kind === 'twiml')) {
     specs.push({
-      id: `${e.name}:without-twilio-twiml`,
-      label: `${e.name}: TwiML written by hand, not Twilio's VoiceResponse (xmlbuilder)`,
+      id: `${e.name}:without-xmlbuilder`,
+      label: `${e.name}: XML written by hand, not xmlbuilder`,
       group: 'what-if',
       entry: e,
-      plugins: [withoutTwilioTwiml()],
+      plugins: [withoutXmlbuilder()],
     });
   }
   specs.push({

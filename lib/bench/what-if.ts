@@ -24,18 +24,18 @@ export function minPhoneMetadata(): Plugin {
 }
 
 /**
- * Twilio's TwiML builder (`twilio/lib/twiml/VoiceResponse`, with xmlbuilder: 77 KB) replaced by a stub that only
- * loads: what a hand-written TwiML writer would save a webhook's cold start. Cold init only: a bundle built with it
+ * The TwiML writer's library (xmlbuilder, 59 KB, under lambda/core/twiml-builder.ts) replaced by a stub that only
+ * loads: what a hand-written XML writer would save a webhook's cold start. Cold init only: a bundle built with it
  * is never invoked.
  */
-export function withoutTwilioTwiml(): Plugin {
+export function withoutXmlbuilder(): Plugin {
   return {
-    name: 'what-if-without-twilio-twiml',
+    name: 'what-if-without-xmlbuilder',
     setup(build) {
-      build.onResolve({ filter: /^twilio\/lib\/twiml\/VoiceResponse$/ }, () => ({ path: 'voice-response', namespace: 'what-if' }));
-      build.onLoad({ filter: /^voice-response$/, namespace: 'what-if' }, () => ({
+      build.onResolve({ filter: /^xmlbuilder$/ }, () => ({ path: 'xmlbuilder', namespace: 'what-if' }));
+      build.onLoad({ filter: /^xmlbuilder$/, namespace: 'what-if' }, () => ({
         loader: 'js',
-        contents: 'module.exports = class VoiceResponse { toString() { return "<Response/>"; } };',
+        contents: 'const node = { dec: () => node, ele: () => node, end: () => "<Response/>" }; exports.create = () => node;',
       }));
     },
   };
