@@ -232,11 +232,13 @@ export function callEnded(record: CallRecord): boolean {
   return record.refused !== undefined || (legs.length > 0 && legs.every((l) => isTerminalStatus(l.status)));
 }
 
+const directionOf = (record: CallRecord): CallDirection => record.direction ?? (record.placedBy !== undefined ? 'outgoing' : 'incoming');
+
 /** The call as the page and the CLI show it. */
 export function callView(record: CallRecord): CallView {
   const entries = Object.entries(record.legs).sort(([a], [b]) => (a < b ? -1 : 1));
   const legs = entries.map(([sid, leg]) => ({ sid, leg }));
-  const direction: CallDirection = record.direction ?? (record.placedBy !== undefined ? 'outgoing' : 'incoming');
+  const direction = directionOf(record);
   const answering = legs
     .filter(({ leg }) => leg.role !== 'caller' && connected(leg))
     .sort((a, b) => (a.leg.answeredAt ?? a.leg.order[2]) - (b.leg.answeredAt ?? b.leg.order[2]))[0];
@@ -275,10 +277,24 @@ export function isMissed(view: CallView): boolean {
 }
 
 /**
+ * `isMissed(callView(record))` without building the view: incoming, not refused, nobody answered (no member or
+ * forwarded leg connected), no voicemail, no failed caller or callee leg, and over. The call log's unseen count
+ * reads up to 100 records per request (lambda/handlers/calls.ts), where the views were most of its garbage.
+ */
+export function isMissedRecord(record: CallRecord): boolean {
+  if (directionOf(record) !== 'incoming' || record.refused !== undefined || record.voicemail) return false;
+  for (const leg of Object.values(record.legs)) {
+    if (leg.role !== 'caller' && connected(leg)) return false;
+    if (leg.status === 'failed' && (leg.role === 'caller' || leg.role === 'callee')) return false;
+  }
+  return callEnded(record);
+}
+
+/**
  * Whether a change of a call's record (`before` → `after`, `before` undefined for its first event) made it a
  * missed call: true only on that transition, so a repeated callback, or a later event of a call already missed,
  * is not counted again (the MissedCalls metric).
  */
 export function becameMissed(before: CallRecord | undefined, after: CallRecord): boolean {
-  return isMissed(callView(after)) && !(before !== undefined && isMissed(callView(before)));
+  return isMissedRecord(after) && !(before !== undefined && isMissedRecord(before));
 }

@@ -4,7 +4,7 @@
  * the device has not seen (since its mark, whatever the page); `{"action":"markSeen","until":"<ISO-8601>"}` moves the device's "seen" mark forward
  * (never back, never past now). A device sees only its own line's calls: the line comes from the registry.
  */
-import { type CallView, callView, isMissed } from '../core/call-log';
+import { type CallView, callView, isMissedRecord } from '../core/call-log';
 import { pageError } from '../core/http-error';
 import { BadCursorError } from '../ports';
 import type { Handler, HandlerDeps } from './deps';
@@ -58,7 +58,9 @@ export function createCallsHandler(deps: HandlerDeps): Handler<CallsResult> {
       // (with no mark, a first page that is the whole log needs no second read)
       const wholeLog = seenUntil === undefined && cursor === undefined && !page.cursor;
       const unseen = wholeLog ? page : await calls.list(line, { limit: UNSEEN_SCAN, ...(seenUntil ? { since: seenUntil } : {}) });
-      const unseenMissed = unseen.calls.map(callView).filter((c) => isMissed(c) && (seenUntil === undefined || c.startedAt > seenUntil)).length;
+      // (the mark is always written by toISOString, so comparing instants is comparing the view's startedAt)
+      const seenUntilMs = seenUntil === undefined ? undefined : Date.parse(seenUntil);
+      const unseenMissed = unseen.calls.filter((r) => isMissedRecord(r) && (seenUntilMs === undefined || r.firstAt > seenUntilMs)).length;
       return {
         success: true,
         line,

@@ -9,6 +9,8 @@ import {
   CALL_STATUS_RANK,
   type CallStatus,
   callView,
+  isMissed,
+  isMissedRecord,
   mergeCallEvent,
   sameCallRecord,
   statusEventFromCallback,
@@ -295,6 +297,22 @@ describe('properties', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  test('isMissedRecord(record) is isMissed(callView(record)), for any events', () => {
+    let missed = 0;
+    const same = (events: CallEvent[]) => {
+      const record = fold(events);
+      const expected = isMissed(callView(record));
+      if (expected) missed += 1;
+      expect(isMissedRecord(record)).toBe(expected);
+    };
+    fc.assert(fc.property(fc.array(anyEvent, { minLength: 1, maxLength: 12 }), same), { numRuns: 1000 });
+    // a real missed call, delivered in any order, with any other events on top: the near misses
+    const nearMisses = fc.tuple(deliveries(missedCall()), fc.array(anyEvent, { maxLength: 3 })).map(([a, b]) => [...a, ...b]);
+    fc.assert(fc.property(nearMisses, same), { numRuns: 1000 });
+    // the properties saw missed calls too, not only the easy "no"
+    expect(missed).toBeGreaterThan(200);
   });
 
   test('a leg keeps the latest status in Twilio’s order: lifecycle first, then SequenceNumber, then Timestamp', () => {
