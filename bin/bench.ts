@@ -18,7 +18,7 @@
  *   line index: a status callback rewrites a call's record, put back before each invocation; the outgoing call
  *   keeps the places it claimed) answered at the SDK's transport, so the clients' own work runs (reported apart as
  *   "SDK calls"; the stand-in's time subtracted); Secrets Manager, S3 and SNS stubbed by aws-sdk-client-mock,
- *   Twilio's recordings API by a `fetch` stub, nothing leaving the machine; the secret cached after the first
+ *   Twilio's recordings API by a `fetch` stub (its calls subtracted like the SDK's), nothing leaving the machine; the secret cached after the first
  *   call; a row is the handler's own elapsed time, GC pauses included and attributed; the token row with the
  *   device-secret hash memoized, the hash itself (every call real) reported on its own line;
  * - bundle contents: each bundle's packages (esbuild metafile) against its function's grants and handler's uses

@@ -277,7 +277,7 @@ export interface WarmResult {
   firstUs: number;
   /**
    * The handler's own time: an invocation's elapsed time (its garbage collection included) less the AWS SDK calls'
-   * (below) and the device-secret hash's: the row's warm figures, judged by the budgets. Elapsed time counts the
+   * (below), the Twilio REST calls' (the recording callback's `fetch`, answered by a stub) and the device-secret hash's: the row's warm figures, judged by the budgets. Elapsed time counts the
    * moments the OS gives the core to another process too, so the run wants a quiet machine (its load is reported).
    */
   p50Us: number;

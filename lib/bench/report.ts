@@ -208,7 +208,7 @@ export function formatReport(report: BenchReport): string {
   if (warmRows.length > 0) {
     lines.push(
       'warm = the handler’s own time: elapsed, GC included, less its AWS SDK calls (SDK calls: the clients’ own work, DynamoDB answered at ' +
-        'the SDK’s transport, the stand-in’s time left out) and the hash. What the GC adds to the tail:',
+        'the SDK’s transport, the stand-in’s time left out), its Twilio REST calls (a stub) and the hash. What the GC adds to the tail:',
     );
     for (const [name, w] of warmRows)
       lines.push(

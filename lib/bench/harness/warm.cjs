@@ -212,20 +212,21 @@ async function main() {
   const { NodeHttpHandler } = require('@smithy/node-http-handler');
   const { HttpResponse } = require('@smithy/core/transport');
   const networkHandle = NodeHttpHandler.prototype.handle;
-  // The SDK clients' own work, timed apart from the handler's: every client's `send` (the Document client's too)
-  // is the smithy Client's; the time while any call is in flight is counted once, however calls overlap.
+  // The calls to the clouds, timed apart from the handler's: every AWS SDK client's `send` (the Document client's
+  // too) is the smithy Client's, and Twilio's REST API is reached with `fetch` (the recording callback). The time
+  // while any call is in flight is counted once, however calls overlap.
   const { Client } = require('@smithy/core/client');
   const clientSend = Client.prototype.send;
   let inFlight = 0;
   let since = 0n;
-  Client.prototype.send = function send(...args) {
+  const timedCall = (call) => {
     if (inFlight++ === 0) since = process.hrtime.bigint();
     const settle = () => {
       if (--inFlight === 0) sdkNs += process.hrtime.bigint() - since;
     };
     let sent;
     try {
-      sent = clientSend.apply(this, args);
+      sent = call();
     } catch (err) {
       settle();
       throw err;
@@ -244,6 +245,9 @@ async function main() {
         throw err;
       },
     );
+  };
+  Client.prototype.send = function send(...args) {
+    return timedCall(() => clientSend.apply(this, args));
   };
   // A read asked again with the same bytes, while no table changed, gets the same bytes back, copied as a socket
   // would deliver them: the stand-in's objects (the request parsed, the fake table's copies, the marshalled answer)
@@ -311,7 +315,17 @@ async function main() {
     last.sns = input;
     return { MessageId: '00000000-0000-4000-8000-000000000001' };
   });
-  globalThis.fetch = twilioRecordingsFetch;
+  // Twilio's REST API: a call to the clouds like the SDK's, and the stub's whole answer is the stand-in's time (it
+  // runs at once: no await inside); reading the body it answers stays the handler's.
+  globalThis.fetch = (input, init) =>
+    timedCall(() => {
+      const t0 = process.hrtime.bigint();
+      try {
+        return twilioRecordingsFetch(input, init);
+      } finally {
+        standInNs += process.hrtime.bigint() - t0;
+      }
+    });
 
   const { handler } = require(opts.bundle);
   if (typeof handler !== 'function') throw new Error(`${opts.bundle} exports no handler`);
@@ -389,8 +403,9 @@ async function main() {
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   /**
-   * One timed invocation: its elapsed time (`total`), that time less the device-secret hash's and the AWS SDK
-   * calls' (`net`: the handler's own), and the SDK calls' own work less the stand-in's answers (`sdk`).
+   * One timed invocation: its elapsed time (`total`), that time less the device-secret hash's and the calls' to the
+   * clouds, AWS SDK and Twilio REST (`net`: the handler's own), and the calls' own work less the stand-ins' answers
+   * (`sdk`: the SDK clients' work).
    */
   const timed = async () => {
     reset();
