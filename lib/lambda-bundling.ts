@@ -31,7 +31,7 @@ export const LAMBDA_ENTRY = 'lambda/entry.ts';
 /**
  * Whether the functions carry Powertools Tracer (the `detailedTracing` context key; default off). Lambda's own
  * X-Ray segments (init, invocation) and the API stage's are there either way; the tracer adds a subsegment per
- * AWS and Twilio call, and with the X-Ray SDK it costs 134 KB and ~25% more cold init per function
+ * AWS and Twilio call, and with the X-Ray SDK it costs 134 KB and 19–28 ms more cold init per function
  * (`npm run bench`, docs/performance.md), so it is built in only when asked for.
  */
 export const DETAILED_TRACING_DEFAULT = false;
