@@ -116,21 +116,35 @@ export function mergeCallEvent(record: CallRecord | undefined, event: CallEvent)
   return next;
 }
 
-/** Whether two records say the same (a stored map comes back with its keys in any order). */
+/**
+ * Whether two records say the same (a stored map comes back with its keys in any order): equal as JSON would write
+ * them with their keys sorted, an undefined member being absent. Compared in place, without writing them out: a
+ * status callback asks this of every record it reads.
+ */
 export function sameCallRecord(a: CallRecord, b: CallRecord): boolean {
-  return canonical(a) === canonical(b);
+  return sameAsJson(a, b);
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    return `{${entries
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
-      .join(',')}}`;
+function sameAsJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  const aIsObject = typeof a === 'object' && a !== null;
+  const bIsObject = typeof b === 'object' && b !== null;
+  if (!aIsObject || !bIsObject) return !aIsObject && !bIsObject && JSON.stringify(a) === JSON.stringify(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameAsJson(a[i], b[i])) return false;
+    return true;
   }
-  return JSON.stringify(value);
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const key of Object.keys(x)) {
+    if (x[key] === undefined) continue;
+    defined += 1;
+    if (!Object.hasOwn(y, key) || !sameAsJson(x[key], y[key])) return false;
+  }
+  for (const key of Object.keys(y)) if (y[key] !== undefined) defined -= 1;
+  return defined === 0;
 }
 
 /** Where a status callback came from, as the URL our TwiML gave Twilio says (query parameters). */

@@ -315,6 +315,53 @@ describe('properties', () => {
     expect(missed).toBeGreaterThan(200);
   });
 
+  test('sameCallRecord: equal as JSON with sorted keys and undefined members left out (the comparison it replaced)', () => {
+    /** What sameCallRecord compared before: both values written out with their keys sorted. */
+    const canonical = (value: unknown): string => {
+      if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+      if (typeof value === 'object' && value !== null) {
+        const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+        return `{${entries
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+          .join(',')}}`;
+      }
+      return JSON.stringify(value);
+    };
+    /** The same value, its keys in reverse order and an undefined member added to every object. */
+    const reordered = (value: unknown): unknown => {
+      if (Array.isArray(value)) return value.map(reordered);
+      if (typeof value !== 'object' || value === null) return value;
+      return Object.fromEntries([
+        ['zz', undefined],
+        ...Object.entries(value)
+          .reverse()
+          .map(([k, v]) => [k, reordered(v)]),
+      ]);
+    };
+    // What a record can hold: JSON's values, and undefined members (never an undefined array element: JSON and
+    // DynamoDB have none, and the old comparison wrote [undefined] as [])
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: 'small' }, fc.constant(undefined), tie('defined')),
+      defined: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom(null, true, false, 0, -0, 1, Number.NaN, '', 'a', '0'),
+        fc.integer({ min: -2, max: 2 }),
+        fc.array(tie('defined'), { maxLength: 3 }),
+        fc.dictionary(fc.constantFrom('a', 'b', 'c', 'legs'), tie('value'), { maxKeys: 4 }),
+      ),
+    }));
+    const same = (a: unknown, b: unknown) => sameCallRecord(a as CallRecord, b as CallRecord);
+    fc.assert(
+      fc.property(value, value, (a, b) => {
+        expect(same(a, b)).toBe(canonical(a) === canonical(b));
+        expect(same(a, reordered(a))).toBe(true);
+        expect(same(reordered(a), b)).toBe(canonical(a) === canonical(b));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   test('a leg keeps the latest status in Twilio’s order: lifecycle first, then SequenceNumber, then Timestamp', () => {
     fc.assert(
       fc.property(deliveries(missedCall()), (delivered) => {
