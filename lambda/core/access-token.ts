@@ -22,6 +22,11 @@ export interface VoiceGrantOptions {
   incomingAllow: boolean;
 }
 
+/** The softphone's grant: its TwiML App for outgoing calls, and incoming calls allowed. */
+export function softphoneGrant(creds: Pick<TwilioCredentials, 'twimlAppSid'>): VoiceGrantOptions {
+  return { outgoingApplicationSid: creds.twimlAppSid, incomingAllow: true };
+}
+
 /**
  * A "Test my setup" token (`Device.runPreflight`): the shortest lifetime the settings allow (the test takes
  * about 20 seconds), outgoing calls to the preflight TwiML App only, and no incoming calls.
@@ -45,7 +50,7 @@ export function createVoiceAccessToken(
   identity: string,
   ttlSeconds: number,
   now: Date = new Date(),
-  grant: VoiceGrantOptions = { outgoingApplicationSid: creds.twimlAppSid, incomingAllow: true },
+  grant: VoiceGrantOptions = softphoneGrant(creds),
 ): AccessTokenResult {
   // Twilio's AccessToken refuses these; jsonwebtoken wants an integer expiresIn (Twilio turns 0 into 3600: refused here).
   if (!creds.accountSid || !creds.apiKeySid || !creds.apiKeySecret) throw new Error('accountSid, apiKeySid and apiKeySecret are required');
