@@ -301,19 +301,22 @@ async function main() {
   const s3Mock = mockClient(S3Client);
   const snsMock = mockClient(SNSClient);
   mocks.push(secretsMock, s3Mock, snsMock);
-  // A mocked client's `send` (a sinon stub on its class, in front of the smithy Client's) is a call to the clouds
-  // too: timed like the SDK's, and all of it the stand-in's, since none of the SDK's own work runs behind a mock.
+  /** A call answered wholly by a stand-in (at once: it awaits nothing): timed as a call, all of it the stand-in's. */
+  const standInCall = (answer) =>
+    timedCall(() => {
+      const t0 = process.hrtime.bigint();
+      try {
+        return answer();
+      } finally {
+        standInNs += process.hrtime.bigint() - t0;
+      }
+    });
+  // A mocked client's `send` (a sinon stub on its class, in front of the smithy Client's): none of the SDK's own
+  // work runs behind a mock.
   for (const Mocked of [SecretsManagerClient, S3Client, SNSClient]) {
     const stub = Mocked.prototype.send;
     Mocked.prototype.send = function send(...args) {
-      return timedCall(() => {
-        const t0 = process.hrtime.bigint();
-        try {
-          return stub.apply(this, args);
-        } finally {
-          standInNs += process.hrtime.bigint() - t0;
-        }
-      });
+      return standInCall(() => stub.apply(this, args));
     };
   }
   secretsMock.onAnyCommand().callsFake(() => {
@@ -330,17 +333,8 @@ async function main() {
     last.sns = input;
     return { MessageId: '00000000-0000-4000-8000-000000000001' };
   });
-  // Twilio's REST API: a call to the clouds like the SDK's, and the stub's whole answer is the stand-in's time (it
-  // runs at once: no await inside); reading the body it answers stays the handler's.
-  globalThis.fetch = (input, init) =>
-    timedCall(() => {
-      const t0 = process.hrtime.bigint();
-      try {
-        return twilioRecordingsFetch(input, init);
-      } finally {
-        standInNs += process.hrtime.bigint() - t0;
-      }
-    });
+  // Twilio's REST API: reading the body the stub answers stays the handler's.
+  globalThis.fetch = (input, init) => standInCall(() => twilioRecordingsFetch(input, init));
 
   const { handler } = require(opts.bundle);
   if (typeof handler !== 'function') throw new Error(`${opts.bundle} exports no handler`);
