@@ -247,6 +247,10 @@ export function callEnded(record: CallRecord): boolean {
 }
 
 const directionOf = (record: CallRecord): CallDirection => record.direction ?? (record.placedBy !== undefined ? 'outgoing' : 'incoming');
+/** A leg that took the call: a member or a forwarded number that connected. */
+const answeredBy = (leg: LegState): boolean => leg.role !== 'caller' && connected(leg);
+/** A leg whose failure fails the call: the caller's, or the dialled number's of an outgoing call. */
+const failsCall = (leg: LegState): boolean => leg.status === 'failed' && (leg.role === 'caller' || leg.role === 'callee');
 
 /** The call as the page and the CLI show it. */
 export function callView(record: CallRecord): CallView {
@@ -254,11 +258,11 @@ export function callView(record: CallRecord): CallView {
   const legs = entries.map(([sid, leg]) => ({ sid, leg }));
   const direction = directionOf(record);
   const answering = legs
-    .filter(({ leg }) => leg.role !== 'caller' && connected(leg))
+    .filter(({ leg }) => answeredBy(leg))
     .sort((a, b) => (a.leg.answeredAt ?? a.leg.order[2]) - (b.leg.answeredAt ?? b.leg.order[2]))[0];
   const ended = callEnded(record);
   const endedAt = ended ? Math.max(...legs.map(({ leg }) => leg.endedAt ?? 0), 0) || undefined : undefined;
-  const failed = legs.some(({ leg }) => leg.status === 'failed' && (leg.role === 'caller' || leg.role === 'callee'));
+  const failed = legs.some(({ leg }) => failsCall(leg));
 
   let outcome: CallOutcome;
   if (record.refused !== undefined) outcome = 'refused';
@@ -297,11 +301,7 @@ export function isMissed(view: CallView): boolean {
  */
 export function isMissedRecord(record: CallRecord): boolean {
   if (directionOf(record) !== 'incoming' || record.refused !== undefined || record.voicemail) return false;
-  for (const leg of Object.values(record.legs)) {
-    if (leg.role !== 'caller' && connected(leg)) return false;
-    if (leg.status === 'failed' && (leg.role === 'caller' || leg.role === 'callee')) return false;
-  }
-  return callEnded(record);
+  return !Object.values(record.legs).some((leg) => answeredBy(leg) || failsCall(leg)) && callEnded(record);
 }
 
 /**
