@@ -60,7 +60,7 @@ const PACKAGE_CAPABILITIES: readonly [RegExp, Capability][] = [
   [/^(fast-xml-parser|strnum)$/, 's3'],
   [/^@aws-sdk\/client-sns$/, 'sns'],
   [/^(@smithy\/.+|@aws-sdk\/(core|credential-provider-env|types)|@aws\/lambda-invoke-store|@aws-crypto\/.+|tslib)$/, 'awsSdk'],
-  [/^(twilio\/lib\/twiml|xmlbuilder)$/, 'twiml'],
+  [/^xmlbuilder$/, 'twiml'],
   [/^(twilio\/lib\/webhooks|scmp)$/, 'twilioSignature'],
   // jws and what it loads (jwa's HMAC, and its RSA/ECDSA helpers in the same module)
   [/^(jws|jwa|safe-buffer|ecdsa-sig-formatter|buffer-equal-constant-time)$/, 'jwtSigning'],
